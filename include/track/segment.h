@@ -1,0 +1,241 @@
+/*
+ * track/segment.h — the layout of the shared-memory segment.
+ *
+ * This header is the one contract between libtrack.so (which writes the segment from inside
+ * the traced process) and the track tools (which map it read-only, live or after the process
+ * has gone).  Everything in it is plain data: fixed-size records, 64-bit counters, offsets
+ * rather than pointers, so that a tool built separately can read it.
+ *
+ * Layout of one segment file (TRACK_DIR/track.<uid>.<pid>.<gen>):
+ *
+ *   track_seg_header      process identity, capacities, section offsets, totals
+ *   track_thread_rec[]    one per thread ever seen (recycled oldest-exited-first when full)
+ *   track_obj_rec[]       one per synchronisation object (mutex, rwlock, spin, cond, sem,
+ *                         barrier) in use; destroyed objects are retired and their slots reused
+ *   track_hash_slot[]     open-addressing index: object address -> object record
+ *   track_module_rec[]    the module map (path, load address, build-id) for symbolizing
+ *   track_finding_rec[]   findings (misuse, later lock order and deadlocks)
+ *
+ * Any change to these structures bumps TRACK_SEGMENT_VERSION; a tool refuses a segment whose
+ * version differs from its own rather than misread it.
+ *
+ * Concurrency: every record has a single writer at a time (a thread writes its own thread
+ * record; a lock record's hot fields are written by the thread holding the lock).  Records
+ * whose fields must be read together carry a sequence counter (odd while being written): a
+ * reader copies the record and retries, or gives up and says so, when the counter moved.
+ */
+#ifndef TRACK_SEGMENT_H
+#define TRACK_SEGMENT_H
+
+#include <stdint.h>
+
+#define TRACK_SEGMENT_MAGIC   0x4745534b43415254ULL /* "TRACKSEG" little-endian */
+#define TRACK_SEGMENT_VERSION 1u
+
+/* Default capacities; each can be changed with an environment variable at start. */
+#define TRACK_DEFAULT_MAX_THREADS  16384u  /* TRACK_MAX_THREADS */
+#define TRACK_DEFAULT_MAX_OBJECTS  65536u  /* TRACK_MAX_OBJECTS */
+#define TRACK_DEFAULT_MAX_MODULES  512u    /* TRACK_MAX_MODULES */
+#define TRACK_DEFAULT_MAX_FINDINGS 256u    /* TRACK_MAX_FINDINGS */
+
+#define TRACK_CMDLINE_MAX   1024
+#define TRACK_PATH_MAX      256
+#define TRACK_NAME_MAX      16  /* as pthread_setname_np: 15 chars + NUL */
+#define TRACK_HELD_MAX      16  /* locks one thread holds that are individually recorded */
+#define TRACK_BUILD_ID_MAX  20
+#define TRACK_FINDING_TEXT  160
+
+/* What a thread is doing. */
+enum track_thread_state {
+	TRACK_TS_UNUSED = 0,   /* slot never used */
+	TRACK_TS_RUNNING,      /* running or runnable: not inside a wrapped blocking call */
+	TRACK_TS_MUTEX,        /* blocked acquiring a contended mutex */
+	TRACK_TS_RWLOCK_RD,    /* blocked acquiring an rwlock for reading */
+	TRACK_TS_RWLOCK_WR,    /* blocked acquiring an rwlock for writing */
+	TRACK_TS_SPIN,         /* spinning on a contended spinlock */
+	TRACK_TS_COND,         /* waiting on a condition variable */
+	TRACK_TS_JOIN,         /* waiting in pthread_join for another thread */
+	TRACK_TS_SEM,          /* waiting in sem_wait */
+	TRACK_TS_BARRIER,      /* waiting in pthread_barrier_wait */
+	TRACK_TS_EXITED,       /* the thread has ended */
+	TRACK_TS_COUNT
+};
+
+/* What kind of object a record describes. */
+enum track_obj_kind {
+	TRACK_OBJ_NONE = 0,
+	TRACK_OBJ_MUTEX,
+	TRACK_OBJ_RWLOCK,
+	TRACK_OBJ_SPIN,
+	TRACK_OBJ_COND,
+	TRACK_OBJ_SEM,
+	TRACK_OBJ_BARRIER,
+	TRACK_OBJ_KIND_COUNT
+};
+
+/* Thread flags */
+#define TRACK_TF_DETACHED    0x01u  /* detached (at creation or by pthread_detach) */
+#define TRACK_TF_JOINED      0x02u  /* reaped by a join */
+#define TRACK_TF_MAIN        0x04u  /* the process's initial thread */
+#define TRACK_TF_FOREIGN     0x08u  /* not created through the shim's pthread_create */
+#define TRACK_TF_CANCELLED   0x10u  /* ended by cancellation */
+#define TRACK_TF_EXPLICIT    0x20u  /* ended by pthread_exit */
+
+struct track_thread_rec {
+	uint32_t seq;          /* sequence counter: odd while the record is being changed */
+	uint32_t state;        /* enum track_thread_state */
+	int32_t  tid;          /* kernel thread id */
+	uint32_t flags;        /* TRACK_TF_* */
+	uint64_t gen;          /* increases each time the slot is (re)used */
+	char     name[TRACK_NAME_MAX];
+	uint64_t since_ns;     /* CLOCK_MONOTONIC ns: when the current state began */
+	uint64_t wait_obj;     /* address of what it waits on (object, or pthread_t when joining) */
+	uint32_t wait_obj_idx; /* object record index + 1 (0: none) */
+	int32_t  wait_tid;     /* thread waited for (join), 0 if unknown */
+	int32_t  creator_tid;  /* 0 for the main thread and threads created outside the shim */
+	uint32_t nheld;        /* locks held (may exceed TRACK_HELD_MAX; only the first are listed) */
+	uint64_t start_routine;/* address of the thread function */
+	uint64_t create_pc;    /* return address of the pthread_create call */
+	uint64_t created_ns;   /* CLOCK_MONOTONIC ns */
+	uint64_t exited_ns;    /* CLOCK_MONOTONIC ns, 0 while alive */
+	uint64_t pthread_self; /* pthread_t value, to match joins */
+	uint64_t acquisitions; /* lock acquisitions made by this thread */
+	uint64_t contended;    /* of which had to wait */
+	uint64_t wait_ns;      /* total time blocked in wrapped calls */
+	uint32_t held[TRACK_HELD_MAX]; /* object record index + 1 of each held lock, oldest first */
+	uint64_t reserved[4];
+} __attribute__((aligned(64)));
+
+struct track_obj_rec {
+	/* First cache line: what the lock/unlock path touches. */
+	uint64_t addr;         /* address of the object in the traced process */
+	uint64_t gen;          /* increases each time the slot is reused: keeps caches honest */
+	uint32_t kind;         /* enum track_obj_kind */
+	int32_t  owner_tid;    /* current owner (mutex, spin, rwlock writer), 0 if none */
+	uint32_t depth;        /* extra recursive acquisitions by the owner */
+	uint32_t readers;      /* rwlock readers holding it now */
+	uint64_t acquisitions; /* lock: acquisitions; cond, sem, barrier: waits */
+	uint64_t contended;    /* acquisitions (or waits) that had to block */
+	uint64_t wait_ns;      /* total time spent blocked */
+	uint64_t max_wait_ns;  /* longest single block */
+	/* Second cache line: slow-path facts. */
+	uint32_t waiters;      /* threads blocked on it now */
+	uint32_t peak_waiters; /* most threads seen blocked at once */
+	uint32_t flags;        /* TRACK_OF_* */
+	uint32_t subtype;      /* mutex: PTHREAD_MUTEX_* type, plus 16 if robust */
+	uint64_t signals;      /* cond: pthread_cond_signal calls; sem: sem_post calls */
+	uint64_t broadcasts;   /* cond: pthread_cond_broadcast calls */
+	uint64_t timeouts;     /* timed acquisitions or waits that timed out */
+	uint64_t first_pc;     /* return address of the call that first used or initialised it */
+	int32_t  first_tid;    /* thread of that call */
+	uint32_t next_free;    /* shim-private: free list link */
+	uint64_t cond_mutex;   /* cond: the mutex it was last waited with */
+} __attribute__((aligned(64)));
+
+#define TRACK_OF_LIVE      0x01u  /* record describes a live object */
+#define TRACK_OF_STATIC    0x02u  /* first seen in use, not through an init call */
+#define TRACK_OF_DESTROYED 0x04u  /* retired by a destroy call */
+
+/* Index from object address to record.  key 0 = empty slot. */
+struct track_hash_slot {
+	uint64_t key;          /* object address */
+	uint32_t idx;          /* object record index + 1; 0 while being filled or retired */
+	uint32_t pad;
+};
+
+struct track_module_rec {
+	uint64_t base;         /* load bias (dlpi_addr) */
+	uint64_t lo, hi;       /* lowest and highest mapped address of its PT_LOAD segments */
+	uint32_t build_id_len;
+	uint32_t flags;        /* TRACK_MF_* */
+	uint8_t  build_id[TRACK_BUILD_ID_MAX];
+	char     path[TRACK_PATH_MAX];
+} __attribute__((aligned(64)));
+
+#define TRACK_MF_VALID    0x01u   /* record is complete */
+#define TRACK_MF_MAIN     0x02u   /* the main executable */
+#define TRACK_MF_UNLOADED 0x04u   /* dlclose'd since: addresses may have been reused */
+
+struct track_finding_rec {
+	uint32_t valid;        /* 1 once complete */
+	uint32_t kind;         /* enum track_finding_kind */
+	int32_t  tid;          /* thread that made the call */
+	uint32_t count;        /* times seen (same kind, object and call site) */
+	uint64_t obj;          /* object address */
+	uint64_t pc;           /* return address of the call */
+	uint64_t when_ns;      /* CLOCK_MONOTONIC ns of the first sighting */
+	int32_t  other_tid;    /* e.g. the owner for unlock-not-owner */
+	uint32_t obj_kind;
+	char     text[TRACK_FINDING_TEXT];
+} __attribute__((aligned(64)));
+
+enum track_finding_kind {
+	TRACK_FK_NONE = 0,
+	TRACK_FK_UNLOCK_NOT_OWNER,   /* unlocked a lock another thread holds */
+	TRACK_FK_UNLOCK_UNLOCKED,    /* unlocked a lock nobody holds */
+	TRACK_FK_DOUBLE_LOCK,        /* relocked a non-recursive mutex it holds */
+	TRACK_FK_DESTROY_LOCKED,     /* destroyed a held lock */
+	TRACK_FK_DESTROY_COND_WAITERS,
+	TRACK_FK_EXIT_HOLDING_LOCK,
+	TRACK_FK_JOIN_INVALID,
+	TRACK_FK_COUNT
+};
+
+/* Process states in the header. */
+#define TRACK_PS_RUNNING 1u
+#define TRACK_PS_EXITED  2u   /* exit() ran the shim's destructor */
+
+struct track_seg_header {
+	uint64_t magic;            /* TRACK_SEGMENT_MAGIC */
+	uint32_t version;          /* TRACK_SEGMENT_VERSION */
+	uint32_t header_size;      /* sizeof(struct track_seg_header) */
+	uint64_t total_size;       /* bytes in the file */
+	/* record sizes, so that a reader can check the layout */
+	uint32_t thread_rec_size, obj_rec_size, hash_slot_size, module_rec_size;
+	uint32_t finding_rec_size, pad0;
+	/* capacities and offsets (bytes from the start of the segment) */
+	uint32_t max_threads, max_objects, hash_slots, max_modules, max_findings, pad1;
+	uint64_t threads_off, objects_off, hash_off, modules_off, findings_off;
+
+	/* the process */
+	int32_t  pid, ppid;
+	uint32_t uid, exec_gen;    /* exec_gen: 0, 1, ... for successive images of one pid */
+	uint64_t proc_starttime;   /* /proc/PID/stat field 22: tells pid reuse from exec */
+	uint64_t run_id;           /* TRACK_RUN_ID of the `track run` that started it, or 0 */
+	uint64_t start_realtime_ns;/* CLOCK_REALTIME at shim start */
+	uint64_t start_mono_ns;    /* CLOCK_MONOTONIC at shim start */
+	uint64_t exit_mono_ns;     /* CLOCK_MONOTONIC when exit() ran, 0 otherwise */
+	uint32_t proc_state;       /* TRACK_PS_* */
+	int32_t  exit_tid;         /* thread that called exit(), 0 if unknown (killed, _exit) */
+	char     exe[TRACK_PATH_MAX];
+	char     cmdline[TRACK_CMDLINE_MAX]; /* arguments separated by NUL, truncated */
+	uint32_t cmdline_len;
+	uint32_t pad2;
+
+	/* totals: written with atomic operations */
+	uint64_t threads_created;  /* through pthread_create (successful) */
+	uint64_t threads_exited;
+	uint64_t threads_joined;
+	uint64_t threads_detached;
+	uint64_t threads_alive;    /* including the main thread and foreign threads */
+	uint64_t threads_peak;
+	uint64_t threads_foreign;  /* seen but not created through the shim */
+	uint64_t threads_used;     /* thread slots handed out, ever */
+	uint64_t threads_recycled; /* exited records overwritten when the table was full */
+	uint64_t threads_dropped;  /* threads not recorded: table full of live threads */
+	uint64_t objects_used;     /* object slots handed out, ever (high-water mark) */
+	uint64_t objects_live;
+	uint64_t objects_dropped;  /* objects not tracked: table or index full */
+	uint64_t objects_recycled; /* idle records reclaimed when the table was full */
+	uint64_t modules_used;
+	uint64_t modules_dropped;
+	uint64_t findings_used;
+	uint64_t findings_dropped;
+	uint64_t reserved[16];
+} __attribute__((aligned(64)));
+
+_Static_assert(sizeof(struct track_thread_rec) == 256, "thread record layout");
+_Static_assert(sizeof(struct track_obj_rec) == 128, "object record layout");
+_Static_assert(sizeof(struct track_hash_slot) == 16, "hash slot layout");
+
+#endif /* TRACK_SEGMENT_H */

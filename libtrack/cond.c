@@ -1,0 +1,137 @@
+/*
+ * cond.c — pthread_cond_* wrappers.  These are the current glibc versions (GLIBC_2.3.2),
+ * resolved with dlvsym, never the old compat ones.
+ *
+ * A wait releases the mutex and takes it back before returning, even when the wait is ended
+ * by cancellation (glibc re-acquires the mutex before the cancellation unwinds past it); the
+ * wrapper mirrors that in the mutex's record, and a cleanup attribute restores the thread's
+ * state when a cancellation unwinds through the wrapper.
+ */
+#define _GNU_SOURCE
+#include "lockpath.h"
+
+enum cond_call { CW_PLAIN, CW_TIMED, CW_CLOCK };
+
+struct cond_wait {
+	struct track_wait w;
+	struct track_tls *t;
+	struct track_obj_rec *mr;   /* the mutex's record, if the caller held it */
+};
+
+/* Runs on return and on cancellation: the mutex is held again by the waiter. */
+static void cond_wait_end(struct cond_wait *cw)
+{
+	track_wait_end(&cw->w);
+	if (cw->mr != NULL && cw->t->thr != NULL) {
+		TRACK_STORE(&cw->mr->owner_tid, cw->t->tid);
+		track_held_push(cw->t, cw->mr, 0);
+	}
+}
+
+static int cond_real(pthread_cond_t *c, pthread_mutex_t *m, enum cond_call how, clockid_t clk,
+		     const struct timespec *abs)
+{
+	switch (how) {
+	case CW_TIMED:
+		return track_real.cond_timedwait(c, m, abs);
+	case CW_CLOCK:
+		return track_real.cond_clockwait(c, m, clk, abs);
+	default:
+		return track_real.cond_wait(c, m);
+	}
+}
+
+static int cond_wait_any(pthread_cond_t *c, pthread_mutex_t *m, enum cond_call how,
+			 clockid_t clk, const struct timespec *abs, uint64_t pc)
+{
+	struct track_tls *t = NULL;
+	struct track_obj_rec *cr, *mr;
+	int rc;
+	track_resolve();
+	cr = track_lock_rec(&t, c, TRACK_OBJ_COND, pc, 1);
+	if (cr == NULL || t->busy)
+		return cond_real(c, m, how, clk, abs);
+	{
+		struct cond_wait cw __attribute__((cleanup(cond_wait_end))) = {{0}, t, NULL};
+		mr = track_obj(t, m, TRACK_OBJ_MUTEX, pc, 1);
+		if (mr != NULL && TRACK_LOAD(&mr->owner_tid) == t->tid && mr->depth == 0) {
+			TRACK_STORE(&mr->owner_tid, 0);
+			track_held_pop(t, mr);
+			cw.mr = mr;
+		}
+		TRACK_ADD(&cr->acquisitions, 1);
+		TRACK_STORE(&cr->cond_mutex, (uint64_t)(uintptr_t)m);
+		track_wait_begin(&cw.w, t, cr, TRACK_TS_COND, c);
+		rc = cond_real(c, m, how, clk, abs);
+		if (rc == ETIMEDOUT)
+			TRACK_ADD(&cr->timeouts, 1);
+	}
+	return rc;
+}
+
+TRACK_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+	return cond_wait_any(c, m, CW_PLAIN, 0, NULL, TRACK_RA());
+}
+
+TRACK_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
+					const struct timespec *abs)
+{
+	return cond_wait_any(c, m, CW_TIMED, CLOCK_REALTIME, abs, TRACK_RA());
+}
+
+TRACK_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
+					const struct timespec *abs)
+{
+	return cond_wait_any(c, m, CW_CLOCK, clk, abs, TRACK_RA());
+}
+
+/* signal and broadcast: count them on the condvar's record. */
+static void cond_count(pthread_cond_t *c, int broadcast, uint64_t pc)
+{
+	struct track_tls *t;
+	struct track_obj_rec *r = track_lock_rec(&t, c, TRACK_OBJ_COND, pc, 1);
+	if (r != NULL)
+		TRACK_ADD(broadcast ? &r->broadcasts : &r->signals, 1);
+}
+
+TRACK_EXPORT int pthread_cond_signal(pthread_cond_t *c)
+{
+	track_resolve();
+	cond_count(c, 0, TRACK_RA());
+	return track_real.cond_signal(c);
+}
+
+TRACK_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
+{
+	track_resolve();
+	cond_count(c, 1, TRACK_RA());
+	return track_real.cond_broadcast(c);
+}
+
+TRACK_EXPORT int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *attr)
+{
+	int rc;
+	track_resolve();
+	rc = track_real.cond_init(c, attr);
+	if (rc == 0 && track_g.on)
+		track_obj_init(c, TRACK_OBJ_COND, TRACK_RA());
+	return rc;
+}
+
+TRACK_EXPORT int pthread_cond_destroy(pthread_cond_t *c)
+{
+	struct track_tls *t;
+	struct track_obj_rec *r;
+	int rc;
+	track_resolve();
+	r = track_lock_rec(&t, c, TRACK_OBJ_COND, 0, 0);
+	if (r != NULL && TRACK_LOAD(&r->waiters) != 0)
+		track_finding(TRACK_FK_DESTROY_COND_WAITERS, c, TRACK_OBJ_COND, TRACK_RA(), 0,
+			      "condvar %p destroyed with %u thread(s) waiting", (void *)c,
+			      TRACK_LOAD(&r->waiters));
+	rc = track_real.cond_destroy(c);
+	if (rc == 0 && r != NULL)
+		track_obj_destroy(c);
+	return rc;
+}

@@ -1,0 +1,138 @@
+/*
+ * init.c — bringing the shim up and down: resolving the real pthread functions, reading the
+ * configuration from the environment, creating the segment, and the fork and exit hooks.
+ *
+ * Calls can arrive before the constructor has run (other libraries' constructors) or while
+ * dlsym is resolving a symbol.  Mutex and rwlock calls never need resolving (they go to
+ * glibc's exported __pthread_* aliases); the others resolve lazily through track_resolve().
+ * Until the segment exists, every wrapper passes straight through.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shim.h"
+
+struct track_global track_g;
+struct track_real track_real;
+__thread struct track_tls track_tls __attribute__((tls_model("initial-exec")));
+
+static void *next_sym(const char *name)
+{
+	return dlsym(RTLD_NEXT, name);
+}
+
+/* The condvar functions exist in two versions; the current one is GLIBC_2.3.2. */
+static void *next_cond_sym(const char *name)
+{
+	void *p = dlvsym(RTLD_NEXT, name, "GLIBC_2.3.2");
+	return p ? p : dlsym(RTLD_NEXT, name);
+}
+
+void track_resolve(void)
+{
+	static int done;
+	struct track_real r;
+	if (__atomic_load_n(&done, __ATOMIC_ACQUIRE))
+		return;
+	memset(&r, 0, sizeof r);
+#define R(field, name) r.field = next_sym(name)
+	R(create, "pthread_create");
+	R(join, "pthread_join");
+	R(tryjoin_np, "pthread_tryjoin_np");
+	R(timedjoin_np, "pthread_timedjoin_np");
+	R(clockjoin_np, "pthread_clockjoin_np");
+	R(detach, "pthread_detach");
+	R(exit, "pthread_exit");
+	R(setname_np, "pthread_setname_np");
+	R(mutex_timedlock, "pthread_mutex_timedlock");
+	R(mutex_clocklock, "pthread_mutex_clocklock");
+	R(rwlock_timedrdlock, "pthread_rwlock_timedrdlock");
+	R(rwlock_timedwrlock, "pthread_rwlock_timedwrlock");
+	R(rwlock_clockrdlock, "pthread_rwlock_clockrdlock");
+	R(rwlock_clockwrlock, "pthread_rwlock_clockwrlock");
+	R(cond_clockwait, "pthread_cond_clockwait");
+	R(spin_init, "pthread_spin_init");
+	R(spin_destroy, "pthread_spin_destroy");
+	R(spin_lock, "pthread_spin_lock");
+	R(spin_trylock, "pthread_spin_trylock");
+	R(spin_unlock, "pthread_spin_unlock");
+	R(sem_init, "sem_init");
+	R(sem_destroy, "sem_destroy");
+	R(sem_wait, "sem_wait");
+	R(sem_trywait, "sem_trywait");
+	R(sem_timedwait, "sem_timedwait");
+	R(sem_clockwait, "sem_clockwait");
+	R(sem_post, "sem_post");
+	R(barrier_wait, "pthread_barrier_wait");
+#undef R
+	r.cond_init = next_cond_sym("pthread_cond_init");
+	r.cond_destroy = next_cond_sym("pthread_cond_destroy");
+	r.cond_wait = next_cond_sym("pthread_cond_wait");
+	r.cond_timedwait = next_cond_sym("pthread_cond_timedwait");
+	r.cond_signal = next_cond_sym("pthread_cond_signal");
+	r.cond_broadcast = next_cond_sym("pthread_cond_broadcast");
+	/* Several threads may race here before the constructor: each computes the same table. */
+	track_real = r;
+	__atomic_store_n(&done, 1, __ATOMIC_RELEASE);
+}
+
+/* An unsigned number from the environment, clamped to [lo, hi]; dflt when unset or bad. */
+uint64_t track_env_u64(const char *name, uint64_t dflt, uint64_t lo, uint64_t hi)
+{
+	const char *s = getenv(name);
+	char *end;
+	unsigned long long v;
+	if (s == NULL || *s == '\0')
+		return dflt;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno != 0 || *end != '\0')
+		return dflt;
+	if (v < lo)
+		v = lo;
+	if (v > hi)
+		v = hi;
+	return v;
+}
+
+static void track_atfork_child(void)
+{
+	int saved = errno;
+	if (track_g.on)
+		track_threads_after_fork();
+	errno = saved;
+}
+
+static void track_shutdown(void)
+{
+	if (track_g.on)
+		track_segment_mark_exit();
+}
+
+__attribute__((constructor(101))) static void track_init(void)
+{
+	int saved = errno;
+	const char *off = getenv("TRACK_DISABLE");
+	track_resolve();
+	if (off != NULL && *off != '\0' && *off != '0')
+		goto out;
+	if (track_segment_create() != 0)
+		goto out;
+	track_threads_init();
+	track_modules_scan();
+	pthread_atfork(NULL, NULL, track_atfork_child);
+	__atomic_store_n(&track_g.on, 1, __ATOMIC_RELEASE);
+out:
+	errno = saved;
+}
+
+/* A destructor, not atexit: it runs at exit() and never changes what exit paths do. */
+__attribute__((destructor)) static void track_fini(void)
+{
+	int saved = errno;
+	track_shutdown();
+	errno = saved;
+}

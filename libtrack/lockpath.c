@@ -1,0 +1,96 @@
+/*
+ * lockpath.c — slow paths shared by the lock wrappers: blocking, misuse on release, and the
+ * held-lock list when a lock is released out of order.
+ */
+#define _GNU_SOURCE
+#include <string.h>
+
+#include "lockpath.h"
+
+static const char *const kind_names[TRACK_OBJ_KIND_COUNT] = {
+	"object", "mutex", "rwlock", "spinlock", "condvar", "semaphore", "barrier",
+};
+
+void track_wait_begin(struct track_wait *w, struct track_tls *t, struct track_obj_rec *r,
+		      uint32_t state, const void *addr)
+{
+	uint32_t n = TRACK_ADD(&r->waiters, 1);
+	uint32_t peak = TRACK_LOAD(&r->peak_waiters);
+	while (n > peak && !__atomic_compare_exchange_n(&r->peak_waiters, &peak, n, 1,
+							 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+	w->t = t;
+	w->r = r;
+	track_thread_set_state(t, state, (uint64_t)(uintptr_t)addr, track_obj_index(r), 0);
+	w->t0 = track_now_ns();
+	w->dt = 0;
+}
+
+void track_wait_end(struct track_wait *w)
+{
+	if (w->t == NULL)
+		return;
+	w->dt = track_now_ns() - w->t0;
+	TRACK_SUB(&w->r->waiters, 1);
+	if (w->t->thr != NULL)
+		track_thread_running(w->t, w->dt);
+	w->t = NULL;
+}
+
+void track_held_remove_slow(struct track_thread_rec *thr, uint32_t idx)
+{
+	uint32_t n = thr->nheld, i;
+	if (n == 0)
+		return;
+	if (n > TRACK_HELD_MAX) {
+		/* Only the oldest are listed; an unlisted one went away. */
+		for (i = 0; i < TRACK_HELD_MAX; i++)
+			if ((thr->held[i] & ~TRACK_HELD_READ) == idx)
+				break;
+		if (i == TRACK_HELD_MAX) {
+			TRACK_STORE(&thr->nheld, n - 1);
+			return;
+		}
+	} else {
+		for (i = n; i-- > 0;)
+			if ((thr->held[i] & ~TRACK_HELD_READ) == idx)
+				break;
+		if (i == UINT32_MAX)
+			return;   /* not listed: released by someone else's mistake */
+	}
+	/* Out-of-order release: close the gap. */
+	for (; i + 1 < n && i + 1 < TRACK_HELD_MAX; i++)
+		TRACK_STORE(&thr->held[i], thr->held[i + 1]);
+	TRACK_STORE(&thr->nheld, n - 1);
+}
+
+int track_unlock_misuse(struct track_tls *t, struct track_obj_rec *r, void *obj, uint64_t pc,
+			int (*real_unlock)(void *))
+{
+	int32_t owner = TRACK_LOAD(&r->owner_tid);
+	int rc = real_unlock(obj);
+	const char *what = kind_names[r->kind < TRACK_OBJ_KIND_COUNT ? r->kind : 0];
+	if (rc == 0 && owner != 0) {
+		/* It really was unlocked (a normal mutex does not check): nobody holds it now. */
+		TRACK_STORE(&r->depth, 0);
+		TRACK_STORE(&r->owner_tid, 0);
+	}
+	if (owner != 0)
+		track_finding(TRACK_FK_UNLOCK_NOT_OWNER, obj, r->kind, pc, owner,
+			      "thread %d unlocked %s %p held by thread %d", t->tid, what, obj,
+			      owner);
+	else
+		track_finding(TRACK_FK_UNLOCK_UNLOCKED, obj, r->kind, pc, 0,
+			      "thread %d unlocked %s %p, which was not locked", t->tid, what, obj);
+	return rc;
+}
+
+int track_timespec_ok(const struct timespec *ts)
+{
+	return ts != NULL && ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000L;
+}
+
+int track_clock_ok(clockid_t clk)
+{
+	return clk == CLOCK_MONOTONIC || clk == CLOCK_REALTIME;
+}

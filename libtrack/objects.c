@@ -1,0 +1,260 @@
+/*
+ * objects.c — the table of synchronisation objects and the index from address to record.
+ *
+ * Lookups are lock-free: each thread caches (address, record, generation) for the objects it
+ * touched recently (shim.h), and a miss probes the open-addressing index in the segment.
+ * Creating, retiring and recycling records happens under the shim's own lock.
+ *
+ * An address is not an identity: a destroyed mutex's memory can hold an unrelated lock
+ * later.  Every record therefore carries a generation that changes whenever the record is
+ * retired (destroy, or re-initialisation at the same address) or recycled, and every cached
+ * pointer is checked against it.  When the table is full, idle records (not held, nobody
+ * waiting) are recycled; when none is idle the object goes untracked and is counted.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+
+#include "shim.h"
+
+#define TOMBSTONE_IDX 0u      /* a slot whose key stays but whose record was retired */
+#define MAX_PROBE     1024u
+#define RECYCLE_SCAN  256u
+
+static uint32_t free_head;    /* index + 1 of the first retired record, 0 if none */
+static uint32_t recycle_hand;
+
+static inline uint32_t hash_addr(uintptr_t a)
+{
+	return (uint32_t)(((uint64_t)a * 0x9e3779b97f4a7c15ull) >> 32);
+}
+
+/* The index slot holding key a, or NULL.  Lock-free: used on the miss path. */
+static struct track_hash_slot *slot_lookup(uintptr_t a)
+{
+	uint32_t mask = track_g.hash_mask;
+	uint32_t i = hash_addr(a) & mask;
+	uint32_t n;
+	for (n = 0; n < MAX_PROBE && n <= mask; n++, i = (i + 1) & mask) {
+		struct track_hash_slot *s = &track_g.hash[i];
+		uint64_t k = __atomic_load_n(&s->key, __ATOMIC_ACQUIRE);
+		if (k == a)
+			return s;
+		if (k == 0)
+			return NULL;
+	}
+	return NULL;
+}
+
+/* A slot to put key a in: its own, the first tombstone on its chain, or an empty one.
+ * Called under the shim lock. */
+static struct track_hash_slot *slot_claim(uintptr_t a)
+{
+	uint32_t mask = track_g.hash_mask;
+	uint32_t i = hash_addr(a) & mask;
+	struct track_hash_slot *tomb = NULL;
+	uint32_t n;
+	for (n = 0; n < MAX_PROBE && n <= mask; n++, i = (i + 1) & mask) {
+		struct track_hash_slot *s = &track_g.hash[i];
+		if (s->key == a)
+			return s;
+		if (s->key == 0)
+			return tomb != NULL ? tomb : s;
+		if (tomb == NULL && s->idx == TOMBSTONE_IDX)
+			tomb = s;
+	}
+	return tomb;   /* chain too long: only a tombstone can be reused */
+}
+
+static struct track_obj_rec *rec_at(uint32_t idx1)
+{
+	return idx1 ? &track_g.objs[idx1 - 1] : NULL;
+}
+
+/* Take a record out of service: caches see the new generation, the slot becomes a tombstone,
+ * and the record goes on the free list.  Under the shim lock. */
+static void retire(struct track_obj_rec *r, int to_free_list)
+{
+	struct track_hash_slot *s = slot_lookup((uintptr_t)r->addr);
+	uint32_t idx = track_obj_index(r);
+	TRACK_ADD(&r->gen, 1);
+	r->flags &= ~TRACK_OF_LIVE;
+	if (s != NULL && s->idx == idx)
+		__atomic_store_n(&s->idx, TOMBSTONE_IDX, __ATOMIC_RELEASE);
+	TRACK_SUB(&track_g.hdr->objects_live, 1);
+	if (to_free_list) {
+		r->next_free = free_head;
+		free_head = idx;
+	}
+}
+
+/* An idle live record to reuse when the table is full, or NULL. */
+static struct track_obj_rec *recycle_idle(void)
+{
+	uint32_t cap = track_g.hdr->max_objects;
+	uint32_t n;
+	for (n = 0; n < RECYCLE_SCAN; n++) {
+		struct track_obj_rec *r = &track_g.objs[recycle_hand];
+		recycle_hand = (recycle_hand + 1) % cap;
+		if ((r->flags & TRACK_OF_LIVE) && TRACK_LOAD(&r->owner_tid) == 0 &&
+		    TRACK_LOAD(&r->readers) == 0 && TRACK_LOAD(&r->waiters) == 0) {
+			retire(r, 0);
+			TRACK_ADD(&track_g.hdr->objects_recycled, 1);
+			return r;
+		}
+	}
+	return NULL;
+}
+
+/* Fresh records first, so that destroyed objects keep their history in the report for as
+ * long as there is room; then retired records; then idle live ones. */
+static struct track_obj_rec *alloc_rec(void)
+{
+	struct track_seg_header *h = track_g.hdr;
+	struct track_obj_rec *r;
+	if (h->objects_used < h->max_objects)
+		return &track_g.objs[TRACK_ADD(&h->objects_used, 1) - 1];
+	if (free_head != 0) {
+		r = rec_at(free_head);
+		free_head = r->next_free;
+		return r;
+	}
+	return recycle_idle();
+}
+
+/* Create the record for a new object at a.  Under the shim lock. */
+static struct track_obj_rec *create(uintptr_t a, uint32_t kind, uint64_t pc, uint32_t flags,
+				    int32_t tid)
+{
+	struct track_hash_slot *s = slot_claim(a);
+	struct track_obj_rec *r;
+	if (s == NULL || (r = alloc_rec()) == NULL) {
+		TRACK_ADD(&track_g.hdr->objects_dropped, 1);
+		return NULL;
+	}
+	/* New generation first, so a cache entry that still names this record misses. */
+	TRACK_ADD(&r->gen, 1);
+	memset((char *)r + offsetof(struct track_obj_rec, kind), 0,
+	       sizeof *r - offsetof(struct track_obj_rec, kind));
+	TRACK_STORE(&r->addr, (uint64_t)a);
+	r->kind = kind;
+	r->flags = TRACK_OF_LIVE | flags;
+	r->first_pc = pc;
+	r->first_tid = tid;
+	TRACK_ADD(&track_g.hdr->objects_live, 1);
+	if (s->key != a) {
+		__atomic_store_n(&s->idx, TOMBSTONE_IDX, __ATOMIC_RELAXED);
+		__atomic_store_n(&s->key, (uint64_t)a, __ATOMIC_RELEASE);
+	}
+	__atomic_store_n(&s->idx, track_obj_index(r), __ATOMIC_RELEASE);
+	return r;
+}
+
+/* The live record at a, if any, without locking. */
+static struct track_obj_rec *find_live(uintptr_t a)
+{
+	struct track_hash_slot *s = slot_lookup(a);
+	struct track_obj_rec *r;
+	if (s == NULL)
+		return NULL;
+	r = rec_at(__atomic_load_n(&s->idx, __ATOMIC_ACQUIRE));
+	if (r != NULL && TRACK_LOAD(&r->addr) == a && (TRACK_LOAD(&r->flags) & TRACK_OF_LIVE))
+		return r;
+	return NULL;
+}
+
+static void cache_fill(struct track_tls *t, uintptr_t a, struct track_obj_rec *r)
+{
+	struct track_cache_ent *e = &t->cache[((a >> 4) ^ (a >> 12)) & (TRACK_CACHE_SIZE - 1)];
+	/* A signal handler in this thread may look up while we fill: the entry is unusable
+	 * (rec NULL) until all of it is written. */
+	e->rec = NULL;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	e->addr = a;
+	e->gen = TRACK_LOAD(&r->gen);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	e->rec = r;
+}
+
+struct track_obj_rec *track_obj_slow(struct track_tls *t, uintptr_t a, uint32_t kind,
+				     uint64_t pc, int create_it)
+{
+	struct track_obj_rec *r;
+	int saved;
+	if (t == NULL || t->busy)
+		return NULL;
+	r = find_live(a);
+	if (r != NULL && (r->kind == kind || !create_it)) {
+		cache_fill(t, a, r);
+		return r;
+	}
+	if (!create_it)
+		return NULL;
+	saved = errno;
+	t->busy = 1;
+	track_ilock();
+	r = find_live(a);
+	if (r != NULL && r->kind != kind) {
+		/* The memory was reused for another kind of object without a destroy call. */
+		retire(r, 1);
+		r = NULL;
+	}
+	if (r == NULL)
+		r = create(a, kind, pc, TRACK_OF_STATIC, t->tid);
+	track_iunlock();
+	if (r != NULL) {
+		cache_fill(t, a, r);
+		track_modules_note_pc(pc);
+	}
+	t->busy = 0;
+	errno = saved;
+	return r;
+}
+
+struct track_obj_rec *track_obj_init(const void *addr, uint32_t kind, uint64_t pc)
+{
+	struct track_tls *t = track_self();
+	uintptr_t a = (uintptr_t)addr;
+	struct track_obj_rec *r;
+	int saved = errno;
+	if (t == NULL || t->busy)
+		return NULL;
+	t->busy = 1;
+	track_ilock();
+	r = find_live(a);
+	if (r != NULL)
+		retire(r, 1);   /* initialising again makes a new object */
+	r = create(a, kind, pc, 0, t->tid);
+	track_iunlock();
+	if (r != NULL) {
+		cache_fill(t, a, r);
+		track_modules_note_pc(pc);
+	}
+	t->busy = 0;
+	errno = saved;
+	return r;
+}
+
+void track_obj_destroy(const void *addr)
+{
+	struct track_tls *t = track_self();
+	struct track_obj_rec *r;
+	if (t == NULL || t->busy)
+		return;
+	t->busy = 1;
+	track_ilock();
+	r = find_live((uintptr_t)addr);
+	if (r != NULL) {
+		r->flags |= TRACK_OF_DESTROYED;
+		retire(r, 1);
+	}
+	track_iunlock();
+	t->busy = 0;
+}
+
+/* After fork: the child's fresh segment starts with no objects. */
+void track_objects_reset(void)
+{
+	free_head = 0;
+	recycle_hand = 0;
+}

@@ -1,0 +1,167 @@
+/*
+ * rwlock.c — pthread_rwlock_* wrappers.  A writer is an owner like a mutex's; readers are
+ * counted on the record and listed, marked as readers, among each thread's held locks.
+ */
+#define _GNU_SOURCE
+#include "lockpath.h"
+
+enum rw_call { RW_PLAIN, RW_TIMED, RW_CLOCK };
+
+static int real_unlock(void *l)
+{
+	return __pthread_rwlock_unlock(l);
+}
+
+TRACK_EXPORT int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t *attr)
+{
+	int rc = __pthread_rwlock_init(l, attr);
+	if (rc == 0 && track_g.on)
+		track_obj_init(l, TRACK_OBJ_RWLOCK, TRACK_RA());
+	return rc;
+}
+
+TRACK_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
+{
+	struct track_tls *t;
+	struct track_obj_rec *r = track_lock_rec(&t, l, TRACK_OBJ_RWLOCK, 0, 0);
+	int rc;
+	if (r != NULL && (TRACK_LOAD(&r->owner_tid) != 0 || TRACK_LOAD(&r->readers) != 0))
+		track_finding(TRACK_FK_DESTROY_LOCKED, l, TRACK_OBJ_RWLOCK, TRACK_RA(),
+			      r->owner_tid, "rwlock %p destroyed while held", (void *)l);
+	rc = __pthread_rwlock_destroy(l);
+	if (rc == 0 && r != NULL)
+		track_obj_destroy(l);
+	return rc;
+}
+
+static int rw_real(pthread_rwlock_t *l, int write, enum rw_call how, clockid_t clk,
+		   const struct timespec *abs)
+{
+	switch (how) {
+	case RW_TIMED:
+		return write ? track_real.rwlock_timedwrlock(l, abs)
+			     : track_real.rwlock_timedrdlock(l, abs);
+	case RW_CLOCK:
+		return write ? track_real.rwlock_clockwrlock(l, clk, abs)
+			     : track_real.rwlock_clockrdlock(l, clk, abs);
+	default:
+		return write ? __pthread_rwlock_wrlock(l) : __pthread_rwlock_rdlock(l);
+	}
+}
+
+/* Every rdlock and wrlock variant: try, and only wait (and bookkeep the wait) on EBUSY. */
+static int rw_lock(pthread_rwlock_t *l, int write, enum rw_call how, clockid_t clk,
+		   const struct timespec *abs, uint64_t pc)
+{
+	struct track_tls *t = NULL;
+	struct track_obj_rec *r;
+	struct track_wait w;
+	int rc;
+	if (how != RW_PLAIN) {
+		track_resolve();
+		/* glibc checks the clock and timeout before trying: so must we. */
+		if (!track_timespec_ok(abs) || (how == RW_CLOCK && !track_clock_ok(clk)))
+			return rw_real(l, write, how, clk, abs);
+	}
+	rc = write ? __pthread_rwlock_trywrlock(l) : __pthread_rwlock_tryrdlock(l);
+	if (likely(rc == 0)) {
+		track_took(l, TRACK_OBJ_RWLOCK, pc, !write);
+		return 0;
+	}
+	if (rc != EBUSY)
+		return rw_real(l, write, how, clk, abs);
+	r = track_lock_rec(&t, l, TRACK_OBJ_RWLOCK, pc, 1);
+	if (r == NULL || t->busy)
+		return rw_real(l, write, how, clk, abs);
+	track_wait_begin(&w, t, r, write ? TRACK_TS_RWLOCK_WR : TRACK_TS_RWLOCK_RD, l);
+	rc = rw_real(l, write, how, clk, abs);
+	track_wait_end(&w);
+	if (rc == 0) {
+		if (write) {
+			track_got_excl(t, r);
+			track_contended(r, w.dt);
+		} else {
+			track_got_shared(t, r);
+			TRACK_ADD(&r->contended, 1);
+			TRACK_ADD(&r->wait_ns, w.dt);
+		}
+	} else if (rc == ETIMEDOUT) {
+		TRACK_ADD(&r->timeouts, 1);
+	}
+	return rc;
+}
+
+TRACK_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
+{
+	return rw_lock(l, 0, RW_PLAIN, 0, NULL, TRACK_RA());
+}
+
+TRACK_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
+{
+	return rw_lock(l, 1, RW_PLAIN, 0, NULL, TRACK_RA());
+}
+
+TRACK_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *abs)
+{
+	return rw_lock(l, 0, RW_TIMED, CLOCK_REALTIME, abs, TRACK_RA());
+}
+
+TRACK_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *abs)
+{
+	return rw_lock(l, 1, RW_TIMED, CLOCK_REALTIME, abs, TRACK_RA());
+}
+
+TRACK_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *l, clockid_t clk,
+					    const struct timespec *abs)
+{
+	return rw_lock(l, 0, RW_CLOCK, clk, abs, TRACK_RA());
+}
+
+TRACK_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t clk,
+					    const struct timespec *abs)
+{
+	return rw_lock(l, 1, RW_CLOCK, clk, abs, TRACK_RA());
+}
+
+TRACK_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
+{
+	int rc = __pthread_rwlock_tryrdlock(l);
+	if (rc == 0)
+		track_took(l, TRACK_OBJ_RWLOCK, TRACK_RA(), 1);
+	return rc;
+}
+
+TRACK_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *l)
+{
+	int rc = __pthread_rwlock_trywrlock(l);
+	if (rc == 0)
+		track_took(l, TRACK_OBJ_RWLOCK, TRACK_RA(), 0);
+	return rc;
+}
+
+/* Whether thread t lists rwlock r among the locks it holds for reading. */
+static int holds_for_read(const struct track_tls *t, const struct track_obj_rec *r)
+{
+	const struct track_thread_rec *thr = t->thr;
+	uint32_t want = track_obj_index(r) | TRACK_HELD_READ, i;
+	uint32_t n = thr->nheld < TRACK_HELD_MAX ? thr->nheld : TRACK_HELD_MAX;
+	if (thr->nheld > TRACK_HELD_MAX)
+		return 1;   /* cannot tell: give it the benefit of the doubt */
+	for (i = 0; i < n; i++)
+		if (thr->held[i] == want)
+			return 1;
+	return 0;
+}
+
+TRACK_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
+{
+	struct track_tls *t;
+	struct track_obj_rec *r = track_lock_rec(&t, l, TRACK_OBJ_RWLOCK, 0, 0);
+	if (r != NULL && track_release_excl(t, r) != 0) {
+		if (TRACK_LOAD(&r->readers) == 0 || !holds_for_read(t, r))
+			return track_unlock_misuse(t, r, l, TRACK_RA(), real_unlock);
+		TRACK_SUB(&r->readers, 1);
+		track_held_pop(t, r);
+	}
+	return __pthread_rwlock_unlock(l);
+}

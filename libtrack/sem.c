@@ -1,0 +1,167 @@
+/*
+ * sem.c — sem_* and pthread_barrier_wait wrappers: waits that are not locks (no owner), but
+ * where threads block and where CPython, among others, does all its locking.
+ *
+ * sem_wait and sem_timedwait are cancellation points that must act even when they would not
+ * block, so the wrapper tests for cancellation before its non-blocking try, as glibc does.
+ */
+#define _GNU_SOURCE
+#include "lockpath.h"
+
+enum sem_call { SW_PLAIN, SW_TIMED, SW_CLOCK };
+
+struct sem_wait_ctx {
+	struct track_wait w;
+};
+
+static void sem_wait_end(struct sem_wait_ctx *s)
+{
+	track_wait_end(&s->w);
+}
+
+static int sem_real(sem_t *s, enum sem_call how, clockid_t clk, const struct timespec *abs)
+{
+	switch (how) {
+	case SW_TIMED:
+		return track_real.sem_timedwait(s, abs);
+	case SW_CLOCK:
+		return track_real.sem_clockwait(s, clk, abs);
+	default:
+		return track_real.sem_wait(s);
+	}
+}
+
+static int sem_wait_any(sem_t *s, enum sem_call how, clockid_t clk, const struct timespec *abs,
+			uint64_t pc)
+{
+	struct track_tls *t = NULL;
+	struct track_obj_rec *r;
+	int rc, saved;
+	track_resolve();
+	if (how != SW_PLAIN && (!track_timespec_ok(abs) || (how == SW_CLOCK && !track_clock_ok(clk))))
+		return sem_real(s, how, clk, abs);   /* the real call reports the bad argument */
+	r = track_lock_rec(&t, s, TRACK_OBJ_SEM, pc, 1);
+	if (r == NULL || t->busy)
+		return sem_real(s, how, clk, abs);
+	if (how != SW_CLOCK)
+		pthread_testcancel();
+	saved = errno;
+	if (track_real.sem_trywait(s) == 0) {
+		TRACK_ADD(&r->acquisitions, 1);
+		return 0;
+	}
+	if (errno != EAGAIN)
+		return sem_real(s, how, clk, abs);
+	errno = saved;
+	{
+		struct sem_wait_ctx ctx __attribute__((cleanup(sem_wait_end)));
+		track_wait_begin(&ctx.w, t, r, TRACK_TS_SEM, s);
+		rc = sem_real(s, how, clk, abs);
+		saved = errno;
+		track_wait_end(&ctx.w);
+		if (rc == 0) {
+			TRACK_ADD(&r->acquisitions, 1);
+			TRACK_ADD(&r->contended, 1);
+			TRACK_ADD(&r->wait_ns, ctx.w.dt);
+		} else if (saved == ETIMEDOUT) {
+			TRACK_ADD(&r->timeouts, 1);
+		}
+		errno = saved;
+	}
+	return rc;
+}
+
+TRACK_EXPORT int sem_wait(sem_t *s)
+{
+	return sem_wait_any(s, SW_PLAIN, 0, NULL, TRACK_RA());
+}
+
+TRACK_EXPORT int sem_timedwait(sem_t *s, const struct timespec *abs)
+{
+	return sem_wait_any(s, SW_TIMED, CLOCK_REALTIME, abs, TRACK_RA());
+}
+
+TRACK_EXPORT int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *abs)
+{
+	return sem_wait_any(s, SW_CLOCK, clk, abs, TRACK_RA());
+}
+
+TRACK_EXPORT int sem_trywait(sem_t *s)
+{
+	struct track_tls *t;
+	struct track_obj_rec *r;
+	int rc;
+	track_resolve();
+	rc = track_real.sem_trywait(s);
+	if (rc == 0 && (r = track_lock_rec(&t, s, TRACK_OBJ_SEM, TRACK_RA(), 1)) != NULL)
+		TRACK_ADD(&r->acquisitions, 1);
+	return rc;
+}
+
+TRACK_EXPORT int sem_post(sem_t *s)
+{
+	struct track_tls *t;
+	struct track_obj_rec *r;
+	int saved = errno;
+	track_resolve();
+	r = track_lock_rec(&t, s, TRACK_OBJ_SEM, TRACK_RA(), 1);
+	if (r != NULL)
+		TRACK_ADD(&r->signals, 1);
+	errno = saved;
+	return track_real.sem_post(s);
+}
+
+TRACK_EXPORT int sem_init(sem_t *s, int pshared, unsigned value)
+{
+	int rc;
+	track_resolve();
+	rc = track_real.sem_init(s, pshared, value);
+	if (rc == 0 && track_g.on) {
+		int saved = errno;
+		track_obj_init(s, TRACK_OBJ_SEM, TRACK_RA());
+		errno = saved;
+	}
+	return rc;
+}
+
+TRACK_EXPORT int sem_destroy(sem_t *s)
+{
+	int rc;
+	track_resolve();
+	rc = track_real.sem_destroy(s);
+	if (rc == 0 && track_g.on) {
+		int saved = errno;
+		track_obj_destroy(s);
+		errno = saved;
+	}
+	return rc;
+}
+
+struct barrier_ctx {
+	struct track_wait w;
+};
+
+static void barrier_end(struct barrier_ctx *b)
+{
+	track_wait_end(&b->w);
+}
+
+TRACK_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
+{
+	struct track_tls *t = NULL;
+	struct track_obj_rec *r;
+	int rc;
+	track_resolve();
+	r = track_lock_rec(&t, b, TRACK_OBJ_BARRIER, TRACK_RA(), 1);
+	if (r == NULL || t->busy)
+		return track_real.barrier_wait(b);
+	TRACK_ADD(&r->acquisitions, 1);
+	{
+		struct barrier_ctx ctx __attribute__((cleanup(barrier_end)));
+		track_wait_begin(&ctx.w, t, r, TRACK_TS_BARRIER, b);
+		rc = track_real.barrier_wait(b);
+		track_wait_end(&ctx.w);
+		TRACK_ADD(&r->wait_ns, ctx.w.dt);
+	}
+	return rc;
+}

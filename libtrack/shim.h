@@ -1,0 +1,261 @@
+/*
+ * shim.h — what the files of libtrack share: the global state, the per-thread state, the
+ * real pthread functions, and the inline fast paths every wrapper uses.
+ *
+ * The rules that shape this file (see shared/ARCHITECTURE.md, "Rules of the shim"): the
+ * uncontended lock/unlock path makes no system call, takes no lock, allocates nothing and
+ * does not unwind.  It reads one thread-local cache entry, checks one generation number and
+ * writes fields of the lock record and the thread record that only the lock holder or the
+ * thread itself writes.  Everything else happens on slow paths in the .c files.
+ */
+#ifndef TRACK_SHIM_H
+#define TRACK_SHIM_H
+
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdint.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "track/segment.h"
+
+#define TRACK_HIDDEN   __attribute__((visibility("hidden")))
+#define TRACK_EXPORT   __attribute__((visibility("default")))
+#define likely(x)      __builtin_expect(!!(x), 1)
+#define unlikely(x)    __builtin_expect(!!(x), 0)
+#define TRACK_RA()     ((uint64_t)(uintptr_t)__builtin_return_address(0))
+
+/* Relaxed atomics on segment fields: readers in other processes see whole values. */
+#define TRACK_LOAD(p)        __atomic_load_n((p), __ATOMIC_RELAXED)
+#define TRACK_STORE(p, v)    __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define TRACK_ADD(p, v)      __atomic_add_fetch((p), (v), __ATOMIC_RELAXED)
+#define TRACK_SUB(p, v)      __atomic_sub_fetch((p), (v), __ATOMIC_RELAXED)
+
+/* --- per-thread state ------------------------------------------------------------------ */
+
+#define TRACK_CACHE_SIZE 128u   /* object lookups cached per thread: a power of two */
+
+struct track_cache_ent {
+	uintptr_t addr;
+	struct track_obj_rec *rec;
+	uint64_t gen;
+};
+
+struct track_tls {
+	struct track_thread_rec *thr;  /* NULL until the thread is registered */
+	int32_t  tid;
+	uint32_t slot;                 /* index of thr in the thread table */
+	int      busy;                 /* inside a shim slow path: do not re-enter */
+	int      gone;                 /* its record is closed: track nothing more */
+	struct track_cache_ent cache[TRACK_CACHE_SIZE];
+};
+
+extern __thread struct track_tls track_tls __attribute__((tls_model("initial-exec")));
+
+/* --- process state ---------------------------------------------------------------------- */
+
+struct track_global {
+	int on;                          /* segment mapped: record; otherwise pass through */
+	struct track_seg_header *hdr;
+	struct track_thread_rec *threads;
+	struct track_obj_rec *objs;
+	struct track_hash_slot *hash;
+	struct track_module_rec *modules;
+	struct track_finding_rec *findings;
+	uint32_t hash_mask;
+	char path[512];                  /* the segment file */
+};
+
+extern struct track_global track_g TRACK_HIDDEN;
+
+/* The real functions that are not reached through a public glibc alias.  Mutex and rwlock
+ * calls go straight to glibc's exported __pthread_* names, so they work before anything
+ * is resolved (dlsym itself may lock). */
+struct track_real {
+	int (*create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+	int (*join)(pthread_t, void **);
+	int (*tryjoin_np)(pthread_t, void **);
+	int (*timedjoin_np)(pthread_t, void **, const struct timespec *);
+	int (*clockjoin_np)(pthread_t, void **, clockid_t, const struct timespec *);
+	int (*detach)(pthread_t);
+	void (*exit)(void *) __attribute__((noreturn));
+	int (*setname_np)(pthread_t, const char *);
+	int (*mutex_timedlock)(pthread_mutex_t *, const struct timespec *);
+	int (*mutex_clocklock)(pthread_mutex_t *, clockid_t, const struct timespec *);
+	int (*rwlock_timedrdlock)(pthread_rwlock_t *, const struct timespec *);
+	int (*rwlock_timedwrlock)(pthread_rwlock_t *, const struct timespec *);
+	int (*rwlock_clockrdlock)(pthread_rwlock_t *, clockid_t, const struct timespec *);
+	int (*rwlock_clockwrlock)(pthread_rwlock_t *, clockid_t, const struct timespec *);
+	int (*cond_init)(pthread_cond_t *, const pthread_condattr_t *);
+	int (*cond_destroy)(pthread_cond_t *);
+	int (*cond_wait)(pthread_cond_t *, pthread_mutex_t *);
+	int (*cond_timedwait)(pthread_cond_t *, pthread_mutex_t *, const struct timespec *);
+	int (*cond_clockwait)(pthread_cond_t *, pthread_mutex_t *, clockid_t,
+			      const struct timespec *);
+	int (*cond_signal)(pthread_cond_t *);
+	int (*cond_broadcast)(pthread_cond_t *);
+	int (*spin_init)(pthread_spinlock_t *, int);
+	int (*spin_destroy)(pthread_spinlock_t *);
+	int (*spin_lock)(pthread_spinlock_t *);
+	int (*spin_trylock)(pthread_spinlock_t *);
+	int (*spin_unlock)(pthread_spinlock_t *);
+	int (*sem_init)(sem_t *, int, unsigned);
+	int (*sem_destroy)(sem_t *);
+	int (*sem_wait)(sem_t *);
+	int (*sem_trywait)(sem_t *);
+	int (*sem_timedwait)(sem_t *, const struct timespec *);
+	int (*sem_clockwait)(sem_t *, clockid_t, const struct timespec *);
+	int (*sem_post)(sem_t *);
+	int (*barrier_wait)(pthread_barrier_t *);
+};
+
+extern struct track_real track_real TRACK_HIDDEN;
+
+/* glibc's public aliases of the mutex and rwlock entry points (exported since 2.2.5). */
+extern int __pthread_mutex_init(pthread_mutex_t *, const pthread_mutexattr_t *);
+extern int __pthread_mutex_destroy(pthread_mutex_t *);
+extern int __pthread_mutex_lock(pthread_mutex_t *);
+extern int __pthread_mutex_trylock(pthread_mutex_t *);
+extern int __pthread_mutex_unlock(pthread_mutex_t *);
+extern int __pthread_rwlock_init(pthread_rwlock_t *, const pthread_rwlockattr_t *);
+extern int __pthread_rwlock_destroy(pthread_rwlock_t *);
+extern int __pthread_rwlock_rdlock(pthread_rwlock_t *);
+extern int __pthread_rwlock_tryrdlock(pthread_rwlock_t *);
+extern int __pthread_rwlock_wrlock(pthread_rwlock_t *);
+extern int __pthread_rwlock_trywrlock(pthread_rwlock_t *);
+extern int __pthread_rwlock_unlock(pthread_rwlock_t *);
+
+/* They are not default versions, so the link must name the version: the base version of
+ * glibc on each architecture. */
+#if defined(__x86_64__)
+#define TRACK_GLIBC_BASE "GLIBC_2.2.5"
+#elif defined(__aarch64__)
+#define TRACK_GLIBC_BASE "GLIBC_2.17"
+#else
+#error "libtrack: add the base glibc symbol version of this architecture"
+#endif
+#define TRACK_BIND_BASE(fn) __asm__(".symver " #fn "," #fn "@" TRACK_GLIBC_BASE)
+TRACK_BIND_BASE(__pthread_mutex_init);
+TRACK_BIND_BASE(__pthread_mutex_destroy);
+TRACK_BIND_BASE(__pthread_mutex_lock);
+TRACK_BIND_BASE(__pthread_mutex_trylock);
+TRACK_BIND_BASE(__pthread_mutex_unlock);
+TRACK_BIND_BASE(__pthread_rwlock_init);
+TRACK_BIND_BASE(__pthread_rwlock_destroy);
+TRACK_BIND_BASE(__pthread_rwlock_rdlock);
+TRACK_BIND_BASE(__pthread_rwlock_tryrdlock);
+TRACK_BIND_BASE(__pthread_rwlock_wrlock);
+TRACK_BIND_BASE(__pthread_rwlock_trywrlock);
+TRACK_BIND_BASE(__pthread_rwlock_unlock);
+
+/* --- functions of the shim's files ------------------------------------------------------- */
+
+/* init.c */
+TRACK_HIDDEN void track_resolve(void);
+TRACK_HIDDEN uint64_t track_env_u64(const char *name, uint64_t dflt, uint64_t lo, uint64_t hi);
+
+/* segment.c */
+TRACK_HIDDEN int  track_segment_create(void);
+TRACK_HIDDEN void track_segment_mark_exit(void);
+
+/* lockinternal.c: the shim's own lock for its slow paths */
+TRACK_HIDDEN void track_ilock(void);
+TRACK_HIDDEN void track_iunlock(void);
+TRACK_HIDDEN void track_ilock_reset(void);
+
+/* threads.c */
+TRACK_HIDDEN struct track_tls *track_self_slow(void);
+TRACK_HIDDEN void track_threads_init(void);
+TRACK_HIDDEN void track_threads_after_fork(void);
+TRACK_HIDDEN void track_thread_set_state(struct track_tls *t, uint32_t state, uint64_t obj,
+					 uint32_t obj_idx, int32_t wait_tid);
+TRACK_HIDDEN void track_thread_running(struct track_tls *t, uint64_t waited_ns);
+
+/* objects.c */
+TRACK_HIDDEN struct track_obj_rec *track_obj_slow(struct track_tls *t, uintptr_t addr,
+						  uint32_t kind, uint64_t pc, int create);
+TRACK_HIDDEN struct track_obj_rec *track_obj_init(const void *addr, uint32_t kind,
+						  uint64_t pc);
+TRACK_HIDDEN void track_obj_destroy(const void *addr);
+TRACK_HIDDEN void track_objects_reset(void);
+
+/* held.c: per-thread held-lock bookkeeping */
+TRACK_HIDDEN void track_held_remove_slow(struct track_thread_rec *thr, uint32_t idx);
+
+/* findings.c */
+TRACK_HIDDEN void track_finding(uint32_t kind, const void *obj, uint32_t obj_kind, uint64_t pc,
+				int32_t other_tid, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+/* modules.c */
+TRACK_HIDDEN void track_modules_scan(void);
+TRACK_HIDDEN void track_modules_note_pc(uint64_t pc);
+TRACK_HIDDEN void track_modules_copy(const struct track_seg_header *old);
+
+/* clock */
+static inline uint64_t track_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* --- inline fast paths ------------------------------------------------------------------ */
+
+/* The calling thread's state, registering it on first sight; NULL when not tracking. */
+static inline struct track_tls *track_self(void)
+{
+	struct track_tls *t = &track_tls;
+	if (likely(t->thr != NULL))
+		return t;
+	return track_self_slow();
+}
+
+/* The record of the object at addr: one cache entry and a generation check when hot. */
+static inline struct track_obj_rec *track_obj(struct track_tls *t, const void *addr,
+					      uint32_t kind, uint64_t pc, int create)
+{
+	uintptr_t a = (uintptr_t)addr;
+	struct track_cache_ent *e = &t->cache[((a >> 4) ^ (a >> 12)) & (TRACK_CACHE_SIZE - 1)];
+	struct track_obj_rec *r = e->rec;
+	if (likely(e->addr == a && r != NULL && TRACK_LOAD(&r->gen) == e->gen))
+		return r;
+	return track_obj_slow(t, a, kind, pc, create);
+}
+
+/* Index + 1 of an object record: 0 means none in the segment's fields. */
+static inline uint32_t track_obj_index(const struct track_obj_rec *r)
+{
+	return (uint32_t)(r - track_g.objs) + 1;
+}
+
+/* Mark bit in held[] for locks held for reading (rwlock read side). */
+#define TRACK_HELD_READ 0x80000000u
+
+/* Record that thread t now holds lock r (called with the lock held). */
+static inline void track_held_push(struct track_tls *t, struct track_obj_rec *r, uint32_t mark)
+{
+	struct track_thread_rec *thr = t->thr;
+	uint32_t n = thr->nheld;
+	if (likely(n < TRACK_HELD_MAX))
+		TRACK_STORE(&thr->held[n], track_obj_index(r) | mark);
+	TRACK_STORE(&thr->nheld, n + 1);
+	TRACK_STORE(&thr->acquisitions, thr->acquisitions + 1);
+}
+
+/* Record that thread t no longer holds lock r. */
+static inline void track_held_pop(struct track_tls *t, struct track_obj_rec *r)
+{
+	struct track_thread_rec *thr = t->thr;
+	uint32_t n = thr->nheld;
+	if (likely(n > 0 && n <= TRACK_HELD_MAX &&
+		   (thr->held[n - 1] & 0x7fffffffu) == track_obj_index(r))) {
+		TRACK_STORE(&thr->nheld, n - 1);
+		return;
+	}
+	track_held_remove_slow(thr, track_obj_index(r));
+}
+
+
+#endif /* TRACK_SHIM_H */

@@ -1,0 +1,414 @@
+/*
+ * test_cli.c — the track command as a user meets it: help and version, every kind of bad
+ * input (one-line error, distinct exit status), reading a live process without stopping it,
+ * reporting on and collecting segments, a program linked with -ltrack, and the segment's
+ * ownership and permissions.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "track/segment.h"
+
+static void track_cmd(char *const args[], char *const env[], struct run_result *r)
+{
+	char *argv[32];
+	size_t i;
+	argv[0] = (char *)track_bin();
+	for (i = 0; args[i] && i < 30; i++)
+		argv[i + 1] = args[i];
+	argv[i + 1] = NULL;
+	run(argv, NULL, env, r);
+}
+
+/* One line on stderr that starts with "track: " and contains what. */
+static void assert_one_line_error(const struct run_result *r, const char *what)
+{
+	ck_assert_msg(strncmp(r->err, "track: ", 7) == 0, "stderr: %s", r->err);
+	ck_assert_msg(strchr(r->err, '\n') == r->err + r->err_len - 1, "not one line: %s", r->err);
+	ck_assert_msg(strstr(r->err, what) != NULL, "'%s' not in: %s", what, r->err);
+}
+
+START_TEST(help_and_version)
+{
+	struct run_result r;
+	track_cmd((char *[]){"--help", NULL}, NULL, &r);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "run"));
+	run_free(&r);
+	track_cmd((char *[]){"--version", NULL}, NULL, &r);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "track "));
+	run_free(&r);
+	const char *subs[] = {"run", "report", "ls", "clean"};
+	for (size_t i = 0; i < 4; i++) {
+		track_cmd((char *[]){(char *)subs[i], "--help", NULL}, NULL, &r);
+		ck_assert_int_eq(r.status, 0);
+		ck_assert_ptr_nonnull(strstr(r.out, "usage: track"));
+		run_free(&r);
+	}
+}
+END_TEST
+
+START_TEST(bad_usage)
+{
+	struct run_result r;
+	track_cmd((char *[]){"frobnicate", NULL}, NULL, &r);
+	ck_assert_int_eq(r.status, 2);
+	assert_one_line_error(&r, "unknown command");
+	run_free(&r);
+	track_cmd((char *[]){"run", "--bogus", "--", "true", NULL}, NULL, &r);
+	ck_assert_int_eq(r.status, 2);
+	assert_one_line_error(&r, "--bogus");
+	run_free(&r);
+	track_cmd((char *[]){"run", NULL}, NULL, &r);
+	ck_assert_int_eq(r.status, 2);
+	assert_one_line_error(&r, "no program");
+	run_free(&r);
+	track_cmd((char *[]){"run", "--error-exitcode=0", "true", NULL}, NULL, &r);
+	ck_assert_int_eq(r.status, 2);
+	assert_one_line_error(&r, "1 to 255");
+	run_free(&r);
+	track_cmd((char *[]){"report", NULL}, NULL, &r);
+	ck_assert_int_eq(r.status, 2);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(program_not_found_or_not_executable)
+{
+	struct run_result r;
+	const char *plain = tmp_path("not-executable");
+	FILE *f = fopen(plain, "w");
+	fputs("hello\n", f);
+	fclose(f);
+	chmod(plain, 0644);
+	track_cmd((char *[]){"run", "--", "/nonexistent/program", NULL}, NULL, &r);
+	ck_assert_int_eq(r.status, 127);
+	assert_one_line_error(&r, "/nonexistent/program");
+	run_free(&r);
+	track_cmd((char *[]){"run", "--", "no-such-program-anywhere", NULL}, NULL, &r);
+	ck_assert_int_eq(r.status, 127);
+	run_free(&r);
+	track_cmd((char *[]){"run", "--", (char *)plain, NULL}, NULL, &r);
+	ck_assert_int_eq(r.status, 126);
+	assert_one_line_error(&r, "Permission denied");
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(bad_report_destination)
+{
+	struct run_result r;
+	track_cmd((char *[]){"run", "--json", "/nonexistent/dir/r.json", "--", "true", NULL}, NULL,
+		  &r);
+	ck_assert_int_eq(r.status, 1);
+	assert_one_line_error(&r, "/nonexistent/dir/r.json");
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(stdin_passed_through)
+{
+	struct run_result r;
+	const char *in = tmp_path("input.txt");
+	FILE *f = fopen(in, "w");
+	char *argv[] = {(char *)track_bin(), "run", "-q", "--", "sort", "-r", NULL};
+	fputs("b\na\nc\n", f);
+	fclose(f);
+	run(argv, in, NULL, &r);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, "c\nb\na\n");
+	ck_assert_str_eq(r.err, "");   /* -q: no findings, no report */
+	run_free(&r);
+}
+END_TEST
+
+/* Start fx_threads live N in the background; return its pid once it is ready. */
+static pid_t start_live(int seconds, char *const env[], FILE **out)
+{
+	int p[2];
+	pid_t pid;
+	char line[64];
+	ck_assert_int_eq(pipe(p), 0);
+	pid = fork();
+	if (pid == 0) {
+		char secs[16];
+		size_t i;
+		snprintf(secs, sizeof secs, "%d", seconds);
+		dup2(p[1], 1);
+		close(p[0]);
+		for (i = 0; env && env[i]; i++)
+			putenv(env[i]);
+		execl(fixture("fx_threads"), "fx_threads", "live", secs, (char *)NULL);
+		_exit(122);
+	}
+	close(p[1]);
+	*out = fdopen(p[0], "r");
+	ck_assert_ptr_nonnull(fgets(line, sizeof line, *out));
+	ck_assert_int_eq(strncmp(line, "ready", 5), 0);
+	return pid;
+}
+
+static char preload_env[600];
+
+static char *const *shim_env(void)
+{
+	static char *env[3];
+	char lib[512];
+	snprintf(lib, sizeof lib, "%s", track_bin());
+	*strrchr(lib, '/') = '\0';
+	snprintf(preload_env, sizeof preload_env, "LD_PRELOAD=%s/../lib/libtrack.so", lib);
+	env[0] = preload_env;
+	env[1] = NULL;
+	return env;
+}
+
+START_TEST(report_live_process)
+{
+	FILE *out;
+	pid_t pid = start_live(3, shim_env(), &out);
+	char pidstr[16], *json = (char *)tmp_path("live.json");
+	struct run_result r;
+	json_error_t e;
+	json_t *root, *t;
+	int st;
+	usleep(100000);
+	snprintf(pidstr, sizeof pidstr, "%d", (int)pid);
+	track_cmd((char *[]){"report", "--json", json, pidstr, NULL}, NULL, &r);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	root = json_load_file(json, 0, &e);
+	ck_assert_ptr_nonnull(root);
+	ck_assert(json_is_true(json_object_get(json_object_get(root, "process"), "running")));
+	t = jfind(root, "threads.list", "name", "timed-waiter");
+	ck_assert_ptr_nonnull(t);
+	ck_assert_str_eq(jstr(t, "state"), "condvar");
+	ck_assert_str_eq(jstr(jfind(root, "threads.list", "name", "fx_threads"), "state"), "join");
+	/* the process was not stopped or disturbed: it finishes normally */
+	waitpid(pid, &st, 0);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	fclose(out);
+	json_decref(root);
+	run_free(&r);
+	/* its segment is still there for a report after exit; that report collects it */
+	track_cmd((char *[]){"report", pidstr, NULL}, NULL, &r);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_ptr_nonnull(strstr(r.out, "threads: 1 created"));
+	run_free(&r);
+	track_cmd((char *[]){"report", pidstr, NULL}, NULL, &r);
+	ck_assert_int_eq(r.status, 5);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(report_missing_process)
+{
+	struct run_result r;
+	track_cmd((char *[]){"report", "999999999", NULL}, NULL, &r);
+	ck_assert_int_eq(r.status, 5);
+	assert_one_line_error(&r, "999999999");
+	run_free(&r);
+}
+END_TEST
+
+static void write_segment(const char *path, uint32_t version, uint64_t magic)
+{
+	struct track_seg_header h;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	memset(&h, 0, sizeof h);
+	h.magic = magic;
+	h.version = version;
+	ck_assert_int_eq(write(fd, &h, sizeof h), (ssize_t)sizeof h);
+	close(fd);
+}
+
+START_TEST(segment_of_other_version)
+{
+	struct run_result r;
+	const char *p = tmp_path("track.0.1.0");
+	write_segment(p, TRACK_SEGMENT_VERSION + 1, TRACK_SEGMENT_MAGIC);
+	track_cmd((char *[]){"report", (char *)p, NULL}, NULL, &r);
+	ck_assert_int_eq(r.status, 3);
+	assert_one_line_error(&r, "layout version");
+	run_free(&r);
+	write_segment(p, TRACK_SEGMENT_VERSION, 0x1234);
+	track_cmd((char *[]){"report", (char *)p, NULL}, NULL, &r);
+	ck_assert_int_eq(r.status, 3);
+	assert_one_line_error(&r, "not a track segment");
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(segment_of_other_user)
+{
+	struct run_result r;
+	const char *p = tmp_path("track.65534.1.0");
+	if (geteuid() != 0)
+		return;   /* only root can make a file another user owns */
+	write_segment(p, TRACK_SEGMENT_VERSION, TRACK_SEGMENT_MAGIC);
+	ck_assert_int_eq(chown(p, 65534, 65534), 0);
+	track_cmd((char *[]){"report", (char *)p, NULL}, NULL, &r);
+	ck_assert_int_eq(r.status, 4);
+	assert_one_line_error(&r, "belongs to uid 65534");
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(segment_is_private_and_collected)
+{
+	char direnv[600], *env[2];
+	const char *dir = tmp_path("segs");
+	struct run_result r;
+	FILE *out;
+	pid_t pid;
+	char seg[700];
+	struct stat st;
+	int status;
+	mkdir(dir, 0700);
+	snprintf(direnv, sizeof direnv, "TRACK_DIR=%s", dir);
+	env[0] = direnv;
+	env[1] = NULL;
+	putenv(preload_env[0] ? preload_env : (char *)shim_env()[0]);
+	pid = start_live(1, env, &out);
+	snprintf(seg, sizeof seg, "%s/track.%u.%d.0", dir, (unsigned)geteuid(), (int)pid);
+	ck_assert_int_eq(lstat(seg, &st), 0);
+	ck_assert_int_eq(st.st_mode & 0777, 0600);
+	ck_assert_int_eq(st.st_uid, geteuid());
+	track_cmd((char *[]){"ls", NULL}, env, &r);
+	ck_assert_ptr_nonnull(strstr(r.out, "running"));
+	run_free(&r);
+	track_cmd((char *[]){"clean", NULL}, env, &r);   /* still running: kept */
+	ck_assert_int_eq(access(seg, F_OK), 0);
+	run_free(&r);
+	waitpid(pid, &status, 0);
+	fclose(out);
+	track_cmd((char *[]){"ls", NULL}, env, &r);
+	ck_assert_ptr_nonnull(strstr(r.out, "ended"));
+	run_free(&r);
+	track_cmd((char *[]){"clean", NULL}, env, &r);
+	ck_assert_ptr_nonnull(strstr(r.out, "removed"));
+	ck_assert_int_eq(access(seg, F_OK), -1);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(run_leaves_no_segment_behind)
+{
+	char direnv[600], *env[2];
+	const char *dir = tmp_path("segs2");
+	struct run_result r;
+	mkdir(dir, 0700);
+	snprintf(direnv, sizeof direnv, "TRACK_DIR=%s", dir);
+	env[0] = direnv;
+	env[1] = NULL;
+	track_cmd((char *[]){"run", "-q", "--", (char *)fixture("fx_threads"), "fork", NULL}, env,
+		  &r);
+	ck_assert_int_eq(r.status, 0);
+	run_free(&r);
+	track_cmd((char *[]){"ls", NULL}, env, &r);
+	ck_assert_str_eq(r.out, "no segments\n");
+	run_free(&r);
+	track_cmd((char *[]){"run", "-q", "--keep", "--", "true", NULL}, env, &r);
+	run_free(&r);
+	track_cmd((char *[]){"ls", NULL}, env, &r);
+	ck_assert_ptr_nonnull(strstr(r.out, "ended"));
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(linked_program)
+{
+	char direnv[600], *env[2];
+	const char *dir = tmp_path("segs3");
+	char *argv[] = {(char *)fixture("fx_linked"), NULL};
+	struct run_result r;
+	char seg[700], *json = (char *)tmp_path("linked.json");
+	json_error_t e;
+	json_t *root;
+	mkdir(dir, 0700);
+	snprintf(direnv, sizeof direnv, "TRACK_DIR=%s", dir);
+	env[0] = direnv;
+	env[1] = NULL;
+	run(argv, NULL, env, &r);   /* no LD_PRELOAD: the shim is linked in */
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, "counter 3000\n");
+	run_free(&r);
+	track_cmd((char *[]){"ls", NULL}, env, &r);
+	ck_assert_ptr_nonnull(strstr(r.out, "fx_linked"));
+	run_free(&r);
+	snprintf(seg, sizeof seg, "%s", dir);
+	track_cmd((char *[]){"ls", NULL}, env, &r);
+	run_free(&r);
+	{
+		char cmd[800];
+		FILE *p;
+		snprintf(cmd, sizeof cmd, "ls %s/track.*", dir);
+		p = popen(cmd, "r");
+		ck_assert_ptr_nonnull(fgets(seg, sizeof seg, p));
+		pclose(p);
+		seg[strcspn(seg, "\n")] = '\0';
+	}
+	track_cmd((char *[]){"report", "--json", json, seg, NULL}, env, &r);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	root = json_load_file(json, 0, &e);
+	ck_assert_int_eq(jint(root, "threads.created"), 3);
+	ck_assert_int_eq(jint(root, "threads.joined"), 3);
+	ck_assert_int_eq(jint(json_array_get(json_object_get(root, "locks"), 0), "acquisitions"),
+			 3000);
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(existing_preload_kept)
+{
+	/* A program run under track with another LD_PRELOAD keeps both. */
+	char *env[] = {"LD_PRELOAD=libc.so.6", NULL};
+	char *argv[] = {"sh", "-c", "echo \"$LD_PRELOAD\"", NULL};
+	struct run_result r;
+	json_t *root = track_run_json((char *[]){"-q", NULL}, argv, env, &r);
+	ck_assert_ptr_nonnull(strstr(r.out, "libtrack.so:libc.so.6"));
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("cli");
+	TCase *tc = tcase_create("cli");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, help_and_version);
+	tcase_add_test(tc, bad_usage);
+	tcase_add_test(tc, program_not_found_or_not_executable);
+	tcase_add_test(tc, bad_report_destination);
+	tcase_add_test(tc, stdin_passed_through);
+	tcase_add_test(tc, report_live_process);
+	tcase_add_test(tc, report_missing_process);
+	tcase_add_test(tc, segment_of_other_version);
+	tcase_add_test(tc, segment_of_other_user);
+	tcase_add_test(tc, segment_is_private_and_collected);
+	tcase_add_test(tc, run_leaves_no_segment_behind);
+	tcase_add_test(tc, linked_program);
+	tcase_add_test(tc, existing_preload_kept);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

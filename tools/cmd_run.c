@@ -1,0 +1,365 @@
+/*
+ * cmd_run.c — `track run [options] -- PROGRAM [ARGS]`: run a program with the shim
+ * preloaded, leave its input, output and exit status alone, and report afterwards.
+ *
+ * The program inherits track's stdin, stdout and stderr untouched.  track waits for it like
+ * a shell: terminal signals (SIGINT, SIGQUIT) reach the program directly and track survives
+ * them to report; SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2 sent to track are passed on.  Every
+ * process of the run (the program, what it forks and execs) leaves a segment tagged with
+ * this run's id; after the program ends they are collected, reported and removed.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "track.h"
+
+struct run_opts {
+	const char *output;
+	const char *json;
+	int error_exitcode;   /* 0: not set */
+	int top;
+	int quiet;
+	int keep;
+};
+
+static volatile sig_atomic_t child_pid;
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: track run [OPTIONS] [--] PROGRAM [ARGS...]\n\n"
+		"Run PROGRAM with libtrack.so preloaded.  Its input, output and exit status are\n"
+		"left alone; when it ends, a report on its threads and locks goes to stderr.\n\n"
+		"options:\n"
+		"  -o, --output FILE       write the report to FILE instead of stderr\n"
+		"      --json FILE         also write the report as JSON to FILE ('-': stdout)\n"
+		"      --error-exitcode=N  exit with N (1-255) if the report has findings\n"
+		"      --top N             list the N most contended locks (default 10)\n"
+		"  -q, --quiet             print the report only if it has findings\n"
+		"      --keep              keep the segments instead of removing them\n"
+		"  -h, --help              show this help\n\n"
+		"exit status: the program's (128+N if killed by signal N), or --error-exitcode's\n"
+		"N when there are findings; 2 bad usage; 126 program not executable; 127 program\n"
+		"not found; 1 track itself failed.\n\n"
+		"environment: TRACK_LIB (the shim to preload), TRACK_DIR (where segments go),\n"
+		"TRACK_MAX_THREADS, TRACK_MAX_OBJECTS, TRACK_MAX_FINDINGS (table sizes).\n");
+}
+
+/* 0 ok, else an exit status (usage printed). */
+static int parse_opts(int argc, char **argv, struct run_opts *o, int *first_arg)
+{
+	static const struct option longopts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"json", required_argument, NULL, 'j'},
+		{"error-exitcode", required_argument, NULL, 'e'},
+		{"top", required_argument, NULL, 't'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"keep", no_argument, NULL, 'k'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	long v;
+	o->top = 10;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+o:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			o->output = optarg;
+			break;
+		case 'j':
+			o->json = optarg;
+			break;
+		case 'e':
+			if ((v = track_parse_count(optarg, 255)) < 1) {
+				track_error("--error-exitcode needs a number from 1 to 255, not '%s'",
+					    optarg);
+				return TRACK_EXIT_USAGE;
+			}
+			o->error_exitcode = (int)v;
+			break;
+		case 't':
+			if ((v = track_parse_count(optarg, 1000000)) < 0) {
+				track_error("--top needs a non-negative number, not '%s'", optarg);
+				return TRACK_EXIT_USAGE;
+			}
+			o->top = (int)v;
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'k':
+			o->keep = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return -1;
+		default:
+			if (optopt && strchr("o", optopt))
+				track_error("option -%c needs an argument; try 'track run --help'",
+					    optopt);
+			else
+				track_error("unknown option '%s'; try 'track run --help'",
+					    argv[optind - 1]);
+			return TRACK_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		track_error("no program to run; usage: track run [OPTIONS] -- PROGRAM [ARGS]");
+		return TRACK_EXIT_USAGE;
+	}
+	*first_arg = optind;
+	return 0;
+}
+
+/* LD_PRELOAD for the child: the shim first, then whatever was preloaded already. */
+static int set_preload(const char *shim)
+{
+	const char *old = getenv("LD_PRELOAD");
+	char *v;
+	int rc;
+	if (old == NULL || *old == '\0')
+		return setenv("LD_PRELOAD", shim, 1);
+	if (asprintf(&v, "%s:%s", shim, old) < 0)
+		return -1;
+	rc = setenv("LD_PRELOAD", v, 1);
+	free(v);
+	return rc;
+}
+
+static uint64_t new_run_id(void)
+{
+	uint64_t id = 0;
+	while (id == 0)
+		if (getrandom(&id, sizeof id, 0) != (ssize_t)sizeof id)
+			id = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL);
+	return id;
+}
+
+static void forward(int sig)
+{
+	if (child_pid > 0)
+		kill(child_pid, sig);
+}
+
+/* Run argv in a child; on exec failure the child reports errno through a pipe. */
+static pid_t spawn(char **argv, struct sigaction *old_int, struct sigaction *old_quit,
+		   int *exec_errno)
+{
+	int p[2];
+	pid_t pid;
+	ssize_t n;
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		int e;
+		sigaction(SIGINT, old_int, NULL);
+		sigaction(SIGQUIT, old_quit, NULL);
+		close(p[0]);
+		execvp(argv[0], argv);
+		e = errno;
+		if (write(p[1], &e, sizeof e) < 0)
+			_exit(TRACK_EXIT_NOTFOUND);
+		_exit(TRACK_EXIT_NOTFOUND);
+	}
+	close(p[1]);
+	*exec_errno = 0;
+	if (pid > 0) {
+		do
+			n = read(p[0], exec_errno, sizeof *exec_errno);
+		while (n < 0 && errno == EINTR);
+		if (n != (ssize_t)sizeof *exec_errno)
+			*exec_errno = 0;
+	}
+	close(p[0]);
+	return pid;
+}
+
+static int wait_child(pid_t pid, struct track_exit *ex)
+{
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	ex->known = 1;
+	if (WIFSIGNALED(status)) {
+		ex->signal = WTERMSIG(status);
+		return 128 + ex->signal;
+	}
+	ex->code = WEXITSTATUS(status);
+	return ex->code;
+}
+
+/* --- collecting the run's segments ------------------------------------------------------- */
+
+struct collect {
+	uint64_t run_id;
+	pid_t primary;
+	struct track_snap *snaps;
+	size_t n, cap;
+};
+
+static void collect_visit(const char *path, pid_t pid, unsigned gen, void *vctx)
+{
+	struct collect *c = vctx;
+	uint64_t id;
+	pid_t p;
+	unsigned g;
+	char err[512];
+	(void)pid, (void)gen;
+	if (track_seg_run_id(path, &id, &p, &g) != 0 || id != c->run_id)
+		return;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 8;
+		struct track_snap *v = realloc(c->snaps, cap * sizeof *v);
+		if (v == NULL)
+			return;
+		c->snaps = v;
+		c->cap = cap;
+	}
+	if (track_snap_load(path, &c->snaps[c->n], err, sizeof err) == TRACK_EXIT_OK)
+		c->n++;
+	else
+		track_error("%s", err);
+}
+
+/* The primary process (the program's pid, latest exec image) first, the rest by pid. */
+static int snap_order(const void *a, const void *b, void *vprimary)
+{
+	const struct track_snap *x = a, *y = b;
+	pid_t primary = *(pid_t *)vprimary;
+	int xp = x->hdr.pid == primary, yp = y->hdr.pid == primary;
+	if (xp != yp)
+		return yp - xp;
+	if (x->hdr.pid != y->hdr.pid)
+		return x->hdr.pid < y->hdr.pid ? -1 : 1;
+	return (int)y->hdr.exec_gen - (int)x->hdr.exec_gen;
+}
+
+static uint64_t total_findings(const struct collect *c)
+{
+	uint64_t n = 0;
+	size_t i;
+	for (i = 0; i < c->n; i++)
+		n += c->snaps[i].nfindings;
+	return n;
+}
+
+static FILE *open_report(const char *path)
+{
+	FILE *f;
+	if (path == NULL)
+		return stderr;
+	f = fopen(path, "we");
+	if (f == NULL)
+		track_error("cannot write report to %s: %s", path, strerror(errno));
+	return f;
+}
+
+/* Check now that the report files can be written, so a bad path fails before the run. */
+static int check_writable(const char *path)
+{
+	int fd;
+	if (path == NULL || strcmp(path, "-") == 0)
+		return 0;
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		track_error("cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int report(struct collect *c, const struct run_opts *o, const struct track_exit *ex)
+{
+	struct track_render r = {NULL, o->json, o->top};
+	uint64_t findings;
+	size_t i;
+	int rc = 0;
+	qsort_r(c->snaps, c->n, sizeof *c->snaps, snap_order, &c->primary);
+	findings = total_findings(c);
+	if (c->n == 0 || c->snaps[0].hdr.pid != c->primary)
+		track_error("the program left no segment: it did not load libtrack.so (statically "
+			    "linked, setuid, or it cleared LD_PRELOAD)");
+	if (!o->quiet || findings > 0)
+		r.out = open_report(o->output);
+	if (c->n > 0 && track_render_all(c->snaps, c->n, ex, &r) != 0)
+		rc = -1;
+	if (r.out != NULL && r.out != stderr)
+		fclose(r.out);
+	for (i = 0; i < c->n; i++) {
+		if (!o->keep && !c->snaps[i].alive)
+			unlink(c->snaps[i].path);
+		track_snap_free(&c->snaps[i]);
+	}
+	free(c->snaps);
+	return rc != 0 ? -1 : findings > 0;
+}
+
+int track_cmd_run(int argc, char **argv)
+{
+	struct run_opts o = {0};
+	struct sigaction ign = {0}, fwd = {0}, old_int, old_quit;
+	struct track_exit ex = {0};
+	struct collect c = {0};
+	char shim[PATH_MAX], idbuf[32];
+	int first = 0, rc, status, exec_errno;
+	pid_t pid;
+
+	rc = parse_opts(argc, argv, &o, &first);
+	if (rc != 0)
+		return rc < 0 ? 0 : rc;
+	if (check_writable(o.output) != 0 || check_writable(o.json) != 0)
+		return TRACK_EXIT_FAIL;
+	if (track_find_shim(shim, sizeof shim) != 0) {
+		track_error("cannot find libtrack.so (looked for %s); set TRACK_LIB to its path", shim);
+		return TRACK_EXIT_FAIL;
+	}
+	c.run_id = new_run_id();
+	snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)c.run_id);
+	if (set_preload(shim) != 0 || setenv("TRACK_RUN_ID", idbuf, 1) != 0) {
+		track_error("cannot set up the environment: %s", strerror(errno));
+		return TRACK_EXIT_FAIL;
+	}
+	ign.sa_handler = SIG_IGN;
+	sigaction(SIGINT, &ign, &old_int);
+	sigaction(SIGQUIT, &ign, &old_quit);
+	pid = spawn(argv + first, &old_int, &old_quit, &exec_errno);
+	if (pid < 0) {
+		track_error("cannot start %s: %s", argv[first], strerror(errno));
+		return TRACK_EXIT_FAIL;
+	}
+	child_pid = pid;
+	fwd.sa_handler = forward;
+	sigaction(SIGTERM, &fwd, NULL);
+	sigaction(SIGHUP, &fwd, NULL);
+	sigaction(SIGUSR1, &fwd, NULL);
+	sigaction(SIGUSR2, &fwd, NULL);
+	status = wait_child(pid, &ex);
+	if (exec_errno != 0) {
+		track_error("cannot run %s: %s", argv[first], strerror(exec_errno));
+		return exec_errno == ENOENT ? TRACK_EXIT_NOTFOUND : TRACK_EXIT_NOEXEC;
+	}
+	if (status < 0) {
+		track_error("lost track of process %d: %s", (int)pid, strerror(errno));
+		return TRACK_EXIT_FAIL;
+	}
+	c.primary = pid;
+	track_seg_each(collect_visit, &c);
+	rc = report(&c, &o, &ex);
+	if (rc < 0)
+		return TRACK_EXIT_FAIL;
+	return rc > 0 && o.error_exitcode ? o.error_exitcode : status;
+}

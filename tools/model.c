@@ -1,0 +1,194 @@
+/*
+ * model.c — names, derived facts and formatting shared by every renderer (see model.h).
+ */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "model.h"
+
+static const char *const state_names[TRACK_TS_COUNT] = {
+	"unused", "running", "mutex", "rwlock-read", "rwlock-write", "spin", "condvar", "join",
+	"semaphore", "barrier", "exited",
+};
+
+static const char *const state_verbs[TRACK_TS_COUNT] = {
+	"unused", "running", "blocked on mutex", "blocked on rwlock (read)",
+	"blocked on rwlock (write)", "spinning on spinlock", "waiting on condvar",
+	"joining thread", "waiting on semaphore", "waiting at barrier", "exited",
+};
+
+static const char *const kind_names[TRACK_OBJ_KIND_COUNT] = {
+	"object", "mutex", "rwlock", "spinlock", "condvar", "semaphore", "barrier",
+};
+
+static const char *const finding_names[TRACK_FK_COUNT] = {
+	"none", "unlock-not-owner", "unlock-unlocked", "double-lock", "destroy-locked",
+	"destroy-cond-with-waiters", "exit-holding-lock", "join-invalid",
+};
+
+const char *track_state_name(uint32_t state)
+{
+	return state < TRACK_TS_COUNT ? state_names[state] : "unknown";
+}
+
+const char *track_state_verb(uint32_t state)
+{
+	return state < TRACK_TS_COUNT ? state_verbs[state] : "unknown";
+}
+
+const char *track_kind_name(uint32_t kind)
+{
+	return kind < TRACK_OBJ_KIND_COUNT ? kind_names[kind] : "object";
+}
+
+const char *track_finding_name(uint32_t kind)
+{
+	return kind < TRACK_FK_COUNT ? finding_names[kind] : "unknown";
+}
+
+const char *track_mutex_type_name(uint32_t subtype)
+{
+	static const char *const types[] = {"normal", "recursive", "errorcheck", "adaptive"};
+	static const char *const robust[] = {"robust-normal", "robust-recursive",
+					     "robust-errorcheck", "robust-adaptive"};
+	return subtype & 16 ? robust[subtype & 3] : types[subtype & 3];
+}
+
+int track_thread_outlived(const struct track_snap *s, const struct track_thread_rec *t)
+{
+	if (t->state == TRACK_TS_EXITED || t->state == TRACK_TS_UNUSED)
+		return 0;
+	/* The thread that called exit() ended the process: it did not outlive it. */
+	return s->alive || t->tid != s->hdr.exit_tid;
+}
+
+uint64_t track_alive_at_exit(const struct track_snap *s)
+{
+	uint64_t n = 0;
+	uint32_t i;
+	for (i = 0; i < s->nthreads; i++)
+		n += track_thread_outlived(s, &s->threads[i]);
+	return n;
+}
+
+static int lock_cmp(const void *a, const void *b)
+{
+	const struct track_obj_rec *x = *(const struct track_obj_rec *const *)a;
+	const struct track_obj_rec *y = *(const struct track_obj_rec *const *)b;
+	if (x->contended != y->contended)
+		return x->contended < y->contended ? 1 : -1;
+	if (x->wait_ns != y->wait_ns)
+		return x->wait_ns < y->wait_ns ? 1 : -1;
+	if (x->acquisitions != y->acquisitions)
+		return x->acquisitions < y->acquisitions ? 1 : -1;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static int is_lock(uint32_t kind)
+{
+	return kind == TRACK_OBJ_MUTEX || kind == TRACK_OBJ_RWLOCK || kind == TRACK_OBJ_SPIN;
+}
+
+size_t track_sorted_locks(const struct track_snap *s, const struct track_obj_rec ***out)
+{
+	const struct track_obj_rec **v = calloc(s->nobjs ? s->nobjs : 1, sizeof *v);
+	size_t n = 0;
+	uint32_t i;
+	*out = v;
+	if (v == NULL)
+		return 0;
+	for (i = 0; i < s->nobjs; i++)
+		if (is_lock(s->objs[i].kind) && (s->objs[i].flags & TRACK_OF_LIVE ||
+						 s->objs[i].acquisitions > 0))
+			v[n++] = &s->objs[i];
+	qsort(v, n, sizeof *v, lock_cmp);
+	return n;
+}
+
+uint64_t track_duration_ns(const struct track_snap *s)
+{
+	struct timespec ts;
+	uint64_t end = s->hdr.exit_mono_ns;
+	if (end == 0) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		end = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+		/* a killed process: the last thing it recorded is the best end we know */
+		if (!s->alive) {
+			uint64_t last = s->hdr.start_mono_ns;
+			uint32_t i;
+			for (i = 0; i < s->nthreads; i++) {
+				if (s->threads[i].exited_ns > last)
+					last = s->threads[i].exited_ns;
+				if (s->threads[i].since_ns > last)
+					last = s->threads[i].since_ns;
+			}
+			end = last;
+		}
+	}
+	return end > s->hdr.start_mono_ns ? end - s->hdr.start_mono_ns : 0;
+}
+
+const char *track_cmdline(const struct track_seg_header *h, char *buf, size_t len)
+{
+	size_t n = h->cmdline_len < sizeof h->cmdline ? h->cmdline_len : sizeof h->cmdline;
+	size_t i, o = 0;
+	for (i = 0; i < n && o + 1 < len; i++) {
+		char c = h->cmdline[i];
+		if (c == '\0' && i + 1 == n)
+			break;
+		buf[o++] = c == '\0' ? ' ' : (c == '\n' || c == '\t') ? ' ' : c;
+	}
+	buf[o] = '\0';
+	if (o == 0)
+		snprintf(buf, len, "%s", h->exe);
+	return buf;
+}
+
+const char *track_fmt_ns(uint64_t ns, char *buf, size_t len)
+{
+	if (ns < 1000)
+		snprintf(buf, len, "%llu ns", (unsigned long long)ns);
+	else if (ns < 1000000)
+		snprintf(buf, len, "%.1f us", ns / 1e3);
+	else if (ns < 1000000000)
+		snprintf(buf, len, "%.1f ms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.2f s", ns / 1e9);
+	return buf;
+}
+
+const char *track_fmt_count(uint64_t n, char *buf, size_t len)
+{
+	char tmp[32];
+	int d = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)n);
+	size_t o = 0;
+	int i;
+	for (i = 0; i < d && o + 1 < len; i++) {
+		if (i > 0 && (d - i) % 3 == 0 && o + 2 < len)
+			buf[o++] = ',';
+		buf[o++] = tmp[i];
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+const char *track_fmt_pc(struct track_symbolizer *sym, uint64_t pc, int is_return, char *buf,
+			 size_t len)
+{
+	struct track_frame f[8];
+	int n;
+	if (pc == 0) {
+		snprintf(buf, len, "?");
+		return buf;
+	}
+	if (sym == NULL) {
+		snprintf(buf, len, "0x%llx", (unsigned long long)pc);
+		return buf;
+	}
+	n = track_sym_lookup(sym, pc, is_return, f, 8);
+	/* The innermost entry: where exactly the call was, inlined or not. */
+	(void)n;
+	return track_sym_format(&f[0], buf, len);
+}

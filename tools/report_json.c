@@ -1,0 +1,286 @@
+/*
+ * report_json.c — the JSON report: one object per process with "threads" (totals and a
+ * list), "locks", "condvars", "semaphores", "barriers" and "findings".  Field names and
+ * meanings are a documented, stable interface (README, "JSON report"); new fields may be
+ * added, existing ones keep their meaning.
+ */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+
+#include "report_json.h"
+
+static json_t *hex(uint64_t v)
+{
+	char buf[32];
+	snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)v);
+	return json_string(buf);
+}
+
+static json_t *u64(uint64_t v)
+{
+	return json_integer((json_int_t)v);
+}
+
+/* Copy a fixed-size, possibly unterminated, field into a JSON string. */
+static json_t *fixed_str(const char *p, size_t max)
+{
+	return json_stringn(p, strnlen(p, max));
+}
+
+static void set_frame(json_t *o, const struct track_frame *f)
+{
+	if (f->function) {
+		json_object_set_new(o, "function", json_string(f->function));
+		json_object_set_new(o, "offset", u64(f->offset));
+	}
+	if (f->file) {
+		json_object_set_new(o, "file", json_string(f->file));
+		json_object_set_new(o, "line", json_integer(f->line));
+	}
+	if (f->module)
+		json_object_set_new(o, "module", json_string(f->module));
+}
+
+json_t *track_json_location(struct track_symbolizer *sym, uint64_t pc, int is_return)
+{
+	struct track_frame f[8];
+	json_t *o;
+	int n, i;
+	if (pc == 0)
+		return json_null();
+	o = json_object();
+	json_object_set_new(o, "pc", hex(pc));
+	if (sym == NULL)
+		return o;
+	n = track_sym_lookup(sym, pc, is_return, f, 8);
+	if (n <= 0)
+		return o;
+	set_frame(o, &f[0]);
+	if (n > 1) {
+		/* Functions the location was inlined into, innermost first. */
+		json_t *into = json_array();
+		for (i = 1; i < n; i++) {
+			json_t *e = json_object();
+			set_frame(e, &f[i]);
+			json_array_append_new(into, e);
+		}
+		json_object_set_new(o, "inlined_into", into);
+	}
+	return o;
+}
+
+static json_t *argv_array(const struct track_seg_header *h)
+{
+	json_t *a = json_array();
+	size_t n = h->cmdline_len < sizeof h->cmdline ? h->cmdline_len : sizeof h->cmdline;
+	size_t i = 0;
+	while (i < n) {
+		size_t len = strnlen(h->cmdline + i, n - i);
+		json_array_append_new(a, json_stringn(h->cmdline + i, len));
+		i += len + 1;
+	}
+	return a;
+}
+
+static json_t *process_json(const struct track_snap *s, const struct track_exit *ex)
+{
+	const struct track_seg_header *h = &s->hdr;
+	json_t *p = json_object();
+	json_object_set_new(p, "pid", json_integer(h->pid));
+	json_object_set_new(p, "ppid", json_integer(h->ppid));
+	json_object_set_new(p, "exe", fixed_str(h->exe, sizeof h->exe));
+	json_object_set_new(p, "argv", argv_array(h));
+	json_object_set_new(p, "exec_generation", json_integer(h->exec_gen));
+	json_object_set_new(p, "start_unix_ns", u64(h->start_realtime_ns));
+	json_object_set_new(p, "duration_ns", u64(track_duration_ns(s)));
+	json_object_set_new(p, "running", json_boolean(s->alive));
+	json_object_set_new(p, "called_exit", json_boolean(h->proc_state == TRACK_PS_EXITED));
+	if (ex != NULL && ex->known) {
+		json_object_set_new(p, "exit_code", ex->signal ? json_null() : json_integer(ex->code));
+		json_object_set_new(p, "signal", ex->signal ? json_integer(ex->signal) : json_null());
+	}
+	json_object_set_new(p, "segment", json_string(s->path));
+	return p;
+}
+
+static json_t *thread_json(const struct track_snap *s, const struct track_thread_rec *t,
+			   struct track_symbolizer *sym)
+{
+	json_t *o = json_object(), *flags = json_array(), *held = json_array();
+	uint32_t i, n = t->nheld < TRACK_HELD_MAX ? t->nheld : TRACK_HELD_MAX;
+	json_object_set_new(o, "tid", json_integer(t->tid));
+	json_object_set_new(o, "name", fixed_str(t->name, TRACK_NAME_MAX));
+	json_object_set_new(o, "state", json_string(track_state_name(t->state)));
+	json_object_set_new(o, "alive_at_exit", json_boolean(track_thread_outlived(s, t)));
+	if (t->flags & TRACK_TF_MAIN)
+		json_array_append_new(flags, json_string("main"));
+	if (t->flags & TRACK_TF_DETACHED)
+		json_array_append_new(flags, json_string("detached"));
+	if (t->flags & TRACK_TF_JOINED)
+		json_array_append_new(flags, json_string("joined"));
+	if (t->flags & TRACK_TF_FOREIGN)
+		json_array_append_new(flags, json_string("foreign"));
+	if (t->flags & TRACK_TF_CANCELLED)
+		json_array_append_new(flags, json_string("cancelled"));
+	if (t->flags & TRACK_TF_EXPLICIT)
+		json_array_append_new(flags, json_string("pthread_exit"));
+	json_object_set_new(o, "flags", flags);
+	json_object_set_new(o, "creator_tid", json_integer(t->creator_tid));
+	json_object_set_new(o, "start_routine", track_json_location(sym, t->start_routine, 0));
+	json_object_set_new(o, "created_at", track_json_location(sym, t->create_pc, 1));
+	json_object_set_new(o, "created_ns", u64(t->created_ns > s->hdr.start_mono_ns
+						       ? t->created_ns - s->hdr.start_mono_ns : 0));
+	json_object_set_new(o, "exited_ns", t->exited_ns ? u64(t->exited_ns - s->hdr.start_mono_ns)
+							 : json_null());
+	json_object_set_new(o, "acquisitions", u64(t->acquisitions));
+	json_object_set_new(o, "wait_ns", u64(t->wait_ns));
+	if (t->state != TRACK_TS_RUNNING && t->state != TRACK_TS_EXITED) {
+		json_t *w = json_object();
+		json_object_set_new(w, "object", hex(t->wait_obj));
+		json_object_set_new(w, "since_ns", u64(t->since_ns - s->hdr.start_mono_ns));
+		if (t->wait_tid)
+			json_object_set_new(w, "tid", json_integer(t->wait_tid));
+		json_object_set_new(o, "waiting", w);
+	}
+	for (i = 0; i < n; i++) {
+		uint32_t idx = (t->held[i] & ~0x80000000u);
+		if (idx >= 1 && idx <= s->nobjs)
+			json_array_append_new(held, hex(s->objs[idx - 1].addr));
+	}
+	json_object_set_new(o, "held_locks", held);
+	return o;
+}
+
+static json_t *threads_json(const struct track_snap *s, struct track_symbolizer *sym)
+{
+	const struct track_seg_header *h = &s->hdr;
+	json_t *o = json_object(), *list = json_array();
+	uint32_t i;
+	json_object_set_new(o, "created", u64(h->threads_created));
+	json_object_set_new(o, "exited", u64(h->threads_exited));
+	json_object_set_new(o, "joined", u64(h->threads_joined));
+	json_object_set_new(o, "detached", u64(h->threads_detached));
+	json_object_set_new(o, "peak", u64(h->threads_peak));
+	json_object_set_new(o, "alive_at_exit", u64(track_alive_at_exit(s)));
+	json_object_set_new(o, "foreign", u64(h->threads_foreign));
+	json_object_set_new(o, "not_tracked", u64(h->threads_dropped));
+	for (i = 0; i < s->nthreads; i++)
+		if (s->threads[i].state != TRACK_TS_UNUSED)
+			json_array_append_new(list, thread_json(s, &s->threads[i], sym));
+	json_object_set_new(o, "list", list);
+	return o;
+}
+
+static json_t *object_json(const struct track_obj_rec *r, struct track_symbolizer *sym)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "address", hex(r->addr));
+	json_object_set_new(o, "kind", json_string(track_kind_name(r->kind)));
+	if (r->kind == TRACK_OBJ_MUTEX && !(r->flags & TRACK_OF_STATIC))
+		json_object_set_new(o, "type", json_string(track_mutex_type_name(r->subtype)));
+	json_object_set_new(o, "live", json_boolean(r->flags & TRACK_OF_LIVE));
+	json_object_set_new(o, "static_init", json_boolean(r->flags & TRACK_OF_STATIC));
+	json_object_set_new(o, "first_use", track_json_location(sym, r->first_pc, 1));
+	json_object_set_new(o, "first_tid", json_integer(r->first_tid));
+	switch (r->kind) {
+	case TRACK_OBJ_COND:
+		json_object_set_new(o, "waits", u64(r->acquisitions));
+		json_object_set_new(o, "signals", u64(r->signals));
+		json_object_set_new(o, "broadcasts", u64(r->broadcasts));
+		break;
+	case TRACK_OBJ_SEM:
+		json_object_set_new(o, "waits", u64(r->acquisitions));
+		json_object_set_new(o, "blocked_waits", u64(r->contended));
+		json_object_set_new(o, "posts", u64(r->signals));
+		break;
+	case TRACK_OBJ_BARRIER:
+		json_object_set_new(o, "waits", u64(r->acquisitions));
+		break;
+	default:
+		json_object_set_new(o, "acquisitions", u64(r->acquisitions));
+		json_object_set_new(o, "contended", u64(r->contended));
+		json_object_set_new(o, "max_wait_ns", u64(r->max_wait_ns));
+		json_object_set_new(o, "owner_tid", r->owner_tid ? json_integer(r->owner_tid)
+								: json_null());
+		if (r->kind == TRACK_OBJ_RWLOCK)
+			json_object_set_new(o, "readers", u64(r->readers));
+	}
+	json_object_set_new(o, "wait_ns", u64(r->wait_ns));
+	json_object_set_new(o, "timeouts", u64(r->timeouts));
+	json_object_set_new(o, "waiters", u64(r->waiters));
+	json_object_set_new(o, "peak_waiters", u64(r->peak_waiters));
+	return o;
+}
+
+static void objects_json(json_t *root, const struct track_snap *s, struct track_symbolizer *sym)
+{
+	json_t *locks = json_array(), *conds = json_array(), *sems = json_array(),
+	       *barriers = json_array();
+	const struct track_obj_rec **v;
+	size_t n = track_sorted_locks(s, &v), i;
+	for (i = 0; i < n; i++)
+		json_array_append_new(locks, object_json(v[i], sym));
+	free(v);
+	for (i = 0; i < s->nobjs; i++) {
+		const struct track_obj_rec *r = &s->objs[i];
+		json_t *dst = r->kind == TRACK_OBJ_COND ? conds
+			      : r->kind == TRACK_OBJ_SEM ? sems
+			      : r->kind == TRACK_OBJ_BARRIER ? barriers : NULL;
+		if (dst != NULL && (r->flags & TRACK_OF_LIVE || r->acquisitions || r->signals))
+			json_array_append_new(dst, object_json(r, sym));
+	}
+	json_object_set_new(root, "locks", locks);
+	json_object_set_new(root, "condvars", conds);
+	json_object_set_new(root, "semaphores", sems);
+	json_object_set_new(root, "barriers", barriers);
+}
+
+static json_t *findings_json(const struct track_snap *s, struct track_symbolizer *sym)
+{
+	json_t *a = json_array();
+	uint32_t i;
+	for (i = 0; i < s->nfindings; i++) {
+		const struct track_finding_rec *f = &s->findings[i];
+		json_t *o = json_object();
+		json_object_set_new(o, "kind", json_string(track_finding_name(f->kind)));
+		json_object_set_new(o, "message", fixed_str(f->text, TRACK_FINDING_TEXT));
+		json_object_set_new(o, "tid", json_integer(f->tid));
+		json_object_set_new(o, "count", u64(f->count));
+		if (f->obj)
+			json_object_set_new(o, "object", hex(f->obj));
+		if (f->other_tid)
+			json_object_set_new(o, "other_tid", json_integer(f->other_tid));
+		json_object_set_new(o, "location", track_json_location(sym, f->pc, 1));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+static json_t *overflow_json(const struct track_snap *s)
+{
+	const struct track_seg_header *h = &s->hdr;
+	json_t *o = json_object();
+	json_object_set_new(o, "threads_not_tracked", u64(h->threads_dropped));
+	json_object_set_new(o, "thread_records_recycled", u64(h->threads_recycled));
+	json_object_set_new(o, "objects_not_tracked", u64(h->objects_dropped));
+	json_object_set_new(o, "object_records_recycled", u64(h->objects_recycled));
+	json_object_set_new(o, "findings_not_recorded", u64(h->findings_dropped));
+	json_object_set_new(o, "modules_not_recorded", u64(h->modules_dropped));
+	json_object_set_new(o, "torn_reads", u64(s->torn));
+	return o;
+}
+
+json_t *track_report_json(const struct track_snap *s, struct track_symbolizer *sym,
+			  const struct track_exit *ex)
+{
+	json_t *root = json_object();
+	json_object_set_new(root, "schema", json_integer(TRACK_JSON_SCHEMA));
+	json_object_set_new(root, "segment_version", json_integer(s->hdr.version));
+	json_object_set_new(root, "process", process_json(s, ex));
+	json_object_set_new(root, "threads", threads_json(s, sym));
+	objects_json(root, s, sym);
+	json_object_set_new(root, "findings", findings_json(s, sym));
+	json_object_set_new(root, "overflow", overflow_json(s));
+	return root;
+}

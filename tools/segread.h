@@ -1,0 +1,63 @@
+/*
+ * segread.h — reading a segment from the tools' side: finding it (by pid, path, or run id),
+ * validating it against this build's layout, and copying a consistent snapshot of it without
+ * stopping or slowing the process that writes it.
+ */
+#ifndef TRACK_SEGREAD_H
+#define TRACK_SEGREAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "track/segment.h"
+
+/* Exit statuses of the track command for errors about segments and processes; see README. */
+enum track_status {
+	TRACK_EXIT_OK = 0,
+	TRACK_EXIT_FAIL = 1,       /* an operation failed (I/O, out of memory) */
+	TRACK_EXIT_USAGE = 2,      /* bad option or argument */
+	TRACK_EXIT_VERSION = 3,    /* segment from another layout version, or not a segment */
+	TRACK_EXIT_PERM = 4,       /* segment or process owned by another user, ptrace refused */
+	TRACK_EXIT_NOENT = 5,      /* no such process, or it has no segment */
+	TRACK_EXIT_NOEXEC = 126,   /* track run: program found but cannot be executed */
+	TRACK_EXIT_NOTFOUND = 127, /* track run: program not found */
+};
+
+struct track_snap {
+	char path[512];
+	struct track_seg_header hdr;
+	struct track_thread_rec *threads;
+	uint32_t nthreads;
+	struct track_obj_rec *objs;
+	uint32_t nobjs;
+	struct track_module_rec *mods;
+	uint32_t nmods;
+	struct track_finding_rec *findings;
+	uint32_t nfindings;
+	uint32_t torn;        /* thread records that kept changing while being copied */
+	int alive;            /* the process that wrote it is still running */
+};
+
+/* Load a snapshot of the segment at path.  Returns TRACK_EXIT_OK or another track_status,
+ * with a one-line reason in err. */
+int track_snap_load(const char *path, struct track_snap *s, char *err, size_t errlen);
+void track_snap_free(struct track_snap *s);
+
+/* The directories segments live in: TRACK_DIR if set, else /dev/shm and /tmp. */
+int track_seg_dirs(const char *dirs[], int max);
+
+/* The path of the newest segment of process pid (the current exec image while it runs). */
+int track_seg_find_pid(pid_t pid, char *out, size_t len, char *err, size_t errlen);
+
+/* Call fn for every segment file of the calling user: path, pid, exec generation. */
+typedef void (*track_seg_visit)(const char *path, pid_t pid, unsigned gen, void *ctx);
+void track_seg_each(track_seg_visit fn, void *ctx);
+
+/* Whether process pid is running and is the same process (start time) the segment names. */
+int track_proc_alive(pid_t pid, uint64_t starttime);
+
+/* Whether a run-id matches the segment at path (cheap: reads the header only). */
+int track_seg_run_id(const char *path, uint64_t *run_id, pid_t *pid, unsigned *gen);
+
+#endif /* TRACK_SEGREAD_H */
