@@ -23,8 +23,10 @@ void track_finding(uint32_t kind, const void *obj, uint32_t obj_kind, uint64_t p
 	uint64_t i, n;
 	va_list ap;
 	int saved = errno;
+	uint32_t stack;
 	if (!track_g.on || t->busy)
 		return;
+	stack = track_stack_capture(t);
 	t->busy = 1;
 	track_ilock();
 	n = h->findings_used;
@@ -47,6 +49,7 @@ void track_finding(uint32_t kind, const void *obj, uint32_t obj_kind, uint64_t p
 	f->obj = (uint64_t)(uintptr_t)obj;
 	f->obj_kind = obj_kind;
 	f->pc = pc;
+	f->stack = stack;
 	f->other_tid = other_tid;
 	f->when_ns = track_now_ns();
 	va_start(ap, fmt);

@@ -119,6 +119,7 @@ __attribute__((constructor(101))) static void track_init(void)
 	track_resolve();
 	if (off != NULL && *off != '\0' && *off != '0')
 		goto out;
+	track_stacks_init();
 	if (track_segment_create() != 0)
 		goto out;
 	track_threads_init();

@@ -21,7 +21,8 @@ void track_wait_begin(struct track_wait *w, struct track_tls *t, struct track_ob
 		;
 	w->t = t;
 	w->r = r;
-	track_thread_set_state(t, state, (uint64_t)(uintptr_t)addr, track_obj_index(r), 0);
+	track_thread_set_state(t, state, (uint64_t)(uintptr_t)addr, track_obj_index(r), 0,
+			       track_stack_capture(t));
 	w->t0 = track_now_ns();
 	w->dt = 0;
 }

@@ -124,7 +124,7 @@ static struct track_obj_rec *alloc_rec(void)
 
 /* Create the record for a new object at a.  Under the shim lock. */
 static struct track_obj_rec *create(uintptr_t a, uint32_t kind, uint64_t pc, uint32_t flags,
-				    int32_t tid)
+				    int32_t tid, uint32_t stack)
 {
 	struct track_hash_slot *s = slot_claim(a);
 	struct track_obj_rec *r;
@@ -141,6 +141,7 @@ static struct track_obj_rec *create(uintptr_t a, uint32_t kind, uint64_t pc, uin
 	r->flags = TRACK_OF_LIVE | flags;
 	r->first_pc = pc;
 	r->first_tid = tid;
+	r->first_stack = stack;
 	TRACK_ADD(&track_g.hdr->objects_live, 1);
 	if (s->key != a) {
 		__atomic_store_n(&s->idx, TOMBSTONE_IDX, __ATOMIC_RELAXED);
@@ -180,6 +181,7 @@ struct track_obj_rec *track_obj_slow(struct track_tls *t, uintptr_t a, uint32_t 
 				     uint64_t pc, int create_it)
 {
 	struct track_obj_rec *r;
+	uint32_t stack;
 	int saved;
 	if (t == NULL || t->busy)
 		return NULL;
@@ -191,6 +193,7 @@ struct track_obj_rec *track_obj_slow(struct track_tls *t, uintptr_t a, uint32_t 
 	if (!create_it)
 		return NULL;
 	saved = errno;
+	stack = track_stack_capture(t);   /* before the lock: unwinding may take locks */
 	t->busy = 1;
 	track_ilock();
 	r = find_live(a);
@@ -200,7 +203,7 @@ struct track_obj_rec *track_obj_slow(struct track_tls *t, uintptr_t a, uint32_t 
 		r = NULL;
 	}
 	if (r == NULL)
-		r = create(a, kind, pc, TRACK_OF_STATIC, t->tid);
+		r = create(a, kind, pc, TRACK_OF_STATIC, t->tid, stack);
 	track_iunlock();
 	if (r != NULL) {
 		cache_fill(t, a, r);
@@ -217,14 +220,16 @@ struct track_obj_rec *track_obj_init(const void *addr, uint32_t kind, uint64_t p
 	uintptr_t a = (uintptr_t)addr;
 	struct track_obj_rec *r;
 	int saved = errno;
+	uint32_t stack;
 	if (t == NULL || t->busy)
 		return NULL;
+	stack = track_stack_capture(t);
 	t->busy = 1;
 	track_ilock();
 	r = find_live(a);
 	if (r != NULL)
 		retire(r, 1);   /* initialising again makes a new object */
-	r = create(a, kind, pc, 0, t->tid);
+	r = create(a, kind, pc, 0, t->tid, stack);
 	track_iunlock();
 	if (r != NULL) {
 		cache_fill(t, a, r);

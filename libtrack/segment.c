@@ -150,11 +150,16 @@ static uint64_t lay_out(struct track_seg_header *h)
 	while (slots < 2 * h->max_objects)
 		slots <<= 1;
 	h->hash_slots = slots;
+	h->max_stacks = 1;
+	while (h->max_stacks < track_env_u64("TRACK_MAX_STACKS", TRACK_DEFAULT_MAX_STACKS, 64,
+					      1u << 22))
+		h->max_stacks <<= 1;
 	h->thread_rec_size = sizeof(struct track_thread_rec);
 	h->obj_rec_size = sizeof(struct track_obj_rec);
 	h->hash_slot_size = sizeof(struct track_hash_slot);
 	h->module_rec_size = sizeof(struct track_module_rec);
 	h->finding_rec_size = sizeof(struct track_finding_rec);
+	h->stack_rec_size = sizeof(struct track_stack_rec);
 	h->threads_off = off;
 	off = ROUND64(off + (uint64_t)h->max_threads * h->thread_rec_size);
 	h->objects_off = off;
@@ -165,6 +170,8 @@ static uint64_t lay_out(struct track_seg_header *h)
 	off = ROUND64(off + (uint64_t)h->max_modules * h->module_rec_size);
 	h->findings_off = off;
 	off = ROUND64(off + (uint64_t)h->max_findings * h->finding_rec_size);
+	h->stacks_off = off;
+	off = ROUND64(off + (uint64_t)h->max_stacks * h->stack_rec_size);
 	h->header_size = sizeof *h;
 	h->version = TRACK_SEGMENT_VERSION;
 	return off;
@@ -191,6 +198,7 @@ int track_segment_create(void)
 		goto fail;
 	close(fd);
 	proto.total_size = size;
+	proto.stacks_enabled = (uint32_t)track_g.stacks_on;
 	fill_identity(&proto, starttime, gen);
 	proto.magic = 0;
 	memcpy(base, &proto, sizeof proto);
@@ -201,6 +209,7 @@ int track_segment_create(void)
 	track_g.hash = (struct track_hash_slot *)(base + proto.hash_off);
 	track_g.modules = (struct track_module_rec *)(base + proto.modules_off);
 	track_g.findings = (struct track_finding_rec *)(base + proto.findings_off);
+	track_g.stacks = (struct track_stack_rec *)(base + proto.stacks_off);
 	track_g.hash_mask = proto.hash_slots - 1;
 	/* The magic goes in last: a reader that sees it sees a complete header. */
 	__atomic_store_n(&track_g.hdr->magic, TRACK_SEGMENT_MAGIC, __ATOMIC_RELEASE);

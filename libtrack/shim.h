@@ -63,6 +63,8 @@ struct track_global {
 	struct track_hash_slot *hash;
 	struct track_module_rec *modules;
 	struct track_finding_rec *findings;
+	struct track_stack_rec *stacks;
+	int stacks_on;                   /* capture stacks on slow paths (TRACK_STACKS) */
 	uint32_t hash_mask;
 	char path[512];                  /* the segment file */
 };
@@ -169,7 +171,7 @@ TRACK_HIDDEN struct track_tls *track_self_slow(void);
 TRACK_HIDDEN void track_threads_init(void);
 TRACK_HIDDEN void track_threads_after_fork(void);
 TRACK_HIDDEN void track_thread_set_state(struct track_tls *t, uint32_t state, uint64_t obj,
-					 uint32_t obj_idx, int32_t wait_tid);
+					 uint32_t obj_idx, int32_t wait_tid, uint32_t stack);
 TRACK_HIDDEN void track_thread_running(struct track_tls *t, uint64_t waited_ns);
 
 /* objects.c */
@@ -187,6 +189,10 @@ TRACK_HIDDEN void track_held_remove_slow(struct track_thread_rec *thr, uint32_t 
 TRACK_HIDDEN void track_finding(uint32_t kind, const void *obj, uint32_t obj_kind, uint64_t pc,
 				int32_t other_tid, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
+
+/* stacks.c */
+TRACK_HIDDEN void track_stacks_init(void);
+TRACK_HIDDEN uint32_t track_stack_capture(struct track_tls *t);
 
 /* modules.c */
 TRACK_HIDDEN void track_modules_scan(void);

@@ -61,7 +61,7 @@ static inline void seq_end(struct track_thread_rec *thr)
 }
 
 void track_thread_set_state(struct track_tls *t, uint32_t state, uint64_t obj, uint32_t obj_idx,
-			    int32_t wait_tid)
+			    int32_t wait_tid, uint32_t stack)
 {
 	struct track_thread_rec *thr = t->thr;
 	seq_begin(thr);
@@ -70,6 +70,7 @@ void track_thread_set_state(struct track_tls *t, uint32_t state, uint64_t obj, u
 	TRACK_STORE(&thr->wait_obj, obj);
 	TRACK_STORE(&thr->wait_obj_idx, obj_idx);
 	TRACK_STORE(&thr->wait_tid, wait_tid);
+	TRACK_STORE(&thr->wait_stack, stack);
 	seq_end(thr);
 }
 
@@ -82,6 +83,7 @@ void track_thread_running(struct track_tls *t, uint64_t waited_ns)
 	TRACK_STORE(&thr->wait_obj, 0);
 	TRACK_STORE(&thr->wait_obj_idx, 0);
 	TRACK_STORE(&thr->wait_tid, 0);
+	TRACK_STORE(&thr->wait_stack, 0);
 	TRACK_STORE(&thr->wait_ns, thr->wait_ns + waited_ns);
 	seq_end(thr);
 }
@@ -324,6 +326,7 @@ TRACK_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
 	thr->create_pc = TRACK_RA();
 	thr->created_ns = track_now_ns();
 	thr->flags = detached == PTHREAD_CREATE_DETACHED ? TRACK_TF_DETACHED : 0;
+	thr->create_stack = track_stack_capture(t);
 	priv[slot].fn = fn;
 	priv[slot].arg = arg;
 	bump_alive();
@@ -374,7 +377,8 @@ static int join_common(pthread_t th, void **ret, clockid_t clk, const struct tim
 		struct join_wait w __attribute__((cleanup(join_wait_end))) = {NULL, 0};
 		if (blocks) {
 			track_thread_set_state(t, TRACK_TS_JOIN, (uint64_t)th, 0,
-					       target ? TRACK_LOAD(&target->tid) : 0);
+					       target ? TRACK_LOAD(&target->tid) : 0,
+					       track_stack_capture(t));
 			w.t = t;
 			w.t0 = track_now_ns();
 		}

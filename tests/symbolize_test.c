@@ -271,7 +271,8 @@ START_TEST(test_self_function_entry)
 	ck_assert_int_le(f[0].line, KNOWN_LEAF_LINE + 2);
 	ck_assert_str_eq(f[0].module, t->exe);
 	track_sym_format(&f[0], buf, sizeof buf);
-	ck_assert_msg(strncmp(buf, "sym_known_leaf+0x0 (symbolize_test.c:", 37) == 0, "%s", buf);
+	/* at a function's first instruction the offset is left out */
+	ck_assert_msg(strncmp(buf, "sym_known_leaf (symbolize_test.c:", 33) == 0, "%s", buf);
 
 	/* A pc in the middle of the function: same name, positive offset. */
 	n = track_sym_lookup(s, pc + 4, 0, f, 8);

@@ -174,6 +174,34 @@ const char *track_fmt_count(uint64_t n, char *buf, size_t len)
 	return buf;
 }
 
+void track_print_stack(FILE *out, const struct track_snap *s, struct track_symbolizer *sym,
+		       uint32_t id, const char *indent, int max)
+{
+	const struct track_stack_rec *st = track_snap_stack(s, id);
+	struct track_frame f[8];
+	char buf[512];
+	int shown = 0;
+	uint32_t i;
+	if (st == NULL)
+		return;
+	for (i = 0; i < st->nframes && shown < max; i++) {
+		int n = 1, k;
+		if (sym != NULL)
+			n = track_sym_lookup(sym, st->frames[i], 1, f, 8);
+		for (k = 0; k < n && shown < max; k++, shown++) {
+			if (sym != NULL)
+				track_sym_format(&f[k], buf, sizeof buf);
+			else
+				snprintf(buf, sizeof buf, "0x%llx",
+					 (unsigned long long)st->frames[i]);
+			fprintf(out, "%s%s%s\n", indent, buf,
+				sym != NULL && f[k].inlined ? " [inlined]" : "");
+		}
+	}
+	if (i < st->nframes)
+		fprintf(out, "%s... %u more frames\n", indent, st->nframes - i);
+}
+
 const char *track_fmt_pc(struct track_symbolizer *sym, uint64_t pc, int is_return, char *buf,
 			 size_t len)
 {

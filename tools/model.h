@@ -44,6 +44,11 @@ const char *track_fmt_ns(uint64_t ns, char *buf, size_t len);
 /* "1,234,567" */
 const char *track_fmt_count(uint64_t n, char *buf, size_t len);
 
+/* Print the stack with this id, one frame a line, each line prefixed by indent; at most max
+ * frames (the rest counted).  Inline frames get their own lines.  Prints nothing for id 0. */
+void track_print_stack(FILE *out, const struct track_snap *s, struct track_symbolizer *sym,
+		       uint32_t id, const char *indent, int max);
+
 /* One location, symbolized if possible ("fn+0x1a (file.c:88)"), into buf. */
 const char *track_fmt_pc(struct track_symbolizer *sym, uint64_t pc, int is_return, char *buf,
 			 size_t len);

@@ -70,6 +70,19 @@ json_t *track_json_location(struct track_symbolizer *sym, uint64_t pc, int is_re
 	return o;
 }
 
+json_t *track_json_stack(const struct track_snap *s, struct track_symbolizer *sym, uint32_t id)
+{
+	const struct track_stack_rec *st = track_snap_stack(s, id);
+	json_t *a;
+	uint32_t i;
+	if (st == NULL)
+		return json_null();
+	a = json_array();
+	for (i = 0; i < st->nframes; i++)
+		json_array_append_new(a, track_json_location(sym, st->frames[i], 1));
+	return a;
+}
+
 static json_t *argv_array(const struct track_seg_header *h)
 {
 	json_t *a = json_array();
@@ -129,6 +142,7 @@ static json_t *thread_json(const struct track_snap *s, const struct track_thread
 	json_object_set_new(o, "creator_tid", json_integer(t->creator_tid));
 	json_object_set_new(o, "start_routine", track_json_location(sym, t->start_routine, 0));
 	json_object_set_new(o, "created_at", track_json_location(sym, t->create_pc, 1));
+	json_object_set_new(o, "created_stack", track_json_stack(s, sym, t->create_stack));
 	json_object_set_new(o, "created_ns", u64(t->created_ns > s->hdr.start_mono_ns
 						       ? t->created_ns - s->hdr.start_mono_ns : 0));
 	json_object_set_new(o, "exited_ns", t->exited_ns ? u64(t->exited_ns - s->hdr.start_mono_ns)
@@ -141,6 +155,7 @@ static json_t *thread_json(const struct track_snap *s, const struct track_thread
 		json_object_set_new(w, "since_ns", u64(t->since_ns - s->hdr.start_mono_ns));
 		if (t->wait_tid)
 			json_object_set_new(w, "tid", json_integer(t->wait_tid));
+		json_object_set_new(w, "stack", track_json_stack(s, sym, t->wait_stack));
 		json_object_set_new(o, "waiting", w);
 	}
 	for (i = 0; i < n; i++) {
@@ -172,7 +187,8 @@ static json_t *threads_json(const struct track_snap *s, struct track_symbolizer 
 	return o;
 }
 
-static json_t *object_json(const struct track_obj_rec *r, struct track_symbolizer *sym)
+static json_t *object_json(const struct track_snap *s, const struct track_obj_rec *r,
+			   struct track_symbolizer *sym)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "address", hex(r->addr));
@@ -182,6 +198,7 @@ static json_t *object_json(const struct track_obj_rec *r, struct track_symbolize
 	json_object_set_new(o, "live", json_boolean(r->flags & TRACK_OF_LIVE));
 	json_object_set_new(o, "static_init", json_boolean(r->flags & TRACK_OF_STATIC));
 	json_object_set_new(o, "first_use", track_json_location(sym, r->first_pc, 1));
+	json_object_set_new(o, "first_use_stack", track_json_stack(s, sym, r->first_stack));
 	json_object_set_new(o, "first_tid", json_integer(r->first_tid));
 	switch (r->kind) {
 	case TRACK_OBJ_COND:
@@ -220,7 +237,7 @@ static void objects_json(json_t *root, const struct track_snap *s, struct track_
 	const struct track_obj_rec **v;
 	size_t n = track_sorted_locks(s, &v), i;
 	for (i = 0; i < n; i++)
-		json_array_append_new(locks, object_json(v[i], sym));
+		json_array_append_new(locks, object_json(s, v[i], sym));
 	free(v);
 	for (i = 0; i < s->nobjs; i++) {
 		const struct track_obj_rec *r = &s->objs[i];
@@ -228,7 +245,7 @@ static void objects_json(json_t *root, const struct track_snap *s, struct track_
 			      : r->kind == TRACK_OBJ_SEM ? sems
 			      : r->kind == TRACK_OBJ_BARRIER ? barriers : NULL;
 		if (dst != NULL && (r->flags & TRACK_OF_LIVE || r->acquisitions || r->signals))
-			json_array_append_new(dst, object_json(r, sym));
+			json_array_append_new(dst, object_json(s, r, sym));
 	}
 	json_object_set_new(root, "locks", locks);
 	json_object_set_new(root, "condvars", conds);
@@ -252,6 +269,7 @@ static json_t *findings_json(const struct track_snap *s, struct track_symbolizer
 		if (f->other_tid)
 			json_object_set_new(o, "other_tid", json_integer(f->other_tid));
 		json_object_set_new(o, "location", track_json_location(sym, f->pc, 1));
+		json_object_set_new(o, "stack", track_json_stack(s, sym, f->stack));
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -267,6 +285,7 @@ static json_t *overflow_json(const struct track_snap *s)
 	json_object_set_new(o, "object_records_recycled", u64(h->objects_recycled));
 	json_object_set_new(o, "findings_not_recorded", u64(h->findings_dropped));
 	json_object_set_new(o, "modules_not_recorded", u64(h->modules_dropped));
+	json_object_set_new(o, "stacks_not_recorded", u64(h->stacks_dropped));
 	json_object_set_new(o, "torn_reads", u64(s->torn));
 	return o;
 }

@@ -16,4 +16,7 @@ json_t *track_report_json(const struct track_snap *s, struct track_symbolizer *s
 /* A location object {"pc", "function", "offset", "file", "line", "module", "inlined_into"}. */
 json_t *track_json_location(struct track_symbolizer *sym, uint64_t pc, int is_return);
 
+/* The stack with this id as an array of locations (inline frames flattened in), or null. */
+json_t *track_json_stack(const struct track_snap *s, struct track_symbolizer *sym, uint32_t id);
+
 #endif

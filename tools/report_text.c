@@ -65,14 +65,19 @@ static void print_outliving_threads(FILE *out, const struct track_snap *s,
 			fprintf(out, " running %s",
 				track_fmt_pc(sym, t->start_routine, 0, fn, sizeof fn));
 		fputc('\n', out);
-		if (t->create_pc)
-			fprintf(out, "    created by thread %d at %s\n", t->creator_tid,
-				track_fmt_pc(sym, t->create_pc, 1, where, sizeof where));
 		if (t->state != TRACK_TS_RUNNING) {
 			uint64_t end = s->hdr.exit_mono_ns ? s->hdr.exit_mono_ns : t->since_ns;
 			track_fmt_ns(end > t->since_ns ? end - t->since_ns : 0, since, sizeof since);
-			fprintf(out, "    %s 0x%llx for %s\n", track_state_verb(t->state),
+			fprintf(out, "    %s 0x%llx for %s, in\n", track_state_verb(t->state),
 				(unsigned long long)t->wait_obj, since);
+			track_print_stack(out, s, sym, t->wait_stack, "      ", 8);
+		}
+		if (t->create_stack) {
+			fprintf(out, "    created by thread %d at\n", t->creator_tid);
+			track_print_stack(out, s, sym, t->create_stack, "      ", 6);
+		} else if (t->create_pc) {
+			fprintf(out, "    created by thread %d at %s\n", t->creator_tid,
+				track_fmt_pc(sym, t->create_pc, 1, where, sizeof where));
 		}
 	}
 }
@@ -81,7 +86,7 @@ static void print_lock_row(FILE *out, const struct track_obj_rec *r,
 			   struct track_symbolizer *sym)
 {
 	char acq[32], con[32], tot[32], max[32], where[256];
-	fprintf(out, "  %-16llx %-9s %12s %10s %10s %10s  %s\n", (unsigned long long)r->addr,
+	fprintf(out, "  0x%-14llx %-9s %12s %10s %10s %10s  %s\n", (unsigned long long)r->addr,
 		track_kind_name(r->kind), track_fmt_count(r->acquisitions, acq, sizeof acq),
 		track_fmt_count(r->contended, con, sizeof con),
 		track_fmt_ns(r->wait_ns, tot, sizeof tot),
@@ -154,7 +159,11 @@ static void print_findings(FILE *out, const struct track_snap *s, struct track_s
 		fprintf(out, "  %s: %.*s", track_finding_name(f->kind), TRACK_FINDING_TEXT, f->text);
 		if (f->count > 1)
 			fprintf(out, " (%u times)", f->count);
-		fprintf(out, "\n    at %s\n", track_fmt_pc(sym, f->pc, 1, where, sizeof where));
+		fputc('\n', out);
+		if (f->stack)
+			track_print_stack(out, s, sym, f->stack, "    at ", 8);
+		else
+			fprintf(out, "    at %s\n", track_fmt_pc(sym, f->pc, 1, where, sizeof where));
 	}
 }
 

@@ -194,7 +194,9 @@ static int header_ok(const struct track_seg_header *h, uint64_t fsize, char *err
 	if (h->header_size != sizeof *h || h->thread_rec_size != sizeof(struct track_thread_rec) ||
 	    h->obj_rec_size != sizeof(struct track_obj_rec) ||
 	    h->module_rec_size != sizeof(struct track_module_rec) ||
-	    h->finding_rec_size != sizeof(struct track_finding_rec) || h->total_size > fsize ||
+	    h->finding_rec_size != sizeof(struct track_finding_rec) ||
+	    h->stack_rec_size != sizeof(struct track_stack_rec) || h->total_size > fsize ||
+	    !section_ok(h->stacks_off, h->max_stacks, h->stack_rec_size, h->total_size) ||
 	    !section_ok(h->threads_off, h->max_threads, h->thread_rec_size, h->total_size) ||
 	    !section_ok(h->objects_off, h->max_objects, h->obj_rec_size, h->total_size) ||
 	    !section_ok(h->modules_off, h->max_modules, h->module_rec_size, h->total_size) ||
@@ -297,7 +299,9 @@ int track_snap_load(const char *path, struct track_snap *s, char *err, size_t er
 		s->mods = copy_section(base, s->hdr.modules_off, s->nmods, sizeof *s->mods);
 		s->findings = copy_section(base, s->hdr.findings_off, s->nfindings,
 					   sizeof *s->findings);
-		if (!s->threads || !s->objs || !s->mods || !s->findings) {
+		s->nstacks = s->hdr.max_stacks;
+		s->stacks = copy_section(base, s->hdr.stacks_off, s->nstacks, sizeof *s->stacks);
+		if (!s->threads || !s->objs || !s->mods || !s->findings || !s->stacks) {
 			snprintf(err, errlen, "out of memory reading %s", path);
 			rc = TRACK_EXIT_FAIL;
 		} else {
@@ -311,12 +315,23 @@ int track_snap_load(const char *path, struct track_snap *s, char *err, size_t er
 	return rc;
 }
 
+const struct track_stack_rec *track_snap_stack(const struct track_snap *s, uint32_t id)
+{
+	const struct track_stack_rec *st;
+	if (id == 0 || id > s->nstacks)
+		return NULL;
+	st = &s->stacks[id - 1];
+	return st->nframes > 0 && st->nframes <= TRACK_STACK_DEPTH ? st : NULL;
+}
+
 void track_snap_free(struct track_snap *s)
 {
 	free(s->threads);
 	free(s->objs);
 	free(s->mods);
 	free(s->findings);
+	free(s->stacks);
+	s->stacks = NULL;
 	s->threads = NULL;
 	s->objs = NULL;
 	s->mods = NULL;

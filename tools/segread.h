@@ -35,6 +35,8 @@ struct track_snap {
 	uint32_t nmods;
 	struct track_finding_rec *findings;
 	uint32_t nfindings;
+	struct track_stack_rec *stacks;
+	uint32_t nstacks;     /* table size: ids run from 1 to nstacks */
 	uint32_t torn;        /* thread records that kept changing while being copied */
 	int alive;            /* the process that wrote it is still running */
 };
@@ -43,6 +45,9 @@ struct track_snap {
  * with a one-line reason in err. */
 int track_snap_load(const char *path, struct track_snap *s, char *err, size_t errlen);
 void track_snap_free(struct track_snap *s);
+
+/* The stack with this id, or NULL (id 0, out of range, or never completed). */
+const struct track_stack_rec *track_snap_stack(const struct track_snap *s, uint32_t id);
 
 /* The directories segments live in: TRACK_DIR if set, else /dev/shm and /tmp. */
 int track_seg_dirs(const char *dirs[], int max);

@@ -698,17 +698,20 @@ const char *track_sym_format(const struct track_frame *f, char *buf, size_t len)
 	else if (f->file != NULL)
 		snprintf(where, sizeof where, "%s", base_name(f->file));
 
-	if (f->function != NULL && f->inlined)
-		snprintf(buf, len, "%s (%s)", f->function,
-			 where[0] ? where : f->module ? base_name(f->module) : "inlined");
-	else if (f->function != NULL && where[0])
-		snprintf(buf, len, "%s+0x%llx (%s)", f->function, (unsigned long long)f->offset,
-			 where);
-	else if (f->function != NULL && f->module != NULL)
-		snprintf(buf, len, "%s+0x%llx (%s)", f->function, (unsigned long long)f->offset,
-			 base_name(f->module));
-	else if (f->function != NULL)
-		snprintf(buf, len, "%s+0x%llx", f->function, (unsigned long long)f->offset);
+	if (f->function != NULL) {
+		/* No offset for an inline entry or at a function's first instruction. */
+		char name[320];
+		if (f->inlined || f->offset == 0)
+			snprintf(name, sizeof name, "%s", f->function);
+		else
+			snprintf(name, sizeof name, "%s+0x%llx", f->function,
+				 (unsigned long long)f->offset);
+		if (where[0] || f->module != NULL)
+			snprintf(buf, len, "%s (%s)", name,
+				 where[0] ? where : base_name(f->module));
+		else
+			snprintf(buf, len, "%s", name);
+	}
 	else if (f->module != NULL && where[0])
 		snprintf(buf, len, "0x%llx (%s+0x%llx, %s)", (unsigned long long)f->pc,
 			 base_name(f->module), (unsigned long long)f->offset, where);

@@ -15,6 +15,8 @@
  *   track_hash_slot[]     open-addressing index: object address -> object record
  *   track_module_rec[]    the module map (path, load address, build-id) for symbolizing
  *   track_finding_rec[]   findings (misuse, later lock order and deadlocks)
+ *   track_stack_rec[]     deduplicated call stacks (raw return addresses), open-addressed by
+ *                         hash; everything else names a stack by its index + 1
  *
  * Any change to these structures bumps TRACK_SEGMENT_VERSION; a tool refuses a segment whose
  * version differs from its own rather than misread it.
@@ -30,13 +32,14 @@
 #include <stdint.h>
 
 #define TRACK_SEGMENT_MAGIC   0x4745534b43415254ULL /* "TRACKSEG" little-endian */
-#define TRACK_SEGMENT_VERSION 1u
+#define TRACK_SEGMENT_VERSION 2u
 
 /* Default capacities; each can be changed with an environment variable at start. */
 #define TRACK_DEFAULT_MAX_THREADS  16384u  /* TRACK_MAX_THREADS */
 #define TRACK_DEFAULT_MAX_OBJECTS  65536u  /* TRACK_MAX_OBJECTS */
 #define TRACK_DEFAULT_MAX_MODULES  512u    /* TRACK_MAX_MODULES */
 #define TRACK_DEFAULT_MAX_FINDINGS 256u    /* TRACK_MAX_FINDINGS */
+#define TRACK_DEFAULT_MAX_STACKS   16384u  /* TRACK_MAX_STACKS (rounded up to a power of two) */
 
 #define TRACK_CMDLINE_MAX   1024
 #define TRACK_PATH_MAX      256
@@ -44,6 +47,7 @@
 #define TRACK_HELD_MAX      16  /* locks one thread holds that are individually recorded */
 #define TRACK_BUILD_ID_MAX  20
 #define TRACK_FINDING_TEXT  160
+#define TRACK_STACK_DEPTH   30  /* frames kept per captured stack */
 
 /* What a thread is doing. */
 enum track_thread_state {
@@ -103,7 +107,9 @@ struct track_thread_rec {
 	uint64_t contended;    /* of which had to wait */
 	uint64_t wait_ns;      /* total time blocked in wrapped calls */
 	uint32_t held[TRACK_HELD_MAX]; /* object record index + 1 of each held lock, oldest first */
-	uint64_t reserved[4];
+	uint32_t create_stack; /* stack id of the pthread_create call (the creator's stack) */
+	uint32_t wait_stack;   /* stack id where the current blocking wait began, 0 if none */
+	uint64_t reserved[3];
 } __attribute__((aligned(64)));
 
 struct track_obj_rec {
@@ -121,14 +127,16 @@ struct track_obj_rec {
 	/* Second cache line: slow-path facts. */
 	uint32_t waiters;      /* threads blocked on it now */
 	uint32_t peak_waiters; /* most threads seen blocked at once */
-	uint32_t flags;        /* TRACK_OF_* */
-	uint32_t subtype;      /* mutex: PTHREAD_MUTEX_* type, plus 16 if robust */
+	uint16_t flags;        /* TRACK_OF_* */
+	uint16_t subtype;      /* mutex: PTHREAD_MUTEX_* type, plus 16 if robust */
+	uint32_t first_stack;  /* stack id of that first use or initialisation */
 	uint64_t signals;      /* cond: pthread_cond_signal calls; sem: sem_post calls */
 	uint64_t broadcasts;   /* cond: pthread_cond_broadcast calls */
-	uint64_t timeouts;     /* timed acquisitions or waits that timed out */
+	uint32_t timeouts;     /* timed acquisitions or waits that timed out */
+	uint32_t next_free;    /* shim-private: free list link */
 	uint64_t first_pc;     /* return address of the call that first used or initialised it */
 	int32_t  first_tid;    /* thread of that call */
-	uint32_t next_free;    /* shim-private: free list link */
+	uint32_t pad;
 	uint64_t cond_mutex;   /* cond: the mutex it was last waited with */
 } __attribute__((aligned(64)));
 
@@ -166,8 +174,17 @@ struct track_finding_rec {
 	uint64_t when_ns;      /* CLOCK_MONOTONIC ns of the first sighting */
 	int32_t  other_tid;    /* e.g. the owner for unlock-not-owner */
 	uint32_t obj_kind;
+	uint32_t stack;        /* stack id of the call */
+	uint32_t other_stack;  /* a second stack where the finding has one, else 0 */
 	char     text[TRACK_FINDING_TEXT];
 } __attribute__((aligned(64)));
+
+struct track_stack_rec {
+	uint64_t hash;         /* 0: empty slot */
+	uint32_t nframes;      /* 0 while being written */
+	uint32_t hits;         /* times this stack was captured */
+	uint64_t frames[TRACK_STACK_DEPTH]; /* return addresses, innermost first */
+};
 
 enum track_finding_kind {
 	TRACK_FK_NONE = 0,
@@ -192,10 +209,10 @@ struct track_seg_header {
 	uint64_t total_size;       /* bytes in the file */
 	/* record sizes, so that a reader can check the layout */
 	uint32_t thread_rec_size, obj_rec_size, hash_slot_size, module_rec_size;
-	uint32_t finding_rec_size, pad0;
+	uint32_t finding_rec_size, stack_rec_size;
 	/* capacities and offsets (bytes from the start of the segment) */
-	uint32_t max_threads, max_objects, hash_slots, max_modules, max_findings, pad1;
-	uint64_t threads_off, objects_off, hash_off, modules_off, findings_off;
+	uint32_t max_threads, max_objects, hash_slots, max_modules, max_findings, max_stacks;
+	uint64_t threads_off, objects_off, hash_off, modules_off, findings_off, stacks_off;
 
 	/* the process */
 	int32_t  pid, ppid;
@@ -231,11 +248,17 @@ struct track_seg_header {
 	uint64_t modules_dropped;
 	uint64_t findings_used;
 	uint64_t findings_dropped;
-	uint64_t reserved[16];
+	uint64_t stacks_used;      /* distinct stacks recorded */
+	uint64_t stacks_dropped;   /* captures not recorded: table full */
+	uint64_t stack_captures;   /* captures made (a measure of slow-path work) */
+	uint32_t stacks_enabled;   /* 0 if TRACK_STACKS=0 turned capture off */
+	uint32_t pad3;
+	uint64_t reserved[12];
 } __attribute__((aligned(64)));
 
 _Static_assert(sizeof(struct track_thread_rec) == 256, "thread record layout");
 _Static_assert(sizeof(struct track_obj_rec) == 128, "object record layout");
 _Static_assert(sizeof(struct track_hash_slot) == 16, "hash slot layout");
+_Static_assert(sizeof(struct track_stack_rec) == 256, "stack record layout");
 
 #endif /* TRACK_SEGMENT_H */
