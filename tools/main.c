@@ -20,6 +20,7 @@ struct subcommand {
 
 static const struct subcommand commands[] = {
 	{"run", track_cmd_run, "run a program under the shim and report on its threads and locks"},
+	{"stacks", track_cmd_stacks, "print every thread's stack of a live process, grouped"},
 	{"report", track_cmd_report, "report on a process from its segment (live or exited)"},
 	{"ls", track_cmd_ls, "list the segments of traced processes"},
 	{"clean", track_cmd_clean, "remove segments left by processes that have ended"},

@@ -13,6 +13,7 @@ int track_cmd_run(int argc, char **argv);
 int track_cmd_report(int argc, char **argv);
 int track_cmd_ls(int argc, char **argv);
 int track_cmd_clean(int argc, char **argv);
+int track_cmd_stacks(int argc, char **argv);
 
 /* "track: <message>" on stderr. */
 void track_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,0 +1,899 @@
+/*
+ * remote_unwind.c — stacks of all threads of a live process (see remote_unwind.h).
+ *
+ * How it goes, and why:
+ *
+ * 1. The module list is reported once (dwfl_linux_proc_report) and libdwfl is attached with
+ *    our own Dwfl_Thread_Callbacks, so that libdwfl never stops anything itself: elfutils'
+ *    own attach (dwfl_linux_proc_attach) uses PTRACE_ATTACH, which costs a SIGSTOP round
+ *    trip per thread, and reads memory one word per PTRACE_PEEKDATA.
+ *
+ * 2. Threads are taken one at a time.  For each: PTRACE_SEIZE (does not stop it),
+ *    PTRACE_INTERRUPT, wait for the stop, copy the registers and the top of the stack (from
+ *    just below the stack pointer, to the end of the mapping or STACK_COPY bytes), and
+ *    PTRACE_DETACH.  The thread is stopped only for that copy, never while we unwind.
+ *    A signal that arrived meanwhile (signal-delivery-stop) is handed back at detach; a
+ *    thread that was in a group-stop (SIGSTOP) goes back to it.
+ *
+ * 3. The thread is then unwound from the copy with libdwfl (CFI first, libdwfl's own
+ *    fallbacks after), while it runs again.  The CFI of each module is loaded once and
+ *    cached by libdwfl for all threads.  Reads outside the copy (a stack deeper than
+ *    STACK_COPY, or CFI expressions reading other memory) go to the live process with
+ *    process_vm_readv: they may see memory that changed since the stop.
+ *
+ * 4. /proc/PID/task is read again after the walk, and threads not seen before are taken
+ *    the same way, until a pass finds nothing new (at most MAX_ROUNDS passes).
+ *
+ * What a stop costs is measured per thread, from the interrupt request to the return of
+ * the detach, so it is an upper bound.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "remote_unwind.h"
+
+#define STACK_COPY   (128 * 1024)  /* most of a stack copied while its thread is stopped */
+#define RED_ZONE     128           /* x86_64 leaf functions may keep data below the sp */
+#define MAX_ROUNDS   4             /* re-reads of the task list for new threads */
+#define DEFAULT_FRAMES 256
+#define STOP_TIMEOUT_NS  (1000ull * 1000 * 1000)  /* a thread that does not stop in 1 s */
+#define DSLEEP_WAIT_NS   (100ull * 1000 * 1000)   /* wait for a thread to leave 'D' */
+
+#if defined(__x86_64__)
+#define RU_NREGS 17        /* DWARF 0-16: rax rdx rcx rbx rsi rdi rbp rsp r8-r15 rip */
+#define RU_MACHINE EM_X86_64
+#elif defined(__aarch64__)
+#define RU_NREGS 32        /* DWARF 0-31: x0-x30, sp; the pc is passed separately */
+#define RU_MACHINE EM_AARCH64
+#else
+#define RU_NREGS 0
+#endif
+
+/* The callbacks' state, the dwfl_arg: lives as long as the Dwfl (freed by cb_detach). */
+struct ru_ctx {
+	pid_t pid;
+	pid_t tid;                 /* thread whose copy is loaded; 0 when none */
+	Dwarf_Word regs[RU_NREGS > 0 ? RU_NREGS : 1];
+	Dwarf_Word pc;
+	uint64_t stk_lo;           /* target address of stk[0] */
+	size_t stk_len;            /* bytes of stk that hold the copy */
+	unsigned char *stk;        /* STACK_COPY bytes */
+	long pagesize;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_ns(long ns)
+{
+	struct timespec ts = { 0, ns };
+	nanosleep(&ts, NULL);
+}
+
+/* ---- libdwfl callbacks ---------------------------------------------------------------- */
+
+/* The Dwfl handed back is for symbolizing: it lists no threads of its own. */
+static pid_t cb_next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
+{
+	(void)dwfl;
+	(void)arg;
+	(void)thread_argp;
+	return 0;
+}
+
+static bool cb_get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp)
+{
+	struct ru_ctx *c = arg;
+	(void)dwfl;
+	if (c->tid == 0 || tid != c->tid)
+		return false;
+	*thread_argp = c;
+	return true;
+}
+
+static bool read_live(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len };
+	struct iovec remote = { (void *)(uintptr_t)addr, len };
+	return process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)len;
+}
+
+static bool cb_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
+{
+	struct ru_ctx *c = arg;
+	(void)dwfl;
+	if (c->tid != 0 && addr >= c->stk_lo && addr - c->stk_lo <= c->stk_len &&
+	    c->stk_len - (addr - c->stk_lo) >= sizeof *result) {
+		memcpy(result, c->stk + (addr - c->stk_lo), sizeof *result);
+		return true;
+	}
+	return read_live(c->pid, addr, result, sizeof *result);
+}
+
+static bool cb_set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
+{
+	struct ru_ctx *c = thread_arg;
+#if defined(__x86_64__)
+	return dwfl_thread_state_registers(thread, 0, RU_NREGS, c->regs);
+#elif defined(__aarch64__)
+	if (!dwfl_thread_state_registers(thread, 0, RU_NREGS, c->regs))
+		return false;
+	dwfl_thread_state_register_pc(thread, c->pc);
+	return true;
+#else
+	(void)thread;
+	(void)c;
+	return false;
+#endif
+}
+
+static void cb_detach(Dwfl *dwfl, void *arg)
+{
+	struct ru_ctx *c = arg;
+	(void)dwfl;
+	free(c->stk);
+	free(c);
+}
+
+static const Dwfl_Thread_Callbacks ru_callbacks = {
+	.next_thread = cb_next_thread,
+	.get_thread = cb_get_thread,
+	.memory_read = cb_memory_read,
+	.set_initial_registers = cb_set_initial_registers,
+	.detach = cb_detach,
+	.thread_detach = NULL,
+};
+
+static const Dwfl_Callbacks proc_callbacks = {
+	.find_elf = dwfl_linux_proc_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+};
+
+/* ---- /proc ------------------------------------------------------------------------------ */
+
+/* Read a small /proc file into buf (NUL-terminated); bytes read, or -1 with errno. */
+static ssize_t read_small(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	if (n < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	buf[n] = '\0';
+	close(fd);
+	return n;
+}
+
+struct proc_status {
+	pid_t tgid, ppid, tracer;
+	unsigned uid[3], gid[3];   /* real, effective, saved */
+	int have_uid;
+	unsigned long long capeff;
+	int seccomp;
+};
+
+/* path: /proc/PID/status or /proc/PID/task/TID/status.  0, or errno. */
+static int read_status(const char *path, struct proc_status *ps)
+{
+	char buf[4096], *l;
+	memset(ps, 0, sizeof *ps);
+	if (read_small(path, buf, sizeof buf) < 0)
+		return errno;
+	for (l = buf; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		if (!strncmp(l, "Tgid:", 5))
+			ps->tgid = (pid_t)strtol(l + 5, NULL, 10);
+		else if (!strncmp(l, "PPid:", 5))
+			ps->ppid = (pid_t)strtol(l + 5, NULL, 10);
+		else if (!strncmp(l, "TracerPid:", 10))
+			ps->tracer = (pid_t)strtol(l + 10, NULL, 10);
+		else if (!strncmp(l, "Uid:", 4))
+			ps->have_uid = sscanf(l + 4, "%u %u %u", &ps->uid[0], &ps->uid[1],
+					      &ps->uid[2]) == 3;
+		else if (!strncmp(l, "Gid:", 4))
+			(void)!sscanf(l + 4, "%u %u %u", &ps->gid[0], &ps->gid[1], &ps->gid[2]);
+		else if (!strncmp(l, "CapEff:", 7))
+			ps->capeff = strtoull(l + 7, NULL, 16);
+		else if (!strncmp(l, "Seccomp:", 8))
+			ps->seccomp = (int)strtol(l + 8, NULL, 10);
+	}
+	return 0;
+}
+
+/* Name and scheduler state of a thread from /proc/PID/task/TID/stat ("tid (comm) S ...";
+   the name may itself hold ") ", hence the last one).  0, or errno. */
+static int read_thread_stat(pid_t pid, pid_t tid, char name[16], char *state)
+{
+	char path[64], buf[512], *open_p, *close_p;
+	size_t n;
+	snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	if (read_small(path, buf, sizeof buf) < 0)
+		return errno;
+	open_p = strchr(buf, '(');
+	close_p = strrchr(buf, ')');
+	if (!open_p || !close_p || close_p < open_p || close_p[1] != ' ')
+		return EIO;
+	n = (size_t)(close_p - open_p - 1);
+	if (n > 15)
+		n = 15;
+	memcpy(name, open_p + 1, n);
+	name[n] = '\0';
+	*state = close_p[2];
+	return 0;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The thread ids in /proc/PID/task, in directory order.  0, or errno. */
+static int read_tids(pid_t pid, pid_t **tids, size_t *n)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *e;
+	size_t cap = 64;
+	pid_t *v;
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	*tids = NULL;
+	*n = 0;
+	d = opendir(path);
+	if (!d)
+		return errno;
+	v = malloc(cap * sizeof *v);
+	if (!v) {
+		closedir(d);
+		return ENOMEM;
+	}
+	while ((e = readdir(d)) != NULL) {
+		long t;
+		char *end;
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		t = strtol(e->d_name, &end, 10);
+		if (*end || t <= 0)
+			continue;
+		if (*n == cap) {
+			pid_t *nv = realloc(v, 2 * cap * sizeof *v);
+			if (!nv) {
+				free(v);
+				closedir(d);
+				return ENOMEM;
+			}
+			v = nv;
+			cap *= 2;
+		}
+		v[(*n)++] = (pid_t)t;
+	}
+	closedir(d);
+	*tids = v;
+	return 0;
+}
+
+/* ---- why ptrace said no ---------------------------------------------------------------- */
+
+static bool is_descendant(pid_t pid)
+{
+	pid_t me = getpid();
+	int depth;
+	for (depth = 0; pid > 1 && depth < 4096; depth++) {
+		char path[64];
+		struct proc_status ps;
+		snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+		if (read_status(path, &ps) != 0)
+			return false;
+		if (ps.ppid == me)
+			return true;
+		pid = ps.ppid;
+	}
+	return false;
+}
+
+static void thread_comm(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	snprintf(path, sizeof path, "/proc/%d/comm", (int)pid);
+	n = read_small(path, buf, len);
+	if (n <= 0) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	if (buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+}
+
+/* One line in err saying why ptrace of pid (thread tid) was refused. */
+static void explain_eperm(pid_t pid, pid_t tid, char *err, size_t len)
+{
+	char path[64], buf[64];
+	struct proc_status ps, me;
+	struct stat st;
+	int scope = -1;
+	bool cap, same_ids;
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+
+	snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)pid, (int)tid);
+	if (read_status(path, &ps) != 0) {
+		snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+		(void)read_status(path, &ps);
+	}
+	read_status("/proc/self/status", &me);
+	cap = (me.capeff >> 19) & 1;   /* CAP_SYS_PTRACE */
+	if (read_small("/proc/sys/kernel/yama/ptrace_scope", buf, sizeof buf) > 0)
+		scope = atoi(buf);
+
+	if (ps.tracer > 0) {
+		thread_comm(ps.tracer, buf, sizeof buf);
+		snprintf(err, len, "process %d is already traced by process %d (%s) "
+			 "(TracerPid in /proc/%d/status): only one tracer at a time",
+			 (int)pid, (int)ps.tracer, buf, (int)tid);
+		return;
+	}
+	snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+	if (readlink(path, buf, sizeof buf) < 0 && errno == ENOENT) {
+		snprintf(err, len, "process %d is a kernel thread: there is no user stack to "
+			 "unwind", (int)pid);
+		return;
+	}
+	if (scope == 3) {
+		snprintf(err, len, "kernel.yama.ptrace_scope is 3 (/proc/sys/kernel/yama/"
+			 "ptrace_scope): ptrace is disabled on this system until reboot");
+		return;
+	}
+	same_ids = ps.have_uid && ps.uid[0] == uid && ps.uid[1] == uid && ps.uid[2] == uid &&
+		   ps.gid[0] == gid && ps.gid[1] == gid && ps.gid[2] == gid;
+	if (!cap && ps.have_uid && !same_ids) {
+		snprintf(err, len, "process %d belongs to uid %u (you are uid %u) and you lack "
+			 "CAP_SYS_PTRACE: run as that user or as root", (int)pid, ps.uid[0],
+			 (unsigned)uid);
+		return;
+	}
+	if (!cap && scope == 2) {
+		snprintf(err, len, "kernel.yama.ptrace_scope is 2 (/proc/sys/kernel/yama/"
+			 "ptrace_scope): only processes with CAP_SYS_PTRACE may ptrace; run as "
+			 "root");
+		return;
+	}
+	if (!cap && scope == 1 && !is_descendant(pid)) {
+		snprintf(err, len, "kernel.yama.ptrace_scope is 1 (/proc/sys/kernel/yama/"
+			 "ptrace_scope): only ancestors may ptrace a process; run as root, give "
+			 "CAP_SYS_PTRACE, or set it to 0");
+		return;
+	}
+	snprintf(path, sizeof path, "/proc/%d", (int)pid);
+	if (!cap && ps.have_uid && ps.uid[0] != 0 && stat(path, &st) == 0 && st.st_uid == 0) {
+		snprintf(err, len, "process %d is not dumpable (set-user-ID, file capabilities "
+			 "or PR_SET_DUMPABLE 0): tracing it needs CAP_SYS_PTRACE", (int)pid);
+		return;
+	}
+	if (me.seccomp) {
+		snprintf(err, len, "ptrace of process %d refused, and this process runs under "
+			 "a seccomp filter (Seccomp: %d in /proc/self/status): a container "
+			 "profile may forbid ptrace (docker: --cap-add=SYS_PTRACE)", (int)pid,
+			 me.seccomp);
+		return;
+	}
+	snprintf(err, len, "ptrace of process %d refused although owner and capabilities "
+		 "allow it: a container or security policy (seccomp, AppArmor, SELinux) forbids "
+		 "ptrace here", (int)pid);
+}
+
+/* ---- stopping one thread --------------------------------------------------------------- */
+
+/* Registers and stack of a stopped thread into c.  0, or errno. */
+static int copy_thread(struct ru_ctx *c, pid_t tid)
+{
+	uint64_t sp, lo, a, end;
+	struct iovec local, remote[STACK_COPY / 4096 + 2];
+	int nr = 0;
+	ssize_t got;
+#if defined(__x86_64__)
+	struct user_regs_struct r;
+	if (ptrace(PTRACE_GETREGS, tid, NULL, &r) != 0)
+		return errno;
+	c->regs[0] = r.rax;
+	c->regs[1] = r.rdx;
+	c->regs[2] = r.rcx;
+	c->regs[3] = r.rbx;
+	c->regs[4] = r.rsi;
+	c->regs[5] = r.rdi;
+	c->regs[6] = r.rbp;
+	c->regs[7] = r.rsp;
+	c->regs[8] = r.r8;
+	c->regs[9] = r.r9;
+	c->regs[10] = r.r10;
+	c->regs[11] = r.r11;
+	c->regs[12] = r.r12;
+	c->regs[13] = r.r13;
+	c->regs[14] = r.r14;
+	c->regs[15] = r.r15;
+	c->regs[16] = r.rip;
+	c->pc = r.rip;
+	sp = r.rsp;
+#elif defined(__aarch64__)
+	struct user_regs_struct r;
+	struct iovec io = { &r, sizeof r };
+	int i;
+	if (ptrace(PTRACE_GETREGSET, tid, (void *)(uintptr_t)NT_PRSTATUS, &io) != 0)
+		return errno;
+	for (i = 0; i < 31; i++)
+		c->regs[i] = r.regs[i];
+	c->regs[31] = r.sp;
+	c->pc = r.pc;
+	sp = r.sp;
+#else
+	(void)tid;
+	return ENOTSUP;
+#endif
+	/* One remote iovec per page: the copy then ends cleanly at the first page that is not
+	   readable (the guard page above a thread stack, the end of [stack]). */
+	lo = sp > RED_ZONE ? sp - RED_ZONE : 0;
+	end = lo + STACK_COPY;
+	for (a = lo; a < end && nr < (int)(sizeof remote / sizeof remote[0]); nr++) {
+		uint64_t next = (a | (uint64_t)(c->pagesize - 1)) + 1;
+		if (next > end)
+			next = end;
+		remote[nr].iov_base = (void *)(uintptr_t)a;
+		remote[nr].iov_len = (size_t)(next - a);
+		a = next;
+	}
+	local.iov_base = c->stk;
+	local.iov_len = (size_t)(a - lo);
+	got = process_vm_readv(c->pid, &local, 1, remote, (unsigned long)nr, 0);
+	c->stk_lo = lo;
+	c->stk_len = got > 0 ? (size_t)got : 0;
+	return 0;
+}
+
+/* Wait until tid reports a stop.  0 (stopped, *status set), ESRCH (it exited, and is
+   reaped), or ETIMEDOUT.  Polls (WNOHANG) rather than blocking, so that a thread that never
+   stops cannot hang us; the first microseconds yield instead of sleeping, as a blocked
+   thread usually reaches the stop within them. */
+static int wait_stop(pid_t tid, int *status, uint64_t t0)
+{
+	for (;;) {
+		uint64_t t;
+		pid_t r = waitpid(tid, status, __WALL | WNOHANG);
+		if (r == tid) {
+			if (WIFSTOPPED(*status))
+				return 0;
+			if (WIFEXITED(*status) || WIFSIGNALED(*status))
+				return ESRCH;
+			continue;
+		}
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return ESRCH;        /* ECHILD: no longer ours to wait for */
+		}
+		t = now_ns() - t0;
+		if (t > STOP_TIMEOUT_NS)
+			return ETIMEDOUT;
+		if (t < 200 * 1000)
+			sched_yield();
+		else
+			sleep_ns(t < 5000000 ? 20000 : 1000000);
+	}
+}
+
+/* Stop tid, copy it, resume it.  0, or errno: ESRCH (gone), EPERM (refused), ETIMEDOUT
+   (did not stop: left attached with the stop pending, see the header).  *t0 and *t1: when
+   the stop was requested and when the thread was resumed. */
+static int stop_copy_resume(struct ru_ctx *c, pid_t tid, uint64_t *t0, uint64_t *t1)
+{
+	int status = 0, sig, e, r;
+
+	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) != 0)
+		return errno;
+	*t0 = now_ns();
+	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) != 0) {
+		/* Only fails if the thread is already gone: collect its exit. */
+		(void)wait_stop(tid, &status, *t0);
+		*t1 = now_ns();
+		return ESRCH;
+	}
+	r = wait_stop(tid, &status, *t0);
+	if (r != 0) {
+		*t1 = now_ns();
+		return r;
+	}
+	/* A signal-delivery-stop (event 0) came before our interrupt: give the signal back at
+	   detach.  Interrupt and group stops (PTRACE_EVENT_STOP) carry nothing to give. */
+	sig = (status >> 16) == 0 ? WSTOPSIG(status) : 0;
+	e = copy_thread(c, tid);
+	if (ptrace(PTRACE_DETACH, tid, NULL, (void *)(uintptr_t)sig) != 0 && e == 0)
+		e = errno;   /* ESRCH: killed while stopped (SIGKILL needs no resume) */
+	*t1 = now_ns();
+	return e;
+}
+
+/* ---- unwinding -------------------------------------------------------------------------- */
+
+struct frame_acc {
+	uint64_t *pcs;
+	int n, max;
+	bool truncated, bad_pc;
+};
+
+static int frame_cb(Dwfl_Frame *state, void *arg)
+{
+	struct frame_acc *a = arg;
+	Dwarf_Addr pc;
+	bool activation;
+	if (!dwfl_frame_pc(state, &pc, &activation)) {
+		a->bad_pc = true;
+		return DWARF_CB_ABORT;
+	}
+	if (a->n >= a->max) {
+		a->truncated = true;
+		return DWARF_CB_ABORT;
+	}
+	a->pcs[a->n++] = pc;
+	return DWARF_CB_OK;
+}
+
+/* Unwind the thread whose copy is in c into th. */
+static void unwind_copy(Dwfl *dwfl, struct ru_ctx *c, struct track_rthread *th,
+			uint64_t *scratch, int max_frames)
+{
+	struct frame_acc a = { scratch, 0, max_frames, false, false };
+	int r = dwfl_getthread_frames(dwfl, th->tid, frame_cb, &a);
+	c->tid = 0;
+	if (a.truncated)
+		th->error = E2BIG;
+	else if (r != 0 || a.bad_pc || a.n == 0)
+		th->error = EIO;
+	if (a.n > 0) {
+		th->pcs = malloc((size_t)a.n * sizeof *th->pcs);
+		if (th->pcs) {
+			memcpy(th->pcs, scratch, (size_t)a.n * sizeof *th->pcs);
+			th->npcs = a.n;
+		} else {
+			th->error = ENOMEM;
+		}
+	}
+}
+
+/* ---- the whole walk --------------------------------------------------------------------- */
+
+struct walk {
+	pid_t pid;
+	Dwfl *dwfl;
+	struct ru_ctx *c;
+	int max_frames;
+	uint64_t *scratch;
+	struct track_rstacks *out;
+	size_t cap;
+	int captured;            /* threads stopped and copied so far */
+	uint64_t first_stop, last_resume;
+};
+
+static struct track_rthread *new_thread(struct walk *w, pid_t tid)
+{
+	struct track_rstacks *o = w->out;
+	if (o->nthreads == w->cap) {
+		size_t nc = w->cap ? 2 * w->cap : 64;
+		struct track_rthread *v = realloc(o->threads, nc * sizeof *v);
+		if (!v)
+			return NULL;
+		o->threads = v;
+		w->cap = nc;
+	}
+	memset(&o->threads[o->nthreads], 0, sizeof o->threads[0]);
+	o->threads[o->nthreads].tid = tid;
+	return &o->threads[o->nthreads++];
+}
+
+/* Take one thread.  Returns 0, or EPERM when ptrace is refused before any thread could be
+   taken (the caller then gives up with a reason), or ENOMEM. */
+static int take_thread(struct walk *w, pid_t tid)
+{
+	struct track_rthread *th = new_thread(w, tid);
+	char state = '?';
+	uint64_t t0 = 0, t1 = 0, waited = 0;
+	int e;
+
+	if (!th)
+		return ENOMEM;
+	if (read_thread_stat(w->pid, tid, th->name, &state) != 0 || state == 'Z' ||
+	    state == 'X' || state == 'x') {
+		th->error = ESRCH;
+		return 0;
+	}
+	/* Uninterruptible sleep: the stop would wait for its end.  Wait for that here,
+	   unattached, a little while. */
+	while (state == 'D' && waited < DSLEEP_WAIT_NS) {
+		sleep_ns(1000000);
+		waited += 1000000;
+		if (read_thread_stat(w->pid, tid, th->name, &state) != 0) {
+			th->error = ESRCH;
+			return 0;
+		}
+	}
+	if (state == 'D') {
+		th->error = ETIMEDOUT;
+		return 0;
+	}
+
+	e = stop_copy_resume(w->c, tid, &t0, &t1);
+	if (t0) {
+		th->stopped_ns = t1 - t0;
+		if (w->first_stop == 0)
+			w->first_stop = t0;
+		w->last_resume = t1;
+		if (th->stopped_ns > w->out->max_stopped_ns)
+			w->out->max_stopped_ns = th->stopped_ns;
+	}
+	if (e == EPERM) {
+		/* A thread that exited just now (a zombie) refuses too. */
+		if (read_thread_stat(w->pid, tid, th->name, &state) != 0 || state == 'Z' ||
+		    state == 'X' || state == 'x') {
+			th->error = ESRCH;
+			return 0;
+		}
+		th->error = EPERM;
+		return w->captured == 0 ? EPERM : 0;
+	}
+	if (e != 0) {
+		th->error = e;
+		return 0;
+	}
+	w->captured++;
+	w->c->tid = tid;
+	unwind_copy(w->dwfl, w->c, th, w->scratch, w->max_frames);
+	return 0;
+}
+
+static bool seen_has(const pid_t *seen, size_t n, pid_t tid)
+{
+	return bsearch(&tid, seen, n, sizeof *seen, cmp_pid) != NULL;
+}
+
+/* Checks that need no ptrace: does the process exist, is it ours, can we unwind it. */
+static int precheck(pid_t *pid, char *err, size_t errlen)
+{
+	char path[64];
+	struct proc_status ps;
+	unsigned char eh[EI_NIDENT + 4];
+	int fd, e;
+
+	snprintf(path, sizeof path, "/proc/%d/status", (int)*pid);
+	e = read_status(path, &ps);
+	if (e == ENOENT || e == ESRCH) {
+		snprintf(err, errlen, "no such process: %d", (int)*pid);
+		return ESRCH;
+	}
+	if (e != 0) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(e));
+		return e;
+	}
+	if (ps.tgid > 0 && ps.tgid != *pid)
+		*pid = ps.tgid;          /* a thread id: take its process */
+	if (*pid == getpid()) {
+		snprintf(err, errlen, "process %d is this process: cannot stop its own threads",
+			 (int)*pid);
+		return EINVAL;
+	}
+	if (RU_NREGS == 0) {
+		snprintf(err, errlen, "remote unwinding is not supported on this architecture");
+		return ENOTSUP;
+	}
+	/* The executable's class and machine: libdwfl would pick an unwinder for it that
+	   does not match the registers we read (a 32-bit process under a 64-bit kernel). */
+	snprintf(path, sizeof path, "/proc/%d/exe", (int)*pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		ssize_t n = read(fd, eh, sizeof eh);
+		close(fd);
+		if (n == (ssize_t)sizeof eh && memcmp(eh, ELFMAG, SELFMAG) == 0) {
+			uint16_t machine;
+			memcpy(&machine, eh + EI_NIDENT + 2, sizeof machine);
+			if (eh[EI_CLASS] != ELFCLASS64 || machine != RU_MACHINE) {
+				snprintf(err, errlen, "process %d is not a 64-bit %s process: not "
+					 "supported", (int)*pid,
+					 RU_MACHINE == EM_X86_64 ? "x86_64" : "aarch64");
+				return ENOTSUP;
+			}
+		}
+	}
+	return 0;
+}
+
+int track_remote_stacks(pid_t pid, int max_frames, struct track_rstacks *out, char *err,
+			size_t errlen)
+{
+	uint64_t start = now_ns();
+	struct walk w;
+	pid_t *list = NULL, *seen = NULL, *cur = NULL;
+	size_t nlist = 0, nseen = 0, ncur, i;
+	int e, round, dr;
+	char dummy[1];
+
+	if (err == NULL || errlen == 0) {
+		err = dummy;
+		errlen = sizeof dummy;
+	}
+	err[0] = '\0';
+	memset(out, 0, sizeof *out);
+	if (pid <= 0) {
+		snprintf(err, errlen, "no such process: %d", (int)pid);
+		return ESRCH;
+	}
+	e = precheck(&pid, err, errlen);
+	if (e)
+		return e;
+
+	memset(&w, 0, sizeof w);
+	w.pid = pid;
+	w.out = out;
+	w.max_frames = max_frames > 0 ? max_frames : DEFAULT_FRAMES;
+	out->pid = pid;
+
+	e = read_tids(pid, &list, &nlist);
+	if (e || nlist == 0) {
+		free(list);
+		snprintf(err, errlen, "no such process: %d", (int)pid);
+		return ESRCH;
+	}
+
+	/* Modules first, once for all threads. */
+	w.scratch = malloc((size_t)w.max_frames * sizeof *w.scratch);
+	w.c = calloc(1, sizeof *w.c);
+	if (w.c)
+		w.c->stk = malloc(STACK_COPY);
+	if (!w.scratch || !w.c || !w.c->stk) {
+		e = ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto fail_ctx;
+	}
+	w.c->pid = pid;
+	w.c->pagesize = sysconf(_SC_PAGESIZE);
+	w.dwfl = dwfl_begin(&proc_callbacks);
+	if (!w.dwfl) {
+		e = EIO;
+		snprintf(err, errlen, "libdwfl: %s", dwfl_errmsg(-1));
+		goto fail_ctx;
+	}
+	dwfl_report_begin(w.dwfl);
+	dr = dwfl_linux_proc_report(w.dwfl, pid);
+	dwfl_report_end(w.dwfl, NULL, NULL);
+	if (dr != 0) {
+		if (dr > 0 && (dr == ENOENT || dr == ESRCH)) {
+			e = ESRCH;
+			snprintf(err, errlen, "no such process: %d", (int)pid);
+		} else if (dr > 0 && (dr == EACCES || dr == EPERM)) {
+			e = EPERM;
+			explain_eperm(pid, pid, err, errlen);
+		} else {
+			e = EIO;
+			snprintf(err, errlen, "cannot read the modules of process %d: %s",
+				 (int)pid, dr > 0 ? strerror(dr) : dwfl_errmsg(-1));
+		}
+		goto fail_ctx;
+	}
+	if (!dwfl_attach_state(w.dwfl, NULL, pid, &ru_callbacks, w.c)) {
+		e = EIO;
+		snprintf(err, errlen, "libdwfl cannot unwind process %d: %s", (int)pid,
+			 dwfl_errmsg(-1));
+		goto fail_ctx;
+	}
+	/* From here the Dwfl owns w.c (freed by cb_detach in dwfl_end). */
+
+	cur = list;
+	ncur = nlist;
+	for (round = 0; round < MAX_ROUNDS && ncur > 0; round++) {
+		pid_t *nseen_v;
+		size_t nnew = 0;
+
+		for (i = 0; i < ncur; i++) {
+			e = take_thread(&w, cur[i]);
+			if (e == EPERM) {
+				explain_eperm(pid, cur[i], err, errlen);
+				goto fail;
+			}
+			if (e) {
+				snprintf(err, errlen, "out of memory");
+				goto fail;
+			}
+		}
+		/* Remember what was taken; look for threads started meanwhile. */
+		nseen_v = realloc(seen, (nseen + ncur) * sizeof *seen);
+		if (!nseen_v) {
+			e = ENOMEM;
+			snprintf(err, errlen, "out of memory");
+			goto fail;
+		}
+		seen = nseen_v;
+		memcpy(seen + nseen, cur, ncur * sizeof *cur);
+		nseen += ncur;
+		qsort(seen, nseen, sizeof *seen, cmp_pid);
+		free(list);
+		list = NULL;
+		if (read_tids(pid, &list, &nlist) != 0)
+			break;                       /* the process is gone */
+		for (i = 0; i < nlist; i++)
+			if (!seen_has(seen, nseen, list[i]))
+				list[nnew++] = list[i];
+		cur = list;
+		ncur = nnew;
+	}
+	free(list);
+	free(seen);
+	free(w.scratch);
+
+	out->dwfl = w.dwfl;
+	for (i = 0; i < out->nthreads && out->threads[i].error == ESRCH; i++)
+		;
+	if (w.captured == 0 && i == out->nthreads) {
+		/* Every thread vanished: the process exited under us. */
+		track_rstacks_free(out);
+		snprintf(err, errlen, "process %d exited before any thread could be stopped",
+			 (int)pid);
+		return ESRCH;
+	}
+	out->total_stopped_ns = w.last_resume - w.first_stop;
+	out->wall_ns = now_ns() - start;
+	return 0;
+
+fail:
+	free(list);
+	free(seen);
+	free(w.scratch);
+	out->dwfl = w.dwfl;
+	track_rstacks_free(out);
+	return e;
+
+fail_ctx:
+	free(list);
+	free(w.scratch);
+	if (w.dwfl)
+		dwfl_end(w.dwfl);
+	if (w.c) {
+		free(w.c->stk);
+		free(w.c);
+	}
+	memset(out, 0, sizeof *out);
+	return e;
+}
+
+void track_rstacks_free(struct track_rstacks *s)
+{
+	size_t i;
+	if (!s)
+		return;
+	for (i = 0; i < s->nthreads; i++)
+		free(s->threads[i].pcs);
+	free(s->threads);
+	if (s->dwfl)
+		dwfl_end(s->dwfl);
+	memset(s, 0, sizeof *s);
+}
