@@ -19,10 +19,8 @@
 static inline struct track_obj_rec *track_lock_rec(struct track_tls **tp, const void *addr,
 						   uint32_t kind, uint64_t pc, int create)
 {
-	struct track_tls *t;
-	if (unlikely(!__atomic_load_n(&track_g.on, __ATOMIC_RELAXED)))
-		return NULL;
-	t = track_self();
+	/* A registered thread implies the shim is on: no global flag on the fast path. */
+	struct track_tls *t = track_self();
 	if (unlikely(t == NULL))
 		return NULL;
 	*tp = t;
@@ -76,8 +74,9 @@ TRACK_HIDDEN void track_wait_begin(struct track_wait *w, struct track_tls *t,
 TRACK_HIDDEN void track_wait_end(struct track_wait *w);
 
 /* Statistics of an acquisition that had to wait (called holding the lock). */
-static inline void track_contended(struct track_obj_rec *r, uint64_t dt)
+static inline void track_contended(struct track_tls *t, struct track_obj_rec *r, uint64_t dt)
 {
+	TRACK_STORE(&t->thr->contended, t->thr->contended + 1);
 	TRACK_STORE(&r->contended, r->contended + 1);
 	TRACK_STORE(&r->wait_ns, r->wait_ns + dt);
 	if (dt > r->max_wait_ns)

@@ -7,6 +7,10 @@
  * count waiters.  Return values and errno are always the real call's.
  */
 #define _GNU_SOURCE
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include "lockpath.h"
 
 static int real_unlock(void *m)
@@ -78,7 +82,7 @@ static int mutex_wait(pthread_mutex_t *m, clockid_t clk, const struct timespec *
 	track_wait_end(&w);
 	if (rc == 0 || rc == EOWNERDEAD) {
 		track_got_excl(t, r);
-		track_contended(r, w.dt);
+		track_contended(t, r, w.dt);
 	} else if (rc == ETIMEDOUT) {
 		TRACK_ADD(&r->timeouts, 1);
 	}
@@ -93,21 +97,90 @@ static int mutex_try_other(pthread_mutex_t *m, int rc, uint64_t pc)
 	return rc;
 }
 
-TRACK_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
+/*
+ * glibc's own first step for a plain mutex (normal type, process-private, no elision: a
+ * __kind of 0), done inline: take __lock from 0 to 1 and record the owner and user count
+ * as glibc does.  This saves the call into glibc on the hot path, which is most of the
+ * shim's cost there.  The layout is glibc's public, frozen ABI (struct __pthread_mutex_s);
+ * every other kind of mutex, and every failed try, goes through glibc as before.
+ * Returns 0 taken, EBUSY held by someone, -1 not a plain mutex (or thread not registered).
+ */
+static inline int plain_trylock(pthread_mutex_t *m, const struct track_tls *t)
 {
-	int rc = __pthread_mutex_trylock(m);
-	if (likely(rc == 0)) {
-		track_took(m, TRACK_OBJ_MUTEX, TRACK_RA(), 0);
+	int zero = 0;
+	if (unlikely(t->thr == NULL || __atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) != 0))
+		return -1;
+	if (unlikely(!__atomic_compare_exchange_n(&m->__data.__lock, &zero, 1, 0,
+						  __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)))
+		return EBUSY;
+	m->__data.__owner = t->tid;
+	++m->__data.__nusers;
+	return 0;
+}
+
+/* glibc's unlock of a plain mutex, inlined likewise: clear the owner, one user less, free
+ * __lock, and wake one waiter if there were any (__lock was 2).  Only called for a mutex
+ * plain_trylock took, so its kind is known. */
+static __attribute__((noinline)) int plain_wake(pthread_mutex_t *m)
+{
+	int saved = errno;
+	syscall(SYS_futex, &m->__data.__lock, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL, NULL, 0);
+	errno = saved;
+	return 0;
+}
+
+static inline int plain_unlock(pthread_mutex_t *m)
+{
+	m->__data.__owner = 0;
+	--m->__data.__nusers;
+	if (unlikely(__atomic_exchange_n(&m->__data.__lock, 0, __ATOMIC_RELEASE) > 1))
+		return plain_wake(m);
+	return 0;
+}
+
+/* The same, falling back to glibc's trylock for everything else. */
+static inline int any_trylock(pthread_mutex_t *m, const struct track_tls *t)
+{
+	int rc = plain_trylock(m, t);
+	return likely(rc >= 0) ? rc : __pthread_mutex_trylock(m);
+}
+
+/* Everything pthread_mutex_lock does off its hot path: any mutex but a plain one, a
+ * thread not yet registered, an object not in this thread's cache, a recursive take. */
+static __attribute__((noinline)) int mutex_lock_slow(pthread_mutex_t *m, int rc, uint64_t pc)
+{
+	if (rc < 0)
+		rc = __pthread_mutex_trylock(m);
+	if (rc == 0) {
+		track_took(m, TRACK_OBJ_MUTEX, pc, 0);
 		return 0;
 	}
 	if (rc != EBUSY)
-		return mutex_try_other(m, rc, TRACK_RA());
-	return mutex_wait(m, 0, NULL, 0, TRACK_RA());
+		return mutex_try_other(m, rc, pc);
+	return mutex_wait(m, 0, NULL, 0, pc);
+}
+
+/* The hot path, kept straight so that it needs no stack frame: a plain mutex taken at the
+ * first try, its record in this thread's cache, not already held by this thread. */
+TRACK_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
+{
+	struct track_tls *t = &track_tls;
+	struct track_cache_ent *e;
+	int rc = plain_trylock(m, t);
+	if (likely(rc == 0) && likely((e = track_obj_cached(t, m)) != NULL) &&
+	    likely(e->rec->owner_tid != t->tid)) {
+		struct track_obj_rec *r = e->rec;
+		TRACK_STORE(&r->owner_tid, t->tid);
+		track_held_push_idx(t, e->idx);
+		TRACK_STORE(&r->acquisitions, r->acquisitions + 1);
+		return 0;
+	}
+	return mutex_lock_slow(m, rc, TRACK_RA());
 }
 
 TRACK_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 {
-	int rc = __pthread_mutex_trylock(m);
+	int rc = any_trylock(m, &track_tls);
 	if (likely(rc == 0)) {
 		track_took(m, TRACK_OBJ_MUTEX, TRACK_RA(), 0);
 		return 0;
@@ -146,11 +219,30 @@ TRACK_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk,
 	return mutex_wait(m, clk, abs, 2, TRACK_RA());
 }
 
-TRACK_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
+static __attribute__((noinline)) int mutex_unlock_slow(pthread_mutex_t *m, uint64_t pc)
 {
 	struct track_tls *t;
 	struct track_obj_rec *r = track_lock_rec(&t, m, TRACK_OBJ_MUTEX, 0, 0);
 	if (likely(r != NULL) && unlikely(track_release_excl(t, r) != 0))
-		return track_unlock_misuse(t, r, m, TRACK_RA(), real_unlock);
+		return track_unlock_misuse(t, r, m, pc, real_unlock);
 	return __pthread_mutex_unlock(m);
+}
+
+/* The hot path: the record cached, held once by this thread, released in LIFO order. */
+TRACK_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
+{
+	struct track_tls *t = &track_tls;
+	struct track_cache_ent *e;
+	struct track_thread_rec *thr = t->thr;
+	uint32_t n;
+	if (likely(thr != NULL) && likely((e = track_obj_cached(t, m)) != NULL) &&
+	    likely(e->rec->owner_tid == t->tid) && likely(e->rec->depth == 0) &&
+	    likely((n = thr->nheld) - 1 < TRACK_HELD_MAX) && likely(thr->held[n - 1] == e->idx)) {
+		TRACK_STORE(&e->rec->owner_tid, 0);
+		TRACK_STORE(&thr->nheld, n - 1);
+		if (likely(__atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) == 0))
+			return plain_unlock(m);
+		return __pthread_mutex_unlock(m);
+	}
+	return mutex_unlock_slow(m, TRACK_RA());
 }

@@ -167,14 +167,15 @@ static struct track_obj_rec *find_live(uintptr_t a)
 static void cache_fill(struct track_tls *t, uintptr_t a, struct track_obj_rec *r)
 {
 	struct track_cache_ent *e = &t->cache[((a >> 4) ^ (a >> 12)) & (TRACK_CACHE_SIZE - 1)];
-	/* A signal handler in this thread may look up while we fill: the entry is unusable
-	 * (rec NULL) until all of it is written. */
-	e->rec = NULL;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	e->addr = a;
-	e->gen = TRACK_LOAD(&r->gen);
+	/* A signal handler in this thread may look up while we fill: the entry matches no
+	 * address until all of it is written. */
+	e->addr = 0;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	e->rec = r;
+	e->gen = (uint32_t)TRACK_LOAD(&r->gen);
+	e->idx = track_obj_index(r);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	e->addr = a;
 }
 
 struct track_obj_rec *track_obj_slow(struct track_tls *t, uintptr_t a, uint32_t kind,

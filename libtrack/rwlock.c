@@ -79,7 +79,7 @@ static int rw_lock(pthread_rwlock_t *l, int write, enum rw_call how, clockid_t c
 	if (rc == 0) {
 		if (write) {
 			track_got_excl(t, r);
-			track_contended(r, w.dt);
+			track_contended(t, r, w.dt);
 		} else {
 			track_got_shared(t, r);
 			TRACK_ADD(&r->contended, 1);

@@ -37,9 +37,10 @@
 #define TRACK_CACHE_SIZE 128u   /* object lookups cached per thread: a power of two */
 
 struct track_cache_ent {
-	uintptr_t addr;
-	struct track_obj_rec *rec;
-	uint64_t gen;
+	uintptr_t addr;              /* 0: empty */
+	struct track_obj_rec *rec;   /* never NULL once filled; compare addr first */
+	uint32_t gen;                /* low half of rec->gen when filled */
+	uint32_t idx;                /* track_obj_index(rec) */
 };
 
 struct track_tls {
@@ -218,16 +219,32 @@ static inline struct track_tls *track_self(void)
 	return track_self_slow();
 }
 
+/* The record of the object at addr if this thread's cache has it, else NULL: the hot path. */
+static inline struct track_cache_ent *track_cache_ent(struct track_tls *t, uintptr_t a)
+{
+	return &t->cache[((a >> 4) ^ (a >> 12)) & (TRACK_CACHE_SIZE - 1)];
+}
+
+/* The cache entry of the object at addr if it is current, else NULL: the hot path.  An
+ * entry is filled whole before its addr is set (objects.c), so a matching addr means rec
+ * is valid; the generation tells whether the record still describes this object. */
+static inline struct track_cache_ent *track_obj_cached(struct track_tls *t, const void *addr)
+{
+	struct track_cache_ent *e = track_cache_ent(t, (uintptr_t)addr);
+	if (likely(e->addr == (uintptr_t)addr) &&
+	    likely((uint32_t)TRACK_LOAD(&e->rec->gen) == e->gen))
+		return e;
+	return NULL;
+}
+
 /* The record of the object at addr: one cache entry and a generation check when hot. */
 static inline struct track_obj_rec *track_obj(struct track_tls *t, const void *addr,
 					      uint32_t kind, uint64_t pc, int create)
 {
-	uintptr_t a = (uintptr_t)addr;
-	struct track_cache_ent *e = &t->cache[((a >> 4) ^ (a >> 12)) & (TRACK_CACHE_SIZE - 1)];
-	struct track_obj_rec *r = e->rec;
-	if (likely(e->addr == a && r != NULL && TRACK_LOAD(&r->gen) == e->gen))
-		return r;
-	return track_obj_slow(t, a, kind, pc, create);
+	struct track_cache_ent *e = track_obj_cached(t, addr);
+	if (likely(e != NULL))
+		return e->rec;
+	return track_obj_slow(t, (uintptr_t)addr, kind, pc, create);
 }
 
 /* Index + 1 of an object record: 0 means none in the segment's fields. */
@@ -239,15 +256,20 @@ static inline uint32_t track_obj_index(const struct track_obj_rec *r)
 /* Mark bit in held[] for locks held for reading (rwlock read side). */
 #define TRACK_HELD_READ 0x80000000u
 
-/* Record that thread t now holds lock r (called with the lock held). */
-static inline void track_held_push(struct track_tls *t, struct track_obj_rec *r, uint32_t mark)
+/* Record that thread t now holds the lock with index idx (called with the lock held). */
+static inline void track_held_push_idx(struct track_tls *t, uint32_t idx)
 {
 	struct track_thread_rec *thr = t->thr;
 	uint32_t n = thr->nheld;
 	if (likely(n < TRACK_HELD_MAX))
-		TRACK_STORE(&thr->held[n], track_obj_index(r) | mark);
+		TRACK_STORE(&thr->held[n], idx);
 	TRACK_STORE(&thr->nheld, n + 1);
-	TRACK_STORE(&thr->acquisitions, thr->acquisitions + 1);
+}
+
+/* Record that thread t now holds lock r (called with the lock held). */
+static inline void track_held_push(struct track_tls *t, struct track_obj_rec *r, uint32_t mark)
+{
+	track_held_push_idx(t, track_obj_index(r) | mark);
 }
 
 /* Record that thread t no longer holds lock r. */

@@ -50,7 +50,7 @@ TRACK_EXPORT int pthread_spin_lock(pthread_spinlock_t *s)
 	track_wait_end(&w);
 	if (rc == 0) {
 		track_got_excl(t, r);
-		track_contended(r, w.dt);
+		track_contended(t, r, w.dt);
 	}
 	return rc;
 }

@@ -71,6 +71,8 @@ struct ru_ctx {
 	pid_t tid;                 /* thread whose copy is loaded; 0 when none */
 	Dwarf_Word regs[RU_NREGS > 0 ? RU_NREGS : 1];
 	Dwarf_Word pc;
+	uint64_t (*maps)[2];       /* readable mappings [start, end), sorted, from the start */
+	size_t nmaps;
 	uint64_t stk_lo;           /* target address of stk[0] */
 	size_t stk_len;            /* bytes of stk that hold the copy */
 	unsigned char *stk;        /* STACK_COPY bytes */
@@ -151,6 +153,7 @@ static void cb_detach(Dwfl *dwfl, void *arg)
 {
 	struct ru_ctx *c = arg;
 	(void)dwfl;
+	free(c->maps);
 	free(c->stk);
 	free(c);
 }
@@ -297,6 +300,79 @@ static int read_tids(pid_t pid, pid_t **tids, size_t *n)
 	return 0;
 }
 
+/* The readable mappings of pid from /proc/PID/maps (sorted there), into c->maps: they bound
+   each stack copy at the end of the stack's mapping.  Failure only leaves c->maps empty. */
+static void read_maps(struct ru_ctx *c)
+{
+	char path[64], *buf = NULL, *l, *nl;
+	size_t len = 0, cap = 0, n = 0, mcap = 0;
+	int fd;
+	snprintf(path, sizeof path, "/proc/%d/maps", (int)c->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	for (;;) {
+		ssize_t r;
+		if (cap - len < 65536) {
+			char *nb = realloc(buf, cap + 262144);
+			if (!nb)
+				goto out;
+			buf = nb;
+			cap += 262144;
+		}
+		r = read(fd, buf + len, cap - len - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	buf[len] = '\0';
+	for (l = buf; l < buf + len; l = nl + 1) {
+		unsigned long long lo, hi;
+		char perm[5];
+		nl = strchr(l, '\n');
+		if (!nl)
+			nl = buf + len;
+		if (sscanf(l, "%llx-%llx %4s", &lo, &hi, perm) != 3 || perm[0] != 'r')
+			continue;
+		if (n == mcap) {
+			size_t nc = mcap ? 2 * mcap : 256;
+			uint64_t (*v)[2] = realloc(c->maps, nc * sizeof *v);
+			if (!v)
+				break;
+			c->maps = v;
+			mcap = nc;
+		}
+		c->maps[n][0] = lo;
+		c->maps[n][1] = hi;
+		n++;
+	}
+	c->nmaps = n;
+out:
+	free(buf);
+	close(fd);
+}
+
+/* The readable mapping holding addr: 1 with [*lo, *hi), or 0 if unknown. */
+static int find_map(const struct ru_ctx *c, uint64_t addr, uint64_t *lo, uint64_t *hi)
+{
+	size_t a = 0, b = c->nmaps;
+	while (a < b) {
+		size_t m = a + (b - a) / 2;
+		if (addr < c->maps[m][0])
+			b = m;
+		else if (addr >= c->maps[m][1])
+			a = m + 1;
+		else {
+			*lo = c->maps[m][0];
+			*hi = c->maps[m][1];
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* ---- why ptrace said no ---------------------------------------------------------------- */
 
 static bool is_descendant(pid_t pid)
@@ -412,7 +488,7 @@ static void explain_eperm(pid_t pid, pid_t tid, char *err, size_t len)
 /* Registers and stack of a stopped thread into c.  0, or errno. */
 static int copy_thread(struct ru_ctx *c, pid_t tid)
 {
-	uint64_t sp, lo, a, end;
+	uint64_t sp, lo, a, end, mlo, mhi;
 	struct iovec local, remote[STACK_COPY / 4096 + 2];
 	int nr = 0;
 	ssize_t got;
@@ -454,10 +530,20 @@ static int copy_thread(struct ru_ctx *c, pid_t tid)
 	(void)tid;
 	return ENOTSUP;
 #endif
-	/* One remote iovec per page: the copy then ends cleanly at the first page that is not
-	   readable (the guard page above a thread stack, the end of [stack]). */
+	/* From just below the sp (the red zone) to the end of the stack's mapping, at most
+	   STACK_COPY bytes.  A stack not in the map read at the start (a thread started since)
+	   is copied page by page, one remote iovec per page, so that the copy ends cleanly at
+	   the first unreadable page (the guard page above a thread stack, the end of [stack]). */
 	lo = sp > RED_ZONE ? sp - RED_ZONE : 0;
 	end = lo + STACK_COPY;
+	if (find_map(c, sp, &mlo, &mhi)) {
+		if (lo < mlo)
+			lo = mlo;
+		if (end > mhi)
+			end = mhi;
+	} else if ((lo & ~(uint64_t)(c->pagesize - 1)) != (sp & ~(uint64_t)(c->pagesize - 1))) {
+		lo = sp & ~(uint64_t)(c->pagesize - 1);  /* the page below may be a guard */
+	}
 	for (a = lo; a < end && nr < (int)(sizeof remote / sizeof remote[0]); nr++) {
 		uint64_t next = (a | (uint64_t)(c->pagesize - 1)) + 1;
 		if (next > end)
@@ -506,9 +592,11 @@ static int wait_stop(pid_t tid, int *status, uint64_t t0)
 }
 
 /* Stop tid, copy it, resume it.  0, or errno: ESRCH (gone), EPERM (refused), ETIMEDOUT
-   (did not stop: left attached with the stop pending, see the header).  *t0 and *t1: when
-   the stop was requested and when the thread was resumed. */
-static int stop_copy_resume(struct ru_ctx *c, pid_t tid, uint64_t *t0, uint64_t *t1)
+   (did not stop: left attached with the stop pending, see the header).  *t0, *ts, *t1:
+   when the stop was requested, seen, and when the thread was resumed (*ts stays 0 if it
+   was never seen stopped). */
+static int stop_copy_resume(struct ru_ctx *c, pid_t tid, uint64_t *t0, uint64_t *ts,
+			    uint64_t *t1)
 {
 	int status = 0, sig, e, r;
 
@@ -529,6 +617,7 @@ static int stop_copy_resume(struct ru_ctx *c, pid_t tid, uint64_t *t0, uint64_t 
 	/* A signal-delivery-stop (event 0) came before our interrupt: give the signal back at
 	   detach.  Interrupt and group stops (PTRACE_EVENT_STOP) carry nothing to give. */
 	sig = (status >> 16) == 0 ? WSTOPSIG(status) : 0;
+	*ts = now_ns();
 	e = copy_thread(c, tid);
 	if (ptrace(PTRACE_DETACH, tid, NULL, (void *)(uintptr_t)sig) != 0 && e == 0)
 		e = errno;   /* ESRCH: killed while stopped (SIGKILL needs no resume) */
@@ -539,6 +628,7 @@ static int stop_copy_resume(struct ru_ctx *c, pid_t tid, uint64_t *t0, uint64_t 
 /* ---- unwinding -------------------------------------------------------------------------- */
 
 struct frame_acc {
+	Dwfl *dwfl;
 	uint64_t *pcs;
 	int n, max;
 	bool truncated, bad_pc;
@@ -550,6 +640,13 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 	Dwarf_Addr pc;
 	bool activation;
 	if (!dwfl_frame_pc(state, &pc, &activation)) {
+		a->bad_pc = true;
+		return DWARF_CB_ABORT;
+	}
+	/* A return address lies in a module.  One that does not comes from libdwfl's last
+	   resort when there is no CFI (following rbp as if it were a frame pointer), which in
+	   code built without frame pointers yields garbage: stop there. */
+	if (a->n > 0 && !activation && dwfl_addrmodule(a->dwfl, pc - 1) == NULL) {
 		a->bad_pc = true;
 		return DWARF_CB_ABORT;
 	}
@@ -565,7 +662,7 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 static void unwind_copy(Dwfl *dwfl, struct ru_ctx *c, struct track_rthread *th,
 			uint64_t *scratch, int max_frames)
 {
-	struct frame_acc a = { scratch, 0, max_frames, false, false };
+	struct frame_acc a = { dwfl, scratch, 0, max_frames, false, false };
 	int r = dwfl_getthread_frames(dwfl, th->tid, frame_cb, &a);
 	c->tid = 0;
 	if (a.truncated)
@@ -619,7 +716,7 @@ static int take_thread(struct walk *w, pid_t tid)
 {
 	struct track_rthread *th = new_thread(w, tid);
 	char state = '?';
-	uint64_t t0 = 0, t1 = 0, waited = 0;
+	uint64_t t0 = 0, ts = 0, t1 = 0, waited = 0;
 	int e;
 
 	if (!th)
@@ -644,9 +741,10 @@ static int take_thread(struct walk *w, pid_t tid)
 		return 0;
 	}
 
-	e = stop_copy_resume(w->c, tid, &t0, &t1);
+	e = stop_copy_resume(w->c, tid, &t0, &ts, &t1);
 	if (t0) {
 		th->stopped_ns = t1 - t0;
+		th->held_ns = ts ? t1 - ts : 0;
 		if (w->first_stop == 0)
 			w->first_stop = t0;
 		w->last_resume = t1;
@@ -777,6 +875,7 @@ int track_remote_stacks(pid_t pid, int max_frames, struct track_rstacks *out, ch
 	}
 	w.c->pid = pid;
 	w.c->pagesize = sysconf(_SC_PAGESIZE);
+	read_maps(w.c);
 	w.dwfl = dwfl_begin(&proc_callbacks);
 	if (!w.dwfl) {
 		e = EIO;
@@ -878,6 +977,7 @@ fail_ctx:
 	if (w.dwfl)
 		dwfl_end(w.dwfl);
 	if (w.c) {
+		free(w.c->maps);
 		free(w.c->stk);
 		free(w.c);
 	}

@@ -30,8 +30,11 @@ struct track_rthread {
 	char name[16];            /* /proc/PID/task/TID/comm ("" if it could not be read) */
 	uint64_t *pcs;            /* frame 0 is the current pc (not a return address); later */
 	int npcs;                 /* frames are return addresses (symbolize with is_return=1) */
-	uint64_t stopped_ns;      /* how long this thread was stopped (an upper bound: from
-				     the interrupt request until the detach returned) */
+	uint64_t stopped_ns;      /* how long this thread was stopped: an upper bound, from
+				     the interrupt request until the detach returned */
+	uint64_t held_ns;         /* of that, the part after its stop was seen (copy and
+				     detach): the rest is the thread's way into the stop, which
+				     a loaded machine lengthens by scheduling delay */
 	int error;                /* 0, or errno-like:
 				     ESRCH      the thread exited before it could be stopped
 				     EPERM      this thread could not be traced (e.g. its own tracer)

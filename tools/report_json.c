@@ -147,7 +147,7 @@ static json_t *thread_json(const struct track_snap *s, const struct track_thread
 						       ? t->created_ns - s->hdr.start_mono_ns : 0));
 	json_object_set_new(o, "exited_ns", t->exited_ns ? u64(t->exited_ns - s->hdr.start_mono_ns)
 							 : json_null());
-	json_object_set_new(o, "acquisitions", u64(t->acquisitions));
+	json_object_set_new(o, "contended", u64(t->contended));
 	json_object_set_new(o, "wait_ns", u64(t->wait_ns));
 	if (t->state != TRACK_TS_RUNNING && t->state != TRACK_TS_EXITED) {
 		json_t *w = json_object();

@@ -103,8 +103,8 @@ struct track_thread_rec {
 	uint64_t created_ns;   /* CLOCK_MONOTONIC ns */
 	uint64_t exited_ns;    /* CLOCK_MONOTONIC ns, 0 while alive */
 	uint64_t pthread_self; /* pthread_t value, to match joins */
-	uint64_t acquisitions; /* lock acquisitions made by this thread */
-	uint64_t contended;    /* of which had to wait */
+	uint64_t unused0;      /* (per-thread acquisitions are not counted: hot path) */
+	uint64_t contended;    /* lock acquisitions by this thread that had to wait */
 	uint64_t wait_ns;      /* total time blocked in wrapped calls */
 	uint32_t held[TRACK_HELD_MAX]; /* object record index + 1 of each held lock, oldest first */
 	uint32_t create_stack; /* stack id of the pthread_create call (the creator's stack) */
