@@ -160,6 +160,11 @@ static uint64_t lay_out(struct track_seg_header *h)
 	h->module_rec_size = sizeof(struct track_module_rec);
 	h->finding_rec_size = sizeof(struct track_finding_rec);
 	h->stack_rec_size = sizeof(struct track_stack_rec);
+	h->edge_rec_size = sizeof(struct track_edge_rec);
+	h->max_edges = 1;
+	while (h->max_edges < track_env_u64("TRACK_MAX_EDGES", TRACK_DEFAULT_MAX_EDGES, 64,
+					     1u << 22))
+		h->max_edges <<= 1;
 	h->threads_off = off;
 	off = ROUND64(off + (uint64_t)h->max_threads * h->thread_rec_size);
 	h->objects_off = off;
@@ -172,6 +177,8 @@ static uint64_t lay_out(struct track_seg_header *h)
 	off = ROUND64(off + (uint64_t)h->max_findings * h->finding_rec_size);
 	h->stacks_off = off;
 	off = ROUND64(off + (uint64_t)h->max_stacks * h->stack_rec_size);
+	h->edges_off = off;
+	off = ROUND64(off + (uint64_t)h->max_edges * h->edge_rec_size);
 	h->header_size = sizeof *h;
 	h->version = TRACK_SEGMENT_VERSION;
 	return off;
@@ -210,6 +217,7 @@ int track_segment_create(void)
 	track_g.modules = (struct track_module_rec *)(base + proto.modules_off);
 	track_g.findings = (struct track_finding_rec *)(base + proto.findings_off);
 	track_g.stacks = (struct track_stack_rec *)(base + proto.stacks_off);
+	track_g.edges = (struct track_edge_rec *)(base + proto.edges_off);
 	track_g.hash_mask = proto.hash_slots - 1;
 	/* The magic goes in last: a reader that sees it sees a complete header. */
 	__atomic_store_n(&track_g.hdr->magic, TRACK_SEGMENT_MAGIC, __ATOMIC_RELEASE);

@@ -65,6 +65,7 @@ struct track_global {
 	struct track_module_rec *modules;
 	struct track_finding_rec *findings;
 	struct track_stack_rec *stacks;
+	struct track_edge_rec *edges;
 	int stacks_on;                   /* capture stacks on slow paths (TRACK_STACKS) */
 	uint32_t hash_mask;
 	char path[512];                  /* the segment file */

@@ -25,7 +25,8 @@ static const char *const kind_names[TRACK_OBJ_KIND_COUNT] = {
 
 static const char *const finding_names[TRACK_FK_COUNT] = {
 	"none", "unlock-not-owner", "unlock-unlocked", "double-lock", "destroy-locked",
-	"destroy-cond-with-waiters", "exit-holding-lock", "join-invalid",
+	"destroy-cond-with-waiters", "exit-holding-lock", "join-invalid", "lock-order-inversion",
+	"deadlock", "cond-wait-without-mutex", "cond-two-mutexes",
 };
 
 const char *track_state_name(uint32_t state)

@@ -195,7 +195,9 @@ static int header_ok(const struct track_seg_header *h, uint64_t fsize, char *err
 	    h->obj_rec_size != sizeof(struct track_obj_rec) ||
 	    h->module_rec_size != sizeof(struct track_module_rec) ||
 	    h->finding_rec_size != sizeof(struct track_finding_rec) ||
-	    h->stack_rec_size != sizeof(struct track_stack_rec) || h->total_size > fsize ||
+	    h->stack_rec_size != sizeof(struct track_stack_rec) ||
+	    h->edge_rec_size != sizeof(struct track_edge_rec) || h->total_size > fsize ||
+	    !section_ok(h->edges_off, h->max_edges, h->edge_rec_size, h->total_size) ||
 	    !section_ok(h->stacks_off, h->max_stacks, h->stack_rec_size, h->total_size) ||
 	    !section_ok(h->threads_off, h->max_threads, h->thread_rec_size, h->total_size) ||
 	    !section_ok(h->objects_off, h->max_objects, h->obj_rec_size, h->total_size) ||
@@ -301,7 +303,10 @@ int track_snap_load(const char *path, struct track_snap *s, char *err, size_t er
 					   sizeof *s->findings);
 		s->nstacks = s->hdr.max_stacks;
 		s->stacks = copy_section(base, s->hdr.stacks_off, s->nstacks, sizeof *s->stacks);
-		if (!s->threads || !s->objs || !s->mods || !s->findings || !s->stacks) {
+		s->nedges = s->hdr.max_edges;
+		s->edges = copy_section(base, s->hdr.edges_off, s->nedges, sizeof *s->edges);
+		if (!s->threads || !s->objs || !s->mods || !s->findings || !s->stacks ||
+		    !s->edges) {
 			snprintf(err, errlen, "out of memory reading %s", path);
 			rc = TRACK_EXIT_FAIL;
 		} else {
@@ -324,6 +329,31 @@ const struct track_stack_rec *track_snap_stack(const struct track_snap *s, uint3
 	return st->nframes > 0 && st->nframes <= TRACK_STACK_DEPTH ? st : NULL;
 }
 
+const struct track_edge_rec *track_snap_edge(const struct track_snap *s, uint32_t id)
+{
+	const struct track_edge_rec *e;
+	if (id == 0 || id > s->nedges)
+		return NULL;
+	e = &s->edges[id - 1];
+	return e->ready ? e : NULL;
+}
+
+const struct track_obj_rec *track_snap_obj(const struct track_snap *s, uint32_t idx)
+{
+	return idx >= 1 && idx <= s->nobjs ? &s->objs[idx - 1] : NULL;
+}
+
+const struct track_thread_rec *track_snap_thread(const struct track_snap *s, int32_t tid)
+{
+	const struct track_thread_rec *best = NULL;
+	uint32_t i;
+	for (i = 0; i < s->nthreads; i++)
+		if (s->threads[i].tid == tid && (best == NULL || s->threads[i].created_ns >
+								  best->created_ns))
+			best = &s->threads[i];
+	return best;
+}
+
 void track_snap_free(struct track_snap *s)
 {
 	free(s->threads);
@@ -331,7 +361,9 @@ void track_snap_free(struct track_snap *s)
 	free(s->mods);
 	free(s->findings);
 	free(s->stacks);
+	free(s->edges);
 	s->stacks = NULL;
+	s->edges = NULL;
 	s->threads = NULL;
 	s->objs = NULL;
 	s->mods = NULL;

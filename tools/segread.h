@@ -37,6 +37,8 @@ struct track_snap {
 	uint32_t nfindings;
 	struct track_stack_rec *stacks;
 	uint32_t nstacks;     /* table size: ids run from 1 to nstacks */
+	struct track_edge_rec *edges;
+	uint32_t nedges;      /* table size: edge ids run from 1 to nedges */
 	uint32_t torn;        /* thread records that kept changing while being copied */
 	int alive;            /* the process that wrote it is still running */
 };
@@ -48,6 +50,15 @@ void track_snap_free(struct track_snap *s);
 
 /* The stack with this id, or NULL (id 0, out of range, or never completed). */
 const struct track_stack_rec *track_snap_stack(const struct track_snap *s, uint32_t id);
+
+/* The lock-order edge with this id (index + 1), or NULL. */
+const struct track_edge_rec *track_snap_edge(const struct track_snap *s, uint32_t id);
+
+/* The object record with this index + 1, or NULL. */
+const struct track_obj_rec *track_snap_obj(const struct track_snap *s, uint32_t idx);
+
+/* The thread record of tid (the newest, if the tid was reused), or NULL. */
+const struct track_thread_rec *track_snap_thread(const struct track_snap *s, int32_t tid);
 
 /* The directories segments live in: TRACK_DIR if set, else /dev/shm and /tmp. */
 int track_seg_dirs(const char *dirs[], int max);

@@ -17,6 +17,8 @@
  *   track_finding_rec[]   findings (misuse, later lock order and deadlocks)
  *   track_stack_rec[]     deduplicated call stacks (raw return addresses), open-addressed by
  *                         hash; everything else names a stack by its index + 1
+ *   track_edge_rec[]      the lock-order graph: one edge per (held lock -> lock acquired
+ *                         while holding it) first seen, open-addressed by the pair of lock ids
  *
  * Any change to these structures bumps TRACK_SEGMENT_VERSION; a tool refuses a segment whose
  * version differs from its own rather than misread it.
@@ -32,7 +34,7 @@
 #include <stdint.h>
 
 #define TRACK_SEGMENT_MAGIC   0x4745534b43415254ULL /* "TRACKSEG" little-endian */
-#define TRACK_SEGMENT_VERSION 2u
+#define TRACK_SEGMENT_VERSION 3u
 
 /* Default capacities; each can be changed with an environment variable at start. */
 #define TRACK_DEFAULT_MAX_THREADS  16384u  /* TRACK_MAX_THREADS */
@@ -40,6 +42,7 @@
 #define TRACK_DEFAULT_MAX_MODULES  512u    /* TRACK_MAX_MODULES */
 #define TRACK_DEFAULT_MAX_FINDINGS 256u    /* TRACK_MAX_FINDINGS */
 #define TRACK_DEFAULT_MAX_STACKS   16384u  /* TRACK_MAX_STACKS (rounded up to a power of two) */
+#define TRACK_DEFAULT_MAX_EDGES    16384u  /* TRACK_MAX_EDGES (rounded up to a power of two) */
 
 #define TRACK_CMDLINE_MAX   1024
 #define TRACK_PATH_MAX      256
@@ -48,6 +51,8 @@
 #define TRACK_BUILD_ID_MAX  20
 #define TRACK_FINDING_TEXT  160
 #define TRACK_STACK_DEPTH   30  /* frames kept per captured stack */
+#define TRACK_CYCLE_MAX     16  /* edges (and threads) kept per lock-order cycle or deadlock */
+#define TRACK_GATE_MAX      4   /* locks remembered as held around an edge (gate candidates) */
 
 /* What a thread is doing. */
 enum track_thread_state {
@@ -76,6 +81,10 @@ enum track_obj_kind {
 	TRACK_OBJ_BARRIER,
 	TRACK_OBJ_KIND_COUNT
 };
+
+/* Wait flags */
+#define TRACK_WF_TIMED  0x01u   /* the wait has a timeout: it cannot deadlock for ever */
+#define TRACK_WF_WRITE  0x02u   /* rwlock: waiting to write */
 
 /* Thread flags */
 #define TRACK_TF_DETACHED    0x01u  /* detached (at creation or by pthread_detach) */
@@ -109,7 +118,10 @@ struct track_thread_rec {
 	uint32_t held[TRACK_HELD_MAX]; /* object record index + 1 of each held lock, oldest first */
 	uint32_t create_stack; /* stack id of the pthread_create call (the creator's stack) */
 	uint32_t wait_stack;   /* stack id where the current blocking wait began, 0 if none */
-	uint64_t reserved[3];
+	uint32_t wait_flags;   /* TRACK_WF_* about the current wait */
+	uint32_t pad1;
+	uint64_t reserved[2];
+	uint64_t held_pc[TRACK_HELD_MAX]; /* return address of the call that took each held lock */
 } __attribute__((aligned(64)));
 
 struct track_obj_rec {
@@ -123,7 +135,8 @@ struct track_obj_rec {
 	uint64_t acquisitions; /* lock: acquisitions; cond, sem, barrier: waits */
 	uint64_t contended;    /* acquisitions (or waits) that had to block */
 	uint64_t wait_ns;      /* total time spent blocked */
-	uint64_t max_wait_ns;  /* longest single block */
+	uint32_t lock_id;      /* unique for the object's lifetime: node of the lock-order graph */
+	uint32_t class_id;     /* lock class (first-use or init site), for class-level checking */
 	/* Second cache line: slow-path facts. */
 	uint32_t waiters;      /* threads blocked on it now */
 	uint32_t peak_waiters; /* most threads seen blocked at once */
@@ -138,6 +151,11 @@ struct track_obj_rec {
 	int32_t  first_tid;    /* thread of that call */
 	uint32_t pad;
 	uint64_t cond_mutex;   /* cond: the mutex it was last waited with */
+	/* Third cache line: lock-order graph and rarely written statistics. */
+	uint64_t max_wait_ns;  /* longest single block */
+	uint32_t out_head;     /* first outgoing lock-order edge (edge index + 1), 0 if none */
+	uint32_t class_out_head; /* first outgoing class-level edge */
+	uint64_t reserved2[6];
 } __attribute__((aligned(64)));
 
 #define TRACK_OF_LIVE      0x01u  /* record describes a live object */
@@ -177,6 +195,39 @@ struct track_finding_rec {
 	uint32_t stack;        /* stack id of the call */
 	uint32_t other_stack;  /* a second stack where the finding has one, else 0 */
 	char     text[TRACK_FINDING_TEXT];
+	uint32_t severity;     /* TRACK_SEV_* */
+	uint32_t nitems;       /* entries used in edges[] or tids[]/stacks[] */
+	uint64_t signature;    /* identifies a cycle: the same cycle is reported once */
+	uint64_t gate;         /* lock-order: address of the lock held around every edge, or 0 */
+	uint32_t edges[TRACK_CYCLE_MAX];  /* lock-order cycle: edge index + 1, in cycle order */
+	int32_t  tids[TRACK_CYCLE_MAX];   /* deadlock: the threads in the wait-for cycle */
+	uint32_t stacks[TRACK_CYCLE_MAX]; /* deadlock: where each of them waits */
+	uint64_t objs[TRACK_CYCLE_MAX];   /* deadlock: what each of them waits on */
+} __attribute__((aligned(64)));
+
+#define TRACK_SEV_ERROR 0u   /* counts for --error-exitcode */
+#define TRACK_SEV_INFO  1u   /* shown, not counted: e.g. an inversion every path of which holds
+				a common gate lock, which therefore cannot deadlock */
+
+/* Edge flags */
+#define TRACK_EF_TO_WRITE    0x01u  /* the second lock was requested exclusively at least once */
+#define TRACK_EF_FROM_WRITE  0x02u  /* the first lock was held exclusively at least once */
+#define TRACK_EF_CLASS       0x04u  /* a class-level edge (lock classes, not instances) */
+
+struct track_edge_rec {
+	uint64_t key;          /* (from_id << 32 | to_id); 0: empty slot */
+	uint32_t ready;        /* 1 once the record is complete */
+	uint32_t flags;        /* TRACK_EF_* (more may be or'ed in later) */
+	uint32_t from_id, to_id;     /* lock ids (or class ids for class edges) */
+	uint32_t from_idx, to_idx;   /* object record index + 1 of each, when the edge was made */
+	uint32_t next_out;     /* next edge with the same from_id (edge index + 1) */
+	int32_t  tid;          /* thread that made the edge first */
+	uint32_t to_stack;     /* stack where the second lock was taken, holding the first */
+	uint32_t ngate;        /* entries in gate[] */
+	uint64_t from_pc;      /* return address where the first lock was taken */
+	uint64_t to_pc;        /* return address where the second lock was taken */
+	uint64_t count;        /* times first seen per thread (not every acquisition) */
+	uint32_t gate[TRACK_GATE_MAX]; /* lock ids held (besides from) every time the edge was seen */
 } __attribute__((aligned(64)));
 
 struct track_stack_rec {
@@ -195,8 +246,22 @@ enum track_finding_kind {
 	TRACK_FK_DESTROY_COND_WAITERS,
 	TRACK_FK_EXIT_HOLDING_LOCK,
 	TRACK_FK_JOIN_INVALID,
+	TRACK_FK_LOCK_ORDER,         /* lock-order inversion: a cycle in the lock-order graph */
+	TRACK_FK_DEADLOCK,           /* threads waiting for each other in a cycle, now */
+	TRACK_FK_COND_NO_MUTEX,      /* waited on a condvar without holding its mutex */
+	TRACK_FK_COND_TWO_MUTEXES,   /* one condvar waited on with two different mutexes */
 	TRACK_FK_COUNT
 };
+
+/* Lock-order checking (TRACK_LOCK_ORDER) */
+#define TRACK_LO_OFF      0u
+#define TRACK_LO_INSTANCE 1u   /* nodes are lock objects (default) */
+#define TRACK_LO_CLASS    2u   /* nodes are lock classes: locks first used at the same site */
+
+/* What a confirmed deadlock does (TRACK_ON_DEADLOCK) */
+#define TRACK_OD_REPORT 0u     /* record it; the program hangs as it would without track */
+#define TRACK_OD_EXIT   1u     /* record it, then _exit(deadlock_exit) */
+#define TRACK_OD_ABORT  2u     /* record it, then abort() */
 
 /* Process states in the header. */
 #define TRACK_PS_RUNNING 1u
@@ -209,7 +274,8 @@ struct track_seg_header {
 	uint64_t total_size;       /* bytes in the file */
 	/* record sizes, so that a reader can check the layout */
 	uint32_t thread_rec_size, obj_rec_size, hash_slot_size, module_rec_size;
-	uint32_t finding_rec_size, stack_rec_size;
+	uint32_t finding_rec_size, stack_rec_size, edge_rec_size, max_edges;
+	uint64_t edges_off;
 	/* capacities and offsets (bytes from the start of the segment) */
 	uint32_t max_threads, max_objects, hash_slots, max_modules, max_findings, max_stacks;
 	uint64_t threads_off, objects_off, hash_off, modules_off, findings_off, stacks_off;
@@ -252,12 +318,18 @@ struct track_seg_header {
 	uint64_t stacks_dropped;   /* captures not recorded: table full */
 	uint64_t stack_captures;   /* captures made (a measure of slow-path work) */
 	uint32_t stacks_enabled;   /* 0 if TRACK_STACKS=0 turned capture off */
-	uint32_t pad3;
-	uint64_t reserved[12];
+	uint32_t lock_order_mode;  /* TRACK_LO_* */
+	uint64_t edges_used;
+	uint64_t edges_dropped;    /* edges not recorded: table full */
+	uint64_t cycles_too_long;  /* cycles longer than TRACK_CYCLE_MAX, not reported */
+	uint32_t on_deadlock;      /* TRACK_OD_* */
+	int32_t  deadlock_exit;    /* exit status used by TRACK_OD_EXIT */
+	uint64_t reserved[8];
 } __attribute__((aligned(64)));
 
-_Static_assert(sizeof(struct track_thread_rec) == 256, "thread record layout");
-_Static_assert(sizeof(struct track_obj_rec) == 128, "object record layout");
+_Static_assert(sizeof(struct track_thread_rec) == 384, "thread record layout");
+_Static_assert(sizeof(struct track_obj_rec) == 192, "object record layout");
+_Static_assert(sizeof(struct track_edge_rec) == 128, "edge record layout");
 _Static_assert(sizeof(struct track_hash_slot) == 16, "hash slot layout");
 _Static_assert(sizeof(struct track_stack_rec) == 256, "stack record layout");
 

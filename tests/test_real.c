@@ -1,0 +1,588 @@
+/*
+ * test_real.c — `track run` on real programs nobody here wrote (sqlite3, CPython, xz, sort,
+ * zstd, pigz).  Each is run natively and under track with the same input; the shim must not
+ * change what the program does (stdout and stderr byte for byte, exit status), and the
+ * report must say what the program really did with its threads, without findings: these are
+ * correct programs.
+ *
+ * The thread totals asserted below were checked against an independent counter (a tiny
+ * LD_PRELOAD interposer counting pthread_create/join/detach) and against the programs'
+ * sources; the comments say why each program does what it does.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define INPUT_LINES 1000000L /* ~21 MB of text */
+
+/* --- inputs ------------------------------------------------------------------------------- */
+
+static uint64_t lcg_next(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+	return *s;
+}
+
+/* A copy of tmp_path's answer (whose buffers are reused). */
+static char *tmp_file(const char *name)
+{
+	char *p = strdup(tmp_path(name));
+	ck_assert_ptr_nonnull(p);
+	return p;
+}
+
+/* Write path through path.part and a rename, so a test killed half-way leaves no torn file;
+   callers keep an existing file (the tmp dir is shared by the tests, see shared_tmp_dir). */
+static FILE *start_file(const char *path, char *part, size_t partsz)
+{
+	FILE *f;
+	snprintf(part, partsz, "%s.part", path);
+	f = fopen(part, "w");
+	ck_assert_msg(f != NULL, "cannot write %s: %s", part, strerror(errno));
+	return f;
+}
+
+static void finish_file(FILE *f, const char *part, const char *path)
+{
+	ck_assert_msg(ferror(f) == 0 && fclose(f) == 0, "cannot write %s", part);
+	ck_assert_int_eq(rename(part, path), 0);
+}
+
+/* Text lines from a deterministic LCG: a random hex key, a word from a small set and a
+   number: compressible (about 2:1 with xz -1) but not trivially. */
+static const char *input_text(void)
+{
+	static const char *const words[] = {
+		"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
+		"india", "juliet", "kilo", "lima", "mike", "november", "oscar", "papa",
+		"quebec", "romeo", "sierra", "tango", "uniform", "victor", "whiskey", "xray",
+		"yankee", "zulu"};
+	static char *path;
+	char part[600];
+	struct stat st;
+	uint64_t s = 12345;
+	long i;
+	FILE *f;
+	if (path == NULL)
+		path = tmp_file("input.txt");
+	if (stat(path, &st) == 0)
+		return path;
+	f = start_file(path, part, sizeof part);
+	for (i = 0; i < INPUT_LINES; i++) {
+		unsigned a = (unsigned)(lcg_next(&s) >> 33);
+		fprintf(f, "%08x %s %u\n", a, words[(a >> 3) % 26], (unsigned)(s >> 20) % 100000);
+	}
+	finish_file(f, part, path);
+	return path;
+}
+
+/* 100,000 INSERTs in one transaction, then a query whose answer depends on all of them. */
+static const char *sql_script(void)
+{
+	static char *path;
+	char part[600];
+	struct stat st;
+	long i;
+	FILE *f;
+	if (path == NULL)
+		path = tmp_file("script.sql");
+	if (stat(path, &st) == 0)
+		return path;
+	f = start_file(path, part, sizeof part);
+	fprintf(f, "CREATE TABLE t(x INTEGER, s TEXT);\nBEGIN;\n");
+	for (i = 0; i < 100000; i++)
+		fprintf(f, "INSERT INTO t VALUES(%ld, 'row %ld');\n", (i * 7919) % 100003, i);
+	fprintf(f, "COMMIT;\nSELECT count(*), sum(x) FROM t;\n");
+	finish_file(f, part, path);
+	return path;
+}
+
+static const char *garbage_file(void)
+{
+	static char *path;
+	char part[600];
+	uint64_t s = 99;
+	int i;
+	FILE *f;
+	if (path == NULL)
+		path = tmp_file("garbage.bin");
+	f = start_file(path, part, sizeof part);
+	for (i = 0; i < 4096; i++)
+		fputc((int)(lcg_next(&s) >> 56), f);
+	finish_file(f, part, path);
+	return path;
+}
+
+static void write_bytes(const char *path, const char *data, size_t len)
+{
+	char part[600];
+	FILE *f = start_file(path, part, sizeof part);
+	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+	finish_file(f, part, path);
+}
+
+/* --- running ------------------------------------------------------------------------------ */
+
+static size_t first_difference(const char *a, size_t alen, const char *b, size_t blen)
+{
+	size_t i, n = alen < blen ? alen : blen;
+	for (i = 0; i < n && a[i] == b[i]; i++)
+		;
+	return i;
+}
+
+/* Up to 40 bytes of p[from..len) for a message, non-printable bytes as \xNN. */
+static const char *excerpt(const char *p, size_t len, size_t from, char *buf, size_t bufsz)
+{
+	size_t i, n = 0;
+	buf[0] = '\0';
+	for (i = from; i < len && i < from + 40 && n + 5 < bufsz; i++) {
+		unsigned char c = (unsigned char)p[i];
+		n += (size_t)snprintf(buf + n, bufsz - n, c >= 0x20 && c < 0x7f && c != '\\'
+							  ? "%c" : "\\x%02x", c);
+	}
+	return buf;
+}
+
+static void same_bytes(const char *what, const char *nat, size_t nat_len, const char *tr,
+		       size_t tr_len)
+{
+	char a[200], b[200];
+	size_t d;
+	if (nat_len == tr_len && memcmp(nat, tr, nat_len) == 0)
+		return;
+	d = first_difference(nat, nat_len, tr, tr_len);
+	ck_abort_msg("%s differs under track: native %zu bytes, traced %zu bytes, first "
+		     "difference at byte %zu (native: \"%s\", traced: \"%s\")", what, nat_len,
+		     tr_len, d, excerpt(nat, nat_len, d, a, sizeof a),
+		     excerpt(tr, tr_len, d, b, sizeof b));
+}
+
+/* All findings of the report (and of other processes), as text for a failure message. */
+static char *findings_text(json_t *root)
+{
+	json_t *all = json_array(), *others, *p, *f, *e;
+	size_t i, j;
+	char *s;
+	json_array_foreach(json_object_get(root, "findings"), i, e)
+		json_array_append(all, e);
+	others = json_object_get(root, "other_processes");
+	json_array_foreach(others, i, p) {
+		f = json_object_get(p, "findings");
+		json_array_foreach(f, j, e)
+			json_array_append(all, e);
+	}
+	s = json_dumps(all, JSON_COMPACT);
+	json_decref(all);
+	return s;
+}
+
+static char *slurp_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *b;
+	long n;
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	b = malloc((size_t)n + 1);
+	ck_assert_ptr_nonnull(b);
+	b[fread(b, 1, (size_t)n, f)] = '\0';
+	fclose(f);
+	return b;
+}
+
+struct both {
+	struct run_result nat, tr;
+	json_t *root;
+};
+
+/*
+ * Run argv natively, then under `track run --json J -o T`, each with stdin from in_path (or
+ * /dev/null); trace_argv (if not NULL) is what runs under track, for programs whose
+ * arguments must differ between the runs (e.g. a fresh database file).  Asserts what holds
+ * for every correct program: same stdout, stderr and exit status, a JSON report that agrees
+ * on the exit status and has no findings, and a text report with the thread totals.
+ */
+static void run_both(char *const argv[], char *const trace_argv[], const char *in_path,
+		     struct both *b)
+{
+	char *json = tmp_file("report.json"), *text = tmp_file("report.txt"), *args[128], *rep;
+	size_t n = 0, i;
+	json_error_t e;
+	char *fs;
+
+	run(argv, in_path, NULL, &b->nat);
+
+	unlink(json);
+	unlink(text);
+	args[n++] = (char *)track_bin();
+	args[n++] = "run";
+	args[n++] = "--json";
+	args[n++] = json;
+	args[n++] = "-o";
+	args[n++] = text;
+	args[n++] = "--";
+	for (i = 0; (trace_argv ? trace_argv : argv)[i] && n < 127; i++)
+		args[n++] = (trace_argv ? trace_argv : argv)[i];
+	args[n] = NULL;
+	run(args, in_path, NULL, &b->tr);
+
+	ck_assert_msg(b->tr.status == b->nat.status,
+		      "%s: exit status %d natively, %d under track (traced stderr: %.500s)",
+		      argv[0], b->nat.status, b->tr.status, b->tr.err);
+	same_bytes("stdout", b->nat.out, b->nat.out_len, b->tr.out, b->tr.out_len);
+	/* The report went to a file, so the traced stderr is the program's alone. */
+	same_bytes("stderr", b->nat.err, b->nat.err_len, b->tr.err, b->tr.err_len);
+
+	b->root = json_load_file(json, 0, &e);
+	ck_assert_msg(b->root != NULL, "no JSON report from track (%s): %s", e.text, b->tr.err);
+	ck_assert_msg(jint(b->root, "process.exit_code") == b->nat.status,
+		      "report says exit code %lld, the program exited with %d",
+		      jint(b->root, "process.exit_code"), b->nat.status);
+	ck_assert_int_eq(jint(b->root, "threads.not_tracked"), 0);
+	fs = findings_text(b->root);
+	ck_assert_msg(count_findings(b->root, NULL) == 0, "%s: findings in a correct program: %s",
+		      argv[0], fs);
+	free(fs);
+
+	rep = slurp_file(text);
+	ck_assert_msg(rep != NULL, "no text report at %s", text);
+	ck_assert_msg(strstr(rep, "threads:") != NULL, "text report without \"threads:\": %s",
+		      rep);
+	free(rep);
+	free(json);
+	free(text);
+}
+
+static void both_free(struct both *b)
+{
+	json_decref(b->root);
+	run_free(&b->nat);
+	run_free(&b->tr);
+}
+
+/* The report's thread list must agree with its totals: the main thread plus one entry per
+   created thread (no records recycled at these sizes), and as many entries alive at exit as
+   the total says. */
+static void thread_list_consistent(json_t *root)
+{
+	json_t *list = json_object_get(root, "threads"), *t;
+	size_t i, mains = 0, alive = 0;
+	list = json_object_get(list, "list");
+	ck_assert_int_eq(jint(root, "threads.foreign"), 0);
+	ck_assert_int_eq(jint(root, "overflow.thread_records_recycled"), 0);
+	ck_assert_int_eq((long long)json_array_size(list), jint(root, "threads.created") + 1);
+	json_array_foreach(list, i, t) {
+		json_t *f = json_object_get(t, "flags"), *x;
+		size_t j;
+		json_array_foreach(f, j, x)
+			mains += strcmp(json_string_value(x), "main") == 0;
+		alive += json_is_true(json_object_get(t, "alive_at_exit"));
+	}
+	ck_assert_int_eq(mains, 1);
+	ck_assert_int_eq((long long)alive, jint(root, "threads.alive_at_exit"));
+}
+
+/* Every created thread exited and was joined; none left at exit. */
+static void all_joined(json_t *root)
+{
+	long long created = jint(root, "threads.created");
+	ck_assert_int_eq(jint(root, "threads.exited"), created);
+	ck_assert_int_eq(jint(root, "threads.joined"), created);
+	ck_assert_int_eq(jint(root, "threads.detached"), 0);
+	ck_assert_int_eq(jint(root, "threads.alive_at_exit"), 0);
+	ck_assert_int_eq(json_array_size(json_object_get(root, "other_processes")), 0);
+	thread_list_consistent(root);
+}
+
+static long long sum_field(json_t *root, const char *array, const char *field)
+{
+	json_t *a = json_object_get(root, array), *e;
+	long long sum = 0;
+	size_t i;
+	json_array_foreach(a, i, e)
+		sum += json_integer_value(json_object_get(e, field));
+	return sum;
+}
+
+/* --- sqlite3 ------------------------------------------------------------------------------ */
+
+START_TEST(sqlite_inserts)
+{
+	char *nat_db = tmp_file("native.db"), *tr_db = tmp_file("traced.db");
+	/* -init /dev/null: no ~/.sqliterc.  A fresh database for each run, so both do the
+	   same work. */
+	char *argv[] = {"sqlite3", "-batch", "-init", "/dev/null", nat_db, NULL};
+	char *targv[] = {"sqlite3", "-batch", "-init", "/dev/null", tr_db, NULL};
+	const char *sql = sql_script();
+	struct both b;
+	unlink(nat_db);
+	unlink(tr_db);
+	run_both(argv, targv, sql, &b);
+	ck_assert_int_eq(b.nat.status, 0);
+	ck_assert_str_eq(b.nat.out, "100000|4999997508\n");
+	/* The sqlite3 shell does all its work on the main thread. */
+	ck_assert_int_eq(jint(b.root, "threads.created"), 0);
+	ck_assert_int_eq(jint(b.root, "threads.peak"), 1);
+	all_joined(b.root);
+	/* Debian builds SQLite serialized (SQLITE_THREADSAFE=1): every allocation and every
+	   statement step takes a pthread mutex, millions of times for 100,000 INSERTs. */
+	ck_assert_int_gt(json_array_size(json_object_get(b.root, "locks")), 0);
+	ck_assert_int_gt(sum_field(b.root, "locks", "acquisitions"), 100000);
+	ck_assert_int_eq(sum_field(b.root, "locks", "contended"), 0);
+	both_free(&b);
+	free(nat_db);
+	free(tr_db);
+}
+END_TEST
+
+/* --- CPython ------------------------------------------------------------------------------ */
+
+/* 4 workers take 20,000 items from a bounded queue.Queue and report partial sums.  After the
+   joins the script waits until the kernel shows the main thread alone: Thread.join() returns
+   when a worker releases its "tstate lock" in CPython's thread teardown, a few instructions
+   before the OS thread really ends, so without the wait a worker preempted there is truly
+   still alive at exit (seen in 5 runs of 60 with the CPUs busy) and the totals would race. */
+static const char py_script[] =
+	"import os, queue, threading, time\n"
+	"N, W = 20000, 4\n"
+	"q, out = queue.Queue(maxsize=64), queue.Queue()\n"
+	"def work():\n"
+	"    s = 0\n"
+	"    while True:\n"
+	"        x = q.get()\n"
+	"        if x is None:\n"
+	"            break\n"
+	"        s += x * x % 1000003\n"
+	"    out.put(s)\n"
+	"ts = [threading.Thread(target=work) for _ in range(W)]\n"
+	"for t in ts: t.start()\n"
+	"for i in range(N): q.put(i)\n"
+	"for _ in ts: q.put(None)\n"
+	"for t in ts: t.join()\n"
+	"deadline = time.monotonic() + 60\n"
+	"while len(os.listdir('/proc/self/task')) > 1 and time.monotonic() < deadline:\n"
+	"    time.sleep(0.001)\n"
+	"print('items', N, 'workers', W, 'checksum', sum(out.get() for _ in ts),\n"
+	"      'tasks', len(os.listdir('/proc/self/task')))\n";
+
+START_TEST(python_queue_workers)
+{
+	/* The Debian interpreter explicitly (not a pyenv one first in PATH); -I: no user site,
+	   no PYTHON* variables. */
+	char *argv[] = {"/usr/bin/python3", "-I", "-c", (char *)py_script, NULL};
+	struct both b;
+	run_both(argv, NULL, NULL, &b);
+	ck_assert_int_eq(b.nat.status, 0);
+	ck_assert_str_eq(b.nat.out, "items 20000 workers 4 checksum 9801700029 tasks 1\n");
+	/* CPython 3.11 starts each threading.Thread with pthread_create and at once
+	   pthread_detach()es it (PyThread_start_new_thread); Thread.join() waits on a lock
+	   (a sem_t), never in pthread_join.  So: all detached, all exited, none joined. */
+	ck_assert_int_ge(jint(b.root, "threads.created"), 4);
+	ck_assert_int_eq(jint(b.root, "threads.exited"), jint(b.root, "threads.created"));
+	ck_assert_int_eq(jint(b.root, "threads.detached"), jint(b.root, "threads.created"));
+	ck_assert_int_eq(jint(b.root, "threads.joined"), 0);
+	ck_assert_int_eq(jint(b.root, "threads.alive_at_exit"), 0);
+	ck_assert_int_ge(jint(b.root, "threads.peak"), 2);
+	ck_assert_int_eq(json_array_size(json_object_get(b.root, "other_processes")), 0);
+	thread_list_consistent(b.root);
+	/* CPython's locks (the GIL aside) are POSIX semaphores. */
+	ck_assert_int_gt(json_array_size(json_object_get(b.root, "semaphores")), 0);
+	ck_assert_int_gt(sum_field(b.root, "semaphores", "waits"), 0);
+	ck_assert_int_gt(sum_field(b.root, "semaphores", "posts"), 0);
+	both_free(&b);
+}
+END_TEST
+
+/* --- xz ----------------------------------------------------------------------------------- */
+
+/* -1: 3 MiB blocks, so the 21 MB input makes 7 blocks for the two threads (with the default
+   -6 the block is 24 MiB and the job mostly serial, and ten times slower). */
+START_TEST(xz_compress_threads)
+{
+	char *argv[] = {"xz", "-T2", "-1", "-c", NULL};
+	char *xzfile = tmp_file("input.txt.xz");
+	struct both b;
+	run_both(argv, NULL, input_text(), &b);
+	ck_assert_int_eq(b.nat.status, 0);
+	ck_assert_uint_gt(b.nat.out_len, 1000000);
+	write_bytes(xzfile, b.nat.out, b.nat.out_len);
+	/* liblzma's threaded encoder starts its 2 workers on demand and stops and joins them
+	   only in lzma_end(); xz calls lzma_end() only in debug builds (coder_free() is under
+	   #ifndef NDEBUG), so in the distribution's xz both workers are still waiting on their
+	   condvars when xz exits: 2 created, none exited, joined or detached, 2 alive at exit
+	   (an independent pthread_join counter agrees).  Not a finding. */
+	ck_assert_int_eq(jint(b.root, "threads.created"), 2);
+	ck_assert_int_eq(jint(b.root, "threads.exited"), 0);
+	ck_assert_int_eq(jint(b.root, "threads.joined"), 0);
+	ck_assert_int_eq(jint(b.root, "threads.detached"), 0);
+	ck_assert_int_eq(jint(b.root, "threads.alive_at_exit"), 2);
+	ck_assert_int_eq(jint(b.root, "threads.peak"), 3);
+	thread_list_consistent(b.root);
+	ck_assert_int_gt(json_array_size(json_object_get(b.root, "locks")), 0);
+	ck_assert_int_gt(json_array_size(json_object_get(b.root, "condvars")), 0);
+	both_free(&b);
+	free(xzfile);
+}
+END_TEST
+
+START_TEST(xz_decompress)
+{
+	char *argv[] = {"xz", "-d", "-c", NULL};
+	char *xzfile = tmp_file("input.txt.xz");
+	const char *text = input_text();
+	struct stat st;
+	struct both b;
+	if (stat(xzfile, &st) != 0) { /* this test run alone */
+		char *cargv[] = {"xz", "-T2", "-1", "-c", NULL};
+		struct run_result c;
+		run(cargv, text, NULL, &c);
+		ck_assert_int_eq(c.status, 0);
+		write_bytes(xzfile, c.out, c.out_len);
+		run_free(&c);
+	}
+	run_both(argv, NULL, xzfile, &b);
+	ck_assert_int_eq(b.nat.status, 0);
+	ck_assert_int_eq(stat(text, &st), 0);
+	ck_assert_uint_eq(b.nat.out_len, (size_t)st.st_size);
+	/* xz 5.4 decompresses single-threaded unless given -T. */
+	ck_assert_int_eq(jint(b.root, "threads.created"), 0);
+	all_joined(b.root);
+	both_free(&b);
+	free(xzfile);
+}
+END_TEST
+
+/* A real failure: not an .xz file, exit status 1 and a message on stderr under both. */
+START_TEST(xz_garbage_fails)
+{
+	char *argv[] = {"xz", "-d", "-c", NULL};
+	struct both b;
+	run_both(argv, NULL, garbage_file(), &b);
+	ck_assert_int_eq(b.nat.status, 1);
+	ck_assert_ptr_nonnull(strstr(b.nat.err, "File format not recognized"));
+	ck_assert_uint_eq(b.nat.out_len, 0);
+	ck_assert_int_eq(jint(b.root, "threads.created"), 0);
+	all_joined(b.root);
+	both_free(&b);
+}
+END_TEST
+
+/* --- sort --------------------------------------------------------------------------------- */
+
+START_TEST(sort_parallel)
+{
+	const char *in = input_text();
+	char *argv[] = {"sort", "--parallel=2", "-S", "50M", (char *)in, NULL};
+	struct both b;
+	run_both(argv, NULL, NULL, &b);
+	ck_assert_int_eq(b.nat.status, 0);
+	ck_assert_uint_gt(b.nat.out_len, 1000000);
+	/* GNU sort sorts each buffer with one helper thread for half of it (sortlines) and
+	   joins it; with -S 50M this input takes 2 buffers: 2 threads, both joined. */
+	ck_assert_int_ge(jint(b.root, "threads.created"), 1);
+	all_joined(b.root);
+	ck_assert_int_gt(json_array_size(json_object_get(b.root, "locks")), 0);
+	both_free(&b);
+}
+END_TEST
+
+/* A real failure: exit status 2 and sort's message, the same under track. */
+START_TEST(sort_missing_file)
+{
+	char *argv[] = {"sort", "/nonexistent/track-test-real", NULL};
+	struct both b;
+	run_both(argv, NULL, NULL, &b);
+	ck_assert_int_eq(b.nat.status, 2);
+	ck_assert_ptr_nonnull(strstr(b.nat.err, "/nonexistent/track-test-real"));
+	ck_assert_int_eq(jint(b.root, "threads.created"), 0);
+	all_joined(b.root);
+	both_free(&b);
+}
+END_TEST
+
+/* --- zstd, pigz --------------------------------------------------------------------------- */
+
+START_TEST(zstd_threads)
+{
+	char *argv[] = {"zstd", "-q", "-T2", "-c", NULL};
+	struct both b;
+	run_both(argv, NULL, input_text(), &b);
+	ck_assert_int_eq(b.nat.status, 0);
+	ck_assert_uint_gt(b.nat.out_len, 1000000);
+	/* zstd 1.5 starts a pool of 2 compression workers, plus its asynchronous I/O threads,
+	   and joins them all before exit (4 on Debian 12). */
+	ck_assert_int_ge(jint(b.root, "threads.created"), 2);
+	all_joined(b.root);
+	both_free(&b);
+}
+END_TEST
+
+START_TEST(pigz_threads)
+{
+	char *argv[] = {"pigz", "-p", "2", "-c", NULL};
+	struct both b;
+	run_both(argv, NULL, input_text(), &b);
+	ck_assert_int_eq(b.nat.status, 0);
+	ck_assert_uint_gt(b.nat.out_len, 1000000);
+	/* pigz: 2 compression threads and a writer thread, all joined (join_all) at the end. */
+	ck_assert_int_ge(jint(b.root, "threads.created"), 2);
+	all_joined(b.root);
+	ck_assert_int_gt(json_array_size(json_object_get(b.root, "locks")), 0);
+	both_free(&b);
+}
+END_TEST
+
+/* Run in the runner process (an unchecked fixture): the tmp dir made there is shared by the
+   tests, which each run in a child, and removed at the end, so inputs are generated once. */
+static void shared_tmp_dir(void)
+{
+	tmp_dir();
+}
+
+static TCase *tcase(Suite *s, const char *name)
+{
+	TCase *tc = tcase_create(name);
+	tcase_set_timeout(tc, 300);
+	tcase_add_unchecked_fixture(tc, shared_tmp_dir, NULL);
+	suite_add_tcase(s, tc);
+	return tc;
+}
+
+int main(void)
+{
+	Suite *s = suite_create("real");
+	SRunner *sr;
+	int failed;
+	tcase_add_test(tcase(s, "sqlite3"), sqlite_inserts);
+	tcase_add_test(tcase(s, "python3"), python_queue_workers);
+	{
+		TCase *tc = tcase(s, "xz");
+		tcase_add_test(tc, xz_compress_threads);
+		tcase_add_test(tc, xz_decompress);
+		tcase_add_test(tc, xz_garbage_fails);
+	}
+	{
+		TCase *tc = tcase(s, "sort");
+		tcase_add_test(tc, sort_parallel);
+		tcase_add_test(tc, sort_missing_file);
+	}
+	tcase_add_test(tcase(s, "zstd"), zstd_threads);
+	tcase_add_test(tcase(s, "pigz"), pigz_threads);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
