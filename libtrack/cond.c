@@ -16,6 +16,7 @@ struct cond_wait {
 	struct track_wait w;
 	struct track_tls *t;
 	struct track_obj_rec *mr;   /* the mutex's record, if the caller held it */
+	uint64_t pc;
 };
 
 /* Runs on return and on cancellation: the mutex is held again by the waiter. */
@@ -24,7 +25,7 @@ static void cond_wait_end(struct cond_wait *cw)
 	track_wait_end(&cw->w);
 	if (cw->mr != NULL && cw->t->thr != NULL) {
 		TRACK_STORE(&cw->mr->owner_tid, cw->t->tid);
-		track_held_push(cw->t, cw->mr, 0);
+		track_held_push(cw->t, cw->mr, 0, cw->pc);
 	}
 }
 
@@ -41,6 +42,23 @@ static int cond_real(pthread_cond_t *c, pthread_mutex_t *m, enum cond_call how, 
 	}
 }
 
+/* Misuse at the start of a wait: the caller must hold the mutex, and waiters at one time
+ * must all use the same mutex (POSIX leaves both undefined). */
+static void cond_check_use(struct track_tls *t, struct track_obj_rec *cr, pthread_cond_t *c,
+			   struct track_obj_rec *mr, pthread_mutex_t *m, uint64_t pc)
+{
+	uint64_t prev = TRACK_LOAD(&cr->cond_mutex);
+	if (mr != NULL && TRACK_LOAD(&mr->owner_tid) != t->tid)
+		track_finding(TRACK_FK_COND_NO_MUTEX, c, TRACK_OBJ_COND, pc, mr->owner_tid,
+			      "thread %d waited on condvar %p without holding mutex %p", t->tid,
+			      (void *)c, (void *)m);
+	if (TRACK_LOAD(&cr->waiters) > 0 && prev != 0 && prev != (uint64_t)(uintptr_t)m)
+		track_finding(TRACK_FK_COND_TWO_MUTEXES, c, TRACK_OBJ_COND, pc, 0,
+			      "condvar %p waited on with mutex %p while others wait with %p",
+			      (void *)c, (void *)m, (void *)(uintptr_t)prev);
+	TRACK_STORE(&cr->cond_mutex, (uint64_t)(uintptr_t)m);
+}
+
 static int cond_wait_any(pthread_cond_t *c, pthread_mutex_t *m, enum cond_call how,
 			 clockid_t clk, const struct timespec *abs, uint64_t pc)
 {
@@ -52,16 +70,16 @@ static int cond_wait_any(pthread_cond_t *c, pthread_mutex_t *m, enum cond_call h
 	if (cr == NULL || t->busy)
 		return cond_real(c, m, how, clk, abs);
 	{
-		struct cond_wait cw __attribute__((cleanup(cond_wait_end))) = {{0}, t, NULL};
+		struct cond_wait cw __attribute__((cleanup(cond_wait_end))) = {{0}, t, NULL, pc};
 		mr = track_obj(t, m, TRACK_OBJ_MUTEX, pc, 1);
+		cond_check_use(t, cr, c, mr, m, pc);
 		if (mr != NULL && TRACK_LOAD(&mr->owner_tid) == t->tid && mr->depth == 0) {
 			TRACK_STORE(&mr->owner_tid, 0);
 			track_held_pop(t, mr);
 			cw.mr = mr;
 		}
 		TRACK_ADD(&cr->acquisitions, 1);
-		TRACK_STORE(&cr->cond_mutex, (uint64_t)(uintptr_t)m);
-		track_wait_begin(&cw.w, t, cr, TRACK_TS_COND, c);
+		track_wait_begin(&cw.w, t, cr, TRACK_TS_COND, c, how != CW_PLAIN ? TRACK_WF_TIMED : 0);
 		rc = cond_real(c, m, how, clk, abs);
 		if (rc == ETIMEDOUT)
 			TRACK_ADD(&cr->timeouts, 1);

@@ -64,3 +64,85 @@ out:
 		track_modules_note_pc(pc);
 	errno = saved;
 }
+
+/* A finding with a list payload (a lock-order cycle or a deadlock), reported once per
+ * signature: a cycle seen again only counts; one that was gated and is no longer gets its
+ * severity raised.  Returns the record to fill, or NULL.  Called under the shim lock. */
+static struct track_finding_rec *finding_by_signature(uint32_t kind, uint64_t signature,
+						      uint32_t severity, int *fresh)
+{
+	struct track_seg_header *h = track_g.hdr;
+	uint64_t i, n = h->findings_used;
+	struct track_finding_rec *f;
+	*fresh = 0;
+	for (i = 0; i < n; i++) {
+		f = &track_g.findings[i];
+		if (f->kind == kind && f->signature == signature) {
+			TRACK_ADD(&f->count, 1);
+			if (severity < f->severity)
+				TRACK_STORE(&f->severity, severity);
+			return NULL;
+		}
+	}
+	if (n >= h->max_findings) {
+		TRACK_ADD(&h->findings_dropped, 1);
+		return NULL;
+	}
+	f = &track_g.findings[n];
+	memset(f, 0, sizeof *f);
+	f->kind = kind;
+	f->signature = signature;
+	f->severity = severity;
+	f->count = 1;
+	f->tid = track_tls.tid;
+	f->when_ns = track_now_ns();
+	*fresh = 1;
+	return f;
+}
+
+static void finding_publish(struct track_finding_rec *f)
+{
+	__atomic_store_n(&f->valid, 1, __ATOMIC_RELEASE);
+	TRACK_STORE(&track_g.hdr->findings_used, track_g.hdr->findings_used + 1);
+}
+
+void track_finding_cycle(uint32_t kind, uint32_t severity, const uint32_t *edges, uint32_t n,
+			 uint64_t signature, uint64_t gate, uint64_t pc, uint32_t stack)
+{
+	struct track_finding_rec *f;
+	int fresh;
+	track_ilock();
+	f = finding_by_signature(kind, signature, severity, &fresh);
+	if (f != NULL) {
+		f->pc = pc;
+		f->stack = stack;
+		f->gate = gate;
+		f->nitems = n < TRACK_CYCLE_MAX ? n : TRACK_CYCLE_MAX;
+		memcpy(f->edges, edges, f->nitems * sizeof *edges);
+		snprintf(f->text, sizeof f->text, "lock-order cycle of %u locks%s", n,
+			 gate ? " (gated)" : "");
+		finding_publish(f);
+	}
+	track_iunlock();
+}
+
+void track_finding_deadlock(const int32_t *tids, const uint32_t *stacks, const uint64_t *objs,
+			    uint32_t n, uint64_t signature)
+{
+	struct track_finding_rec *f;
+	int fresh;
+	track_ilock();
+	f = finding_by_signature(TRACK_FK_DEADLOCK, signature, TRACK_SEV_ERROR, &fresh);
+	if (f != NULL) {
+		f->nitems = n < TRACK_CYCLE_MAX ? n : TRACK_CYCLE_MAX;
+		memcpy(f->tids, tids, f->nitems * sizeof *tids);
+		memcpy(f->stacks, stacks, f->nitems * sizeof *stacks);
+		memcpy(f->objs, objs, f->nitems * sizeof *objs);
+		f->stack = stacks[0];
+		f->obj = objs[0];
+		snprintf(f->text, sizeof f->text, "deadlock: %u thread%s waiting for each other", n,
+			 n == 1 ? "" : "s");
+		finding_publish(f);
+	}
+	track_iunlock();
+}

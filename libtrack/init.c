@@ -120,6 +120,8 @@ __attribute__((constructor(101))) static void track_init(void)
 	if (off != NULL && *off != '\0' && *off != '0')
 		goto out;
 	track_stacks_init();
+	track_order_init();
+	track_deadlock_init();
 	if (track_segment_create() != 0)
 		goto out;
 	track_threads_init();

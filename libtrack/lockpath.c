@@ -12,7 +12,7 @@ static const char *const kind_names[TRACK_OBJ_KIND_COUNT] = {
 };
 
 void track_wait_begin(struct track_wait *w, struct track_tls *t, struct track_obj_rec *r,
-		      uint32_t state, const void *addr)
+		      uint32_t state, const void *addr, uint32_t wflags)
 {
 	uint32_t n = TRACK_ADD(&r->waiters, 1);
 	uint32_t peak = TRACK_LOAD(&r->peak_waiters);
@@ -22,7 +22,10 @@ void track_wait_begin(struct track_wait *w, struct track_tls *t, struct track_ob
 	w->t = t;
 	w->r = r;
 	track_thread_set_state(t, state, (uint64_t)(uintptr_t)addr, track_obj_index(r), 0,
-			       track_stack_capture(t));
+			       track_stack_capture(t), wflags);
+	if (state == TRACK_TS_MUTEX || state == TRACK_TS_SPIN || state == TRACK_TS_RWLOCK_RD ||
+	    state == TRACK_TS_RWLOCK_WR)
+		track_deadlock_check(t);
 	w->t0 = track_now_ns();
 	w->dt = 0;
 }
@@ -38,30 +41,29 @@ void track_wait_end(struct track_wait *w)
 	w->t = NULL;
 }
 
-void track_held_remove_slow(struct track_thread_rec *thr, uint32_t idx)
+void track_held_remove_slow(struct track_tls *t, uint32_t idx)
 {
-	uint32_t n = thr->nheld, i;
+	struct track_thread_rec *thr = t->thr;
+	uint32_t n = thr->nheld, listed = n < TRACK_HELD_MAX ? n : TRACK_HELD_MAX, i;
 	if (n == 0)
 		return;
-	if (n > TRACK_HELD_MAX) {
-		/* Only the oldest are listed; an unlisted one went away. */
-		for (i = 0; i < TRACK_HELD_MAX; i++)
-			if ((thr->held[i] & ~TRACK_HELD_READ) == idx)
-				break;
-		if (i == TRACK_HELD_MAX) {
+	for (i = listed; i-- > 0;)
+		if ((thr->held[i] & ~TRACK_HELD_READ) == idx)
+			break;
+	if (i == UINT32_MAX) {
+		/* Not listed: beyond the list (drop one unlisted), or released through someone
+		 * else's mistake (nothing to drop). */
+		if (n > TRACK_HELD_MAX)
 			TRACK_STORE(&thr->nheld, n - 1);
-			return;
-		}
-	} else {
-		for (i = n; i-- > 0;)
-			if ((thr->held[i] & ~TRACK_HELD_READ) == idx)
-				break;
-		if (i == UINT32_MAX)
-			return;   /* not listed: released by someone else's mistake */
+		return;
 	}
-	/* Out-of-order release: close the gap. */
-	for (; i + 1 < n && i + 1 < TRACK_HELD_MAX; i++)
+	/* Out-of-order release: close the gap in every parallel list. */
+	t->held_xor ^= t->held_id[i];
+	for (; i + 1 < listed; i++) {
 		TRACK_STORE(&thr->held[i], thr->held[i + 1]);
+		TRACK_STORE(&thr->held_pc[i], thr->held_pc[i + 1]);
+		t->held_id[i] = t->held_id[i + 1];
+	}
 	TRACK_STORE(&thr->nheld, n - 1);
 }
 

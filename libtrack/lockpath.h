@@ -27,37 +27,72 @@ static inline struct track_obj_rec *track_lock_rec(struct track_tls **tp, const 
 	return track_obj(t, addr, kind, pc, create);
 }
 
-/* Thread t took lock r exclusively (mutex, spinlock, rwlock for writing). */
-static inline void track_got_excl(struct track_tls *t, struct track_obj_rec *r)
+/* Whether this thread already reported the edge from -> to with these flags and this set of
+ * other held locks. */
+static inline int track_ecache_hit(const struct track_tls *t, uint32_t from, uint32_t to,
+				   uint32_t gate_hash, uint32_t flags)
+{
+	uint64_t key = (uint64_t)from << 32 | to;
+	const struct track_ecache_ent *c =
+		&t->ecache[(key * 0x9e3779b97f4a7c15ull) >> 58 & (TRACK_ECACHE_SIZE - 1)];
+	return c->key == key && c->gate_hash == gate_hash && (c->flags & flags) == flags;
+}
+
+/* Lock-order bookkeeping after a blocking-capable acquisition made while holding `before`
+ * other locks (flags: TRACK_EF_TO_WRITE for an exclusive request).  The common nested case,
+ * one lock held and an edge already known, is a cache hit. */
+static inline int track_order_note(struct track_tls *t, uint32_t before, uint32_t flags)
+{
+	if (likely(before == 0) || track_g.lock_order == TRACK_LO_OFF)
+		return 0;
+	if (likely(before == 1) && t->held_id[0] != t->held_id[1] &&
+	    track_ecache_hit(t, t->held_id[0], t->held_id[1], 0,
+			     flags | (t->thr->held[0] & TRACK_HELD_READ ? 0 : TRACK_EF_FROM_WRITE)))
+		return 0;
+	return track_order_slow(t, before, flags);
+}
+
+/* Thread t took lock r exclusively (mutex, spinlock, rwlock for writing); blocking: it was
+ * (or could have been) a waiting acquisition, which orders r after the locks held. */
+static inline void track_got_excl(struct track_tls *t, struct track_obj_rec *r, uint64_t pc,
+				  int blocking)
 {
 	if (unlikely(r->owner_tid == t->tid)) {
-		r->depth++;           /* recursive mutex taken again by its owner */
+		r->depth++;           /* recursive mutex taken again by its owner: no edge */
 	} else {
+		uint32_t before;
 		TRACK_STORE(&r->owner_tid, t->tid);
-		track_held_push(t, r, 0);
+		before = track_held_push(t, r, 0, pc);
+		if (blocking)
+			track_order_note(t, before, TRACK_EF_TO_WRITE);
 	}
 	TRACK_STORE(&r->acquisitions, r->acquisitions + 1);
 }
 
 /* Thread t took rwlock r for reading. */
-static inline void track_got_shared(struct track_tls *t, struct track_obj_rec *r)
+static inline void track_got_shared(struct track_tls *t, struct track_obj_rec *r, uint64_t pc,
+				    int blocking)
 {
+	uint32_t before;
 	TRACK_ADD(&r->readers, 1);
 	TRACK_ADD(&r->acquisitions, 1);
-	track_held_push(t, r, TRACK_HELD_READ);
+	before = track_held_push(t, r, TRACK_HELD_READ, pc);
+	if (blocking)
+		track_order_note(t, before, 0);
 }
 
-/* Fast-path acquisition bookkeeping after a successful non-blocking take. */
-static inline void track_took(const void *addr, uint32_t kind, uint64_t pc, int shared)
+/* Acquisition bookkeeping after a successful take that did not wait. */
+static inline void track_took(const void *addr, uint32_t kind, uint64_t pc, int shared,
+			      int blocking)
 {
 	struct track_tls *t;
 	struct track_obj_rec *r = track_lock_rec(&t, addr, kind, pc, 1);
 	if (unlikely(r == NULL))
 		return;
 	if (shared)
-		track_got_shared(t, r);
+		track_got_shared(t, r, pc, blocking);
 	else
-		track_got_excl(t, r);
+		track_got_excl(t, r, pc, blocking);
 }
 
 /* A wait in progress: begun when a wrapper is about to block, ended when it returns (or is
@@ -70,7 +105,8 @@ struct track_wait {
 };
 
 TRACK_HIDDEN void track_wait_begin(struct track_wait *w, struct track_tls *t,
-				   struct track_obj_rec *r, uint32_t state, const void *addr);
+				   struct track_obj_rec *r, uint32_t state, const void *addr,
+				   uint32_t wflags);
 TRACK_HIDDEN void track_wait_end(struct track_wait *w);
 
 /* Statistics of an acquisition that had to wait (called holding the lock). */

@@ -72,7 +72,7 @@ static int mutex_wait(pthread_mutex_t *m, clockid_t clk, const struct timespec *
 		track_finding(TRACK_FK_DOUBLE_LOCK, m, TRACK_OBJ_MUTEX, pc, t->tid,
 			      "thread %d locked non-recursive mutex %p that it already holds",
 			      t->tid, (void *)m);
-	track_wait_begin(&w, t, r, TRACK_TS_MUTEX, m);
+	track_wait_begin(&w, t, r, TRACK_TS_MUTEX, m, timed ? TRACK_WF_TIMED : 0);
 	if (!timed)
 		rc = __pthread_mutex_lock(m);
 	else if (timed == 1)
@@ -81,7 +81,7 @@ static int mutex_wait(pthread_mutex_t *m, clockid_t clk, const struct timespec *
 		rc = track_real.mutex_clocklock(m, clk, abs);
 	track_wait_end(&w);
 	if (rc == 0 || rc == EOWNERDEAD) {
-		track_got_excl(t, r);
+		track_got_excl(t, r, pc, 1);
 		track_contended(t, r, w.dt);
 	} else if (rc == ETIMEDOUT) {
 		TRACK_ADD(&r->timeouts, 1);
@@ -93,7 +93,7 @@ static int mutex_wait(pthread_mutex_t *m, clockid_t clk, const struct timespec *
 static int mutex_try_other(pthread_mutex_t *m, int rc, uint64_t pc)
 {
 	if (rc == EOWNERDEAD)
-		track_took(m, TRACK_OBJ_MUTEX, pc, 0);
+		track_took(m, TRACK_OBJ_MUTEX, pc, 0, 0);
 	return rc;
 }
 
@@ -152,7 +152,7 @@ static __attribute__((noinline)) int mutex_lock_slow(pthread_mutex_t *m, int rc,
 	if (rc < 0)
 		rc = __pthread_mutex_trylock(m);
 	if (rc == 0) {
-		track_took(m, TRACK_OBJ_MUTEX, pc, 0);
+		track_took(m, TRACK_OBJ_MUTEX, pc, 0, 1);
 		return 0;
 	}
 	if (rc != EBUSY)
@@ -170,10 +170,13 @@ TRACK_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 	if (likely(rc == 0) && likely((e = track_obj_cached(t, m)) != NULL) &&
 	    likely(e->rec->owner_tid != t->tid)) {
 		struct track_obj_rec *r = e->rec;
+		uint32_t before;
 		TRACK_STORE(&r->owner_tid, t->tid);
-		track_held_push_idx(t, e->idx);
 		TRACK_STORE(&r->acquisitions, r->acquisitions + 1);
-		return 0;
+		before = track_held_push_idx(t, e->idx, r->lock_id, TRACK_RA());
+		if (likely(before == 0))
+			return 0;
+		return track_order_note(t, before, TRACK_EF_TO_WRITE);
 	}
 	return mutex_lock_slow(m, rc, TRACK_RA());
 }
@@ -182,7 +185,7 @@ TRACK_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 {
 	int rc = any_trylock(m, &track_tls);
 	if (likely(rc == 0)) {
-		track_took(m, TRACK_OBJ_MUTEX, TRACK_RA(), 0);
+		track_took(m, TRACK_OBJ_MUTEX, TRACK_RA(), 0, 0);
 		return 0;
 	}
 	return mutex_try_other(m, rc, TRACK_RA());
@@ -194,7 +197,7 @@ TRACK_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timesp
 	track_resolve();
 	rc = __pthread_mutex_trylock(m);
 	if (rc == 0) {
-		track_took(m, TRACK_OBJ_MUTEX, TRACK_RA(), 0);
+		track_took(m, TRACK_OBJ_MUTEX, TRACK_RA(), 0, 1);
 		return 0;
 	}
 	if (rc != EBUSY)
@@ -211,7 +214,7 @@ TRACK_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk,
 		return track_real.mutex_clocklock(m, clk, abs);
 	rc = __pthread_mutex_trylock(m);
 	if (rc == 0) {
-		track_took(m, TRACK_OBJ_MUTEX, TRACK_RA(), 0);
+		track_took(m, TRACK_OBJ_MUTEX, TRACK_RA(), 0, 1);
 		return 0;
 	}
 	if (rc != EBUSY)

@@ -142,6 +142,7 @@ static struct track_obj_rec *create(uintptr_t a, uint32_t kind, uint64_t pc, uin
 	r->first_pc = pc;
 	r->first_tid = tid;
 	r->first_stack = stack;
+	track_order_assign(r);
 	TRACK_ADD(&track_g.hdr->objects_live, 1);
 	if (s->key != a) {
 		__atomic_store_n(&s->idx, TOMBSTONE_IDX, __ATOMIC_RELAXED);

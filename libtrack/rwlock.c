@@ -65,7 +65,7 @@ static int rw_lock(pthread_rwlock_t *l, int write, enum rw_call how, clockid_t c
 	}
 	rc = write ? __pthread_rwlock_trywrlock(l) : __pthread_rwlock_tryrdlock(l);
 	if (likely(rc == 0)) {
-		track_took(l, TRACK_OBJ_RWLOCK, pc, !write);
+		track_took(l, TRACK_OBJ_RWLOCK, pc, !write, 1);
 		return 0;
 	}
 	if (rc != EBUSY)
@@ -73,15 +73,16 @@ static int rw_lock(pthread_rwlock_t *l, int write, enum rw_call how, clockid_t c
 	r = track_lock_rec(&t, l, TRACK_OBJ_RWLOCK, pc, 1);
 	if (r == NULL || t->busy)
 		return rw_real(l, write, how, clk, abs);
-	track_wait_begin(&w, t, r, write ? TRACK_TS_RWLOCK_WR : TRACK_TS_RWLOCK_RD, l);
+	track_wait_begin(&w, t, r, write ? TRACK_TS_RWLOCK_WR : TRACK_TS_RWLOCK_RD, l,
+			 (how != RW_PLAIN ? TRACK_WF_TIMED : 0) | (write ? TRACK_WF_WRITE : 0));
 	rc = rw_real(l, write, how, clk, abs);
 	track_wait_end(&w);
 	if (rc == 0) {
 		if (write) {
-			track_got_excl(t, r);
+			track_got_excl(t, r, pc, 1);
 			track_contended(t, r, w.dt);
 		} else {
-			track_got_shared(t, r);
+			track_got_shared(t, r, pc, 1);
 			TRACK_ADD(&r->contended, 1);
 			TRACK_ADD(&r->wait_ns, w.dt);
 		}
@@ -127,7 +128,7 @@ TRACK_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
 {
 	int rc = __pthread_rwlock_tryrdlock(l);
 	if (rc == 0)
-		track_took(l, TRACK_OBJ_RWLOCK, TRACK_RA(), 1);
+		track_took(l, TRACK_OBJ_RWLOCK, TRACK_RA(), 1, 0);
 	return rc;
 }
 
@@ -135,7 +136,7 @@ TRACK_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *l)
 {
 	int rc = __pthread_rwlock_trywrlock(l);
 	if (rc == 0)
-		track_took(l, TRACK_OBJ_RWLOCK, TRACK_RA(), 0);
+		track_took(l, TRACK_OBJ_RWLOCK, TRACK_RA(), 0, 0);
 	return rc;
 }
 

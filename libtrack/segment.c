@@ -206,6 +206,9 @@ int track_segment_create(void)
 	close(fd);
 	proto.total_size = size;
 	proto.stacks_enabled = (uint32_t)track_g.stacks_on;
+	proto.lock_order_mode = track_g.lock_order;
+	proto.on_deadlock = track_g.on_deadlock;
+	proto.deadlock_exit = track_g.deadlock_exit;
 	fill_identity(&proto, starttime, gen);
 	proto.magic = 0;
 	memcpy(base, &proto, sizeof proto);

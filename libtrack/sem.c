@@ -55,7 +55,7 @@ static int sem_wait_any(sem_t *s, enum sem_call how, clockid_t clk, const struct
 	errno = saved;
 	{
 		struct sem_wait_ctx ctx __attribute__((cleanup(sem_wait_end)));
-		track_wait_begin(&ctx.w, t, r, TRACK_TS_SEM, s);
+		track_wait_begin(&ctx.w, t, r, TRACK_TS_SEM, s, how != SW_PLAIN ? TRACK_WF_TIMED : 0);
 		rc = sem_real(s, how, clk, abs);
 		saved = errno;
 		track_wait_end(&ctx.w);
@@ -158,7 +158,7 @@ TRACK_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
 	TRACK_ADD(&r->acquisitions, 1);
 	{
 		struct barrier_ctx ctx __attribute__((cleanup(barrier_end)));
-		track_wait_begin(&ctx.w, t, r, TRACK_TS_BARRIER, b);
+		track_wait_begin(&ctx.w, t, r, TRACK_TS_BARRIER, b, 0);
 		rc = track_real.barrier_wait(b);
 		track_wait_end(&ctx.w);
 		TRACK_ADD(&r->wait_ns, ctx.w.dt);

@@ -43,13 +43,26 @@ struct track_cache_ent {
 	uint32_t idx;                /* track_obj_index(rec) */
 };
 
+#define TRACK_ECACHE_SIZE 64u   /* lock-order edges known to this thread: a power of two */
+
+/* An edge this thread has already reported to the graph, with the mode and the set of
+ * other held locks (by hash) it was seen with: seeing it again the same way costs nothing. */
+struct track_ecache_ent {
+	uint64_t key;                  /* from_id << 32 | to_id */
+	uint32_t gate_hash;            /* xor of the other held lock ids */
+	uint32_t flags;                /* TRACK_EF_* already reported */
+};
+
 struct track_tls {
 	struct track_thread_rec *thr;  /* NULL until the thread is registered */
 	int32_t  tid;
 	uint32_t slot;                 /* index of thr in the thread table */
 	int      busy;                 /* inside a shim slow path: do not re-enter */
 	int      gone;                 /* its record is closed: track nothing more */
+	uint32_t held_xor;             /* xor of held_id[] over all held locks */
+	uint32_t held_id[TRACK_HELD_MAX]; /* lock-order node of each listed held lock */
 	struct track_cache_ent cache[TRACK_CACHE_SIZE];
+	struct track_ecache_ent ecache[TRACK_ECACHE_SIZE];
 };
 
 extern __thread struct track_tls track_tls __attribute__((tls_model("initial-exec")));
@@ -67,6 +80,9 @@ struct track_global {
 	struct track_stack_rec *stacks;
 	struct track_edge_rec *edges;
 	int stacks_on;                   /* capture stacks on slow paths (TRACK_STACKS) */
+	uint32_t lock_order;             /* TRACK_LO_* (TRACK_LOCK_ORDER) */
+	uint32_t on_deadlock;            /* TRACK_OD_* (TRACK_ON_DEADLOCK) */
+	int deadlock_exit;               /* TRACK_DEADLOCK_EXITCODE */
 	uint32_t hash_mask;
 	char path[512];                  /* the segment file */
 };
@@ -173,7 +189,9 @@ TRACK_HIDDEN struct track_tls *track_self_slow(void);
 TRACK_HIDDEN void track_threads_init(void);
 TRACK_HIDDEN void track_threads_after_fork(void);
 TRACK_HIDDEN void track_thread_set_state(struct track_tls *t, uint32_t state, uint64_t obj,
-					 uint32_t obj_idx, int32_t wait_tid, uint32_t stack);
+					 uint32_t obj_idx, int32_t wait_tid, uint32_t stack,
+					 uint32_t wflags);
+TRACK_HIDDEN struct track_thread_rec *track_thread_by_tid(int32_t tid);
 TRACK_HIDDEN void track_thread_running(struct track_tls *t, uint64_t waited_ns);
 
 /* objects.c */
@@ -185,12 +203,31 @@ TRACK_HIDDEN void track_obj_destroy(const void *addr);
 TRACK_HIDDEN void track_objects_reset(void);
 
 /* held.c: per-thread held-lock bookkeeping */
-TRACK_HIDDEN void track_held_remove_slow(struct track_thread_rec *thr, uint32_t idx);
+TRACK_HIDDEN void track_held_remove_slow(struct track_tls *t, uint32_t idx);
+
+/* Private anonymous memory for the shim's own tables; NULL on failure. */
+TRACK_HIDDEN void *track_map_private(size_t bytes);
 
 /* findings.c */
 TRACK_HIDDEN void track_finding(uint32_t kind, const void *obj, uint32_t obj_kind, uint64_t pc,
 				int32_t other_tid, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
+TRACK_HIDDEN void track_finding_cycle(uint32_t kind, uint32_t severity, const uint32_t *edges,
+				      uint32_t n, uint64_t signature, uint64_t gate, uint64_t pc,
+				      uint32_t stack);
+TRACK_HIDDEN void track_finding_deadlock(const int32_t *tids, const uint32_t *stacks,
+					 const uint64_t *objs, uint32_t n, uint64_t signature);
+
+/* lockorder.c: the lock-order graph */
+TRACK_HIDDEN void track_order_init(void);
+TRACK_HIDDEN uint32_t track_order_node(const struct track_obj_rec *r);
+TRACK_HIDDEN void track_order_assign(struct track_obj_rec *r);
+TRACK_HIDDEN int track_order_slow(struct track_tls *t, uint32_t before, uint32_t flags);
+TRACK_HIDDEN void track_order_reset(void);
+
+/* deadlock.c: wait-for cycles */
+TRACK_HIDDEN void track_deadlock_check(struct track_tls *t);
+TRACK_HIDDEN void track_deadlock_init(void);
 
 /* stacks.c */
 TRACK_HIDDEN void track_stacks_init(void);
@@ -257,20 +294,28 @@ static inline uint32_t track_obj_index(const struct track_obj_rec *r)
 /* Mark bit in held[] for locks held for reading (rwlock read side). */
 #define TRACK_HELD_READ 0x80000000u
 
-/* Record that thread t now holds the lock with index idx (called with the lock held). */
-static inline void track_held_push_idx(struct track_tls *t, uint32_t idx)
+/* Record that thread t now holds the lock with index idx (| TRACK_HELD_READ) and lock-order
+ * node id, taken at pc (called with the lock held).  Returns how many it held before. */
+static inline uint32_t track_held_push_idx(struct track_tls *t, uint32_t idx, uint32_t id,
+					   uint64_t pc)
 {
 	struct track_thread_rec *thr = t->thr;
 	uint32_t n = thr->nheld;
-	if (likely(n < TRACK_HELD_MAX))
+	if (likely(n < TRACK_HELD_MAX)) {
 		TRACK_STORE(&thr->held[n], idx);
+		TRACK_STORE(&thr->held_pc[n], pc);
+		t->held_id[n] = id;
+	}
+	t->held_xor ^= id;
 	TRACK_STORE(&thr->nheld, n + 1);
+	return n;
 }
 
 /* Record that thread t now holds lock r (called with the lock held). */
-static inline void track_held_push(struct track_tls *t, struct track_obj_rec *r, uint32_t mark)
+static inline uint32_t track_held_push(struct track_tls *t, struct track_obj_rec *r,
+				       uint32_t mark, uint64_t pc)
 {
-	track_held_push_idx(t, track_obj_index(r) | mark);
+	return track_held_push_idx(t, track_obj_index(r) | mark, r->lock_id, pc);
 }
 
 /* Record that thread t no longer holds lock r. */
@@ -280,10 +325,11 @@ static inline void track_held_pop(struct track_tls *t, struct track_obj_rec *r)
 	uint32_t n = thr->nheld;
 	if (likely(n > 0 && n <= TRACK_HELD_MAX &&
 		   (thr->held[n - 1] & 0x7fffffffu) == track_obj_index(r))) {
+		t->held_xor ^= t->held_id[n - 1];
 		TRACK_STORE(&thr->nheld, n - 1);
 		return;
 	}
-	track_held_remove_slow(thr, track_obj_index(r));
+	track_held_remove_slow(t, track_obj_index(r));
 }
 
 

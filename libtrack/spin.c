@@ -39,17 +39,17 @@ TRACK_EXPORT int pthread_spin_lock(pthread_spinlock_t *s)
 	track_resolve();
 	rc = track_real.spin_trylock(s);
 	if (likely(rc == 0)) {
-		track_took((const void *)s, TRACK_OBJ_SPIN, TRACK_RA(), 0);
+		track_took((const void *)s, TRACK_OBJ_SPIN, TRACK_RA(), 0, 1);
 		return 0;
 	}
 	r = track_lock_rec(&t, (const void *)s, TRACK_OBJ_SPIN, TRACK_RA(), 1);
 	if (r == NULL || t->busy)
 		return track_real.spin_lock(s);
-	track_wait_begin(&w, t, r, TRACK_TS_SPIN, (const void *)s);
+	track_wait_begin(&w, t, r, TRACK_TS_SPIN, (const void *)s, 0);
 	rc = track_real.spin_lock(s);
 	track_wait_end(&w);
 	if (rc == 0) {
-		track_got_excl(t, r);
+		track_got_excl(t, r, TRACK_RA(), 1);
 		track_contended(t, r, w.dt);
 	}
 	return rc;
@@ -61,7 +61,7 @@ TRACK_EXPORT int pthread_spin_trylock(pthread_spinlock_t *s)
 	track_resolve();
 	rc = track_real.spin_trylock(s);
 	if (rc == 0)
-		track_took((const void *)s, TRACK_OBJ_SPIN, TRACK_RA(), 0);
+		track_took((const void *)s, TRACK_OBJ_SPIN, TRACK_RA(), 0, 0);
 	return rc;
 }
 

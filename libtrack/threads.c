@@ -35,8 +35,15 @@ struct tmap_ent {
 };
 #define TMAP_DELETED 1u
 
+/* tid -> slot, for following wait-for chains (deadlock.c): live threads only. */
+struct tidmap_ent {
+	int32_t tid;      /* 0 empty, -1 deleted */
+	uint32_t slot;
+};
+
 static struct thread_priv *priv;
 static struct tmap_ent *tmap;
+static struct tidmap_ent *tidmap;
 static uint32_t tmap_mask;
 static uint32_t reuse_hand;
 static pthread_key_t exit_key;
@@ -45,6 +52,73 @@ static int exit_key_ok;
 static int32_t sys_gettid(void)
 {
 	return (int32_t)syscall(SYS_gettid);
+}
+
+/* --- tid map ------------------------------------------------------------------------------ */
+
+static uint32_t tid_hash(int32_t tid)
+{
+	return ((uint32_t)tid * 2654435761u) & tmap_mask;
+}
+
+/* Under the shim lock. */
+static void tidmap_put(int32_t tid, uint32_t slot)
+{
+	uint32_t i = tid_hash(tid), n;
+	struct tidmap_ent *free_ent = NULL;
+	for (n = 0; n <= tmap_mask; n++, i = (i + 1) & tmap_mask) {
+		struct tidmap_ent *e = &tidmap[i];
+		int32_t k = __atomic_load_n(&e->tid, __ATOMIC_RELAXED);
+		if (k == tid) {
+			free_ent = e;
+			break;
+		}
+		if (k == -1 && free_ent == NULL)
+			free_ent = e;
+		if (k == 0) {
+			if (free_ent == NULL)
+				free_ent = e;
+			break;
+		}
+	}
+	if (free_ent == NULL)
+		return;
+	__atomic_store_n(&free_ent->slot, slot, __ATOMIC_RELAXED);
+	__atomic_store_n(&free_ent->tid, tid, __ATOMIC_RELEASE);
+}
+
+/* Under the shim lock. */
+static void tidmap_del(int32_t tid)
+{
+	uint32_t i = tid_hash(tid), n;
+	for (n = 0; n <= tmap_mask; n++, i = (i + 1) & tmap_mask) {
+		int32_t k = __atomic_load_n(&tidmap[i].tid, __ATOMIC_RELAXED);
+		if (k == tid) {
+			__atomic_store_n(&tidmap[i].tid, -1, __ATOMIC_RELEASE);
+			return;
+		}
+		if (k == 0)
+			return;
+	}
+}
+
+/* The record of live thread tid, or NULL.  Lock-free: the record's own tid is checked. */
+struct track_thread_rec *track_thread_by_tid(int32_t tid)
+{
+	uint32_t i, n;
+	if (tidmap == NULL || tid <= 0)
+		return NULL;
+	for (i = tid_hash(tid), n = 0; n <= tmap_mask; n++, i = (i + 1) & tmap_mask) {
+		int32_t k = __atomic_load_n(&tidmap[i].tid, __ATOMIC_ACQUIRE);
+		if (k == tid) {
+			struct track_thread_rec *r =
+				&track_g.threads[__atomic_load_n(&tidmap[i].slot, __ATOMIC_RELAXED)];
+			return TRACK_LOAD(&r->tid) == tid ? r : NULL;
+		}
+		if (k == 0)
+			return NULL;
+	}
+	return NULL;
 }
 
 /* --- thread state, written by the thread itself ------------------------------------------- */
@@ -61,7 +135,7 @@ static inline void seq_end(struct track_thread_rec *thr)
 }
 
 void track_thread_set_state(struct track_tls *t, uint32_t state, uint64_t obj, uint32_t obj_idx,
-			    int32_t wait_tid, uint32_t stack)
+			    int32_t wait_tid, uint32_t stack, uint32_t wflags)
 {
 	struct track_thread_rec *thr = t->thr;
 	seq_begin(thr);
@@ -71,6 +145,7 @@ void track_thread_set_state(struct track_tls *t, uint32_t state, uint64_t obj, u
 	TRACK_STORE(&thr->wait_obj_idx, obj_idx);
 	TRACK_STORE(&thr->wait_tid, wait_tid);
 	TRACK_STORE(&thr->wait_stack, stack);
+	TRACK_STORE(&thr->wait_flags, wflags);
 	seq_end(thr);
 }
 
@@ -160,6 +235,9 @@ static void bind_self(struct track_tls *t, struct track_thread_rec *thr, uint32_
 		TRACK_STORE(&thr->created_ns, track_now_ns());
 	TRACK_STORE(&thr->since_ns, track_now_ns());
 	seq_end(thr);
+	track_ilock();
+	tidmap_put(t->tid, slot);
+	track_iunlock();
 	t->thr = thr;
 }
 
@@ -179,6 +257,9 @@ static void close_self(struct track_tls *t, uint32_t why)
 	seq_end(thr);
 	TRACK_SUB(&track_g.hdr->threads_alive, 1);
 	TRACK_ADD(&track_g.hdr->threads_exited, 1);
+	track_ilock();
+	tidmap_del(t->tid);
+	track_iunlock();
 	t->thr = NULL;
 	t->gone = 1;
 }
@@ -378,7 +459,8 @@ static int join_common(pthread_t th, void **ret, clockid_t clk, const struct tim
 		if (blocks) {
 			track_thread_set_state(t, TRACK_TS_JOIN, (uint64_t)th, 0,
 					       target ? TRACK_LOAD(&target->tid) : 0,
-					       track_stack_capture(t));
+					       track_stack_capture(t), abs ? TRACK_WF_TIMED : 0);
+			track_deadlock_check(t);
 			w.t = t;
 			w.t0 = track_now_ns();
 		}
@@ -495,7 +577,7 @@ TRACK_EXPORT int pthread_setname_np(pthread_t th, const char *name)
 
 /* --- start-up and fork -------------------------------------------------------------------- */
 
-static void *map_private(size_t bytes)
+void *track_map_private(size_t bytes)
 {
 	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	return p == MAP_FAILED ? NULL : p;
@@ -506,10 +588,11 @@ static int alloc_private(void)
 	uint32_t cap = track_g.hdr->max_threads, n = 1;
 	while (n < 2 * cap)
 		n <<= 1;
-	priv = map_private((size_t)cap * sizeof *priv);
-	tmap = map_private((size_t)n * sizeof *tmap);
+	priv = track_map_private((size_t)cap * sizeof *priv);
+	tmap = track_map_private((size_t)n * sizeof *tmap);
+	tidmap = track_map_private((size_t)n * sizeof *tidmap);
 	tmap_mask = n - 1;
-	return priv != NULL && tmap != NULL ? 0 : -1;
+	return priv != NULL && tmap != NULL && tidmap != NULL ? 0 : -1;
 }
 
 void track_threads_init(void)
@@ -543,6 +626,8 @@ void track_threads_after_fork(void)
 	__atomic_store_n(&track_g.on, 0, __ATOMIC_RELAXED);
 	munmap(priv, (size_t)old->max_threads * sizeof *priv);
 	munmap(tmap, (size_t)(tmap_mask + 1) * sizeof *tmap);
+	munmap(tidmap, (size_t)(tmap_mask + 1) * sizeof *tidmap);
+	track_order_reset();
 	if (track_segment_create() != 0 || alloc_private() != 0) {
 		munmap(old, old->total_size);
 		return;
@@ -562,6 +647,6 @@ void track_threads_after_fork(void)
 			TRACK_ADD(&r->readers, 1);
 		else
 			TRACK_STORE(&r->owner_tid, t->tid);
-		track_held_push(t, r, held[i] & TRACK_HELD_READ);
+		track_held_push(t, r, held[i] & TRACK_HELD_READ, 0);
 	}
 }
