@@ -56,6 +56,21 @@ static int32_t stuck_reader(uint32_t idx)
 	return 0;
 }
 
+/* Whether taking again a lock the thread owns blocks for ever, or fails: glibc refuses
+ * (EDEADLK) an errorcheck mutex and an rwlock whose write side the thread holds; a normal
+ * or adaptive mutex and a spinlock wait for ever.  (Recursive mutexes never get here; a
+ * write request on an rwlock the thread reads is handled by the readers path.) */
+static int relock_blocks(uint32_t state, uint64_t addr)
+{
+	const pthread_mutex_t *m = (const pthread_mutex_t *)(uintptr_t)addr;
+	if (state == TRACK_TS_RWLOCK_RD || state == TRACK_TS_RWLOCK_WR)
+		return 0;
+	if (state == TRACK_TS_MUTEX)
+		return (__atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) & 3) !=
+		       PTHREAD_MUTEX_ERRORCHECK;
+	return 1;
+}
+
 /* Who must act before thread r can go on, or 0 if nobody in particular. */
 static int32_t waits_for(const struct track_thread_rec *r)
 {
@@ -70,6 +85,9 @@ static int32_t waits_for(const struct track_thread_rec *r)
 		return 0;
 	o = &track_g.objs[idx - 1];
 	owner = TRACK_LOAD(&o->owner_tid);
+	if (owner == TRACK_LOAD(&r->tid) && !relock_blocks(state, TRACK_LOAD(&r->wait_obj)))
+		return 0;
+	/* A writer waits for the readers; one that holds a read lock itself waits for ever. */
 	if (owner == 0 && state == TRACK_TS_RWLOCK_WR && TRACK_LOAD(&o->readers) > 0)
 		owner = stuck_reader(idx);
 	return owner;

@@ -67,6 +67,8 @@ void track_resolve(void)
 	R(sem_clockwait, "sem_clockwait");
 	R(sem_post, "sem_post");
 	R(barrier_wait, "pthread_barrier_wait");
+	R(barrier_init, "pthread_barrier_init");
+	R(barrier_destroy, "pthread_barrier_destroy");
 #undef R
 	r.cond_init = next_cond_sym("pthread_cond_init");
 	r.cond_destroy = next_cond_sym("pthread_cond_destroy");

@@ -137,6 +137,27 @@ TRACK_EXPORT int sem_destroy(sem_t *s)
 	return rc;
 }
 
+TRACK_EXPORT int pthread_barrier_init(pthread_barrier_t *b, const pthread_barrierattr_t *attr,
+				     unsigned count)
+{
+	int rc;
+	track_resolve();
+	rc = track_real.barrier_init(b, attr, count);
+	if (rc == 0 && track_g.on)
+		track_obj_init(b, TRACK_OBJ_BARRIER, TRACK_RA());
+	return rc;
+}
+
+TRACK_EXPORT int pthread_barrier_destroy(pthread_barrier_t *b)
+{
+	int rc;
+	track_resolve();
+	rc = track_real.barrier_destroy(b);
+	if (rc == 0 && track_g.on)
+		track_obj_destroy(b);
+	return rc;
+}
+
 struct barrier_ctx {
 	struct track_wait w;
 };

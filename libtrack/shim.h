@@ -128,6 +128,8 @@ struct track_real {
 	int (*sem_clockwait)(sem_t *, clockid_t, const struct timespec *);
 	int (*sem_post)(sem_t *);
 	int (*barrier_wait)(pthread_barrier_t *);
+	int (*barrier_init)(pthread_barrier_t *, const pthread_barrierattr_t *, unsigned);
+	int (*barrier_destroy)(pthread_barrier_t *);
 };
 
 extern struct track_real track_real TRACK_HIDDEN;

@@ -381,6 +381,37 @@ START_TEST(existing_preload_kept)
 }
 END_TEST
 
+START_TEST(installed_track_finds_installed_shim)
+{
+	const char *prefix = tmp_path("prefix");
+	char *cmd, *track, *json = (char *)tmp_path("inst.json");
+	struct run_result r;
+	json_error_t e;
+	json_t *root;
+	char *argv[] = {NULL, "run", "--json", json, "-q", "--", "true", NULL};
+	/* The LD_PRELOAD the program saw is the installed library, not the build's. */
+	char *argv2[] = {NULL, "run", "-q", "--", "sh", "-c", "echo $LD_PRELOAD", NULL};
+	ck_assert_int_ge(asprintf(&cmd, "'%s' --install '%s' --prefix '%s' >/dev/null",
+				  getenv("TRACK_CMAKE"), getenv("TRACK_BUILD_DIR"), prefix), 0);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_ge(asprintf(&track, "%s/bin/track", prefix), 0);
+	argv[0] = track;
+	run(argv, NULL, NULL, &r);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	root = json_load_file(json, 0, &e);
+	ck_assert_ptr_nonnull(root);
+	json_decref(root);
+	run_free(&r);
+	argv2[0] = track;
+	run(argv2, NULL, NULL, &r);
+	ck_assert_msg(strstr(r.out, prefix) == r.out, "preloaded %s", r.out);
+	ck_assert_ptr_nonnull(strstr(r.out, "/lib/libtrack.so"));
+	run_free(&r);
+	free(cmd);
+	free(track);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -399,6 +430,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, run_leaves_no_segment_behind);
 	tcase_add_test(tc, linked_program);
 	tcase_add_test(tc, existing_preload_kept);
+	tcase_add_test(tc, installed_track_finds_installed_shim);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -91,6 +91,8 @@ START_TEST(every_kind_is_counted)
 	o = first_of(root, "barriers", "barrier");
 	ck_assert_ptr_nonnull(o);
 	ck_assert_int_eq(jint(o, "waits"), 2);
+	ck_assert(json_is_false(json_object_get(o, "live")));   /* destroyed */
+	ck_assert(json_is_false(json_object_get(o, "static_init")));   /* seen at init */
 	ck_assert_int_eq(count_findings(root, NULL), 0);
 	json_decref(root);
 	run_free(&r);
