@@ -21,9 +21,29 @@ static void usage(FILE *out)
 		"      --json FILE   write the report as JSON to FILE ('-': stdout) instead of text\n"
 		"      --top N       list the N most contended locks (default 10)\n"
 		"      --keep        keep the segment of an ended process (default: remove it)\n"
+		"      --suppressions FILE\n"
+		"                    leave out the findings FILE's rules match (default:\n"
+		"                    $TRACK_SUPPRESSIONS; see README, Suppressions)\n"
 		"  -h, --help        show this help\n\n"
 		"exit status: 0 reported; 2 bad usage; 3 segment of another layout version;\n"
 		"4 segment of another user; 5 no such process or segment; 1 other failure.\n");
+}
+
+/* Load the snapshot at path and render it as r says; returns the exit status. */
+static int report_segment(const char *path, int keep, const struct track_render *r)
+{
+	struct track_snap s;
+	char err[512];
+	int rc = track_snap_load(path, &s, err, sizeof err);
+	if (rc != TRACK_EXIT_OK) {
+		track_error("%s", err);
+		return rc;
+	}
+	rc = track_render_all(&s, 1, NULL, r) == 0 ? 0 : TRACK_EXIT_FAIL;
+	if (rc == 0 && !keep && !s.alive)
+		unlink(path);
+	track_snap_free(&s);
+	return rc;
 }
 
 /* A PID (all digits) or a path to a segment file. */
@@ -48,11 +68,13 @@ int track_cmd_report(int argc, char **argv)
 		{"json", required_argument, NULL, 'j'},
 		{"top", required_argument, NULL, 't'},
 		{"keep", no_argument, NULL, 'k'},
+		{"suppressions", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct track_render r = {stdout, NULL, 10};
-	struct track_snap s;
+	struct track_render r = {stdout, NULL, 10, NULL};
+	struct track_suppressions *supp = NULL;
+	const char *supp_path = NULL;
 	char path[512], err[512];
 	int c, keep = 0, rc;
 	long v;
@@ -73,6 +95,9 @@ int track_cmd_report(int argc, char **argv)
 		case 'k':
 			keep = 1;
 			break;
+		case 'S':
+			supp_path = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -85,17 +110,14 @@ int track_cmd_report(int argc, char **argv)
 		track_error("name one PID or segment file; try 'track report --help'");
 		return TRACK_EXIT_USAGE;
 	}
-	rc = resolve_target(argv[optind], path, sizeof path);
-	if (rc != 0)
-		return rc;
-	rc = track_snap_load(path, &s, err, sizeof err);
-	if (rc != TRACK_EXIT_OK) {
+	if (track_supp_open(supp_path, track_finding_kind, &supp, err, sizeof err) != 0) {
 		track_error("%s", err);
-		return rc;
+		return TRACK_EXIT_USAGE;
 	}
-	rc = track_render_all(&s, 1, NULL, &r) == 0 ? 0 : TRACK_EXIT_FAIL;
-	if (rc == 0 && !keep && !s.alive)
-		unlink(path);
-	track_snap_free(&s);
+	r.supp = supp;
+	rc = resolve_target(argv[optind], path, sizeof path);
+	if (rc == 0)
+		rc = report_segment(path, keep, &r);
+	track_supp_free(supp);
 	return rc;
 }

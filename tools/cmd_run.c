@@ -30,7 +30,13 @@ struct run_opts {
 	int top;
 	int quiet;
 	int keep;
+	const char *lock_order;     /* TRACK_LOCK_ORDER for the program, NULL: leave as is */
+	const char *on_deadlock;    /* TRACK_ON_DEADLOCK for the program, NULL: default */
+	const char *suppressions;   /* file, NULL: $TRACK_SUPPRESSIONS */
 };
+
+static const char *const lock_order_modes[] = {"instance", "class", "off", NULL};
+static const char *const deadlock_actions[] = {"report", "exit", "abort", NULL};
 
 static volatile sig_atomic_t child_pid;
 
@@ -44,6 +50,15 @@ static void usage(FILE *out)
 		"  -o, --output FILE       write the report to FILE instead of stderr\n"
 		"      --json FILE         also write the report as JSON to FILE ('-': stdout)\n"
 		"      --error-exitcode=N  exit with N (1-255) if the report has findings\n"
+		"                          (of severity error, not suppressed)\n"
+		"      --lock-order=MODE   check the order locks are taken in: instance (each\n"
+		"                          lock on its own, the default), class (locks first\n"
+		"                          used at the same place together) or off\n"
+		"      --on-deadlock=WHAT  when threads deadlock: exit (the default: report and\n"
+		"                          exit with --error-exitcode's N, or 1), abort, or\n"
+		"                          report (record it and let the program hang)\n"
+		"      --suppressions FILE leave out the findings FILE's rules match (JSON; see\n"
+		"                          README, Suppressions)\n"
 		"      --top N             list the N most contended locks (default 10)\n"
 		"  -q, --quiet             print the report only if it has findings\n"
 		"      --keep              keep the segments instead of removing them\n"
@@ -52,7 +67,21 @@ static void usage(FILE *out)
 		"N when there are findings; 2 bad usage; 126 program not executable; 127 program\n"
 		"not found; 1 track itself failed.\n\n"
 		"environment: TRACK_LIB (the shim to preload), TRACK_DIR (where segments go),\n"
-		"TRACK_MAX_THREADS, TRACK_MAX_OBJECTS, TRACK_MAX_FINDINGS (table sizes).\n");
+		"TRACK_MAX_THREADS, TRACK_MAX_OBJECTS, TRACK_MAX_FINDINGS (table sizes),\n"
+		"TRACK_SUPPRESSIONS (suppressions file when --suppressions is not given),\n"
+		"TRACK_LOCK_ORDER and TRACK_ON_DEADLOCK (when the options are not given).\n");
+}
+
+/* Whether value is one of choices; if not, says so. */
+static int check_choice(const char *option, const char *value, const char *const *choices)
+{
+	size_t i;
+	for (i = 0; choices[i] != NULL; i++)
+		if (strcmp(value, choices[i]) == 0)
+			return 0;
+	track_error("%s needs one of %s, %s or %s, not '%s'", option, choices[0], choices[1],
+		    choices[2], value);
+	return -1;
 }
 
 /* 0 ok, else an exit status (usage printed). */
@@ -65,6 +94,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, int *first_arg)
 		{"top", required_argument, NULL, 't'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"keep", no_argument, NULL, 'k'},
+		{"lock-order", required_argument, NULL, 'L'},
+		{"on-deadlock", required_argument, NULL, 'D'},
+		{"suppressions", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -101,6 +133,19 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, int *first_arg)
 		case 'k':
 			o->keep = 1;
 			break;
+		case 'L':
+			if (check_choice("--lock-order", optarg, lock_order_modes) != 0)
+				return TRACK_EXIT_USAGE;
+			o->lock_order = optarg;
+			break;
+		case 'D':
+			if (check_choice("--on-deadlock", optarg, deadlock_actions) != 0)
+				return TRACK_EXIT_USAGE;
+			o->on_deadlock = optarg;
+			break;
+		case 'S':
+			o->suppressions = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return -1;
@@ -135,6 +180,20 @@ static int set_preload(const char *shim)
 	rc = setenv("LD_PRELOAD", v, 1);
 	free(v);
 	return rc;
+}
+
+/* What the shim checks and does on a deadlock.  Under track run a deadlock ends the program
+ * (with --error-exitcode's N, or 1) unless the option or the environment says otherwise. */
+static int set_check_env(const struct run_opts *o)
+{
+	char code[16];
+	snprintf(code, sizeof code, "%d", o->error_exitcode ? o->error_exitcode : 1);
+	if (o->lock_order != NULL && setenv("TRACK_LOCK_ORDER", o->lock_order, 1) != 0)
+		return -1;
+	if (setenv("TRACK_ON_DEADLOCK", o->on_deadlock ? o->on_deadlock : "exit",
+		   o->on_deadlock != NULL) != 0)
+		return -1;
+	return setenv("TRACK_DEADLOCK_EXITCODE", code, o->error_exitcode != 0);
 }
 
 static uint64_t new_run_id(void)
@@ -247,12 +306,20 @@ static int snap_order(const void *a, const void *b, void *vprimary)
 	return (int)y->hdr.exec_gen - (int)x->hdr.exec_gen;
 }
 
-static uint64_t total_findings(const struct collect *c)
+/* What --error-exitcode and --quiet go by: the findings of severity error that no
+ * suppression hides, in every process of the run. */
+static uint64_t total_findings(const struct collect *c, const struct track_suppressions *sp)
 {
 	uint64_t n = 0;
 	size_t i;
-	for (i = 0; i < c->n; i++)
-		n += c->snaps[i].nfindings;
+	for (i = 0; i < c->n; i++) {
+		const struct track_snap *s = &c->snaps[i];
+		/* suppressions match symbolized frames: symbolize only when they can matter */
+		struct track_symbolizer *sym = sp != NULL && s->nfindings > 0
+			? track_sym_new(s->mods, s->nmods) : NULL;
+		n += track_findings_count(s, sym, sp);
+		track_sym_free(sym);
+	}
 	return n;
 }
 
@@ -282,14 +349,15 @@ static int check_writable(const char *path)
 	return 0;
 }
 
-static int report(struct collect *c, const struct run_opts *o, const struct track_exit *ex)
+static int report(struct collect *c, const struct run_opts *o, const struct track_exit *ex,
+		  const struct track_suppressions *sp)
 {
-	struct track_render r = {NULL, o->json, o->top};
+	struct track_render r = {NULL, o->json, o->top, sp};
 	uint64_t findings;
 	size_t i;
 	int rc = 0;
 	qsort_r(c->snaps, c->n, sizeof *c->snaps, snap_order, &c->primary);
-	findings = total_findings(c);
+	findings = total_findings(c, sp);
 	if (c->n == 0 || c->snaps[0].hdr.pid != c->primary)
 		track_error("the program left no segment: it did not load libtrack.so (statically "
 			    "linked, setuid, or it cleared LD_PRELOAD)");
@@ -308,20 +376,18 @@ static int report(struct collect *c, const struct run_opts *o, const struct trac
 	return rc != 0 ? -1 : findings > 0;
 }
 
-int track_cmd_run(int argc, char **argv)
+/* Start the program with the shim, wait for it, report; returns track run's exit status. */
+static int run_and_report(const struct run_opts *o, char **argv,
+			  const struct track_suppressions *supp)
 {
-	struct run_opts o = {0};
 	struct sigaction ign = {0}, fwd = {0}, old_int, old_quit;
 	struct track_exit ex = {0};
 	struct collect c = {0};
 	char shim[PATH_MAX], idbuf[32];
-	int first = 0, rc, status, exec_errno;
+	int rc, status, exec_errno;
 	pid_t pid;
 
-	rc = parse_opts(argc, argv, &o, &first);
-	if (rc != 0)
-		return rc < 0 ? 0 : rc;
-	if (check_writable(o.output) != 0 || check_writable(o.json) != 0)
+	if (check_writable(o->output) != 0 || check_writable(o->json) != 0)
 		return TRACK_EXIT_FAIL;
 	if (track_find_shim(shim, sizeof shim) != 0) {
 		track_error("cannot find libtrack.so (looked for %s); set TRACK_LIB to its path", shim);
@@ -329,16 +395,17 @@ int track_cmd_run(int argc, char **argv)
 	}
 	c.run_id = new_run_id();
 	snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)c.run_id);
-	if (set_preload(shim) != 0 || setenv("TRACK_RUN_ID", idbuf, 1) != 0) {
+	if (set_preload(shim) != 0 || setenv("TRACK_RUN_ID", idbuf, 1) != 0 ||
+	    set_check_env(o) != 0) {
 		track_error("cannot set up the environment: %s", strerror(errno));
 		return TRACK_EXIT_FAIL;
 	}
 	ign.sa_handler = SIG_IGN;
 	sigaction(SIGINT, &ign, &old_int);
 	sigaction(SIGQUIT, &ign, &old_quit);
-	pid = spawn(argv + first, &old_int, &old_quit, &exec_errno);
+	pid = spawn(argv, &old_int, &old_quit, &exec_errno);
 	if (pid < 0) {
-		track_error("cannot start %s: %s", argv[first], strerror(errno));
+		track_error("cannot start %s: %s", argv[0], strerror(errno));
 		return TRACK_EXIT_FAIL;
 	}
 	child_pid = pid;
@@ -349,7 +416,7 @@ int track_cmd_run(int argc, char **argv)
 	sigaction(SIGUSR2, &fwd, NULL);
 	status = wait_child(pid, &ex);
 	if (exec_errno != 0) {
-		track_error("cannot run %s: %s", argv[first], strerror(exec_errno));
+		track_error("cannot run %s: %s", argv[0], strerror(exec_errno));
 		return exec_errno == ENOENT ? TRACK_EXIT_NOTFOUND : TRACK_EXIT_NOEXEC;
 	}
 	if (status < 0) {
@@ -358,8 +425,28 @@ int track_cmd_run(int argc, char **argv)
 	}
 	c.primary = pid;
 	track_seg_each(collect_visit, &c);
-	rc = report(&c, &o, &ex);
+	rc = report(&c, o, &ex, supp);
 	if (rc < 0)
 		return TRACK_EXIT_FAIL;
-	return rc > 0 && o.error_exitcode ? o.error_exitcode : status;
+	return rc > 0 && o->error_exitcode ? o->error_exitcode : status;
+}
+
+int track_cmd_run(int argc, char **argv)
+{
+	struct run_opts o = {0};
+	struct track_suppressions *supp = NULL;
+	char err[512];
+	int first = 0, rc;
+
+	rc = parse_opts(argc, argv, &o, &first);
+	if (rc != 0)
+		return rc < 0 ? 0 : rc;
+	/* a bad suppressions file is found before the program runs, not after */
+	if (track_supp_open(o.suppressions, track_finding_kind, &supp, err, sizeof err) != 0) {
+		track_error("%s", err);
+		return TRACK_EXIT_USAGE;
+	}
+	rc = run_and_report(&o, argv + first, supp);
+	track_supp_free(supp);
+	return rc;
 }

@@ -95,13 +95,13 @@ int track_render_all(struct track_snap *snaps, size_t n, const struct track_exit
 		struct track_symbolizer *sym = track_sym_new(snaps[i].mods, snaps[i].nmods);
 		const struct track_exit *e = i == 0 ? ex : NULL;
 		if (r->out != NULL) {
-			struct track_text_opts o = {r->top, i == 0};
+			struct track_text_opts o = {r->top, i == 0, r->supp};
 			if (i == 1)
 				fprintf(r->out, "\nother processes of this run:\n");
 			track_report_text(r->out, &snaps[i], sym, e, &o);
 		}
 		if (r->json_path != NULL) {
-			json_t *j = track_report_json(&snaps[i], sym, e);
+			json_t *j = track_report_json(&snaps[i], sym, e, r->supp);
 			if (i == 0) {
 				root = j;
 				others = json_array();

@@ -57,6 +57,37 @@ const char *track_mutex_type_name(uint32_t subtype)
 	return subtype & 16 ? robust[subtype & 3] : types[subtype & 3];
 }
 
+int track_finding_kind(const char *name)
+{
+	int k;
+	for (k = 1; k < TRACK_FK_COUNT; k++)
+		if (strcmp(finding_names[k], name) == 0)
+			return k;
+	return -1;
+}
+
+const char *track_severity_name(uint32_t severity)
+{
+	return severity == TRACK_SEV_INFO ? "info" : "error";
+}
+
+int track_obj_used(const struct track_obj_rec *r)
+{
+	return (r->flags & TRACK_OF_LIVE) || r->acquisitions > 0 || r->signals > 0 ||
+	       r->broadcasts > 0;
+}
+
+const struct track_obj_rec *track_obj_at(const struct track_snap *s, uint64_t addr)
+{
+	const struct track_obj_rec *found = NULL;
+	uint32_t i;
+	for (i = 0; i < s->nobjs; i++)
+		if (s->objs[i].addr == addr && s->objs[i].kind != TRACK_OBJ_NONE &&
+		    (found == NULL || s->objs[i].flags & TRACK_OF_LIVE))
+			found = &s->objs[i];
+	return found;
+}
+
 int track_thread_outlived(const struct track_snap *s, const struct track_thread_rec *t)
 {
 	if (t->state == TRACK_TS_EXITED || t->state == TRACK_TS_UNUSED)
@@ -101,11 +132,123 @@ size_t track_sorted_locks(const struct track_snap *s, const struct track_obj_rec
 	if (v == NULL)
 		return 0;
 	for (i = 0; i < s->nobjs; i++)
-		if (is_lock(s->objs[i].kind) && (s->objs[i].flags & TRACK_OF_LIVE ||
-						 s->objs[i].acquisitions > 0))
+		if (is_lock(s->objs[i].kind) && track_obj_used(&s->objs[i]))
 			v[n++] = &s->objs[i];
 	qsort(v, n, sizeof *v, lock_cmp);
 	return n;
+}
+
+static int each_pc(const uint64_t *pcs, size_t n, track_pc_fn fn, void *ctx)
+{
+	size_t i;
+	int rc = 0;
+	for (i = 0; i < n && rc == 0; i++)
+		rc = fn(pcs[i], ctx);
+	return rc;
+}
+
+static int each_stack_pc(const struct track_snap *s, uint32_t id, track_pc_fn fn, void *ctx)
+{
+	const struct track_stack_rec *st = track_snap_stack(s, id);
+	return st != NULL ? each_pc(st->frames, st->nframes, fn, ctx) : 0;
+}
+
+static int each_edge_pc(const struct track_snap *s, struct track_symbolizer *sym,
+			const struct track_edge_rec *e, track_pc_fn fn, void *ctx)
+{
+	uint64_t from[TRACK_FROM_STACK_MAX];
+	int partial, rc = each_stack_pc(s, e->to_stack, fn, ctx);
+	if (rc == 0 && e->to_stack == 0)
+		rc = fn(e->to_pc, ctx);
+	if (rc == 0)
+		rc = each_pc(from, track_edge_from_stack(s, sym, e, from, TRACK_FROM_STACK_MAX,
+							 &partial), fn, ctx);
+	return rc;
+}
+
+int track_finding_each_pc(const struct track_snap *s, struct track_symbolizer *sym,
+			  const struct track_finding_rec *f, track_pc_fn fn, void *ctx)
+{
+	uint32_t i, n = track_finding_items(f);
+	int rc = 0;
+	if (f->kind == TRACK_FK_LOCK_ORDER) {
+		for (i = 0; i < n && rc == 0; i++) {
+			const struct track_edge_rec *e = track_snap_edge(s, f->edges[i]);
+			if (e != NULL)
+				rc = each_edge_pc(s, sym, e, fn, ctx);
+		}
+		return rc;
+	}
+	if (f->kind == TRACK_FK_DEADLOCK) {
+		for (i = 0; i < n && rc == 0; i++)
+			rc = each_stack_pc(s, f->stacks[i], fn, ctx);
+		return rc;
+	}
+	if (f->stack == 0 && f->other_stack == 0)
+		return fn(f->pc, ctx);
+	rc = each_stack_pc(s, f->stack, fn, ctx);
+	return rc != 0 ? rc : each_stack_pc(s, f->other_stack, fn, ctx);
+}
+
+struct supp_ctx {
+	const struct track_suppressions *sp;
+	struct track_symbolizer *sym;
+	int kind;
+};
+
+/* Whether a suppression matches one of the (inlined and real) functions at pc. */
+static int pc_suppressed(uint64_t pc, void *vctx)
+{
+	const struct supp_ctx *c = vctx;
+	struct track_frame f[8];
+	struct track_supp_frame sf[8];
+	int n = track_sym_lookup(c->sym, pc, 1, f, 8), i;
+	for (i = 0; i < n; i++) {
+		sf[i].function = f[i].function;
+		sf[i].file = f[i].file;
+	}
+	return track_supp_match(c->sp, c->kind, sf, n > 0 ? (size_t)n : 0);
+}
+
+int track_finding_suppressed(const struct track_snap *s, struct track_symbolizer *sym,
+			     const struct track_suppressions *sp, const struct track_finding_rec *f)
+{
+	struct supp_ctx c = {sp, sym, (int)f->kind};
+	if (sp == NULL || sp->n == 0 || sym == NULL)
+		return 0;
+	return track_finding_each_pc(s, sym, f, pc_suppressed, &c);
+}
+
+int track_finding_shown(const struct track_snap *s, struct track_symbolizer *sym,
+			const struct track_suppressions *sp, const struct track_finding_rec *f)
+{
+	return f->valid && !track_finding_suppressed(s, sym, sp, f);
+}
+
+void track_findings_tally(const struct track_snap *s, struct track_symbolizer *sym,
+			  const struct track_suppressions *sp, struct track_tally *t)
+{
+	uint32_t i;
+	memset(t, 0, sizeof *t);
+	for (i = 0; i < s->nfindings; i++) {
+		const struct track_finding_rec *f = &s->findings[i];
+		if (!f->valid)
+			continue;
+		if (track_finding_suppressed(s, sym, sp, f)) {
+			t->suppressed++;
+			continue;
+		}
+		t->shown++;
+		t->errors += f->severity == TRACK_SEV_ERROR;
+	}
+}
+
+uint64_t track_findings_count(const struct track_snap *s, struct track_symbolizer *sym,
+			      const struct track_suppressions *sp)
+{
+	struct track_tally t;
+	track_findings_tally(s, sym, sp, &t);
+	return t.errors;
 }
 
 uint64_t track_duration_ns(const struct track_snap *s)
@@ -175,32 +318,36 @@ const char *track_fmt_count(uint64_t n, char *buf, size_t len)
 	return buf;
 }
 
-void track_print_stack(FILE *out, const struct track_snap *s, struct track_symbolizer *sym,
-		       uint32_t id, const char *indent, int max)
+void track_print_pcs(FILE *out, struct track_symbolizer *sym, const uint64_t *pcs, size_t n,
+		     const char *indent, int max)
 {
-	const struct track_stack_rec *st = track_snap_stack(s, id);
 	struct track_frame f[8];
 	char buf[512];
 	int shown = 0;
-	uint32_t i;
-	if (st == NULL)
-		return;
-	for (i = 0; i < st->nframes && shown < max; i++) {
-		int n = 1, k;
+	size_t i;
+	for (i = 0; i < n && shown < max; i++) {
+		int nf = 1, k;
 		if (sym != NULL)
-			n = track_sym_lookup(sym, st->frames[i], 1, f, 8);
-		for (k = 0; k < n && shown < max; k++, shown++) {
+			nf = track_sym_lookup(sym, pcs[i], 1, f, 8);
+		for (k = 0; k < nf && shown < max; k++, shown++) {
 			if (sym != NULL)
 				track_sym_format(&f[k], buf, sizeof buf);
 			else
-				snprintf(buf, sizeof buf, "0x%llx",
-					 (unsigned long long)st->frames[i]);
+				snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)pcs[i]);
 			fprintf(out, "%s%s%s\n", indent, buf,
 				sym != NULL && f[k].inlined ? " [inlined]" : "");
 		}
 	}
-	if (i < st->nframes)
-		fprintf(out, "%s... %u more frames\n", indent, st->nframes - i);
+	if (i < n)
+		fprintf(out, "%s... %zu more frames\n", indent, n - i);
+}
+
+void track_print_stack(FILE *out, const struct track_snap *s, struct track_symbolizer *sym,
+		       uint32_t id, const char *indent, int max)
+{
+	const struct track_stack_rec *st = track_snap_stack(s, id);
+	if (st != NULL)
+		track_print_pcs(out, sym, st->frames, st->nframes, indent, max);
 }
 
 const char *track_fmt_pc(struct track_symbolizer *sym, uint64_t pc, int is_return, char *buf,

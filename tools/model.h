@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "segread.h"
+#include "suppress.h"
 #include "symbolize.h"
 
 /* How the traced program ended, when the caller knows (track run does). */
@@ -24,6 +25,16 @@ const char *track_state_verb(uint32_t state);   /* "blocked on mutex", "waiting 
 const char *track_kind_name(uint32_t kind);
 const char *track_finding_name(uint32_t kind);
 const char *track_mutex_type_name(uint32_t subtype);
+/* The finding kind called name (as track_finding_name gives it), or -1. */
+int track_finding_kind(const char *name);
+const char *track_severity_name(uint32_t severity);   /* "error", "info" */
+
+/* Whether an object is worth reporting: live, or used at least once.  The text counts and
+ * the JSON lists of locks, condvars, semaphores and barriers both use it. */
+int track_obj_used(const struct track_obj_rec *r);
+
+/* The record of the object at addr (a live one if there is one), or NULL. */
+const struct track_obj_rec *track_obj_at(const struct track_snap *s, uint64_t addr);
 
 /* Whether thread record t was still running when the process ended (or now, if alive). */
 int track_thread_outlived(const struct track_snap *s, const struct track_thread_rec *t);
@@ -44,10 +55,72 @@ const char *track_fmt_ns(uint64_t ns, char *buf, size_t len);
 /* "1,234,567" */
 const char *track_fmt_count(uint64_t n, char *buf, size_t len);
 
+/* Which findings a report shows: the complete ones that no suppression hides.  errors: the shown findings of
+ * severity error, what --error-exitcode counts.  sp may be NULL: nothing is suppressed; so is
+ * nothing when sym is NULL, since suppressions match symbolized frames. */
+struct track_tally {
+	uint32_t shown, suppressed;
+	uint64_t errors;
+};
+void track_findings_tally(const struct track_snap *s, struct track_symbolizer *sym,
+			  const struct track_suppressions *sp, struct track_tally *t);
+uint64_t track_findings_count(const struct track_snap *s, struct track_symbolizer *sym,
+			      const struct track_suppressions *sp);
+int track_finding_shown(const struct track_snap *s, struct track_symbolizer *sym,
+			const struct track_suppressions *sp, const struct track_finding_rec *f);
+int track_finding_suppressed(const struct track_snap *s, struct track_symbolizer *sym,
+			     const struct track_suppressions *sp, const struct track_finding_rec *f);
+
+/* Call fn for every return address in the stacks of finding f: both stacks of each edge of a
+ * lock-order cycle, each deadlocked thread's stack, else its stack(s) or, without one, its
+ * call site.  Stops at, and returns, the first non-zero value fn returns. */
+typedef int (*track_pc_fn)(uint64_t pc, void *ctx);
+int track_finding_each_pc(const struct track_snap *s, struct track_symbolizer *sym,
+			  const struct track_finding_rec *f, track_pc_fn fn, void *ctx);
+
+/* --- lock-order cycles and deadlocks (lockorder.c) ---------------------------------------- */
+
+/* Whether edge e joins lock classes (locks first used at the same place), not single locks. */
+int track_edge_by_class(const struct track_snap *s, const struct track_edge_rec *e);
+
+/* The lock at the first (to = 0) or second (to = 1) end of edge e, or NULL if its record now
+ * describes another object. */
+const struct track_obj_rec *track_edge_lock(const struct track_snap *s,
+					    const struct track_edge_rec *e, int to);
+
+/* The stack where edge e's first lock was taken.  The shim keeps only the return address of
+ * that call (from_pc); the function that made it is usually still on the stack when it takes
+ * the second lock, so the stack is from_pc followed by the frames of to_stack below the first
+ * frame in from_pc's function.  Without such a frame it is from_pc alone and *partial = 1.
+ * Fills out with at most max return addresses and returns how many. */
+size_t track_edge_from_stack(const struct track_snap *s, struct track_symbolizer *sym,
+			     const struct track_edge_rec *e, uint64_t *out, size_t max,
+			     int *partial);
+#define TRACK_FROM_STACK_MAX (TRACK_STACK_DEPTH + 1)
+
+/* Thread i of a deadlock finding: who it is, what it waits on, and for whom. */
+struct track_wait {
+	int32_t tid;
+	const struct track_thread_rec *thread;  /* NULL if its record is gone */
+	uint64_t object;       /* the lock, or for a join the pthread_t of the thread joined */
+	int join;              /* it joins held_by */
+	const char *kind;      /* "mutex", "rwlock", ... or "thread" for a join */
+	int32_t held_by;       /* the next thread of the cycle: holds the lock, or is joined */
+	uint32_t stack;        /* where it waits */
+};
+void track_deadlock_wait(const struct track_snap *s, const struct track_finding_rec *f,
+			 uint32_t i, struct track_wait *w);
+
+/* Entries used in a finding's edges[] or tids[] (nitems, bounded by TRACK_CYCLE_MAX). */
+uint32_t track_finding_items(const struct track_finding_rec *f);
+
 /* Print the stack with this id, one frame a line, each line prefixed by indent; at most max
  * frames (the rest counted).  Inline frames get their own lines.  Prints nothing for id 0. */
 void track_print_stack(FILE *out, const struct track_snap *s, struct track_symbolizer *sym,
 		       uint32_t id, const char *indent, int max);
+/* The same for n return addresses. */
+void track_print_pcs(FILE *out, struct track_symbolizer *sym, const uint64_t *pcs, size_t n,
+		     const char *indent, int max);
 
 /* One location, symbolized if possible ("fn+0x1a (file.c:88)"), into buf. */
 const char *track_fmt_pc(struct track_symbolizer *sym, uint64_t pc, int is_return, char *buf,

@@ -70,17 +70,19 @@ json_t *track_json_location(struct track_symbolizer *sym, uint64_t pc, int is_re
 	return o;
 }
 
+json_t *track_json_pcs(struct track_symbolizer *sym, const uint64_t *pcs, size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, track_json_location(sym, pcs[i], 1));
+	return a;
+}
+
 json_t *track_json_stack(const struct track_snap *s, struct track_symbolizer *sym, uint32_t id)
 {
 	const struct track_stack_rec *st = track_snap_stack(s, id);
-	json_t *a;
-	uint32_t i;
-	if (st == NULL)
-		return json_null();
-	a = json_array();
-	for (i = 0; i < st->nframes; i++)
-		json_array_append_new(a, track_json_location(sym, st->frames[i], 1));
-	return a;
+	return st != NULL ? track_json_pcs(sym, st->frames, st->nframes) : json_null();
 }
 
 static json_t *argv_array(const struct track_seg_header *h)
@@ -244,7 +246,7 @@ static void objects_json(json_t *root, const struct track_snap *s, struct track_
 		json_t *dst = r->kind == TRACK_OBJ_COND ? conds
 			      : r->kind == TRACK_OBJ_SEM ? sems
 			      : r->kind == TRACK_OBJ_BARRIER ? barriers : NULL;
-		if (dst != NULL && (r->flags & TRACK_OF_LIVE || r->acquisitions || r->signals))
+		if (dst != NULL && track_obj_used(r))
 			json_array_append_new(dst, object_json(s, r, sym));
 	}
 	json_object_set_new(root, "locks", locks);
@@ -253,26 +255,111 @@ static void objects_json(json_t *root, const struct track_snap *s, struct track_
 	json_object_set_new(root, "barriers", barriers);
 }
 
-static json_t *findings_json(const struct track_snap *s, struct track_symbolizer *sym)
+/* One end of an edge: "from"/"to" (address, or null if its record now describes another
+ * object), "from_kind"/"to_kind" and "from_first_use"/"to_first_use". */
+static void set_edge_lock(json_t *o, const struct track_snap *s, struct track_symbolizer *sym,
+			  const struct track_edge_rec *e, int to)
+{
+	const struct track_obj_rec *r = track_edge_lock(s, e, to);
+	char key[32];
+	const char *end = to ? "to" : "from";
+	json_object_set_new(o, end, r != NULL ? hex(r->addr) : json_null());
+	snprintf(key, sizeof key, "%s_kind", end);
+	json_object_set_new(o, key, r != NULL ? json_string(track_kind_name(r->kind)) : json_null());
+	snprintf(key, sizeof key, "%s_first_use", end);
+	json_object_set_new(o, key, r != NULL ? track_json_location(sym, r->first_pc, 1)
+					      : json_null());
+}
+
+static json_t *edge_json(const struct track_snap *s, struct track_symbolizer *sym,
+			 const struct track_edge_rec *e)
+{
+	json_t *o = json_object();
+	uint64_t from[TRACK_FROM_STACK_MAX];
+	int partial;
+	size_t n = track_edge_from_stack(s, sym, e, from, TRACK_FROM_STACK_MAX, &partial);
+	set_edge_lock(o, s, sym, e, 0);
+	set_edge_lock(o, s, sym, e, 1);
+	json_object_set_new(o, "class", json_boolean(track_edge_by_class(s, e)));
+	json_object_set_new(o, "tid", json_integer(e->tid));
+	json_object_set_new(o, "from_location", track_json_location(sym, e->from_pc, 1));
+	json_object_set_new(o, "to_location", track_json_location(sym, e->to_pc, 1));
+	json_object_set_new(o, "to_stack", track_json_stack(s, sym, e->to_stack));
+	json_object_set_new(o, "from_stack", track_json_pcs(sym, from, n));
+	json_object_set_new(o, "from_stack_partial", json_boolean(partial));
+	return o;
+}
+
+static void set_cycle(json_t *o, const struct track_snap *s, struct track_symbolizer *sym,
+		      const struct track_finding_rec *f)
+{
+	json_t *cycle = json_array();
+	uint32_t i, n = track_finding_items(f);
+	for (i = 0; i < n; i++) {
+		const struct track_edge_rec *e = track_snap_edge(s, f->edges[i]);
+		json_array_append_new(cycle, e != NULL ? edge_json(s, sym, e) : json_null());
+	}
+	json_object_set_new(o, "cycle", cycle);
+	json_object_set_new(o, "gated_by", f->gate ? hex(f->gate) : json_null());
+}
+
+static void set_deadlock(json_t *o, const struct track_snap *s, struct track_symbolizer *sym,
+			 const struct track_finding_rec *f)
+{
+	json_t *threads = json_array();
+	uint32_t i, n = track_finding_items(f);
+	for (i = 0; i < n; i++) {
+		json_t *t = json_object();
+		struct track_wait w;
+		track_deadlock_wait(s, f, i, &w);
+		json_object_set_new(t, "tid", json_integer(w.tid));
+		json_object_set_new(t, "name", w.thread != NULL ? fixed_str(w.thread->name,
+									    TRACK_NAME_MAX)
+							       : json_null());
+		json_object_set_new(t, "waits_on", hex(w.object));
+		json_object_set_new(t, "object_kind", json_string(w.kind));
+		json_object_set_new(t, "held_by", json_integer(w.held_by));
+		json_object_set_new(t, "stack", track_json_stack(s, sym, w.stack));
+		json_array_append_new(threads, t);
+	}
+	json_object_set_new(o, "threads", threads);
+}
+
+static json_t *finding_json(const struct track_snap *s, struct track_symbolizer *sym,
+			    const struct track_finding_rec *f)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "kind", json_string(track_finding_name(f->kind)));
+	json_object_set_new(o, "severity", json_string(track_severity_name(f->severity)));
+	json_object_set_new(o, "message", fixed_str(f->text, TRACK_FINDING_TEXT));
+	json_object_set_new(o, "tid", json_integer(f->tid));
+	json_object_set_new(o, "count", u64(f->count));
+	if (f->obj)
+		json_object_set_new(o, "object", hex(f->obj));
+	if (f->other_tid)
+		json_object_set_new(o, "other_tid", json_integer(f->other_tid));
+	json_object_set_new(o, "location", track_json_location(sym, f->pc, 1));
+	json_object_set_new(o, "stack", track_json_stack(s, sym, f->stack));
+	if (f->kind == TRACK_FK_LOCK_ORDER)
+		set_cycle(o, s, sym, f);
+	else if (f->kind == TRACK_FK_DEADLOCK)
+		set_deadlock(o, s, sym, f);
+	return o;
+}
+
+/* "findings" (those shown) and "suppressed" (how many suppressions hid). */
+static void findings_json(json_t *root, const struct track_snap *s,
+			  struct track_symbolizer *sym, const struct track_suppressions *sp)
 {
 	json_t *a = json_array();
+	struct track_tally t;
 	uint32_t i;
-	for (i = 0; i < s->nfindings; i++) {
-		const struct track_finding_rec *f = &s->findings[i];
-		json_t *o = json_object();
-		json_object_set_new(o, "kind", json_string(track_finding_name(f->kind)));
-		json_object_set_new(o, "message", fixed_str(f->text, TRACK_FINDING_TEXT));
-		json_object_set_new(o, "tid", json_integer(f->tid));
-		json_object_set_new(o, "count", u64(f->count));
-		if (f->obj)
-			json_object_set_new(o, "object", hex(f->obj));
-		if (f->other_tid)
-			json_object_set_new(o, "other_tid", json_integer(f->other_tid));
-		json_object_set_new(o, "location", track_json_location(sym, f->pc, 1));
-		json_object_set_new(o, "stack", track_json_stack(s, sym, f->stack));
-		json_array_append_new(a, o);
-	}
-	return a;
+	track_findings_tally(s, sym, sp, &t);
+	for (i = 0; i < s->nfindings; i++)
+		if (track_finding_shown(s, sym, sp, &s->findings[i]))
+			json_array_append_new(a, finding_json(s, sym, &s->findings[i]));
+	json_object_set_new(root, "findings", a);
+	json_object_set_new(root, "suppressed", json_integer(t.suppressed));
 }
 
 static json_t *overflow_json(const struct track_snap *s)
@@ -286,12 +373,14 @@ static json_t *overflow_json(const struct track_snap *s)
 	json_object_set_new(o, "findings_not_recorded", u64(h->findings_dropped));
 	json_object_set_new(o, "modules_not_recorded", u64(h->modules_dropped));
 	json_object_set_new(o, "stacks_not_recorded", u64(h->stacks_dropped));
+	json_object_set_new(o, "edges_not_recorded", u64(h->edges_dropped));
+	json_object_set_new(o, "cycles_too_long", u64(h->cycles_too_long));
 	json_object_set_new(o, "torn_reads", u64(s->torn));
 	return o;
 }
 
 json_t *track_report_json(const struct track_snap *s, struct track_symbolizer *sym,
-			  const struct track_exit *ex)
+			  const struct track_exit *ex, const struct track_suppressions *sp)
 {
 	json_t *root = json_object();
 	json_object_set_new(root, "schema", json_integer(TRACK_JSON_SCHEMA));
@@ -299,7 +388,7 @@ json_t *track_report_json(const struct track_snap *s, struct track_symbolizer *s
 	json_object_set_new(root, "process", process_json(s, ex));
 	json_object_set_new(root, "threads", threads_json(s, sym));
 	objects_json(root, s, sym);
-	json_object_set_new(root, "findings", findings_json(s, sym));
+	findings_json(root, s, sym, sp);
 	json_object_set_new(root, "overflow", overflow_json(s));
 	return root;
 }

@@ -10,13 +10,17 @@
 
 #define TRACK_JSON_SCHEMA 1   /* bumped on incompatible changes to the report's shape */
 
+/* sp: findings to leave out (counted in "suppressed"), or NULL. */
 json_t *track_report_json(const struct track_snap *s, struct track_symbolizer *sym,
-			  const struct track_exit *ex);
+			  const struct track_exit *ex, const struct track_suppressions *sp);
 
 /* A location object {"pc", "function", "offset", "file", "line", "module", "inlined_into"}. */
 json_t *track_json_location(struct track_symbolizer *sym, uint64_t pc, int is_return);
 
-/* The stack with this id as an array of locations (inline frames flattened in), or null. */
+/* n return addresses as an array of locations. */
+json_t *track_json_pcs(struct track_symbolizer *sym, const uint64_t *pcs, size_t n);
+
+/* The stack with this id as an array of locations, or null. */
 json_t *track_json_stack(const struct track_snap *s, struct track_symbolizer *sym, uint32_t id);
 
 #endif

@@ -10,11 +10,6 @@
 
 #include "report_text.h"
 
-uint64_t track_findings_count(const struct track_snap *s)
-{
-	return s->nfindings;
-}
-
 static void print_header(FILE *out, const struct track_snap *s, const struct track_exit *ex)
 {
 	char cmd[512], dur[32];
@@ -126,6 +121,8 @@ static void print_waits(FILE *out, const struct track_snap *s)
 	char a[32], b[32], c[32];
 	for (i = 0; i < s->nobjs; i++) {
 		const struct track_obj_rec *r = &s->objs[i];
+		if (!track_obj_used(r))
+			continue;
 		if (r->kind == TRACK_OBJ_COND) {
 			nc++, cw += r->acquisitions, sig += r->signals, bc += r->broadcasts;
 		} else if (r->kind == TRACK_OBJ_SEM) {
@@ -145,25 +142,138 @@ static void print_waits(FILE *out, const struct track_snap *s)
 		fprintf(out, "barriers: %u used, %llu waits\n", nb, (unsigned long long)bw);
 }
 
-static void print_findings(FILE *out, const struct track_snap *s, struct track_symbolizer *sym)
+/* "mutex 0x55d0c0ffee00", with " (first used at f (x.c:1))" if first_use; a lock whose
+ * record now describes another object is named by its id. */
+static const char *lock_name(const struct track_snap *s, struct track_symbolizer *sym,
+			     const struct track_edge_rec *e, int to, int first_use, char *buf,
+			     size_t len)
 {
-	uint32_t i;
-	if (s->nfindings == 0) {
-		fprintf(out, "findings: none\n");
-		return;
+	const struct track_obj_rec *o = track_edge_lock(s, e, to);
+	char where[256];
+	if (o == NULL)
+		snprintf(buf, len, "lock #%u", to ? e->to_id : e->from_id);
+	else if (first_use)
+		snprintf(buf, len, "%s 0x%llx (first used at %s)", track_kind_name(o->kind),
+			 (unsigned long long)o->addr,
+			 track_fmt_pc(sym, o->first_pc, 1, where, sizeof where));
+	else
+		snprintf(buf, len, "%s 0x%llx", track_kind_name(o->kind),
+			 (unsigned long long)o->addr);
+	return buf;
+}
+
+/* One edge of a cycle: who took which lock where, then both stacks. */
+static void print_edge(FILE *out, const struct track_snap *s, struct track_symbolizer *sym,
+		       const struct track_edge_rec *e)
+{
+	char first[512], second[256], at1[256], at2[256];
+	uint64_t from[TRACK_FROM_STACK_MAX];
+	int partial;
+	size_t n = track_edge_from_stack(s, sym, e, from, TRACK_FROM_STACK_MAX, &partial);
+	lock_name(s, sym, e, 0, 1, first, sizeof first);
+	lock_name(s, sym, e, 1, 0, second, sizeof second);
+	fprintf(out, "    thread %d took %s at %s, then %s at %s\n", e->tid, first,
+		track_fmt_pc(sym, e->from_pc, 1, at1, sizeof at1), second,
+		track_fmt_pc(sym, e->to_pc, 1, at2, sizeof at2));
+	fprintf(out, "      %s taken at %s:\n", lock_name(s, sym, e, 0, 0, first, sizeof first),
+		partial ? "(reconstructed), partial: the function that took it had returned"
+			: "(reconstructed from the second lock's stack)");
+	track_print_pcs(out, sym, from, n, "        ", 12);
+	fprintf(out, "      %s taken, holding the first, at:\n", second);
+	if (e->to_stack)
+		track_print_stack(out, s, sym, e->to_stack, "        ", 12);
+	else
+		fprintf(out, "        %s\n", at2);
+}
+
+static void print_lock_order(FILE *out, const struct track_snap *s, struct track_symbolizer *sym,
+			     const struct track_finding_rec *f)
+{
+	uint32_t i, n = track_finding_items(f);
+	int by_class = 0;
+	for (i = 0; i < n; i++) {
+		const struct track_edge_rec *e = track_snap_edge(s, f->edges[i]);
+		by_class |= e != NULL && track_edge_by_class(s, e);
 	}
-	fprintf(out, "findings: %u\n", s->nfindings);
+	fprintf(out, "  lock-order inversion (potential deadlock): cycle of %u locks%s\n", n,
+		by_class ? " (by class: locks first used at the same place)" : "");
+	for (i = 0; i < n; i++) {
+		const struct track_edge_rec *e = track_snap_edge(s, f->edges[i]);
+		if (e != NULL)
+			print_edge(out, s, sym, e);
+		else
+			fprintf(out, "    (an edge of this cycle is no longer in the segment)\n");
+	}
+	if (f->gate) {
+		const struct track_obj_rec *g = track_obj_at(s, f->gate);
+		fprintf(out, "    gated by %s 0x%llx: cannot deadlock while every path takes it "
+			"first (severity %s)\n", g != NULL ? track_kind_name(g->kind) : "lock",
+			(unsigned long long)f->gate, track_severity_name(f->severity));
+	}
+}
+
+static void print_deadlock(FILE *out, const struct track_snap *s, struct track_symbolizer *sym,
+			   const struct track_finding_rec *f)
+{
+	uint32_t i, n = track_finding_items(f);
+	if (n == 1)
+		fprintf(out, "  DEADLOCK: 1 thread waiting for itself\n");
+	else
+		fprintf(out, "  DEADLOCK: %u threads waiting for each other\n", n);
+	for (i = 0; i < n; i++) {
+		struct track_wait w;
+		track_deadlock_wait(s, f, i, &w);
+		fprintf(out, "    thread %d \"%.*s\" ", w.tid, TRACK_NAME_MAX,
+			w.thread != NULL ? w.thread->name : "");
+		if (w.join)
+			fprintf(out, "joins thread %d\n", w.held_by);
+		else
+			fprintf(out, "waits for %s 0x%llx held by thread %d\n", w.kind,
+				(unsigned long long)w.object, w.held_by);
+		track_print_stack(out, s, sym, w.stack, "      ", 12);
+	}
+}
+
+/* A misuse finding: what happened, how often, and where. */
+static void print_misuse(FILE *out, const struct track_snap *s, struct track_symbolizer *sym,
+			 const struct track_finding_rec *f)
+{
+	char where[256];
+	fprintf(out, "  %s: %.*s", track_finding_name(f->kind), TRACK_FINDING_TEXT, f->text);
+	if (f->count > 1)
+		fprintf(out, " (%u times)", f->count);
+	if (f->severity != TRACK_SEV_ERROR)
+		fprintf(out, " (severity %s)", track_severity_name(f->severity));
+	fputc('\n', out);
+	if (f->stack)
+		track_print_stack(out, s, sym, f->stack, "    at ", 8);
+	else
+		fprintf(out, "    at %s\n", track_fmt_pc(sym, f->pc, 1, where, sizeof where));
+}
+
+static void print_findings(FILE *out, const struct track_snap *s, struct track_symbolizer *sym,
+			   const struct track_suppressions *sp)
+{
+	struct track_tally t;
+	uint32_t i;
+	track_findings_tally(s, sym, sp, &t);
+	if (t.shown == 0)
+		fprintf(out, "findings: none");
+	else
+		fprintf(out, "findings: %u", t.shown);
+	if (t.suppressed)
+		fprintf(out, " (%u suppressed)", t.suppressed);
+	fputc('\n', out);
 	for (i = 0; i < s->nfindings; i++) {
 		const struct track_finding_rec *f = &s->findings[i];
-		char where[256];
-		fprintf(out, "  %s: %.*s", track_finding_name(f->kind), TRACK_FINDING_TEXT, f->text);
-		if (f->count > 1)
-			fprintf(out, " (%u times)", f->count);
-		fputc('\n', out);
-		if (f->stack)
-			track_print_stack(out, s, sym, f->stack, "    at ", 8);
+		if (!track_finding_shown(s, sym, sp, f))
+			continue;
+		if (f->kind == TRACK_FK_LOCK_ORDER)
+			print_lock_order(out, s, sym, f);
+		else if (f->kind == TRACK_FK_DEADLOCK)
+			print_deadlock(out, s, sym, f);
 		else
-			fprintf(out, "    at %s\n", track_fmt_pc(sym, f->pc, 1, where, sizeof where));
+			print_misuse(out, s, sym, f);
 	}
 }
 
@@ -179,6 +289,12 @@ static void print_overflow(FILE *out, const struct track_snap *s)
 	if (h->findings_dropped)
 		fprintf(out, "warning: %llu findings not recorded: raise TRACK_MAX_FINDINGS\n",
 			(unsigned long long)h->findings_dropped);
+	if (h->edges_dropped)
+		fprintf(out, "warning: %llu lock-order edges not recorded: raise TRACK_MAX_EDGES "
+			"(now %u)\n", (unsigned long long)h->edges_dropped, h->max_edges);
+	if (h->cycles_too_long)
+		fprintf(out, "warning: %llu lock-order cycles longer than %d locks not reported\n",
+			(unsigned long long)h->cycles_too_long, TRACK_CYCLE_MAX);
 	if (s->torn)
 		fprintf(out, "warning: %u thread records changed while being read\n", s->torn);
 }
@@ -191,6 +307,6 @@ void track_report_text(FILE *out, const struct track_snap *s, struct track_symbo
 	print_outliving_threads(out, s, sym);
 	print_locks(out, s, sym, o->is_primary ? o->top : (o->top < 3 ? o->top : 3));
 	print_waits(out, s);
-	print_findings(out, s, sym);
+	print_findings(out, s, sym, o->supp);
 	print_overflow(out, s);
 }

@@ -11,12 +11,10 @@
 struct track_text_opts {
 	int top;           /* locks to list */
 	int is_primary;    /* the process track run started (others get a shorter section) */
+	const struct track_suppressions *supp;   /* findings to leave out, or NULL */
 };
 
 void track_report_text(FILE *out, const struct track_snap *s, struct track_symbolizer *sym,
 		       const struct track_exit *ex, const struct track_text_opts *o);
-
-/* The number of findings in the snapshot (what --error-exitcode counts). */
-uint64_t track_findings_count(const struct track_snap *s);
 
 #endif

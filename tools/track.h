@@ -28,6 +28,7 @@ struct track_render {
 	FILE *out;
 	const char *json_path;
 	int top;
+	const struct track_suppressions *supp;   /* findings to leave out, or NULL */
 };
 int track_render_all(struct track_snap *snaps, size_t n, const struct track_exit *ex,
 		     const struct track_render *r);

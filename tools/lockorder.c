@@ -1,0 +1,111 @@
+/*
+ * lockorder.c — the facts behind lock-order and deadlock findings, for every renderer: which
+ * locks an edge of the lock-order graph joins, where its first lock was taken (reconstructed:
+ * the shim does not capture that stack), and what each thread of a deadlock waits on and
+ * for whom.  Declared in model.h.
+ */
+#define _GNU_SOURCE
+#include <string.h>
+
+#include "model.h"
+
+uint32_t track_finding_items(const struct track_finding_rec *f)
+{
+	return f->nitems < TRACK_CYCLE_MAX ? f->nitems : TRACK_CYCLE_MAX;
+}
+
+int track_edge_by_class(const struct track_snap *s, const struct track_edge_rec *e)
+{
+	return e->flags & TRACK_EF_CLASS || s->hdr.lock_order_mode == TRACK_LO_CLASS;
+}
+
+const struct track_obj_rec *track_edge_lock(const struct track_snap *s,
+					    const struct track_edge_rec *e, int to)
+{
+	const struct track_obj_rec *o = track_snap_obj(s, to ? e->to_idx : e->from_idx);
+	uint32_t id = to ? e->to_id : e->from_id;
+	if (o == NULL)
+		return NULL;
+	return (e->flags & TRACK_EF_CLASS ? o->class_id : o->lock_id) == id ? o : NULL;
+}
+
+/* The function that has the stack frame of pc (the last, out-of-line entry of its inline
+ * chain), into *out; 0 if it is not known. */
+static int real_function(struct track_symbolizer *sym, uint64_t pc, struct track_frame *out)
+{
+	struct track_frame f[8];
+	int n = track_sym_lookup(sym, pc, 1, f, 8);
+	if (n <= 0 || f[n - 1].function == NULL)
+		return 0;
+	*out = f[n - 1];
+	return 1;
+}
+
+static int same_function(const struct track_frame *a, const struct track_frame *b)
+{
+	if (strcmp(a->function, b->function) != 0)
+		return 0;
+	return a->module == NULL || b->module == NULL || strcmp(a->module, b->module) == 0;
+}
+
+/* The index of the first frame of st in the function fn, or -1. */
+static int frame_in(struct track_symbolizer *sym, const struct track_stack_rec *st,
+		    const struct track_frame *fn)
+{
+	struct track_frame f;
+	uint32_t i;
+	for (i = 0; i < st->nframes; i++)
+		if (real_function(sym, st->frames[i], &f) && same_function(&f, fn))
+			return (int)i;
+	return -1;
+}
+
+size_t track_edge_from_stack(const struct track_snap *s, struct track_symbolizer *sym,
+			     const struct track_edge_rec *e, uint64_t *out, size_t max,
+			     int *partial)
+{
+	const struct track_stack_rec *st = track_snap_stack(s, e->to_stack);
+	struct track_frame fn;
+	size_t n = 0;
+	uint32_t i;
+	int at = -1;
+	if (max == 0 || e->from_pc == 0) {
+		*partial = 1;
+		return 0;
+	}
+	out[n++] = e->from_pc;
+	if (sym != NULL && st != NULL && real_function(sym, e->from_pc, &fn))
+		at = frame_in(sym, st, &fn);
+	*partial = at < 0;
+	if (at >= 0)
+		for (i = (uint32_t)at + 1; i < st->nframes && n < max; i++)
+			out[n++] = st->frames[i];
+	return n;
+}
+
+/* What w's thread waits on: the thread it joins (the next of the cycle, whose pthread_t the
+ * finding holds), or a kind of lock. */
+static void waited_kind(const struct track_snap *s, struct track_wait *w)
+{
+	const struct track_thread_rec *next = track_snap_thread(s, w->held_by);
+	const struct track_obj_rec *o;
+	w->join = next != NULL && next->pthread_self == w->object;
+	if (w->join) {
+		w->kind = "thread";
+		return;
+	}
+	o = track_obj_at(s, w->object);
+	w->kind = o != NULL ? track_kind_name(o->kind) : "lock";
+}
+
+void track_deadlock_wait(const struct track_snap *s, const struct track_finding_rec *f,
+			 uint32_t i, struct track_wait *w)
+{
+	uint32_t n = track_finding_items(f);
+	w->tid = f->tids[i];
+	w->thread = track_snap_thread(s, w->tid);
+	w->object = f->objs[i];
+	w->held_by = n > 0 ? f->tids[(i + 1) % n] : 0;
+	waited_kind(s, w);
+	w->stack = f->stacks[i];
+}
