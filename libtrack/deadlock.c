@@ -79,8 +79,11 @@ static int32_t waits_for(const struct track_thread_rec *r)
 	int32_t owner;
 	if (!is_lock_wait(state) || (TRACK_LOAD(&r->wait_flags) & TRACK_WF_TIMED))
 		return 0;
-	if (state == TRACK_TS_JOIN)
-		return TRACK_LOAD(&r->wait_tid);
+	if (state == TRACK_TS_JOIN) {
+		/* The joined thread may not have started when the join began. */
+		int32_t tid = TRACK_LOAD(&r->wait_tid);
+		return tid ? tid : track_tid_of_pthread(TRACK_LOAD(&r->wait_obj));
+	}
 	if (idx < 1 || idx > track_g.hdr->max_objects)
 		return 0;
 	o = &track_g.objs[idx - 1];

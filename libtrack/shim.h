@@ -194,6 +194,7 @@ TRACK_HIDDEN void track_thread_set_state(struct track_tls *t, uint32_t state, ui
 					 uint32_t obj_idx, int32_t wait_tid, uint32_t stack,
 					 uint32_t wflags);
 TRACK_HIDDEN struct track_thread_rec *track_thread_by_tid(int32_t tid);
+TRACK_HIDDEN int32_t track_tid_of_pthread(uint64_t th);
 TRACK_HIDDEN void track_thread_running(struct track_tls *t, uint64_t waited_ns);
 
 /* objects.c */

@@ -356,6 +356,13 @@ static struct track_thread_rec *tmap_get(pthread_t th, int take)
 	return thr;
 }
 
+/* The tid of joinable thread th, 0 if unknown or not started yet. */
+int32_t track_tid_of_pthread(uint64_t th)
+{
+	struct track_thread_rec *r = tmap_get((pthread_t)th, 0);
+	return r != NULL ? TRACK_LOAD(&r->tid) : 0;
+}
+
 /* --- creation ------------------------------------------------------------------------------- */
 
 struct trampoline_exit {
