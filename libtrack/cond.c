@@ -79,6 +79,7 @@ static int cond_wait_any(pthread_cond_t *c, pthread_mutex_t *m, enum cond_call h
 			cw.mr = mr;
 		}
 		TRACK_ADD(&cr->acquisitions, 1);
+		TRACK_STORE(&cr->last_wait_ns, track_now_ns());
 		track_wait_begin(&cw.w, t, cr, TRACK_TS_COND, c, how != CW_PLAIN ? TRACK_WF_TIMED : 0);
 		rc = cond_real(c, m, how, clk, abs);
 		if (rc == ETIMEDOUT)
@@ -109,8 +110,13 @@ static void cond_count(pthread_cond_t *c, int broadcast, uint64_t pc)
 {
 	struct track_tls *t;
 	struct track_obj_rec *r = track_lock_rec(&t, c, TRACK_OBJ_COND, pc, 1);
-	if (r != NULL)
-		TRACK_ADD(broadcast ? &r->broadcasts : &r->signals, 1);
+	if (r == NULL)
+		return;
+	TRACK_ADD(broadcast ? &r->broadcasts : &r->signals, 1);
+	/* Remember a wake-up that leaves nobody blocked: every current waiter (broadcast), or
+	 * the only one (signal).  Destroying the condvar right after is allowed. */
+	if (broadcast || TRACK_LOAD(&r->waiters) <= 1)
+		TRACK_STORE(&r->last_wake_ns, track_now_ns());
 }
 
 TRACK_EXPORT int pthread_cond_signal(pthread_cond_t *c)
@@ -144,7 +150,8 @@ TRACK_EXPORT int pthread_cond_destroy(pthread_cond_t *c)
 	int rc;
 	track_resolve();
 	r = track_lock_rec(&t, c, TRACK_OBJ_COND, 0, 0);
-	if (r != NULL && TRACK_LOAD(&r->waiters) != 0)
+	if (r != NULL && TRACK_LOAD(&r->waiters) != 0 &&
+	    TRACK_LOAD(&r->last_wake_ns) < TRACK_LOAD(&r->last_wait_ns))
 		track_finding(TRACK_FK_DESTROY_COND_WAITERS, c, TRACK_OBJ_COND, TRACK_RA(), 0,
 			      "condvar %p destroyed with %u thread(s) waiting", (void *)c,
 			      TRACK_LOAD(&r->waiters));

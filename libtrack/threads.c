@@ -247,9 +247,13 @@ static void close_self(struct track_tls *t, uint32_t why)
 	struct track_thread_rec *thr = t->thr;
 	if (thr == NULL)
 		return;
-	if (thr->nheld > 0)
-		track_finding(TRACK_FK_EXIT_HOLDING_LOCK, NULL, 0, thr->start_routine, 0,
-			      "thread %d ended holding %u lock(s)", t->tid, thr->nheld);
+	if (thr->nheld > 0) {
+		/* Located where the (first) lock it still holds was taken. */
+		const struct track_obj_rec *r = &track_g.objs[(thr->held[0] & ~TRACK_HELD_READ) - 1];
+		track_finding(TRACK_FK_EXIT_HOLDING_LOCK, (void *)(uintptr_t)r->addr, r->kind,
+			      thr->held_pc[0], 0, "thread %d ended holding %u lock(s)", t->tid,
+			      thr->nheld);
+	}
 	__atomic_or_fetch(&thr->flags, why, __ATOMIC_RELAXED);
 	seq_begin(thr);
 	TRACK_STORE(&thr->exited_ns, track_now_ns());

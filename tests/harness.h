@@ -47,4 +47,8 @@ json_t *jfind(json_t *root, const char *array_path, const char *field, const cha
 /* The number of findings of kind in root.findings (and in other_processes). */
 int count_findings(json_t *root, const char *kind);
 
+/* Run every test of s (Check's normal output); the process exit status. */
+#include <check.h>
+int run_suite(Suite *s);
+
 #endif

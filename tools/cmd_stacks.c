@@ -344,6 +344,14 @@ static void print_thread_line(FILE *out, const struct st_ctx *c, const struct st
 	}
 }
 
+static size_t stopped_count(const struct st_ctx *c)
+{
+	size_t i, n = 0;
+	for (i = 0; i < c->rs.nthreads; i++)
+		n += c->rs.threads[i].stopped_ns > 0;
+	return n;
+}
+
 static void print_text(FILE *out, struct st_ctx *c, int groups)
 {
 	char cmd[256], a[32], b[32];
@@ -356,9 +364,12 @@ static void print_text(FILE *out, struct st_ctx *c, int groups)
 	if (c->o.no_stop)
 		fprintf(out, "nothing was stopped (--no-stop): stacks recorded by the shim when each "
 			     "thread began to wait\n");
+	else if (stopped_count(c) == 0)
+		fprintf(out, "no thread was stopped: each was read where it sleeps\n");
 	else
-		fprintf(out, "each thread was stopped at most %s; %s from the first stop to the last "
-			     "resume\n",
+		fprintf(out, "%zu of %zu threads were stopped, one at a time, each for at most %s; "
+			     "%s from the first stop to the last resume\n",
+			stopped_count(c), c->rs.nthreads,
 			track_fmt_ns(c->rs.max_stopped_ns, a, sizeof a),
 			track_fmt_ns(c->rs.total_stopped_ns, b, sizeof b));
 	if (!c->have_snap)
@@ -435,6 +446,8 @@ static void print_json(struct st_ctx *c, int groups)
 	json_object_set_new(root, "shim", json_boolean(c->have_snap));
 	json_object_set_new(root, "stopped", json_boolean(!c->o.no_stop));
 	if (!c->o.no_stop) {
+		json_object_set_new(root, "threads_stopped",
+				    json_integer((json_int_t)stopped_count(c)));
 		json_object_set_new(root, "max_thread_stop_ns",
 				    json_integer((json_int_t)c->rs.max_stopped_ns));
 		json_object_set_new(root, "first_stop_to_last_resume_ns",

@@ -8,24 +8,34 @@
  *    own attach (dwfl_linux_proc_attach) uses PTRACE_ATTACH, which costs a SIGSTOP round
  *    trip per thread, and reads memory one word per PTRACE_PEEKDATA.
  *
- * 2. Threads are taken one at a time.  For each: PTRACE_SEIZE (does not stop it),
- *    PTRACE_INTERRUPT, wait for the stop, copy the registers and the top of the stack (from
- *    just below the stack pointer, to the end of the mapping or STACK_COPY bytes), and
- *    PTRACE_DETACH.  The thread is stopped only for that copy, never while we unwind.
- *    A signal that arrived meanwhile (signal-delivery-stop) is handed back at detach; a
- *    thread that was in a group-stop (SIGSTOP) goes back to it.
+ * 2. Threads are taken one at a time.  A sleeping thread (blocked in a system call, or
+ *    stopped) is first read where it sleeps, without stopping it (x86_64): the kernel gives
+ *    its user sp and pc in /proc/PID/task/TID/syscall, the top of its stack is copied with
+ *    process_vm_readv, and its /proc/PID/task/TID/schedstat, unchanged from before to
+ *    after, proves it did not run meanwhile.  The other registers are unknown then, so the
+ *    walk is kept only if it reaches a frame that the CFI marks as the outermost (_start,
+ *    clone3); otherwise, as for a running thread, the thread is stopped:
  *
- * 3. The thread is then unwound from the copy with libdwfl (CFI first, libdwfl's own
- *    fallbacks after), while it runs again.  The CFI of each module is loaded once and
- *    cached by libdwfl for all threads.  Reads outside the copy (a stack deeper than
- *    STACK_COPY, or CFI expressions reading other memory) go to the live process with
- *    process_vm_readv: they may see memory that changed since the stop.
+ * 3. PTRACE_SEIZE (does not stop it), PTRACE_INTERRUPT, wait for the stop, copy the
+ *    registers and the top of the stack (from just below the stack pointer to the end of
+ *    its mapping, at most STACK_COPY bytes), PTRACE_DETACH.  The thread is stopped only for
+ *    that copy, never while we unwind.  A signal that arrived meanwhile (signal-delivery-
+ *    stop) is handed back at detach; a thread that was in a group-stop (SIGSTOP) goes back
+ *    to it.
  *
- * 4. /proc/PID/task is read again after the walk, and threads not seen before are taken
+ * 4. The copy is unwound with libdwfl (CFI first, libdwfl's own fallbacks after) while the
+ *    thread runs on.  libdwfl loads the CFI of each module once for all threads.  Reads
+ *    outside the copy (a stack deeper than STACK_COPY, or CFI expressions reading other
+ *    memory) go to the live process with process_vm_readv and may see memory that changed
+ *    since.
+ *
+ * 5. /proc/PID/task is read again after the walk, and threads not seen before are taken
  *    the same way, until a pass finds nothing new (at most MAX_ROUNDS passes).
  *
  * What a stop costs is measured per thread, from the interrupt request to the return of
- * the detach, so it is an upper bound.
+ * the detach, so it is an upper bound; a thread read without a stop has stopped_ns 0.
+ * TRACK_STACKS_STOP_ALL (set, any value) makes every thread go the stop way: for tests,
+ * and as a way out should reading in place ever misbehave.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -69,6 +79,7 @@
 struct ru_ctx {
 	pid_t pid;
 	pid_t tid;                 /* thread whose copy is loaded; 0 when none */
+	bool sp_pc_only;           /* only the sp and pc are known (read without a stop) */
 	Dwarf_Word regs[RU_NREGS > 0 ? RU_NREGS : 1];
 	Dwarf_Word pc;
 	uint64_t (*maps)[2];       /* readable mappings [start, end), sorted, from the start */
@@ -136,6 +147,9 @@ static bool cb_set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
 {
 	struct ru_ctx *c = thread_arg;
 #if defined(__x86_64__)
+	if (c->sp_pc_only)
+		return dwfl_thread_state_registers(thread, 7, 1, &c->regs[7]) &&
+		       dwfl_thread_state_registers(thread, 16, 1, &c->regs[16]);
 	return dwfl_thread_state_registers(thread, 0, RU_NREGS, c->regs);
 #elif defined(__aarch64__)
 	if (!dwfl_thread_state_registers(thread, 0, RU_NREGS, c->regs))
@@ -485,13 +499,13 @@ static void explain_eperm(pid_t pid, pid_t tid, char *err, size_t len)
 
 /* ---- stopping one thread --------------------------------------------------------------- */
 
+static void copy_stack(struct ru_ctx *c, uint64_t sp);
+
 /* Registers and stack of a stopped thread into c.  0, or errno. */
 static int copy_thread(struct ru_ctx *c, pid_t tid)
 {
-	uint64_t sp, lo, a, end, mlo, mhi;
-	struct iovec local, remote[STACK_COPY / 4096 + 2];
-	int nr = 0;
-	ssize_t got;
+	uint64_t sp;
+	c->sp_pc_only = false;
 #if defined(__x86_64__)
 	struct user_regs_struct r;
 	if (ptrace(PTRACE_GETREGS, tid, NULL, &r) != 0)
@@ -530,6 +544,18 @@ static int copy_thread(struct ru_ctx *c, pid_t tid)
 	(void)tid;
 	return ENOTSUP;
 #endif
+	copy_stack(c, sp);
+	return 0;
+}
+
+/* The top of the stack whose pointer is sp into c->stk. */
+static void copy_stack(struct ru_ctx *c, uint64_t sp)
+{
+	uint64_t lo, a, end, mlo, mhi;
+	struct iovec local, remote[STACK_COPY / 4096 + 2];
+	int nr = 0;
+	ssize_t got;
+
 	/* From just below the sp (the red zone) to the end of the stack's mapping, at most
 	   STACK_COPY bytes.  A stack not in the map read at the start (a thread started since)
 	   is copied page by page, one remote iovec per page, so that the copy ends cleanly at
@@ -541,23 +567,101 @@ static int copy_thread(struct ru_ctx *c, pid_t tid)
 			lo = mlo;
 		if (end > mhi)
 			end = mhi;
-	} else if ((lo & ~(uint64_t)(c->pagesize - 1)) != (sp & ~(uint64_t)(c->pagesize - 1))) {
-		lo = sp & ~(uint64_t)(c->pagesize - 1);  /* the page below may be a guard */
-	}
-	for (a = lo; a < end && nr < (int)(sizeof remote / sizeof remote[0]); nr++) {
-		uint64_t next = (a | (uint64_t)(c->pagesize - 1)) + 1;
-		if (next > end)
-			next = end;
-		remote[nr].iov_base = (void *)(uintptr_t)a;
-		remote[nr].iov_len = (size_t)(next - a);
-		a = next;
+		remote[0].iov_base = (void *)(uintptr_t)lo;
+		remote[0].iov_len = (size_t)(end - lo);
+		nr = 1;
+	} else {
+		uint64_t mask = ~(uint64_t)(c->pagesize - 1);
+		if ((lo & mask) != (sp & mask))
+			lo = sp & mask;          /* the page below may be a guard page */
+		for (a = lo; a < end && nr < (int)(sizeof remote / sizeof remote[0]); nr++) {
+			uint64_t next = (a & mask) + (uint64_t)c->pagesize;
+			if (next > end)
+				next = end;
+			remote[nr].iov_base = (void *)(uintptr_t)a;
+			remote[nr].iov_len = (size_t)(next - a);
+			a = next;
+		}
+		end = a;
 	}
 	local.iov_base = c->stk;
-	local.iov_len = (size_t)(a - lo);
+	local.iov_len = (size_t)(end - lo);
 	got = process_vm_readv(c->pid, &local, 1, remote, (unsigned long)nr, 0);
 	c->stk_lo = lo;
 	c->stk_len = got > 0 ? (size_t)got : 0;
+}
+
+/* The scheduler's counters of a thread (/proc/PID/task/TID/schedstat: time run, time
+   waited, times switched in): if they are unchanged, it has not run in between. */
+static bool read_schedstat(const char *path, char *buf, size_t len)
+{
+	ssize_t n = read_small(path, buf, len);
+	return n > 0 && buf[n - 1] == '\n';
+}
+
+/* Copy a sleeping thread without stopping it: its user sp and pc as saved when it entered
+   the kernel (/proc/PID/task/TID/syscall, which the kernel reads only while the thread is
+   off the CPU) and its stack, with the thread's schedstat read before and after: unchanged,
+   the thread did not run at all meanwhile, so the copy is as consistent as a stop would
+   make it.  Only x86_64, where return addresses are on the stack: on aarch64 the link
+   register, not exposed there, holds the innermost one.  0, or -1 (the thread runs, or
+   moved during the copy, or the files are not there: stop it instead). */
+static int peek_thread(struct ru_ctx *c, pid_t tid)
+{
+#if defined(__x86_64__)
+	char path[64], before[128], after[128], sc[256], *p, *end;
+	unsigned long long sp, pc, pcount;
+	int i;
+
+	snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", (int)c->pid, (int)tid);
+	if (!read_schedstat(path, before, sizeof before))
+		return -1;
+	/* Times switched in: 0 means the kernel does not count (no sched_info), and then an
+	   unchanged line proves nothing. */
+	p = strrchr(before, ' ');
+	pcount = p ? strtoull(p + 1, NULL, 10) : 0;
+	if (pcount == 0)
+		return -1;
+	snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", (int)c->pid, (int)tid);
+	if (read_small(path, sc, sizeof sc) <= 0)
+		return -1;
+	/* "NR ARG1..ARG6 SP PC" in a system call, "-1 SP PC" blocked elsewhere (a page fault,
+	   a group stop), "running" otherwise. */
+	p = sc;
+	if (strtol(p, &end, 10) == -1 && end != p) {
+		p = end;
+	} else if (end != p) {
+		p = end;
+		for (i = 0; i < 6; i++) {
+			strtoull(p, &end, 16);
+			if (end == p)
+				return -1;
+			p = end;
+		}
+	} else {
+		return -1;                  /* "running" */
+	}
+	sp = strtoull(p, &end, 16);
+	if (end == p)
+		return -1;
+	p = end;
+	pc = strtoull(p, &end, 16);
+	if (end == p || sp == 0 || pc == 0)
+		return -1;
+	c->regs[7] = sp;
+	c->regs[16] = pc;
+	c->pc = pc;
+	c->sp_pc_only = true;
+	copy_stack(c, sp);
+	snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", (int)c->pid, (int)tid);
+	if (!read_schedstat(path, after, sizeof after) || strcmp(before, after) != 0)
+		return -1;
 	return 0;
+#else
+	(void)c;
+	(void)tid;
+	return -1;
+#endif
 }
 
 /* Wait until tid reports a stop.  0 (stopped, *status set), ESRCH (it exited, and is
@@ -631,7 +735,7 @@ struct frame_acc {
 	Dwfl *dwfl;
 	uint64_t *pcs;
 	int n, max;
-	bool truncated, bad_pc;
+	bool truncated, bad_pc, last_activation;
 };
 
 static int frame_cb(Dwfl_Frame *state, void *arg)
@@ -655,25 +759,69 @@ static int frame_cb(Dwfl_Frame *state, void *arg)
 		return DWARF_CB_ABORT;
 	}
 	a->pcs[a->n++] = pc;
+	a->last_activation = activation;
 	return DWARF_CB_OK;
 }
 
-/* Unwind the thread whose copy is in c into th. */
-static void unwind_copy(Dwfl *dwfl, struct ru_ctx *c, struct track_rthread *th,
-			uint64_t *scratch, int max_frames)
+/* Does the CFI say that pc (of a frame; activation: not a return address) is the
+   outermost frame: its return address column undefined, as at _start and clone3? */
+static bool is_outermost(Dwfl *dwfl, Dwarf_Addr pc, bool activation)
 {
-	struct frame_acc a = { dwfl, scratch, 0, max_frames, false, false };
-	int r = dwfl_getthread_frames(dwfl, th->tid, frame_cb, &a);
+	Dwarf_Addr at = activation ? pc : pc - 1, bias;
+	Dwfl_Module *m = dwfl_addrmodule(dwfl, at);
+	int k;
+	for (k = 0; m && k < 2; k++) {
+		Dwarf_CFI *cfi = k == 0 ? dwfl_module_eh_cfi(m, &bias) :
+					  dwfl_module_dwarf_cfi(m, &bias);
+		Dwarf_Frame *fr;
+		Dwarf_Op mem[3], *ops;
+		size_t nops;
+		int ra;
+		bool undefined;
+		if (!cfi || dwarf_cfi_addrframe(cfi, at - bias, &fr) != 0)
+			continue;
+		ra = dwarf_frame_info(fr, NULL, NULL, NULL);
+		undefined = ra >= 0 && dwarf_frame_register(fr, ra, mem, &ops, &nops) == 0 &&
+			    nops == 0 && ops == mem;
+		free(fr);
+		return undefined;
+	}
+	return false;
+}
+
+/* Unwind the thread whose copy is in c into a (a->pcs, a->n).  With only sp and pc known
+   (sp_pc_only), a frame whose rule needs another register ends the walk as if it were the
+   outermost frame (libdwfl takes an uncomputable return address for the end of the
+   stack), so such a walk counts only if it ended where the CFI says the stack ends.
+   Returns true if the walk is to be believed. */
+static bool unwind_copy(Dwfl *dwfl, struct ru_ctx *c, pid_t tid, struct frame_acc *a,
+			int *r)
+{
+	a->n = 0;
+	a->truncated = a->bad_pc = a->last_activation = false;
+	c->tid = tid;
+	*r = dwfl_getthread_frames(dwfl, tid, frame_cb, a);
 	c->tid = 0;
-	if (a.truncated)
+	if (!c->sp_pc_only)
+		return true;
+	if (a->n == 0 || a->bad_pc)
+		return false;
+	return a->truncated ||
+	       (*r == 0 && is_outermost(dwfl, a->pcs[a->n - 1], a->last_activation));
+}
+
+/* Keep the frames in a for th. */
+static void keep_frames(struct track_rthread *th, const struct frame_acc *a, int r)
+{
+	if (a->truncated)
 		th->error = E2BIG;
-	else if (r != 0 || a.bad_pc || a.n == 0)
+	else if (r != 0 || a->bad_pc || a->n == 0)
 		th->error = EIO;
-	if (a.n > 0) {
-		th->pcs = malloc((size_t)a.n * sizeof *th->pcs);
+	if (a->n > 0) {
+		th->pcs = malloc((size_t)a->n * sizeof *th->pcs);
 		if (th->pcs) {
-			memcpy(th->pcs, scratch, (size_t)a.n * sizeof *th->pcs);
-			th->npcs = a.n;
+			memcpy(th->pcs, a->pcs, (size_t)a->n * sizeof *th->pcs);
+			th->npcs = a->n;
 		} else {
 			th->error = ENOMEM;
 		}
@@ -690,7 +838,8 @@ struct walk {
 	uint64_t *scratch;
 	struct track_rstacks *out;
 	size_t cap;
-	int captured;            /* threads stopped and copied so far */
+	int captured;            /* threads read so far, stopped or not */
+	bool no_peek;            /* stop every thread (TRACK_STACKS_STOP_ALL set) */
 	uint64_t first_stop, last_resume;
 };
 
@@ -715,9 +864,10 @@ static struct track_rthread *new_thread(struct walk *w, pid_t tid)
 static int take_thread(struct walk *w, pid_t tid)
 {
 	struct track_rthread *th = new_thread(w, tid);
+	struct frame_acc a = { w->dwfl, w->scratch, 0, w->max_frames, false, false, false };
 	char state = '?';
 	uint64_t t0 = 0, ts = 0, t1 = 0, waited = 0;
-	int e;
+	int e, r;
 
 	if (!th)
 		return ENOMEM;
@@ -726,6 +876,14 @@ static int take_thread(struct walk *w, pid_t tid)
 		th->error = ESRCH;
 		return 0;
 	}
+	/* Asleep: read it where it sleeps, without stopping it, if that gives a whole stack. */
+	if (state != 'R' && !w->no_peek && peek_thread(w->c, tid) == 0 &&
+	    unwind_copy(w->dwfl, w->c, tid, &a, &r)) {
+		w->captured++;
+		keep_frames(th, &a, r);
+		return 0;
+	}
+
 	/* Uninterruptible sleep: the stop would wait for its end.  Wait for that here,
 	   unattached, a little while. */
 	while (state == 'D' && waited < DSLEEP_WAIT_NS) {
@@ -766,8 +924,8 @@ static int take_thread(struct walk *w, pid_t tid)
 		return 0;
 	}
 	w->captured++;
-	w->c->tid = tid;
-	unwind_copy(w->dwfl, w->c, th, w->scratch, w->max_frames);
+	unwind_copy(w->dwfl, w->c, tid, &a, &r);
+	keep_frames(th, &a, r);
 	return 0;
 }
 
@@ -796,6 +954,12 @@ static int precheck(pid_t *pid, char *err, size_t errlen)
 	}
 	if (ps.tgid > 0 && ps.tgid != *pid)
 		*pid = ps.tgid;          /* a thread id: take its process */
+	/* Another tracer: threads read in place would not need ptrace, but those to stop
+	   would be refused one by one; say it once, up front. */
+	if (ps.tracer > 0) {
+		explain_eperm(*pid, *pid, err, errlen);
+		return EPERM;
+	}
 	if (*pid == getpid()) {
 		snprintf(err, errlen, "process %d is this process: cannot stop its own threads",
 			 (int)*pid);
@@ -853,7 +1017,8 @@ int track_remote_stacks(pid_t pid, int max_frames, struct track_rstacks *out, ch
 	memset(&w, 0, sizeof w);
 	w.pid = pid;
 	w.out = out;
-	w.max_frames = max_frames > 0 ? max_frames : DEFAULT_FRAMES;
+	w.max_frames = max_frames <= 0 ? DEFAULT_FRAMES : max_frames > 65536 ? 65536 : max_frames;
+	w.no_peek = getenv("TRACK_STACKS_STOP_ALL") != NULL;
 	out->pid = pid;
 
 	e = read_tids(pid, &list, &nlist);
@@ -955,7 +1120,7 @@ int track_remote_stacks(pid_t pid, int max_frames, struct track_rstacks *out, ch
 	if (w.captured == 0 && i == out->nthreads) {
 		/* Every thread vanished: the process exited under us. */
 		track_rstacks_free(out);
-		snprintf(err, errlen, "process %d exited before any thread could be stopped",
+		snprintf(err, errlen, "process %d exited before any thread could be read",
 			 (int)pid);
 		return ESRCH;
 	}

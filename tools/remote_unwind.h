@@ -5,17 +5,24 @@
  * without frame pointers: unwinding uses the DWARF CFI (.eh_frame / .debug_frame) through
  * elfutils libdwfl.
  *
- * The process as a whole is never stopped.  Threads are stopped one at a time, each only
- * long enough to copy its registers and the top of its stack (PTRACE_SEIZE, PTRACE_INTERRUPT,
- * PTRACE_GETREGS, one process_vm_readv, PTRACE_DETACH: tens of microseconds); the unwinding
- * itself runs afterwards on that copy while the thread runs again.  Stacks are therefore
- * consistent per thread (each is exactly what it was at its own stop) but not across
- * threads: thread B is looked at a little after thread A.  That is what one wants for the
- * stacks of blocked threads, which do not move; a running thread's stack is a sample.
+ * The process as a whole is never stopped, and a sleeping thread (blocked in a system
+ * call: the threads one usually wants to see) normally not at all: on x86_64 it is read
+ * where it sleeps (its sp and pc from /proc/PID/task/TID/syscall, its stack with
+ * process_vm_readv, its scheduler counters proving it did not run meanwhile).  A running
+ * thread, or one whose stack cannot be walked from sp and pc alone, is stopped alone and
+ * briefly: PTRACE_SEIZE, PTRACE_INTERRUPT, registers and the top of its stack copied,
+ * PTRACE_DETACH, tens of microseconds; the unwinding itself runs afterwards on the copy while
+ * the thread runs again.  Stacks are therefore consistent per thread (each is exactly what
+ * it was at one instant) but not across threads: thread B is looked at a little after
+ * thread A.  That is what one wants for the stacks of blocked threads, which do not move;
+ * a running thread's stack is a sample.
  *
- * The caller's thread becomes the tracer of each target thread in turn: call from one
- * thread, and do not reap children with waitpid(-1, ...) concurrently (a SIGCHLD handler
- * doing so would steal the stop notifications).  Only 64-bit x86_64 and aarch64 targets.
+ * Permissions are those of ptrace (PTRACE_MODE_ATTACH), for reading in place too.  The
+ * caller's thread becomes the tracer of each stopped thread in turn: call from one thread,
+ * and do not reap children with waitpid(-1, ...) concurrently (a SIGCHLD handler doing so
+ * would steal the stop notifications).  Only 64-bit x86_64 and aarch64 targets (aarch64:
+ * every thread is stopped, as its innermost return address is in a register).
+ * TRACK_STACKS_STOP_ALL in the environment makes every thread be stopped (tests, way out).
  */
 #ifndef TRACK_REMOTE_UNWIND_H
 #define TRACK_REMOTE_UNWIND_H
@@ -29,14 +36,17 @@ struct track_rthread {
 	pid_t tid;
 	char name[16];            /* /proc/PID/task/TID/comm ("" if it could not be read) */
 	uint64_t *pcs;            /* frame 0 is the current pc (not a return address); later */
-	int npcs;                 /* frames are return addresses (symbolize with is_return=1) */
+	int npcs;                 /* frames are return addresses (symbolize with is_return=1),
+				     except the frame a signal handler interrupted (the one
+				     after __restore_rt), whose pc is exact too */
 	uint64_t stopped_ns;      /* how long this thread was stopped: an upper bound, from
-				     the interrupt request until the detach returned */
+				     the interrupt request until the detach returned; 0 if it
+				     was read without stopping it */
 	uint64_t held_ns;         /* of that, the part after its stop was seen (copy and
 				     detach): the rest is the thread's way into the stop, which
 				     a loaded machine lengthens by scheduling delay */
 	int error;                /* 0, or errno-like:
-				     ESRCH      the thread exited before it could be stopped
+				     ESRCH      the thread exited before it could be read
 				     EPERM      this thread could not be traced (e.g. its own tracer)
 				     ETIMEDOUT  it stayed in uninterruptible sleep; see
 						track_remote_stacks
@@ -46,28 +56,29 @@ struct track_rthread {
 
 struct track_rstacks {
 	pid_t pid;
-	struct track_rthread *threads;  /* in the order they were stopped: /proc/PID/task order,
+	struct track_rthread *threads;  /* in the order they were read: /proc/PID/task order,
 					   then threads that appeared during the walk */
 	size_t nthreads;
 	uint64_t wall_ns;               /* whole operation */
-	uint64_t max_stopped_ns;        /* longest any thread was stopped */
+	uint64_t max_stopped_ns;        /* longest any thread was stopped (0: none was) */
 	uint64_t total_stopped_ns;      /* first stop to last resume: how long the process as
-					   a whole was disturbed (never all at once) */
+					   a whole was disturbed (never all at once); 0: no stop */
 	Dwfl *dwfl;                     /* the modules of the process as reported at the start
 					   (dwfl_linux_proc_report), kept for symbolizing; owned,
 					   freed by track_rstacks_free; NULL after a failure */
 };
 
 /*
- * Stop, read and resume every thread of process pid (a thread id is taken to mean its
- * process), one at a time, and unwind each to at most max_frames frames (<= 0: 256).
+ * Read every thread of process pid (a thread id is taken to mean its process), one at a
+ * time, stopping only those that must be (see above), and unwind each to at most
+ * max_frames frames (<= 0: 256; at most 65536).
  * Threads that appear during the walk are picked up too (the task list is re-read until
  * it holds nothing new, a few rounds at most); threads that exit during it are listed with
  * error ESRCH.
  *
  * Returns 0 (out filled; individual threads may carry an error), or an errno value with a
  * one-line reason in err (out is then empty):
- *   ESRCH   no such process (or it exited before any thread could be stopped)
+ *   ESRCH   no such process (or it exited before any thread could be read)
  *   EPERM   ptrace refused, with the likely reason: another tracer (TracerPid), another
  *           user's process without CAP_SYS_PTRACE, kernel.yama.ptrace_scope, a non-dumpable
  *           process, or a container / seccomp / LSM policy
@@ -75,8 +86,9 @@ struct track_rstacks {
  *   ENOTSUP a target this code cannot unwind (32-bit process, unsupported architecture)
  *   ENOMEM, EIO  out of memory, libdwfl could not be set up
  * The target is never left stopped: every thread stopped is detached before the next is
- * stopped, on every path.  A thread in uninterruptible sleep ('D') is not touched until it
- * leaves it (waiting up to 100 ms; then it is reported ETIMEDOUT, not attached).  The one
+ * looked at, on every path.  A thread in uninterruptible sleep ('D') that cannot be read in
+ * place is not stopped until it leaves that sleep (waiting up to 100 ms; then it is
+ * reported ETIMEDOUT, not attached).  The one
  * case that cannot be helped: a thread that enters such a sleep between that check and the
  * stop request and stays in it for over a second is reported ETIMEDOUT and stays attached
  * with the stop request pending, so when it wakes it stops until the calling process exits

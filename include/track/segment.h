@@ -155,7 +155,9 @@ struct track_obj_rec {
 	uint64_t max_wait_ns;  /* longest single block */
 	uint32_t out_head;     /* first outgoing lock-order edge (edge index + 1), 0 if none */
 	uint32_t class_out_head; /* first outgoing class-level edge */
-	uint64_t reserved2[6];
+	uint64_t last_wait_ns;   /* cond: when the latest current wait began */
+	uint64_t last_wake_ns;   /* cond: latest broadcast (or signal, with one waiter) */
+	uint64_t reserved2[4];
 } __attribute__((aligned(64)));
 
 #define TRACK_OF_LIVE      0x01u  /* record describes a live object */

@@ -1,0 +1,842 @@
+/*
+ * test_order.c — lock-order checking, deadlock detection and misuse, end to end: the
+ * scenarios of fixtures/fx_order.c run under `track run`, and the JSON report must hold
+ * exactly the findings each one should produce (positives) and none at all where there is
+ * nothing wrong (negatives: consistent orders, trylock back-off, read-read on an rwlock,
+ * recursive relocking, a reused address, slow but finite waits, correct use of everything).
+ *
+ * The fixture prints the address of each lock ("addr A 0x...") and the id of each thread that
+ * matters ("tid dl-ab 1234"), so the report's cycles and wait-for lists are checked against
+ * the real objects, and its locations against the fixture's function names.
+ *
+ * Deadlocking scenarios hang for ever unless track ends them; the fixture's own watchdog
+ * (FX_WATCHDOG, SIGALRM: status 142) ends them first if it does not.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "harness.h"
+
+/* Seconds a deadlocked run may take in all: start, detection (promised within a second),
+ * report.  Generous, for loaded CI machines. */
+#define DEADLOCK_RUN_MAX 5.0
+
+/* ---- helpers ------------------------------------------------------------------------------- */
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A finding (or anything) as compact JSON, for failure messages.  Leaked: tests are short. */
+static const char *dump(json_t *j)
+{
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	if (s == NULL)
+		return "(null)";
+	if (strlen(s) > 3000)
+		strcpy(s + 2990, " ...");
+	return s;
+}
+
+static const char *findings_dump(json_t *root)
+{
+	return dump(json_object_get(root, "findings"));
+}
+
+/* The value after "KEY NAME " on a line of the fixture's output, or NULL. */
+static const char *out_field(const struct run_result *r, const char *key, const char *name)
+{
+	char needle[64];
+	const char *p = r->out;
+	size_t n = (size_t)snprintf(needle, sizeof needle, "%s %s ", key, name);
+	while (p != NULL && *p) {
+		if (strncmp(p, needle, n) == 0)
+			return p + n;
+		p = strchr(p, '\n');
+		if (p != NULL)
+			p++;
+	}
+	return NULL;
+}
+
+static unsigned long long out_addr(const struct run_result *r, const char *name)
+{
+	const char *v = out_field(r, "addr", name);
+	ck_assert_msg(v != NULL, "fixture did not print the address of %s:\n%s", name, r->out);
+	return strtoull(v, NULL, 0);
+}
+
+static long long out_tid(const struct run_result *r, const char *name)
+{
+	const char *v = out_field(r, "tid", name);
+	ck_assert_msg(v != NULL, "fixture did not print the tid of %s:\n%s", name, r->out);
+	return strtoll(v, NULL, 10);
+}
+
+/* An address in the report: "0x..." (an integer would do too), 0 if absent. */
+static unsigned long long jaddr(json_t *o, const char *field)
+{
+	json_t *v = json_object_get(o, field);
+	if (json_is_integer(v))
+		return (unsigned long long)json_integer_value(v);
+	return json_is_string(v) ? strtoull(json_string_value(v), NULL, 0) : 0;
+}
+
+/* A location is in function fn (or fn was inlined there). */
+static int loc_is(json_t *loc, const char *fn)
+{
+	const char *f = json_string_value(json_object_get(loc, "function"));
+	json_t *e;
+	size_t i;
+	if (f != NULL && strcmp(f, fn) == 0)
+		return 1;
+	json_array_foreach(json_object_get(loc, "inlined_into"), i, e)
+		if (loc_is(e, fn))
+			return 1;
+	return 0;
+}
+
+static int stack_has(json_t *stack, const char *fn)
+{
+	json_t *e;
+	size_t i;
+	json_array_foreach(stack, i, e)
+		if (loc_is(e, fn))
+			return 1;
+	return 0;
+}
+
+/* argv for a fixture scenario (static: one at a time). */
+static char **fx(const char *scenario)
+{
+	static char path[512], name[64];
+	static char *argv[3];
+	snprintf(path, sizeof path, "%s", fixture("fx_order"));
+	snprintf(name, sizeof name, "%s", scenario);
+	argv[0] = path;
+	argv[1] = name;
+	argv[2] = NULL;
+	return argv;
+}
+
+/* Run argv under track run with the text report in a file, extra options opts (NULL or a
+ * NULL-terminated list) and environment env; the JSON report must have been written. */
+static json_t *traced(char **argv, char *const *opts, char *const *env, struct run_result *r,
+		      double *elapsed)
+{
+	char *all[32];
+	size_t n = 0, i;
+	json_t *root;
+	double t0;
+	all[n++] = "-o";
+	all[n++] = (char *)tmp_path("report.txt");
+	for (i = 0; opts != NULL && opts[i] != NULL && n < 30; i++)
+		all[n++] = opts[i];
+	all[n] = NULL;
+	t0 = now_s();
+	root = track_run_json(all, argv, env, r);
+	if (elapsed != NULL)
+		*elapsed = now_s() - t0;
+	ck_assert_msg(root != NULL, "%s %s: no JSON report (status %d); track said: %s", argv[0],
+		      argv[1] ? argv[1] : "", r->status, r->err);
+	return root;
+}
+
+/* A scenario that must run to completion, with status 0. */
+static json_t *scenario(const char *name, char *const *opts, struct run_result *r)
+{
+	json_t *root = traced(fx(name), opts, NULL, r, NULL);
+	ck_assert_msg(r->status == 0, "fx_order %s exited %d (out: %s; err: %s); findings: %s",
+		      name, r->status, r->out, r->err, findings_dump(root));
+	return root;
+}
+
+/* The one finding of a kind; fails unless there is exactly one. */
+static json_t *the_finding(json_t *root, const char *kind)
+{
+	json_t *f;
+	ck_assert_msg(count_findings(root, kind) == 1, "want exactly one %s finding, got %d: %s",
+		      kind, count_findings(root, kind), findings_dump(root));
+	f = jfind(root, "findings", "kind", kind);
+	ck_assert_msg(f != NULL, "the %s finding is not in the main process: %s", kind,
+		      findings_dump(root));
+	ck_assert_msg(jstr(f, "message") != NULL && *jstr(f, "message"), "no message: %s",
+		      dump(f));
+	ck_assert_msg(jint(f, "count") >= 1, "no count: %s", dump(f));
+	ck_assert_msg(jint(f, "tid") > 0, "no tid: %s", dump(f));
+	ck_assert_msg(json_object_get(f, "location") != NULL, "no location: %s", dump(f));
+	ck_assert_msg(json_object_get(f, "stack") != NULL, "no stack: %s", dump(f));
+	return f;
+}
+
+static void no_findings(json_t *root)
+{
+	ck_assert_msg(count_findings(root, NULL) == 0, "want no findings, got: %s",
+		      findings_dump(root));
+}
+
+/* ---- lock-order cycles ----------------------------------------------------------------- */
+
+/* One edge of a cycle: lock `from` was held (taken in fn) when lock `to` was taken (in fn),
+ * by thread `thread` (a name the fixture printed a tid for), or any thread if NULL. */
+struct edge_want {
+	const char *from, *to, *fn, *thread;
+};
+
+static void check_cycle(json_t *f, const struct run_result *r, const struct edge_want *want,
+			size_t n)
+{
+	json_t *cycle = json_object_get(f, "cycle"), *e;
+	size_t i, k;
+	ck_assert_msg(json_is_array(cycle) && json_array_size(cycle) == n,
+		      "want a cycle of %zu edges: %s", n, dump(f));
+	for (i = 0; i < n; i++) {
+		json_t *a = json_array_get(cycle, i), *b = json_array_get(cycle, (i + 1) % n);
+		ck_assert_msg(jaddr(a, "to") != 0 && jaddr(a, "to") == jaddr(b, "from"),
+			      "edges not in cycle order: %s", dump(f));
+	}
+	for (k = 0; k < n; k++) {
+		const struct edge_want *w = &want[k];
+		unsigned long long from = out_addr(r, w->from), to = out_addr(r, w->to);
+		json_t *edge = NULL;
+		json_array_foreach(cycle, i, e)
+			if (jaddr(e, "from") == from && jaddr(e, "to") == to)
+				edge = e;
+		ck_assert_msg(edge != NULL, "no edge %s -> %s (0x%llx -> 0x%llx): %s", w->from,
+			      w->to, from, to, dump(f));
+		ck_assert_msg(loc_is(json_object_get(edge, "to_location"), w->fn),
+			      "edge %s -> %s: to_location is not in %s: %s", w->from, w->to, w->fn,
+			      dump(edge));
+		ck_assert_msg(loc_is(json_object_get(edge, "from_location"), w->fn),
+			      "edge %s -> %s: from_location is not in %s: %s", w->from, w->to,
+			      w->fn, dump(edge));
+		ck_assert_msg(stack_has(json_object_get(edge, "to_stack"), w->fn),
+			      "edge %s -> %s: to_stack has no %s: %s", w->from, w->to, w->fn,
+			      dump(edge));
+		ck_assert_msg(stack_has(json_object_get(edge, "from_stack"), w->fn),
+			      "edge %s -> %s: from_stack has no %s: %s", w->from, w->to, w->fn,
+			      dump(edge));
+		if (w->thread != NULL)
+			ck_assert_msg(jint(edge, "tid") == out_tid(r, w->thread),
+				      "edge %s -> %s: tid %lld, want %s's %lld", w->from, w->to,
+				      jint(edge, "tid"), w->thread, out_tid(r, w->thread));
+		else
+			ck_assert_msg(jint(edge, "tid") > 0, "edge without tid: %s", dump(edge));
+	}
+}
+
+/* Exactly one inversion and nothing else; returns it. */
+static json_t *the_inversion(json_t *root, const char *severity)
+{
+	json_t *f = the_finding(root, "lock-order-inversion");
+	ck_assert_msg(count_findings(root, NULL) == 1, "want only the inversion: %s",
+		      findings_dump(root));
+	ck_assert_msg(jstr(f, "severity") && strcmp(jstr(f, "severity"), severity) == 0,
+		      "want severity %s: %s", severity, dump(f));
+	return f;
+}
+
+START_TEST(ab_ba_is_an_inversion)
+{
+	struct run_result r;
+	json_t *root = scenario("ab_ba", NULL, &r), *f;
+	static const struct edge_want w[] = {
+		{"A", "B", "take_a_then_b", "ab"},
+		{"B", "A", "take_b_then_a", "ba"},
+	};
+	f = the_inversion(root, "error");
+	check_cycle(f, &r, w, 2);
+	ck_assert_msg(!json_is_string(json_object_get(f, "gated_by")), "not gated: %s", dump(f));
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(one_thread_makes_the_cycle_alone)
+{
+	struct run_result r;
+	json_t *root = scenario("ab_ba_same_thread", NULL, &r);
+	static const struct edge_want w[] = {
+		{"A", "B", "take_a_then_b", "solo"},
+		{"B", "A", "take_b_then_a", "solo"},
+	};
+	check_cycle(the_inversion(root, "error"), &r, w, 2);
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(cycle_of_three_locks)
+{
+	struct run_result r;
+	json_t *root = scenario("cycle3", NULL, &r);
+	static const struct edge_want w[] = {
+		{"A", "B", "take_a_then_b", "ab"},
+		{"B", "C", "take_b_then_c", "bc"},
+		{"C", "A", "take_c_then_a", "ca"},
+	};
+	check_cycle(the_inversion(root, "error"), &r, w, 3);
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(same_cycle_is_reported_once)
+{
+	struct run_result r;
+	json_t *root = scenario("ab_ba_many", NULL, &r);
+	static const struct edge_want w[] = {
+		{"A", "B", "take_a_then_b", NULL},
+		{"B", "A", "take_b_then_a", NULL},
+	};
+	check_cycle(the_inversion(root, "error"), &r, w, 2);
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(lock_held_by_trylock_orders_later_locks)
+{
+	struct run_result r;
+	json_t *root = scenario("trylock_then_lock", NULL, &r);
+	static const struct edge_want w[] = {
+		{"A", "B", "trylock_a_then_lock_b", "try-a-b"},
+		{"B", "A", "take_b_then_a", "ba"},
+	};
+	check_cycle(the_inversion(root, "error"), &r, w, 2);
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(rwlock_writer_makes_a_cycle)
+{
+	struct run_result r;
+	json_t *root = scenario("rwlock_writer", NULL, &r);
+	static const struct edge_want w[] = {
+		{"L", "M", "rdlock_l_then_m", "rd-l-m"},
+		{"M", "L", "lock_m_then_wrlock_l", "m-wr-l"},
+	};
+	check_cycle(the_inversion(root, "error"), &r, w, 2);
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(gated_cycle_is_info_only)
+{
+	char *opts[] = {"--error-exitcode=42", NULL};
+	struct run_result r;
+	json_t *root = scenario("gate", opts, &r), *f;   /* status 0: info does not count */
+	static const struct edge_want w[] = {
+		{"A", "B", "take_a_then_b", NULL},
+		{"B", "A", "take_b_then_a", NULL},
+	};
+	f = the_inversion(root, "info");
+	check_cycle(f, &r, w, 2);
+	ck_assert_msg(jaddr(f, "gated_by") == out_addr(&r, "G"), "gated_by is not G (%s): %s",
+		      out_field(&r, "addr", "G"), dump(f));
+	ck_assert(stack_has(json_object_get(json_array_get(json_object_get(f, "cycle"), 0),
+					    "to_stack"), "gate_then_a_then_b") ||
+		  stack_has(json_object_get(json_array_get(json_object_get(f, "cycle"), 0),
+					    "to_stack"), "gate_then_b_then_a"));
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(inversion_counts_for_error_exitcode)
+{
+	char *opts[] = {"--error-exitcode=42", NULL};
+	struct run_result r;
+	json_t *root = traced(fx("ab_ba"), opts, NULL, &r, NULL);
+	ck_assert_msg(r.status == 42, "status %d, want 42: %s", r.status, findings_dump(root));
+	ck_assert_int_eq(count_findings(root, "lock-order-inversion"), 1);
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(lock_order_off)
+{
+	char *opts[] = {"--lock-order=off", "--error-exitcode=42", NULL};
+	struct run_result r;
+	json_t *root = scenario("ab_ba", opts, &r);
+	no_findings(root);
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+/* Locks made at the same sites, used in opposite orders on different instances: a cycle
+ * between classes, none between instances (that half is in the negatives below). */
+START_TEST(class_mode_finds_class_cycle)
+{
+	char *opts[] = {"--lock-order=class", NULL};
+	struct run_result r;
+	json_t *root = scenario("class_order", opts, &r), *f, *cycle, *e;
+	int seen_pc = 0, seen_cp = 0;
+	size_t i;
+	f = the_inversion(root, "error");
+	cycle = json_object_get(f, "cycle");
+	ck_assert_msg(json_array_size(cycle) == 2, "want 2 edges: %s", dump(f));
+	json_array_foreach(cycle, i, e) {
+		seen_pc |= loc_is(json_object_get(e, "to_location"), "lock_parent_then_child");
+		seen_cp |= loc_is(json_object_get(e, "to_location"), "lock_child_then_parent");
+	}
+	ck_assert_msg(seen_pc && seen_cp, "edges not where the locks were taken: %s", dump(f));
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+/* Negatives: nothing at all may be reported. */
+static const char *const negatives[] = {
+	"consistent_order",   /* A, B, C always in that order, two threads at once */
+	"trylock_backoff",    /* B then trylock A, backing off */
+	"address_reuse",      /* old -> B; old destroyed; new at the same address; B -> new */
+	"recursive",          /* recursive relock while a later lock is held */
+	"rwlock_readers",     /* L(read) -> M, M -> L(read) */
+	"class_order",        /* opposite orders, different instances (instance mode) */
+	"destroy_cond_after_broadcast",   /* the waiter is woken, only the mutex is awaited */
+	"clean",              /* every primitive used correctly */
+};
+
+START_TEST(negatives_report_nothing)
+{
+	struct run_result r;
+	json_t *root = scenario(negatives[_i], NULL, &r);
+	ck_assert_msg(strstr(r.out, " done") != NULL, "%s did not finish: %s", negatives[_i],
+		      r.out);
+	no_findings(root);
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+/* ---- deadlocks ------------------------------------------------------------------------- */
+
+/* A thread of the wait-for cycle: the fixture's thread `name` waits for lock `waits_on` (a
+ * printed lock name, or NULL not to check, e.g. for a join), held by thread `held_by`, in fn. */
+struct waiter_want {
+	const char *name, *waits_on, *held_by, *fn;
+};
+
+static void check_deadlock(json_t *root, const struct run_result *r,
+			   const struct waiter_want *want, size_t n)
+{
+	json_t *f = the_finding(root, "deadlock"), *threads, *th, *e;
+	size_t i, k;
+	ck_assert_msg(jstr(f, "severity") && strcmp(jstr(f, "severity"), "error") == 0,
+		      "a deadlock is an error: %s", dump(f));
+	threads = json_object_get(f, "threads");
+	ck_assert_msg(json_is_array(threads) && json_array_size(threads) == n,
+		      "want %zu threads in the deadlock: %s", n, dump(f));
+	for (k = 0; k < n; k++) {
+		const struct waiter_want *w = &want[k];
+		long long tid = out_tid(r, w->name);
+		th = NULL;
+		json_array_foreach(threads, i, e)
+			if (jint(e, "tid") == tid)
+				th = e;
+		ck_assert_msg(th != NULL, "thread %s (%lld) not in the deadlock: %s", w->name, tid,
+			      dump(f));
+		ck_assert_msg(jstr(th, "name") && strcmp(jstr(th, "name"), w->name) == 0,
+			      "thread %lld should be named %s: %s", tid, w->name, dump(th));
+		if (w->waits_on != NULL)
+			ck_assert_msg(jaddr(th, "waits_on") == out_addr(r, w->waits_on),
+				      "%s should wait on %s (%s): %s", w->name, w->waits_on,
+				      out_field(r, "addr", w->waits_on), dump(th));
+		else
+			ck_assert_msg(jaddr(th, "waits_on") != 0, "%s waits on nothing: %s",
+				      w->name, dump(th));
+		ck_assert_msg(jint(th, "held_by") == out_tid(r, w->held_by),
+			      "%s: held_by should be %s (%lld): %s", w->name, w->held_by,
+			      out_tid(r, w->held_by), dump(th));
+		ck_assert_msg(stack_has(json_object_get(th, "stack"), w->fn),
+			      "%s: stack has no %s: %s", w->name, w->fn, dump(th));
+	}
+}
+
+/* Run a deadlocking scenario; it must be ended with want_status, soon.  Unless env says
+ * otherwise, the fixture's watchdog fires after 10 s, inside the test's 30 s timeout. */
+static json_t *deadlocked(char **argv, char *const *opts, char *const *env, int want_status,
+			  struct run_result *r)
+{
+	static char *const short_watchdog[] = {"FX_WATCHDOG=10", NULL};
+	double t;
+	json_t *root = traced(argv, opts, env != NULL ? env : short_watchdog, r, &t);
+	ck_assert_msg(r->status == want_status,
+		      "%s %s: status %d, want %d (142: still deadlocked when the fixture's "
+		      "watchdog fired); err: %s; findings: %s", argv[0], argv[1], r->status,
+		      want_status, r->err, findings_dump(root));
+	if (want_status != 142)
+		ck_assert_msg(t < DEADLOCK_RUN_MAX, "took %.1f s to end the deadlock", t);
+	return root;
+}
+
+static const struct waiter_want dl2[] = {
+	{"dl-ab", "B", "dl-ba", "dl_a_then_b"},
+	{"dl-ba", "A", "dl-ab", "dl_b_then_a"},
+};
+
+START_TEST(deadlock_ends_program_with_status_1)
+{
+	struct run_result r;
+	json_t *root = deadlocked(fx("deadlock2"), NULL, NULL, 1, &r);
+	check_deadlock(root, &r, dl2, 2);
+	ck_assert_ptr_null(strstr(r.out, "deadlock2 done"));
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(deadlock_status_is_error_exitcode)
+{
+	char *opts[] = {"--error-exitcode=7", NULL};
+	struct run_result r;
+	json_t *root = deadlocked(fx("deadlock2"), opts, NULL, 7, &r);
+	check_deadlock(root, &r, dl2, 2);
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(deadlock_abort)
+{
+	char *opts[] = {"--on-deadlock=abort", NULL};
+	struct run_result r;
+	json_t *root = deadlocked(fx("deadlock2"), opts, NULL, 134, &r);
+	check_deadlock(root, &r, dl2, 2);
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+/* report: recorded, and the program left hanging (until the fixture's watchdog). */
+START_TEST(deadlock_report_only)
+{
+	char *opts[] = {"--on-deadlock=report", NULL};
+	char *env[] = {"FX_WATCHDOG=3", NULL};
+	struct run_result r;
+	json_t *root = deadlocked(fx("deadlock2"), opts, env, 142, &r);
+	check_deadlock(root, &r, dl2, 2);
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(deadlock_through_a_join)
+{
+	static const struct waiter_want w[] = {
+		{"dl-joiner", NULL, "dl-joined", "hold_a_and_join"},
+		{"dl-joined", "A", "dl-joiner", "lock_a_blocked"},
+	};
+	struct run_result r;
+	json_t *root = deadlocked(fx("deadlock_join"), NULL, NULL, 1, &r);
+	check_deadlock(root, &r, w, 2);
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(deadlock_with_an_rwlock)
+{
+	static const struct waiter_want w[] = {
+		{"dl-lm", "M", "dl-ml", "dl_wrlock_l_then_m"},
+		{"dl-ml", "L", "dl-lm", "dl_m_then_wrlock_l"},
+	};
+	struct run_result r;
+	json_t *root = deadlocked(fx("deadlock_rwlock"), NULL, NULL, 1, &r);
+	check_deadlock(root, &r, w, 2);
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(deadlock_of_five_philosophers)
+{
+	static const struct waiter_want w[] = {
+		{"phil-0", "fork1", "phil-1", "take_left_then_right"},
+		{"phil-1", "fork2", "phil-2", "take_left_then_right"},
+		{"phil-2", "fork3", "phil-3", "take_left_then_right"},
+		{"phil-3", "fork4", "phil-4", "take_left_then_right"},
+		{"phil-4", "fork0", "phil-0", "take_left_then_right"},
+	};
+	struct run_result r;
+	json_t *root = deadlocked(fx("philosophers"), NULL, NULL, 1, &r);
+	check_deadlock(root, &r, w, 5);
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+/* A normal mutex relocked by its holder waits for itself: double-lock, and ended. */
+START_TEST(self_deadlock_on_normal_mutex)
+{
+	struct run_result r;
+	json_t *root = deadlocked(fx("double-lock-normal"), NULL, NULL, 1, &r), *f;
+	f = the_finding(root, "double-lock");
+	ck_assert_msg(loc_is(json_object_get(f, "location"), "relock_normal"), "%s", dump(f));
+	ck_assert_msg(count_findings(root, NULL) ==
+		      1 + count_findings(root, "deadlock"), "unexpected findings: %s",
+		      findings_dump(root));
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+/* Long but finite waits are not deadlocks. */
+START_TEST(slow_is_not_a_deadlock)
+{
+	char *opts[] = {"--error-exitcode=42", NULL};
+	struct run_result r;
+	double t;
+	json_t *root = traced(fx("slow"), opts, NULL, &r, &t);
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, findings_dump(root));
+	ck_assert_msg(t >= 1.4, "the wait did not happen (%.2f s)", t);
+	ck_assert_ptr_nonnull(strstr(r.out, "slow done"));
+	no_findings(root);
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+/* ---- misuse ------------------------------------------------------------------------------ */
+
+static const struct {
+	const char *scenario, *kind, *fn;
+} misuses[] = {
+	{"unlock-not-owner", "unlock-not-owner", "unlock_from_other_thread"},
+	{"unlock-unlocked", "unlock-unlocked", "unlock_never_locked"},
+	{"unlock-unlocked-rwlock", "unlock-unlocked", "unlock_rwlock_not_held"},
+	{"double-lock", "double-lock", "relock_errorcheck"},
+	{"destroy-locked", "destroy-locked", "destroy_while_locked"},
+	{"destroy-cond-with-waiters", "destroy-cond-with-waiters", "destroy_cond_in_use"},
+	{"cond-wait-without-mutex", "cond-wait-without-mutex", "wait_without_mutex"},
+	{"cond-two-mutexes", "cond-two-mutexes", "wait_with_second_mutex"},
+	{"exit-holding-lock", "exit-holding-lock", "return_holding_lock"},
+	{"join-invalid", "join-invalid", "join_detached_thread"},
+};
+
+START_TEST(misuse_is_found_once)
+{
+	struct run_result r;
+	json_t *root = scenario(misuses[_i].scenario, NULL, &r), *f;
+	f = the_finding(root, misuses[_i].kind);
+	ck_assert_msg(count_findings(root, NULL) == 1, "%s: want only %s: %s",
+		      misuses[_i].scenario, misuses[_i].kind, findings_dump(root));
+	ck_assert_msg(jstr(f, "severity") && strcmp(jstr(f, "severity"), "error") == 0,
+		      "severity: %s", dump(f));
+	ck_assert_msg(jint(f, "count") == 1, "done once: %s", dump(f));
+	ck_assert_msg(loc_is(json_object_get(f, "location"), misuses[_i].fn),
+		      "%s: location should be in %s: %s", misuses[_i].scenario, misuses[_i].fn,
+		      dump(f));
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+/* ---- demos ------------------------------------------------------------------------------- */
+
+/* build/bin/NAME: the demos sit beside track (or in $TRACK_DEMOS). */
+static char **demo(const char *name)
+{
+	static char path[1024];
+	static char *argv[2];
+	const char *d = getenv("TRACK_DEMOS");
+	char bin[1024];
+	if (d == NULL) {
+		snprintf(bin, sizeof bin, "%s", track_bin());
+		d = dirname(bin);
+	}
+	snprintf(path, sizeof path, "%s/%s", d, name);
+	argv[0] = path;
+	argv[1] = NULL;
+	return argv;
+}
+
+START_TEST(demo_inversion)
+{
+	struct run_result r;
+	json_t *root = traced(demo("demo_inversion"), NULL, NULL, &r, NULL), *f, *e;
+	size_t i;
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+	ck_assert_ptr_nonnull(strstr(r.out, "balances: alice 80, bob 70"));
+	f = the_inversion(root, "error");
+	ck_assert_int_eq(json_array_size(json_object_get(f, "cycle")), 2);
+	json_array_foreach(json_object_get(f, "cycle"), i, e)
+		ck_assert_msg(loc_is(json_object_get(e, "to_location"), "transfer"), "%s", dump(e));
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(demo_philosophers)
+{
+	struct run_result r;
+	json_t *root = deadlocked(demo("demo_philosophers"), NULL, NULL, 1, &r), *f, *th;
+	size_t i;
+	f = the_finding(root, "deadlock");
+	ck_assert_msg(json_array_size(json_object_get(f, "threads")) == 5, "%s", dump(f));
+	json_array_foreach(json_object_get(f, "threads"), i, th) {
+		ck_assert_msg(jstr(th, "name") && strncmp(jstr(th, "name"), "philosopher-", 12) == 0,
+			      "%s", dump(th));
+		ck_assert_msg(jint(th, "held_by") > 0 && jaddr(th, "waits_on") != 0, "%s",
+			      dump(th));
+		ck_assert_msg(stack_has(json_object_get(th, "stack"), "philosopher"), "%s",
+			      dump(th));
+	}
+	ck_assert_ptr_null(strstr(r.out, "everyone ate"));
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(demo_misuse)
+{
+	static const char *const kinds[] = {
+		"unlock-not-owner", "unlock-unlocked", "double-lock", "destroy-locked",
+		"cond-wait-without-mutex", "exit-holding-lock", "join-invalid",
+	};
+	struct run_result r;
+	json_t *root = traced(demo("demo_misuse"), NULL, NULL, &r, NULL);
+	size_t i;
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+	for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		ck_assert_msg(count_findings(root, kinds[i]) == 1, "want one %s: %s", kinds[i],
+			      findings_dump(root));
+	ck_assert_msg(count_findings(root, NULL) == (int)(sizeof kinds / sizeof kinds[0]),
+		      "unexpected findings: %s", findings_dump(root));
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+/* ---- suppressions --------------------------------------------------------------------------- */
+
+static char *suppressions(const char *json)
+{
+	const char *p = tmp_path("suppressions.json");
+	FILE *f = fopen(p, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(json, f);
+	ck_assert_int_eq(fclose(f), 0);
+	return (char *)p;
+}
+
+START_TEST(suppressed_inversion_is_left_out)
+{
+	char *opts[] = {"--suppressions", suppressions(
+		"[{\"kind\": \"lock-order-inversion\", \"function\": \"take_*\"}]"),
+		"--error-exitcode=42", NULL};
+	struct run_result r;
+	json_t *root = scenario("ab_ba", opts, &r);
+	no_findings(root);
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(unmatched_suppressions_leave_findings)
+{
+	char *opts[] = {"--suppressions", suppressions(
+		"[{\"kind\": \"lock-order-inversion\", \"function\": \"no_such_function*\"},"
+		" {\"kind\": \"deadlock\", \"function\": \"take_*\"},"
+		" {\"kind\": \"*\", \"file\": \"*no_such_file.c\"}]"),
+		NULL};
+	struct run_result r;
+	json_t *root = scenario("ab_ba", opts, &r);
+	the_inversion(root, "error");
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(suppression_by_file_and_any_kind)
+{
+	char *opts[] = {"--suppressions", suppressions(
+		"[{\"kind\": \"*\", \"file\": \"*fx_order.c\"}]"), NULL};
+	struct run_result r;
+	json_t *root = scenario("unlock-unlocked", opts, &r);
+	no_findings(root);
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------------ */
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("order");
+	TCase *tc;
+
+	tc = tcase_create("inversions");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, ab_ba_is_an_inversion);
+	tcase_add_test(tc, one_thread_makes_the_cycle_alone);
+	tcase_add_test(tc, cycle_of_three_locks);
+	tcase_add_test(tc, same_cycle_is_reported_once);
+	tcase_add_test(tc, lock_held_by_trylock_orders_later_locks);
+	tcase_add_test(tc, rwlock_writer_makes_a_cycle);
+	tcase_add_test(tc, gated_cycle_is_info_only);
+	tcase_add_test(tc, inversion_counts_for_error_exitcode);
+	tcase_add_test(tc, lock_order_off);
+	tcase_add_test(tc, class_mode_finds_class_cycle);
+	tcase_add_loop_test(tc, negatives_report_nothing, 0,
+			    (int)(sizeof negatives / sizeof negatives[0]));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("deadlocks");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, deadlock_ends_program_with_status_1);
+	tcase_add_test(tc, deadlock_status_is_error_exitcode);
+	tcase_add_test(tc, deadlock_abort);
+	tcase_add_test(tc, deadlock_report_only);
+	tcase_add_test(tc, deadlock_through_a_join);
+	tcase_add_test(tc, deadlock_with_an_rwlock);
+	tcase_add_test(tc, deadlock_of_five_philosophers);
+	tcase_add_test(tc, self_deadlock_on_normal_mutex);
+	tcase_add_test(tc, slow_is_not_a_deadlock);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("misuse");
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, misuse_is_found_once, 0,
+			    (int)(sizeof misuses / sizeof misuses[0]));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("demos");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, demo_inversion);
+	tcase_add_test(tc, demo_philosophers);
+	tcase_add_test(tc, demo_misuse);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("suppressions");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, suppressed_inversion_is_left_out);
+	tcase_add_test(tc, unmatched_suppressions_leave_findings);
+	tcase_add_test(tc, suppression_by_file_and_any_kind);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
