@@ -563,8 +563,6 @@ static TCase *tcase(Suite *s, const char *name)
 int main(void)
 {
 	Suite *s = suite_create("real");
-	SRunner *sr;
-	int failed;
 	tcase_add_test(tcase(s, "sqlite3"), sqlite_inserts);
 	tcase_add_test(tcase(s, "python3"), python_queue_workers);
 	{
@@ -580,9 +578,5 @@ int main(void)
 	}
 	tcase_add_test(tcase(s, "zstd"), zstd_threads);
 	tcase_add_test(tcase(s, "pigz"), pigz_threads);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return run_suite(s);
 }
