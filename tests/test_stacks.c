@@ -220,6 +220,8 @@ START_TEST(no_stop_shows_recorded_stacks)
 	stacks(tg.pid, "--no-stop", &r);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	ck_assert_ptr_nonnull(strstr(r.out, "nothing was stopped"));
+	/* chain a, chain c, and one group for every thread without a recorded stack */
+	ck_assert_msg(strstr(r.out, ": 101 threads, 3 groups") != NULL, "%s", r.out);
 	ck_assert_ptr_nonnull(strstr(r.out, "34 threads with this stack"));
 	ck_assert_ptr_nonnull(strstr(r.out, "33 threads with this stack"));
 	ck_assert_ptr_nonnull(strstr(r.out, "fx_chain_a"));

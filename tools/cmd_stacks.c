@@ -227,7 +227,9 @@ static int same_group(const struct st_thread *a, const struct st_thread *b)
 	uint32_t sa = a->rec ? a->rec->state : TRACK_TS_RUNNING;
 	uint32_t sb = b->rec ? b->rec->state : TRACK_TS_RUNNING;
 	uint64_t oa = a->rec ? a->rec->wait_obj : 0, ob = b->rec ? b->rec->wait_obj : 0;
-	return a->npcs == b->npcs && sa == sb && oa == ob && a->npcs > 0 &&
+	if (a->npcs == 0 || b->npcs == 0)
+		return a->npcs == b->npcs;   /* threads with no stack to show: one group */
+	return a->npcs == b->npcs && sa == sb && oa == ob &&
 	       memcmp(a->pcs, b->pcs, (size_t)a->npcs * sizeof *a->pcs) == 0;
 }
 
