@@ -412,6 +412,57 @@ START_TEST(installed_track_finds_installed_shim)
 }
 END_TEST
 
+/* A library preloaded after the shim runs its constructor first: its thread, mutex,
+ * condvar and semaphore calls arrive before the shim is set up and are served as glibc
+ * serves them; and backtrace() stays glibc's although the shim uses libunwind. */
+START_TEST(calls_before_the_shim_is_up)
+{
+	char *lib, *script;
+	char *native[] = {"sh", "-c", NULL, NULL};
+	struct run_result n, t;
+	json_t *root;
+	ck_assert_int_ge(asprintf(&lib, "%s", fixture("libfx_early.so")), 0);
+	ck_assert_int_ge(asprintf(&script, "LD_PRELOAD=\"${LD_PRELOAD:+$LD_PRELOAD:}%s\" exec %s exit 0",
+				  lib, fixture("fx_threads")), 0);
+	native[2] = script;
+	run(native, NULL, NULL, &n);
+	ck_assert_str_eq(n.out, "early: rc=0 backtrace=1 from=libc\nexiting with 0\n");
+	root = track_run_json((char *[]){"-q", NULL}, native, NULL, &t);
+	ck_assert_int_eq(t.status, 0);
+	ck_assert_str_eq(t.out, n.out);
+	ck_assert_ptr_nonnull(root);
+	/* the early thread came before the shim: only the program's own thread is counted */
+	ck_assert_int_eq(jint(root, "threads.created"), 1);
+	ck_assert_int_eq(count_findings(root, NULL), 0);
+	json_decref(root);
+	run_free(&n);
+	run_free(&t);
+	free(lib);
+	free(script);
+}
+END_TEST
+
+/* A lock first used in a library loaded with dlopen, reported after dlclose and exit: the
+ * module map was taken again when its code appeared, so the site is still named. */
+START_TEST(dlopened_code_is_named)
+{
+	char *argv[] = {strdup(fixture("fx_dlopen")), strdup(fixture("libfx_plugin.so")), NULL};
+	struct run_result r;
+	json_t *root, *l;
+	root = track_run_json((char *[]){"-q", NULL}, argv, NULL, &r);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	l = json_array_get(json_object_get(root, "locks"), 0);
+	ck_assert_ptr_nonnull(l);
+	ck_assert_int_eq(jint(l, "acquisitions"), 2);
+	ck_assert_str_eq(jstr(l, "first_use.function"), "plugin_work");
+	ck_assert_ptr_nonnull(strstr(jstr(l, "first_use.module"), "libfx_plugin.so"));
+	json_decref(root);
+	run_free(&r);
+	free(argv[0]);
+	free(argv[1]);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("cli");
@@ -431,6 +482,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, linked_program);
 	tcase_add_test(tc, existing_preload_kept);
 	tcase_add_test(tc, installed_track_finds_installed_shim);
+	tcase_add_test(tc, calls_before_the_shim_is_up);
+	tcase_add_test(tc, dlopened_code_is_named);
 	suite_add_tcase(s, tc);
 	return s;
 }
