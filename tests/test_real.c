@@ -405,6 +405,62 @@ START_TEST(python_queue_workers)
 }
 END_TEST
 
+/* --- a server under load on loopback ------------------------------------------------------ */
+
+/* CPython's ThreadingHTTPServer (a thread per connection) on 127.0.0.1, port chosen by the
+   kernel, and 8 client threads making 50 requests each with urllib; every body is checked.
+   Bounded in count and time, loopback only; server_close() joins the handler threads. */
+static const char http_script[] =
+	"import http.server, os, threading, time, urllib.request\n"
+	"class H(http.server.BaseHTTPRequestHandler):\n"
+	"    def do_GET(self):\n"
+	"        n = int(self.path[1:])\n"
+	"        body = (('%d ' % n) * (1 + n % 97)).encode()\n"
+	"        self.send_response(200)\n"
+	"        self.send_header('Content-Length', str(len(body)))\n"
+	"        self.end_headers()\n"
+	"        self.wfile.write(body)\n"
+	"    def log_message(self, *a):\n"
+	"        pass\n"
+	"srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), H)\n"
+	"port = srv.server_address[1]\n"
+	"st = threading.Thread(target=srv.serve_forever, kwargs={'poll_interval': 0.05})\n"
+	"st.start()\n"
+	"ok, nbytes, lock = [0], [0], threading.Lock()\n"
+	"def client(c):\n"
+	"    for i in range(50):\n"
+	"        n = c * 50 + i\n"
+	"        with urllib.request.urlopen('http://127.0.0.1:%d/%d' % (port, n), timeout=30) as r:\n"
+	"            b = r.read()\n"
+	"        with lock:\n"
+	"            ok[0] += b == (('%d ' % n) * (1 + n % 97)).encode()\n"
+	"            nbytes[0] += len(b)\n"
+	"cs = [threading.Thread(target=client, args=(c,)) for c in range(8)]\n"
+	"for t in cs: t.start()\n"
+	"for t in cs: t.join()\n"
+	"srv.shutdown(); srv.server_close(); st.join()\n"
+	"deadline = time.monotonic() + 60\n"
+	"while len(os.listdir('/proc/self/task')) > 1 and time.monotonic() < deadline:\n"
+	"    time.sleep(0.001)\n"
+	"print('requests', 400, 'ok', ok[0], 'bytes', nbytes[0])\n";
+
+START_TEST(http_server_under_load)
+{
+	char *argv[] = {"/usr/bin/python3", "-I", "-c", (char *)http_script, NULL};
+	struct both b;
+	run_both(argv, NULL, NULL, &b);
+	ck_assert_int_eq(b.nat.status, 0);
+	ck_assert_msg(strncmp(b.nat.out, "requests 400 ok 400 bytes ", 26) == 0, "%s", b.nat.out);
+	/* one server thread, 8 clients, and a handler thread per request */
+	ck_assert_int_ge(jint(b.root, "threads.created"), 409);
+	ck_assert_int_eq(jint(b.root, "threads.exited"), jint(b.root, "threads.created"));
+	ck_assert_int_eq(jint(b.root, "threads.alive_at_exit"), 0);
+	ck_assert_int_ge(jint(b.root, "threads.peak"), 3);
+	thread_list_consistent(b.root);
+	both_free(&b);
+}
+END_TEST
+
 /* --- xz ----------------------------------------------------------------------------------- */
 
 /* -1: 3 MiB blocks, so the 21 MB input makes 7 blocks for the two threads (with the default
@@ -565,6 +621,7 @@ int main(void)
 	Suite *s = suite_create("real");
 	tcase_add_test(tcase(s, "sqlite3"), sqlite_inserts);
 	tcase_add_test(tcase(s, "python3"), python_queue_workers);
+	tcase_add_test(tcase(s, "http"), http_server_under_load);
 	{
 		TCase *tc = tcase(s, "xz");
 		tcase_add_test(tc, xz_compress_threads);
