@@ -45,7 +45,7 @@ struct class_ent {
 	uint32_t out_head;
 };
 static struct class_ent *classes;
-static uint32_t class_mask, classes_used;
+static uint32_t class_mask;
 
 static void graph_lock(void)
 {
@@ -73,7 +73,6 @@ static uint32_t class_of(uint64_t pc)
 		if (classes[i].id == 0) {
 			classes[i].pc = pc;
 			classes[i].id = i + 1;
-			classes_used++;
 			return i + 1;
 		}
 	}
@@ -88,11 +87,6 @@ void track_order_assign(struct track_obj_rec *r)
 		next_lock_id = 1;
 	r->lock_id = track_g.lock_order == TRACK_LO_CLASS && r->class_id ? r->class_id
 									   : next_lock_id;
-}
-
-uint32_t track_order_node(const struct track_obj_rec *r)
-{
-	return r->lock_id;
 }
 
 /* The head of the list of edges out of node id; rec is the object it was reached through. */
@@ -435,5 +429,4 @@ void track_order_reset(void)
 		munmap(classes, (size_t)(class_mask + 1) * sizeof *classes);
 		classes = track_map_private((size_t)(class_mask + 1) * sizeof *classes);
 	}
-	classes_used = 0;
 }

@@ -223,7 +223,6 @@ TRACK_HIDDEN void track_finding_deadlock(const int32_t *tids, const uint32_t *st
 
 /* lockorder.c: the lock-order graph */
 TRACK_HIDDEN void track_order_init(void);
-TRACK_HIDDEN uint32_t track_order_node(const struct track_obj_rec *r);
 TRACK_HIDDEN void track_order_assign(struct track_obj_rec *r);
 TRACK_HIDDEN int track_order_slow(struct track_tls *t, uint32_t before, uint32_t flags);
 TRACK_HIDDEN void track_order_reset(void);
