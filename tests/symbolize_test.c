@@ -513,6 +513,28 @@ START_TEST(test_debuglink)
 }
 END_TEST
 
+/* Without .debug_aranges (clang emits none), file, line and inline frames must still be
+ * found: elfutils 0.188 does not rebuild the address ranges from the units itself. */
+START_TEST(test_no_aranges)
+{
+	void *h = open_fixture();
+	uintptr_t ra = call_fixture(h, "symfix_outer");
+	struct modtab *t = modtab_self();
+	struct track_symbolizer *s = sym_for_copy(t, "libsymfix-noaranges.so", 0);
+	struct track_frame f[8];
+	int n = track_sym_lookup(s, ra, 1, f, 8);
+	ck_assert_int_eq(n, 2);
+	ck_assert_str_eq(f[0].function, "symfix_inner");
+	ck_assert_int_eq(f[0].line, mark_line("inner_call"));
+	ck_assert_msg(ends_with(f[0].file, "/symfix.c"), "file %s", f[0].file);
+	ck_assert_str_eq(f[1].function, "symfix_outer");
+	ck_assert_int_eq(f[1].line, mark_line("outer_call"));
+	track_sym_free(s);
+	free(t);
+	dlclose(h);
+}
+END_TEST
+
 START_TEST(test_build_id_mismatch)
 {
 	void *h = open_fixture();
@@ -737,7 +759,9 @@ static void build_fixture(void)
 		run(TEST_OBJCOPY " --only-keep-debug %s/libsymfix.so %s/libsymfix-dl.so.debug", d,
 		    d) &&
 		run("cd %s && " TEST_OBJCOPY " --strip-debug --add-gnu-debuglink=libsymfix-dl.so.debug"
-		    " libsymfix.so libsymfix-dl.so", d);
+		    " libsymfix.so libsymfix-dl.so", d) &&
+		run(TEST_OBJCOPY " --remove-section=.debug_aranges %s/libsymfix.so "
+		    "%s/libsymfix-noaranges.so", d, d);
 }
 
 static Suite *symbolize_suite(void)
@@ -756,6 +780,7 @@ static Suite *symbolize_suite(void)
 	tcase_add_test(tc, test_strip_debug);
 	tcase_add_test(tc, test_strip_all);
 	tcase_add_test(tc, test_debuglink);
+	tcase_add_test(tc, test_no_aranges);
 	tcase_add_test(tc, test_build_id_mismatch);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("bad_input");

@@ -351,6 +351,20 @@ static bool sym_names_die(const char *sym, Dwarf_Die *die)
 	}
 	return false;
 }
+/* The compile unit whose code contains addr.  libdw finds it through .debug_aranges, which
+ * clang does not emit and which elfutils 0.188 (Debian 12) does not rebuild from the units:
+ * without this fallback, clang-built programs get no file, line or inline frames. */
+static Dwarf_Die *cu_containing(Dwfl_Module *dm, Dwarf_Addr addr, Dwarf_Addr *bias)
+{
+	Dwarf_Die *cu = dwfl_module_addrdie(dm, addr, bias);
+	if (cu != NULL)
+		return cu;
+	while ((cu = dwfl_module_nextcu(dm, cu, bias)) != NULL)
+		if (dwarf_haspc(cu, addr - *bias) > 0)
+			return cu;
+	return NULL;
+}
+
 
 /* ---- resolution ---------------------------------------------------------------------- */
 
@@ -374,7 +388,7 @@ static int resolve_in_module(struct track_symbolizer *S, struct sym_mod *m, uint
 	   continues an inlined instance through its abstract origin's scopes (right for
 	   variable lookup, wrong for "who was this inlined into"), so it is only used to find
 	   the innermost scope, and dwarf_getscopes_die walks outwards from there. */
-	cu = dwfl_module_addrdie(dm, addr, &bias);
+	cu = cu_containing(dm, addr, &bias);
 	if (cu != NULL) {
 		int nsc = dwarf_getscopes(cu, addr - bias, &scopes);
 		if (nsc > 0)
