@@ -15,7 +15,8 @@ enum cond_call { CW_PLAIN, CW_TIMED, CW_CLOCK };
 struct cond_wait {
 	struct track_wait w;
 	struct track_tls *t;
-	struct track_obj_rec *mr;   /* the mutex's record, if the caller held it */
+	struct track_obj_rec *mr;   /* the mutex's record, if the caller held it (pinned) */
+	uint64_t mr_gen;
 	uint64_t pc;
 };
 
@@ -23,10 +24,13 @@ struct cond_wait {
 static void cond_wait_end(struct cond_wait *cw)
 {
 	track_wait_end(&cw->w);
-	if (cw->mr != NULL && cw->t->thr != NULL) {
+	if (cw->mr == NULL)
+		return;
+	if (cw->t->thr != NULL && TRACK_LOAD(&cw->mr->gen) == cw->mr_gen) {
 		TRACK_STORE(&cw->mr->owner_tid, cw->t->tid);
 		track_held_push(cw->t, cw->mr, 0, cw->pc);
 	}
+	TRACK_SUB(&cw->mr->pins, 1);
 }
 
 static int cond_real(pthread_cond_t *c, pthread_mutex_t *m, enum cond_call how, clockid_t clk,
@@ -70,10 +74,14 @@ static int cond_wait_any(pthread_cond_t *c, pthread_mutex_t *m, enum cond_call h
 	if (cr == NULL || t->busy)
 		return cond_real(c, m, how, clk, abs);
 	{
-		struct cond_wait cw __attribute__((cleanup(cond_wait_end))) = {{0}, t, NULL, pc};
+		struct cond_wait cw __attribute__((cleanup(cond_wait_end))) = {{0}, t, NULL, 0, pc};
 		mr = track_obj(t, m, TRACK_OBJ_MUTEX, pc, 1);
 		cond_check_use(t, cr, c, mr, m, pc);
 		if (mr != NULL && TRACK_LOAD(&mr->owner_tid) == t->tid && mr->depth == 0) {
+			/* Pinned while released: an idle-looking record must not be recycled
+			 * under a waiter that will take the mutex back. */
+			TRACK_ADD(&mr->pins, 1);
+			cw.mr_gen = TRACK_LOAD(&mr->gen);
 			TRACK_STORE(&mr->owner_tid, 0);
 			track_held_pop(t, mr);
 			cw.mr = mr;

@@ -16,6 +16,7 @@
  * without track), exit with TRACK_DEADLOCK_EXITCODE, or abort.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,7 +83,9 @@ static int32_t waits_for(const struct track_thread_rec *r)
 	if (state == TRACK_TS_JOIN) {
 		/* The joined thread may not have started when the join began. */
 		int32_t tid = TRACK_LOAD(&r->wait_tid);
-		return tid ? tid : track_tid_of_pthread(TRACK_LOAD(&r->wait_obj));
+		if (tid == 0)
+			tid = track_tid_of_pthread(TRACK_LOAD(&r->wait_obj));
+		return tid == TRACK_LOAD(&r->tid) ? 0 : tid;   /* self-join fails, never waits */
 	}
 	if (idx < 1 || idx > track_g.hdr->max_objects)
 		return 0;
@@ -158,6 +161,18 @@ static void act(uint32_t n)
 	_exit(track_g.deadlock_exit);
 }
 
+/* Wait before re-reading the cycle, without becoming a cancellation point or changing
+ * errno (the wrapper this runs in may be neither). */
+static void confirm_pause(struct timespec *left)
+{
+	int saved = errno, state;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
+	while (nanosleep(left, left) != 0 && errno == EINTR)
+		;
+	pthread_setcancelstate(state, NULL);
+	errno = saved;
+}
+
 void track_deadlock_check(struct track_tls *t)
 {
 	struct chain first, again;
@@ -166,7 +181,7 @@ void track_deadlock_check(struct track_tls *t)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (t->busy || !walk(t->tid, &first))
 		return;
-	nanosleep(&pause, NULL);
+	confirm_pause(&pause);
 	if (!walk(t->tid, &again) || !same_chain(&first, &again))
 		return;
 	track_finding_deadlock(again.tids, again.stacks, again.objs, again.n,

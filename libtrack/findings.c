@@ -27,7 +27,7 @@ void track_finding(uint32_t kind, const void *obj, uint32_t obj_kind, uint64_t p
 	if (!track_g.on || t->busy)
 		return;
 	stack = track_stack_capture(t);
-	t->busy = 1;
+	t->busy++;
 	track_ilock();
 	n = h->findings_used;
 	for (i = 0; i < n; i++) {
@@ -59,7 +59,7 @@ void track_finding(uint32_t kind, const void *obj, uint32_t obj_kind, uint64_t p
 	TRACK_STORE(&h->findings_used, n + 1);
 out:
 	track_iunlock();
-	t->busy = 0;
+	t->busy--;
 	if (f != NULL)
 		track_modules_note_pc(pc);
 	errno = saved;

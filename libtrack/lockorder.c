@@ -49,14 +49,12 @@ static uint32_t class_mask;
 
 static void graph_lock(void)
 {
-	while (__atomic_exchange_n(&glock, 1, __ATOMIC_ACQUIRE))
-		while (__atomic_load_n(&glock, __ATOMIC_RELAXED))
-			;
+	track_spin_take(&glock);
 }
 
 static void graph_unlock(void)
 {
-	__atomic_store_n(&glock, 0, __ATOMIC_RELEASE);
+	track_spin_drop(&glock);
 }
 
 /* --- node ids ------------------------------------------------------------------------------ */
@@ -145,7 +143,7 @@ static uint32_t others(const struct sighting *s, uint32_t i, uint32_t *out)
 {
 	uint32_t j, n = 0;
 	for (j = 0; j < s->before && j < TRACK_HELD_MAX && n < TRACK_GATE_MAX; j++)
-		if (j != i && s->t->held_id[j] != s->t->held_id[i])
+		if (j != i && s->t->held_id[j] != 0 && s->t->held_id[j] != s->t->held_id[i])
 			out[n++] = s->t->held_id[j];
 	return n;
 }
@@ -389,15 +387,15 @@ int track_order_slow(struct track_tls *t, uint32_t before, uint32_t flags)
 	for (i = 0; i < before; i++) {
 		uint32_t from = t->held_id[i], gate_hash = t->held_xor ^ from ^ to;
 		uint32_t f = flags | (thr->held[i] & TRACK_HELD_READ ? 0 : TRACK_EF_FROM_WRITE);
-		if (from == to || track_ecache_hit(t, from, to, gate_hash, f))
-			continue;   /* recursive (or same class), or already reported this way */
+		if (from == 0 || from == to || track_ecache_hit(t, from, to, gate_hash, f))
+			continue;   /* unknown, recursive (or same class), or already reported */
 		if (!captured) {
 			s.stack = track_stack_capture(t);   /* before any lock: it may take some */
 			captured = 1;
 		}
-		t->busy = 1;
+		t->busy++;
 		note_edge(&s, i, f);
-		t->busy = 0;
+		t->busy--;
 		ecache_fill(t, from, to, gate_hash, f);
 	}
 	return 0;

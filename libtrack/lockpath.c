@@ -41,6 +41,29 @@ void track_wait_end(struct track_wait *w)
 	w->t = NULL;
 }
 
+/* Remove listed entry i, closing the gap in every parallel list; when locks beyond the list
+ * are held, one of them, unknown, takes the freed last slot as a placeholder (0). */
+static void held_drop_at(struct track_tls *t, uint32_t i, uint32_t listed, int more_beyond)
+{
+	struct track_thread_rec *thr = t->thr;
+	t->held_xor ^= t->held_id[i];
+	for (; i + 1 < listed; i++) {
+		TRACK_STORE(&thr->held[i], thr->held[i + 1]);
+		TRACK_STORE(&thr->held_pc[i], thr->held_pc[i + 1]);
+		t->held_id[i] = t->held_id[i + 1];
+	}
+	if (more_beyond) {
+		TRACK_STORE(&thr->held[listed - 1], 0);
+		TRACK_STORE(&thr->held_pc[listed - 1], 0);
+		t->held_id[listed - 1] = 0;
+	}
+}
+
+/*
+ * A lock released out of order, or by a thread holding more than TRACK_HELD_MAX locks.  Only
+ * the first TRACK_HELD_MAX are listed; a listed slot holding 0 stands for a held lock that
+ * is not known individually (it was taken while the list was full).
+ */
 void track_held_remove_slow(struct track_tls *t, uint32_t idx)
 {
 	struct track_thread_rec *thr = t->thr;
@@ -48,22 +71,22 @@ void track_held_remove_slow(struct track_tls *t, uint32_t idx)
 	if (n == 0)
 		return;
 	for (i = listed; i-- > 0;)
-		if ((thr->held[i] & ~TRACK_HELD_READ) == idx)
+		if (thr->held[i] != 0 && (thr->held[i] & ~TRACK_HELD_READ) == idx)
 			break;
 	if (i == UINT32_MAX) {
-		/* Not listed: beyond the list (drop one unlisted), or released through someone
-		 * else's mistake (nothing to drop). */
-		if (n > TRACK_HELD_MAX)
-			TRACK_STORE(&thr->nheld, n - 1);
+		/* Not listed: one of the unknown locks went (drop a placeholder if the list
+		 * would otherwise be longer than what is held), or it was never ours. */
+		for (i = listed; i-- > 0;)
+			if (thr->held[i] == 0)
+				break;
+		if (i == UINT32_MAX && n <= TRACK_HELD_MAX)
+			return;   /* released through someone else's mistake: nothing to drop */
+		if (i != UINT32_MAX && n <= TRACK_HELD_MAX)
+			held_drop_at(t, i, listed, 0);
+		TRACK_STORE(&thr->nheld, n - 1);
 		return;
 	}
-	/* Out-of-order release: close the gap in every parallel list. */
-	t->held_xor ^= t->held_id[i];
-	for (; i + 1 < listed; i++) {
-		TRACK_STORE(&thr->held[i], thr->held[i + 1]);
-		TRACK_STORE(&thr->held_pc[i], thr->held_pc[i + 1]);
-		t->held_id[i] = t->held_id[i + 1];
-	}
+	held_drop_at(t, i, listed, n > TRACK_HELD_MAX);
 	TRACK_STORE(&thr->nheld, n - 1);
 }
 

@@ -23,14 +23,12 @@ static uint8_t *seen_map;   /* per module: scan epoch parity it was last seen in
 
 static void mod_lock_take(void)
 {
-	while (__atomic_exchange_n(&mod_lock, 1, __ATOMIC_ACQUIRE))
-		while (__atomic_load_n(&mod_lock, __ATOMIC_RELAXED))
-			;
+	track_spin_take(&mod_lock);
 }
 
 static void mod_lock_drop(void)
 {
-	__atomic_store_n(&mod_lock, 0, __ATOMIC_RELEASE);
+	track_spin_drop(&mod_lock);
 }
 
 /* Copy the GNU build-id note of a loaded object, if it has one. */

@@ -242,6 +242,7 @@ TRACK_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 	    likely(e->rec->owner_tid == t->tid) && likely(e->rec->depth == 0) &&
 	    likely((n = thr->nheld) - 1 < TRACK_HELD_MAX) && likely(thr->held[n - 1] == e->idx)) {
 		TRACK_STORE(&e->rec->owner_tid, 0);
+		t->held_xor ^= t->held_id[n - 1];
 		TRACK_STORE(&thr->nheld, n - 1);
 		if (likely(__atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) == 0))
 			return plain_unlock(m);

@@ -97,7 +97,8 @@ static struct track_obj_rec *recycle_idle(void)
 		struct track_obj_rec *r = &track_g.objs[recycle_hand];
 		recycle_hand = (recycle_hand + 1) % cap;
 		if ((r->flags & TRACK_OF_LIVE) && TRACK_LOAD(&r->owner_tid) == 0 &&
-		    TRACK_LOAD(&r->readers) == 0 && TRACK_LOAD(&r->waiters) == 0) {
+		    TRACK_LOAD(&r->readers) == 0 && TRACK_LOAD(&r->waiters) == 0 &&
+		    TRACK_LOAD(&r->pins) == 0) {
 			retire(r, 0);
 			TRACK_ADD(&track_g.hdr->objects_recycled, 1);
 			return r;
@@ -152,20 +153,31 @@ static struct track_obj_rec *create(uintptr_t a, uint32_t kind, uint64_t pc, uin
 	return r;
 }
 
-/* The live record at a, if any, without locking. */
-static struct track_obj_rec *find_live(uintptr_t a)
+/* The live record at a, if any, without locking, and the generation it was found live in
+ * (read before the checks, so that a record recycled meanwhile is not cached as current). */
+static struct track_obj_rec *find_live_gen(uintptr_t a, uint64_t *gen)
 {
 	struct track_hash_slot *s = slot_lookup(a);
 	struct track_obj_rec *r;
 	if (s == NULL)
 		return NULL;
 	r = rec_at(__atomic_load_n(&s->idx, __ATOMIC_ACQUIRE));
-	if (r != NULL && TRACK_LOAD(&r->addr) == a && (TRACK_LOAD(&r->flags) & TRACK_OF_LIVE))
+	if (r == NULL)
+		return NULL;
+	*gen = __atomic_load_n(&r->gen, __ATOMIC_ACQUIRE);
+	if (TRACK_LOAD(&r->addr) == a && (TRACK_LOAD(&r->flags) & TRACK_OF_LIVE) &&
+	    __atomic_load_n(&r->gen, __ATOMIC_ACQUIRE) == *gen)
 		return r;
 	return NULL;
 }
 
-static void cache_fill(struct track_tls *t, uintptr_t a, struct track_obj_rec *r)
+static struct track_obj_rec *find_live(uintptr_t a)
+{
+	uint64_t gen;
+	return find_live_gen(a, &gen);
+}
+
+static void cache_fill(struct track_tls *t, uintptr_t a, struct track_obj_rec *r, uint64_t gen)
 {
 	struct track_cache_ent *e = &t->cache[((a >> 4) ^ (a >> 12)) & (TRACK_CACHE_SIZE - 1)];
 	/* A signal handler in this thread may look up while we fill: the entry matches no
@@ -173,7 +185,7 @@ static void cache_fill(struct track_tls *t, uintptr_t a, struct track_obj_rec *r
 	e->addr = 0;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	e->rec = r;
-	e->gen = (uint32_t)TRACK_LOAD(&r->gen);
+	e->gen = (uint32_t)gen;
 	e->idx = track_obj_index(r);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	e->addr = a;
@@ -184,19 +196,20 @@ struct track_obj_rec *track_obj_slow(struct track_tls *t, uintptr_t a, uint32_t 
 {
 	struct track_obj_rec *r;
 	uint32_t stack;
+	uint64_t gen;
 	int saved;
 	if (t == NULL || t->busy)
 		return NULL;
-	r = find_live(a);
+	r = find_live_gen(a, &gen);
 	if (r != NULL && (r->kind == kind || !create_it)) {
-		cache_fill(t, a, r);
+		cache_fill(t, a, r, gen);
 		return r;
 	}
 	if (!create_it)
 		return NULL;
 	saved = errno;
 	stack = track_stack_capture(t);   /* before the lock: unwinding may take locks */
-	t->busy = 1;
+	t->busy++;
 	track_ilock();
 	r = find_live(a);
 	if (r != NULL && r->kind != kind) {
@@ -208,10 +221,10 @@ struct track_obj_rec *track_obj_slow(struct track_tls *t, uintptr_t a, uint32_t 
 		r = create(a, kind, pc, TRACK_OF_STATIC, t->tid, stack);
 	track_iunlock();
 	if (r != NULL) {
-		cache_fill(t, a, r);
+		cache_fill(t, a, r, TRACK_LOAD(&r->gen));   /* created by us: current */
 		track_modules_note_pc(pc);
 	}
-	t->busy = 0;
+	t->busy--;
 	errno = saved;
 	return r;
 }
@@ -226,7 +239,7 @@ struct track_obj_rec *track_obj_init(const void *addr, uint32_t kind, uint64_t p
 	if (t == NULL || t->busy)
 		return NULL;
 	stack = track_stack_capture(t);
-	t->busy = 1;
+	t->busy++;
 	track_ilock();
 	r = find_live(a);
 	if (r != NULL)
@@ -234,10 +247,10 @@ struct track_obj_rec *track_obj_init(const void *addr, uint32_t kind, uint64_t p
 	r = create(a, kind, pc, 0, t->tid, stack);
 	track_iunlock();
 	if (r != NULL) {
-		cache_fill(t, a, r);
+		cache_fill(t, a, r, TRACK_LOAD(&r->gen));   /* created by us: current */
 		track_modules_note_pc(pc);
 	}
-	t->busy = 0;
+	t->busy--;
 	errno = saved;
 	return r;
 }
@@ -248,7 +261,7 @@ void track_obj_destroy(const void *addr)
 	struct track_obj_rec *r;
 	if (t == NULL || t->busy)
 		return;
-	t->busy = 1;
+	t->busy++;
 	track_ilock();
 	r = find_live((uintptr_t)addr);
 	if (r != NULL) {
@@ -256,7 +269,7 @@ void track_obj_destroy(const void *addr)
 		retire(r, 1);
 	}
 	track_iunlock();
-	t->busy = 0;
+	t->busy--;
 }
 
 /* After fork: the child's fresh segment starts with no objects. */

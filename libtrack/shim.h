@@ -57,7 +57,7 @@ struct track_tls {
 	struct track_thread_rec *thr;  /* NULL until the thread is registered */
 	int32_t  tid;
 	uint32_t slot;                 /* index of thr in the thread table */
-	int      busy;                 /* inside a shim slow path: do not re-enter */
+	int      busy;                 /* inside a shim slow path (nesting count): do not re-enter */
 	int      gone;                 /* its record is closed: track nothing more */
 	uint32_t held_xor;             /* xor of held_id[] over all held locks */
 	uint32_t held_id[TRACK_HELD_MAX]; /* lock-order node of each listed held lock */
@@ -182,6 +182,8 @@ TRACK_HIDDEN int  track_segment_create(void);
 TRACK_HIDDEN void track_segment_mark_exit(void);
 
 /* lockinternal.c: the shim's own lock for its slow paths */
+TRACK_HIDDEN void track_spin_take(int *word);
+TRACK_HIDDEN void track_spin_drop(int *word);
 TRACK_HIDDEN void track_ilock(void);
 TRACK_HIDDEN void track_iunlock(void);
 TRACK_HIDDEN void track_ilock_reset(void);
@@ -307,8 +309,8 @@ static inline uint32_t track_held_push_idx(struct track_tls *t, uint32_t idx, ui
 		TRACK_STORE(&thr->held[n], idx);
 		TRACK_STORE(&thr->held_pc[n], pc);
 		t->held_id[n] = id;
+		t->held_xor ^= id;   /* of the listed locks only: the others are unknown later */
 	}
-	t->held_xor ^= id;
 	TRACK_STORE(&thr->nheld, n + 1);
 	return n;
 }

@@ -94,9 +94,9 @@ uint32_t track_stack_capture(struct track_tls *t)
 	uint32_t k = 0, id;
 	if (!track_g.stacks_on || t == NULL || t->busy)
 		return 0;
-	t->busy = 1;
+	t->busy++;
 	n = backtrace_fn(raw, RAW_FRAMES);
-	t->busy = 0;
+	t->busy--;
 	/* Leave out the shim's own frames (the wrapper on top, the thread trampoline below):
 	 * stacks show the program's code only. */
 	for (i = 0; i < n && k < TRACK_STACK_DEPTH; i++)

@@ -41,6 +41,8 @@ struct tidmap_ent {
 	uint32_t slot;
 };
 
+static void tmap_put(pthread_t th, uint32_t slot);
+
 static struct thread_priv *priv;
 static struct tmap_ent *tmap;
 static struct tidmap_ent *tidmap;
@@ -212,9 +214,13 @@ static struct track_thread_rec *slot_claim(uint32_t *slot_out)
 	if (s < 0)
 		return NULL;
 	seq_begin(thr);
-	memset((char *)thr + offsetof(struct track_thread_rec, tid), 0,
-	       sizeof *thr - offsetof(struct track_thread_rec, tid));
-	TRACK_ADD(&thr->gen, 1);
+	{
+		/* a new generation: maps that name the old occupant must see it has changed */
+		uint64_t gen = thr->gen;
+		memset((char *)thr + offsetof(struct track_thread_rec, tid), 0,
+		       sizeof *thr - offsetof(struct track_thread_rec, tid));
+		TRACK_STORE(&thr->gen, gen + 1);
+	}
 	TRACK_STORE(&thr->state, TRACK_TS_RUNNING);
 	seq_end(thr);
 	*slot_out = (uint32_t)s;
@@ -248,11 +254,15 @@ static void close_self(struct track_tls *t, uint32_t why)
 	if (thr == NULL)
 		return;
 	if (thr->nheld > 0) {
-		/* Located where the (first) lock it still holds was taken. */
-		const struct track_obj_rec *r = &track_g.objs[(thr->held[0] & ~TRACK_HELD_READ) - 1];
-		track_finding(TRACK_FK_EXIT_HOLDING_LOCK, (void *)(uintptr_t)r->addr, r->kind,
-			      thr->held_pc[0], 0, "thread %d ended holding %u lock(s)", t->tid,
-			      thr->nheld);
+		/* Located where the first listed lock it still holds was taken. */
+		uint32_t i, n = thr->nheld < TRACK_HELD_MAX ? thr->nheld : TRACK_HELD_MAX;
+		for (i = 0; i < n && thr->held[i] == 0; i++)
+			;
+		const struct track_obj_rec *r =
+			i < n ? &track_g.objs[(thr->held[i] & ~TRACK_HELD_READ) - 1] : NULL;
+		track_finding(TRACK_FK_EXIT_HOLDING_LOCK, r ? (void *)(uintptr_t)r->addr : NULL,
+			      r ? r->kind : 0, i < n ? thr->held_pc[i] : 0, 0,
+			      "thread %d ended holding %u lock(s)", t->tid, thr->nheld);
 	}
 	__atomic_or_fetch(&thr->flags, why, __ATOMIC_RELAXED);
 	seq_begin(thr);
@@ -281,21 +291,24 @@ static struct track_tls *register_self(uint32_t flags)
 	struct track_tls *t = &track_tls;
 	struct track_thread_rec *thr;
 	uint32_t slot;
-	t->busy = 1;
+	t->busy++;   /* a signal handler running meanwhile must not register us twice */
 	thr = slot_claim(&slot);
-	t->busy = 0;
 	if (thr == NULL) {
 		t->gone = 1;   /* table full of live threads: leave this one untracked */
+		t->busy--;
 		return NULL;
 	}
 	__atomic_or_fetch(&thr->flags, flags, __ATOMIC_RELAXED);
 	bind_self(t, thr, slot);
 	bump_alive();
+	/* The main thread and foreign threads can be joined too: know their pthread_t. */
+	tmap_put(pthread_self(), slot);
 	if (flags & TRACK_TF_FOREIGN) {
 		TRACK_ADD(&track_g.hdr->threads_foreign, 1);
 		if (exit_key_ok)
 			pthread_setspecific(exit_key, (void *)1);
 	}
+	t->busy--;
 	return t;
 }
 
@@ -393,7 +406,9 @@ static void *trampoline(void *arg)
 	struct thread_priv p = priv[slot];
 	struct trampoline_exit x __attribute__((cleanup(trampoline_cleanup))) = {&track_tls, 0};
 	void *ret;
+	track_tls.busy++;   /* until bound, a signal handler must not register us as foreign */
 	bind_self(&track_tls, &track_g.threads[slot], slot);
+	track_tls.busy--;
 	ret = p.fn(p.arg);
 	x.returned = 1;
 	return ret;
@@ -422,9 +437,9 @@ TRACK_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
 	priv[slot].fn = fn;
 	priv[slot].arg = arg;
 	bump_alive();
-	t->busy = 1;
+	t->busy++;
 	track_modules_note_pc(thr->create_pc);
-	t->busy = 0;
+	t->busy--;
 	rc = track_real.create(th, attr, trampoline, (void *)(uintptr_t)slot);
 	if (rc != 0) {
 		TRACK_SUB(&track_g.hdr->threads_alive, 1);
@@ -462,7 +477,8 @@ static int join_common(pthread_t th, void **ret, clockid_t clk, const struct tim
 	struct track_tls *t = track_g.on ? track_self() : NULL;
 	struct track_thread_rec *target;
 	int rc;
-	if (t == NULL)
+	/* Joining oneself fails at once (EDEADLK): no wait, and no deadlock to find. */
+	if (t == NULL || pthread_equal(th, pthread_self()))
 		return call(th, ret, clk, abs);
 	target = tmap_get(th, 0);
 	{
@@ -627,9 +643,10 @@ void track_threads_after_fork(void)
 		nheld = t->thr->nheld < TRACK_HELD_MAX ? t->thr->nheld : TRACK_HELD_MAX;
 		memcpy(held, t->thr->held, nheld * sizeof held[0]);
 		for (i = 0; i < nheld; i++) {
-			struct track_obj_rec *r = &track_g.objs[(held[i] & ~TRACK_HELD_READ) - 1];
-			addrs[i] = r->addr;
-			kinds[i] = r->kind;
+			struct track_obj_rec *r = held[i] ? &track_g.objs[(held[i] & ~TRACK_HELD_READ) - 1]
+							  : NULL;
+			addrs[i] = r ? r->addr : 0;
+			kinds[i] = r ? r->kind : 0;
 		}
 	}
 	memset(t, 0, sizeof *t);
@@ -651,7 +668,8 @@ void track_threads_after_fork(void)
 	__atomic_store_n(&track_g.on, 1, __ATOMIC_RELEASE);
 	/* Locks held across fork stay held in the child. */
 	for (i = 0; i < nheld; i++) {
-		struct track_obj_rec *r = track_obj(t, (void *)(uintptr_t)addrs[i], kinds[i], 0, 1);
+		struct track_obj_rec *r =
+			addrs[i] ? track_obj(t, (void *)(uintptr_t)addrs[i], kinds[i], 0, 1) : NULL;
 		if (r == NULL)
 			continue;
 		if (held[i] & TRACK_HELD_READ)

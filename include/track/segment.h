@@ -157,7 +157,9 @@ struct track_obj_rec {
 	uint32_t class_out_head; /* first outgoing class-level edge */
 	uint64_t last_wait_ns;   /* cond: when the latest current wait began */
 	uint64_t last_wake_ns;   /* cond: latest broadcast (or signal, with one waiter) */
-	uint64_t reserved2[4];
+	uint32_t pins;           /* mutex: condvar waits that released it and will take it back */
+	uint32_t pad3;
+	uint64_t reserved2[3];
 } __attribute__((aligned(64)));
 
 #define TRACK_OF_LIVE      0x01u  /* record describes a live object */

@@ -1,0 +1,97 @@
+/*
+ * test_regress.c — correct programs that once made the shim hang, end them with a false
+ * deadlock or report false findings (tests/fixtures/fx_regress.c): each must now run under
+ * track run exactly as it does natively, with no findings; and the one real deadlock among
+ * them (two threads joining each other) must be found.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+/* Run a scenario natively and traced (env applies to both): same output and status, no
+ * findings. */
+static void clean_run(const char *scenario, char *const env[])
+{
+	char *argv[] = {strdup(fixture("fx_regress")), (char *)scenario, NULL};
+	struct run_result n, t;
+	json_t *root;
+	run(argv, NULL, env, &n);
+	root = track_run_json((char *[]){"-q", NULL}, argv, env, &t);
+	ck_assert_msg(t.status == n.status && n.status == 0, "%s: native %d, traced %d: %s",
+		      scenario, n.status, t.status, t.err);
+	ck_assert_str_eq(t.out, n.out);
+	ck_assert_ptr_nonnull(root);
+	ck_assert_msg(count_findings(root, NULL) == 0, "%s: false findings: %s", scenario, t.err);
+	json_decref(root);
+	run_free(&n);
+	run_free(&t);
+	free(argv[0]);
+}
+
+START_TEST(self_join_is_not_a_deadlock)
+{
+	clean_run("selfjoin", NULL);
+}
+END_TEST
+
+START_TEST(reused_thread_slot_is_not_the_joined_thread)
+{
+	clean_run("recycle", (char *[]){"TRACK_MAX_THREADS=16", NULL});
+}
+END_TEST
+
+START_TEST(mutex_released_in_cond_wait_is_not_recycled)
+{
+	clean_run("pinned", (char *[]){"TRACK_MAX_OBJECTS=16", NULL});
+}
+END_TEST
+
+START_TEST(more_locks_held_than_listed)
+{
+	clean_run("stripes", NULL);
+}
+END_TEST
+
+START_TEST(signal_handler_during_thread_start_does_not_hang)
+{
+	clean_run("signals", NULL);
+}
+END_TEST
+
+START_TEST(threads_joining_each_other_deadlock)
+{
+	char *argv[] = {strdup(fixture("fx_regress")), "mutualjoin", NULL};
+	struct run_result r;
+	json_t *root = track_run_json((char *[]){"-q", NULL}, argv, NULL, &r), *f;
+	ck_assert_int_eq(r.status, 1);
+	f = jfind(root, "findings", "kind", "deadlock");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(json_array_size(json_object_get(f, "threads")), 2);
+	json_decref(root);
+	run_free(&r);
+	free(argv[0]);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("regress");
+	TCase *tc = tcase_create("review");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, self_join_is_not_a_deadlock);
+	tcase_add_test(tc, reused_thread_slot_is_not_the_joined_thread);
+	tcase_add_test(tc, mutex_released_in_cond_wait_is_not_recycled);
+	tcase_add_test(tc, more_locks_held_than_listed);
+	tcase_add_test(tc, signal_handler_during_thread_start_does_not_hang);
+	tcase_add_test(tc, threads_joining_each_other_deadlock);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return run_suite(suite());
+}
