@@ -83,9 +83,7 @@ static int32_t waits_for(const struct track_thread_rec *r)
 	if (state == TRACK_TS_JOIN) {
 		/* The joined thread may not have started when the join began. */
 		int32_t tid = TRACK_LOAD(&r->wait_tid);
-		if (tid == 0)
-			tid = track_tid_of_pthread(TRACK_LOAD(&r->wait_obj));
-		return tid == TRACK_LOAD(&r->tid) ? 0 : tid;   /* self-join fails, never waits */
+		return tid ? tid : track_tid_of_pthread(TRACK_LOAD(&r->wait_obj));
 	}
 	if (idx < 1 || idx > track_g.hdr->max_objects)
 		return 0;

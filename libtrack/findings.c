@@ -14,6 +14,32 @@
 
 #include "shim.h"
 
+/* A fresh record for a new finding of kind, or NULL (counted) when the table is full.
+ * Called under the shim lock; the caller fills it and publishes it. */
+static struct track_finding_rec *finding_new(uint32_t kind)
+{
+	struct track_seg_header *h = track_g.hdr;
+	struct track_finding_rec *f;
+	if (h->findings_used >= h->max_findings) {
+		TRACK_ADD(&h->findings_dropped, 1);
+		return NULL;
+	}
+	f = &track_g.findings[h->findings_used];
+	memset(f, 0, sizeof *f);
+	f->kind = kind;
+	f->tid = track_tls.tid;
+	f->count = 1;
+	f->when_ns = track_now_ns();
+	return f;
+}
+
+/* Make a filled record visible to readers: complete first, then counted. */
+static void finding_publish(struct track_finding_rec *f)
+{
+	__atomic_store_n(&f->valid, 1, __ATOMIC_RELEASE);
+	TRACK_STORE(&track_g.hdr->findings_used, track_g.hdr->findings_used + 1);
+}
+
 void track_finding(uint32_t kind, const void *obj, uint32_t obj_kind, uint64_t pc,
 		   int32_t other_tid, const char *fmt, ...)
 {
@@ -37,26 +63,18 @@ void track_finding(uint32_t kind, const void *obj, uint32_t obj_kind, uint64_t p
 			goto out;
 		}
 	}
-	if (n >= h->max_findings) {
-		TRACK_ADD(&h->findings_dropped, 1);
+	f = finding_new(kind);
+	if (f == NULL)
 		goto out;
-	}
-	f = &track_g.findings[n];
-	memset(f, 0, sizeof *f);
-	f->kind = kind;
-	f->tid = t->tid;
-	f->count = 1;
 	f->obj = (uint64_t)(uintptr_t)obj;
 	f->obj_kind = obj_kind;
 	f->pc = pc;
 	f->stack = stack;
 	f->other_tid = other_tid;
-	f->when_ns = track_now_ns();
 	va_start(ap, fmt);
 	vsnprintf(f->text, sizeof f->text, fmt, ap);
 	va_end(ap);
-	__atomic_store_n(&f->valid, 1, __ATOMIC_RELEASE);
-	TRACK_STORE(&h->findings_used, n + 1);
+	finding_publish(f);
 out:
 	track_iunlock();
 	t->busy--;
@@ -84,26 +102,13 @@ static struct track_finding_rec *finding_by_signature(uint32_t kind, uint64_t si
 			return NULL;
 		}
 	}
-	if (n >= h->max_findings) {
-		TRACK_ADD(&h->findings_dropped, 1);
-		return NULL;
+	f = finding_new(kind);
+	if (f != NULL) {
+		f->signature = signature;
+		f->severity = severity;
+		*fresh = 1;
 	}
-	f = &track_g.findings[n];
-	memset(f, 0, sizeof *f);
-	f->kind = kind;
-	f->signature = signature;
-	f->severity = severity;
-	f->count = 1;
-	f->tid = track_tls.tid;
-	f->when_ns = track_now_ns();
-	*fresh = 1;
 	return f;
-}
-
-static void finding_publish(struct track_finding_rec *f)
-{
-	__atomic_store_n(&f->valid, 1, __ATOMIC_RELEASE);
-	TRACK_STORE(&track_g.hdr->findings_used, track_g.hdr->findings_used + 1);
 }
 
 void track_finding_cycle(uint32_t kind, uint32_t severity, const uint32_t *edges, uint32_t n,

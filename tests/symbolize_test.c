@@ -493,23 +493,32 @@ START_TEST(test_strip_all)
 }
 END_TEST
 
-START_TEST(test_debuglink)
+/* Symbolize the fixture's inlined call through the copy named file: the inner function at
+ * its call line, inlined into the outer one at its own; optionally check the file name. */
+static void assert_inline_pair(const char *file, int check_file)
 {
 	void *h = open_fixture();
 	uintptr_t ra = call_fixture(h, "symfix_outer");
 	struct modtab *t = modtab_self();
-	struct track_symbolizer *s = sym_for_copy(t, "libsymfix-dl.so", 0);
+	struct track_symbolizer *s = sym_for_copy(t, file, 0);
 	struct track_frame f[8];
-	/* The DWARF lives in libsymfix-dl.so.debug next to it, found by .gnu_debuglink. */
 	int n = track_sym_lookup(s, ra, 1, f, 8);
 	ck_assert_int_eq(n, 2);
 	ck_assert_str_eq(f[0].function, "symfix_inner");
 	ck_assert_int_eq(f[0].line, mark_line("inner_call"));
+	if (check_file)
+		ck_assert_msg(ends_with(f[0].file, "/symfix.c"), "file %s", f[0].file);
 	ck_assert_str_eq(f[1].function, "symfix_outer");
 	ck_assert_int_eq(f[1].line, mark_line("outer_call"));
 	track_sym_free(s);
 	free(t);
 	dlclose(h);
+}
+
+/* The DWARF lives in libsymfix-dl.so.debug next to it, found by .gnu_debuglink. */
+START_TEST(test_debuglink)
+{
+	assert_inline_pair("libsymfix-dl.so", 0);
 }
 END_TEST
 
@@ -517,21 +526,7 @@ END_TEST
  * found: elfutils 0.188 does not rebuild the address ranges from the units itself. */
 START_TEST(test_no_aranges)
 {
-	void *h = open_fixture();
-	uintptr_t ra = call_fixture(h, "symfix_outer");
-	struct modtab *t = modtab_self();
-	struct track_symbolizer *s = sym_for_copy(t, "libsymfix-noaranges.so", 0);
-	struct track_frame f[8];
-	int n = track_sym_lookup(s, ra, 1, f, 8);
-	ck_assert_int_eq(n, 2);
-	ck_assert_str_eq(f[0].function, "symfix_inner");
-	ck_assert_int_eq(f[0].line, mark_line("inner_call"));
-	ck_assert_msg(ends_with(f[0].file, "/symfix.c"), "file %s", f[0].file);
-	ck_assert_str_eq(f[1].function, "symfix_outer");
-	ck_assert_int_eq(f[1].line, mark_line("outer_call"));
-	track_sym_free(s);
-	free(t);
-	dlclose(h);
+	assert_inline_pair("libsymfix-noaranges.so", 1);
 }
 END_TEST
 
