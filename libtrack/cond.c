@@ -14,7 +14,7 @@ enum cond_call { CW_PLAIN, CW_TIMED, CW_CLOCK };
 
 struct cond_wait {
 	struct track_wait w;
-	struct track_tls *t;
+	struct track_thread *t;
 	struct track_obj_rec *mr;   /* the mutex's record, if the caller held it (pinned) */
 	uint64_t mr_gen;
 	uint64_t pc;
@@ -26,7 +26,7 @@ static void cond_wait_end(struct cond_wait *cw)
 	track_wait_end(&cw->w);
 	if (cw->mr == NULL)
 		return;
-	if (cw->t->thr != NULL && TRACK_LOAD(&cw->mr->gen) == cw->mr_gen) {
+	if (track_tls.self == cw->t && TRACK_LOAD(&cw->mr->gen) == cw->mr_gen) {
 		TRACK_STORE(&cw->mr->owner_tid, cw->t->tid);
 		track_held_push(cw->t, cw->mr, 0, cw->pc);
 	}
@@ -48,7 +48,7 @@ static int cond_real(pthread_cond_t *c, pthread_mutex_t *m, enum cond_call how, 
 
 /* Misuse at the start of a wait: the caller must hold the mutex, and waiters at one time
  * must all use the same mutex (POSIX leaves both undefined). */
-static void cond_check_use(struct track_tls *t, struct track_obj_rec *cr, pthread_cond_t *c,
+static void cond_check_use(struct track_thread *t, struct track_obj_rec *cr, pthread_cond_t *c,
 			   struct track_obj_rec *mr, pthread_mutex_t *m, uint64_t pc)
 {
 	uint64_t prev = TRACK_LOAD(&cr->cond_mutex);
@@ -66,12 +66,12 @@ static void cond_check_use(struct track_tls *t, struct track_obj_rec *cr, pthrea
 static int cond_wait_any(pthread_cond_t *c, pthread_mutex_t *m, enum cond_call how,
 			 clockid_t clk, const struct timespec *abs, uint64_t pc)
 {
-	struct track_tls *t = NULL;
+	struct track_thread *t = NULL;
 	struct track_obj_rec *cr, *mr;
 	int rc;
 	track_resolve();
 	cr = track_lock_rec(&t, c, TRACK_OBJ_COND, pc, 1);
-	if (cr == NULL || t->busy)
+	if (cr == NULL || track_busy())
 		return cond_real(c, m, how, clk, abs);
 	{
 		struct cond_wait cw __attribute__((cleanup(cond_wait_end))) = {{0}, t, NULL, 0, pc};
@@ -116,7 +116,7 @@ TRACK_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, c
 /* signal and broadcast: count them on the condvar's record. */
 static void cond_count(pthread_cond_t *c, int broadcast, uint64_t pc)
 {
-	struct track_tls *t;
+	struct track_thread *t;
 	struct track_obj_rec *r = track_lock_rec(&t, c, TRACK_OBJ_COND, pc, 1);
 	if (r == NULL)
 		return;
@@ -153,7 +153,7 @@ TRACK_EXPORT int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *
 
 TRACK_EXPORT int pthread_cond_destroy(pthread_cond_t *c)
 {
-	struct track_tls *t;
+	struct track_thread *t;
 	struct track_obj_rec *r;
 	int rc;
 	track_resolve();

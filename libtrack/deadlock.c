@@ -8,6 +8,11 @@
  * that sees it close (each thread publishes its state, then fences, then looks at the
  * others', so two threads closing a cycle at once cannot both miss it).
  *
+ * Other threads' records change under the walk: each is read whole under its sequence
+ * counter (retried a bounded number of times, then taken as "not waiting"), and nothing the
+ * walk reads is the program's own memory, which may have been freed since.  What a lock
+ * does when its owner asks again (block for ever, or fail) the waiter itself noted.
+ *
  * Waits with a timeout never count (they end by themselves), nor do condvar, semaphore and
  * barrier waits (nobody owns what they wait for).  Before reporting, the chain is read again
  * a little later: every thread must still be waiting on the same object since the same
@@ -57,43 +62,70 @@ static int32_t stuck_reader(uint32_t idx)
 	return 0;
 }
 
+/* What a thread record says about its wait, read whole. */
+struct wait_view {
+	uint32_t state, flags, idx, stack;
+	int32_t tid, wait_tid;
+	uint64_t obj, since;
+};
+
+#define SEQ_TRIES 64
+
+/* A consistent copy of r's wait state; 0 if it kept changing (or is being changed by a
+ * thread that stopped half-way, say suspended by a signal): then it counts as not waiting. */
+static int read_wait(const struct track_thread_rec *r, struct wait_view *v)
+{
+	int tries;
+	for (tries = 0; tries < SEQ_TRIES; tries++) {
+		uint32_t s1 = __atomic_load_n(&r->seq, __ATOMIC_ACQUIRE);
+		if (s1 & 1)
+			continue;
+		v->state = TRACK_LOAD(&r->state);
+		v->flags = TRACK_LOAD(&r->wait_flags);
+		v->idx = TRACK_LOAD(&r->wait_obj_idx);
+		v->stack = TRACK_LOAD(&r->wait_stack);
+		v->tid = TRACK_LOAD(&r->tid);
+		v->wait_tid = TRACK_LOAD(&r->wait_tid);
+		v->obj = TRACK_LOAD(&r->wait_obj);
+		v->since = TRACK_LOAD(&r->since_ns);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&r->seq, __ATOMIC_RELAXED) == s1)
+			return 1;
+	}
+	return 0;
+}
+
 /* Whether taking again a lock the thread owns blocks for ever, or fails: glibc refuses
  * (EDEADLK) an errorcheck mutex and an rwlock whose write side the thread holds; a normal
  * or adaptive mutex and a spinlock wait for ever.  (Recursive mutexes never get here; a
  * write request on an rwlock the thread reads is handled by the readers path.) */
-static int relock_blocks(uint32_t state, uint64_t addr)
+static int relock_blocks(const struct wait_view *v)
 {
-	const pthread_mutex_t *m = (const pthread_mutex_t *)(uintptr_t)addr;
-	if (state == TRACK_TS_RWLOCK_RD || state == TRACK_TS_RWLOCK_WR)
+	if (v->state == TRACK_TS_RWLOCK_RD || v->state == TRACK_TS_RWLOCK_WR)
 		return 0;
-	if (state == TRACK_TS_MUTEX)
-		return (__atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) & 3) !=
-		       PTHREAD_MUTEX_ERRORCHECK;
-	return 1;
+	return !(v->flags & TRACK_WF_RELOCK_FAILS);
 }
 
-/* Who must act before thread r can go on, or 0 if nobody in particular. */
-static int32_t waits_for(const struct track_thread_rec *r)
+/* Who must act before the thread seen in v can go on, or 0 if nobody in particular. */
+static int32_t waits_for(const struct wait_view *v)
 {
-	uint32_t state = TRACK_LOAD(&r->state), idx = TRACK_LOAD(&r->wait_obj_idx);
 	const struct track_obj_rec *o;
 	int32_t owner;
-	if (!is_lock_wait(state) || (TRACK_LOAD(&r->wait_flags) & TRACK_WF_TIMED))
+	if (!is_lock_wait(v->state) || (v->flags & TRACK_WF_TIMED))
 		return 0;
-	if (state == TRACK_TS_JOIN) {
-		/* The joined thread may not have started when the join began. */
-		int32_t tid = TRACK_LOAD(&r->wait_tid);
-		return tid ? tid : track_tid_of_pthread(TRACK_LOAD(&r->wait_obj));
-	}
-	if (idx < 1 || idx > track_g.hdr->max_objects)
+	if (v->state == TRACK_TS_JOIN)   /* the joined thread may not have started then */
+		return v->wait_tid ? v->wait_tid : track_tid_of_pthread(v->obj);
+	if (v->idx < 1 || v->idx > track_g.hdr->max_objects)
 		return 0;
-	o = &track_g.objs[idx - 1];
+	o = &track_g.objs[v->idx - 1];
+	if (TRACK_LOAD(&o->addr) != v->obj)
+		return 0;   /* the record describes another object by now */
 	owner = TRACK_LOAD(&o->owner_tid);
-	if (owner == TRACK_LOAD(&r->tid) && !relock_blocks(state, TRACK_LOAD(&r->wait_obj)))
+	if (owner == v->tid && !relock_blocks(v))
 		return 0;
 	/* A writer waits for the readers; one that holds a read lock itself waits for ever. */
-	if (owner == 0 && state == TRACK_TS_RWLOCK_WR && TRACK_LOAD(&o->readers) > 0)
-		owner = stuck_reader(idx);
+	if (owner == 0 && v->state == TRACK_TS_RWLOCK_WR && TRACK_LOAD(&o->readers) > 0)
+		owner = stuck_reader(v->idx);
 	return owner;
 }
 
@@ -104,17 +136,18 @@ static int walk(int32_t tid, struct chain *c)
 	c->n = 0;
 	while (c->n < TRACK_CYCLE_MAX) {
 		const struct track_thread_rec *r = track_thread_by_tid(cur);
+		struct wait_view v;
 		int32_t next;
 		uint32_t k;
-		if (r == NULL || TRACK_LOAD(&r->state) == TRACK_TS_EXITED)
+		if (r == NULL || !read_wait(r, &v) || v.tid != cur || v.state == TRACK_TS_EXITED)
 			return 0;
-		next = waits_for(r);
+		next = waits_for(&v);
 		if (next == 0)
 			return 0;
 		c->tids[c->n] = cur;
-		c->stacks[c->n] = TRACK_LOAD(&r->wait_stack);
-		c->objs[c->n] = TRACK_LOAD(&r->wait_obj);
-		c->since[c->n] = TRACK_LOAD(&r->since_ns);
+		c->stacks[c->n] = v.stack;
+		c->objs[c->n] = v.obj;
+		c->since[c->n] = v.since;
 		c->n++;
 		if (next == tid)
 			return 1;
@@ -145,13 +178,13 @@ static uint64_t chain_signature(const struct chain *c)
 static void act(uint32_t n)
 {
 	char msg[160];
-	int len;
+	size_t len;
 	if (track_g.on_deadlock == TRACK_OD_REPORT)
 		return;
-	len = snprintf(msg, sizeof msg,
-		       "track: deadlock: %u threads wait for each other; %s (TRACK_ON_DEADLOCK)\n",
-		       n, track_g.on_deadlock == TRACK_OD_ABORT ? "aborting" : "exiting");
-	if (len > 0 && write(2, msg, (size_t)len) < 0)
+	len = track_format(msg, sizeof msg,
+			   "track: deadlock: %u threads wait for each other; %s (TRACK_ON_DEADLOCK)\n",
+			   n, track_g.on_deadlock == TRACK_OD_ABORT ? "aborting" : "exiting");
+	if (write(2, msg, len) < 0)
 		len = 0;
 	if (track_g.on_deadlock == TRACK_OD_ABORT)
 		abort();
@@ -171,13 +204,13 @@ static void confirm_pause(struct timespec *left)
 	errno = saved;
 }
 
-void track_deadlock_check(struct track_tls *t)
+void track_deadlock_check(struct track_thread *t)
 {
 	struct chain first, again;
 	struct timespec pause = {0, CONFIRM_NS};
 	/* Our state is published; now look at the others' (pairs with their fences). */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (t->busy || !walk(t->tid, &first))
+	if (track_busy() || !walk(t->tid, &first))
 		return;
 	confirm_pause(&pause);
 	if (!walk(t->tid, &again) || !same_chain(&first, &again))
@@ -191,7 +224,7 @@ void track_deadlock_check(struct track_tls *t)
  * program does) and TRACK_DEADLOCK_EXITCODE (default 1). */
 void track_deadlock_init(void)
 {
-	const char *m = getenv("TRACK_ON_DEADLOCK");
+	const char *m = track_env("TRACK_ON_DEADLOCK");
 	track_g.on_deadlock = TRACK_OD_REPORT;
 	if (m != NULL && strcmp(m, "exit") == 0)
 		track_g.on_deadlock = TRACK_OD_EXIT;

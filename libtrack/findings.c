@@ -1,6 +1,6 @@
 /*
- * findings.c — recording what the shim found wrong (misuse of the pthread API, and in later
- * versions lock-order cycles and deadlocks) in the segment's findings table.
+ * findings.c — recording what the shim found wrong (misuse of the pthread API, lock-order
+ * cycles and deadlocks) in the segment's findings table.
  *
  * A finding is identified by its kind, object and call site: the same mistake made a million
  * times in a loop is one finding with a count, not a million entries.  The table is bounded;
@@ -20,14 +20,15 @@ static struct track_finding_rec *finding_new(uint32_t kind)
 {
 	struct track_seg_header *h = track_g.hdr;
 	struct track_finding_rec *f;
-	if (h->findings_used >= h->max_findings) {
+	if (h->findings_used >= h->max_findings ||
+	    track_seg_reserve(&track_g.findings[h->findings_used], sizeof *f) != 0) {
 		TRACK_ADD(&h->findings_dropped, 1);
 		return NULL;
 	}
 	f = &track_g.findings[h->findings_used];
 	memset(f, 0, sizeof *f);
 	f->kind = kind;
-	f->tid = track_tls.tid;
+	f->tid = track_tls.self != NULL ? track_tls.self->tid : 0;
 	f->count = 1;
 	f->when_ns = track_now_ns();
 	return f;
@@ -43,17 +44,15 @@ static void finding_publish(struct track_finding_rec *f)
 void track_finding(uint32_t kind, const void *obj, uint32_t obj_kind, uint64_t pc,
 		   int32_t other_tid, const char *fmt, ...)
 {
-	struct track_tls *t = &track_tls;
 	struct track_seg_header *h = track_g.hdr;
 	struct track_finding_rec *f = NULL;
 	uint64_t i, n;
 	va_list ap;
 	int saved = errno;
 	uint32_t stack;
-	if (!track_g.on || t->busy)
+	if (!track_g.on || track_busy())
 		return;
-	stack = track_stack_capture(t);
-	t->busy++;
+	stack = track_stack_capture(track_tls.self);
 	track_ilock();
 	n = h->findings_used;
 	for (i = 0; i < n; i++) {
@@ -72,12 +71,11 @@ void track_finding(uint32_t kind, const void *obj, uint32_t obj_kind, uint64_t p
 	f->stack = stack;
 	f->other_tid = other_tid;
 	va_start(ap, fmt);
-	vsnprintf(f->text, sizeof f->text, fmt, ap);
+	track_vformat(f->text, sizeof f->text, fmt, ap);
 	va_end(ap);
 	finding_publish(f);
 out:
 	track_iunlock();
-	t->busy--;
 	if (f != NULL)
 		track_modules_note_pc(pc);
 	errno = saved;
@@ -124,8 +122,8 @@ void track_finding_cycle(uint32_t kind, uint32_t severity, const uint32_t *edges
 		f->gate = gate;
 		f->nitems = n < TRACK_CYCLE_MAX ? n : TRACK_CYCLE_MAX;
 		memcpy(f->edges, edges, f->nitems * sizeof *edges);
-		snprintf(f->text, sizeof f->text, "lock-order cycle of %u locks%s", n,
-			 gate ? " (gated)" : "");
+		track_format(f->text, sizeof f->text, "lock-order cycle of %u locks%s", n,
+			     gate ? " (gated)" : "");
 		finding_publish(f);
 	}
 	track_iunlock();
@@ -145,8 +143,8 @@ void track_finding_deadlock(const int32_t *tids, const uint32_t *stacks, const u
 		memcpy(f->objs, objs, f->nitems * sizeof *objs);
 		f->stack = stacks[0];
 		f->obj = objs[0];
-		snprintf(f->text, sizeof f->text, "deadlock: %u thread%s waiting for each other", n,
-			 n == 1 ? "" : "s");
+		track_format(f->text, sizeof f->text, "deadlock: %u thread%s waiting for each other",
+			     n, n == 1 ? "" : "s");
 		finding_publish(f);
 	}
 	track_iunlock();

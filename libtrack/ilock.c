@@ -1,13 +1,22 @@
 /*
  * ilock.c — the shim's own locks, guarding its slow paths (allocating records, the index,
- * the thread map, findings, the graph, the module map).  Each is a plain test-and-set lock
+ * the thread maps, findings, the graph, the module map).  Each is a plain test-and-set lock
  * on an atomic word: it must not be a pthread mutex, which the shim itself intercepts.
- * Nothing blocking or intercepted is ever called while one is held, so holders finish
- * quickly.  Holding one marks the thread busy: a signal handler that calls a wrapper in the
- * meantime passes straight through instead of spinning on its own thread's lock.
+ *
+ * A thread holding one has every signal blocked (the kernel's mask, set with one system
+ * call on the first lock and restored on the last).  Programs suspend threads from signal
+ * handlers — stop-the-world garbage collectors, checkpointers, profilers — and a thread
+ * stopped inside a handler while holding a shim lock would leave every other thread
+ * spinning on it for good.  With signals blocked, a handler can only run once the lock is
+ * free.  Nothing blocking or intercepted is ever called under one, so holders finish
+ * quickly, and a handler's own wrapped calls never find their own thread holding one.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <sched.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "shim.h"
 
@@ -22,10 +31,33 @@ static inline void cpu_relax(void)
 
 static int ilock_word;
 
+/* The raw system call, with the kernel's 8-byte mask: glibc's sigprocmask would leave its
+ * own cancellation and set*id signals unblocked, and an asynchronous cancel arriving under
+ * a shim lock would unwind out of it with the lock held. */
+static void mask_all(uint64_t *saved)
+{
+	uint64_t all = ~0ull;
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, saved, sizeof all);
+}
+
+static void mask_restore(const uint64_t *saved)
+{
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, saved, NULL, sizeof *saved);
+}
+
 void track_spin_take(int *word)
 {
+	struct track_tls *t = &track_tls;
 	unsigned spins = 0;
-	track_tls.busy++;
+	if (t->nlocks == 0) {
+		uint64_t saved;
+		int e = errno;
+		mask_all(&saved);
+		errno = e;
+		t->sigmask = saved;   /* signals are blocked from here: no handler can overwrite it */
+	}
+	t->nlocks++;
+	t->busy++;
 	while (__atomic_exchange_n(word, 1, __ATOMIC_ACQUIRE)) {
 		while (__atomic_load_n(word, __ATOMIC_RELAXED)) {
 			if (++spins < 128)
@@ -38,8 +70,14 @@ void track_spin_take(int *word)
 
 void track_spin_drop(int *word)
 {
+	struct track_tls *t = &track_tls;
 	__atomic_store_n(word, 0, __ATOMIC_RELEASE);
-	track_tls.busy--;
+	t->busy--;
+	if (--t->nlocks == 0) {
+		int e = errno;
+		mask_restore(&t->sigmask);
+		errno = e;
+	}
 }
 
 void track_ilock(void)

@@ -6,12 +6,19 @@
  * dlsym is resolving a symbol.  Mutex and rwlock calls never need resolving (they go to
  * glibc's exported __pthread_* aliases); the others resolve lazily through track_resolve().
  * Until the segment exists, every wrapper passes straight through.
+ *
+ * In a process that runs with privileges its caller does not have (setuid or setgid, file
+ * capabilities: the kernel's AT_SECURE), the shim stays passive: it creates nothing and reads
+ * no TRACK_* variable, since they come from the caller.  ld.so already ignores LD_PRELOAD
+ * there; this covers programs linked with -ltrack.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <unistd.h>
 
 #include "shim.h"
 
@@ -81,10 +88,16 @@ void track_resolve(void)
 	__atomic_store_n(&done, 1, __ATOMIC_RELEASE);
 }
 
+/* A TRACK_* variable, or NULL.  secure_getenv: never in a privileged process (see above). */
+const char *track_env(const char *name)
+{
+	return secure_getenv(name);
+}
+
 /* An unsigned number from the environment, clamped to [lo, hi]; dflt when unset or bad. */
 uint64_t track_env_u64(const char *name, uint64_t dflt, uint64_t lo, uint64_t hi)
 {
-	const char *s = getenv(name);
+	const char *s = track_env(name);
 	char *end;
 	unsigned long long v;
 	if (s == NULL || *s == '\0')
@@ -100,11 +113,27 @@ uint64_t track_env_u64(const char *name, uint64_t dflt, uint64_t lo, uint64_t hi
 	return v;
 }
 
+/* One line on stderr when the shim cannot do what it was asked ("libtrack: what: detail"),
+ * written with one write(2): no stdio, whose locks and buffers are the program's. */
+void track_warn(const char *what, const char *detail)
+{
+	char line[TRACK_SEGFILE_PATH_MAX + 256];
+	size_t n = track_format(line, sizeof line, "libtrack: %s%s%s; this process is not traced\n",
+				what, detail ? ": " : "", detail ? detail : "");
+	if (write(2, line, n) < 0)
+		return;
+}
+
+/* The child's new segment is made with open() and friends, which are cancellation points:
+ * a cancel pending in the forking thread must not act inside the shim. */
 static void track_atfork_child(void)
 {
-	int saved = errno;
-	if (track_g.on)
+	int saved = errno, state;
+	if (track_g.on) {
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
 		track_threads_after_fork();
+		pthread_setcancelstate(state, NULL);
+	}
 	errno = saved;
 }
 
@@ -117,16 +146,18 @@ static void track_shutdown(void)
 __attribute__((constructor(101))) static void track_init(void)
 {
 	int saved = errno;
-	const char *off = getenv("TRACK_DISABLE");
+	const char *off;
 	track_resolve();
+	if (getauxval(AT_SECURE))
+		goto out;   /* privileged: stay passive (see the top of this file) */
+	off = track_env("TRACK_DISABLE");
 	if (off != NULL && *off != '\0' && *off != '0')
 		goto out;
 	track_stacks_init();
 	track_order_init();
 	track_deadlock_init();
-	if (track_segment_create() != 0)
+	if (track_segment_create() != 0 || track_threads_init() != 0)
 		goto out;
-	track_threads_init();
 	track_modules_scan();
 	pthread_atfork(NULL, NULL, track_atfork_child);
 	__atomic_store_n(&track_g.on, 1, __ATOMIC_RELEASE);

@@ -118,9 +118,12 @@ static struct track_edge_rec *edge_get(uint64_t key, int *added)
 	i = (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & mask;
 	for (n = 0; n < 256 && n <= mask; n++, i = (i + 1) & mask) {
 		struct track_edge_rec *e = &track_g.edges[i];
-		if (e->key == key)
+		uint64_t k = track_seg_present(e) ? e->key : 0;
+		if (k == key)
 			return e;
-		if (e->key == 0) {
+		if (k == 0) {
+			if (track_seg_reserve(e, sizeof *e) != 0)
+				break;
 			e->key = key;
 			*added = 1;
 			return e;
@@ -132,7 +135,7 @@ static struct track_edge_rec *edge_get(uint64_t key, int *added)
 
 /* What a thread knows about one new acquisition, for making edges towards it. */
 struct sighting {
-	struct track_tls *t;
+	struct track_thread *t;
 	uint32_t before;     /* held-list position of the new lock */
 	uint32_t to_flags;
 	uint32_t stack;
@@ -343,7 +346,7 @@ static void find_cycle(struct track_edge_rec *e, uint64_t pc, uint32_t stack)
 
 /* --- the slow path ------------------------------------------------------------------------- */
 
-static void ecache_fill(struct track_tls *t, uint32_t from, uint32_t to, uint32_t gate_hash,
+static void ecache_fill(struct track_thread *t, uint32_t from, uint32_t to, uint32_t gate_hash,
 			uint32_t flags)
 {
 	uint64_t key = (uint64_t)from << 32 | to;
@@ -375,13 +378,13 @@ static void note_edge(const struct sighting *s, uint32_t i, uint32_t flags)
 	graph_unlock();
 }
 
-int track_order_slow(struct track_tls *t, uint32_t before, uint32_t flags)
+int track_order_slow(struct track_thread *t, uint32_t before, uint32_t flags)
 {
 	struct sighting s = {t, before, flags, 0};
 	struct track_thread_rec *thr = t->thr;
 	uint32_t i, to;
 	int captured = 0;
-	if (track_g.lock_order == TRACK_LO_OFF || t->busy || before >= TRACK_HELD_MAX)
+	if (track_g.lock_order == TRACK_LO_OFF || track_busy() || before >= TRACK_HELD_MAX)
 		return 0;
 	to = t->held_id[before];
 	for (i = 0; i < before; i++) {
@@ -393,9 +396,7 @@ int track_order_slow(struct track_tls *t, uint32_t before, uint32_t flags)
 			s.stack = track_stack_capture(t);   /* before any lock: it may take some */
 			captured = 1;
 		}
-		t->busy++;
 		note_edge(&s, i, f);
-		t->busy--;
 		ecache_fill(t, from, to, gate_hash, f);
 	}
 	return 0;
@@ -404,7 +405,7 @@ int track_order_slow(struct track_tls *t, uint32_t before, uint32_t flags)
 /* Read the mode and set up the class table (before the segment exists). */
 void track_order_init(void)
 {
-	const char *m = getenv("TRACK_LOCK_ORDER");
+	const char *m = track_env("TRACK_LOCK_ORDER");
 	uint32_t cap = 1;
 	track_g.lock_order = TRACK_LO_INSTANCE;
 	if (m != NULL && (strcmp(m, "off") == 0 || strcmp(m, "0") == 0))

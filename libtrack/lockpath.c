@@ -11,16 +11,22 @@ static const char *const kind_names[TRACK_OBJ_KIND_COUNT] = {
 	"object", "mutex", "rwlock", "spinlock", "condvar", "semaphore", "barrier",
 };
 
-void track_wait_begin(struct track_wait *w, struct track_tls *t, struct track_obj_rec *r,
+void track_wait_begin(struct track_wait *w, struct track_thread *t, struct track_obj_rec *r,
 		      uint32_t state, const void *addr, uint32_t wflags)
 {
-	uint32_t n = TRACK_ADD(&r->waiters, 1);
-	uint32_t peak = TRACK_LOAD(&r->peak_waiters);
+	uint32_t n, peak;
+	if (unlikely(TRACK_LOAD(&t->thr->state) != TRACK_TS_RUNNING))
+		track_wait_stale(t);
+	n = TRACK_ADD(&r->waiters, 1);
+	peak = TRACK_LOAD(&r->peak_waiters);
 	while (n > peak && !__atomic_compare_exchange_n(&r->peak_waiters, &peak, n, 1,
 							 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
 	w->t = t;
 	w->r = r;
+	w->prev_sp = t->wait_sp;
+	t->wait_sp = (uintptr_t)w;
+	t->wait_gen = TRACK_LOAD(&r->gen);
 	track_thread_set_state(t, state, (uint64_t)(uintptr_t)addr, track_obj_index(r), 0,
 			       track_stack_capture(t), wflags);
 	if (state == TRACK_TS_MUTEX || state == TRACK_TS_SPIN || state == TRACK_TS_RWLOCK_RD ||
@@ -30,20 +36,27 @@ void track_wait_begin(struct track_wait *w, struct track_tls *t, struct track_ob
 	w->dt = 0;
 }
 
+/* The wait is over (on return, or on cancellation's unwind).  Unless the thread's record
+ * was closed meanwhile (it ended), or the wait was taken for one left by a jump and closed
+ * already (threads.c, track_wait_stale), its waiter count and state are undone. */
 void track_wait_end(struct track_wait *w)
 {
-	if (w->t == NULL)
+	struct track_thread *t = w->t;
+	if (t == NULL)
 		return;
 	w->dt = track_now_ns() - w->t0;
-	TRACK_SUB(&w->r->waiters, 1);
-	if (w->t->thr != NULL)
-		track_thread_running(w->t, w->dt);
+	if (track_tls.self == t && t->wait_sp == (uintptr_t)w) {
+		TRACK_SUB(&w->r->waiters, 1);
+		track_thread_running(t, w->dt);
+	}
+	if (track_tls.self == t)
+		t->wait_sp = w->prev_sp;
 	w->t = NULL;
 }
 
 /* Remove listed entry i, closing the gap in every parallel list; when locks beyond the list
  * are held, one of them, unknown, takes the freed last slot as a placeholder (0). */
-static void held_drop_at(struct track_tls *t, uint32_t i, uint32_t listed, int more_beyond)
+static void held_drop_at(struct track_thread *t, uint32_t i, uint32_t listed, int more_beyond)
 {
 	struct track_thread_rec *thr = t->thr;
 	t->held_xor ^= t->held_id[i];
@@ -64,7 +77,7 @@ static void held_drop_at(struct track_tls *t, uint32_t i, uint32_t listed, int m
  * the first TRACK_HELD_MAX are listed; a listed slot holding 0 stands for a held lock that
  * is not known individually (it was taken while the list was full).
  */
-void track_held_remove_slow(struct track_tls *t, uint32_t idx)
+void track_held_remove_slow(struct track_thread *t, uint32_t idx)
 {
 	struct track_thread_rec *thr = t->thr;
 	uint32_t n = thr->nheld, listed = n < TRACK_HELD_MAX ? n : TRACK_HELD_MAX, i;
@@ -90,12 +103,14 @@ void track_held_remove_slow(struct track_tls *t, uint32_t idx)
 	TRACK_STORE(&thr->nheld, n - 1);
 }
 
-int track_unlock_misuse(struct track_tls *t, struct track_obj_rec *r, void *obj, uint64_t pc,
-			int (*real_unlock)(void *))
+int track_unlock_misuse(struct track_thread *t, struct track_obj_rec *r, void *obj, uint64_t pc,
+			int (*real_unlock)(void *), int32_t real_owner)
 {
 	int32_t owner = TRACK_LOAD(&r->owner_tid);
 	int rc = real_unlock(obj);
 	const char *what = kind_names[r->kind < TRACK_OBJ_KIND_COUNT ? r->kind : 0];
+	if (real_owner == t->tid)
+		return rc;   /* taken while untracked: not a misuse */
 	if (rc == 0 && owner != 0) {
 		/* It really was unlocked (a normal mutex does not check): nobody holds it now. */
 		TRACK_STORE(&r->depth, 0);

@@ -16,11 +16,11 @@
 #include "shim.h"
 
 /* The calling thread's state and the record of the object at addr, or NULL to pass through. */
-static inline struct track_obj_rec *track_lock_rec(struct track_tls **tp, const void *addr,
+static inline struct track_obj_rec *track_lock_rec(struct track_thread **tp, const void *addr,
 						   uint32_t kind, uint64_t pc, int create)
 {
 	/* A registered thread implies the shim is on: no global flag on the fast path. */
-	struct track_tls *t = track_self();
+	struct track_thread *t = track_self();
 	if (unlikely(t == NULL))
 		return NULL;
 	*tp = t;
@@ -29,7 +29,7 @@ static inline struct track_obj_rec *track_lock_rec(struct track_tls **tp, const 
 
 /* Whether this thread already reported the edge from -> to with these flags and this set of
  * other held locks. */
-static inline int track_ecache_hit(const struct track_tls *t, uint32_t from, uint32_t to,
+static inline int track_ecache_hit(const struct track_thread *t, uint32_t from, uint32_t to,
 				   uint32_t gate_hash, uint32_t flags)
 {
 	uint64_t key = (uint64_t)from << 32 | to;
@@ -41,7 +41,7 @@ static inline int track_ecache_hit(const struct track_tls *t, uint32_t from, uin
 /* Lock-order bookkeeping after a blocking-capable acquisition made while holding `before`
  * other locks (flags: TRACK_EF_TO_WRITE for an exclusive request).  The common nested case,
  * one lock held and an edge already known, is a cache hit. */
-static inline int track_order_note(struct track_tls *t, uint32_t before, uint32_t flags)
+static inline int track_order_note(struct track_thread *t, uint32_t before, uint32_t flags)
 {
 	if (likely(before == 0) || track_g.lock_order == TRACK_LO_OFF)
 		return 0;
@@ -54,7 +54,7 @@ static inline int track_order_note(struct track_tls *t, uint32_t before, uint32_
 
 /* Thread t took lock r exclusively (mutex, spinlock, rwlock for writing); blocking: it was
  * (or could have been) a waiting acquisition, which orders r after the locks held. */
-static inline void track_got_excl(struct track_tls *t, struct track_obj_rec *r, uint64_t pc,
+static inline void track_got_excl(struct track_thread *t, struct track_obj_rec *r, uint64_t pc,
 				  int blocking)
 {
 	if (unlikely(r->owner_tid == t->tid)) {
@@ -70,7 +70,7 @@ static inline void track_got_excl(struct track_tls *t, struct track_obj_rec *r, 
 }
 
 /* Thread t took rwlock r for reading. */
-static inline void track_got_shared(struct track_tls *t, struct track_obj_rec *r, uint64_t pc,
+static inline void track_got_shared(struct track_thread *t, struct track_obj_rec *r, uint64_t pc,
 				    int blocking)
 {
 	uint32_t before;
@@ -85,7 +85,7 @@ static inline void track_got_shared(struct track_tls *t, struct track_obj_rec *r
 static inline void track_took(const void *addr, uint32_t kind, uint64_t pc, int shared,
 			      int blocking)
 {
-	struct track_tls *t;
+	struct track_thread *t;
 	struct track_obj_rec *r = track_lock_rec(&t, addr, kind, pc, 1);
 	if (unlikely(r == NULL))
 		return;
@@ -98,19 +98,20 @@ static inline void track_took(const void *addr, uint32_t kind, uint64_t pc, int 
 /* A wait in progress: begun when a wrapper is about to block, ended when it returns (or is
  * unwound by cancellation, through __attribute__((cleanup))). */
 struct track_wait {
-	struct track_tls *t;
+	struct track_thread *t;
 	struct track_obj_rec *r;
 	uint64_t t0;
 	uint64_t dt;
+	uintptr_t prev_sp;     /* the thread's wait_sp before this wait (a nested one's) */
 };
 
-TRACK_HIDDEN void track_wait_begin(struct track_wait *w, struct track_tls *t,
+TRACK_HIDDEN void track_wait_begin(struct track_wait *w, struct track_thread *t,
 				   struct track_obj_rec *r, uint32_t state, const void *addr,
 				   uint32_t wflags);
 TRACK_HIDDEN void track_wait_end(struct track_wait *w);
 
 /* Statistics of an acquisition that had to wait (called holding the lock). */
-static inline void track_contended(struct track_tls *t, struct track_obj_rec *r, uint64_t dt)
+static inline void track_contended(struct track_thread *t, struct track_obj_rec *r, uint64_t dt)
 {
 	TRACK_STORE(&t->thr->contended, t->thr->contended + 1);
 	TRACK_STORE(&r->contended, r->contended + 1);
@@ -121,9 +122,9 @@ static inline void track_contended(struct track_tls *t, struct track_obj_rec *r,
 
 /* Release bookkeeping for an exclusive unlock; returns 0 when t was the owner, -1 (nothing
  * changed) when it was not, which the caller reports as misuse. */
-static inline int track_release_excl(struct track_tls *t, struct track_obj_rec *r)
+static inline int track_release_excl(struct track_thread *t, struct track_obj_rec *r)
 {
-	if (unlikely(r->owner_tid != t->tid))
+	if (unlikely(TRACK_LOAD(&r->owner_tid) != t->tid))
 		return -1;
 	if (unlikely(r->depth > 0)) {
 		r->depth--;
@@ -134,10 +135,13 @@ static inline int track_release_excl(struct track_tls *t, struct track_obj_rec *
 	return 0;
 }
 
-/* Unlock by a thread that does not own the lock: call the real unlock, keep the record
- * truthful about the outcome, and report the misuse. */
-TRACK_HIDDEN int track_unlock_misuse(struct track_tls *t, struct track_obj_rec *r,
-				     void *obj, uint64_t pc, int (*real_unlock)(void *));
+/* Unlock by a thread the record does not show as the owner: call the real unlock, keep the
+ * record truthful about the outcome, and report the misuse, unless ours says the caller
+ * does hold it (the lock was taken while untracked: a full table, a signal handler inside
+ * the shim). */
+TRACK_HIDDEN int track_unlock_misuse(struct track_thread *t, struct track_obj_rec *r,
+				     void *obj, uint64_t pc, int (*real_unlock)(void *),
+				     int32_t real_owner);
 
 TRACK_HIDDEN int track_timespec_ok(const struct timespec *ts);
 TRACK_HIDDEN int track_clock_ok(clockid_t clk);

@@ -2,160 +2,228 @@
  * modules.c — the module map: which file is loaded where, with its build-id, so that the
  * tools can turn the raw addresses in the segment into names even after the process is gone.
  *
- * The map is taken at start and taken again whenever a slow path meets an address outside
- * every known module (code loaded by dlopen since); modules that have disappeared are kept,
- * marked unloaded, because older addresses in the segment may still point into them.  The
- * shim does not wrap dlopen: glibc finds the caller's RUNPATH from the return address, and
- * a wrapper would change whose RUNPATH that is.
+ * The map is taken at start (dl_iterate_phdr, in the constructor), then grows by one module
+ * whenever a slow path meets an address in an object it does not know yet (code loaded by
+ * dlopen since): glibc's _dl_find_object names that object without taking any lock, and its
+ * program headers are read from its own mapping.  A module that takes the addresses of one
+ * known before (dlclose, then another object loaded there) marks the old one unloaded: older
+ * addresses in the segment still point into it.  The shim does not wrap dlopen: glibc finds
+ * the caller's RUNPATH from the return address, and a wrapper would change whose it is.
+ *
+ * Known objects are remembered in a small private hash by their mapping's start, so the
+ * common case, an address in a known object, costs one lookup and no lock.
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "shim.h"
 
-static int mod_lock;       /* its own lock: dl_iterate_phdr must not run under the shim lock */
-static uint64_t scan_epoch;
+static int mod_lock;         /* appends to the module table */
 
-static uint8_t *seen_map;   /* per module: scan epoch parity it was last seen in */
+struct known {
+	uintptr_t start;         /* dlfo_map_start; 0: empty */
+	const void *map;         /* dlfo_link_map: the same start with another map is another object */
+};
+static struct known *known;
+static uint32_t known_mask;
 
-static void mod_lock_take(void)
+static uint32_t known_hash(uintptr_t start)
 {
-	track_spin_take(&mod_lock);
+	return (uint32_t)(((uint64_t)start * 0x9e3779b97f4a7c15ull) >> 40) & known_mask;
 }
 
-static void mod_lock_drop(void)
+static int is_known(uintptr_t start, const void *map)
 {
-	track_spin_drop(&mod_lock);
+	uint32_t i = known_hash(start), n;
+	for (n = 0; n <= known_mask; n++, i = (i + 1) & known_mask) {
+		uintptr_t s = __atomic_load_n(&known[i].start, __ATOMIC_ACQUIRE);
+		if (s == 0)
+			return 0;
+		if (s == start && __atomic_load_n(&known[i].map, __ATOMIC_RELAXED) == map)
+			return 1;
+	}
+	return 0;
 }
 
-/* Copy the GNU build-id note of a loaded object, if it has one. */
-static void find_build_id(struct dl_phdr_info *info, struct track_module_rec *m)
+/* Under mod_lock.  A slot with the same start but another map is the old object's. */
+static void remember(uintptr_t start, const void *map)
 {
-	int i;
-	for (i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		const char *p, *end;
-		if (ph->p_type != PT_NOTE)
-			continue;
-		p = (const char *)(info->dlpi_addr + ph->p_vaddr);
-		end = p + ph->p_memsz;
-		while (p + sizeof(ElfW(Nhdr)) <= end) {
-			const ElfW(Nhdr) *n = (const ElfW(Nhdr) *)p;
-			const char *name = p + sizeof *n;
-			const char *desc = name + ((n->n_namesz + 3) & ~3u);
-			if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 &&
-			    memcmp(name, "GNU", 4) == 0) {
-				uint32_t len = n->n_descsz < TRACK_BUILD_ID_MAX ? n->n_descsz
-									: TRACK_BUILD_ID_MAX;
-				memcpy(m->build_id, desc, len);
-				m->build_id_len = len;
-				return;
-			}
-			p = desc + ((n->n_descsz + 3) & ~3u);
+	uint32_t i = known_hash(start), n;
+	for (n = 0; n <= known_mask; n++, i = (i + 1) & known_mask) {
+		uintptr_t s = known[i].start;
+		if (s == 0 || s == start) {
+			__atomic_store_n(&known[i].map, map, __ATOMIC_RELAXED);
+			__atomic_store_n(&known[i].start, start, __ATOMIC_RELEASE);
+			return;
 		}
 	}
 }
 
-static struct track_module_rec *find_module(uint64_t base, const char *path)
+/* Copy the GNU build-id of a PT_NOTE segment at [p, end), if it has one. */
+static void find_build_id(const char *p, const char *end, struct track_module_rec *m)
 {
-	uint64_t i, n = TRACK_LOAD(&track_g.hdr->modules_used);
-	for (i = 0; i < n; i++) {
-		struct track_module_rec *m = &track_g.modules[i];
-		if (m->base == base && strcmp(m->path, path) == 0 && !(m->flags & TRACK_MF_UNLOADED))
-			return m;
+	while (p + sizeof(ElfW(Nhdr)) <= end) {
+		const ElfW(Nhdr) *n = (const ElfW(Nhdr) *)p;
+		const char *name = p + sizeof *n;
+		const char *desc = name + ((n->n_namesz + 3) & ~3u);
+		if (desc > end || n->n_descsz > (size_t)(end - desc))
+			return;
+		if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 &&
+		    memcmp(name, "GNU", 4) == 0) {
+			uint32_t len = n->n_descsz < TRACK_BUILD_ID_MAX ? n->n_descsz
+								: TRACK_BUILD_ID_MAX;
+			memcpy(m->build_id, desc, len);
+			m->build_id_len = len;
+			return;
+		}
+		p = desc + ((n->n_descsz + 3) & ~3u);
 	}
-	return NULL;
 }
 
-static int scan_one(struct dl_phdr_info *info, size_t size, void *data)
+/* Fill m from an object's program headers (load bias base). */
+static void from_phdrs(struct track_module_rec *m, uintptr_t base, const ElfW(Phdr) *ph,
+		       int phnum)
 {
-	struct track_seg_header *h = track_g.hdr;
-	const char *path = info->dlpi_name;
-	struct track_module_rec *m;
 	uint64_t lo = UINT64_MAX, hi = 0;
-	int i, main_exe = 0;
-	(void)size, (void)data;
-	if (path == NULL || path[0] == '\0') {
-		path = h->exe;
-		main_exe = 1;
-	}
-	m = find_module(info->dlpi_addr, path);
-	if (m != NULL) {
-		seen_map[m - track_g.modules] = (uint8_t)scan_epoch;
-		return 0;
-	}
-	if (h->modules_used >= h->max_modules) {
-		TRACK_ADD(&h->modules_dropped, 1);
-		return 0;
-	}
-	m = &track_g.modules[h->modules_used];
-	memset(m, 0, sizeof *m);
-	for (i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type != PT_LOAD)
+	int i;
+	for (i = 0; i < phnum; i++) {
+		uintptr_t a = base + ph[i].p_vaddr;
+		if (ph[i].p_type == PT_NOTE && m->build_id_len == 0)
+			find_build_id((const char *)a, (const char *)a + ph[i].p_memsz, m);
+		if (ph[i].p_type != PT_LOAD)
 			continue;
-		if (info->dlpi_addr + ph->p_vaddr < lo)
-			lo = info->dlpi_addr + ph->p_vaddr;
-		if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > hi)
-			hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+		if (a < lo)
+			lo = a;
+		if (a + ph[i].p_memsz > hi)
+			hi = a + ph[i].p_memsz;
 	}
-	m->base = info->dlpi_addr;
+	m->base = base;
 	m->lo = lo == UINT64_MAX ? 0 : lo;
 	m->hi = hi;
-	snprintf(m->path, sizeof m->path, "%s", path);
-	find_build_id(info, m);
-	seen_map[h->modules_used] = (uint8_t)scan_epoch;
+}
+
+/* Program headers of the object mapped at [start, end): read from its ELF header, which
+ * its first loaded segment maps at start; NULL if it does not look like one. */
+static const ElfW(Phdr) *phdrs_of(uintptr_t start, uintptr_t end, int *phnum)
+{
+	const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)start;
+	if (end - start < sizeof *eh || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 ||
+	    eh->e_phentsize != sizeof(ElfW(Phdr)) || eh->e_phoff > end - start ||
+	    (uintptr_t)eh->e_phnum * sizeof(ElfW(Phdr)) > end - start - eh->e_phoff)
+		return NULL;
+	*phnum = eh->e_phnum;
+	return (const ElfW(Phdr) *)(start + eh->e_phoff);
+}
+
+/* Append a record for a newly met object; under mod_lock. */
+static void add_module(const struct dl_find_object *fo)
+{
+	struct track_seg_header *h = track_g.hdr;
+	const struct link_map *lm = fo->dlfo_link_map;
+	uintptr_t start = (uintptr_t)fo->dlfo_map_start, end = (uintptr_t)fo->dlfo_map_end;
+	const char *path = lm != NULL ? lm->l_name : NULL;
+	const ElfW(Phdr) *ph;
+	struct track_module_rec *m;
+	uint64_t i, used = h->modules_used;
+	int phnum = 0, main_exe = path == NULL || path[0] == '\0';
+	remember(start, lm);
+	if (used >= h->max_modules) {
+		TRACK_ADD(&h->modules_dropped, 1);
+		return;
+	}
+	m = &track_g.modules[used];
+	if (track_seg_reserve(m, sizeof *m) != 0) {
+		TRACK_ADD(&h->modules_dropped, 1);
+		return;
+	}
+	memset(m, 0, sizeof *m);
+	ph = phdrs_of(start, end, &phnum);
+	if (ph != NULL) {
+		from_phdrs(m, lm != NULL ? lm->l_addr : 0, ph, phnum);
+	} else {
+		m->base = lm != NULL ? lm->l_addr : 0;
+		m->lo = start;
+		m->hi = end;
+	}
+	track_format(m->path, sizeof m->path, "%s", main_exe ? h->exe : path);
+	/* An older module where this one now is has been unloaded. */
+	for (i = 0; i < used; i++) {
+		struct track_module_rec *o = &track_g.modules[i];
+		if (!(o->flags & TRACK_MF_UNLOADED) && o->lo < m->hi && m->lo < o->hi)
+			__atomic_or_fetch(&o->flags, TRACK_MF_UNLOADED, __ATOMIC_RELEASE);
+	}
 	__atomic_store_n(&m->flags, TRACK_MF_VALID | (main_exe ? TRACK_MF_MAIN : 0),
 			 __ATOMIC_RELEASE);
-	TRACK_ADD(&h->modules_used, 1);
+	TRACK_STORE(&h->modules_used, used + 1);
+}
+
+/* Make sure the object fo describes is in the map. */
+static void note_object(const struct dl_find_object *fo)
+{
+	uintptr_t start = (uintptr_t)fo->dlfo_map_start;
+	if (known == NULL || is_known(start, fo->dlfo_link_map))
+		return;
+	track_spin_take(&mod_lock);
+	if (!is_known(start, fo->dlfo_link_map))
+		add_module(fo);
+	track_spin_drop(&mod_lock);
+}
+
+/* Make sure the module holding pc (a return address, or a code address) is in the map. */
+void track_modules_note_pc(uint64_t pc)
+{
+	struct dl_find_object fo;
+	if (pc == 0 || track_g.hdr == NULL)
+		return;
+	if (_dl_find_object((void *)(uintptr_t)(pc - 1), &fo) == 0)
+		note_object(&fo);
+}
+
+/* Every loaded object, through the address of its first loaded segment. */
+static int scan_one(struct dl_phdr_info *info, size_t size, void *data)
+{
+	int i;
+	(void)size, (void)data;
+	for (i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_LOAD) {
+			track_modules_note_pc(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr + 1);
+			break;
+		}
 	return 0;
 }
 
+/* The map at start (in the constructor). */
 void track_modules_scan(void)
 {
-	static uint8_t seen_static[1u << 16];
-	uint64_t i, n;
+	uint32_t n = 1;
 	if (track_g.hdr == NULL)
 		return;
-	mod_lock_take();
-	seen_map = seen_static;
-	scan_epoch++;
-	dl_iterate_phdr(scan_one, NULL);
-	n = TRACK_LOAD(&track_g.hdr->modules_used);
-	for (i = 0; i < n; i++)
-		if (seen_map[i] != (uint8_t)scan_epoch)
-			__atomic_or_fetch(&track_g.modules[i].flags, TRACK_MF_UNLOADED,
-					  __ATOMIC_RELEASE);
-	mod_lock_drop();
-}
-
-/* Scan again if pc lies outside every module we know: something was loaded since. */
-void track_modules_note_pc(uint64_t pc)
-{
-	uint64_t i, n;
-	if (pc == 0 || track_g.hdr == NULL)
-		return;
-	n = TRACK_LOAD(&track_g.hdr->modules_used);
-	for (i = 0; i < n; i++) {
-		const struct track_module_rec *m = &track_g.modules[i];
-		if (pc >= m->lo && pc < m->hi && !(m->flags & TRACK_MF_UNLOADED))
+	if (known == NULL) {
+		while (n < 2 * track_g.hdr->max_modules)
+			n <<= 1;
+		known = track_map_private((size_t)n * sizeof *known);
+		if (known == NULL)
 			return;
+		known_mask = n - 1;
 	}
-	track_modules_scan();
+	dl_iterate_phdr(scan_one, NULL);
 }
 
-/* After fork: the child's new segment starts with the parent's map (same address space). */
+/* After fork: the child's new segment starts with the parent's map (same address space,
+ * so the private set of known objects still holds). */
 void track_modules_copy(const struct track_seg_header *old)
 {
 	const struct track_module_rec *src =
 		(const struct track_module_rec *)((const char *)old + old->modules_off);
 	uint64_t n = old->modules_used;
+	mod_lock = 0;
 	if (n > track_g.hdr->max_modules)
 		n = track_g.hdr->max_modules;
+	if (n == 0 || track_seg_reserve(track_g.modules, n * sizeof *src) != 0)
+		return;
 	memcpy(track_g.modules, src, n * sizeof *src);
 	track_g.hdr->modules_used = n;
-	mod_lock = 0;
 }

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <linux/futex.h>
+#include <sys/single_threaded.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -41,7 +42,7 @@ TRACK_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_
 
 TRACK_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
 {
-	struct track_tls *t;
+	struct track_thread *t;
 	struct track_obj_rec *r = track_lock_rec(&t, m, TRACK_OBJ_MUTEX, 0, 0);
 	int rc;
 	if (r != NULL && TRACK_LOAD(&r->owner_tid) != 0)
@@ -54,15 +55,24 @@ TRACK_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
 	return rc;
 }
 
+/* Whether relocking m by its owner fails (EDEADLK) instead of blocking for ever: an
+ * errorcheck mutex.  Read by the waiter itself, from the mutex it was handed: the deadlock
+ * walk of other threads never reads the program's memory. */
+static uint32_t relock_flag(const pthread_mutex_t *m)
+{
+	return (__atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) & 3) == PTHREAD_MUTEX_ERRORCHECK
+		       ? TRACK_WF_RELOCK_FAILS : 0;
+}
+
 /* The blocking part of lock, timedlock and clocklock. */
 static int mutex_wait(pthread_mutex_t *m, clockid_t clk, const struct timespec *abs,
 		      int timed, uint64_t pc)
 {
-	struct track_tls *t = NULL;
+	struct track_thread *t = NULL;
 	struct track_obj_rec *r = track_lock_rec(&t, m, TRACK_OBJ_MUTEX, pc, 1);
 	struct track_wait w;
 	int rc;
-	if (r == NULL || t->busy) {
+	if (r == NULL || track_busy()) {
 		if (!timed)
 			return __pthread_mutex_lock(m);
 		return timed == 1 ? track_real.mutex_timedlock(m, abs)
@@ -72,7 +82,8 @@ static int mutex_wait(pthread_mutex_t *m, clockid_t clk, const struct timespec *
 		track_finding(TRACK_FK_DOUBLE_LOCK, m, TRACK_OBJ_MUTEX, pc, t->tid,
 			      "thread %d locked non-recursive mutex %p that it already holds",
 			      t->tid, (void *)m);
-	track_wait_begin(&w, t, r, TRACK_TS_MUTEX, m, timed ? TRACK_WF_TIMED : 0);
+	track_wait_begin(&w, t, r, TRACK_TS_MUTEX, m,
+			 (timed ? TRACK_WF_TIMED : 0) | relock_flag(m));
 	if (!timed)
 		rc = __pthread_mutex_lock(m);
 	else if (timed == 1)
@@ -102,17 +113,24 @@ static int mutex_try_other(pthread_mutex_t *m, int rc, uint64_t pc)
  * __kind of 0), done inline: take __lock from 0 to 1 and record the owner and user count
  * as glibc does.  This saves the call into glibc on the hot path, which is most of the
  * shim's cost there.  The layout is glibc's public, frozen ABI (struct __pthread_mutex_s);
- * every other kind of mutex, and every failed try, goes through glibc as before.
+ * every other kind of mutex, and every failed try, goes through glibc as before.  In a
+ * process that has only ever had one thread, glibc (2.35 on) takes and frees __lock with
+ * plain stores, no atomic instruction: so does this, for the same reason.
  * Returns 0 taken, EBUSY held by someone, -1 not a plain mutex (or thread not registered).
  */
-static inline int plain_trylock(pthread_mutex_t *m, const struct track_tls *t)
+static inline int plain_trylock(pthread_mutex_t *m, const struct track_thread *t)
 {
 	int zero = 0;
-	if (unlikely(t->thr == NULL || __atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) != 0))
+	if (unlikely(t == NULL || __atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) != 0))
 		return -1;
-	if (unlikely(!__atomic_compare_exchange_n(&m->__data.__lock, &zero, 1, 0,
-						  __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)))
+	if (__libc_single_threaded) {
+		if (unlikely(m->__data.__lock != 0))
+			return EBUSY;
+		m->__data.__lock = 1;
+	} else if (unlikely(!__atomic_compare_exchange_n(&m->__data.__lock, &zero, 1, 0,
+							 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))) {
 		return EBUSY;
+	}
 	m->__data.__owner = t->tid;
 	++m->__data.__nusers;
 	return 0;
@@ -133,13 +151,17 @@ static inline int plain_unlock(pthread_mutex_t *m)
 {
 	m->__data.__owner = 0;
 	--m->__data.__nusers;
+	if (__libc_single_threaded) {
+		m->__data.__lock = 0;
+		return 0;
+	}
 	if (unlikely(__atomic_exchange_n(&m->__data.__lock, 0, __ATOMIC_RELEASE) > 1))
 		return plain_wake(m);
 	return 0;
 }
 
 /* The same, falling back to glibc's trylock for everything else. */
-static inline int any_trylock(pthread_mutex_t *m, const struct track_tls *t)
+static inline int any_trylock(pthread_mutex_t *m, const struct track_thread *t)
 {
 	int rc = plain_trylock(m, t);
 	return likely(rc >= 0) ? rc : __pthread_mutex_trylock(m);
@@ -164,16 +186,15 @@ static __attribute__((noinline)) int mutex_lock_slow(pthread_mutex_t *m, int rc,
  * first try, its record in this thread's cache, not already held by this thread. */
 TRACK_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
-	struct track_tls *t = &track_tls;
-	struct track_cache_ent *e;
+	struct track_thread *t = track_tls.self;
+	struct track_cached c;
 	int rc = plain_trylock(m, t);
-	if (likely(rc == 0) && likely((e = track_obj_cached(t, m)) != NULL) &&
-	    likely(e->rec->owner_tid != t->tid)) {
-		struct track_obj_rec *r = e->rec;
+	if (likely(rc == 0) && likely(track_obj_cached(t, m, &c)) &&
+	    likely(c.rec->owner_tid != t->tid)) {
 		uint32_t before;
-		TRACK_STORE(&r->owner_tid, t->tid);
-		TRACK_STORE(&r->acquisitions, r->acquisitions + 1);
-		before = track_held_push_idx(t, e->idx, r->lock_id, TRACK_RA());
+		TRACK_STORE(&c.rec->owner_tid, t->tid);
+		TRACK_STORE(&c.rec->acquisitions, c.rec->acquisitions + 1);
+		before = track_held_push_idx(t, c.idx, c.rec->lock_id, TRACK_RA());
 		if (likely(before == 0))
 			return 0;
 		return track_order_note(t, before, TRACK_EF_TO_WRITE);
@@ -183,7 +204,7 @@ TRACK_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 
 TRACK_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 {
-	int rc = any_trylock(m, &track_tls);
+	int rc = any_trylock(m, track_tls.self);
 	if (likely(rc == 0)) {
 		track_took(m, TRACK_OBJ_MUTEX, TRACK_RA(), 0, 0);
 		return 0;
@@ -224,24 +245,26 @@ TRACK_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk,
 
 static __attribute__((noinline)) int mutex_unlock_slow(pthread_mutex_t *m, uint64_t pc)
 {
-	struct track_tls *t;
+	struct track_thread *t;
 	struct track_obj_rec *r = track_lock_rec(&t, m, TRACK_OBJ_MUTEX, 0, 0);
 	if (likely(r != NULL) && unlikely(track_release_excl(t, r) != 0))
-		return track_unlock_misuse(t, r, m, pc, real_unlock);
+		return track_unlock_misuse(t, r, m, pc, real_unlock,
+					   __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED));
 	return __pthread_mutex_unlock(m);
 }
 
 /* The hot path: the record cached, held once by this thread, released in LIFO order. */
 TRACK_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
-	struct track_tls *t = &track_tls;
-	struct track_cache_ent *e;
-	struct track_thread_rec *thr = t->thr;
+	struct track_thread *t = track_tls.self;
+	struct track_thread_rec *thr;
+	struct track_cached c;
 	uint32_t n;
-	if (likely(thr != NULL) && likely((e = track_obj_cached(t, m)) != NULL) &&
-	    likely(e->rec->owner_tid == t->tid) && likely(e->rec->depth == 0) &&
-	    likely((n = thr->nheld) - 1 < TRACK_HELD_MAX) && likely(thr->held[n - 1] == e->idx)) {
-		TRACK_STORE(&e->rec->owner_tid, 0);
+	if (likely(t != NULL) && likely(track_obj_cached(t, m, &c)) &&
+	    likely(c.rec->owner_tid == t->tid) && likely(c.rec->depth == 0) &&
+	    likely((n = (thr = t->thr)->nheld) - 1 < TRACK_HELD_MAX) &&
+	    likely(thr->held[n - 1] == c.idx)) {
+		TRACK_STORE(&c.rec->owner_tid, 0);
 		t->held_xor ^= t->held_id[n - 1];
 		TRACK_STORE(&thr->nheld, n - 1);
 		if (likely(__atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) == 0))

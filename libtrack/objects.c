@@ -8,8 +8,16 @@
  * An address is not an identity: a destroyed mutex's memory can hold an unrelated lock
  * later.  Every record therefore carries a generation that changes whenever the record is
  * retired (destroy, or re-initialisation at the same address) or recycled, and every cached
- * pointer is checked against it.  When the table is full, idle records (not held, nobody
- * waiting) are recycled; when none is idle the object goes untracked and is counted.
+ * pointer is checked against it.
+ *
+ * When the table is full, a new object goes untracked: its calls pass straight through,
+ * after one failed look-up, with no lock taken and no stack captured, so a program with more
+ * live locks than the table holds pays little for the excess.  Every 64th such miss in a
+ * thread tries, under the lock, to recycle an idle record (not held, nobody waiting) for
+ * the object, so that long-running programs keep tracking what they use now.
+ *
+ * Index slots and records are only touched on pages of the segment already populated
+ * (segment.c): a slot on a page never populated is empty.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,6 +28,7 @@
 #define TOMBSTONE_IDX 0u      /* a slot whose key stays but whose record was retired */
 #define MAX_PROBE     1024u
 #define RECYCLE_SCAN  256u
+#define RETRY_EVERY   64u     /* misses on a full table between two recycling attempts */
 
 static uint32_t free_head;    /* index + 1 of the first retired record, 0 if none */
 static uint32_t recycle_hand;
@@ -37,7 +46,7 @@ static struct track_hash_slot *slot_lookup(uintptr_t a)
 	uint32_t n;
 	for (n = 0; n < MAX_PROBE && n <= mask; n++, i = (i + 1) & mask) {
 		struct track_hash_slot *s = &track_g.hash[i];
-		uint64_t k = __atomic_load_n(&s->key, __ATOMIC_ACQUIRE);
+		uint64_t k = track_seg_present(s) ? __atomic_load_n(&s->key, __ATOMIC_ACQUIRE) : 0;
 		if (k == a)
 			return s;
 		if (k == 0)
@@ -56,10 +65,14 @@ static struct track_hash_slot *slot_claim(uintptr_t a)
 	uint32_t n;
 	for (n = 0; n < MAX_PROBE && n <= mask; n++, i = (i + 1) & mask) {
 		struct track_hash_slot *s = &track_g.hash[i];
-		if (s->key == a)
+		uint64_t k = track_seg_present(s) ? s->key : 0;
+		if (k == a)
 			return s;
-		if (s->key == 0)
-			return tomb != NULL ? tomb : s;
+		if (k == 0) {
+			if (tomb != NULL)
+				return tomb;
+			return track_seg_reserve(s, sizeof *s) == 0 ? s : NULL;
+		}
 		if (tomb == NULL && s->idx == TOMBSTONE_IDX)
 			tomb = s;
 	}
@@ -113,8 +126,13 @@ static struct track_obj_rec *alloc_rec(void)
 {
 	struct track_seg_header *h = track_g.hdr;
 	struct track_obj_rec *r;
-	if (h->objects_used < h->max_objects)
-		return &track_g.objs[TRACK_ADD(&h->objects_used, 1) - 1];
+	if (h->objects_used < h->max_objects) {
+		r = &track_g.objs[h->objects_used];
+		if (track_seg_reserve(r, sizeof *r) != 0)
+			return NULL;
+		TRACK_ADD(&h->objects_used, 1);
+		return r;
+	}
 	if (free_head != 0) {
 		r = rec_at(free_head);
 		free_head = r->next_free;
@@ -177,11 +195,15 @@ static struct track_obj_rec *find_live(uintptr_t a)
 	return find_live_gen(a, &gen);
 }
 
-static void cache_fill(struct track_tls *t, uintptr_t a, struct track_obj_rec *r, uint64_t gen)
+static void cache_fill(struct track_thread *t, uintptr_t a, struct track_obj_rec *r,
+		       uint64_t gen)
 {
-	struct track_cache_ent *e = &t->cache[((a >> 4) ^ (a >> 12)) & (TRACK_CACHE_SIZE - 1)];
+	struct track_cache_ent *e = track_cache_ent(t, a);
 	/* A signal handler in this thread may look up while we fill: the entry matches no
-	 * address until all of it is written. */
+	 * address until all of it is written; and the count tells a look-up this fill
+	 * interrupted that what it read may be torn (shim.h, track_obj_cached). */
+	t->fills++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	e->addr = 0;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	e->rec = r;
@@ -191,77 +213,89 @@ static void cache_fill(struct track_tls *t, uintptr_t a, struct track_obj_rec *r
 	e->addr = a;
 }
 
-struct track_obj_rec *track_obj_slow(struct track_tls *t, uintptr_t a, uint32_t kind,
+/* Whether a new object can have a record without recycling (racy: a hint). */
+static int room(void)
+{
+	struct track_seg_header *h = track_g.hdr;
+	return TRACK_LOAD(&h->objects_used) < h->max_objects || TRACK_LOAD(&free_head) != 0;
+}
+
+/* The table is full: whether this miss may try to recycle a record (one in RETRY_EVERY per
+ * thread), counting it in the header in batches. */
+static int may_recycle(struct track_thread *t)
+{
+	if (++t->drops < RETRY_EVERY)
+		return 0;
+	TRACK_ADD(&track_g.hdr->objects_dropped, t->drops);
+	t->drops = 0;
+	return 1;
+}
+
+/* Find or create the record for the object at a, under the lock.  init: a new object by
+ * an init call (an existing record at a is retired); else one first seen in use. */
+static struct track_obj_rec *make(struct track_thread *t, uintptr_t a, uint32_t kind,
+				  uint64_t pc, int init)
+{
+	struct track_obj_rec *r;
+	int saved = errno;
+	/* The stack first (it is the slow part, and needs no lock), unless the record would
+	 * come from recycling: a full table must stay cheap. */
+	uint32_t stack = room() ? track_stack_capture(t) : 0;
+	track_ilock();
+	r = find_live(a);
+	if (r != NULL && (init || r->kind != kind)) {
+		/* initialised again, or reused for another kind without a destroy call: a new
+		 * object */
+		retire(r, 1);
+		r = NULL;
+	}
+	if (r == NULL)
+		r = create(a, kind, pc, init ? 0 : TRACK_OF_STATIC, t->tid, stack);
+	track_iunlock();
+	if (r != NULL) {
+		cache_fill(t, a, r, TRACK_LOAD(&r->gen));   /* made by us: current */
+		track_modules_note_pc(pc);
+	}
+	errno = saved;
+	return r;
+}
+
+struct track_obj_rec *track_obj_slow(struct track_thread *t, uintptr_t a, uint32_t kind,
 				     uint64_t pc, int create_it)
 {
 	struct track_obj_rec *r;
-	uint32_t stack;
 	uint64_t gen;
-	int saved;
-	if (t == NULL || t->busy)
+	if (t == NULL || track_busy())
 		return NULL;
 	r = find_live_gen(a, &gen);
 	if (r != NULL && (r->kind == kind || !create_it)) {
 		cache_fill(t, a, r, gen);
 		return r;
 	}
-	if (!create_it)
+	if (!create_it || (!room() && !may_recycle(t)))
 		return NULL;
-	saved = errno;
-	stack = track_stack_capture(t);   /* before the lock: unwinding may take locks */
-	t->busy++;
-	track_ilock();
-	r = find_live(a);
-	if (r != NULL && r->kind != kind) {
-		/* The memory was reused for another kind of object without a destroy call. */
-		retire(r, 1);
-		r = NULL;
-	}
-	if (r == NULL)
-		r = create(a, kind, pc, TRACK_OF_STATIC, t->tid, stack);
-	track_iunlock();
-	if (r != NULL) {
-		cache_fill(t, a, r, TRACK_LOAD(&r->gen));   /* created by us: current */
-		track_modules_note_pc(pc);
-	}
-	t->busy--;
-	errno = saved;
-	return r;
+	return make(t, a, kind, pc, 0);
 }
 
 struct track_obj_rec *track_obj_init(const void *addr, uint32_t kind, uint64_t pc)
 {
-	struct track_tls *t = track_self();
-	uintptr_t a = (uintptr_t)addr;
-	struct track_obj_rec *r;
-	int saved = errno;
-	uint32_t stack;
-	if (t == NULL || t->busy)
+	struct track_thread *t = track_self();
+	if (t == NULL || track_busy())
 		return NULL;
-	stack = track_stack_capture(t);
-	t->busy++;
-	track_ilock();
-	r = find_live(a);
-	if (r != NULL)
-		retire(r, 1);   /* initialising again makes a new object */
-	r = create(a, kind, pc, 0, t->tid, stack);
-	track_iunlock();
-	if (r != NULL) {
-		cache_fill(t, a, r, TRACK_LOAD(&r->gen));   /* created by us: current */
-		track_modules_note_pc(pc);
+	if (!room() && !may_recycle(t)) {
+		/* untracked, but a record left at this address describes another object now */
+		track_obj_destroy(addr);
+		return NULL;
 	}
-	t->busy--;
-	errno = saved;
-	return r;
+	return make(t, (uintptr_t)addr, kind, pc, 1);
 }
 
 void track_obj_destroy(const void *addr)
 {
-	struct track_tls *t = track_self();
+	struct track_thread *t = track_self();
 	struct track_obj_rec *r;
-	if (t == NULL || t->busy)
+	if (t == NULL || track_busy() || find_live((uintptr_t)addr) == NULL)
 		return;
-	t->busy++;
 	track_ilock();
 	r = find_live((uintptr_t)addr);
 	if (r != NULL) {
@@ -269,7 +303,6 @@ void track_obj_destroy(const void *addr)
 		retire(r, 1);
 	}
 	track_iunlock();
-	t->busy--;
 }
 
 /* After fork: the child's fresh segment starts with no objects. */

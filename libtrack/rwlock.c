@@ -22,7 +22,7 @@ TRACK_EXPORT int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockat
 
 TRACK_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
 {
-	struct track_tls *t;
+	struct track_thread *t;
 	struct track_obj_rec *r = track_lock_rec(&t, l, TRACK_OBJ_RWLOCK, 0, 0);
 	int rc;
 	if (r != NULL && (TRACK_LOAD(&r->owner_tid) != 0 || TRACK_LOAD(&r->readers) != 0))
@@ -53,7 +53,7 @@ static int rw_real(pthread_rwlock_t *l, int write, enum rw_call how, clockid_t c
 static int rw_lock(pthread_rwlock_t *l, int write, enum rw_call how, clockid_t clk,
 		   const struct timespec *abs, uint64_t pc)
 {
-	struct track_tls *t = NULL;
+	struct track_thread *t = NULL;
 	struct track_obj_rec *r;
 	struct track_wait w;
 	int rc;
@@ -71,7 +71,7 @@ static int rw_lock(pthread_rwlock_t *l, int write, enum rw_call how, clockid_t c
 	if (rc != EBUSY)
 		return rw_real(l, write, how, clk, abs);
 	r = track_lock_rec(&t, l, TRACK_OBJ_RWLOCK, pc, 1);
-	if (r == NULL || t->busy)
+	if (r == NULL || track_busy())
 		return rw_real(l, write, how, clk, abs);
 	track_wait_begin(&w, t, r, write ? TRACK_TS_RWLOCK_WR : TRACK_TS_RWLOCK_RD, l,
 			 (how != RW_PLAIN ? TRACK_WF_TIMED : 0) | (write ? TRACK_WF_WRITE : 0));
@@ -140,27 +140,31 @@ TRACK_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *l)
 	return rc;
 }
 
-/* Whether thread t lists rwlock r among the locks it holds for reading. */
-static int holds_for_read(const struct track_tls *t, const struct track_obj_rec *r)
+/* Whether thread t may hold rwlock r for reading: it lists it, or it holds locks that are
+ * not listed individually (taken while the list was full: more than TRACK_HELD_MAX held,
+ * now or earlier, shown as 0 entries), any of which may be this one. */
+static int holds_for_read(const struct track_thread *t, const struct track_obj_rec *r)
 {
 	const struct track_thread_rec *thr = t->thr;
 	uint32_t want = track_obj_index(r) | TRACK_HELD_READ, i;
 	uint32_t n = thr->nheld < TRACK_HELD_MAX ? thr->nheld : TRACK_HELD_MAX;
 	if (thr->nheld > TRACK_HELD_MAX)
-		return 1;   /* cannot tell: give it the benefit of the doubt */
+		return 1;
 	for (i = 0; i < n; i++)
-		if (thr->held[i] == want)
+		if (thr->held[i] == want || thr->held[i] == 0)
 			return 1;
 	return 0;
 }
 
 TRACK_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
 {
-	struct track_tls *t;
+	struct track_thread *t;
 	struct track_obj_rec *r = track_lock_rec(&t, l, TRACK_OBJ_RWLOCK, 0, 0);
 	if (r != NULL && track_release_excl(t, r) != 0) {
 		if (TRACK_LOAD(&r->readers) == 0 || !holds_for_read(t, r))
-			return track_unlock_misuse(t, r, l, TRACK_RA(), real_unlock);
+			return track_unlock_misuse(t, r, l, TRACK_RA(), real_unlock,
+						   (int32_t)__atomic_load_n(&l->__data.__cur_writer,
+									    __ATOMIC_RELAXED));
 		TRACK_SUB(&r->readers, 1);
 		track_held_pop(t, r);
 	}

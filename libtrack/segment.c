@@ -1,19 +1,26 @@
 /*
  * segment.c — creating and mapping this process's shared-memory segment.
  *
- * One file per process image: TRACK_DIR/track.<uid>.<pid>.<gen>, created owner-only (0600)
- * with O_EXCL and O_NOFOLLOW so that nothing another user planted is ever written through.
- * <gen> tells successive exec images of one pid apart: an existing file for this pid whose
- * recorded process start time equals ours was left by an earlier image of this very process,
- * so we take the next generation; any other existing file is stale (the pid was reused) and
- * is replaced.  The file is never removed by the shim: it outlives the process so that the
- * tools can report after exit, and the tools collect it.
+ * Where: track/segfile.h.  By default a directory of the user's own (mode 0700), so nobody
+ * else can plant anything under the names the shim uses; in a shared TRACK_DIR every
+ * existing file is opened without blocking (a FIFO must not hang the program) and without
+ * following links, and checked on its descriptor before anything is read or removed.
+ *
+ * One file per process image: track.<uid>.<pid>.<gen>, created owner-only (0600) with
+ * O_EXCL and O_NOFOLLOW.  <gen> tells successive exec images of one pid apart: an existing
+ * file for this pid whose recorded process start time equals ours was left by an earlier
+ * image of this very process, so we take the next generation; an existing segment of ours
+ * from a process long gone (the pid was reused) is replaced; anything else is stepped over.
+ *
+ * The file is sparse, and its pages are only ever touched after they have been populated
+ * (madvise MADV_POPULATE_WRITE, page by page, as the tables grow): on a full file system a
+ * write to a hole would kill the program with SIGBUS, while a population that fails just
+ * returns an error, and the table concerned stops growing (storage_failures counts it).
+ * Readers of the tables skip pages never populated: they hold nothing yet.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -21,7 +28,15 @@
 
 #include "shim.h"
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
 #define ROUND64(x) (((x) + 63u) & ~(uint64_t)63u)
+
+static uint64_t *present;        /* one bit per page of the segment: populated */
+static size_t present_bytes;
+static uintptr_t page_size;
 
 /* Read a small file whole into buf (NUL-terminated); returns bytes read or -1. */
 static ssize_t read_small(const char *path, char *buf, size_t cap)
@@ -43,47 +58,68 @@ static ssize_t read_small(const char *path, char *buf, size_t cap)
 	return (ssize_t)got;
 }
 
-/* Field 22 of /proc/self/stat: the process start time, which exec does not change. */
 static uint64_t proc_starttime(void)
 {
 	char buf[1024];
-	char *p;
-	int field;
-	if (read_small("/proc/self/stat", buf, sizeof buf) <= 0)
-		return 0;
-	p = strrchr(buf, ')');
-	if (p == NULL)
-		return 0;
-	/* after ") " comes field 3 */
-	for (field = 2; *p && field < 22; p++)
-		if (*p == ' ')
-			field++;
-	return strtoull(p, NULL, 10);
+	return read_small("/proc/self/stat", buf, sizeof buf) > 0 ? track_stat_starttime(buf) : 0;
 }
 
-static const char *segment_dir(void)
+/* The user's private directory under base, made if missing; 0, or -1 if it cannot be had
+ * (then why says so). */
+static int private_dir(const char *base, char *out, size_t len, const char **why)
 {
-	const char *d = getenv("TRACK_DIR");
-	if (d != NULL && *d != '\0')
-		return d;
-	return access("/dev/shm", W_OK | X_OK) == 0 ? "/dev/shm" : "/tmp";
+	struct stat st;
+	unsigned uid = (unsigned)getuid();
+	if (track_segdir_private(out, len, base, uid) != 0) {
+		*why = "directory name too long";
+		return -1;
+	}
+	if (mkdir(out, 0700) != 0 && errno != EEXIST) {
+		*why = strerror(errno);
+		return -1;
+	}
+	if (lstat(out, &st) != 0 || !track_segdir_is_private(&st, uid)) {
+		*why = "it exists but is not a directory of this user's, closed to others";
+		return -1;
+	}
+	return 0;
 }
 
-/* What an existing file at path is to us: 1 earlier image of this process, 0 stale, -1 not
- * ours (another user's, or not a regular file). */
+/* Where the segment goes: TRACK_DIR, else the first private directory that can be had. */
+static int segment_dir(char *out, size_t len)
+{
+	static const char *const bases[] = TRACK_SEGDIR_BASES;
+	const char *d = track_env("TRACK_DIR"), *why = NULL;
+	int i;
+	if (d != NULL && *d != '\0') {
+		size_t n = strlen(d);
+		if (n >= len) {
+			track_warn("TRACK_DIR is too long", NULL);
+			return -1;
+		}
+		memcpy(out, d, n + 1);
+		return 0;
+	}
+	for (i = 0; i < TRACK_SEGDIR_NBASES; i++)
+		if (private_dir(bases[i], out, len, &why) == 0)
+			return 0;
+	track_warn(out, why);
+	return -1;
+}
+
+/* What an existing file at path is to us: 1 an earlier image of this process, 0 a segment
+ * of ours left by a process that has gone, -1 anything else (step over it, touch nothing). */
 static int classify_existing(const char *path, uint64_t starttime)
 {
 	struct track_seg_header h;
 	struct stat st;
-	int rc = 0;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int rc = -1;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != getuid())
-		rc = -1;
-	else if (pread(fd, &h, sizeof h, 0) == (ssize_t)sizeof h && h.magic == TRACK_SEGMENT_MAGIC &&
-		 h.pid == getpid() && h.proc_starttime == starttime)
-		rc = 1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == getuid() &&
+	    pread(fd, &h, sizeof h, 0) == (ssize_t)sizeof h && h.magic == TRACK_SEGMENT_MAGIC)
+		rc = h.pid == getpid() && h.proc_starttime == starttime;
 	close(fd);
 	return rc;
 }
@@ -91,22 +127,28 @@ static int classify_existing(const char *path, uint64_t starttime)
 /* Create the file for the first free generation; returns an fd or -1. */
 static int open_segment_file(uint64_t starttime, uint32_t *gen_out)
 {
-	const char *dir = segment_dir();
+	char dir[TRACK_SEGFILE_PATH_MAX];
 	uint32_t gen = 0;
 	int tries;
+	if (segment_dir(dir, sizeof dir) != 0)
+		return -1;
 	for (tries = 0; tries < 256; tries++) {
 		int fd;
-		snprintf(track_g.path, sizeof track_g.path, "%s/track.%u.%d.%u", dir,
-			 (unsigned)getuid(), (int)getpid(), gen);
+		if (track_segfile_path(track_g.path, sizeof track_g.path, dir, (unsigned)getuid(),
+				       (int)getpid(), gen) != 0) {
+			track_warn("TRACK_DIR is too long", NULL);
+			return -1;
+		}
 		fd = open(track_g.path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd >= 0) {
 			*gen_out = gen;
 			return fd;
 		}
-		if (errno != EEXIST)
+		if (errno != EEXIST) {
+			track_warn(dir, strerror(errno));
 			return -1;
-		/* A stale file is replaced; an earlier image's, or one we cannot remove, is
-		 * stepped over. */
+		}
+		/* A stale segment of ours is replaced; anything else is stepped over. */
 		if (classify_existing(track_g.path, starttime) == 0 && unlink(track_g.path) == 0)
 			continue;
 		gen++;
@@ -140,11 +182,11 @@ static uint64_t lay_out(struct track_seg_header *h)
 	uint64_t off = ROUND64(sizeof *h);
 	uint32_t slots = 1;
 	h->max_threads = (uint32_t)track_env_u64("TRACK_MAX_THREADS", TRACK_DEFAULT_MAX_THREADS,
-						 16, 1u << 22);
+						 16, 1u << 20);
 	h->max_objects = (uint32_t)track_env_u64("TRACK_MAX_OBJECTS", TRACK_DEFAULT_MAX_OBJECTS,
-						 16, 1u << 24);
+						 16, 1u << 22);
 	h->max_modules = (uint32_t)track_env_u64("TRACK_MAX_MODULES", TRACK_DEFAULT_MAX_MODULES,
-						 8, 1u << 16);
+						 8, 1u << 14);
 	h->max_findings = (uint32_t)track_env_u64("TRACK_MAX_FINDINGS", TRACK_DEFAULT_MAX_FINDINGS,
 						  1, 1u << 16);
 	while (slots < 2 * h->max_objects)
@@ -152,7 +194,7 @@ static uint64_t lay_out(struct track_seg_header *h)
 	h->hash_slots = slots;
 	h->max_stacks = 1;
 	while (h->max_stacks < track_env_u64("TRACK_MAX_STACKS", TRACK_DEFAULT_MAX_STACKS, 64,
-					      1u << 22))
+					      1u << 20))
 		h->max_stacks <<= 1;
 	h->thread_rec_size = sizeof(struct track_thread_rec);
 	h->obj_rec_size = sizeof(struct track_obj_rec);
@@ -163,7 +205,7 @@ static uint64_t lay_out(struct track_seg_header *h)
 	h->edge_rec_size = sizeof(struct track_edge_rec);
 	h->max_edges = 1;
 	while (h->max_edges < track_env_u64("TRACK_MAX_EDGES", TRACK_DEFAULT_MAX_EDGES, 64,
-					     1u << 22))
+					     1u << 20))
 		h->max_edges <<= 1;
 	h->threads_off = off;
 	off = ROUND64(off + (uint64_t)h->max_threads * h->thread_rec_size);
@@ -182,6 +224,68 @@ static uint64_t lay_out(struct track_seg_header *h)
 	h->header_size = sizeof *h;
 	h->version = TRACK_SEGMENT_VERSION;
 	return off;
+}
+
+/* --- pages ---------------------------------------------------------------------------- */
+
+static inline uint64_t page_of(const void *p)
+{
+	return ((uintptr_t)p - (uintptr_t)track_g.hdr) / page_size;
+}
+
+/* Whether the page holding p has been populated: if not, nothing was ever written there
+ * and it reads as zeros, so a reader skips it instead of faulting a page in. */
+int track_seg_present(const void *p)
+{
+	uint64_t pg = page_of(p);
+	return (__atomic_load_n(&present[pg / 64], __ATOMIC_ACQUIRE) >> (pg % 64)) & 1;
+}
+
+/* Populate the pages of [p, p + len) before anything is written there; -1 if the file
+ * system cannot supply one (nothing is written then). */
+int track_seg_reserve(const void *p, size_t len)
+{
+	uint64_t pg, last = page_of((const char *)p + len - 1);
+	for (pg = page_of(p); pg <= last; pg++) {
+		uint64_t bit = 1ull << (pg % 64);
+		char *page = (char *)track_g.hdr + pg * page_size;
+		int saved;
+		if (__atomic_load_n(&present[pg / 64], __ATOMIC_ACQUIRE) & bit)
+			continue;
+		saved = errno;
+		if (madvise(page, page_size, MADV_POPULATE_WRITE) != 0) {
+			errno = saved;
+			TRACK_ADD(&track_g.hdr->storage_failures, 1);
+			return -1;
+		}
+		errno = saved;
+		__atomic_or_fetch(&present[pg / 64], bit, __ATOMIC_RELEASE);
+	}
+	return 0;
+}
+
+/* The bitmap for a segment of size bytes, and its first page.  Kernels before 5.14 have no
+ * MADV_POPULATE_WRITE: there the whole file is allocated now (fallocate), or not at all. */
+static int pages_init(int fd, char *base, uint64_t size)
+{
+	uint64_t pages;
+	page_size = (uintptr_t)sysconf(_SC_PAGESIZE);
+	pages = (size + page_size - 1) / page_size;
+	if (present != NULL)
+		munmap(present, present_bytes);
+	present_bytes = (size_t)((pages + 63) / 64 * 8);
+	present = track_map_private(present_bytes);
+	if (present == NULL)
+		return -1;
+	if (madvise(base, page_size, MADV_POPULATE_WRITE) == 0) {
+		present[0] = 1;
+		return 0;
+	}
+	if (errno == EINVAL && posix_fallocate(fd, 0, (off_t)size) == 0) {
+		memset(present, 0xff, present_bytes);
+		return 0;
+	}
+	return -1;
 }
 
 int track_segment_create(void)
@@ -203,6 +307,11 @@ int track_segment_create(void)
 	base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (base == MAP_FAILED)
 		goto fail;
+	track_g.hdr = (struct track_seg_header *)base;
+	if (pages_init(fd, base, size) != 0) {
+		munmap(base, size);
+		goto fail;
+	}
 	close(fd);
 	proto.total_size = size;
 	proto.stacks_enabled = (uint32_t)track_g.stacks_on;
@@ -213,7 +322,6 @@ int track_segment_create(void)
 	proto.magic = 0;
 	memcpy(base, &proto, sizeof proto);
 
-	track_g.hdr = (struct track_seg_header *)base;
 	track_g.threads = (struct track_thread_rec *)(base + proto.threads_off);
 	track_g.objs = (struct track_obj_rec *)(base + proto.objects_off);
 	track_g.hash = (struct track_hash_slot *)(base + proto.hash_off);
@@ -226,6 +334,8 @@ int track_segment_create(void)
 	__atomic_store_n(&track_g.hdr->magic, TRACK_SEGMENT_MAGIC, __ATOMIC_RELEASE);
 	return 0;
 fail:
+	track_warn(track_g.path, strerror(errno));
+	track_g.hdr = NULL;
 	close(fd);
 	unlink(track_g.path);
 	return -1;
@@ -234,7 +344,8 @@ fail:
 void track_segment_mark_exit(void)
 {
 	struct track_seg_header *h = track_g.hdr;
-	TRACK_STORE(&h->exit_tid, track_tls.tid);
+	struct track_thread *t = track_tls.self;
+	TRACK_STORE(&h->exit_tid, t != NULL ? t->tid : 0);
 	TRACK_STORE(&h->exit_mono_ns, track_now_ns());
 	__atomic_store_n(&h->proc_state, TRACK_PS_EXITED, __ATOMIC_RELEASE);
 }

@@ -34,14 +34,14 @@ static int sem_real(sem_t *s, enum sem_call how, clockid_t clk, const struct tim
 static int sem_wait_any(sem_t *s, enum sem_call how, clockid_t clk, const struct timespec *abs,
 			uint64_t pc)
 {
-	struct track_tls *t = NULL;
+	struct track_thread *t = NULL;
 	struct track_obj_rec *r;
 	int rc, saved;
 	track_resolve();
 	if (how != SW_PLAIN && (!track_timespec_ok(abs) || (how == SW_CLOCK && !track_clock_ok(clk))))
 		return sem_real(s, how, clk, abs);   /* the real call reports the bad argument */
 	r = track_lock_rec(&t, s, TRACK_OBJ_SEM, pc, 1);
-	if (r == NULL || t->busy)
+	if (r == NULL || track_busy())
 		return sem_real(s, how, clk, abs);
 	if (how != SW_CLOCK)
 		pthread_testcancel();
@@ -54,7 +54,7 @@ static int sem_wait_any(sem_t *s, enum sem_call how, clockid_t clk, const struct
 		return sem_real(s, how, clk, abs);
 	errno = saved;
 	{
-		struct sem_wait_ctx ctx __attribute__((cleanup(sem_wait_end)));
+		struct sem_wait_ctx ctx __attribute__((cleanup(sem_wait_end))) = {{0}};
 		track_wait_begin(&ctx.w, t, r, TRACK_TS_SEM, s, how != SW_PLAIN ? TRACK_WF_TIMED : 0);
 		rc = sem_real(s, how, clk, abs);
 		saved = errno;
@@ -88,7 +88,7 @@ TRACK_EXPORT int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *a
 
 TRACK_EXPORT int sem_trywait(sem_t *s)
 {
-	struct track_tls *t;
+	struct track_thread *t;
 	struct track_obj_rec *r;
 	int rc;
 	track_resolve();
@@ -100,7 +100,7 @@ TRACK_EXPORT int sem_trywait(sem_t *s)
 
 TRACK_EXPORT int sem_post(sem_t *s)
 {
-	struct track_tls *t;
+	struct track_thread *t;
 	struct track_obj_rec *r;
 	int saved = errno;
 	track_resolve();
@@ -169,16 +169,16 @@ static void barrier_end(struct barrier_ctx *b)
 
 TRACK_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
 {
-	struct track_tls *t = NULL;
+	struct track_thread *t = NULL;
 	struct track_obj_rec *r;
 	int rc;
 	track_resolve();
 	r = track_lock_rec(&t, b, TRACK_OBJ_BARRIER, TRACK_RA(), 1);
-	if (r == NULL || t->busy)
+	if (r == NULL || track_busy())
 		return track_real.barrier_wait(b);
 	TRACK_ADD(&r->acquisitions, 1);
 	{
-		struct barrier_ctx ctx __attribute__((cleanup(barrier_end)));
+		struct barrier_ctx ctx __attribute__((cleanup(barrier_end))) = {{0}};
 		track_wait_begin(&ctx.w, t, r, TRACK_TS_BARRIER, b, 0);
 		rc = track_real.barrier_wait(b);
 		track_wait_end(&ctx.w);

@@ -14,10 +14,12 @@
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <time.h>
 
+#include "track/segfile.h"
 #include "track/segment.h"
 
 #define TRACK_HIDDEN   __attribute__((visibility("hidden")))
@@ -34,7 +36,7 @@
 
 /* --- per-thread state ------------------------------------------------------------------ */
 
-#define TRACK_CACHE_SIZE 128u   /* object lookups cached per thread: a power of two */
+#define TRACK_CACHE_SIZE 64u    /* object lookups cached per thread: a power of two */
 
 struct track_cache_ent {
 	uintptr_t addr;              /* 0: empty */
@@ -43,7 +45,7 @@ struct track_cache_ent {
 	uint32_t idx;                /* track_obj_index(rec) */
 };
 
-#define TRACK_ECACHE_SIZE 64u   /* lock-order edges known to this thread: a power of two */
+#define TRACK_ECACHE_SIZE 32u   /* lock-order edges known to this thread: a power of two */
 
 /* An edge this thread has already reported to the graph, with the mode and the set of
  * other held locks (by hash) it was seen with: seeing it again the same way costs nothing. */
@@ -53,16 +55,38 @@ struct track_ecache_ent {
 	uint32_t flags;                /* TRACK_EF_* already reported */
 };
 
-struct track_tls {
-	struct track_thread_rec *thr;  /* NULL until the thread is registered */
+/*
+ * A registered thread's own state.  It lives in the shim's private memory (threads.c), not in
+ * thread-local storage: glibc carves static TLS out of every thread's stack, and a program
+ * that runs threads on small stacks must keep what it asked for.  Only the thread itself
+ * reads or writes it (and signal handlers that interrupt it: see fills).
+ */
+struct track_thread {
+	struct track_thread_rec *thr;  /* its record in the segment */
 	int32_t  tid;
 	uint32_t slot;                 /* index of thr in the thread table */
-	int      busy;                 /* inside a shim slow path (nesting count): do not re-enter */
-	int      gone;                 /* its record is closed: track nothing more */
+	uint32_t fills;                /* cache fills so far: the hot path re-reads it to notice a
+					  fill a signal handler made while it read an entry */
 	uint32_t held_xor;             /* xor of held_id[] over all held locks */
+	uintptr_t stack_hi;            /* above every frame of this thread's stack; 0 unknown */
+	uintptr_t wait_sp;             /* an address in the frame of the current wait's wrapper
+					  (its struct track_wait), 0 if none */
+	uint64_t wait_gen;             /* generation of the record the current wait is on */
+	uint32_t drops;                /* objects not given a record, not yet counted in the header */
+	uint32_t next_free;            /* free-list link of the private state pool (index + 1) */
 	uint32_t held_id[TRACK_HELD_MAX]; /* lock-order node of each listed held lock */
 	struct track_cache_ent cache[TRACK_CACHE_SIZE];
 	struct track_ecache_ent ecache[TRACK_ECACHE_SIZE];
+};
+
+/* Thread-local: kept small (see struct track_thread). */
+struct track_tls {
+	struct track_thread *self;     /* NULL until the thread is registered */
+	int      busy;                 /* inside a shim slow path (nesting count): do not re-enter */
+	int      gone;                 /* its record is closed: track nothing more */
+	uint32_t nlocks;               /* shim-internal locks held: signals are blocked meanwhile */
+	uint32_t pad;
+	uint64_t sigmask;              /* the signal mask to restore when the last is released */
 };
 
 extern __thread struct track_tls track_tls __attribute__((tls_model("initial-exec")));
@@ -84,7 +108,7 @@ struct track_global {
 	uint32_t on_deadlock;            /* TRACK_OD_* (TRACK_ON_DEADLOCK) */
 	int deadlock_exit;               /* TRACK_DEADLOCK_EXITCODE */
 	uint32_t hash_mask;
-	char path[512];                  /* the segment file */
+	char path[TRACK_SEGFILE_PATH_MAX]; /* the segment file */
 };
 
 extern struct track_global track_g TRACK_HIDDEN;
@@ -176,12 +200,16 @@ TRACK_BIND_BASE(__pthread_rwlock_unlock);
 /* init.c */
 TRACK_HIDDEN void track_resolve(void);
 TRACK_HIDDEN uint64_t track_env_u64(const char *name, uint64_t dflt, uint64_t lo, uint64_t hi);
+TRACK_HIDDEN const char *track_env(const char *name);
+TRACK_HIDDEN void track_warn(const char *what, const char *detail);
 
 /* segment.c */
 TRACK_HIDDEN int  track_segment_create(void);
 TRACK_HIDDEN void track_segment_mark_exit(void);
+TRACK_HIDDEN int  track_seg_reserve(const void *p, size_t len);
+TRACK_HIDDEN int  track_seg_present(const void *p);
 
-/* lockinternal.c: the shim's own lock for its slow paths */
+/* ilock.c: the shim's own locks for its slow paths */
 TRACK_HIDDEN void track_spin_take(int *word);
 TRACK_HIDDEN void track_spin_drop(int *word);
 TRACK_HIDDEN void track_ilock(void);
@@ -189,29 +217,35 @@ TRACK_HIDDEN void track_iunlock(void);
 TRACK_HIDDEN void track_ilock_reset(void);
 
 /* threads.c */
-TRACK_HIDDEN struct track_tls *track_self_slow(void);
-TRACK_HIDDEN void track_threads_init(void);
+TRACK_HIDDEN struct track_thread *track_self_slow(void);
+TRACK_HIDDEN int track_threads_init(void);
 TRACK_HIDDEN void track_threads_after_fork(void);
-TRACK_HIDDEN void track_thread_set_state(struct track_tls *t, uint32_t state, uint64_t obj,
+TRACK_HIDDEN void track_thread_set_state(struct track_thread *t, uint32_t state, uint64_t obj,
 					 uint32_t obj_idx, int32_t wait_tid, uint32_t stack,
 					 uint32_t wflags);
 TRACK_HIDDEN struct track_thread_rec *track_thread_by_tid(int32_t tid);
 TRACK_HIDDEN int32_t track_tid_of_pthread(uint64_t th);
-TRACK_HIDDEN void track_thread_running(struct track_tls *t, uint64_t waited_ns);
+TRACK_HIDDEN void track_thread_running(struct track_thread *t, uint64_t waited_ns);
+TRACK_HIDDEN void track_wait_stale(struct track_thread *t);
 
 /* objects.c */
-TRACK_HIDDEN struct track_obj_rec *track_obj_slow(struct track_tls *t, uintptr_t addr,
+TRACK_HIDDEN struct track_obj_rec *track_obj_slow(struct track_thread *t, uintptr_t addr,
 						  uint32_t kind, uint64_t pc, int create);
 TRACK_HIDDEN struct track_obj_rec *track_obj_init(const void *addr, uint32_t kind,
 						  uint64_t pc);
 TRACK_HIDDEN void track_obj_destroy(const void *addr);
 TRACK_HIDDEN void track_objects_reset(void);
 
-/* held.c: per-thread held-lock bookkeeping */
-TRACK_HIDDEN void track_held_remove_slow(struct track_tls *t, uint32_t idx);
+/* lockpath.c: per-thread held-lock bookkeeping */
+TRACK_HIDDEN void track_held_remove_slow(struct track_thread *t, uint32_t idx);
 
 /* Private anonymous memory for the shim's own tables; NULL on failure. */
 TRACK_HIDDEN void *track_map_private(size_t bytes);
+
+/* format.c: text for findings and warnings, without stdio (no locks, little stack) */
+TRACK_HIDDEN size_t track_format(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+TRACK_HIDDEN size_t track_vformat(char *buf, size_t len, const char *fmt, va_list ap);
 
 /* findings.c */
 TRACK_HIDDEN void track_finding(uint32_t kind, const void *obj, uint32_t obj_kind, uint64_t pc,
@@ -226,16 +260,20 @@ TRACK_HIDDEN void track_finding_deadlock(const int32_t *tids, const uint32_t *st
 /* lockorder.c: the lock-order graph */
 TRACK_HIDDEN void track_order_init(void);
 TRACK_HIDDEN void track_order_assign(struct track_obj_rec *r);
-TRACK_HIDDEN int track_order_slow(struct track_tls *t, uint32_t before, uint32_t flags);
+TRACK_HIDDEN int track_order_slow(struct track_thread *t, uint32_t before, uint32_t flags);
 TRACK_HIDDEN void track_order_reset(void);
 
 /* deadlock.c: wait-for cycles */
-TRACK_HIDDEN void track_deadlock_check(struct track_tls *t);
+TRACK_HIDDEN void track_deadlock_check(struct track_thread *t);
 TRACK_HIDDEN void track_deadlock_init(void);
 
 /* stacks.c */
 TRACK_HIDDEN void track_stacks_init(void);
-TRACK_HIDDEN uint32_t track_stack_capture(struct track_tls *t);
+TRACK_HIDDEN uint32_t track_stack_capture(struct track_thread *t);
+
+/* unwind.c: the shim's own unwinder */
+TRACK_HIDDEN int track_unwind(uint64_t *pcs, int max, uintptr_t stack_hi);
+TRACK_HIDDEN int track_unwind_in_handler(uintptr_t stack_hi, uintptr_t limit);
 
 /* modules.c */
 TRACK_HIDDEN void track_modules_scan(void);
@@ -253,39 +291,61 @@ static inline uint64_t track_now_ns(void)
 /* --- inline fast paths ------------------------------------------------------------------ */
 
 /* The calling thread's state, registering it on first sight; NULL when not tracking. */
-static inline struct track_tls *track_self(void)
+static inline struct track_thread *track_self(void)
 {
-	struct track_tls *t = &track_tls;
-	if (likely(t->thr != NULL))
+	struct track_thread *t = track_tls.self;
+	if (likely(t != NULL))
 		return t;
 	return track_self_slow();
 }
 
-/* The record of the object at addr if this thread's cache has it, else NULL: the hot path. */
-static inline struct track_cache_ent *track_cache_ent(struct track_tls *t, uintptr_t a)
+/* Whether the calling thread is inside a shim slow path (then wrappers pass through). */
+static inline int track_busy(void)
+{
+	return track_tls.busy != 0;
+}
+
+/* The cache entry for an object at address a. */
+static inline struct track_cache_ent *track_cache_ent(struct track_thread *t, uintptr_t a)
 {
 	return &t->cache[((a >> 4) ^ (a >> 12)) & (TRACK_CACHE_SIZE - 1)];
 }
 
-/* The cache entry of the object at addr if it is current, else NULL: the hot path.  An
- * entry is filled whole before its addr is set (objects.c), so a matching addr means rec
- * is valid; the generation tells whether the record still describes this object. */
-static inline struct track_cache_ent *track_obj_cached(struct track_tls *t, const void *addr)
+/* What a current cache entry says about the object at addr. */
+struct track_cached {
+	struct track_obj_rec *rec;
+	uint32_t idx;
+};
+
+/*
+ * The cached record of the object at addr, if current: the hot path.  The entry is read
+ * field by field, so a signal handler that refills it in between (its own wrapped call, a
+ * sem_post say) could leave fields of two objects; the fill count read before and after
+ * tells.  The generation tells whether the record still describes this object.
+ */
+static inline int track_obj_cached(struct track_thread *t, const void *addr,
+				   struct track_cached *c)
 {
+	uint32_t fills = t->fills;
 	struct track_cache_ent *e = track_cache_ent(t, (uintptr_t)addr);
-	if (likely(e->addr == (uintptr_t)addr) &&
-	    likely((uint32_t)TRACK_LOAD(&e->rec->gen) == e->gen))
-		return e;
-	return NULL;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (unlikely(e->addr != (uintptr_t)addr))
+		return 0;
+	c->rec = e->rec;
+	c->idx = e->idx;
+	if (unlikely((uint32_t)TRACK_LOAD(&c->rec->gen) != e->gen))
+		return 0;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	return likely(t->fills == fills);
 }
 
 /* The record of the object at addr: one cache entry and a generation check when hot. */
-static inline struct track_obj_rec *track_obj(struct track_tls *t, const void *addr,
+static inline struct track_obj_rec *track_obj(struct track_thread *t, const void *addr,
 					      uint32_t kind, uint64_t pc, int create)
 {
-	struct track_cache_ent *e = track_obj_cached(t, addr);
-	if (likely(e != NULL))
-		return e->rec;
+	struct track_cached c;
+	if (likely(track_obj_cached(t, addr, &c)))
+		return c.rec;
 	return track_obj_slow(t, (uintptr_t)addr, kind, pc, create);
 }
 
@@ -298,43 +358,52 @@ static inline uint32_t track_obj_index(const struct track_obj_rec *r)
 /* Mark bit in held[] for locks held for reading (rwlock read side). */
 #define TRACK_HELD_READ 0x80000000u
 
-/* Record that thread t now holds the lock with index idx (| TRACK_HELD_READ) and lock-order
- * node id, taken at pc (called with the lock held).  Returns how many it held before. */
-static inline uint32_t track_held_push_idx(struct track_tls *t, uint32_t idx, uint32_t id,
+/*
+ * Record that thread t now holds the lock with index idx (| TRACK_HELD_READ) and lock-order
+ * node id, taken at pc (called with the lock held).  Returns how many it held before.
+ * A thread whose record still shows a wait is taking locks, so it left that wait without
+ * returning from it (a longjmp out of a signal handler): the wait is closed first.  The count
+ * is raised before the slot is written, so that a signal handler's own push and pop in
+ * between use the next slot and leave this one alone.
+ */
+static inline uint32_t track_held_push_idx(struct track_thread *t, uint32_t idx, uint32_t id,
 					   uint64_t pc)
 {
 	struct track_thread_rec *thr = t->thr;
-	uint32_t n = thr->nheld;
+	uint32_t n;
+	if (unlikely(TRACK_LOAD(&thr->state) != TRACK_TS_RUNNING))
+		track_wait_stale(t);
+	n = thr->nheld;
+	TRACK_STORE(&thr->nheld, n + 1);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (likely(n < TRACK_HELD_MAX)) {
 		TRACK_STORE(&thr->held[n], idx);
 		TRACK_STORE(&thr->held_pc[n], pc);
 		t->held_id[n] = id;
 		t->held_xor ^= id;   /* of the listed locks only: the others are unknown later */
 	}
-	TRACK_STORE(&thr->nheld, n + 1);
 	return n;
 }
 
 /* Record that thread t now holds lock r (called with the lock held). */
-static inline uint32_t track_held_push(struct track_tls *t, struct track_obj_rec *r,
+static inline uint32_t track_held_push(struct track_thread *t, struct track_obj_rec *r,
 				       uint32_t mark, uint64_t pc)
 {
 	return track_held_push_idx(t, track_obj_index(r) | mark, r->lock_id, pc);
 }
 
 /* Record that thread t no longer holds lock r. */
-static inline void track_held_pop(struct track_tls *t, struct track_obj_rec *r)
+static inline void track_held_pop(struct track_thread *t, struct track_obj_rec *r)
 {
 	struct track_thread_rec *thr = t->thr;
 	uint32_t n = thr->nheld;
 	if (likely(n > 0 && n <= TRACK_HELD_MAX &&
-		   (thr->held[n - 1] & 0x7fffffffu) == track_obj_index(r))) {
+		   (thr->held[n - 1] & ~TRACK_HELD_READ) == track_obj_index(r))) {
 		t->held_xor ^= t->held_id[n - 1];
 		TRACK_STORE(&thr->nheld, n - 1);
 		return;
 	}
 	track_held_remove_slow(t, track_obj_index(r));
 }
-
 
 #endif /* TRACK_SHIM_H */

@@ -32,7 +32,7 @@ TRACK_EXPORT int pthread_spin_destroy(pthread_spinlock_t *s)
 
 TRACK_EXPORT int pthread_spin_lock(pthread_spinlock_t *s)
 {
-	struct track_tls *t = NULL;
+	struct track_thread *t = NULL;
 	struct track_obj_rec *r;
 	struct track_wait w;
 	int rc;
@@ -43,7 +43,7 @@ TRACK_EXPORT int pthread_spin_lock(pthread_spinlock_t *s)
 		return 0;
 	}
 	r = track_lock_rec(&t, (const void *)s, TRACK_OBJ_SPIN, TRACK_RA(), 1);
-	if (r == NULL || t->busy)
+	if (r == NULL || track_busy())
 		return track_real.spin_lock(s);
 	track_wait_begin(&w, t, r, TRACK_TS_SPIN, (const void *)s, 0);
 	rc = track_real.spin_lock(s);
@@ -67,11 +67,11 @@ TRACK_EXPORT int pthread_spin_trylock(pthread_spinlock_t *s)
 
 TRACK_EXPORT int pthread_spin_unlock(pthread_spinlock_t *s)
 {
-	struct track_tls *t;
+	struct track_thread *t;
 	struct track_obj_rec *r;
 	track_resolve();
 	r = track_lock_rec(&t, (const void *)s, TRACK_OBJ_SPIN, 0, 0);
 	if (r != NULL && track_release_excl(t, r) != 0)
-		return track_unlock_misuse(t, r, (void *)s, TRACK_RA(), real_unlock);
+		return track_unlock_misuse(t, r, (void *)s, TRACK_RA(), real_unlock, 0);
 	return track_real.spin_unlock(s);
 }

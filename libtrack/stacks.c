@@ -2,41 +2,26 @@
  * stacks.c — capturing call stacks inside the target, on slow paths only, into the
  * segment's deduplicated stack table.
  *
- * Only raw return addresses are stored; names are the tools' business.  A stack is interned
- * by the hash of its frames into an open-addressed table without locks: a writer claims an
- * empty slot by compare-and-swap on its hash, fills the frames, then publishes the frame
- * count; readers of a slot whose count is still 0 wait a moment or move on.
- *
- * Hazards met by other preload tools, and what this file does about them:
- *  - libunwind.so exports its own _Unwind_* functions and a weak backtrace(); loaded as a
- *    normal dependency they would enter the global scope ahead of libgcc_s and glibc, so
- *    a pthread_exit or cancellation unwind would resume through libunwind's copy (and
- *    crash) and the program's backtrace() would change.  It is therefore loaded privately
- *    (dlopen RTLD_LOCAL) and only unw_backtrace is looked up in it;
- *  - libunwind's first unwind in a thread sets up state and its unw_init_local takes a
- *    pthread mutex, which this shim intercepts: the thread is marked busy while unwinding, so
- *    any wrapper it reaches passes straight through without recording anything;
- *  - libunwind gets its memory from mmap, not malloc, so an allocator that uses pthread
- *    mutexes cannot be re-entered while it holds its own lock;
- *  - nothing here runs in a signal handler.
+ * Only raw return addresses are stored; names are the tools' business.  The frames come
+ * from the shim's own unwinder (unwind.c), which allocates nothing, takes no lock, makes no
+ * system call and reads only the thread's own stack, so a capture is safe wherever a pthread
+ * call can come from.  A stack is interned by the hash of its frames into an open-addressed
+ * table without locks: a writer claims an empty slot by compare-and-swap on its hash, fills
+ * the frames, then publishes the frame count; readers of a slot whose count is still 0 wait
+ * a moment or move on.  Slots on pages of the segment never populated are empty by
+ * definition (segment.c): they are claimed only after their page is populated.
  */
 #define _GNU_SOURCE
-#define UNW_LOCAL_ONLY
 #include <dlfcn.h>
-#include <libunwind.h>
 #include <link.h>
 #include <string.h>
 
 #include "shim.h"
 
 #define MAX_PROBE 64u
-#define RAW_FRAMES 64
+#define RAW_FRAMES 48
 
 static uintptr_t self_lo, self_hi;   /* libtrack's own text: frames to leave out */
-static int (*backtrace_fn)(void **, int);
-
-#define STR_(x) #x
-#define STR(x) STR_(x)
 
 static uint64_t hash_frames(const uint64_t *f, uint32_t n)
 {
@@ -58,10 +43,12 @@ static uint32_t intern(const uint64_t *frames, uint32_t n)
 	uint64_t hash = hash_frames(frames, n);
 	for (probe = 0, i = (uint32_t)hash & mask; probe < MAX_PROBE; probe++, i = (i + 1) & mask) {
 		struct track_stack_rec *s = &track_g.stacks[i];
-		uint64_t cur = __atomic_load_n(&s->hash, __ATOMIC_ACQUIRE);
+		uint64_t cur = track_seg_present(s) ? __atomic_load_n(&s->hash, __ATOMIC_ACQUIRE) : 0;
 		uint32_t spins;
 		if (cur == 0) {
 			uint64_t zero = 0;
+			if (track_seg_reserve(s, sizeof *s) != 0)
+				break;
 			if (__atomic_compare_exchange_n(&s->hash, &zero, hash, 0, __ATOMIC_ACQ_REL,
 							__ATOMIC_ACQUIRE)) {
 				memcpy(s->frames, frames, n * sizeof *frames);
@@ -86,30 +73,29 @@ static uint32_t intern(const uint64_t *frames, uint32_t n)
 	return 0;
 }
 
-uint32_t track_stack_capture(struct track_tls *t)
+uint32_t track_stack_capture(struct track_thread *t)
 {
-	void *raw[RAW_FRAMES];
-	uint64_t frames[TRACK_STACK_DEPTH];
+	uint64_t raw[RAW_FRAMES];
 	int n, i;
-	uint32_t k = 0, id;
-	if (!track_g.stacks_on || t == NULL || t->busy)
+	uint32_t k = 0;
+	if (!track_g.stacks_on || t == NULL || track_busy())
 		return 0;
-	t->busy++;
-	n = backtrace_fn(raw, RAW_FRAMES);
-	t->busy--;
+	n = track_unwind(raw, RAW_FRAMES, t->stack_hi);
 	/* Leave out the shim's own frames (the wrapper on top, the thread trampoline below):
-	 * stacks show the program's code only. */
+	 * stacks show the program's code only.  Compacted in place: little stack. */
 	for (i = 0; i < n && k < TRACK_STACK_DEPTH; i++)
-		if ((uintptr_t)raw[i] < self_lo || (uintptr_t)raw[i] >= self_hi)
-			frames[k++] = (uint64_t)(uintptr_t)raw[i];
-	if (k == 0)
+		if (raw[i] < self_lo || raw[i] >= self_hi)
+			raw[k++] = raw[i];
+	if (k == 0) {
+		if (n == 0)
+			TRACK_ADD(&track_g.hdr->stacks_unknown, 1);
 		return 0;
+	}
 	TRACK_ADD(&track_g.hdr->stack_captures, 1);
-	id = intern(frames, k);
-	return id;
+	return intern(raw, k);
 }
 
-/* Find libtrack's own address range, and whether capture is on. */
+/* Find libtrack's own address range. */
 static int find_self(struct dl_phdr_info *info, size_t size, void *data)
 {
 	int i;
@@ -129,20 +115,11 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *data)
 	return 1;
 }
 
+/* Whether capture is on (TRACK_STACKS, default 1), and the shim's own text. */
 void track_stacks_init(void)
 {
 	Dl_info info;
-	void *lib;
 	track_g.stacks_on = track_env_u64("TRACK_STACKS", 1, 0, 1) != 0;
-	if (!track_g.stacks_on)
-		return;
-	lib = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
-	if (lib != NULL)
-		backtrace_fn = (int (*)(void **, int))dlsym(lib, STR(unw_backtrace));
-	if (backtrace_fn == NULL) {
-		track_g.stacks_on = 0;   /* no libunwind: record everything but stacks */
-		return;
-	}
-	if (dladdr((void *)track_stacks_init, &info) != 0)
+	if (track_g.stacks_on && dladdr((void *)track_stacks_init, &info) != 0)
 		dl_iterate_phdr(find_self, (void *)info.dli_fbase);
 }

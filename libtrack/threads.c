@@ -8,22 +8,40 @@
  * Threads the shim did not create (the main thread, threads glibc starts internally, threads
  * started before the shim was up) are registered on their first intercepted call, and a
  * thread-specific-data destructor notices their end.
+ *
+ * Memory per thread is bounded: a record in the segment, and private state (struct
+ * track_thread) taken from a pool and given back when the thread ends.  Records of ended
+ * threads are kept for the report, but once more than RECYCLE_AFTER records are in use those
+ * of threads that ended and were joined or detached are reused, oldest first, so that a
+ * program starting threads by the million keeps a bounded segment.
+ *
+ * A new thread starts with every signal blocked (the creator blocks them around the real
+ * pthread_create, and glibc gives the new thread the creator's mask); the trampoline
+ * registers it and only then restores the mask the program meant it to have.  Otherwise a
+ * signal handler running before the trampoline would register the thread a second time.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <stdio.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "shim.h"
 
+#define RECYCLE_AFTER 512u    /* records in use before those of reaped threads are reused */
+
+extern void *__libc_stack_end;
+
 /* What the trampoline needs, kept out of the segment: it is private to this process. */
 struct thread_priv {
 	void *(*fn)(void *);
 	void *arg;
+	uint64_t sigmask;     /* the mask the new thread is to run with */
+	uint64_t stack_size;  /* its stack's size, as far as the attributes tell */
 };
 
 /* pthread_t -> slot, for joinable threads not yet joined or detached. */
@@ -51,9 +69,39 @@ static uint32_t reuse_hand;
 static pthread_key_t exit_key;
 static int exit_key_ok;
 
+/* Private per-thread state: a pool of max_threads blocks, handed out fresh or from the free
+ * list (under the shim lock). */
+static struct track_thread *pool;
+static uint32_t pool_used, pool_free;
+
+/* Slots of reaped threads (ended and joined, or detached), oldest first, for reuse. */
+static uint32_t *reclaim;
+static uint32_t reclaim_head, reclaim_len;
+
+/* The size of a stack nobody chose (the main thread's, a thread made without attributes):
+ * RLIMIT_STACK, which the main stack grows up to and glibc's default follows (at least
+ * 8 MiB here; the unwinder's own limit, 1 GiB, when unlimited).  It bounds where the
+ * unwinder believes the thread's stack to be. */
+static uint64_t default_stack;
+
+static void find_default_stack(void)
+{
+	struct rlimit rl;
+	default_stack = 1ull << 30;
+	if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		default_stack = rl.rlim_cur > (8ull << 20) ? rl.rlim_cur : 8ull << 20;
+}
+
 static int32_t sys_gettid(void)
 {
 	return (int32_t)syscall(SYS_gettid);
+}
+
+static void set_sigmask(const uint64_t *set, uint64_t *old)
+{
+	int saved = errno;
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, set, old, sizeof *set);
+	errno = saved;
 }
 
 /* --- tid map ------------------------------------------------------------------------------ */
@@ -136,8 +184,8 @@ static inline void seq_end(struct track_thread_rec *thr)
 	__atomic_store_n(&thr->seq, thr->seq + 1, __ATOMIC_RELEASE);
 }
 
-void track_thread_set_state(struct track_tls *t, uint32_t state, uint64_t obj, uint32_t obj_idx,
-			    int32_t wait_tid, uint32_t stack, uint32_t wflags)
+void track_thread_set_state(struct track_thread *t, uint32_t state, uint64_t obj,
+			    uint32_t obj_idx, int32_t wait_tid, uint32_t stack, uint32_t wflags)
 {
 	struct track_thread_rec *thr = t->thr;
 	seq_begin(thr);
@@ -151,7 +199,7 @@ void track_thread_set_state(struct track_tls *t, uint32_t state, uint64_t obj, u
 	seq_end(thr);
 }
 
-void track_thread_running(struct track_tls *t, uint64_t waited_ns)
+void track_thread_running(struct track_thread *t, uint64_t waited_ns)
 {
 	struct track_thread_rec *thr = t->thr;
 	seq_begin(thr);
@@ -161,11 +209,41 @@ void track_thread_running(struct track_tls *t, uint64_t waited_ns)
 	TRACK_STORE(&thr->wait_obj_idx, 0);
 	TRACK_STORE(&thr->wait_tid, 0);
 	TRACK_STORE(&thr->wait_stack, 0);
+	TRACK_STORE(&thr->wait_flags, 0);
 	TRACK_STORE(&thr->wait_ns, thr->wait_ns + waited_ns);
 	seq_end(thr);
 }
 
-/* --- slots ------------------------------------------------------------------------------- */
+/*
+ * The thread's record shows a wait, yet the thread is taking locks or starting another wait.
+ * Either a signal handler interrupted the wait and is making calls of its own (the wait goes
+ * on afterwards), or the thread left the wait without returning from it, by a longjmp out of
+ * a handler.  In the second case the wait is over: close it, or it would stand for ever in
+ * the wait-for graph and make deadlocks out of nothing.  The two differ in whether a signal
+ * frame lies between this call and the wait's frame (an alternate signal stack, where the
+ * unwinder does not go, is asked of the kernel).  When it cannot tell, the wait stays.
+ * A rare path: never the hot one.
+ */
+void track_wait_stale(struct track_thread *t)
+{
+	struct track_thread_rec *thr = t->thr;
+	uint32_t state = TRACK_LOAD(&thr->state), idx = TRACK_LOAD(&thr->wait_obj_idx);
+	stack_t ss;
+	if (state == TRACK_TS_RUNNING || state == TRACK_TS_EXITED || t->wait_sp == 0)
+		return;
+	if (sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK))
+		return;
+	if (track_unwind_in_handler(t->stack_hi, t->wait_sp) != 0)
+		return;
+	if (idx >= 1 && idx <= track_g.hdr->max_objects &&
+	    TRACK_LOAD(&track_g.objs[idx - 1].gen) == t->wait_gen)
+		TRACK_SUB(&track_g.objs[idx - 1].waiters, 1);
+	track_thread_running(t, track_now_ns() - TRACK_LOAD(&thr->since_ns));
+	t->wait_sp = 0;
+	TRACK_ADD(&track_g.hdr->stale_waits, 1);
+}
+
+/* --- slots and private state --------------------------------------------------------------- */
 
 static void bump_alive(void)
 {
@@ -178,14 +256,46 @@ static void bump_alive(void)
 		;
 }
 
-/* A fresh slot, or the oldest-seen exited one when the table is full; -1 if none.
- * Under the shim lock. */
+/* Under the shim lock: the record of a thread that ended and was joined or detached may be
+ * reused (once RECYCLE_AFTER records are in use). */
+static void reclaim_push(uint32_t slot)
+{
+	uint32_t cap = track_g.hdr->max_threads;
+	if (reclaim == NULL || reclaim_len == cap)
+		return;
+	reclaim[(reclaim_head + reclaim_len++) % cap] = slot;
+}
+
+/* The next fresh slot, its page populated first (readers go up to threads_used); -1 if the
+ * file system has no room for it. */
+static int64_t slot_fresh(struct track_seg_header *h)
+{
+	uint64_t s = h->threads_used;
+	if (track_seg_reserve(&track_g.threads[s], sizeof track_g.threads[s]) != 0)
+		return -1;
+	TRACK_STORE(&h->threads_used, s + 1);
+	return (int64_t)s;
+}
+
+/* A fresh slot while few are used, then the oldest reaped one, then any fresh one, then any
+ * ended one; -1 if none (and counted).  Under the shim lock. */
 static int64_t slot_alloc(void)
 {
 	struct track_seg_header *h = track_g.hdr;
 	uint32_t cap = h->max_threads, n;
-	if (h->threads_used < cap)
-		return (int64_t)TRACK_ADD(&h->threads_used, 1) - 1;
+	int64_t s;
+	if (h->threads_used < cap && (h->threads_used < RECYCLE_AFTER || reclaim_len == 0) &&
+	    (s = slot_fresh(h)) >= 0)
+		return s;
+	while (reclaim_len > 0) {
+		uint32_t s = reclaim[reclaim_head];
+		reclaim_head = (reclaim_head + 1) % cap;
+		reclaim_len--;
+		if (TRACK_LOAD(&track_g.threads[s].state) == TRACK_TS_EXITED) {
+			TRACK_ADD(&h->threads_recycled, 1);
+			return s;
+		}
+	}
 	for (n = 0; n < cap; n++) {
 		uint32_t i = reuse_hand;
 		reuse_hand = (reuse_hand + 1) % cap;
@@ -198,10 +308,33 @@ static int64_t slot_alloc(void)
 	return -1;
 }
 
+/* Private state for a thread, zeroed; NULL if the pool is empty.  Under the shim lock. */
+static struct track_thread *state_alloc(void)
+{
+	struct track_thread *t;
+	if (pool_free != 0) {
+		t = &pool[pool_free - 1];
+		pool_free = t->next_free;
+	} else if (pool_used < track_g.hdr->max_threads) {
+		t = &pool[pool_used++];
+	} else {
+		return NULL;
+	}
+	memset(t, 0, sizeof *t);
+	return t;
+}
+
+/* Under the shim lock. */
+static void state_free(struct track_thread *t)
+{
+	t->next_free = pool_free;
+	pool_free = (uint32_t)(t - pool) + 1;
+}
+
 /* Claim and clear a slot; the caller fills it.  Returns NULL when the table is full. */
 static struct track_thread_rec *slot_claim(uint32_t *slot_out)
 {
-	struct track_thread_rec *thr;
+	struct track_thread_rec *thr = NULL;
 	int64_t s;
 	track_ilock();
 	s = slot_alloc();
@@ -211,7 +344,7 @@ static struct track_thread_rec *slot_claim(uint32_t *slot_out)
 		TRACK_STORE(&thr->state, TRACK_TS_RUNNING);
 	}
 	track_iunlock();
-	if (s < 0)
+	if (thr == NULL)
 		return NULL;
 	seq_begin(thr);
 	{
@@ -227,79 +360,124 @@ static struct track_thread_rec *slot_claim(uint32_t *slot_out)
 	return thr;
 }
 
-/* Bind the calling thread to its record. */
-static void bind_self(struct track_tls *t, struct track_thread_rec *thr, uint32_t slot)
+/* The bounds of the calling thread's stack, for the unwinder: [lo, hi).  A thread glibc
+ * started has its static TLS (track_tls among it) right above its stack; the main thread's
+ * stack ends at __libc_stack_end.  size: the stack's size as far as known. */
+static void stack_bounds(struct track_thread *t, uint64_t size)
 {
-	t->tid = sys_gettid();
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0), hi = 0;
+	if (sp < (uintptr_t)&track_tls)
+		hi = (uintptr_t)&track_tls;
+	else if (sp < (uintptr_t)__libc_stack_end)
+		hi = (uintptr_t)__libc_stack_end;
+	if (size == 0 || size > (1ull << 30))
+		size = 1ull << 30;
+	if (hi == 0 || hi - sp > size) {
+		t->stack_hi = 0;   /* not on the stack we expected: capture nothing */
+		return;
+	}
+	t->stack_hi = hi;
+}
+
+/* Bind the calling thread to its record and a private state; NULL if the pool is empty. */
+static struct track_thread *bind_self(struct track_thread_rec *thr, uint32_t slot,
+				      uint64_t stack_size)
+{
+	struct track_thread *t;
+	int32_t tid = sys_gettid();
+	track_ilock();
+	t = state_alloc();
+	if (t != NULL)
+		tidmap_put(tid, slot);
+	track_iunlock();
+	if (t == NULL)
+		return NULL;
+	t->thr = thr;
+	t->tid = tid;
 	t->slot = slot;
-	t->gone = 0;
+	stack_bounds(t, stack_size);
 	seq_begin(thr);
-	TRACK_STORE(&thr->tid, t->tid);
+	TRACK_STORE(&thr->tid, tid);
 	TRACK_STORE(&thr->pthread_self, (uint64_t)pthread_self());
 	prctl(PR_GET_NAME, thr->name, 0, 0, 0);
 	if (thr->created_ns == 0)
 		TRACK_STORE(&thr->created_ns, track_now_ns());
 	TRACK_STORE(&thr->since_ns, track_now_ns());
 	seq_end(thr);
-	track_ilock();
-	tidmap_put(t->tid, slot);
-	track_iunlock();
-	t->thr = thr;
+	track_tls.gone = 0;
+	track_tls.self = t;
+	return t;
+}
+
+/* Give up a record that could not be bound (no private state left). */
+static void unclaim(struct track_thread_rec *thr)
+{
+	TRACK_STORE(&thr->exited_ns, track_now_ns());
+	TRACK_STORE(&thr->state, TRACK_TS_EXITED);
+	TRACK_ADD(&track_g.hdr->threads_dropped, 1);
+	track_tls.gone = 1;
 }
 
 /* Close the calling thread's record: it is ending. */
-static void close_self(struct track_tls *t, uint32_t why)
+static void close_self(struct track_thread *t, uint32_t why)
 {
 	struct track_thread_rec *thr = t->thr;
-	if (thr == NULL)
-		return;
+	uint32_t flags;
 	if (thr->nheld > 0) {
 		/* Located where the first listed lock it still holds was taken. */
 		uint32_t i, n = thr->nheld < TRACK_HELD_MAX ? thr->nheld : TRACK_HELD_MAX;
+		const struct track_obj_rec *r;
 		for (i = 0; i < n && thr->held[i] == 0; i++)
 			;
-		const struct track_obj_rec *r =
-			i < n ? &track_g.objs[(thr->held[i] & ~TRACK_HELD_READ) - 1] : NULL;
+		r = i < n ? &track_g.objs[(thr->held[i] & ~TRACK_HELD_READ) - 1] : NULL;
 		track_finding(TRACK_FK_EXIT_HOLDING_LOCK, r ? (void *)(uintptr_t)r->addr : NULL,
 			      r ? r->kind : 0, i < n ? thr->held_pc[i] : 0, 0,
 			      "thread %d ended holding %u lock(s)", t->tid, thr->nheld);
 	}
-	__atomic_or_fetch(&thr->flags, why, __ATOMIC_RELAXED);
+	flags = __atomic_or_fetch(&thr->flags, why, __ATOMIC_RELAXED);
 	seq_begin(thr);
 	TRACK_STORE(&thr->exited_ns, track_now_ns());
 	TRACK_STORE(&thr->state, TRACK_TS_EXITED);
 	seq_end(thr);
 	TRACK_SUB(&track_g.hdr->threads_alive, 1);
 	TRACK_ADD(&track_g.hdr->threads_exited, 1);
+	if (t->drops != 0)
+		TRACK_ADD(&track_g.hdr->objects_dropped, t->drops);
+	track_tls.self = NULL;
+	track_tls.gone = 1;
 	track_ilock();
 	tidmap_del(t->tid);
+	if (flags & (TRACK_TF_DETACHED | TRACK_TF_JOINED))
+		reclaim_push(t->slot);
+	state_free(t);
 	track_iunlock();
-	t->thr = NULL;
-	t->gone = 1;
 }
 
 static void foreign_exit(void *arg)
 {
-	struct track_tls *t = &track_tls;
+	struct track_thread *t = track_tls.self;
 	(void)arg;
-	if (t->thr != NULL && track_g.on)
+	if (t != NULL && track_g.on)
 		close_self(t, 0);
 }
 
-static struct track_tls *register_self(uint32_t flags)
+
+static struct track_thread *register_self(uint32_t flags)
 {
-	struct track_tls *t = &track_tls;
 	struct track_thread_rec *thr;
+	struct track_thread *t;
 	uint32_t slot;
-	t->busy++;   /* a signal handler running meanwhile must not register us twice */
+	track_tls.busy++;   /* a signal handler running meanwhile must not register us twice */
 	thr = slot_claim(&slot);
-	if (thr == NULL) {
-		t->gone = 1;   /* table full of live threads: leave this one untracked */
-		t->busy--;
+	t = thr != NULL ? bind_self(thr, slot, default_stack) : NULL;
+	if (t == NULL) {
+		if (thr != NULL)
+			unclaim(thr);
+		track_tls.gone = 1;   /* table full of live threads: leave this one untracked */
+		track_tls.busy--;
 		return NULL;
 	}
 	__atomic_or_fetch(&thr->flags, flags, __ATOMIC_RELAXED);
-	bind_self(t, thr, slot);
 	bump_alive();
 	/* The main thread and foreign threads can be joined too: know their pthread_t. */
 	tmap_put(pthread_self(), slot);
@@ -308,15 +486,15 @@ static struct track_tls *register_self(uint32_t flags)
 		if (exit_key_ok)
 			pthread_setspecific(exit_key, (void *)1);
 	}
-	t->busy--;
+	track_tls.busy--;
 	return t;
 }
 
-struct track_tls *track_self_slow(void)
+struct track_thread *track_self_slow(void)
 {
-	struct track_tls *t = &track_tls;
+	struct track_thread *t;
 	int saved = errno;
-	if (!__atomic_load_n(&track_g.on, __ATOMIC_ACQUIRE) || t->gone || t->busy)
+	if (!__atomic_load_n(&track_g.on, __ATOMIC_ACQUIRE) || track_tls.gone || track_tls.busy)
 		return NULL;
 	t = register_self(TRACK_TF_FOREIGN);
 	errno = saved;
@@ -356,7 +534,8 @@ static void tmap_put(pthread_t th, uint32_t slot)
 	track_iunlock();
 }
 
-/* The record of joinable thread th, removing it from the map if take; NULL if unknown. */
+/* The record of joinable thread th, removing it from the map if take; NULL if unknown.
+ * A thread taken out because it was joined after it ended may have its record reused. */
 static struct track_thread_rec *tmap_get(pthread_t th, int take)
 {
 	struct track_thread_rec *thr = NULL;
@@ -383,7 +562,6 @@ int32_t track_tid_of_pthread(uint64_t th)
 /* --- creation ------------------------------------------------------------------------------- */
 
 struct trampoline_exit {
-	struct track_tls *t;
 	int returned;
 };
 
@@ -391,9 +569,9 @@ struct trampoline_exit {
  * cancellation (the shim is built with -fexceptions, so cleanups run on that unwind). */
 static void trampoline_cleanup(struct trampoline_exit *x)
 {
-	struct track_tls *t = x->t;
+	struct track_thread *t = track_tls.self;
 	uint32_t why = 0;
-	if (t->thr == NULL || !track_g.on)
+	if (t == NULL || !track_g.on)
 		return;
 	if (!x->returned && !(t->thr->flags & TRACK_TF_EXPLICIT))
 		why = TRACK_TF_CANCELLED;
@@ -404,47 +582,69 @@ static void *trampoline(void *arg)
 {
 	uint32_t slot = (uint32_t)(uintptr_t)arg;
 	struct thread_priv p = priv[slot];
-	struct trampoline_exit x __attribute__((cleanup(trampoline_cleanup))) = {&track_tls, 0};
+	struct trampoline_exit x __attribute__((cleanup(trampoline_cleanup))) = {0};
+	struct track_thread_rec *thr = &track_g.threads[slot];
 	void *ret;
-	track_tls.busy++;   /* until bound, a signal handler must not register us as foreign */
-	bind_self(&track_tls, &track_g.threads[slot], slot);
-	track_tls.busy--;
+	/* Signals are blocked until now (see the top of this file). */
+	if (bind_self(thr, slot, p.stack_size) == NULL) {
+		TRACK_SUB(&track_g.hdr->threads_alive, 1);
+		unclaim(thr);
+	}
+	set_sigmask(&p.sigmask, NULL);
 	ret = p.fn(p.arg);
 	x.returned = 1;
 	return ret;
 }
 
+/* The new thread's stack size as its attributes say (or glibc's default), for the unwinder's
+ * bounds; and in *mask the signal mask it is to start with, if the attributes set one. */
+static uint64_t attr_facts(const pthread_attr_t *attr, int *detached, uint64_t *mask)
+{
+	size_t size = 0;
+	sigset_t set;
+	*detached = PTHREAD_CREATE_JOINABLE;
+	if (attr == NULL)
+		return default_stack;
+	pthread_attr_getdetachstate(attr, detached);
+	pthread_attr_getstacksize(attr, &size);
+	if (pthread_attr_getsigmask_np(attr, &set) == 0)
+		memcpy(mask, &set, sizeof *mask);
+	return size;
+}
+
 TRACK_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
 				void *(*fn)(void *), void *arg)
 {
-	struct track_tls *t;
+	struct track_thread *t;
 	struct track_thread_rec *thr;
+	struct thread_priv *p;
+	uint64_t all = ~0ull, old;
 	uint32_t slot;
-	int detached = PTHREAD_CREATE_JOINABLE;
-	int rc;
+	int detached, rc;
 	track_resolve();
-	if (!track_g.on || (t = track_self()) == NULL || t->busy ||
+	if (!track_g.on || (t = track_self()) == NULL || track_busy() ||
 	    (thr = slot_claim(&slot)) == NULL)
 		return track_real.create(th, attr, fn, arg);
-	if (attr != NULL)
-		pthread_attr_getdetachstate(attr, &detached);
+	p = &priv[slot];
+	set_sigmask(&all, &old);
+	p->sigmask = old;
+	p->stack_size = attr_facts(attr, &detached, &p->sigmask);
+	p->fn = fn;
+	p->arg = arg;
 	thr->creator_tid = t->tid;
 	thr->start_routine = (uint64_t)(uintptr_t)fn;
 	thr->create_pc = TRACK_RA();
 	thr->created_ns = track_now_ns();
 	thr->flags = detached == PTHREAD_CREATE_DETACHED ? TRACK_TF_DETACHED : 0;
 	thr->create_stack = track_stack_capture(t);
-	priv[slot].fn = fn;
-	priv[slot].arg = arg;
 	bump_alive();
-	t->busy++;
 	track_modules_note_pc(thr->create_pc);
-	t->busy--;
 	rc = track_real.create(th, attr, trampoline, (void *)(uintptr_t)slot);
+	set_sigmask(&old, NULL);
 	if (rc != 0) {
 		TRACK_SUB(&track_g.hdr->threads_alive, 1);
-		TRACK_STORE(&thr->state, TRACK_TS_EXITED);
 		TRACK_STORE(&thr->exited_ns, thr->created_ns);
+		TRACK_STORE(&thr->state, TRACK_TS_EXITED);
 		return rc;
 	}
 	TRACK_ADD(&track_g.hdr->threads_created, 1);
@@ -460,21 +660,36 @@ TRACK_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
 typedef int (*join_fn)(pthread_t th, void **ret, clockid_t clk, const struct timespec *abs);
 
 struct join_wait {
-	struct track_tls *t;
+	struct track_thread *t;
 	uint64_t t0;
+	uintptr_t prev_sp;
 };
 
 static void join_wait_end(struct join_wait *w)
 {
-	if (w->t != NULL && w->t->thr != NULL)
+	if (w->t == NULL || track_tls.self != w->t)
+		return;
+	if (w->t->wait_sp == (uintptr_t)w)   /* not closed meanwhile as stale */
 		track_thread_running(w->t, track_now_ns() - w->t0);
+	w->t->wait_sp = w->prev_sp;
+}
+
+/* A joined thread: flag it, and let its record be reused once it has ended. */
+static void reaped(struct track_thread_rec *target, uint32_t slot)
+{
+	__atomic_or_fetch(&target->flags, TRACK_TF_JOINED, __ATOMIC_RELAXED);
+	if (TRACK_LOAD(&target->state) == TRACK_TS_EXITED) {
+		track_ilock();
+		reclaim_push(slot);
+		track_iunlock();
+	}
 }
 
 /* The work every join variant shares: state, bookkeeping of the reaped thread, misuse. */
 static int join_common(pthread_t th, void **ret, clockid_t clk, const struct timespec *abs,
 		       join_fn call, int blocks, uint64_t pc)
 {
-	struct track_tls *t = track_g.on ? track_self() : NULL;
+	struct track_thread *t = track_g.on ? track_self() : NULL;
 	struct track_thread_rec *target;
 	int rc;
 	/* Joining oneself fails at once (EDEADLK): no wait, and no deadlock to find. */
@@ -482,8 +697,12 @@ static int join_common(pthread_t th, void **ret, clockid_t clk, const struct tim
 		return call(th, ret, clk, abs);
 	target = tmap_get(th, 0);
 	{
-		struct join_wait w __attribute__((cleanup(join_wait_end))) = {NULL, 0};
+		struct join_wait w __attribute__((cleanup(join_wait_end))) = {NULL, 0, 0};
 		if (blocks) {
+			if (TRACK_LOAD(&t->thr->state) != TRACK_TS_RUNNING)
+				track_wait_stale(t);
+			w.prev_sp = t->wait_sp;
+			t->wait_sp = (uintptr_t)&w;
 			track_thread_set_state(t, TRACK_TS_JOIN, (uint64_t)th, 0,
 					       target ? TRACK_LOAD(&target->tid) : 0,
 					       track_stack_capture(t), abs ? TRACK_WF_TIMED : 0);
@@ -496,7 +715,7 @@ static int join_common(pthread_t th, void **ret, clockid_t clk, const struct tim
 	if (rc == 0) {
 		target = tmap_get(th, 1);
 		if (target != NULL)
-			__atomic_or_fetch(&target->flags, TRACK_TF_JOINED, __ATOMIC_RELAXED);
+			reaped(target, (uint32_t)(target - track_g.threads));
 		TRACK_ADD(&track_g.hdr->threads_joined, 1);
 	} else if (rc == EINVAL || rc == ESRCH) {
 		track_finding(TRACK_FK_JOIN_INVALID, (void *)th, 0, pc, 0,
@@ -560,20 +779,26 @@ TRACK_EXPORT int pthread_detach(pthread_t th)
 	int rc;
 	track_resolve();
 	rc = track_real.detach(th);
-	if (rc != 0 || !track_g.on || track_tls.busy)
+	if (rc != 0 || !track_g.on || track_busy())
 		return rc;
 	target = tmap_get(th, 1);
-	if (target != NULL)
+	if (target != NULL) {
 		__atomic_or_fetch(&target->flags, TRACK_TF_DETACHED, __ATOMIC_RELAXED);
+		if (TRACK_LOAD(&target->state) == TRACK_TS_EXITED) {
+			track_ilock();
+			reclaim_push((uint32_t)(target - track_g.threads));
+			track_iunlock();
+		}
+	}
 	TRACK_ADD(&track_g.hdr->threads_detached, 1);
 	return rc;
 }
 
 TRACK_EXPORT void pthread_exit(void *ret)
 {
-	struct track_tls *t = &track_tls;
+	struct track_thread *t = track_tls.self;
 	track_resolve();
-	if (track_g.on && t->thr != NULL) {
+	if (track_g.on && t != NULL) {
 		__atomic_or_fetch(&t->thr->flags, TRACK_TF_EXPLICIT, __ATOMIC_RELAXED);
 		/* Threads the trampoline did not start have no cleanup frame to notice the end. */
 		if (t->thr->start_routine == 0)
@@ -588,15 +813,15 @@ TRACK_EXPORT int pthread_setname_np(pthread_t th, const char *name)
 	int rc;
 	track_resolve();
 	rc = track_real.setname_np(th, name);
-	if (rc != 0 || !track_g.on || track_tls.busy)
+	if (rc != 0 || !track_g.on || track_busy())
 		return rc;
 	if (pthread_equal(th, pthread_self()))
-		thr = track_tls.thr;
+		thr = track_tls.self != NULL ? track_tls.self->thr : NULL;
 	else
 		thr = tmap_get(th, 0);
 	if (thr != NULL) {
 		char buf[TRACK_NAME_MAX];
-		snprintf(buf, sizeof buf, "%s", name);
+		track_format(buf, sizeof buf, "%s", name);
 		memcpy(thr->name, buf, sizeof buf);
 	}
 	return rc;
@@ -606,8 +831,27 @@ TRACK_EXPORT int pthread_setname_np(pthread_t th, const char *name)
 
 void *track_map_private(size_t bytes)
 {
-	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	return p == MAP_FAILED ? NULL : p;
+}
+
+static size_t tmap_bytes(void)
+{
+	return (size_t)(tmap_mask + 1) * (sizeof *tmap + sizeof *tidmap);
+}
+
+static void free_private(uint32_t cap)
+{
+	if (priv != NULL)
+		munmap(priv, (size_t)cap * sizeof *priv);
+	if (tmap != NULL)
+		munmap(tmap, tmap_bytes());
+	if (pool != NULL)
+		munmap(pool, (size_t)cap * sizeof *pool);
+	if (reclaim != NULL)
+		munmap(reclaim, (size_t)cap * sizeof *reclaim);
+	priv = NULL, tmap = NULL, tidmap = NULL, pool = NULL, reclaim = NULL;
 }
 
 static int alloc_private(void)
@@ -615,46 +859,86 @@ static int alloc_private(void)
 	uint32_t cap = track_g.hdr->max_threads, n = 1;
 	while (n < 2 * cap)
 		n <<= 1;
-	priv = track_map_private((size_t)cap * sizeof *priv);
-	tmap = track_map_private((size_t)n * sizeof *tmap);
-	tidmap = track_map_private((size_t)n * sizeof *tidmap);
 	tmap_mask = n - 1;
-	return priv != NULL && tmap != NULL && tidmap != NULL ? 0 : -1;
+	priv = track_map_private((size_t)cap * sizeof *priv);
+	tmap = track_map_private(tmap_bytes());
+	tidmap = tmap != NULL ? (struct tidmap_ent *)(tmap + n) : NULL;
+	pool = track_map_private((size_t)cap * sizeof *pool);
+	reclaim = track_map_private((size_t)cap * sizeof *reclaim);
+	pool_used = pool_free = reclaim_head = reclaim_len = 0;
+	if (priv != NULL && tmap != NULL && pool != NULL && reclaim != NULL)
+		return 0;
+	free_private(cap);
+	return -1;
 }
 
-void track_threads_init(void)
+int track_threads_init(void)
 {
+	find_default_stack();
 	if (alloc_private() != 0)
-		return;
+		return -1;
 	exit_key_ok = pthread_key_create(&exit_key, foreign_exit) == 0;
 	register_self(TRACK_TF_MAIN);
+	return 0;
+}
+
+/* Which locks the forking thread holds, by address, to hold them again in the child. */
+struct held_copy {
+	uint32_t n;
+	uint32_t read[TRACK_HELD_MAX];
+	uint32_t kind[TRACK_HELD_MAX];
+	uint64_t addr[TRACK_HELD_MAX];
+};
+
+static void held_save(const struct track_thread *t, struct held_copy *c)
+{
+	uint32_t i;
+	c->n = 0;
+	if (t == NULL)
+		return;
+	c->n = t->thr->nheld < TRACK_HELD_MAX ? t->thr->nheld : TRACK_HELD_MAX;
+	for (i = 0; i < c->n; i++) {
+		uint32_t h = t->thr->held[i];
+		const struct track_obj_rec *r = h ? &track_g.objs[(h & ~TRACK_HELD_READ) - 1] : NULL;
+		c->read[i] = h & TRACK_HELD_READ;
+		c->addr[i] = r ? r->addr : 0;
+		c->kind[i] = r ? r->kind : 0;
+	}
+}
+
+/* Locks held across fork stay held in the child. */
+static void held_restore(struct track_thread *t, const struct held_copy *c)
+{
+	uint32_t i;
+	for (i = 0; i < c->n; i++) {
+		struct track_obj_rec *r =
+			c->addr[i] ? track_obj(t, (void *)(uintptr_t)c->addr[i], c->kind[i], 0, 1)
+				   : NULL;
+		if (r == NULL)
+			continue;
+		if (c->read[i])
+			TRACK_ADD(&r->readers, 1);
+		else
+			TRACK_STORE(&r->owner_tid, t->tid);
+		track_held_push(t, r, c->read[i], 0);
+	}
 }
 
 void track_threads_after_fork(void)
 {
-	struct track_tls *t = &track_tls;
+	struct track_thread *t = track_tls.self;
 	struct track_seg_header *old = track_g.hdr;
-	uint32_t held[TRACK_HELD_MAX], kinds[TRACK_HELD_MAX], nheld = 0, i;
-	uint64_t addrs[TRACK_HELD_MAX];
-	int32_t parent_tid = t->tid;
+	uint32_t old_cap = old->max_threads;
+	int32_t parent_tid = t != NULL ? t->tid : 0;
+	struct held_copy held;
 
 	track_ilock_reset();
-	if (t->thr != NULL) {
-		nheld = t->thr->nheld < TRACK_HELD_MAX ? t->thr->nheld : TRACK_HELD_MAX;
-		memcpy(held, t->thr->held, nheld * sizeof held[0]);
-		for (i = 0; i < nheld; i++) {
-			struct track_obj_rec *r = held[i] ? &track_g.objs[(held[i] & ~TRACK_HELD_READ) - 1]
-							  : NULL;
-			addrs[i] = r ? r->addr : 0;
-			kinds[i] = r ? r->kind : 0;
-		}
-	}
-	memset(t, 0, sizeof *t);
+	held_save(t, &held);
+	track_tls.self = NULL;
+	track_tls.gone = 0;
 	track_objects_reset();
 	__atomic_store_n(&track_g.on, 0, __ATOMIC_RELAXED);
-	munmap(priv, (size_t)old->max_threads * sizeof *priv);
-	munmap(tmap, (size_t)(tmap_mask + 1) * sizeof *tmap);
-	munmap(tidmap, (size_t)(tmap_mask + 1) * sizeof *tidmap);
+	free_private(old_cap);
 	track_order_reset();
 	if (track_segment_create() != 0 || alloc_private() != 0) {
 		munmap(old, old->total_size);
@@ -662,20 +946,9 @@ void track_threads_after_fork(void)
 	}
 	track_modules_copy(old);
 	munmap(old, old->total_size);
-	if (register_self(TRACK_TF_MAIN) == NULL)
+	if ((t = register_self(TRACK_TF_MAIN)) == NULL)
 		return;
 	t->thr->creator_tid = parent_tid;
 	__atomic_store_n(&track_g.on, 1, __ATOMIC_RELEASE);
-	/* Locks held across fork stay held in the child. */
-	for (i = 0; i < nheld; i++) {
-		struct track_obj_rec *r =
-			addrs[i] ? track_obj(t, (void *)(uintptr_t)addrs[i], kinds[i], 0, 1) : NULL;
-		if (r == NULL)
-			continue;
-		if (held[i] & TRACK_HELD_READ)
-			TRACK_ADD(&r->readers, 1);
-		else
-			TRACK_STORE(&r->owner_tid, t->tid);
-		track_held_push(t, r, held[i] & TRACK_HELD_READ, 0);
-	}
+	held_restore(t, &held);
 }

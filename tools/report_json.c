@@ -182,6 +182,7 @@ static json_t *threads_json(const struct track_snap *s, struct track_symbolizer 
 	json_object_set_new(o, "alive_at_exit", u64(track_alive_at_exit(s)));
 	json_object_set_new(o, "foreign", u64(h->threads_foreign));
 	json_object_set_new(o, "not_tracked", u64(h->threads_dropped));
+	json_object_set_new(o, "stale_waits", u64(h->stale_waits));
 	for (i = 0; i < s->nthreads; i++)
 		if (s->threads[i].state != TRACK_TS_UNUSED)
 			json_array_append_new(list, thread_json(s, &s->threads[i], sym));
@@ -376,6 +377,8 @@ static json_t *overflow_json(const struct track_snap *s)
 	json_object_set_new(o, "edges_not_recorded", u64(h->edges_dropped));
 	json_object_set_new(o, "cycles_too_long", u64(h->cycles_too_long));
 	json_object_set_new(o, "torn_reads", u64(s->torn));
+	json_object_set_new(o, "storage_failures", u64(h->storage_failures));
+	json_object_set_new(o, "stacks_unknown", u64(h->stacks_unknown));
 	return o;
 }
 

@@ -297,6 +297,18 @@ static void print_overflow(FILE *out, const struct track_snap *s)
 			(unsigned long long)h->cycles_too_long, TRACK_CYCLE_MAX);
 	if (s->torn)
 		fprintf(out, "warning: %u thread records changed while being read\n", s->torn);
+	if (h->storage_failures)
+		fprintf(out, "warning: the segment's file system ran out of room %llu times: tables "
+			"stopped growing (give TRACK_DIR more room)\n",
+			(unsigned long long)h->storage_failures);
+	if (h->stacks_unknown)
+		fprintf(out, "note: %llu stacks not captured: the thread ran on a stack of its own "
+			"(a coroutine's or a signal handler's)\n",
+			(unsigned long long)h->stacks_unknown);
+	if (h->stale_waits)
+		fprintf(out, "note: %llu waits were left without returning (longjmp out of a signal "
+			"handler) and closed when the thread went on\n",
+			(unsigned long long)h->stale_waits);
 }
 
 void track_report_text(FILE *out, const struct track_snap *s, struct track_symbolizer *sym,

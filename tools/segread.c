@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,24 +22,101 @@
 
 #define SEQ_RETRIES 200
 
-int track_seg_dirs(const char *dirs[], int max)
+/* Open a file that may be a segment without ever blocking (a FIFO planted under a segment's
+ * name), following a link, or trusting the name: it must be a regular file of the caller's,
+ * large enough for a header.  Returns the descriptor, or -(exit status) with err set. */
+static int open_seg(const char *path, struct stat *st, char *err, size_t errlen)
 {
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		if (e == ELOOP) {
+			snprintf(err, errlen, "%s is a symbolic link, not a track segment", path);
+			return -TRACK_EXIT_VERSION;
+		}
+		snprintf(err, errlen, "cannot open segment %s: %s", path, strerror(e));
+		return e == EACCES || e == EPERM ? -TRACK_EXIT_PERM : -TRACK_EXIT_NOENT;
+	}
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+		snprintf(err, errlen, "%s is not a regular file, so not a track segment", path);
+		close(fd);
+		return -TRACK_EXIT_VERSION;
+	}
+	if (st->st_uid != geteuid()) {
+		snprintf(err, errlen,
+			 "segment %s belongs to uid %u, not to you (uid %u): run track as its owner",
+			 path, (unsigned)st->st_uid, (unsigned)geteuid());
+		close(fd);
+		return -TRACK_EXIT_PERM;
+	}
+	if ((uint64_t)st->st_size < sizeof(struct track_seg_header)) {
+		snprintf(err, errlen, "%s is not a track segment (too short)", path);
+		close(fd);
+		return -TRACK_EXIT_VERSION;
+	}
+	return fd;
+}
+
+/* Read exactly n bytes at off; 0, or -1 (short file, I/O error). */
+static int pread_all(int fd, void *buf, size_t n, uint64_t off)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t k = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		got += (size_t)k;
+	}
+	return 0;
+}
+
+/* The header of the segment at path, read without blocking; 0, or -(exit status). */
+static int read_header(const char *path, struct track_seg_header *h, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd = open_seg(path, &st, err, errlen), rc = 0;
+	if (fd < 0)
+		return fd;
+	if (pread_all(fd, h, sizeof *h, 0) != 0) {
+		snprintf(err, errlen, "cannot read %s", path);
+		rc = -TRACK_EXIT_VERSION;
+	}
+	close(fd);
+	return rc;
+}
+
+int track_seg_dirs(char dirs[][TRACK_SEGFILE_PATH_MAX], int max)
+{
+	static const char *const bases[] = TRACK_SEGDIR_BASES;
 	const char *d = getenv("TRACK_DIR");
-	if (max < 2)
-		return 0;
+	int i, n = 0;
 	if (d != NULL && *d != '\0') {
-		dirs[0] = d;
+		if (max < 1 || strlen(d) >= TRACK_SEGFILE_PATH_MAX)
+			return -1;
+		strcpy(dirs[0], d);
 		return 1;
 	}
-	dirs[0] = "/dev/shm";
-	dirs[1] = "/tmp";
-	return 2;
+	for (i = 0; i < TRACK_SEGDIR_NBASES && n < max; i++) {
+		struct stat st;
+		if (track_segdir_private(dirs[n], TRACK_SEGFILE_PATH_MAX, bases[i],
+					 (unsigned)geteuid()) != 0 || lstat(dirs[n], &st) != 0)
+			continue;
+		if (!track_segdir_is_private(&st, (unsigned)geteuid())) {
+			fprintf(stderr, "track: ignoring %s: not a directory of yours closed to "
+					"others (remove it, or set TRACK_DIR)\n", dirs[n]);
+			continue;
+		}
+		n++;
+	}
+	return n;
 }
 
 static uint64_t read_starttime(pid_t pid)
 {
-	char path[64], buf[1024], *p;
-	int fd, field;
+	char path[64], buf[1024];
+	int fd;
 	ssize_t n;
 	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -51,13 +127,7 @@ static uint64_t read_starttime(pid_t pid)
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	if (p == NULL)
-		return 0;
-	for (field = 2; *p && field < 22; p++)
-		if (*p == ' ')
-			field++;
-	return strtoull(p, NULL, 10);
+	return track_stat_starttime(buf);
 }
 
 int track_proc_alive(pid_t pid, uint64_t starttime)
@@ -67,14 +137,12 @@ int track_proc_alive(pid_t pid, uint64_t starttime)
 	return starttime == 0 || read_starttime(pid) == starttime;
 }
 
-/* Parse "track.<uid>.<pid>.<gen>"; 1 if it is one of ours. */
+/* Whether name is a segment file of the caller's: "track.<uid>.<pid>.<gen>". */
 static int parse_name(const char *name, pid_t *pid, unsigned *gen)
 {
 	unsigned uid;
-	int p, used = 0;
-	if (sscanf(name, "track.%u.%d.%u%n", &uid, &p, gen, &used) != 3 || name[used] != '\0')
-		return 0;
-	if (uid != (unsigned)geteuid())
+	int p;
+	if (track_segfile_parse(name, &uid, &p, gen) != 0 || uid != (unsigned)geteuid())
 		return 0;
 	*pid = p;
 	return 1;
@@ -82,20 +150,23 @@ static int parse_name(const char *name, pid_t *pid, unsigned *gen)
 
 void track_seg_each(track_seg_visit fn, void *ctx)
 {
-	const char *dirs[2];
-	int nd = track_seg_dirs(dirs, 2), i;
+	char dirs[TRACK_SEGDIR_NBASES][TRACK_SEGFILE_PATH_MAX];
+	int nd = track_seg_dirs(dirs, TRACK_SEGDIR_NBASES), i;
 	for (i = 0; i < nd; i++) {
 		DIR *d = opendir(dirs[i]);
 		struct dirent *e;
 		if (d == NULL)
 			continue;
 		while ((e = readdir(d)) != NULL) {
-			char path[512];
+			char path[TRACK_SEGFILE_PATH_MAX];
 			pid_t pid;
 			unsigned gen;
+			int n;
 			if (!parse_name(e->d_name, &pid, &gen))
 				continue;
-			snprintf(path, sizeof path, "%s/%s", dirs[i], e->d_name);
+			n = snprintf(path, sizeof path, "%s/%s", dirs[i], e->d_name);
+			if (n < 0 || (size_t)n >= sizeof path)
+				continue;   /* cannot be named whole: never act on a cut name */
 			fn(path, pid, gen, ctx);
 		}
 		closedir(d);
@@ -105,13 +176,8 @@ void track_seg_each(track_seg_visit fn, void *ctx)
 int track_seg_run_id(const char *path, uint64_t *run_id, pid_t *pid, unsigned *gen)
 {
 	struct track_seg_header h;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	ssize_t n;
-	if (fd < 0)
-		return -1;
-	n = pread(fd, &h, sizeof h, 0);
-	close(fd);
-	if (n != (ssize_t)sizeof h || h.magic != TRACK_SEGMENT_MAGIC ||
+	char err[TRACK_SEGFILE_PATH_MAX + 128];
+	if (read_header(path, &h, err, sizeof err) != 0 || h.magic != TRACK_SEGMENT_MAGIC ||
 	    h.version != TRACK_SEGMENT_VERSION)
 		return -1;
 	*run_id = h.run_id;
@@ -125,29 +191,21 @@ struct find_ctx {
 	uint64_t live_start;   /* start time of the running process with that pid, 0 if none */
 	unsigned best_gen;
 	int found;
-	char best[512];
+	char best[TRACK_SEGFILE_PATH_MAX];
 };
-
-static uint64_t header_starttime(const char *path)
-{
-	struct track_seg_header h;
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	ssize_t n;
-	if (fd < 0)
-		return 0;
-	n = pread(fd, &h, sizeof h, 0);
-	close(fd);
-	return n == (ssize_t)sizeof h ? h.proc_starttime : 0;
-}
 
 static void find_visit(const char *path, pid_t pid, unsigned gen, void *vctx)
 {
 	struct find_ctx *c = vctx;
+	struct track_seg_header h;
+	char err[TRACK_SEGFILE_PATH_MAX + 128];
 	if (pid != c->pid || (c->found && gen < c->best_gen))
 		return;
-	/* While the process runs, only its own segments count, not a stale one of an earlier
-	 * process that had the same pid. */
-	if (c->live_start != 0 && header_starttime(path) != c->live_start)
+	/* Only a readable segment of the caller's counts (a file another user planted in a
+	 * shared TRACK_DIR is not one), and while the process runs only its own, not a stale
+	 * one of an earlier process that had the same pid. */
+	if (read_header(path, &h, err, sizeof err) != 0 || h.magic != TRACK_SEGMENT_MAGIC ||
+	    h.pid != pid || (c->live_start != 0 && h.proc_starttime != c->live_start))
 		return;
 	c->found = 1;
 	c->best_gen = gen;
@@ -171,10 +229,11 @@ int track_seg_find_pid(pid_t pid, char *out, size_t len, char *err, size_t errle
 	return TRACK_EXIT_OK;
 }
 
-/* Check that [off, off + count * size) lies inside a file of total bytes. */
+/* Check that [off, off + count * size) lies inside a file of total bytes, on a record
+ * boundary (sections are 64-byte aligned, as the records they hold require). */
 static int section_ok(uint64_t off, uint64_t count, uint64_t size, uint64_t total)
 {
-	return off <= total && size != 0 && count <= (total - off) / size;
+	return off % 64 == 0 && off <= total && size != 0 && count <= (total - off) / size;
 }
 
 static int header_ok(const struct track_seg_header *h, uint64_t fsize, char *err, size_t errlen,
@@ -197,6 +256,8 @@ static int header_ok(const struct track_seg_header *h, uint64_t fsize, char *err
 	    h->finding_rec_size != sizeof(struct track_finding_rec) ||
 	    h->stack_rec_size != sizeof(struct track_stack_rec) ||
 	    h->edge_rec_size != sizeof(struct track_edge_rec) || h->total_size > fsize ||
+	    h->max_stacks == 0 || (h->max_stacks & (h->max_stacks - 1)) != 0 ||
+	    h->max_edges == 0 || (h->max_edges & (h->max_edges - 1)) != 0 ||
 	    !section_ok(h->edges_off, h->max_edges, h->edge_rec_size, h->total_size) ||
 	    !section_ok(h->stacks_off, h->max_stacks, h->stack_rec_size, h->total_size) ||
 	    !section_ok(h->threads_off, h->max_threads, h->thread_rec_size, h->total_size) ||
@@ -214,107 +275,86 @@ static uint32_t clamp_count(uint64_t used, uint32_t cap)
 	return used < cap ? (uint32_t)used : cap;
 }
 
-static void *copy_section(const char *base, uint64_t off, uint32_t n, size_t size)
+/* n records of size bytes at off, read into a new buffer; NULL on failure (out of memory,
+ * or the file shrank).  pread, not a mapping: a hole of a tmpfs segment reads as zeros
+ * without being allocated (reading must not cost the target memory), and a full file
+ * system cannot raise SIGBUS in the reader. */
+static void *read_section(int fd, uint64_t off, uint32_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size);
-	if (p != NULL)
-		memcpy(p, base + off, (size_t)n * size);
+	if (p != NULL && n > 0 && pread_all(fd, p, (size_t)n * size, off) != 0) {
+		free(p);
+		return NULL;
+	}
 	return p;
 }
 
-/* Copy thread records one by one, each consistent by its sequence counter. */
-static uint32_t copy_threads(const char *base, const struct track_seg_header *h,
+/* Thread records, each consistent by its sequence counter: the section is read twice, and a
+ * record whose counter was even and the same both times was not being written in between
+ * (the counter comes first in the record, and the second read starts after the first ends).
+ * Others are read again, alone, up to SEQ_RETRIES times; those that never settle are torn. */
+static uint32_t read_threads(int fd, const struct track_seg_header *h,
 			     struct track_thread_rec *out, uint32_t n)
 {
-	const struct track_thread_rec *src = (const void *)(base + h->threads_off);
+	struct track_thread_rec *again = read_section(fd, h->threads_off, n, sizeof *out);
 	uint32_t i, torn = 0;
 	for (i = 0; i < n; i++) {
-		int tries;
-		for (tries = 0; tries < SEQ_RETRIES; tries++) {
-			uint32_t s1 = __atomic_load_n(&src[i].seq, __ATOMIC_ACQUIRE);
-			memcpy(&out[i], &src[i], sizeof out[i]);
-			__atomic_thread_fence(__ATOMIC_ACQUIRE);
-			if (!(s1 & 1) && __atomic_load_n(&src[i].seq, __ATOMIC_RELAXED) == s1)
+		uint64_t off = h->threads_off + (uint64_t)i * sizeof *out;
+		uint32_t seq = again != NULL ? again[i].seq : 1;
+		int tries = 0;
+		while ((out[i].seq & 1) || out[i].seq != seq) {
+			if (++tries > SEQ_RETRIES || pread_all(fd, &out[i], sizeof out[i], off) != 0 ||
+			    pread_all(fd, &seq, sizeof seq, off) != 0)
 				break;
 		}
-		if (tries == SEQ_RETRIES)
+		if (tries > SEQ_RETRIES)
 			torn++;
 	}
+	free(again);
 	return torn;
-}
-
-static int open_checked(const char *path, struct stat *st, char *err, size_t errlen)
-{
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot open segment %s: %s", path, strerror(errno));
-		return errno == EACCES || errno == EPERM ? -TRACK_EXIT_PERM : -TRACK_EXIT_NOENT;
-	}
-	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
-		snprintf(err, errlen, "%s is not a regular file", path);
-		close(fd);
-		return -TRACK_EXIT_VERSION;
-	}
-	if (st->st_uid != geteuid()) {
-		snprintf(err, errlen,
-			 "segment %s belongs to uid %u, not to you (uid %u): run track as its owner",
-			 path, (unsigned)st->st_uid, (unsigned)geteuid());
-		close(fd);
-		return -TRACK_EXIT_PERM;
-	}
-	if ((uint64_t)st->st_size < sizeof(struct track_seg_header)) {
-		snprintf(err, errlen, "%s is not a track segment (too short)", path);
-		close(fd);
-		return -TRACK_EXIT_VERSION;
-	}
-	return fd;
 }
 
 int track_snap_load(const char *path, struct track_snap *s, char *err, size_t errlen)
 {
 	struct stat st;
-	const char *base;
-	const struct track_seg_header *h;
 	int fd, rc;
 
 	memset(s, 0, sizeof *s);
 	snprintf(s->path, sizeof s->path, "%s", path);
-	fd = open_checked(path, &st, err, errlen);
+	fd = open_seg(path, &st, err, errlen);
 	if (fd < 0)
 		return -fd;
-	base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
-	if (base == MAP_FAILED) {
-		snprintf(err, errlen, "cannot map segment %s: %s", path, strerror(errno));
-		return TRACK_EXIT_FAIL;
+	if (pread_all(fd, &s->hdr, sizeof s->hdr, 0) != 0) {
+		snprintf(err, errlen, "%s is not a track segment (too short)", path);
+		close(fd);
+		return TRACK_EXIT_VERSION;
 	}
-	h = (const struct track_seg_header *)base;
-	memcpy(&s->hdr, h, sizeof s->hdr);
 	rc = header_ok(&s->hdr, (uint64_t)st.st_size, err, errlen, path);
 	if (rc == TRACK_EXIT_OK) {
 		s->nthreads = clamp_count(s->hdr.threads_used, s->hdr.max_threads);
 		s->nobjs = clamp_count(s->hdr.objects_used, s->hdr.max_objects);
 		s->nmods = clamp_count(s->hdr.modules_used, s->hdr.max_modules);
 		s->nfindings = clamp_count(s->hdr.findings_used, s->hdr.max_findings);
-		s->threads = calloc(s->nthreads ? s->nthreads : 1, sizeof *s->threads);
-		s->objs = copy_section(base, s->hdr.objects_off, s->nobjs, sizeof *s->objs);
-		s->mods = copy_section(base, s->hdr.modules_off, s->nmods, sizeof *s->mods);
-		s->findings = copy_section(base, s->hdr.findings_off, s->nfindings,
-					   sizeof *s->findings);
 		s->nstacks = s->hdr.max_stacks;
-		s->stacks = copy_section(base, s->hdr.stacks_off, s->nstacks, sizeof *s->stacks);
 		s->nedges = s->hdr.max_edges;
-		s->edges = copy_section(base, s->hdr.edges_off, s->nedges, sizeof *s->edges);
+		s->threads = read_section(fd, s->hdr.threads_off, s->nthreads, sizeof *s->threads);
+		s->objs = read_section(fd, s->hdr.objects_off, s->nobjs, sizeof *s->objs);
+		s->mods = read_section(fd, s->hdr.modules_off, s->nmods, sizeof *s->mods);
+		s->findings = read_section(fd, s->hdr.findings_off, s->nfindings,
+					   sizeof *s->findings);
+		s->stacks = read_section(fd, s->hdr.stacks_off, s->nstacks, sizeof *s->stacks);
+		s->edges = read_section(fd, s->hdr.edges_off, s->nedges, sizeof *s->edges);
 		if (!s->threads || !s->objs || !s->mods || !s->findings || !s->stacks ||
 		    !s->edges) {
-			snprintf(err, errlen, "out of memory reading %s", path);
+			snprintf(err, errlen, "cannot read %s: %s", path,
+				 errno == ENOMEM ? "out of memory" : "the file is shorter than it says");
 			rc = TRACK_EXIT_FAIL;
 		} else {
-			s->torn = copy_threads(base, &s->hdr, s->threads, s->nthreads);
+			s->torn = read_threads(fd, &s->hdr, s->threads, s->nthreads);
 			s->alive = track_proc_alive(s->hdr.pid, s->hdr.proc_starttime);
 		}
 	}
-	munmap((void *)base, (size_t)st.st_size);
+	close(fd);
 	if (rc != TRACK_EXIT_OK)
 		track_snap_free(s);
 	return rc;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "track/segfile.h"
 #include "track/segment.h"
 
 /* Exit statuses of the track command for errors about segments and processes; see README. */
@@ -25,7 +26,7 @@ enum track_status {
 };
 
 struct track_snap {
-	char path[512];
+	char path[TRACK_SEGFILE_PATH_MAX];
 	struct track_seg_header hdr;
 	struct track_thread_rec *threads;
 	uint32_t nthreads;
@@ -60,8 +61,9 @@ const struct track_obj_rec *track_snap_obj(const struct track_snap *s, uint32_t 
 /* The thread record of tid (the newest, if the tid was reused), or NULL. */
 const struct track_thread_rec *track_snap_thread(const struct track_snap *s, int32_t tid);
 
-/* The directories segments live in: TRACK_DIR if set, else /dev/shm and /tmp. */
-int track_seg_dirs(const char *dirs[], int max);
+/* The directories segments live in: TRACK_DIR if set, else the user's private directories
+ * (track/segfile.h) that exist; returns how many, or -1 if TRACK_DIR is too long. */
+int track_seg_dirs(char dirs[][TRACK_SEGFILE_PATH_MAX], int max);
 
 /* The path of the newest segment of process pid (the current exec image while it runs). */
 int track_seg_find_pid(pid_t pid, char *out, size_t len, char *err, size_t errlen);

@@ -34,7 +34,7 @@
 #include <stdint.h>
 
 #define TRACK_SEGMENT_MAGIC   0x4745534b43415254ULL /* "TRACKSEG" little-endian */
-#define TRACK_SEGMENT_VERSION 3u
+#define TRACK_SEGMENT_VERSION 4u
 
 /* Default capacities; each can be changed with an environment variable at start. */
 #define TRACK_DEFAULT_MAX_THREADS  16384u  /* TRACK_MAX_THREADS */
@@ -85,6 +85,8 @@ enum track_obj_kind {
 /* Wait flags */
 #define TRACK_WF_TIMED  0x01u   /* the wait has a timeout: it cannot deadlock for ever */
 #define TRACK_WF_WRITE  0x02u   /* rwlock: waiting to write */
+#define TRACK_WF_RELOCK_FAILS 0x04u /* a lock that refuses (EDEADLK) rather than blocks when its
+				       owner asks again: an errorcheck mutex */
 
 /* Thread flags */
 #define TRACK_TF_DETACHED    0x01u  /* detached (at creation or by pthread_detach) */
@@ -95,30 +97,32 @@ enum track_obj_kind {
 #define TRACK_TF_EXPLICIT    0x20u  /* ended by pthread_exit */
 
 struct track_thread_rec {
-	uint32_t seq;          /* sequence counter: odd while the record is being changed */
+	/* First cache line: what the thread's own lock path touches. */
+	uint32_t seq;          /* sequence counter: odd while the wait state is being changed */
 	uint32_t state;        /* enum track_thread_state */
 	int32_t  tid;          /* kernel thread id */
+	uint32_t nheld;        /* locks held (may exceed TRACK_HELD_MAX; only the first are listed) */
+	uint32_t held[TRACK_HELD_MAX]; /* object record index + 1 of each held lock, oldest first;
+					  0: held, but taken while the list was full */
+	/* The rest: identity, lifetime and the current wait. */
 	uint32_t flags;        /* TRACK_TF_* */
+	int32_t  creator_tid;  /* 0 for the main thread and threads created outside the shim */
 	uint64_t gen;          /* increases each time the slot is (re)used */
 	char     name[TRACK_NAME_MAX];
 	uint64_t since_ns;     /* CLOCK_MONOTONIC ns: when the current state began */
 	uint64_t wait_obj;     /* address of what it waits on (object, or pthread_t when joining) */
 	uint32_t wait_obj_idx; /* object record index + 1 (0: none) */
 	int32_t  wait_tid;     /* thread waited for (join), 0 if unknown */
-	int32_t  creator_tid;  /* 0 for the main thread and threads created outside the shim */
-	uint32_t nheld;        /* locks held (may exceed TRACK_HELD_MAX; only the first are listed) */
+	uint32_t wait_stack;   /* stack id where the current blocking wait began, 0 if none */
+	uint32_t wait_flags;   /* TRACK_WF_* about the current wait */
 	uint64_t start_routine;/* address of the thread function */
 	uint64_t create_pc;    /* return address of the pthread_create call */
 	uint64_t created_ns;   /* CLOCK_MONOTONIC ns */
 	uint64_t exited_ns;    /* CLOCK_MONOTONIC ns, 0 while alive */
 	uint64_t pthread_self; /* pthread_t value, to match joins */
-	uint64_t unused0;      /* (per-thread acquisitions are not counted: hot path) */
 	uint64_t contended;    /* lock acquisitions by this thread that had to wait */
 	uint64_t wait_ns;      /* total time blocked in wrapped calls */
-	uint32_t held[TRACK_HELD_MAX]; /* object record index + 1 of each held lock, oldest first */
 	uint32_t create_stack; /* stack id of the pthread_create call (the creator's stack) */
-	uint32_t wait_stack;   /* stack id where the current blocking wait began, 0 if none */
-	uint32_t wait_flags;   /* TRACK_WF_* about the current wait */
 	uint32_t pad1;
 	uint64_t reserved[2];
 	uint64_t held_pc[TRACK_HELD_MAX]; /* return address of the call that took each held lock */
@@ -328,7 +332,13 @@ struct track_seg_header {
 	uint64_t cycles_too_long;  /* cycles longer than TRACK_CYCLE_MAX, not reported */
 	uint32_t on_deadlock;      /* TRACK_OD_* */
 	int32_t  deadlock_exit;    /* exit status used by TRACK_OD_EXIT */
-	uint64_t reserved[8];
+	uint64_t storage_failures; /* pages of the segment its file system could not supply:
+				      the tables stopped growing there (a full TRACK_DIR) */
+	uint64_t stale_waits;      /* waits left without returning (a longjmp out of a signal
+				      handler), closed when the thread was next seen running */
+	uint64_t stacks_unknown;   /* captures skipped: the thread ran on a stack whose bounds the
+				      shim does not know (a coroutine or signal stack) */
+	uint64_t reserved[5];
 } __attribute__((aligned(64)));
 
 _Static_assert(sizeof(struct track_thread_rec) == 384, "thread record layout");
@@ -336,5 +346,8 @@ _Static_assert(sizeof(struct track_obj_rec) == 192, "object record layout");
 _Static_assert(sizeof(struct track_edge_rec) == 128, "edge record layout");
 _Static_assert(sizeof(struct track_hash_slot) == 16, "hash slot layout");
 _Static_assert(sizeof(struct track_stack_rec) == 256, "stack record layout");
+_Static_assert(sizeof(struct track_module_rec) == 320, "module record layout");
+_Static_assert(sizeof(struct track_finding_rec) == 576, "finding record layout");
+_Static_assert(sizeof(struct track_seg_header) % 64 == 0, "header layout");
 
 #endif /* TRACK_SEGMENT_H */
