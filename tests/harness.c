@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -92,9 +95,12 @@ static int capture_fd(const char *name)
 	return fd;
 }
 
-void run(char *const argv[], const char *in_path, char *const extra_env[], struct run_result *r)
+/* run(), as user uid and group gid when uid is not -1 (the child drops root first). */
+void run_as(uid_t uid, gid_t gid, char *const argv[], const char *in_path,
+	    char *const extra_env[], struct run_result *r)
 {
 	int out = capture_fd("stdout.cap"), err = capture_fd("stderr.cap"), status;
+	struct rusage ru;
 	pid_t pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
@@ -107,17 +113,52 @@ void run(char *const argv[], const char *in_path, char *const extra_env[], struc
 		dup2(err, 2);
 		for (i = 0; extra_env && extra_env[i]; i++)
 			putenv(extra_env[i]);
+		if (uid != (uid_t)-1 &&
+		    (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0))
+			_exit(123);
 		execvp(argv[0], argv);
 		_exit(122);
 	}
-	while (waitpid(pid, &status, 0) < 0)
+	while (wait4(pid, &status, 0, &ru) < 0)
 		ck_assert_int_eq(errno, EINTR);
 	r->status = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+	r->maxrss_kb = ru.ru_maxrss;
 	r->out = slurp(out, &r->out_len);
 	r->err = slurp(err, &r->err_len);
 	close(out);
 	close(err);
 	ck_assert_msg(r->status != 122, "cannot execute %s", argv[0]);
+	ck_assert_msg(r->status != 123, "cannot become uid %d", (int)uid);
+}
+
+void run(char *const argv[], const char *in_path, char *const extra_env[], struct run_result *r)
+{
+	run_as((uid_t)-1, (gid_t)-1, argv, in_path, extra_env, r);
+}
+
+pid_t start_live(int seconds, char *const env[], FILE **out)
+{
+	int p[2];
+	pid_t pid;
+	char line[64];
+	ck_assert_int_eq(pipe(p), 0);
+	pid = fork();
+	if (pid == 0) {
+		char secs[16];
+		size_t i;
+		snprintf(secs, sizeof secs, "%d", seconds);
+		dup2(p[1], 1);
+		close(p[0]);
+		for (i = 0; env && env[i]; i++)
+			putenv(env[i]);
+		execl(fixture("fx_threads"), "fx_threads", "live", secs, (char *)NULL);
+		_exit(122);
+	}
+	close(p[1]);
+	*out = fdopen(p[0], "r");
+	ck_assert_ptr_nonnull(fgets(line, sizeof line, *out));
+	ck_assert_int_eq(strncmp(line, "ready", 5), 0);
+	return pid;
 }
 
 void run_free(struct run_result *r)
@@ -147,6 +188,40 @@ json_t *track_run_json(char *const opts[], char *const argv[], char *const extra
 	args[n] = NULL;
 	run(args, NULL, extra_env, r);
 	return json_load_file(json, 0, &e);
+}
+
+json_t *run_like_native(char *const argv[], char *const opts[], char *const env[],
+			struct run_result *t)
+{
+	char *args[64];
+	struct run_result n;
+	json_t *root;
+	size_t k = 0, i;
+	args[k++] = "-o";
+	args[k++] = (char *)tmp_path("report.txt");
+	for (i = 0; opts && opts[i] && k < 62; i++)
+		args[k++] = opts[i];
+	args[k] = NULL;
+	run(argv, NULL, env, &n);
+	root = track_run_json(args, argv, env, t);
+	ck_assert_msg(t->status == n.status, "%s: exit status %d natively, %d traced: %s",
+		      argv[0], n.status, t->status, t->err);
+	ck_assert_uint_eq(t->out_len, n.out_len);
+	ck_assert_mem_eq(t->out, n.out, n.out_len);
+	ck_assert_str_eq(t->err, n.err);
+	run_free(&n);
+	ck_assert_msg(root != NULL, "no JSON report; track said: %s", t->err);
+	return root;
+}
+
+const char *shim_path(void)
+{
+	static char path[600];
+	char dir[512];
+	snprintf(dir, sizeof dir, "%s", track_bin());
+	*strrchr(dir, '/') = '\0';
+	snprintf(path, sizeof path, "%s/../lib/libtrack.so", dir);
+	return path;
 }
 
 static json_t *jget(json_t *root, const char *path)
@@ -204,10 +279,34 @@ int count_findings(json_t *root, const char *kind)
 	return n;
 }
 
+/* Every test's segments go to a private directory of the run's, removed with it at the end:
+ * the suites leave nothing behind, and never see segments of anything else.  A test that
+ * needs the default directory unsets TRACK_DIR for its child ("TRACK_DIR" in extra_env). */
+static void private_track_dir(void)
+{
+	char *d;
+	if (!tmpdir[0]) {
+		snprintf(tmpdir, sizeof tmpdir, "/tmp/track-test.XXXXXX");
+		if (mkdtemp(tmpdir) == NULL) {
+			perror("mkdtemp");
+			exit(2);
+		}
+		tmp_owner = getpid();
+		atexit(rm_tmp);
+	}
+	if (asprintf(&d, "%s/segments", tmpdir) < 0 || mkdir(d, 0700) != 0 ||
+	    setenv("TRACK_DIR", d, 1) != 0) {
+		perror("the tests' TRACK_DIR");
+		exit(2);
+	}
+	free(d);
+}
+
 int run_suite(Suite *s)
 {
 	SRunner *sr = srunner_create(s);
 	int failed;
+	private_track_dir();
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

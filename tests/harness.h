@@ -17,6 +17,7 @@ struct run_result {
 	size_t out_len;
 	char *err;         /* captured stderr */
 	size_t err_len;
+	long maxrss_kb;    /* the largest resident set of the process (and what it waited for) */
 };
 
 /* Run argv (argv[0] looked up in PATH) with stdin from in_path (or /dev/null), capturing
@@ -25,11 +26,29 @@ struct run_result {
 void run(char *const argv[], const char *in_path, char *const extra_env[],
 	 struct run_result *r);
 void run_free(struct run_result *r);
+/* The same as another user (uid, gid): the child drops its privileges before exec. */
+#include <sys/types.h>
+void run_as(uid_t uid, gid_t gid, char *const argv[], const char *in_path,
+	    char *const extra_env[], struct run_result *r);
+
+/* Start `fx_threads live SECONDS` in the background with env added; returns its pid once
+ * it printed "ready" (its stdout is *out). */
+#include <stdio.h>
+pid_t start_live(int seconds, char *const env[], FILE **out);
 
 /* Run `track run --json <tmp> [opts...] -- argv...`; returns the parsed report (or NULL if
  * none was written) and fills r. */
 json_t *track_run_json(char *const opts[], char *const argv[], char *const extra_env[],
 		       struct run_result *r);
+
+/* Run argv natively, then under `track run` with opts (the text report goes to a file):
+ * exit status, stdout and stderr must be the same byte for byte.  Returns the JSON report
+ * (asserted present) and fills t with the traced run. */
+json_t *run_like_native(char *const argv[], char *const opts[], char *const env[],
+			struct run_result *t);
+
+/* The path of the preloadable shim beside the track command under test. */
+const char *shim_path(void);
 
 const char *track_bin(void);
 /* Path of a fixture program: $TRACK_FIXTURES/name (static buffer, one at a time). */

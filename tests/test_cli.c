@@ -132,41 +132,12 @@ START_TEST(stdin_passed_through)
 }
 END_TEST
 
-/* Start fx_threads live N in the background; return its pid once it is ready. */
-static pid_t start_live(int seconds, char *const env[], FILE **out)
-{
-	int p[2];
-	pid_t pid;
-	char line[64];
-	ck_assert_int_eq(pipe(p), 0);
-	pid = fork();
-	if (pid == 0) {
-		char secs[16];
-		size_t i;
-		snprintf(secs, sizeof secs, "%d", seconds);
-		dup2(p[1], 1);
-		close(p[0]);
-		for (i = 0; env && env[i]; i++)
-			putenv(env[i]);
-		execl(fixture("fx_threads"), "fx_threads", "live", secs, (char *)NULL);
-		_exit(122);
-	}
-	close(p[1]);
-	*out = fdopen(p[0], "r");
-	ck_assert_ptr_nonnull(fgets(line, sizeof line, *out));
-	ck_assert_int_eq(strncmp(line, "ready", 5), 0);
-	return pid;
-}
-
 static char preload_env[600];
 
 static char *const *shim_env(void)
 {
 	static char *env[3];
-	char lib[512];
-	snprintf(lib, sizeof lib, "%s", track_bin());
-	*strrchr(lib, '/') = '\0';
-	snprintf(preload_env, sizeof preload_env, "LD_PRELOAD=%s/../lib/libtrack.so", lib);
+	snprintf(preload_env, sizeof preload_env, "LD_PRELOAD=%s", shim_path());
 	env[0] = preload_env;
 	env[1] = NULL;
 	return env;

@@ -14,18 +14,7 @@
 /* Run a fixture natively and under track; outputs and statuses must match. */
 static json_t *traced_like_native(char *const argv[], char *const env[], struct run_result *t)
 {
-	struct run_result n;
-	char *opts[] = {"-o", (char *)tmp_path("report.txt"), NULL};
-	json_t *root;
-	run(argv, NULL, env, &n);
-	root = track_run_json(opts, argv, env, t);
-	ck_assert_int_eq(t->status, n.status);
-	ck_assert_uint_eq(t->out_len, n.out_len);
-	ck_assert_mem_eq(t->out, n.out, n.out_len);
-	ck_assert_str_eq(t->err, n.err);
-	run_free(&n);
-	ck_assert_msg(root != NULL, "no JSON report; track said: %s", t->err);
-	return root;
+	return run_like_native(argv, NULL, env, t);
 }
 
 static json_t *thread_named(json_t *root, const char *name)

@@ -1,0 +1,671 @@
+/*
+ * test_safety.c — the shim inside other people's processes: every reproduction of
+ * shared/reports/shim-safety.md, each a test that failed on the shim it was written
+ * against.  Correct programs must run under the shim as they do natively (same output, same
+ * exit status) with no findings; a program never hangs, crashes, opens descriptors, or is
+ * cancelled where it would not be; a hostile file in the segment directory, a full file
+ * system, a setuid bit or a long TRACK_DIR never turns the shim or the tools against the
+ * user.  Fixture: tests/fixtures/fx_safety.c.
+ *
+ * Tests that need root (a private mount namespace with a small tmpfs, another user, a
+ * setuid file) are left out, and said to be, when the suite does not run as root.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "track/segment.h"
+
+#define NOBODY 65534
+
+static char **fx(const char *a, const char *b, const char *c)
+{
+	static char *argv[5];
+	argv[0] = strdup(fixture("fx_safety"));
+	argv[1] = (char *)a;
+	argv[2] = (char *)b;
+	argv[3] = (char *)c;
+	argv[4] = NULL;
+	return argv;
+}
+
+/* A scenario under track run, compared with its native run: same output and status 0, no
+ * findings, even with --error-exitcode.  Returns the report. */
+static json_t *clean(const char *a, const char *b, const char *c, struct run_result *t)
+{
+	char **argv = fx(a, b, c);
+	json_t *root = run_like_native(argv, (char *[]){"--error-exitcode=9", NULL}, NULL, t);
+	ck_assert_msg(t->status == 0, "%s: exit status %d: %s", a, t->status, t->err);
+	ck_assert_msg(count_findings(root, NULL) == 0, "%s: false findings: %s", a,
+		      json_dumps(json_object_get(root, "findings"), 0));
+	free(argv[0]);
+	return root;
+}
+
+static void clean_only(const char *a, const char *b, const char *c)
+{
+	struct run_result t;
+	json_decref(clean(a, b, c, &t));
+	run_free(&t);
+}
+
+/* clean(), and the program said what it says natively when nothing disturbs it. */
+static void clean_says(const char *a, const char *b, const char *c, const char *says)
+{
+	struct run_result t;
+	json_decref(clean(a, b, c, &t));
+	ck_assert_str_eq(t.out, says);
+	run_free(&t);
+}
+
+/* --- crashes and hangs ------------------------------------------------------------------ */
+
+/* D1: the deadlock walk read other threads' records field by field and dereferenced a wait
+ * object that had just been cleared or freed: SIGSEGV in programs that only join threads. */
+START_TEST(deadlock_walk_survives_waits_ending_under_it)
+{
+	clean_only("chain", "2", NULL);
+	clean_only("joinwalk", "3", NULL);
+}
+END_TEST
+
+/* D4: a thread suspended in a signal handler while it held the shim's internal lock left
+ * every other thread spinning (a stop-the-world collector hung at once). */
+START_TEST(thread_suspended_in_a_handler_blocks_nobody)
+{
+	clean_says("stopworld", "20000", NULL, "stopworld 20000 cycles done\n");
+}
+END_TEST
+
+/* D6: the shim's thread-local state and the unwinder took about 10 KB of each thread's
+ * stack: threads with small stacks overflowed. */
+START_TEST(threads_with_small_stacks)
+{
+	clean_only("smallstack", "4096", "16384");     /* PTHREAD_STACK_MIN */
+	clean_only("smallstack", "20480", "32768");
+}
+END_TEST
+
+/* D7: the unwinder's read/write on a pipe are cancellation points: a pending cancel acted
+ * inside pthread_mutex_lock (the critical section never ran) and pthread_barrier_wait (the
+ * other party hung). */
+START_TEST(no_cancellation_point_where_the_call_has_none)
+{
+	clean_says("cancelmx", NULL, NULL, "worker entered the critical section\n");
+	clean_says("cancelbarrier", "2000", NULL,
+		   "cancelbarrier 2000 rounds, worker cancelled at its testcancel\n");
+}
+END_TEST
+
+/* D15: the unwinder opened a pipe in the target, after the program had closed everything. */
+START_TEST(no_descriptor_opened_in_the_program)
+{
+	clean_says("fds", NULL, NULL, "descriptors before 3, after 3\n");
+}
+END_TEST
+
+/* --- cost that changed what fits ---------------------------------------------------------- */
+
+/* The resident set of argv run natively and with the shim preloaded. */
+static void rss_pair(char **argv, long *native_kb, long *traced_kb)
+{
+	char pre[700];
+	struct run_result n, t;
+	snprintf(pre, sizeof pre, "LD_PRELOAD=%s", shim_path());
+	run(argv, NULL, NULL, &n);
+	run(argv, NULL, (char *[]){pre, NULL}, &t);
+	ck_assert_int_eq(n.status, 0);
+	ck_assert_int_eq(t.status, 0);
+	ck_assert_str_eq(t.out, n.out);
+	*native_kb = n.maxrss_kb;
+	*traced_kb = t.maxrss_kb;
+	run_free(&n);
+	run_free(&t);
+}
+
+/* D8: a 256 KB unwinder cache per thread, and captures that kept short threads alive: 30,000
+ * short threads took 4.3 GB.  Now a few KB per thread: the storm's peak resident set stays
+ * within a few MB of native (the bound is loose on purpose; bench/ measures it). */
+START_TEST(thread_storm_memory_is_bounded)
+{
+	struct run_result t;
+	long nat, tr;
+	json_t *root = clean("storm", "30000", NULL, &t);
+	char **argv;
+	ck_assert_int_eq(jint(root, "threads.created"), 30000);
+	ck_assert_int_eq(jint(root, "threads.exited"), 30000);
+	ck_assert_int_eq(jint(root, "threads.alive_at_exit"), 0);
+	json_decref(root);
+	run_free(&t);
+	argv = fx("storm", "30000", NULL);
+	rss_pair(argv, &nat, &tr);
+	ck_assert_msg(tr < 2 * nat + 16384, "storm: %ld KB natively, %ld KB with the shim", nat, tr);
+	free(argv[0]);
+}
+END_TEST
+
+/* D16: beyond the object table's capacity every new lock cost a stack capture and the shim
+ * lock.  Now the excess goes untracked cheaply, and is counted. */
+START_TEST(more_live_locks_than_the_table_holds)
+{
+	struct run_result t;
+	json_t *root = clean("mchurn", "200000", "2", &t);
+	ck_assert_int_gt(jint(root, "overflow.objects_not_tracked"), 0);
+	json_decref(root);
+	run_free(&t);
+}
+END_TEST
+
+/* --- false reports ------------------------------------------------------------------------ */
+
+/* D9: a signal handler's sem_post refilled the cache entry the interrupted lock path was
+ * reading: false unlock-unlocked and exit-holding-lock, and --error-exitcode failed. */
+START_TEST(handler_calls_do_not_corrupt_the_interrupted_lock_path)
+{
+	clean_only("sigreal", "30000000", NULL);
+}
+END_TEST
+
+/* D10: a signal as a thread started registered it twice: 2,000 joined threads, 1,126 of them
+ * "alive at exit". */
+START_TEST(signal_at_thread_start_makes_no_ghost)
+{
+	struct run_result t;
+	json_t *root = clean("sigghost", "2000", NULL, &t);
+	ck_assert_int_eq(jint(root, "threads.created"), 2000);
+	ck_assert_int_eq(jint(root, "threads.joined"), 2000);
+	ck_assert_int_eq(jint(root, "threads.alive_at_exit"), 0);
+	ck_assert_int_eq(jint(root, "threads.foreign"), 0);
+	ck_assert_int_le(jint(root, "threads.peak"), 2);
+	json_decref(root);
+	run_free(&t);
+}
+END_TEST
+
+/* D11: more than 16 read-held rwlocks released oldest first: false unlock-unlocked. */
+START_TEST(more_read_locks_held_than_listed)
+{
+	clean_only("rw17", NULL, NULL);
+	clean_only("nest", "100", "7");
+	clean_only("nest", "200", "11");
+}
+END_TEST
+
+/* D12: a longjmp out of a blocked lock left the wait standing: a false deadlock ended the
+ * program.  The wait is closed when the thread is next seen taking a lock. */
+START_TEST(longjmp_out_of_a_wait_is_no_deadlock)
+{
+	struct run_result t;
+	json_t *root = clean("longjmp", NULL, NULL, &t);
+	ck_assert_str_eq(t.out, "no deadlock: done\n");
+	ck_assert_int_eq(jint(root, "threads.stale_waits"), 1);
+	json_decref(root);
+	run_free(&t);
+}
+END_TEST
+
+/* The other side of D12: a handler that interrupts a wait and takes a lock does not end the
+ * wait (it goes on after the handler). */
+START_TEST(handler_inside_a_wait_leaves_it_standing)
+{
+	struct run_result t;
+	json_t *root = clean("sighandler", NULL, NULL, &t);
+	ck_assert_int_eq(jint(root, "threads.stale_waits"), 0);
+	json_decref(root);
+	run_free(&t);
+}
+END_TEST
+
+/* --- hostile files ------------------------------------------------------------------------ */
+
+/* A directory anyone may write to (mode 1777), as a shared TRACK_DIR is. */
+static const char *shared_dir(const char *name)
+{
+	const char *d = tmp_path(name);
+	ck_assert_int_eq(mkdir(d, 01777), 0);
+	ck_assert_int_eq(chmod(d, 01777), 0);
+	ck_assert_int_eq(chmod(tmp_dir(), 0711), 0);   /* other users may reach it */
+	return d;
+}
+
+static char *env_dir(const char *dir)
+{
+	char *e;
+	ck_assert_int_ge(asprintf(&e, "TRACK_DIR=%s", dir), 0);
+	return e;
+}
+
+/* A child stopped before it execs argv with env, so that its pid is known beforehand. */
+static pid_t stopped_child(char *const argv[], char *const env[], const char *out_path)
+{
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		size_t i;
+		dup2(fd, 1);
+		for (i = 0; env[i]; i++)
+			putenv(env[i]);
+		raise(SIGSTOP);
+		execv(argv[0], argv);
+		_exit(122);
+	}
+	ck_assert_int_eq(waitpid(pid, NULL, WUNTRACED), pid);
+	return pid;
+}
+
+/* Wait up to secs for pid; its status, or -1 if it was still running (then killed). */
+static int wait_for(pid_t pid, int secs)
+{
+	int st, i;
+	for (i = 0; i < secs * 100; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+/* D2, the shim: another user plants a FIFO under the very name the program's segment is to
+ * have.  The shim opened it to look, and blocked before main for ever. */
+START_TEST(planted_fifo_does_not_hang_the_program)
+{
+	const char *dir = shared_dir("shared"), *out = tmp_path("fifo.out");
+	char pre[700], fifo[700], seg[700], buf[64] = "";
+	char **argv = fx("rw17", NULL, NULL);
+	pid_t pid;
+	FILE *f;
+	snprintf(pre, sizeof pre, "LD_PRELOAD=%s", shim_path());
+	pid = stopped_child(argv, (char *[]){pre, env_dir(dir), NULL}, out);
+	snprintf(fifo, sizeof fifo, "%s/track.%u.%d.0", dir, (unsigned)getuid(), (int)pid);
+	ck_assert_int_eq(mkfifo(fifo, 0666), 0);
+	ck_assert_int_eq(chown(fifo, NOBODY, NOBODY), 0);
+	kill(pid, SIGCONT);
+	ck_assert_int_eq(wait_for(pid, 30), 0);
+	f = fopen(out, "r");
+	ck_assert_ptr_nonnull(fgets(buf, sizeof buf, f));
+	fclose(f);
+	ck_assert_str_eq(buf, "rw17 ok\n");
+	/* stepped over, untouched; the segment took the next generation */
+	snprintf(seg, sizeof seg, "%s/track.%u.%d.1", dir, (unsigned)getuid(), (int)pid);
+	ck_assert_int_eq(access(seg, F_OK), 0);
+	ck_assert_int_eq(access(fifo, F_OK), 0);
+	unlink(seg);
+	unlink(fifo);
+	free(argv[0]);
+}
+END_TEST
+
+/* A command of track under a hard time limit, so that a hang fails the test. */
+static void track_limited(char *const args[], char *const env[], struct run_result *r)
+{
+	char *argv[32] = {"timeout", "-s", "KILL", "30", (char *)track_bin()};
+	size_t i;
+	for (i = 0; args[i] && i < 26; i++)
+		argv[5 + i] = args[i];
+	argv[5 + i] = NULL;
+	run(argv, NULL, env, r);
+	ck_assert_msg(r->status != 137, "track %s hung (killed after 30 s)", args[0]);
+}
+
+/* D2, the tools: a FIFO, a link and garbage under segment names hung every command. */
+START_TEST(planted_files_do_not_hang_or_mislead_the_tools)
+{
+	const char *dir = shared_dir("planted");
+	char path[700], garbage[700], *env[] = {env_dir(dir), NULL};
+	struct run_result r;
+	unsigned uid = getuid();
+	int fd;
+	snprintf(path, sizeof path, "%s/track.%u.2.0", dir, uid);
+	ck_assert_int_eq(mkfifo(path, 0666), 0);
+	snprintf(path, sizeof path, "%s/track.%u.3.0", dir, uid);
+	ck_assert_int_eq(symlink("/etc/passwd", path), 0);
+	snprintf(path, sizeof path, "%s/track.%u.4.0", dir, uid);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	snprintf(garbage, sizeof garbage, "%s/track.%u.999999.0", dir, uid);
+	fd = open(garbage, O_WRONLY | O_CREAT, 0600);
+	ck_assert_int_eq(write(fd, "TRACKSEG garbage", 16), 16);
+	close(fd);
+
+	track_limited((char *[]){"ls", NULL}, env, &r);
+	ck_assert_int_eq(r.status, 0);
+	run_free(&r);
+	track_limited((char *[]){"report", "2", NULL}, env, &r);
+	ck_assert_int_eq(r.status, 5);   /* no segment of pid 2: the FIFO is not one */
+	run_free(&r);
+	snprintf(path, sizeof path, "%s/track.%u.2.0", dir, uid);
+	track_limited((char *[]){"report", path, NULL}, env, &r);
+	ck_assert_int_eq(r.status, 3);
+	ck_assert_ptr_nonnull(strstr(r.err, "not a regular file"));
+	run_free(&r);
+	snprintf(path, sizeof path, "%s/track.%u.3.0", dir, uid);
+	track_limited((char *[]){"report", path, NULL}, env, &r);
+	ck_assert_int_eq(r.status, 3);
+	ck_assert_ptr_nonnull(strstr(r.err, "symbolic link"));
+	run_free(&r);
+	track_limited((char *[]){"run", "--", "/bin/echo", "x", NULL}, env, &r);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, "x\n");
+	run_free(&r);
+	track_limited((char *[]){"clean", NULL}, env, &r);
+	ck_assert_int_eq(r.status, 0);
+	run_free(&r);
+	ck_assert_int_eq(access("/etc/passwd", F_OK), 0);   /* a link is never followed */
+}
+END_TEST
+
+/* D14: a file another user planted with a higher generation and a forged header made
+ * `track report PID` refuse the user's own process. */
+START_TEST(forged_higher_generation_is_ignored)
+{
+	const char *dir = shared_dir("forged");
+	char pre[700], real[700], forged[700], pidstr[16];
+	struct track_seg_header h;
+	struct run_result r;
+	FILE *out;
+	int fd, st;
+	pid_t pid;
+	snprintf(pre, sizeof pre, "LD_PRELOAD=%s", shim_path());
+	pid = start_live(2, (char *[]){pre, env_dir(dir), NULL}, &out);
+	snprintf(real, sizeof real, "%s/track.%u.%d.0", dir, (unsigned)getuid(), (int)pid);
+	snprintf(forged, sizeof forged, "%s/track.%u.%d.7", dir, (unsigned)getuid(), (int)pid);
+	fd = open(real, O_RDONLY);
+	ck_assert_int_eq(pread(fd, &h, sizeof h, 0), (ssize_t)sizeof h);
+	close(fd);
+	h.exec_gen = 7;
+	fd = open(forged, O_WRONLY | O_CREAT, 0644);
+	ck_assert_int_eq(write(fd, &h, sizeof h), (ssize_t)sizeof h);
+	close(fd);
+	ck_assert_int_eq(chown(forged, NOBODY, NOBODY), 0);
+	snprintf(pidstr, sizeof pidstr, "%d", (int)pid);
+	track_limited((char *[]){"report", "--keep", pidstr, NULL}, (char *[]){env_dir(dir), NULL},
+		      &r);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_ptr_nonnull(strstr(r.out, "fx_threads live"));
+	run_free(&r);
+	waitpid(pid, &st, 0);
+	fclose(out);
+	unlink(forged);
+}
+END_TEST
+
+/* D13: a TRACK_DIR too long for a segment's name was cut silently, and the shim replaced the
+ * file the cut name happened to name; so did `track clean`. */
+START_TEST(long_track_dir_is_refused_not_cut)
+{
+	const char *dir = tmp_path("envdir");
+	char precious[700], longdir[700], sub[700], victim[700], seg[700], *env[3], pre[700];
+	char buf[64] = "";
+	struct run_result r;
+	size_t n;
+	FILE *f;
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	snprintf(precious, sizeof precious, "%s/precious.txt", dir);
+	f = fopen(precious, "w");
+	fputs("my precious notes\n", f);
+	fclose(f);
+	/* dir/././...precious.txt, 511 characters: with "/track..." after it, too long */
+	n = (size_t)snprintf(longdir, sizeof longdir, "%s/", dir);
+	while (n + 2 + strlen("precious.txt") <= 511)
+		n += (size_t)snprintf(longdir + n, sizeof longdir - n, "./");
+	snprintf(longdir + n, sizeof longdir - n, "precious.txt");
+	snprintf(pre, sizeof pre, "LD_PRELOAD=%s", shim_path());
+	env[0] = pre;
+	env[1] = env_dir(longdir);
+	env[2] = NULL;
+	run((char *[]){"/bin/true", NULL}, NULL, env, &r);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.err, "libtrack: TRACK_DIR is too long"));
+	run_free(&r);
+	f = fopen(precious, "r");
+	ck_assert_ptr_nonnull(fgets(buf, sizeof buf, f));
+	fclose(f);
+	ck_assert_str_eq(buf, "my precious notes\n");
+
+	/* track clean with a TRACK_DIR whose entries' names do not fit: removes nothing */
+	n = (size_t)snprintf(sub, sizeof sub, "%s/", dir);
+	while (n + 2 + strlen("subx") <= 505)
+		n += (size_t)snprintf(sub + n, sizeof sub - n, "./");
+	snprintf(sub + n, sizeof sub - n, "subx");
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	snprintf(victim, sizeof victim, "%s/subx/track", dir);
+	snprintf(seg, sizeof seg, "%s/subx/track.%u.999999.0", dir, (unsigned)getuid());
+	fclose(fopen(victim, "w"));
+	fclose(fopen(seg, "w"));
+	track_limited((char *[]){"clean", NULL}, (char *[]){env_dir(sub), NULL}, &r);
+	ck_assert_int_eq(access(victim, F_OK), 0);
+	ck_assert_int_eq(access(seg, F_OK), 0);
+	ck_assert_ptr_null(strstr(r.out, "removed"));
+	run_free(&r);
+}
+END_TEST
+
+/* By default segments go to a directory of the user's own, closed to others.  (This test
+ * touches the user's real one: it removes only the segment it made, and the directory if it
+ * made that too.) */
+START_TEST(default_directory_is_private)
+{
+	char pre[700], dir[300], seg[700], marker[64], *line;
+	struct run_result r;
+	struct stat st;
+	int existed, pid;
+	snprintf(pre, sizeof pre, "LD_PRELOAD=%s", shim_path());
+	snprintf(dir, sizeof dir, "/dev/shm/track-%u", (unsigned)getuid());
+	snprintf(marker, sizeof marker, "marker-%d", (int)getpid());
+	existed = lstat(dir, &st) == 0;
+	run(fx("fds", marker, NULL), NULL, (char *[]){pre, "TRACK_DIR", NULL}, &r);
+	ck_assert_int_eq(r.status, 0);
+	run_free(&r);
+	ck_assert_int_eq(lstat(dir, &st), 0);
+	ck_assert(S_ISDIR(st.st_mode));
+	ck_assert_int_eq(st.st_mode & 0777, 0700);
+	ck_assert_int_eq(st.st_uid, getuid());
+	/* and the tools find it there */
+	track_limited((char *[]){"ls", NULL}, (char *[]){"TRACK_DIR", NULL}, &r);
+	line = strstr(r.out, marker);
+	ck_assert_msg(line != NULL, "track ls does not list it: %s", r.out);
+	while (line > r.out && line[-1] != '\n')
+		line--;
+	ck_assert_int_eq(sscanf(line, "%d", &pid), 1);
+	run_free(&r);
+	snprintf(seg, sizeof seg, "%s/track.%u.%d.0", dir, (unsigned)getuid(), pid);
+	ck_assert_int_eq(unlink(seg), 0);
+	if (!existed)
+		rmdir(dir);
+}
+END_TEST
+
+/* --- needs root -------------------------------------------------------------------------- */
+
+/* A tmpfs of size bytes, private to this test's mount namespace. */
+static const char *small_tmpfs(const char *name, const char *size)
+{
+	const char *d = tmp_path(name);
+	char opts[64];
+	ck_assert_int_eq(mkdir(d, 0700), 0);
+	ck_assert_int_eq(unshare(CLONE_NEWNS), 0);
+	ck_assert_int_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	snprintf(opts, sizeof opts, "size=%s", size);
+	ck_assert_int_eq(mount("tmpfs", d, "tmpfs", 0, opts), 0);
+	return d;
+}
+
+/* D3: a full TRACK_DIR file system killed programs (and the tools) with SIGBUS at their
+ * first write to a new page of the segment. */
+START_TEST(full_file_system_kills_nothing)
+{
+	const char *dir = small_tmpfs("small", "4m");
+	char pre[700], fill[700], *env[3];
+	struct run_result r;
+	json_t *root;
+	int fd;
+	snprintf(pre, sizeof pre, "LD_PRELOAD=%s", shim_path());
+	env[0] = pre;
+	env[1] = env_dir(dir);
+	env[2] = NULL;
+	/* a segment that outgrows the 4 MB: tables stop growing, the program goes on */
+	run(fx("mchurn", "100000", "1"), NULL, env, &r);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, "mchurn 100000 mode 1 done\n");
+	run_free(&r);
+	/* reading it while the file system is full */
+	snprintf(fill, sizeof fill, "%s/fill", dir);
+	fd = open(fill, O_WRONLY | O_CREAT, 0600);
+	while (write(fd, fill, sizeof fill) > 0)
+		;
+	close(fd);
+	track_limited((char *[]){"ls", NULL}, env + 1, &r);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "fx_safety mchurn"));
+	run_free(&r);
+	root = track_run_json(NULL, (char *[]){"/bin/echo", "hello", NULL}, env + 1, &r);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, "hello\n");
+	ck_assert_ptr_nonnull(strstr(r.err, "this process is not traced"));
+	json_decref(root);
+	run_free(&r);
+	track_limited((char *[]){"clean", NULL}, env + 1, &r);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "removed"));
+	run_free(&r);
+	/* what the segment could not hold is said */
+	unlink(fill);
+	root = track_run_json(NULL, fx("mchurn", "100000", "1"), env + 1, &r);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_int_gt(jint(root, "overflow.storage_failures"), 0);
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+/* D3 at Docker's default /dev/shm size: five processes of one run side by side. */
+START_TEST(five_processes_in_64_mb)
+{
+	const char *dir = small_tmpfs("docker", "64m");
+	char cmd[900];
+	struct run_result r;
+	json_t *root;
+	snprintf(cmd, sizeof cmd,
+		 "for i in 1 2 3 4 5; do %s mchurn 100000 1 & done; wait", fixture("fx_safety"));
+	root = track_run_json(NULL, (char *[]){"sh", "-c", cmd, NULL},
+			      (char *[]){env_dir(dir), NULL}, &r);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(root);
+	ck_assert_str_eq(r.out, "mchurn 100000 mode 1 done\nmchurn 100000 mode 1 done\n"
+				"mchurn 100000 mode 1 done\nmchurn 100000 mode 1 done\n"
+				"mchurn 100000 mode 1 done\n");
+	ck_assert_int_ge(json_array_size(json_object_get(root, "other_processes")), 5);
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+/* D5: a setuid program linked with -ltrack obeyed its caller's TRACK_* variables: an
+ * unprivileged user had root create files of chosen name and size.  Such a program now
+ * runs with a passive shim: it creates nothing, anywhere. */
+START_TEST(setuid_program_gets_a_passive_shim)
+{
+	char base[] = "/tmp/track-suid.XXXXXX", prog[300], sgid[300], rootonly[300], cmd[900];
+	char mine[64], *env[5];
+	struct run_result r;
+	struct stat st;
+	int mine_existed;
+	ck_assert_ptr_nonnull(mkdtemp(base));
+	ck_assert_int_eq(chmod(base, 0755), 0);
+	snprintf(prog, sizeof prog, "%s/suid", base);
+	snprintf(sgid, sizeof sgid, "%s/sgid", base);
+	snprintf(rootonly, sizeof rootonly, "%s/rootonly", base);
+	ck_assert_int_eq(mkdir(rootonly, 0700), 0);
+	snprintf(cmd, sizeof cmd, "cp %s %s && cp %s %s", fixture("fx_linked"), prog,
+		 fixture("fx_linked"), sgid);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(chown(prog, 0, 0), 0);
+	ck_assert_int_eq(chmod(prog, 04755), 0);
+	ck_assert_int_eq(chown(sgid, 0, 0), 0);
+	ck_assert_int_eq(chmod(sgid, 02755), 0);
+	snprintf(mine, sizeof mine, "/dev/shm/track-%d", NOBODY);
+	mine_existed = lstat(mine, &st) == 0;
+	env[0] = env_dir(rootonly);
+	env[1] = "TRACK_MAX_THREADS=4194304";
+	env[2] = "TRACK_MAX_OBJECTS=16777216";
+	env[3] = "TRACK_STACKS=1";
+	env[4] = NULL;
+	run_as(NOBODY, NOBODY, (char *[]){prog, NULL}, NULL, env, &r);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, "counter 3000\n");
+	run_free(&r);
+	run_as(NOBODY, NOBODY, (char *[]){sgid, NULL}, NULL, env, &r);
+	ck_assert_int_eq(r.status, 0);
+	run_free(&r);
+	snprintf(cmd, sizeof cmd, "test -z \"$(ls -A %s)\"", rootonly);
+	ck_assert_msg(system(cmd) == 0, "the setuid program created files in %s", rootonly);
+	ck_assert_msg(mine_existed || lstat(mine, &st) != 0, "%s was created", mine);
+	/* the same program without the bit is traced, as its user */
+	ck_assert_int_eq(chmod(prog, 0755), 0);
+	snprintf(cmd, sizeof cmd, "%s/open", base);
+	ck_assert_int_eq(mkdir(cmd, 0777), 0);
+	ck_assert_int_eq(chmod(cmd, 0777), 0);
+	env[0] = env_dir(cmd);
+	run_as(NOBODY, NOBODY, (char *[]){prog, NULL}, NULL, env, &r);
+	run_free(&r);
+	snprintf(cmd, sizeof cmd, "ls %s/open | grep -q '^track\\.%d\\.'", base, NOBODY);
+	ck_assert_int_eq(system(cmd), 0);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", base);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+static Suite *suite(int root)
+{
+	Suite *s = suite_create("safety");
+	TCase *tc = tcase_create("shim");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, deadlock_walk_survives_waits_ending_under_it);
+	tcase_add_test(tc, thread_suspended_in_a_handler_blocks_nobody);
+	tcase_add_test(tc, threads_with_small_stacks);
+	tcase_add_test(tc, no_cancellation_point_where_the_call_has_none);
+	tcase_add_test(tc, no_descriptor_opened_in_the_program);
+	tcase_add_test(tc, thread_storm_memory_is_bounded);
+	tcase_add_test(tc, more_live_locks_than_the_table_holds);
+	tcase_add_test(tc, handler_calls_do_not_corrupt_the_interrupted_lock_path);
+	tcase_add_test(tc, signal_at_thread_start_makes_no_ghost);
+	tcase_add_test(tc, more_read_locks_held_than_listed);
+	tcase_add_test(tc, longjmp_out_of_a_wait_is_no_deadlock);
+	tcase_add_test(tc, handler_inside_a_wait_leaves_it_standing);
+	tcase_add_test(tc, long_track_dir_is_refused_not_cut);
+	tcase_add_test(tc, default_directory_is_private);
+	suite_add_tcase(s, tc);
+	if (root) {
+		tc = tcase_create("root");
+		tcase_set_timeout(tc, 120);
+		tcase_add_test(tc, planted_fifo_does_not_hang_the_program);
+		tcase_add_test(tc, planted_files_do_not_hang_or_mislead_the_tools);
+		tcase_add_test(tc, forged_higher_generation_is_ignored);
+		tcase_add_test(tc, full_file_system_kills_nothing);
+		tcase_add_test(tc, five_processes_in_64_mb);
+		tcase_add_test(tc, setuid_program_gets_a_passive_shim);
+		suite_add_tcase(s, tc);
+	}
+	return s;
+}
+
+int main(void)
+{
+	int root = geteuid() == 0;
+	if (!root)
+		fprintf(stderr, "test_safety: not root: the 6 tests of case \"root\" (other users, "
+				"setuid, mount namespaces) are left out, not passed\n");
+	return run_suite(suite(root));
+}
