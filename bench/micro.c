@@ -74,6 +74,24 @@ static double bench_uncontended(long n)
 	return (double)(t1 - t0) / (double)n;
 }
 
+/* --- 1t. the same in a process that has had a second thread ------------------------------- */
+
+static void *nothing(void *arg)
+{
+	return arg;
+}
+
+/* glibc (2.35 on) takes a mutex with plain stores while a process has only ever had one
+ * thread, and with atomic instructions from the first pthread_create on: every threaded
+ * program pays the latter.  One thread is made and joined first. */
+static double bench_uncontended_mt(long n)
+{
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, nothing, NULL));
+	CHECK(pthread_join(t, NULL));
+	return bench_uncontended(n);
+}
+
 /* --- 2. contended: two threads hammering one mutex ---------------------------------------- */
 
 struct hammer {
@@ -270,6 +288,8 @@ static const struct bcase {
 	const char *what;
 } cases[] = {
 	{ "uncontended", bench_uncontended, "ns per uncontended mutex lock/unlock pair" },
+	{ "uncontended-mt", bench_uncontended_mt,
+	  "the same, in a process that has had a second thread (atomic path)" },
 	{ "contended", bench_contended, "ns per lock/unlock pair, 2 threads on one mutex" },
 	{ "condvar", bench_condvar, "ns per condvar ping-pong round trip" },
 	{ "condvar-1cpu", bench_condvar_1cpu, "the same, both threads pinned to one CPU" },

@@ -519,6 +519,125 @@ static int eval(const uint8_t *at, const uint8_t *hi, const struct regs *rg,
 	return 0;
 }
 
+/* --- the step cache ----------------------------------------------------------------------- */
+
+/*
+ * At a call site most frames' rules are simple: the CFA is rsp or rbp plus a constant, and
+ * the return address and the callee-saved registers that were saved lie at constant offsets
+ * from it.  Such a step, once worked out, is kept in a process-wide direct-mapped table
+ * keyed by the address looked up, and the next capture through the same call site parses no
+ * table.  A writer claims a slot by compare-and-swap and publishes the key last; a reader
+ * checks the key before and after copying, so a torn entry is a miss.  Each entry names the
+ * object it was made for, checked against _dl_find_object on every hit, so code loaded
+ * where unloaded code was never inherits its rules.
+ */
+#define CACHE_SLOTS 4096u      /* a power of two */
+#define KEY_BUSY    1u         /* a slot being written (no address looked up is 1) */
+#define NSAVED      7
+
+static const uint8_t saved_reg[NSAVED] = {3, REG_FP, 12, 13, 14, 15, REG_RA};
+
+struct cstep {
+	uint64_t key;              /* the address looked up; 0 empty */
+	uint64_t map_start;        /* the object it was made for (dlfo_map_start) */
+	int32_t cfa_off;
+	uint8_t cfa_reg;           /* REG_SP or REG_FP */
+	uint8_t saved;             /* bit k: saved_reg[k] is at CFA + off[k] */
+	uint8_t outermost;         /* the return address is undefined: the walk ends here */
+	uint8_t pad;
+	int16_t off[NSAVED];
+};
+
+static struct cstep cache[CACHE_SLOTS];
+
+static struct cstep *cache_slot(uintptr_t look)
+{
+	return &cache[(uint32_t)(((uint64_t)look * 0x9e3779b97f4a7c15ull) >> 52) &
+		      (CACHE_SLOTS - 1)];
+}
+
+/* A consistent copy of the entry for look, or 0. */
+static int cache_get(uintptr_t look, struct cstep *out)
+{
+	struct cstep *e = cache_slot(look);
+	if (__atomic_load_n(&e->key, __ATOMIC_ACQUIRE) != look)
+		return 0;
+	memcpy(out, e, sizeof *out);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(&e->key, __ATOMIC_RELAXED) == look && out->key == look;
+}
+
+/* Keep the rules just worked out for look, if they are simple enough. */
+static void cache_put(uintptr_t look, const struct rules *rs, uint32_t ra_reg,
+		      uintptr_t map_start)
+{
+	struct cstep c, *e;
+	uint64_t old;
+	int i, k;
+	if (rs->cfa_how != CFA_REG_OFF || (rs->cfa_reg != REG_SP && rs->cfa_reg != REG_FP) ||
+	    ra_reg != REG_RA || rs->cfa_off != (int32_t)rs->cfa_off)
+		return;
+	memset(&c, 0, sizeof c);
+	c.map_start = map_start;
+	c.cfa_off = (int32_t)rs->cfa_off;
+	c.cfa_reg = rs->cfa_reg;
+	c.outermost = rs->how[REG_RA] == R_UNDEF;
+	for (i = 0; i < NREGS; i++) {
+		for (k = 0; k < NSAVED && saved_reg[k] != i; k++)
+			;
+		if (rs->how[i] == R_SAME || (i == REG_RA && c.outermost))
+			continue;
+		if (k == NSAVED || rs->how[i] != R_OFFSET || rs->val[i] != (int16_t)rs->val[i])
+			return;   /* a rule the cache does not keep */
+		c.saved |= 1u << k;
+		c.off[k] = (int16_t)rs->val[i];
+	}
+	e = cache_slot(look);
+	old = __atomic_load_n(&e->key, __ATOMIC_RELAXED);
+	if (old == KEY_BUSY || !__atomic_compare_exchange_n(&e->key, &old, KEY_BUSY, 0,
+							      __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return;   /* another writer: let it */
+	c.key = KEY_BUSY;
+	memcpy((char *)e + sizeof e->key, (char *)&c + sizeof c.key, sizeof c - sizeof c.key);
+	__atomic_store_n(&e->key, look, __ATOMIC_RELEASE);
+}
+
+/* One frame up with a cached step: as step() below.  Returns 2 if the cache cannot say. */
+static int step_cached(struct regs *rg, uintptr_t look, const struct stack *st)
+{
+	struct dl_find_object fo;
+	struct cstep c;
+	struct regs out;
+	uint64_t cfa;
+	int k;
+	if (!cache_get(look, &c))
+		return 2;
+	if (_dl_find_object((void *)look, &fo) != 0 || (uintptr_t)fo.dlfo_map_start != c.map_start)
+		return 2;
+	if (c.outermost)
+		return 1;
+	if (!(rg->known & (1u << c.cfa_reg)))
+		return -1;
+	cfa = rg->v[c.cfa_reg] + (uint64_t)(int64_t)c.cfa_off;
+	if (cfa <= st->lo || cfa > st->hi)
+		return -1;
+	out = *rg;
+	for (k = 0; k < NSAVED; k++) {
+		uint8_t reg = saved_reg[k];
+		if (!(c.saved & (1u << k)))
+			continue;
+		if (read_word(st, cfa + (uint64_t)(int64_t)c.off[k], &out.v[reg]) != 0)
+			return -1;
+		out.known |= 1u << reg;
+	}
+	if (!(out.known & (1u << REG_RA)))
+		return -1;
+	out.v[REG_SP] = cfa;
+	out.known |= 1u << REG_SP;
+	*rg = out;
+	return 0;
+}
+
 /* One frame up: from the registers at pc to the caller's.  Returns 1 at the outermost frame
  * (return address undefined), 0 on success, -1 when the walk cannot go on. */
 static int step(struct machine *m, struct regs *rg, uintptr_t pc, int exact,
@@ -530,7 +649,11 @@ static int step(struct machine *m, struct regs *rg, uintptr_t pc, int exact,
 	struct cie c;
 	struct regs out;
 	uint64_t cfa;
-	int i;
+	int i = step_cached(rg, look, st);
+	if (i != 2) {
+		*signal_frame = 0;
+		return i;
+	}
 	if (_dl_find_object((void *)look, &fo) != 0 || fo.dlfo_eh_frame == NULL)
 		return -1;
 	lo = (const uint8_t *)fo.dlfo_map_start;
@@ -544,6 +667,8 @@ static int step(struct machine *m, struct regs *rg, uintptr_t pc, int exact,
 	m->init = m->cur;
 	if (run(m, &c, insns, insns_end, start, look, (uintptr_t)fo.dlfo_eh_frame) != 0)
 		return -1;
+	if (!c.signal_frame)
+		cache_put(look, &m->cur, c.ra_reg, (uintptr_t)fo.dlfo_map_start);
 	if (m->cur.cfa_how == CFA_REG_OFF) {
 		if (!(rg->known & (1u << m->cur.cfa_reg)))
 			return -1;

@@ -385,7 +385,7 @@ END_TEST
 
 /* A library preloaded after the shim runs its constructor first: its thread, mutex,
  * condvar and semaphore calls arrive before the shim is set up and are served as glibc
- * serves them; and backtrace() stays glibc's although the shim uses libunwind. */
+ * serves them; and backtrace() stays glibc's: the shim exports no unwinder of its own. */
 START_TEST(calls_before_the_shim_is_up)
 {
 	char *lib, *script;

@@ -1,6 +1,7 @@
 /*
  * test_real.c — `track run` on real programs nobody here wrote (sqlite3, CPython, xz, sort,
- * zstd, pigz).  Each is run natively and under track with the same input; the shim must not
+ * zstd, pigz, dig, redis-server with redis-benchmark on loopback; and each of the first
+ * six again with jemalloc preloaded).  Each is run natively and under track with the same input; the shim must not
  * change what the program does (stdout and stderr byte for byte, exit status), and the
  * report must say what the program really did with its threads, without findings: these are
  * correct programs.
@@ -16,7 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -214,15 +220,15 @@ struct both {
  * for every correct program: same stdout, stderr and exit status, a JSON report that agrees
  * on the exit status and has no findings, and a text report with the thread totals.
  */
-static void run_both(char *const argv[], char *const trace_argv[], const char *in_path,
-		     struct both *b)
+static void run_both_env(char *const argv[], char *const trace_argv[], const char *in_path,
+			 char *const env[], struct both *b)
 {
 	char *json = tmp_file("report.json"), *text = tmp_file("report.txt"), *args[128], *rep;
 	size_t n = 0, i;
 	json_error_t e;
 	char *fs;
 
-	run(argv, in_path, NULL, &b->nat);
+	run(argv, in_path, env, &b->nat);
 
 	unlink(json);
 	unlink(text);
@@ -236,7 +242,7 @@ static void run_both(char *const argv[], char *const trace_argv[], const char *i
 	for (i = 0; (trace_argv ? trace_argv : argv)[i] && n < 127; i++)
 		args[n++] = (trace_argv ? trace_argv : argv)[i];
 	args[n] = NULL;
-	run(args, in_path, NULL, &b->tr);
+	run(args, in_path, env, &b->tr);
 
 	ck_assert_msg(b->tr.status == b->nat.status,
 		      "%s: exit status %d natively, %d under track (traced stderr: %.500s)",
@@ -263,6 +269,12 @@ static void run_both(char *const argv[], char *const trace_argv[], const char *i
 	free(rep);
 	free(json);
 	free(text);
+}
+
+static void run_both(char *const argv[], char *const trace_argv[], const char *in_path,
+		     struct both *b)
+{
+	run_both_env(argv, trace_argv, in_path, NULL, b);
 }
 
 static void both_free(struct both *b)
@@ -600,6 +612,212 @@ START_TEST(pigz_threads)
 }
 END_TEST
 
+/* --- with jemalloc preloaded ---------------------------------------------------------------- */
+
+/* jemalloc's own locks are pthread mutexes: the shim's first sighting of one happens while
+ * jemalloc holds it, so anything the shim did there that allocates (the old unwinder's first
+ * thread-local access did) re-entered the allocator: hangs and crashes in every program that
+ * used it.  Each program runs natively and traced, both with jemalloc preloaded (Debian's
+ * libjemalloc2, which .ci/setup installs). */
+static char *jemalloc_env(void)
+{
+	static const char *const where[] = {
+		"/usr/lib/x86_64-linux-gnu/libjemalloc.so.2",
+		"/usr/lib/aarch64-linux-gnu/libjemalloc.so.2", "/usr/lib64/libjemalloc.so.2"};
+	static char env[128];
+	size_t i;
+	for (i = 0; i < sizeof where / sizeof where[0]; i++)
+		if (access(where[i], R_OK) == 0) {
+			snprintf(env, sizeof env, "LD_PRELOAD=%s", where[i]);
+			return env;
+		}
+	ck_abort_msg("libjemalloc.so.2 not found: install Debian's libjemalloc2 (.ci/setup does)");
+	return NULL;
+}
+
+struct jemalloc_case {
+	const char *argv[8];
+	int input;   /* stdin is the generated text */
+};
+
+static const struct jemalloc_case jemalloc_cases[] = {
+	{{"xz", "-T2", "-1", "-c", NULL}, 1},
+	{{"pigz", "-p", "2", "-c", NULL}, 1},
+	{{"zstd", "-q", "-T2", "-c", NULL}, 1},
+	{{"sort", "--parallel=2", "-S", "50M", NULL}, 1},
+	{{"sqlite3", "-batch", "-init", "/dev/null", ":memory:", NULL}, 0},
+	{{"/usr/bin/python3", "-I", "-c", "import threading; ts = [threading.Thread(target=sum, "
+	  "args=(range(100000),)) for _ in range(4)]; [t.start() for t in ts]; "
+	  "[t.join() for t in ts]; print('ok')", NULL}, 0},
+};
+
+START_TEST(with_jemalloc)
+{
+	const struct jemalloc_case *c = &jemalloc_cases[_i];
+	char *env[] = {jemalloc_env(), NULL};
+	struct both b;
+	const char *in = c->input ? input_text() : (c->argv[0][0] == 's' && c->argv[0][1] == 'q'
+						     ? sql_script() : NULL);
+	run_both_env((char *const *)c->argv, NULL, in, env, &b);
+	ck_assert_msg(b.nat.status == 0, "%s: exit status %d: %s", c->argv[0], b.nat.status,
+		      b.nat.err);
+	ck_assert_int_eq(jint(b.root, "threads.not_tracked"), 0);
+	both_free(&b);
+}
+END_TEST
+
+/* --- bind9's dig (jemalloc inside, a thread pool from the start) -------------------------- */
+
+START_TEST(dig_version_and_refused_query)
+{
+	char *version[] = {"dig", "-v", NULL};
+	/* port 9 (discard) on loopback: nothing listens, the query is refused at once */
+	char *query[] = {"dig", "@127.0.0.1", "-p", "9", "+tries=1", "+time=1", "example.com",
+			 NULL};
+	struct both b;
+	run_both(version, NULL, NULL, &b);
+	ck_assert_int_eq(b.nat.status, 0);
+	ck_assert_ptr_nonnull(strstr(b.nat.err, "DiG 9."));
+	ck_assert_int_ge(jint(b.root, "threads.created"), 1);
+	both_free(&b);
+	run_both(query, NULL, NULL, &b);
+	ck_assert_int_eq(b.nat.status, 9);
+	ck_assert_ptr_nonnull(strstr(b.nat.out, "no servers could be reached"));
+	both_free(&b);
+}
+END_TEST
+
+/* --- redis-server under redis-benchmark on loopback -------------------------------------- */
+
+/* A free TCP port on 127.0.0.1 (the kernel's choice, released at once). */
+static int free_port(void)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof a;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+	memset(&a, 0, sizeof a);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+/* Start argv in the background with its output to files; returns its pid. */
+static pid_t start_bg(char *const argv[], const char *out)
+{
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600), nul = open("/dev/null", O_RDONLY);
+		dup2(nul, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execvp(argv[0], argv);
+		_exit(122);
+	}
+	return pid;
+}
+
+/* redis-cli ARGS... against port; its output. */
+static void redis_cli(const char *port, const char *a, const char *b, struct run_result *r)
+{
+	char *argv[] = {"redis-cli", "-h", "127.0.0.1", "-p", (char *)port, (char *)a, (char *)b,
+			NULL};
+	run(argv, NULL, NULL, r);
+}
+
+/* One round: the server (traced or not) taken through a benchmark by a client (traced or
+ * not); returns the server's exit status, and fills bench with the benchmark's run. */
+static int redis_round(int traced, const char *server_json, struct run_result *bench)
+{
+	char port[16], *out = strdup(tmp_path(traced ? "redis-tr.out" : "redis-nat.out"));
+	char *server[32], *client[32];
+	const char *srv[] = {"redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
+			     "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning",
+			     NULL};
+	const char *cli[] = {"redis-benchmark", "-h", "127.0.0.1", "-p", port, "-q", "-n", "20000",
+			     "-c", "8", "--threads", "2", "-t", "set,get,incr,lpush,lpop", NULL};
+	struct run_result r;
+	size_t n = 0, i;
+	int st, tries;
+	pid_t pid;
+	snprintf(port, sizeof port, "%d", free_port());
+	if (traced) {
+		server[n++] = (char *)track_bin();
+		server[n++] = "run";
+		server[n++] = "--json";
+		server[n++] = (char *)server_json;
+		server[n++] = "-o";
+		server[n++] = (char *)tmp_path("redis-report.txt");
+		server[n++] = "--";
+	}
+	for (i = 0; srv[i]; i++)
+		server[n++] = (char *)srv[i];
+	server[n] = NULL;
+	pid = start_bg(server, out);
+	for (tries = 0; tries < 100; tries++) {
+		redis_cli(port, "ping", NULL, &r);
+		if (strcmp(r.out, "PONG\n") == 0) {
+			run_free(&r);
+			break;
+		}
+		run_free(&r);
+		usleep(50000);
+	}
+	ck_assert_msg(tries < 100, "redis-server did not answer on port %s", port);
+	n = 0;
+	if (traced) {
+		client[n++] = (char *)track_bin();
+		client[n++] = "run";
+		client[n++] = "-q";
+		client[n++] = "--error-exitcode=9";
+		client[n++] = "--";
+	}
+	for (i = 0; cli[i]; i++)
+		client[n++] = (char *)cli[i];
+	client[n] = NULL;
+	run(client, NULL, NULL, bench);
+	redis_cli(port, "shutdown", "nosave", &r);
+	run_free(&r);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	free(out);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+START_TEST(redis_server_under_benchmark)
+{
+	const char *tests[] = {"SET:", "GET:", "INCR:", "LPUSH:", "LPOP:"};
+	char *json = strdup(tmp_path("redis.json"));
+	struct run_result nat, tr;
+	json_error_t e;
+	json_t *root;
+	size_t i;
+	ck_assert_int_eq(redis_round(0, NULL, &nat), 0);
+	ck_assert_int_eq(redis_round(1, json, &tr), 0);
+	ck_assert_int_eq(nat.status, 0);
+	ck_assert_msg(tr.status == 0, "redis-benchmark under track: %d: %s", tr.status, tr.err);
+	for (i = 0; i < sizeof tests / sizeof tests[0]; i++) {
+		ck_assert_msg(strstr(nat.out, tests[i]) != NULL, "native: no %s", tests[i]);
+		ck_assert_msg(strstr(tr.out, tests[i]) != NULL, "traced: no %s in %s", tests[i],
+			      tr.out);
+	}
+	root = json_load_file(json, 0, &e);
+	ck_assert_msg(root != NULL, "no report from the traced redis-server: %s", e.text);
+	ck_assert_int_eq(jint(root, "process.exit_code"), 0);
+	ck_assert_int_eq(count_findings(root, NULL), 0);
+	/* Redis 7 starts three background I/O threads (bio.c) and never joins them */
+	ck_assert_int_ge(jint(root, "threads.created"), 3);
+	ck_assert_int_gt(json_array_size(json_object_get(root, "condvars")), 0);
+	json_decref(root);
+	run_free(&nat);
+	run_free(&tr);
+	free(json);
+}
+END_TEST
+
 /* Run in the runner process (an unchecked fixture): the tmp dir made there is shared by the
    tests, which each run in a child, and removed at the end, so inputs are generated once. */
 static void shared_tmp_dir(void)
@@ -635,5 +853,9 @@ int main(void)
 	}
 	tcase_add_test(tcase(s, "zstd"), zstd_threads);
 	tcase_add_test(tcase(s, "pigz"), pigz_threads);
+	tcase_add_loop_test(tcase(s, "jemalloc"), with_jemalloc, 0,
+			    (int)(sizeof jemalloc_cases / sizeof jemalloc_cases[0]));
+	tcase_add_test(tcase(s, "dig"), dig_version_and_refused_query);
+	tcase_add_test(tcase(s, "redis"), redis_server_under_benchmark);
 	return run_suite(s);
 }
