@@ -199,9 +199,13 @@ static void cache_fill(struct track_thread *t, uintptr_t a, struct track_obj_rec
 		       uint64_t gen)
 {
 	struct track_cache_ent *e = track_cache_ent(t, a);
-	/* A signal handler in this thread may look up while we fill: the entry matches no
-	 * address until all of it is written; and the count tells a look-up this fill
-	 * interrupted that what it read may be torn (shim.h, track_obj_cached). */
+	/* A signal handler's fill nested inside this one would leave fields of two objects
+	 * behind it: a handler interrupting a fill does not fill at all. */
+	if (t->filling)
+		return;
+	t->filling = 1;
+	/* The count tells a look-up this fill interrupted that what it read may be torn
+	 * (shim.h, track_obj_cached); the entry matches no address until it is whole. */
 	t->fills++;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	e->addr = 0;
@@ -211,6 +215,8 @@ static void cache_fill(struct track_thread *t, uintptr_t a, struct track_obj_rec
 	e->idx = track_obj_index(r);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	e->addr = a;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->filling = 0;
 }
 
 /* Whether a new object can have a record without recycling (racy: a hint). */

@@ -68,6 +68,7 @@ struct track_thread {
 	uint32_t fills;                /* cache fills so far: the hot path re-reads it to notice a
 					  fill a signal handler made while it read an entry */
 	uint32_t held_xor;             /* xor of held_id[] over all held locks */
+	uint32_t filling;              /* inside cache_fill (objects.c): a nested one skips */
 	uintptr_t stack_hi;            /* above every frame of this thread's stack; 0 unknown */
 	uintptr_t wait_sp;             /* an address in the frame of the current wait's wrapper
 					  (its struct track_wait), 0 if none */

@@ -80,6 +80,19 @@ START_TEST(bad_usage)
 	track_cmd((char *[]){"report", NULL}, NULL, &r);
 	ck_assert_int_eq(r.status, 2);
 	run_free(&r);
+	/* an option typed without its argument is named as typed */
+	track_cmd((char *[]){"run", "--json", NULL}, NULL, &r);
+	ck_assert_int_eq(r.status, 2);
+	assert_one_line_error(&r, "option --json needs an argument");
+	run_free(&r);
+	track_cmd((char *[]){"report", "--top", NULL}, NULL, &r);
+	ck_assert_int_eq(r.status, 2);
+	assert_one_line_error(&r, "option --top needs an argument");
+	run_free(&r);
+	track_cmd((char *[]){"run", "-o", NULL}, NULL, &r);
+	ck_assert_int_eq(r.status, 2);
+	assert_one_line_error(&r, "option -o needs an argument");
+	run_free(&r);
 }
 END_TEST
 
@@ -112,6 +125,97 @@ START_TEST(bad_report_destination)
 		  &r);
 	ck_assert_int_eq(r.status, 1);
 	assert_one_line_error(&r, "/nonexistent/dir/r.json");
+	run_free(&r);
+}
+END_TEST
+
+/* A report that cannot be written is a failure, said once, never a silent exit 0; the
+ * program itself ran as usual. */
+START_TEST(report_that_cannot_be_written_fails)
+{
+	struct run_result r;
+	track_cmd((char *[]){"run", "-o", "/dev/full", "--", "/bin/echo", "ran", NULL}, NULL, &r);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.out, "ran\n");
+	assert_one_line_error(&r, "cannot write the report to /dev/full");
+	run_free(&r);
+	track_cmd((char *[]){"run", "--json", "/dev/full", "--", "/bin/true", NULL}, NULL, &r);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_ptr_nonnull(strstr(r.err, "/dev/full"));
+	run_free(&r);
+	/* the negative: a writable destination exits with the program's status */
+	track_cmd((char *[]){"run", "-o", (char *)tmp_path("ok.txt"), "--", "/bin/true", NULL},
+		  NULL, &r);
+	ck_assert_int_eq(r.status, 0);
+	run_free(&r);
+}
+END_TEST
+
+/* Arguments and thread names are bytes: one that is not UTF-8 keeps its place in the JSON,
+ * its stray bytes written \xHH. */
+START_TEST(json_keeps_bytes_that_are_not_utf8)
+{
+	char *argv[] = {(char *)fixture("fx_threads"), "name", "caf\xe9-\xff", "plain", NULL};
+	struct run_result r;
+	json_t *root = track_run_json((char *[]){"-q", NULL}, argv, NULL, &r), *a, *t;
+	ck_assert_msg(root != NULL, "%s", r.err);
+	a = json_object_get(json_object_get(root, "process"), "argv");
+	ck_assert_int_eq(json_array_size(a), 4);
+	ck_assert_str_eq(json_string_value(json_array_get(a, 2)), "caf\\xe9-\\xff");
+	ck_assert_str_eq(json_string_value(json_array_get(a, 3)), "plain");
+	t = jfind(root, "threads.list", "name", "caf\\xe9-\\xff");
+	ck_assert_msg(t != NULL, "no thread named with the escaped bytes");
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+/* Neither a link nor a damaged file is read as a segment: a one-line error, status 3. */
+START_TEST(links_and_damaged_segments_are_refused)
+{
+	struct run_result r;
+	struct track_seg_header h;
+	const char *link = tmp_path("track.0.2.0"), *bad = tmp_path("track.0.3.0");
+	int fd;
+	ck_assert_int_eq(symlink("/etc/passwd", link), 0);
+	track_cmd((char *[]){"report", (char *)link, NULL}, NULL, &r);
+	ck_assert_int_eq(r.status, 3);
+	assert_one_line_error(&r, "symbolic link");
+	run_free(&r);
+	/* a section offset not on a record boundary */
+	memset(&h, 0, sizeof h);
+	h.magic = TRACK_SEGMENT_MAGIC;
+	h.version = TRACK_SEGMENT_VERSION;
+	h.header_size = sizeof h;
+	h.thread_rec_size = sizeof(struct track_thread_rec);
+	h.obj_rec_size = sizeof(struct track_obj_rec);
+	h.module_rec_size = sizeof(struct track_module_rec);
+	h.finding_rec_size = sizeof(struct track_finding_rec);
+	h.stack_rec_size = sizeof(struct track_stack_rec);
+	h.edge_rec_size = sizeof(struct track_edge_rec);
+	h.max_stacks = h.max_edges = h.max_threads = 1;
+	h.total_size = 8192;
+	h.threads_off = 4096 + 8;
+	h.objects_off = h.modules_off = h.findings_off = h.stacks_off = h.edges_off = 4096;
+	fd = open(bad, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_eq(write(fd, &h, sizeof h), (ssize_t)sizeof h);
+	ck_assert_int_eq(ftruncate(fd, 8192), 0);
+	close(fd);
+	track_cmd((char *[]){"report", (char *)bad, NULL}, NULL, &r);
+	ck_assert_int_eq(r.status, 3);
+	assert_one_line_error(&r, "damaged");
+	run_free(&r);
+}
+END_TEST
+
+/* A program that never loads the shim: said plainly, and no undefined behaviour on the way. */
+START_TEST(program_without_the_shim)
+{
+	struct run_result r;
+	track_cmd((char *[]){"run", "--", "/bin/true", NULL}, (char *[]){"TRACK_LIB=/dev/null", NULL},
+		  &r);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.err, "the program left no segment"));
 	run_free(&r);
 }
 END_TEST
@@ -443,6 +547,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, bad_usage);
 	tcase_add_test(tc, program_not_found_or_not_executable);
 	tcase_add_test(tc, bad_report_destination);
+	tcase_add_test(tc, report_that_cannot_be_written_fails);
+	tcase_add_test(tc, json_keeps_bytes_that_are_not_utf8);
+	tcase_add_test(tc, links_and_damaged_segments_are_refused);
+	tcase_add_test(tc, program_without_the_shim);
 	tcase_add_test(tc, stdin_passed_through);
 	tcase_add_test(tc, report_live_process);
 	tcase_add_test(tc, report_missing_process);

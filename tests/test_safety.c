@@ -172,7 +172,7 @@ END_TEST
  * reading: false unlock-unlocked and exit-holding-lock, and --error-exitcode failed. */
 START_TEST(handler_calls_do_not_corrupt_the_interrupted_lock_path)
 {
-	clean_only("sigreal", "30000000", NULL);
+	clean_only("sigreal", "30000000", "256");
 }
 END_TEST
 

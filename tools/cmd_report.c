@@ -30,7 +30,7 @@ static void usage(FILE *out)
 }
 
 /* Load the snapshot at path and render it as r says; returns the exit status. */
-static int report_segment(const char *path, int keep, const struct track_render *r)
+static int report_segment(const char *path, int keep, struct track_render *r)
 {
 	struct track_snap s;
 	char err[512];
@@ -39,7 +39,10 @@ static int report_segment(const char *path, int keep, const struct track_render 
 		track_error("%s", err);
 		return rc;
 	}
-	rc = track_render_all(&s, 1, NULL, r) == 0 ? 0 : TRACK_EXIT_FAIL;
+	track_render_one(r, &s, NULL);
+	rc = track_render_end(r) == 0 ? 0 : TRACK_EXIT_FAIL;
+	if (r->out != NULL && track_close_report(r->out, "standard output") != 0)
+		rc = TRACK_EXIT_FAIL;
 	if (rc == 0 && !keep && !s.alive)
 		unlink(path);
 	track_snap_free(&s);
@@ -72,7 +75,7 @@ int track_cmd_report(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct track_render r = {stdout, NULL, 10, NULL};
+	struct track_render r = {stdout, NULL, 10, NULL, 0, NULL, NULL};
 	struct track_suppressions *supp = NULL;
 	const char *supp_path = NULL;
 	char path[512], err[512];
@@ -102,7 +105,7 @@ int track_cmd_report(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
-			track_error("unknown option '%s'; try 'track report --help'", argv[optind - 1]);
+			track_opt_error("report", longopts, c, argv);
 			return TRACK_EXIT_USAGE;
 		}
 	}

@@ -150,12 +150,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, int *first_arg)
 			usage(stdout);
 			return -1;
 		default:
-			if (optopt && strchr("o", optopt))
-				track_error("option -%c needs an argument; try 'track run --help'",
-					    optopt);
-			else
-				track_error("unknown option '%s'; try 'track run --help'",
-					    argv[optind - 1]);
+			track_opt_error("run", longopts, c, argv);
 			return TRACK_EXIT_USAGE;
 		}
 	}
@@ -262,10 +257,18 @@ static int wait_child(pid_t pid, struct track_exit *ex)
 
 /* --- collecting the run's segments ------------------------------------------------------- */
 
+/* A segment of this run, found by its run id: loaded only when its turn comes, so that a run
+ * of a thousand processes holds one snapshot at a time, not a thousand. */
+struct seg_ref {
+	char path[TRACK_SEGFILE_PATH_MAX];
+	pid_t pid;
+	unsigned gen;
+};
+
 struct collect {
 	uint64_t run_id;
 	pid_t primary;
-	struct track_snap *snaps;
+	struct seg_ref *refs;
 	size_t n, cap;
 };
 
@@ -275,35 +278,44 @@ static void collect_visit(const char *path, pid_t pid, unsigned gen, void *vctx)
 	uint64_t id;
 	pid_t p;
 	unsigned g;
-	char err[512];
 	(void)pid, (void)gen;
 	if (track_seg_run_id(path, &id, &p, &g) != 0 || id != c->run_id)
 		return;
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? 2 * c->cap : 8;
-		struct track_snap *v = realloc(c->snaps, cap * sizeof *v);
+		struct seg_ref *v = realloc(c->refs, cap * sizeof *v);
 		if (v == NULL)
 			return;
-		c->snaps = v;
+		c->refs = v;
 		c->cap = cap;
 	}
-	if (track_snap_load(path, &c->snaps[c->n], err, sizeof err) == TRACK_EXIT_OK)
-		c->n++;
-	else
-		track_error("%s", err);
+	snprintf(c->refs[c->n].path, sizeof c->refs[c->n].path, "%s", path);
+	c->refs[c->n].pid = p;
+	c->refs[c->n].gen = g;
+	c->n++;
 }
 
 /* The primary process (the program's pid, latest exec image) first, the rest by pid. */
-static int snap_order(const void *a, const void *b, void *vprimary)
+static int ref_order(const void *a, const void *b, void *vprimary)
 {
-	const struct track_snap *x = a, *y = b;
+	const struct seg_ref *x = a, *y = b;
 	pid_t primary = *(pid_t *)vprimary;
-	int xp = x->hdr.pid == primary, yp = y->hdr.pid == primary;
+	int xp = x->pid == primary, yp = y->pid == primary;
 	if (xp != yp)
 		return yp - xp;
-	if (x->hdr.pid != y->hdr.pid)
-		return x->hdr.pid < y->hdr.pid ? -1 : 1;
-	return (int)y->hdr.exec_gen - (int)x->hdr.exec_gen;
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return (int)y->gen - (int)x->gen;
+}
+
+/* Load segment i of the run; 0, or -1 (said) if it cannot be read. */
+static int load(const struct collect *c, size_t i, struct track_snap *s)
+{
+	char err[TRACK_SEGFILE_PATH_MAX + 256];
+	if (track_snap_load(c->refs[i].path, s, err, sizeof err) == TRACK_EXIT_OK)
+		return 0;
+	track_error("%s", err);
+	return -1;
 }
 
 /* What --error-exitcode and --quiet go by: the findings of severity error that no
@@ -313,12 +325,15 @@ static uint64_t total_findings(const struct collect *c, const struct track_suppr
 	uint64_t n = 0;
 	size_t i;
 	for (i = 0; i < c->n; i++) {
-		const struct track_snap *s = &c->snaps[i];
+		struct track_snap s;
+		struct track_symbolizer *sym;
+		if (load(c, i, &s) != 0)
+			continue;
 		/* suppressions match symbolized frames: symbolize only when they can matter */
-		struct track_symbolizer *sym = sp != NULL && s->nfindings > 0
-			? track_sym_new(s->mods, s->nmods) : NULL;
-		n += track_findings_count(s, sym, sp);
+		sym = sp != NULL && s.nfindings > 0 ? track_sym_new(s.mods, s.nmods) : NULL;
+		n += track_findings_count(&s, sym, sp);
 		track_sym_free(sym);
+		track_snap_free(&s);
 	}
 	return n;
 }
@@ -352,27 +367,32 @@ static int check_writable(const char *path)
 static int report(struct collect *c, const struct run_opts *o, const struct track_exit *ex,
 		  const struct track_suppressions *sp)
 {
-	struct track_render r = {NULL, o->json, o->top, sp};
+	struct track_render r = {NULL, o->json, o->top, sp, 0, NULL, NULL};
 	uint64_t findings;
 	size_t i;
 	int rc = 0;
-	qsort_r(c->snaps, c->n, sizeof *c->snaps, snap_order, &c->primary);
+	if (c->n > 1)
+		qsort_r(c->refs, c->n, sizeof *c->refs, ref_order, &c->primary);
 	findings = total_findings(c, sp);
-	if (c->n == 0 || c->snaps[0].hdr.pid != c->primary)
+	if (c->n == 0 || c->refs[0].pid != c->primary)
 		track_error("the program left no segment: it did not load libtrack.so (statically "
 			    "linked, setuid, or it cleared LD_PRELOAD)");
 	if (!o->quiet || findings > 0)
 		r.out = open_report(o->output);
-	if (c->n > 0 && track_render_all(c->snaps, c->n, ex, &r) != 0)
-		rc = -1;
-	if (r.out != NULL && r.out != stderr)
-		fclose(r.out);
 	for (i = 0; i < c->n; i++) {
-		if (!o->keep && !c->snaps[i].alive)
-			unlink(c->snaps[i].path);
-		track_snap_free(&c->snaps[i]);
+		struct track_snap s;
+		if (load(c, i, &s) != 0)
+			continue;
+		track_render_one(&r, &s, ex);
+		if (!o->keep && !s.alive)
+			unlink(c->refs[i].path);
+		track_snap_free(&s);
 	}
-	free(c->snaps);
+	if (track_render_end(&r) != 0)
+		rc = -1;
+	if (r.out != NULL && track_close_report(r.out, o->output ? o->output : "stderr") != 0)
+		rc = -1;
+	free(c->refs);
 	return rc != 0 ? -1 : findings > 0;
 }
 

@@ -96,7 +96,7 @@ static int parse(int argc, char **argv, struct st_opts *o, pid_t *pid)
 			usage(stdout);
 			return -1;
 		default:
-			track_error("unknown option '%s'; try 'track stacks --help'", argv[optind - 1]);
+			track_opt_error("stacks", longopts, c, argv);
 			return TRACK_EXIT_USAGE;
 		}
 	}
@@ -411,7 +411,7 @@ static json_t *thread_json(const struct st_ctx *c, const struct st_thread *t)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "tid", json_integer(t->tid));
-	json_object_set_new(o, "name", json_string(t->name));
+	json_object_set_new(o, "name", track_json_text(t->name, strlen(t->name)));
 	if (t->rec != NULL) {
 		char what[768];
 		json_object_set_new(o, "state", json_string(track_state_name(t->rec->state)));

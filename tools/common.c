@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -26,6 +27,38 @@ void track_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+void track_opt_error(const char *cmd, const struct option *longopts, int opt, char **argv)
+{
+	const char *typed = argv[optind - 1];
+	size_t i;
+	if (opt == '?' && optopt != 0) {
+		/* a known option without its argument: name it as typed, long or short */
+		for (i = 0; longopts[i].name != NULL; i++)
+			if (longopts[i].val == optopt && longopts[i].has_arg == required_argument &&
+			    strncmp(typed, "--", 2) == 0) {
+				track_error("option --%s needs an argument; try 'track %s --help'",
+					    longopts[i].name, cmd);
+				return;
+			}
+		track_error("option -%c needs an argument; try 'track %s --help'", optopt, cmd);
+		return;
+	}
+	track_error("unknown option '%s'; try 'track %s --help'", typed, cmd);
+}
+
+int track_close_report(FILE *f, const char *name)
+{
+	int bad = fflush(f) != 0 || ferror(f);
+	int e = errno;
+	if (f != stdout && f != stderr && fclose(f) != 0 && !bad) {
+		bad = 1;
+		e = errno;
+	}
+	if (bad)
+		track_error("cannot write the report to %s: %s", name, strerror(e));
+	return bad ? -1 : 0;
 }
 
 long track_parse_count(const char *s, long max)
@@ -85,37 +118,39 @@ static int write_json(json_t *root, const char *path)
 	return rc;
 }
 
-int track_render_all(struct track_snap *snaps, size_t n, const struct track_exit *ex,
-		     const struct track_render *r)
+/* The first snapshot given is the primary process; the rest follow as "other processes". */
+void track_render_one(struct track_render *r, struct track_snap *s, const struct track_exit *ex)
 {
-	json_t *root = NULL, *others = NULL;
-	size_t i;
-	int rc = 0;
-	for (i = 0; i < n; i++) {
-		struct track_symbolizer *sym = track_sym_new(snaps[i].mods, snaps[i].nmods);
-		const struct track_exit *e = i == 0 ? ex : NULL;
-		if (r->out != NULL) {
-			struct track_text_opts o = {r->top, i == 0, r->supp};
-			if (i == 1)
-				fprintf(r->out, "\nother processes of this run:\n");
-			track_report_text(r->out, &snaps[i], sym, e, &o);
-		}
-		if (r->json_path != NULL) {
-			json_t *j = track_report_json(&snaps[i], sym, e, r->supp);
-			if (i == 0) {
-				root = j;
-				others = json_array();
-			} else {
-				json_array_append_new(others, j);
-			}
-		}
-		if (sym != NULL)
-			track_sym_free(sym);
+	struct track_symbolizer *sym = track_sym_new(s->mods, s->nmods);
+	int primary = r->done == 0;
+	if (r->out != NULL) {
+		struct track_text_opts o = {r->top, primary, r->supp};
+		if (r->done == 1)
+			fprintf(r->out, "\nother processes of this run:\n");
+		track_report_text(r->out, s, sym, primary ? ex : NULL, &o);
 	}
-	if (root != NULL) {
-		json_object_set_new(root, "other_processes", others);
-		rc = write_json(root, r->json_path);
-		json_decref(root);
+	if (r->json_path != NULL) {
+		json_t *j = track_report_json(s, sym, primary ? ex : NULL, r->supp);
+		if (primary) {
+			r->json = j;
+			r->others = json_array();
+		} else {
+			json_array_append_new(r->others, j);
+		}
+	}
+	if (sym != NULL)
+		track_sym_free(sym);
+	r->done++;
+}
+
+int track_render_end(struct track_render *r)
+{
+	int rc = 0;
+	if (r->json != NULL) {
+		json_object_set_new(r->json, "other_processes", r->others);
+		rc = write_json(r->json, r->json_path);
+		json_decref(r->json);
+		r->json = r->others = NULL;
 	}
 	return rc;
 }

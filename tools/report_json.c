@@ -22,24 +22,84 @@ static json_t *u64(uint64_t v)
 	return json_integer((json_int_t)v);
 }
 
+/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0 if there is none. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	size_t len, i;
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] > 0x9f) ||   /* overlong, */
+	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] > 0x8f))    /* surrogate, */
+		return 0;                                                        /* > U+10FFFF */
+	return len;
+}
+
+json_t *track_json_text(const char *p, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	json_t *j = json_stringn(p, n);
+	char *buf;
+	size_t i = 0, k = 0;
+	if (j != NULL)
+		return j;
+	/* Not UTF-8 (names and arguments are bytes): each byte that is not part of a valid
+	 * sequence becomes the four characters \xHH. */
+	buf = malloc(4 * n + 1);
+	if (buf == NULL)
+		return json_null();
+	while (i < n) {
+		size_t len = utf8_len(u + i, n - i);
+		if (len == 0) {
+			k += (size_t)sprintf(buf + k, "\\x%02x", u[i]);
+			i++;
+		} else {
+			memcpy(buf + k, u + i, len);
+			k += len;
+			i += len;
+		}
+	}
+	j = json_stringn(buf, k);
+	free(buf);
+	return j != NULL ? j : json_null();
+}
+
 /* Copy a fixed-size, possibly unterminated, field into a JSON string. */
 static json_t *fixed_str(const char *p, size_t max)
 {
-	return json_stringn(p, strnlen(p, max));
+	return track_json_text(p, strnlen(p, max));
+}
+
+/* A NUL-terminated string from the target or the file system, into JSON whole. */
+static json_t *text(const char *p)
+{
+	return track_json_text(p, strlen(p));
 }
 
 static void set_frame(json_t *o, const struct track_frame *f)
 {
 	if (f->function) {
-		json_object_set_new(o, "function", json_string(f->function));
+		json_object_set_new(o, "function", text(f->function));
 		json_object_set_new(o, "offset", u64(f->offset));
 	}
 	if (f->file) {
-		json_object_set_new(o, "file", json_string(f->file));
+		json_object_set_new(o, "file", text(f->file));
 		json_object_set_new(o, "line", json_integer(f->line));
 	}
 	if (f->module)
-		json_object_set_new(o, "module", json_string(f->module));
+		json_object_set_new(o, "module", text(f->module));
 }
 
 json_t *track_json_location(struct track_symbolizer *sym, uint64_t pc, int is_return)
@@ -92,7 +152,7 @@ static json_t *argv_array(const struct track_seg_header *h)
 	size_t i = 0;
 	while (i < n) {
 		size_t len = strnlen(h->cmdline + i, n - i);
-		json_array_append_new(a, json_stringn(h->cmdline + i, len));
+		json_array_append_new(a, track_json_text(h->cmdline + i, len));
 		i += len + 1;
 	}
 	return a;
@@ -115,7 +175,7 @@ static json_t *process_json(const struct track_snap *s, const struct track_exit 
 		json_object_set_new(p, "exit_code", ex->signal ? json_null() : json_integer(ex->code));
 		json_object_set_new(p, "signal", ex->signal ? json_integer(ex->signal) : json_null());
 	}
-	json_object_set_new(p, "segment", json_string(s->path));
+	json_object_set_new(p, "segment", text(s->path));
 	return p;
 }
 

@@ -14,6 +14,10 @@
 json_t *track_report_json(const struct track_snap *s, struct track_symbolizer *sym,
 			  const struct track_exit *ex, const struct track_suppressions *sp);
 
+/* n bytes from the target (names, arguments, paths) as a JSON string: as they are when they
+ * are UTF-8, else with each byte that is not written as the four characters \xHH. */
+json_t *track_json_text(const char *p, size_t n);
+
 /* A location object {"pc", "function", "offset", "file", "line", "module", "inlined_into"}. */
 json_t *track_json_location(struct track_symbolizer *sym, uint64_t pc, int is_return);
 

@@ -22,6 +22,15 @@
 
 #define SEQ_RETRIES 200
 
+/* Records read on demand: a table the size of the segment's, allocated untouched (so only
+ * what is read takes memory), and a byte per record saying whether it has been. */
+struct track_lazy {
+	int fd;
+	struct track_stack_rec *stacks;
+	struct track_edge_rec *edges;
+	uint8_t *stack_read, *edge_read;
+};
+
 /* Open a file that may be a segment without ever blocking (a FIFO planted under a segment's
  * name), following a link, or trusting the name: it must be a regular file of the caller's,
  * large enough for a header.  Returns the descriptor, or -(exit status) with err set. */
@@ -314,6 +323,40 @@ static uint32_t read_threads(int fd, const struct track_seg_header *h,
 	return torn;
 }
 
+static struct track_lazy *lazy_new(int fd, uint32_t nstacks, uint32_t nedges)
+{
+	struct track_lazy *z = calloc(1, sizeof *z);
+	if (z == NULL)
+		return NULL;
+	z->fd = fd;
+	z->stacks = calloc(nstacks, sizeof *z->stacks);
+	z->edges = calloc(nedges, sizeof *z->edges);
+	z->stack_read = calloc(nstacks, 1);
+	z->edge_read = calloc(nedges, 1);
+	if (z->stacks && z->edges && z->stack_read && z->edge_read)
+		return z;
+	free(z->stacks);
+	free(z->edges);
+	free(z->stack_read);
+	free(z->edge_read);
+	free(z);
+	return NULL;
+}
+
+/* Record i of a table at off, read the first time it is asked for; a record that cannot be
+ * read stays zeros (empty). */
+static const void *lazy_get(int fd, void *table, uint8_t *read, uint32_t i, size_t size,
+			    uint64_t off)
+{
+	char *rec = (char *)table + (size_t)i * size;
+	if (!read[i]) {
+		if (pread_all(fd, rec, size, off + (uint64_t)i * size) != 0)
+			memset(rec, 0, size);
+		read[i] = 1;
+	}
+	return rec;
+}
+
 int track_snap_load(const char *path, struct track_snap *s, char *err, size_t errlen)
 {
 	struct stat st;
@@ -342,19 +385,20 @@ int track_snap_load(const char *path, struct track_snap *s, char *err, size_t er
 		s->mods = read_section(fd, s->hdr.modules_off, s->nmods, sizeof *s->mods);
 		s->findings = read_section(fd, s->hdr.findings_off, s->nfindings,
 					   sizeof *s->findings);
-		s->stacks = read_section(fd, s->hdr.stacks_off, s->nstacks, sizeof *s->stacks);
-		s->edges = read_section(fd, s->hdr.edges_off, s->nedges, sizeof *s->edges);
-		if (!s->threads || !s->objs || !s->mods || !s->findings || !s->stacks ||
-		    !s->edges) {
+		s->lazy = lazy_new(fd, s->nstacks, s->nedges);
+		if (s->lazy != NULL)
+			fd = -1;   /* the lazy tables own it now */
+		if (!s->threads || !s->objs || !s->mods || !s->findings || !s->lazy) {
 			snprintf(err, errlen, "cannot read %s: %s", path,
 				 errno == ENOMEM ? "out of memory" : "the file is shorter than it says");
 			rc = TRACK_EXIT_FAIL;
 		} else {
-			s->torn = read_threads(fd, &s->hdr, s->threads, s->nthreads);
+			s->torn = read_threads(s->lazy->fd, &s->hdr, s->threads, s->nthreads);
 			s->alive = track_proc_alive(s->hdr.pid, s->hdr.proc_starttime);
 		}
 	}
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	if (rc != TRACK_EXIT_OK)
 		track_snap_free(s);
 	return rc;
@@ -363,18 +407,20 @@ int track_snap_load(const char *path, struct track_snap *s, char *err, size_t er
 const struct track_stack_rec *track_snap_stack(const struct track_snap *s, uint32_t id)
 {
 	const struct track_stack_rec *st;
-	if (id == 0 || id > s->nstacks)
+	if (id == 0 || id > s->nstacks || s->lazy == NULL)
 		return NULL;
-	st = &s->stacks[id - 1];
+	st = lazy_get(s->lazy->fd, s->lazy->stacks, s->lazy->stack_read, id - 1, sizeof *st,
+		      s->hdr.stacks_off);
 	return st->nframes > 0 && st->nframes <= TRACK_STACK_DEPTH ? st : NULL;
 }
 
 const struct track_edge_rec *track_snap_edge(const struct track_snap *s, uint32_t id)
 {
 	const struct track_edge_rec *e;
-	if (id == 0 || id > s->nedges)
+	if (id == 0 || id > s->nedges || s->lazy == NULL)
 		return NULL;
-	e = &s->edges[id - 1];
+	e = lazy_get(s->lazy->fd, s->lazy->edges, s->lazy->edge_read, id - 1, sizeof *e,
+		     s->hdr.edges_off);
 	return e->ready ? e : NULL;
 }
 
@@ -396,14 +442,20 @@ const struct track_thread_rec *track_snap_thread(const struct track_snap *s, int
 
 void track_snap_free(struct track_snap *s)
 {
+	struct track_lazy *z = s->lazy;
 	free(s->threads);
 	free(s->objs);
 	free(s->mods);
 	free(s->findings);
-	free(s->stacks);
-	free(s->edges);
-	s->stacks = NULL;
-	s->edges = NULL;
+	if (z != NULL) {
+		close(z->fd);
+		free(z->stacks);
+		free(z->edges);
+		free(z->stack_read);
+		free(z->edge_read);
+		free(z);
+	}
+	s->lazy = NULL;
 	s->threads = NULL;
 	s->objs = NULL;
 	s->mods = NULL;

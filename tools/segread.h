@@ -36,16 +36,17 @@ struct track_snap {
 	uint32_t nmods;
 	struct track_finding_rec *findings;
 	uint32_t nfindings;
-	struct track_stack_rec *stacks;
 	uint32_t nstacks;     /* table size: ids run from 1 to nstacks */
-	struct track_edge_rec *edges;
 	uint32_t nedges;      /* table size: edge ids run from 1 to nedges */
+	struct track_lazy *lazy;  /* stack and edge records, read from the file when first asked
+				     for: most are never needed, and the tables are megabytes */
 	uint32_t torn;        /* thread records that kept changing while being copied */
 	int alive;            /* the process that wrote it is still running */
 };
 
 /* Load a snapshot of the segment at path.  Returns TRACK_EXIT_OK or another track_status,
- * with a one-line reason in err. */
+ * with a one-line reason in err.  The segment's file stays open (for the records read on
+ * demand) until track_snap_free. */
 int track_snap_load(const char *path, struct track_snap *s, char *err, size_t errlen);
 void track_snap_free(struct track_snap *s);
 

@@ -7,6 +7,8 @@
 
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "model.h"
 
 int track_cmd_run(int argc, char **argv);
@@ -21,17 +23,30 @@ void track_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The shim to preload: TRACK_LIB, else the libtrack.so installed beside this track. */
 int track_find_shim(char *out, size_t len);
 
-/* Render snapshots: text to out (if not NULL), JSON to json_path (if not NULL). The first
- * snapshot is the primary process; ex describes how it ended. Returns 0, or -1 if the JSON
- * could not be written. */
+/* Rendering the snapshots of a report, one after the other: text to out (if not NULL),
+ * JSON to json_path (if not NULL).  The first rendered is the primary process (ex says how
+ * it ended), the others its "other processes"; each snapshot may be freed once rendered. */
 struct track_render {
 	FILE *out;
 	const char *json_path;
 	int top;
 	const struct track_suppressions *supp;   /* findings to leave out, or NULL */
+	/* state */
+	size_t done;
+	json_t *json, *others;
 };
-int track_render_all(struct track_snap *snaps, size_t n, const struct track_exit *ex,
-		     const struct track_render *r);
+void track_render_one(struct track_render *r, struct track_snap *s, const struct track_exit *ex);
+/* Write the JSON out; 0, or -1 if it could not be written. */
+int track_render_end(struct track_render *r);
+
+/* The one-line message for getopt_long's answer opt ('?' or ':'), naming the option as
+ * typed and whether it lacked its argument. */
+struct option;
+void track_opt_error(const char *cmd, const struct option *longopts, int opt, char **argv);
+
+/* Flush (and close, unless stdout or stderr) the report stream; -1 with a message naming
+ * where it went if anything could not be written. */
+int track_close_report(FILE *f, const char *name);
 
 /* Parse a non-negative integer option value; -1 if it is not one. */
 long track_parse_count(const char *s, long max);
