@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,6 +281,94 @@ static double bench_nested(long n)
 	return (double)(t1 - t0) / (double)n;
 }
 
+/* --- 7. thread storm, and 8. many threads alive at once -------------------------------- */
+
+static sem_t storm_done;
+
+static void *storm_thread(void *arg)
+{
+	pthread_mutex_t local = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutex_lock(&m_a);
+	pthread_mutex_lock(&local);
+	counter++;
+	pthread_mutex_unlock(&local);
+	pthread_mutex_unlock(&m_a);
+	sem_post(&storm_done);
+	return arg;
+}
+
+/* n short-lived detached threads, each taking a global and a local mutex, as fast as they
+ * can be made (as the shim-safety report's storm.c).  Returns µs per thread. */
+static double bench_storm(long n)
+{
+	pthread_attr_t at;
+	uint64_t t0, t1;
+	long i;
+	CHECK(pthread_mutex_init(&m_a, NULL));
+	CHECK(sem_init(&storm_done, 0, 0));
+	CHECK(pthread_attr_init(&at));
+	CHECK(pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED));
+	counter = 0;
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		pthread_t t;
+		int rc;
+		while ((rc = pthread_create(&t, &at, storm_thread, NULL)) == EAGAIN)
+			sched_yield();
+		CHECK(rc);
+	}
+	for (i = 0; i < n; i++)
+		while (sem_wait(&storm_done) != 0)
+			;
+	t1 = now_ns();
+	if (counter != (unsigned long)n)
+		die("storm: counter", (int)counter);
+	return (double)(t1 - t0) / (double)n / 1000.0;
+}
+
+static pthread_cond_t all_made = PTHREAD_COND_INITIALIZER;
+static long made, target;
+
+static void *waits_for_all(void *arg)
+{
+	pthread_mutex_lock(&m_a);
+	while (made < target)
+		pthread_cond_wait(&all_made, &m_a);
+	pthread_mutex_unlock(&m_a);
+	return arg;
+}
+
+/* n threads alive at once, each waiting on a condvar until the last is made; then all are
+ * released and joined.  Returns µs per thread (bench/run measures its peak memory). */
+static double bench_alive(long n)
+{
+	pthread_t *t = calloc((size_t)n, sizeof *t);
+	pthread_attr_t at;
+	uint64_t t0, t1;
+	long i;
+	if (t == NULL)
+		die("alive: calloc", ENOMEM);
+	CHECK(pthread_mutex_init(&m_a, NULL));
+	CHECK(pthread_attr_init(&at));
+	CHECK(pthread_attr_setstacksize(&at, 64 * 1024));
+	target = n;
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		CHECK(pthread_create(&t[i], &at, waits_for_all, NULL));
+		pthread_mutex_lock(&m_a);
+		made++;
+		pthread_mutex_unlock(&m_a);
+	}
+	pthread_mutex_lock(&m_a);
+	pthread_cond_broadcast(&all_made);
+	pthread_mutex_unlock(&m_a);
+	for (i = 0; i < n; i++)
+		CHECK(pthread_join(t[i], NULL));
+	t1 = now_ns();
+	free(t);
+	return (double)(t1 - t0) / (double)n / 1000.0;
+}
+
 /* --- driver ------------------------------------------------------------------------------- */
 
 static const struct bcase {
@@ -295,6 +384,8 @@ static const struct bcase {
 	{ "condvar-1cpu", bench_condvar_1cpu, "the same, both threads pinned to one CPU" },
 	{ "create", bench_create, "us per sequential pthread_create+pthread_join" },
 	{ "nested", bench_nested, "ns per lock A, lock B, unlock B, unlock A" },
+	{ "storm", bench_storm, "us per short-lived detached thread (global and local mutex)" },
+	{ "alive", bench_alive, "us per thread, all alive at once in a condvar wait" },
 };
 
 static void usage(FILE *f)

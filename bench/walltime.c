@@ -2,8 +2,9 @@
  * walltime.c — runs one command and prints its wall time, for bench/run's whole-program cases
  * (sqlite3).
  *
- *   bench_walltime [-p PRELOAD] [-i INFILE] [-o OUTFILE] -- COMMAND [ARG...]
+ *   bench_walltime [-m] [-p PRELOAD] [-i INFILE] [-o OUTFILE] -- COMMAND [ARG...]
  *
+ * With -m it prints the child's peak resident set in MB (getrusage's ru_maxrss) instead.
  * Forks, sets LD_PRELOAD=PRELOAD in the child only (so the timer itself is never traced),
  * redirects the child's stdin from INFILE and stdout to OUTFILE (default /dev/null), execs
  * COMMAND and waits.  Prints the wall time in seconds (CLOCK_MONOTONIC, fork to reaped) on
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,7 +33,7 @@ static uint64_t now_ns(void)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: bench_walltime [-p PRELOAD] [-i INFILE] [-o OUTFILE] -- "
+	fprintf(stderr, "usage: bench_walltime [-m] [-p PRELOAD] [-i INFILE] [-o OUTFILE] -- "
 		"COMMAND [ARG...]\n");
 	exit(2);
 }
@@ -51,12 +53,14 @@ static void redirect(const char *path, int flags, int fd)
 int main(int argc, char **argv)
 {
 	const char *preload = NULL, *in = NULL, *out = "/dev/null";
+	struct rusage ru;
 	uint64_t t0, t1;
 	pid_t pid;
-	int opt, status;
+	int opt, status, rss = 0;
 
-	while ((opt = getopt(argc, argv, "+p:i:o:")) != -1) {
+	while ((opt = getopt(argc, argv, "+mp:i:o:")) != -1) {
 		switch (opt) {
+		case 'm': rss = 1; break;
 		case 'p': preload = optarg; break;
 		case 'i': in = optarg; break;
 		case 'o': out = optarg; break;
@@ -82,7 +86,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_walltime: %s: %s\n", argv[optind], strerror(errno));
 		_exit(127);
 	}
-	while (waitpid(pid, &status, 0) < 0) {
+	while (wait4(pid, &status, 0, &ru) < 0) {
 		if (errno != EINTR) {
 			perror("bench_walltime: waitpid");
 			return 1;
@@ -90,7 +94,10 @@ int main(int argc, char **argv)
 	}
 	t1 = now_ns();
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		printf("%.6f\n", (double)(t1 - t0) / 1e9);
+		if (rss)
+			printf("%.3f\n", (double)ru.ru_maxrss / 1024.0);
+		else
+			printf("%.6f\n", (double)(t1 - t0) / 1e9);
 		return 0;
 	}
 	if (WIFSIGNALED(status))

@@ -111,23 +111,43 @@ static struct track_edge_rec *edge_at(uint32_t id1)
 
 /* The edge for key, or a fresh slot claimed for it (*added set); NULL if the table is full.
  * Under the graph lock. */
+/* A fresh edge record for key, the next in order; NULL if the table (or its file system)
+ * is full.  Under the graph lock. */
+static struct track_edge_rec *edge_new(uint64_t key)
+{
+	struct track_seg_header *h = track_g.hdr;
+	uint64_t used = h->edges_used;
+	struct track_edge_rec *e;
+	if (used >= h->max_edges || track_seg_reserve(&track_g.edges[used], sizeof *e) != 0)
+		return NULL;
+	e = &track_g.edges[used];
+	e->key = key;
+	TRACK_STORE(&h->edges_used, used + 1);
+	return e;
+}
+
+/* The edge for key, or a fresh one made for it (*added set); NULL if there is no room.
+ * Edges are kept in the order they were first seen; an index of 4-byte slots finds them
+ * (a few hundred edges touch few pages).  Under the graph lock. */
 static struct track_edge_rec *edge_get(uint64_t key, int *added)
 {
-	uint32_t mask = track_g.hdr->max_edges - 1, i, n;
+	uint32_t mask = track_g.hdr->edge_index_slots - 1, i, n;
 	*added = 0;
 	i = (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & mask;
 	for (n = 0; n < 256 && n <= mask; n++, i = (i + 1) & mask) {
-		struct track_edge_rec *e = &track_g.edges[i];
-		uint64_t k = track_seg_present(e) ? e->key : 0;
-		if (k == key)
-			return e;
-		if (k == 0) {
-			if (track_seg_reserve(e, sizeof *e) != 0)
+		uint32_t *slot = &track_g.edge_index[i];
+		uint32_t id = track_seg_present(slot) ? *slot : 0;
+		struct track_edge_rec *e;
+		if (id == 0) {
+			if (track_seg_reserve(slot, sizeof *slot) != 0 || (e = edge_new(key)) == NULL)
 				break;
-			e->key = key;
+			*slot = (uint32_t)(e - track_g.edges) + 1;
 			*added = 1;
 			return e;
 		}
+		e = edge_at(id);
+		if (e != NULL && e->key == key)
+			return e;
 	}
 	TRACK_ADD(&track_g.hdr->edges_dropped, 1);
 	return NULL;
@@ -184,7 +204,6 @@ static void edge_fill(struct track_edge_rec *e, const struct sighting *s, uint32
 		*head = (uint32_t)(e - track_g.edges) + 1;
 	}
 	__atomic_store_n(&e->ready, 1, __ATOMIC_RELEASE);
-	TRACK_ADD(&track_g.hdr->edges_used, 1);
 }
 
 /* Merge a new sighting into a known edge; returns whether it can close new cycles. */

@@ -25,7 +25,6 @@
 
 #include "shim.h"
 
-#define TOMBSTONE_IDX 0u      /* a slot whose key stays but whose record was retired */
 #define MAX_PROBE     1024u
 #define RECYCLE_SCAN  256u
 #define RETRY_EVERY   64u     /* misses on a full table between two recycling attempts */
@@ -38,62 +37,63 @@ static inline uint32_t hash_addr(uintptr_t a)
 	return (uint32_t)(((uint64_t)a * 0x9e3779b97f4a7c15ull) >> 32);
 }
 
-/* The index slot holding key a, or NULL.  Lock-free: used on the miss path. */
-static struct track_hash_slot *slot_lookup(uintptr_t a)
+/* The record with index + 1 v, or NULL if v is no record (empty, tombstone). */
+static struct track_obj_rec *rec_at(uint32_t v)
+{
+	return v != TRACK_SLOT_EMPTY && v <= track_g.hdr->max_objects ? &track_g.objs[v - 1] : NULL;
+}
+
+/* The slot on a's chain that holds record index + 1 idx, or with idx 0 the first that holds
+ * a record whose address is a; NULL if none.  Lock-free: used on the miss path.  A slot on
+ * a page never populated is empty (segment.c). */
+static uint32_t *slot_of(uintptr_t a, uint32_t idx)
 {
 	uint32_t mask = track_g.hash_mask;
 	uint32_t i = hash_addr(a) & mask;
 	uint32_t n;
 	for (n = 0; n < MAX_PROBE && n <= mask; n++, i = (i + 1) & mask) {
-		struct track_hash_slot *s = &track_g.hash[i];
-		uint64_t k = track_seg_present(s) ? __atomic_load_n(&s->key, __ATOMIC_ACQUIRE) : 0;
-		if (k == a)
-			return s;
-		if (k == 0)
+		uint32_t *s = &track_g.hash[i];
+		uint32_t v = track_seg_present(s) ? __atomic_load_n(s, __ATOMIC_ACQUIRE)
+						  : TRACK_SLOT_EMPTY;
+		struct track_obj_rec *r;
+		if (v == TRACK_SLOT_EMPTY)
 			return NULL;
+		if (v == TRACK_SLOT_TOMB)
+			continue;
+		if (idx != 0 ? v == idx
+			     : (r = rec_at(v)) != NULL && TRACK_LOAD(&r->addr) == (uint64_t)a)
+			return s;
 	}
 	return NULL;
 }
 
-/* A slot to put key a in: its own, the first tombstone on its chain, or an empty one.
- * Called under the shim lock. */
-static struct track_hash_slot *slot_claim(uintptr_t a)
+/* A slot to put a new record for address a in: the first tombstone on its chain, or the
+ * empty slot that ends it (its page populated first).  Under the shim lock. */
+static uint32_t *slot_claim(uintptr_t a)
 {
 	uint32_t mask = track_g.hash_mask;
 	uint32_t i = hash_addr(a) & mask;
-	struct track_hash_slot *tomb = NULL;
 	uint32_t n;
 	for (n = 0; n < MAX_PROBE && n <= mask; n++, i = (i + 1) & mask) {
-		struct track_hash_slot *s = &track_g.hash[i];
-		uint64_t k = track_seg_present(s) ? s->key : 0;
-		if (k == a)
+		uint32_t *s = &track_g.hash[i];
+		uint32_t v = track_seg_present(s) ? *s : TRACK_SLOT_EMPTY;
+		if (v == TRACK_SLOT_TOMB)
 			return s;
-		if (k == 0) {
-			if (tomb != NULL)
-				return tomb;
+		if (v == TRACK_SLOT_EMPTY)
 			return track_seg_reserve(s, sizeof *s) == 0 ? s : NULL;
-		}
-		if (tomb == NULL && s->idx == TOMBSTONE_IDX)
-			tomb = s;
 	}
-	return tomb;   /* chain too long: only a tombstone can be reused */
-}
-
-static struct track_obj_rec *rec_at(uint32_t idx1)
-{
-	return idx1 ? &track_g.objs[idx1 - 1] : NULL;
+	return NULL;   /* chain too long */
 }
 
 /* Take a record out of service: caches see the new generation, the slot becomes a tombstone,
  * and the record goes on the free list.  Under the shim lock. */
 static void retire(struct track_obj_rec *r, int to_free_list)
 {
-	struct track_hash_slot *s = slot_lookup((uintptr_t)r->addr);
-	uint32_t idx = track_obj_index(r);
+	uint32_t idx = track_obj_index(r), *s = slot_of((uintptr_t)r->addr, idx);
 	TRACK_ADD(&r->gen, 1);
 	r->flags &= ~TRACK_OF_LIVE;
-	if (s != NULL && s->idx == idx)
-		__atomic_store_n(&s->idx, TOMBSTONE_IDX, __ATOMIC_RELEASE);
+	if (s != NULL)
+		__atomic_store_n(s, TRACK_SLOT_TOMB, __ATOMIC_RELEASE);
 	TRACK_SUB(&track_g.hdr->objects_live, 1);
 	if (to_free_list) {
 		r->next_free = free_head;
@@ -145,7 +145,7 @@ static struct track_obj_rec *alloc_rec(void)
 static struct track_obj_rec *create(uintptr_t a, uint32_t kind, uint64_t pc, uint32_t flags,
 				    int32_t tid, uint32_t stack)
 {
-	struct track_hash_slot *s = slot_claim(a);
+	uint32_t *s = slot_claim(a);
 	struct track_obj_rec *r;
 	if (s == NULL || (r = alloc_rec()) == NULL) {
 		TRACK_ADD(&track_g.hdr->objects_dropped, 1);
@@ -163,11 +163,7 @@ static struct track_obj_rec *create(uintptr_t a, uint32_t kind, uint64_t pc, uin
 	r->first_stack = stack;
 	track_order_assign(r);
 	TRACK_ADD(&track_g.hdr->objects_live, 1);
-	if (s->key != a) {
-		__atomic_store_n(&s->idx, TOMBSTONE_IDX, __ATOMIC_RELAXED);
-		__atomic_store_n(&s->key, (uint64_t)a, __ATOMIC_RELEASE);
-	}
-	__atomic_store_n(&s->idx, track_obj_index(r), __ATOMIC_RELEASE);
+	__atomic_store_n(s, track_obj_index(r), __ATOMIC_RELEASE);
 	return r;
 }
 
@@ -175,12 +171,9 @@ static struct track_obj_rec *create(uintptr_t a, uint32_t kind, uint64_t pc, uin
  * (read before the checks, so that a record recycled meanwhile is not cached as current). */
 static struct track_obj_rec *find_live_gen(uintptr_t a, uint64_t *gen)
 {
-	struct track_hash_slot *s = slot_lookup(a);
+	uint32_t *s = slot_of(a, 0);
 	struct track_obj_rec *r;
-	if (s == NULL)
-		return NULL;
-	r = rec_at(__atomic_load_n(&s->idx, __ATOMIC_ACQUIRE));
-	if (r == NULL)
+	if (s == NULL || (r = rec_at(__atomic_load_n(s, __ATOMIC_ACQUIRE))) == NULL)
 		return NULL;
 	*gen = __atomic_load_n(&r->gen, __ATOMIC_ACQUIRE);
 	if (TRACK_LOAD(&r->addr) == a && (TRACK_LOAD(&r->flags) & TRACK_OF_LIVE) &&

@@ -198,7 +198,7 @@ static uint64_t lay_out(struct track_seg_header *h)
 		h->max_stacks <<= 1;
 	h->thread_rec_size = sizeof(struct track_thread_rec);
 	h->obj_rec_size = sizeof(struct track_obj_rec);
-	h->hash_slot_size = sizeof(struct track_hash_slot);
+	h->hash_slot_size = sizeof(uint32_t);
 	h->module_rec_size = sizeof(struct track_module_rec);
 	h->finding_rec_size = sizeof(struct track_finding_rec);
 	h->stack_rec_size = sizeof(struct track_stack_rec);
@@ -221,6 +221,9 @@ static uint64_t lay_out(struct track_seg_header *h)
 	off = ROUND64(off + (uint64_t)h->max_stacks * h->stack_rec_size);
 	h->edges_off = off;
 	off = ROUND64(off + (uint64_t)h->max_edges * h->edge_rec_size);
+	h->edge_index_slots = 2 * h->max_edges;
+	h->edge_index_off = off;
+	off = ROUND64(off + (uint64_t)h->edge_index_slots * sizeof(uint32_t));
 	h->header_size = sizeof *h;
 	h->version = TRACK_SEGMENT_VERSION;
 	return off;
@@ -324,11 +327,12 @@ int track_segment_create(void)
 
 	track_g.threads = (struct track_thread_rec *)(base + proto.threads_off);
 	track_g.objs = (struct track_obj_rec *)(base + proto.objects_off);
-	track_g.hash = (struct track_hash_slot *)(base + proto.hash_off);
+	track_g.hash = (uint32_t *)(base + proto.hash_off);
 	track_g.modules = (struct track_module_rec *)(base + proto.modules_off);
 	track_g.findings = (struct track_finding_rec *)(base + proto.findings_off);
 	track_g.stacks = (struct track_stack_rec *)(base + proto.stacks_off);
 	track_g.edges = (struct track_edge_rec *)(base + proto.edges_off);
+	track_g.edge_index = (uint32_t *)(base + proto.edge_index_off);
 	track_g.hash_mask = proto.hash_slots - 1;
 	/* The magic goes in last: a reader that sees it sees a complete header. */
 	__atomic_store_n(&track_g.hdr->magic, TRACK_SEGMENT_MAGIC, __ATOMIC_RELEASE);

@@ -99,11 +99,12 @@ struct track_global {
 	struct track_seg_header *hdr;
 	struct track_thread_rec *threads;
 	struct track_obj_rec *objs;
-	struct track_hash_slot *hash;
+	uint32_t *hash;                  /* the object index (segment.h, TRACK_SLOT_*) */
 	struct track_module_rec *modules;
 	struct track_finding_rec *findings;
 	struct track_stack_rec *stacks;
 	struct track_edge_rec *edges;
+	uint32_t *edge_index;            /* edge index + 1 by pair of lock ids */
 	int stacks_on;                   /* capture stacks on slow paths (TRACK_STACKS) */
 	uint32_t lock_order;             /* TRACK_LO_* (TRACK_LOCK_ORDER) */
 	uint32_t on_deadlock;            /* TRACK_OD_* (TRACK_ON_DEADLOCK) */

@@ -268,6 +268,7 @@ static int header_ok(const struct track_seg_header *h, uint64_t fsize, char *err
 	    h->max_stacks == 0 || (h->max_stacks & (h->max_stacks - 1)) != 0 ||
 	    h->max_edges == 0 || (h->max_edges & (h->max_edges - 1)) != 0 ||
 	    !section_ok(h->edges_off, h->max_edges, h->edge_rec_size, h->total_size) ||
+	    !section_ok(h->edge_index_off, h->edge_index_slots, sizeof(uint32_t), h->total_size) ||
 	    !section_ok(h->stacks_off, h->max_stacks, h->stack_rec_size, h->total_size) ||
 	    !section_ok(h->threads_off, h->max_threads, h->thread_rec_size, h->total_size) ||
 	    !section_ok(h->objects_off, h->max_objects, h->obj_rec_size, h->total_size) ||
@@ -379,7 +380,7 @@ int track_snap_load(const char *path, struct track_snap *s, char *err, size_t er
 		s->nmods = clamp_count(s->hdr.modules_used, s->hdr.max_modules);
 		s->nfindings = clamp_count(s->hdr.findings_used, s->hdr.max_findings);
 		s->nstacks = s->hdr.max_stacks;
-		s->nedges = s->hdr.max_edges;
+		s->nedges = clamp_count(s->hdr.edges_used, s->hdr.max_edges);
 		s->threads = read_section(fd, s->hdr.threads_off, s->nthreads, sizeof *s->threads);
 		s->objs = read_section(fd, s->hdr.objects_off, s->nobjs, sizeof *s->objs);
 		s->mods = read_section(fd, s->hdr.modules_off, s->nmods, sizeof *s->mods);

@@ -12,13 +12,14 @@
  *   track_thread_rec[]    one per thread ever seen (recycled oldest-exited-first when full)
  *   track_obj_rec[]       one per synchronisation object (mutex, rwlock, spin, cond, sem,
  *                         barrier) in use; destroyed objects are retired and their slots reused
- *   track_hash_slot[]     open-addressing index: object address -> object record
+ *   uint32_t index[]      open-addressing index: object address -> object record index + 1
  *   track_module_rec[]    the module map (path, load address, build-id) for symbolizing
  *   track_finding_rec[]   findings (misuse, later lock order and deadlocks)
  *   track_stack_rec[]     deduplicated call stacks (raw return addresses), open-addressed by
  *                         hash; everything else names a stack by its index + 1
  *   track_edge_rec[]      the lock-order graph: one edge per (held lock -> lock acquired
- *                         while holding it) first seen, open-addressed by the pair of lock ids
+ *                         while holding it) first seen, in the order they were first seen
+ *   uint32_t index[]      open-addressing index: pair of lock ids -> edge index + 1
  *
  * Any change to these structures bumps TRACK_SEGMENT_VERSION; a tool refuses a segment whose
  * version differs from its own rather than misread it.
@@ -170,12 +171,11 @@ struct track_obj_rec {
 #define TRACK_OF_STATIC    0x02u  /* first seen in use, not through an init call */
 #define TRACK_OF_DESTROYED 0x04u  /* retired by a destroy call */
 
-/* Index from object address to record.  key 0 = empty slot. */
-struct track_hash_slot {
-	uint64_t key;          /* object address */
-	uint32_t idx;          /* object record index + 1; 0 while being filled or retired */
-	uint32_t pad;
-};
+/* The object index: open-addressed by the object's address, each slot the index + 1 of the
+ * record (whose own addr field is the key), 0 empty, or a tombstone (the record was retired;
+ * probes go on past it).  4 bytes a slot: a few hundred objects touch few pages. */
+#define TRACK_SLOT_EMPTY 0u
+#define TRACK_SLOT_TOMB  0xffffffffu
 
 struct track_module_rec {
 	uint64_t base;         /* load bias (dlpi_addr) */
@@ -286,6 +286,7 @@ struct track_seg_header {
 	uint64_t edges_off;
 	/* capacities and offsets (bytes from the start of the segment) */
 	uint32_t max_threads, max_objects, hash_slots, max_modules, max_findings, max_stacks;
+	/* hash_slot_size is 4 (uint32_t slots, see TRACK_SLOT_*) */
 	uint64_t threads_off, objects_off, hash_off, modules_off, findings_off, stacks_off;
 
 	/* the process */
@@ -338,13 +339,15 @@ struct track_seg_header {
 				      handler), closed when the thread was next seen running */
 	uint64_t stacks_unknown;   /* captures skipped: the thread ran on a stack whose bounds the
 				      shim does not know (a coroutine or signal stack) */
-	uint64_t reserved[5];
+	uint64_t edge_index_off;   /* the edge index: edge_index_slots uint32_t, edge index + 1 */
+	uint32_t edge_index_slots;
+	uint32_t pad4;
+	uint64_t reserved[3];
 } __attribute__((aligned(64)));
 
 _Static_assert(sizeof(struct track_thread_rec) == 384, "thread record layout");
 _Static_assert(sizeof(struct track_obj_rec) == 192, "object record layout");
 _Static_assert(sizeof(struct track_edge_rec) == 128, "edge record layout");
-_Static_assert(sizeof(struct track_hash_slot) == 16, "hash slot layout");
 _Static_assert(sizeof(struct track_stack_rec) == 256, "stack record layout");
 _Static_assert(sizeof(struct track_module_rec) == 320, "module record layout");
 _Static_assert(sizeof(struct track_finding_rec) == 576, "finding record layout");
