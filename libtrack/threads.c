@@ -22,7 +22,9 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -53,18 +55,18 @@ struct tmap_ent {
 };
 #define TMAP_DELETED 1u
 
-/* tid -> slot, for following wait-for chains (deadlock.c): live threads only. */
-struct tidmap_ent {
-	int32_t tid;      /* 0 empty, -1 deleted */
-	uint32_t slot;
-};
 
 static void tmap_put(pthread_t th, uint32_t slot);
 
 static struct thread_priv *priv;
 static struct tmap_ent *tmap;
-static struct tidmap_ent *tidmap;
 static uint32_t tmap_mask;
+
+/* tid -> slot + 1, for following wait-for chains (deadlock.c): live threads only.  Thread
+ * ids are small integers (below kernel.pid_max), so a plain array: one store to add, one
+ * to remove, no probing, and pages touched only as far as the ids used reach. */
+static uint32_t *tidmap;
+static uint32_t tidmap_len;
 static uint32_t reuse_hand;
 static pthread_key_t exit_key;
 static int exit_key_ok;
@@ -106,69 +108,45 @@ static void set_sigmask(const uint64_t *set, uint64_t *old)
 
 /* --- tid map ------------------------------------------------------------------------------ */
 
-static uint32_t tid_hash(int32_t tid)
-{
-	return ((uint32_t)tid * 2654435761u) & tmap_mask;
-}
-
 /* Under the shim lock. */
 static void tidmap_put(int32_t tid, uint32_t slot)
 {
-	uint32_t i = tid_hash(tid), n;
-	struct tidmap_ent *free_ent = NULL;
-	for (n = 0; n <= tmap_mask; n++, i = (i + 1) & tmap_mask) {
-		struct tidmap_ent *e = &tidmap[i];
-		int32_t k = __atomic_load_n(&e->tid, __ATOMIC_RELAXED);
-		if (k == tid) {
-			free_ent = e;
-			break;
-		}
-		if (k == -1 && free_ent == NULL)
-			free_ent = e;
-		if (k == 0) {
-			if (free_ent == NULL)
-				free_ent = e;
-			break;
-		}
-	}
-	if (free_ent == NULL)
-		return;
-	__atomic_store_n(&free_ent->slot, slot, __ATOMIC_RELAXED);
-	__atomic_store_n(&free_ent->tid, tid, __ATOMIC_RELEASE);
+	if (tid > 0 && (uint32_t)tid < tidmap_len)
+		__atomic_store_n(&tidmap[tid], slot + 1, __ATOMIC_RELEASE);
 }
 
 /* Under the shim lock. */
-static void tidmap_del(int32_t tid)
+static void tidmap_del(int32_t tid, uint32_t slot)
 {
-	uint32_t i = tid_hash(tid), n;
-	for (n = 0; n <= tmap_mask; n++, i = (i + 1) & tmap_mask) {
-		int32_t k = __atomic_load_n(&tidmap[i].tid, __ATOMIC_RELAXED);
-		if (k == tid) {
-			__atomic_store_n(&tidmap[i].tid, -1, __ATOMIC_RELEASE);
-			return;
-		}
-		if (k == 0)
-			return;
-	}
+	if (tid > 0 && (uint32_t)tid < tidmap_len && tidmap[tid] == slot + 1)
+		__atomic_store_n(&tidmap[tid], 0, __ATOMIC_RELEASE);
 }
 
 /* The record of live thread tid, or NULL.  Lock-free: the record's own tid is checked. */
 struct track_thread_rec *track_thread_by_tid(int32_t tid)
 {
-	uint32_t i, n;
-	if (tidmap == NULL || tid <= 0)
+	struct track_thread_rec *r;
+	uint32_t v;
+	if (tidmap == NULL || tid <= 0 || (uint32_t)tid >= tidmap_len)
 		return NULL;
-	for (i = tid_hash(tid), n = 0; n <= tmap_mask; n++, i = (i + 1) & tmap_mask) {
-		int32_t k = __atomic_load_n(&tidmap[i].tid, __ATOMIC_ACQUIRE);
-		if (k == tid) {
-			struct track_thread_rec *r =
-				&track_g.threads[__atomic_load_n(&tidmap[i].slot, __ATOMIC_RELAXED)];
-			return TRACK_LOAD(&r->tid) == tid ? r : NULL;
-		}
-		if (k == 0)
-			return NULL;
-	}
-	return NULL;
+	v = __atomic_load_n(&tidmap[tid], __ATOMIC_ACQUIRE);
+	if (v == 0 || v > track_g.hdr->max_threads)
+		return NULL;
+	r = &track_g.threads[v - 1];
+	return TRACK_LOAD(&r->tid) == tid ? r : NULL;
+}
+
+/* kernel.pid_max: thread ids are below it. */
+static uint32_t pid_max(void)
+{
+	char buf[32] = "";
+	int fd = open("/proc/sys/kernel/pid_max", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+	unsigned long v;
+	if (fd >= 0)
+		close(fd);
+	v = n > 0 ? strtoul(buf, NULL, 10) : 0;
+	return v >= 301 && v <= (1u << 22) ? (uint32_t)v : 1u << 22;
 }
 
 /* --- thread state, written by the thread itself ------------------------------------------- */
@@ -446,7 +424,7 @@ static void close_self(struct track_thread *t, uint32_t why)
 	track_tls.self = NULL;
 	track_tls.gone = 1;
 	track_ilock();
-	tidmap_del(t->tid);
+	tidmap_del(t->tid, t->slot);
 	if (flags & (TRACK_TF_DETACHED | TRACK_TF_JOINED))
 		reclaim_push(t->slot);
 	state_free(t);
@@ -838,7 +816,7 @@ void *track_map_private(size_t bytes)
 
 static size_t tmap_bytes(void)
 {
-	return (size_t)(tmap_mask + 1) * (sizeof *tmap + sizeof *tidmap);
+	return (size_t)(tmap_mask + 1) * sizeof *tmap;
 }
 
 static void free_private(uint32_t cap)
@@ -847,6 +825,8 @@ static void free_private(uint32_t cap)
 		munmap(priv, (size_t)cap * sizeof *priv);
 	if (tmap != NULL)
 		munmap(tmap, tmap_bytes());
+	if (tidmap != NULL)
+		munmap(tidmap, (size_t)tidmap_len * sizeof *tidmap);
 	if (pool != NULL)
 		munmap(pool, (size_t)cap * sizeof *pool);
 	if (reclaim != NULL)
@@ -862,11 +842,12 @@ static int alloc_private(void)
 	tmap_mask = n - 1;
 	priv = track_map_private((size_t)cap * sizeof *priv);
 	tmap = track_map_private(tmap_bytes());
-	tidmap = tmap != NULL ? (struct tidmap_ent *)(tmap + n) : NULL;
+	tidmap_len = pid_max();
+	tidmap = track_map_private((size_t)tidmap_len * sizeof *tidmap);
 	pool = track_map_private((size_t)cap * sizeof *pool);
 	reclaim = track_map_private((size_t)cap * sizeof *reclaim);
 	pool_used = pool_free = reclaim_head = reclaim_len = 0;
-	if (priv != NULL && tmap != NULL && pool != NULL && reclaim != NULL)
+	if (priv != NULL && tmap != NULL && tidmap != NULL && pool != NULL && reclaim != NULL)
 		return 0;
 	free_private(cap);
 	return -1;

@@ -143,8 +143,11 @@ START_TEST(thread_storm_memory_is_bounded)
 	json_t *root = clean("storm", "30000", NULL, &t);
 	char **argv;
 	ck_assert_int_eq(jint(root, "threads.created"), 30000);
-	ck_assert_int_eq(jint(root, "threads.exited"), 30000);
-	ck_assert_int_eq(jint(root, "threads.alive_at_exit"), 0);
+	/* the last threads may still be between their sem_post and their return when main
+	 * exits: every thread either ended or is reported alive at exit */
+	ck_assert_int_eq(jint(root, "threads.exited") + jint(root, "threads.alive_at_exit"),
+			 30000);
+	ck_assert_int_le(jint(root, "threads.alive_at_exit"), 2);
 	json_decref(root);
 	run_free(&t);
 	argv = fx("storm", "30000", NULL);
