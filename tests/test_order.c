@@ -244,110 +244,55 @@ static json_t *the_inversion(json_t *root, const char *severity)
 	return f;
 }
 
-START_TEST(ab_ba_is_an_inversion)
-{
-	struct run_result r;
-	json_t *root = scenario("ab_ba", NULL, &r), *f;
-	static const struct edge_want w[] = {
-		{"A", "B", "take_a_then_b", "ab"},
-		{"B", "A", "take_b_then_a", "ba"},
-	};
-	f = the_inversion(root, "error");
-	check_cycle(f, &r, w, 2);
-	ck_assert_msg(!json_is_string(json_object_get(f, "gated_by")), "not gated: %s", dump(f));
-	json_decref(root);
-	run_free(&r);
-}
-END_TEST
+/* The inversion scenarios: each makes one cycle, whose edges must be these.  gate: the
+ * name of the lock that must be reported as gating it ("-": it must be reported not gated;
+ * NULL: not checked). */
+struct inversion_case {
+	const char *scenario;
+	const char *severity;
+	const char *gate;
+	size_t n;
+	struct edge_want edges[3];
+};
 
-START_TEST(one_thread_makes_the_cycle_alone)
-{
-	struct run_result r;
-	json_t *root = scenario("ab_ba_same_thread", NULL, &r);
-	static const struct edge_want w[] = {
-		{"A", "B", "take_a_then_b", "solo"},
-		{"B", "A", "take_b_then_a", "solo"},
-	};
-	check_cycle(the_inversion(root, "error"), &r, w, 2);
-	json_decref(root);
-	run_free(&r);
-}
-END_TEST
+static const struct inversion_case inversions[] = {
+	{"ab_ba", "error", "-", 2,                       /* two threads, opposite orders */
+	 {{"A", "B", "take_a_then_b", "ab"}, {"B", "A", "take_b_then_a", "ba"}}},
+	{"ab_ba_same_thread", "error", NULL, 2,         /* one thread makes the cycle alone */
+	 {{"A", "B", "take_a_then_b", "solo"}, {"B", "A", "take_b_then_a", "solo"}}},
+	{"cycle3", "error", NULL, 3,                    /* a cycle of three locks */
+	 {{"A", "B", "take_a_then_b", "ab"}, {"B", "C", "take_b_then_c", "bc"},
+	  {"C", "A", "take_c_then_a", "ca"}}},
+	{"ab_ba_many", "error", NULL, 2,                /* the same cycle, seen many times: once */
+	 {{"A", "B", "take_a_then_b", NULL}, {"B", "A", "take_b_then_a", NULL}}},
+	{"trylock_then_lock", "error", NULL, 2,         /* a lock held by trylock orders later ones */
+	 {{"A", "B", "trylock_a_then_lock_b", "try-a-b"}, {"B", "A", "take_b_then_a", "ba"}}},
+	{"rwlock_writer", "error", NULL, 2,             /* an rwlock's writer makes a cycle */
+	 {{"L", "M", "rdlock_l_then_m", "rd-l-m"}, {"M", "L", "lock_m_then_wrlock_l", "m-wr-l"}}},
+	{"gate", "info", "G", 2,                        /* gated: info only, --error-exitcode 0 */
+	 {{"A", "B", "take_a_then_b", NULL}, {"B", "A", "take_b_then_a", NULL}}},
+};
 
-START_TEST(cycle_of_three_locks)
+START_TEST(inversion_is_reported_with_its_edges)
 {
-	struct run_result r;
-	json_t *root = scenario("cycle3", NULL, &r);
-	static const struct edge_want w[] = {
-		{"A", "B", "take_a_then_b", "ab"},
-		{"B", "C", "take_b_then_c", "bc"},
-		{"C", "A", "take_c_then_a", "ca"},
-	};
-	check_cycle(the_inversion(root, "error"), &r, w, 3);
-	json_decref(root);
-	run_free(&r);
-}
-END_TEST
-
-START_TEST(same_cycle_is_reported_once)
-{
-	struct run_result r;
-	json_t *root = scenario("ab_ba_many", NULL, &r);
-	static const struct edge_want w[] = {
-		{"A", "B", "take_a_then_b", NULL},
-		{"B", "A", "take_b_then_a", NULL},
-	};
-	check_cycle(the_inversion(root, "error"), &r, w, 2);
-	json_decref(root);
-	run_free(&r);
-}
-END_TEST
-
-START_TEST(lock_held_by_trylock_orders_later_locks)
-{
-	struct run_result r;
-	json_t *root = scenario("trylock_then_lock", NULL, &r);
-	static const struct edge_want w[] = {
-		{"A", "B", "trylock_a_then_lock_b", "try-a-b"},
-		{"B", "A", "take_b_then_a", "ba"},
-	};
-	check_cycle(the_inversion(root, "error"), &r, w, 2);
-	json_decref(root);
-	run_free(&r);
-}
-END_TEST
-
-START_TEST(rwlock_writer_makes_a_cycle)
-{
-	struct run_result r;
-	json_t *root = scenario("rwlock_writer", NULL, &r);
-	static const struct edge_want w[] = {
-		{"L", "M", "rdlock_l_then_m", "rd-l-m"},
-		{"M", "L", "lock_m_then_wrlock_l", "m-wr-l"},
-	};
-	check_cycle(the_inversion(root, "error"), &r, w, 2);
-	json_decref(root);
-	run_free(&r);
-}
-END_TEST
-
-START_TEST(gated_cycle_is_info_only)
-{
+	const struct inversion_case *c = &inversions[_i];
 	char *opts[] = {"--error-exitcode=42", NULL};
 	struct run_result r;
-	json_t *root = scenario("gate", opts, &r), *f;   /* status 0: info does not count */
-	static const struct edge_want w[] = {
-		{"A", "B", "take_a_then_b", NULL},
-		{"B", "A", "take_b_then_a", NULL},
-	};
-	f = the_inversion(root, "info");
-	check_cycle(f, &r, w, 2);
-	ck_assert_msg(jaddr(f, "gated_by") == out_addr(&r, "G"), "gated_by is not G (%s): %s",
-		      out_field(&r, "addr", "G"), dump(f));
-	ck_assert(stack_has(json_object_get(json_array_get(json_object_get(f, "cycle"), 0),
-					    "to_stack"), "gate_then_a_then_b") ||
-		  stack_has(json_object_get(json_array_get(json_object_get(f, "cycle"), 0),
-					    "to_stack"), "gate_then_b_then_a"));
+	/* --error-exitcode: scenario() wants status 0, so an info finding must not count */
+	json_t *root = scenario(c->scenario, strcmp(c->severity, "info") == 0 ? opts : NULL, &r), *f;
+	f = the_inversion(root, c->severity);
+	check_cycle(f, &r, c->edges, c->n);
+	if (c->gate != NULL && strcmp(c->gate, "-") == 0)
+		ck_assert_msg(!json_is_string(json_object_get(f, "gated_by")), "not gated: %s",
+			      dump(f));
+	if (c->gate != NULL && strcmp(c->gate, "-") != 0) {
+		json_t *first = json_array_get(json_object_get(f, "cycle"), 0);
+		ck_assert_msg(jaddr(f, "gated_by") == out_addr(&r, c->gate),
+			      "gated_by is not %s (%s): %s", c->gate,
+			      out_field(&r, "addr", c->gate), dump(f));
+		ck_assert(stack_has(json_object_get(first, "to_stack"), "gate_then_a_then_b") ||
+			  stack_has(json_object_get(first, "to_stack"), "gate_then_b_then_a"));
+	}
 	json_decref(root);
 	run_free(&r);
 }
@@ -782,13 +727,8 @@ static Suite *suite(void)
 
 	tc = tcase_create("inversions");
 	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, ab_ba_is_an_inversion);
-	tcase_add_test(tc, one_thread_makes_the_cycle_alone);
-	tcase_add_test(tc, cycle_of_three_locks);
-	tcase_add_test(tc, same_cycle_is_reported_once);
-	tcase_add_test(tc, lock_held_by_trylock_orders_later_locks);
-	tcase_add_test(tc, rwlock_writer_makes_a_cycle);
-	tcase_add_test(tc, gated_cycle_is_info_only);
+	tcase_add_loop_test(tc, inversion_is_reported_with_its_edges, 0,
+			    (int)(sizeof inversions / sizeof inversions[0]));
 	tcase_add_test(tc, inversion_counts_for_error_exitcode);
 	tcase_add_test(tc, lock_order_off);
 	tcase_add_test(tc, class_mode_finds_class_cycle);
