@@ -25,7 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "symbolize.h"
+#include "core/symbolize.h"
 
 #ifdef __clang__
 #define OPAQUE __attribute__((noinline))

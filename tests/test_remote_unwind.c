@@ -25,8 +25,8 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "remote_unwind.h"
-#include "symbolize.h"
+#include "core/remote_unwind.h"
+#include "core/symbolize.h"
 
 struct target {
 	pid_t pid;

@@ -15,8 +15,7 @@
 #include "harness.h"
 #include "track/segment.h"
 
-/* The unit under test is compiled in: the test links none of the tools' objects. */
-#include "suppress.c"
+#include "core/suppress.h"
 
 /* The kinds the unit tests name (the track command resolves every kind with model.c). */
 static int kind_of(const char *name)

@@ -21,8 +21,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "remote_unwind.h"
-#include "symbolize.h"
+#include "core/remote_unwind.h"
+#include "core/symbolize.h"
 
 static int cmp_u64(const void *a, const void *b)
 {

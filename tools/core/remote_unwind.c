@@ -56,7 +56,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "remote_unwind.h"
+#include "core/remote_unwind.h"
 
 #define STACK_COPY   (128 * 1024)  /* most of a stack copied while its thread is stopped */
 #define RED_ZONE     128           /* x86_64 leaf functions may keep data below the sp */

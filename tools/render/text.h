@@ -6,7 +6,7 @@
 
 #include <stdio.h>
 
-#include "model.h"
+#include "core/model.h"
 
 struct track_text_opts {
 	int top;           /* locks to list */

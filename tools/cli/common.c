@@ -11,9 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "report_json.h"
-#include "report_text.h"
-#include "track.h"
+#include "render/json.h"
+#include "render/text.h"
+#include "cli/cli.h"
 
 #ifndef TRACK_REL_LIBDIR
 #define TRACK_REL_LIBDIR "../lib"

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "track.h"
+#include "cli/cli.h"
 
 static int help_or_usage_error(int argc, char **argv, const char *usage, int *dry_run)
 {

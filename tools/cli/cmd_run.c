@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "track.h"
+#include "cli/cli.h"
 
 struct run_opts {
 	const char *output;

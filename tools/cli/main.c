@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "segread.h"
-#include "track.h"
+#include "core/segread.h"
+#include "cli/cli.h"
 
 #ifndef TRACK_VERSION
 #define TRACK_VERSION "0.0.0"

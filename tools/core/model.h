@@ -9,9 +9,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "segread.h"
-#include "suppress.h"
-#include "symbolize.h"
+#include "core/segread.h"
+#include "core/suppress.h"
+#include "core/symbolize.h"
 
 /* How the traced program ended, when the caller knows (track run does). */
 struct track_exit {

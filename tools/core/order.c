@@ -7,7 +7,7 @@
 #define _GNU_SOURCE
 #include <string.h>
 
-#include "model.h"
+#include "core/model.h"
 
 uint32_t track_finding_items(const struct track_finding_rec *f)
 {

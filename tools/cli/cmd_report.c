@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "track.h"
+#include "cli/cli.h"
 
 static void usage(FILE *out)
 {

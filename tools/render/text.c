@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report_text.h"
+#include "render/text.h"
 
 static void print_header(FILE *out, const struct track_snap *s, const struct track_exit *ex)
 {

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "model.h"
+#include "core/model.h"
 
 static const char *const state_names[TRACK_TS_COUNT] = {
 	"unused", "running", "mutex", "rwlock-read", "rwlock-write", "spin", "condvar", "join",

@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 
-#include "model.h"
+#include "core/model.h"
 
 #define TRACK_JSON_SCHEMA 1   /* bumped on incompatible changes to the report's shape */
 

@@ -36,7 +36,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "symbolize.h"
+#include "core/symbolize.h"
 
 #define DEBUG_ROOT "/usr/lib/debug"
 

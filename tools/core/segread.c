@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "segread.h"
+#include "core/segread.h"
 
 #define SEQ_RETRIES 200
 

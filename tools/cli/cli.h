@@ -9,7 +9,7 @@
 
 #include <jansson.h>
 
-#include "model.h"
+#include "core/model.h"
 
 int track_cmd_run(int argc, char **argv);
 int track_cmd_report(int argc, char **argv);

@@ -15,9 +15,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "remote_unwind.h"
-#include "report_json.h"
-#include "track.h"
+#include "core/remote_unwind.h"
+#include "render/json.h"
+#include "cli/cli.h"
 
 struct st_opts {
 	int json, all, no_stop, max_frames;

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "suppress.h"
+#include "core/suppress.h"
 
 /* Which rule of which file is being read, for messages. */
 struct supp_pos {

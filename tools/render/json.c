@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report_json.h"
+#include "render/json.h"
 
 static json_t *hex(uint64_t v)
 {
