@@ -361,15 +361,23 @@ static int by_tid(const void *a, const void *b)
 }
 
 /* Sleeping threads are read where they sleep (stopped_ns 0), and that gives exactly the
-   frames that stopping each thread gives. */
+   frames that stopping each thread gives.  A thread blocked in a futex is now and then woken
+   spuriously under load and seen running for a moment: then it is (rightly) stopped to be
+   read.  So the in-place pass is taken again, up to three times, until one stops nobody. */
 START_TEST(sleeping_threads_are_not_stopped)
 {
 	struct target t;
 	struct track_rstacks peek, stop;
 	char err[512];
 	size_t i;
+	int tries;
 	start_target(&t, 60, NULL);
-	ck_assert_int_eq(track_remote_stacks(t.pid, 64, &peek, err, sizeof err), 0);
+	for (tries = 1;; tries++) {
+		ck_assert_int_eq(track_remote_stacks(t.pid, 64, &peek, err, sizeof err), 0);
+		if (!can_peek() || peek.max_stopped_ns == 0 || tries == 3)
+			break;
+		track_rstacks_free(&peek);
+	}
 	setenv("TRACK_STACKS_STOP_ALL", "1", 1);
 	ck_assert_int_eq(track_remote_stacks(t.pid, 64, &stop, err, sizeof err), 0);
 	unsetenv("TRACK_STACKS_STOP_ALL");
