@@ -7,9 +7,9 @@
 
 #include "lockpath.h"
 
-static const char *const kind_names[TRACK_OBJ_KIND_COUNT] = {
-	"object", "mutex", "rwlock", "spinlock", "condvar", "semaphore", "barrier",
-};
+#define TRACK_X_NAME(e, name) name,
+static const char *const kind_names[TRACK_OBJ_KIND_COUNT] = {TRACK_OBJ_KINDS(TRACK_X_NAME)};
+#undef TRACK_X_NAME
 
 void track_wait_begin(struct track_wait *w, struct track_thread *t, struct track_obj_rec *r,
 		      uint32_t state, const void *addr, uint32_t wflags)

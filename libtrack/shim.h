@@ -357,9 +357,6 @@ static inline uint32_t track_obj_index(const struct track_obj_rec *r)
 	return (uint32_t)(r - track_g.objs) + 1;
 }
 
-/* Mark bit in held[] for locks held for reading (rwlock read side). */
-#define TRACK_HELD_READ 0x80000000u
-
 /*
  * Record that thread t now holds the lock with index idx (| TRACK_HELD_READ) and lock-order
  * node id, taken at pc (called with the lock held).  Returns how many it held before.

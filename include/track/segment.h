@@ -55,39 +55,52 @@
 #define TRACK_CYCLE_MAX     16  /* edges (and threads) kept per lock-order cycle or deadlock */
 #define TRACK_GATE_MAX      4   /* locks remembered as held around an edge (gate candidates) */
 
-/* What a thread is doing. */
-enum track_thread_state {
-	TRACK_TS_UNUSED = 0,   /* slot never used */
-	TRACK_TS_RUNNING,      /* running or runnable: not inside a wrapped blocking call */
-	TRACK_TS_MUTEX,        /* blocked acquiring a contended mutex */
-	TRACK_TS_RWLOCK_RD,    /* blocked acquiring an rwlock for reading */
-	TRACK_TS_RWLOCK_WR,    /* blocked acquiring an rwlock for writing */
-	TRACK_TS_SPIN,         /* spinning on a contended spinlock */
-	TRACK_TS_COND,         /* waiting on a condition variable */
-	TRACK_TS_JOIN,         /* waiting in pthread_join for another thread */
-	TRACK_TS_SEM,          /* waiting in sem_wait */
-	TRACK_TS_BARRIER,      /* waiting in pthread_barrier_wait */
-	TRACK_TS_EXITED,       /* the thread has ended */
-	TRACK_TS_COUNT
-};
+/*
+ * Enumerations and the names reports give them come from one list each: X(NAME, "name",
+ * ...) expands to the enum here and to the name tables of the tools (and the shim's
+ * messages), so a value is named once.
+ */
 
-/* What kind of object a record describes. */
-enum track_obj_kind {
-	TRACK_OBJ_NONE = 0,
-	TRACK_OBJ_MUTEX,
-	TRACK_OBJ_RWLOCK,
-	TRACK_OBJ_SPIN,
-	TRACK_OBJ_COND,
-	TRACK_OBJ_SEM,
-	TRACK_OBJ_BARRIER,
-	TRACK_OBJ_KIND_COUNT
-};
+/* What a thread is doing: X(NAME, report name, in words). */
+#define TRACK_THREAD_STATES(X)                                                  \
+	X(UNUSED, "unused", "unused")                   /* slot never used */    \
+	X(RUNNING, "running", "running")                /* not in a blocking call */ \
+	X(MUTEX, "mutex", "blocked on mutex")                                      \
+	X(RWLOCK_RD, "rwlock-read", "blocked on rwlock (read)")                    \
+	X(RWLOCK_WR, "rwlock-write", "blocked on rwlock (write)")                  \
+	X(SPIN, "spin", "spinning on spinlock")                                     \
+	X(COND, "condvar", "waiting on condvar")                                    \
+	X(JOIN, "join", "joining thread")                                           \
+	X(SEM, "semaphore", "waiting on semaphore")                                 \
+	X(BARRIER, "barrier", "waiting at barrier")                                 \
+	X(EXITED, "exited", "exited")
+
+#define TRACK_X_TS(e, name, verb) TRACK_TS_##e,
+enum track_thread_state { TRACK_THREAD_STATES(TRACK_X_TS) TRACK_TS_COUNT };
+#undef TRACK_X_TS
+
+/* What kind of object a record describes: X(NAME, report name). */
+#define TRACK_OBJ_KINDS(X)                                                      \
+	X(NONE, "object")                                                           \
+	X(MUTEX, "mutex")                                                           \
+	X(RWLOCK, "rwlock")                                                         \
+	X(SPIN, "spinlock")                                                         \
+	X(COND, "condvar")                                                          \
+	X(SEM, "semaphore")                                                         \
+	X(BARRIER, "barrier")
+
+#define TRACK_X_OBJ(e, name) TRACK_OBJ_##e,
+enum track_obj_kind { TRACK_OBJ_KINDS(TRACK_X_OBJ) TRACK_OBJ_KIND_COUNT };
+#undef TRACK_X_OBJ
 
 /* Wait flags */
 #define TRACK_WF_TIMED  0x01u   /* the wait has a timeout: it cannot deadlock for ever */
 #define TRACK_WF_WRITE  0x02u   /* rwlock: waiting to write */
 #define TRACK_WF_RELOCK_FAILS 0x04u /* a lock that refuses (EDEADLK) rather than blocks when its
 				       owner asks again: an errorcheck mutex */
+
+/* Mark bit in held[] (thread records) for locks held for reading (rwlock read side). */
+#define TRACK_HELD_READ 0x80000000u
 
 /* Thread flags */
 #define TRACK_TF_DETACHED    0x01u  /* detached (at creation or by pthread_detach) */
@@ -103,8 +116,9 @@ struct track_thread_rec {
 	uint32_t state;        /* enum track_thread_state */
 	int32_t  tid;          /* kernel thread id */
 	uint32_t nheld;        /* locks held (may exceed TRACK_HELD_MAX; only the first are listed) */
-	uint32_t held[TRACK_HELD_MAX]; /* object record index + 1 of each held lock, oldest first;
-					  0: held, but taken while the list was full */
+	uint32_t held[TRACK_HELD_MAX]; /* object record index + 1 of each held lock, oldest first,
+					  | TRACK_HELD_READ when held for reading; 0: held, but
+					  taken while the list was full */
 	/* The rest: identity, lifetime and the current wait. */
 	uint32_t flags;        /* TRACK_TF_* */
 	int32_t  creator_tid;  /* 0 for the main thread and threads created outside the shim */
@@ -245,21 +259,24 @@ struct track_stack_rec {
 	uint64_t frames[TRACK_STACK_DEPTH]; /* return addresses, innermost first */
 };
 
-enum track_finding_kind {
-	TRACK_FK_NONE = 0,
-	TRACK_FK_UNLOCK_NOT_OWNER,   /* unlocked a lock another thread holds */
-	TRACK_FK_UNLOCK_UNLOCKED,    /* unlocked a lock nobody holds */
-	TRACK_FK_DOUBLE_LOCK,        /* relocked a non-recursive mutex it holds */
-	TRACK_FK_DESTROY_LOCKED,     /* destroyed a held lock */
-	TRACK_FK_DESTROY_COND_WAITERS,
-	TRACK_FK_EXIT_HOLDING_LOCK,
-	TRACK_FK_JOIN_INVALID,
-	TRACK_FK_LOCK_ORDER,         /* lock-order inversion: a cycle in the lock-order graph */
-	TRACK_FK_DEADLOCK,           /* threads waiting for each other in a cycle, now */
-	TRACK_FK_COND_NO_MUTEX,      /* waited on a condvar without holding its mutex */
-	TRACK_FK_COND_TWO_MUTEXES,   /* one condvar waited on with two different mutexes */
-	TRACK_FK_COUNT
-};
+/* What the shim found wrong: X(NAME, report name). */
+#define TRACK_FINDING_KINDS(X)                                                  \
+	X(NONE, "none")                                                             \
+	X(UNLOCK_NOT_OWNER, "unlock-not-owner")     /* a lock another thread holds */ \
+	X(UNLOCK_UNLOCKED, "unlock-unlocked")       /* a lock nobody holds */       \
+	X(DOUBLE_LOCK, "double-lock")               /* a non-recursive mutex it holds */ \
+	X(DESTROY_LOCKED, "destroy-locked")         /* a held lock destroyed */     \
+	X(DESTROY_COND_WAITERS, "destroy-cond-with-waiters")                        \
+	X(EXIT_HOLDING_LOCK, "exit-holding-lock")                                   \
+	X(JOIN_INVALID, "join-invalid")                                             \
+	X(LOCK_ORDER, "lock-order-inversion")       /* a cycle in the lock-order graph */ \
+	X(DEADLOCK, "deadlock")                     /* threads waiting in a cycle, now */ \
+	X(COND_NO_MUTEX, "cond-wait-without-mutex") /* without holding its mutex */ \
+	X(COND_TWO_MUTEXES, "cond-two-mutexes")     /* one condvar, two mutexes at once */
+
+#define TRACK_X_FK(e, name) TRACK_FK_##e,
+enum track_finding_kind { TRACK_FINDING_KINDS(TRACK_X_FK) TRACK_FK_COUNT };
+#undef TRACK_X_FK
 
 /* Lock-order checking (TRACK_LOCK_ORDER) */
 #define TRACK_LO_OFF      0u

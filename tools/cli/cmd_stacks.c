@@ -294,11 +294,11 @@ static void print_held(FILE *out, const struct st_ctx *c, const struct track_thr
 	uint32_t i, n = r->nheld < TRACK_HELD_MAX ? r->nheld : TRACK_HELD_MAX;
 	char where[256];
 	for (i = 0; i < n; i++) {
-		const struct track_obj_rec *o = obj_of(c, r->held[i] & 0x7fffffffu);
+		const struct track_obj_rec *o = obj_of(c, r->held[i] & ~TRACK_HELD_READ);
 		if (o == NULL)
 			continue;
 		fprintf(out, "    holds %s 0x%llx%s (first used at %s)\n", track_kind_name(o->kind),
-			(unsigned long long)o->addr, r->held[i] & 0x80000000u ? " for reading" : "",
+			(unsigned long long)o->addr, r->held[i] & TRACK_HELD_READ ? " for reading" : "",
 			track_fmt_pc(c->sym, o->first_pc, 1, where, sizeof where));
 	}
 	if (r->nheld > TRACK_HELD_MAX)

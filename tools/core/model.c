@@ -8,26 +8,14 @@
 
 #include "core/model.h"
 
-static const char *const state_names[TRACK_TS_COUNT] = {
-	"unused", "running", "mutex", "rwlock-read", "rwlock-write", "spin", "condvar", "join",
-	"semaphore", "barrier", "exited",
-};
-
-static const char *const state_verbs[TRACK_TS_COUNT] = {
-	"unused", "running", "blocked on mutex", "blocked on rwlock (read)",
-	"blocked on rwlock (write)", "spinning on spinlock", "waiting on condvar",
-	"joining thread", "waiting on semaphore", "waiting at barrier", "exited",
-};
-
-static const char *const kind_names[TRACK_OBJ_KIND_COUNT] = {
-	"object", "mutex", "rwlock", "spinlock", "condvar", "semaphore", "barrier",
-};
-
-static const char *const finding_names[TRACK_FK_COUNT] = {
-	"none", "unlock-not-owner", "unlock-unlocked", "double-lock", "destroy-locked",
-	"destroy-cond-with-waiters", "exit-holding-lock", "join-invalid", "lock-order-inversion",
-	"deadlock", "cond-wait-without-mutex", "cond-two-mutexes",
-};
+#define X_NAME(e, name, ...) name,
+#define X_VERB(e, name, verb) verb,
+static const char *const state_names[TRACK_TS_COUNT] = {TRACK_THREAD_STATES(X_NAME)};
+static const char *const state_verbs[TRACK_TS_COUNT] = {TRACK_THREAD_STATES(X_VERB)};
+static const char *const kind_names[TRACK_OBJ_KIND_COUNT] = {TRACK_OBJ_KINDS(X_NAME)};
+static const char *const finding_names[TRACK_FK_COUNT] = {TRACK_FINDING_KINDS(X_NAME)};
+#undef X_NAME
+#undef X_VERB
 
 const char *track_state_name(uint32_t state)
 {
@@ -77,16 +65,6 @@ int track_obj_used(const struct track_obj_rec *r)
 	       r->broadcasts > 0;
 }
 
-const struct track_obj_rec *track_obj_at(const struct track_snap *s, uint64_t addr)
-{
-	const struct track_obj_rec *found = NULL;
-	uint32_t i;
-	for (i = 0; i < s->nobjs; i++)
-		if (s->objs[i].addr == addr && s->objs[i].kind != TRACK_OBJ_NONE &&
-		    (found == NULL || s->objs[i].flags & TRACK_OF_LIVE))
-			found = &s->objs[i];
-	return found;
-}
 
 int track_thread_outlived(const struct track_snap *s, const struct track_thread_rec *t)
 {

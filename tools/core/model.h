@@ -33,9 +33,6 @@ const char *track_severity_name(uint32_t severity);   /* "error", "info" */
  * the JSON lists of locks, condvars, semaphores and barriers both use it. */
 int track_obj_used(const struct track_obj_rec *r);
 
-/* The record of the object at addr (a live one if there is one), or NULL. */
-const struct track_obj_rec *track_obj_at(const struct track_snap *s, uint64_t addr);
-
 /* Whether thread record t was still running when the process ended (or now, if alive). */
 int track_thread_outlived(const struct track_snap *s, const struct track_thread_rec *t);
 uint64_t track_alive_at_exit(const struct track_snap *s);

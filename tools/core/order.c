@@ -94,7 +94,7 @@ static void waited_kind(const struct track_snap *s, struct track_wait *w)
 		w->kind = "thread";
 		return;
 	}
-	o = track_obj_at(s, w->object);
+	o = track_snap_obj_at(s, w->object);
 	w->kind = o != NULL ? track_kind_name(o->kind) : "lock";
 }
 

@@ -22,14 +22,6 @@
 
 #define SEQ_RETRIES 200
 
-/* Records read on demand: a table the size of the segment's, allocated untouched (so only
- * what is read takes memory), and a byte per record saying whether it has been. */
-struct track_lazy {
-	int fd;
-	struct track_stack_rec *stacks;
-	struct track_edge_rec *edges;
-	uint8_t *stack_read, *edge_read;
-};
 
 /* Open a file that may be a segment without ever blocking (a FIFO planted under a segment's
  * name), following a link, or trusting the name: it must be a regular file of the caller's,
@@ -285,18 +277,20 @@ static uint32_t clamp_count(uint64_t used, uint32_t cap)
 	return used < cap ? (uint32_t)used : cap;
 }
 
-/* n records of size bytes at off, read into a new buffer; NULL on failure (out of memory,
- * or the file shrank).  pread, not a mapping: a hole of a tmpfs segment reads as zeros
- * without being allocated (reading must not cost the target memory), and a full file
- * system cannot raise SIGBUS in the reader. */
-static void *read_section(int fd, uint64_t off, uint32_t n, size_t size)
+/* n records of size bytes at off into *buf, grown if it holds fewer than n (capacity in
+ * *cap, kept across reloads); 0, or -1 (out of memory, or the file shrank).  pread, not a
+ * mapping: a hole of a tmpfs segment reads as zeros without being allocated (reading must
+ * not cost the target memory), and a full file system cannot raise SIGBUS in the reader. */
+static int read_into(int fd, void **buf, uint32_t *cap, uint32_t n, size_t size, uint64_t off)
 {
-	void *p = calloc(n ? n : 1, size);
-	if (p != NULL && n > 0 && pread_all(fd, p, (size_t)n * size, off) != 0) {
-		free(p);
-		return NULL;
+	if (n > *cap || *buf == NULL) {
+		void *p = realloc(*buf, (size_t)(n ? n : 1) * size);
+		if (p == NULL)
+			return -1;
+		*buf = p;
+		*cap = n;
 	}
-	return p;
+	return n > 0 ? pread_all(fd, *buf, (size_t)n * size, off) : 0;
 }
 
 /* Thread records, each consistent by its sequence counter: the section is read twice, and a
@@ -306,23 +300,37 @@ static void *read_section(int fd, uint64_t off, uint32_t n, size_t size)
 static uint32_t read_threads(int fd, const struct track_seg_header *h,
 			     struct track_thread_rec *out, uint32_t n)
 {
-	struct track_thread_rec *again = read_section(fd, h->threads_off, n, sizeof *out);
-	uint32_t i, torn = 0;
+	uint32_t i, torn = 0, *seq = calloc(n ? n : 1, sizeof *seq);
+	for (i = 0; i < n && seq != NULL; i++)   /* the counters again, after the first read */
+		if (pread_all(fd, &seq[i], sizeof seq[i], h->threads_off + (uint64_t)i * sizeof *out))
+			seq[i] = 1;
 	for (i = 0; i < n; i++) {
 		uint64_t off = h->threads_off + (uint64_t)i * sizeof *out;
-		uint32_t seq = again != NULL ? again[i].seq : 1;
+		uint32_t again = seq != NULL ? seq[i] : 1;
 		int tries = 0;
-		while ((out[i].seq & 1) || out[i].seq != seq) {
+		while ((out[i].seq & 1) || out[i].seq != again) {
 			if (++tries > SEQ_RETRIES || pread_all(fd, &out[i], sizeof out[i], off) != 0 ||
-			    pread_all(fd, &seq, sizeof seq, off) != 0)
+			    pread_all(fd, &again, sizeof again, off) != 0)
 				break;
 		}
 		if (tries > SEQ_RETRIES)
 			torn++;
 	}
-	free(again);
+	free(seq);
 	return torn;
 }
+
+/* Records read on demand: a table the size of the segment's, allocated untouched (so only
+ * what is read takes memory), and a byte per record saying whether it has been. */
+struct track_lazy {
+	int fd;
+	uint32_t max_stacks, max_edges;
+	struct track_stack_rec *stacks;
+	struct track_edge_rec *edges;
+	uint8_t *stack_read, *edge_read;
+	/* buffers kept across reloads, and their capacities */
+	uint32_t cap_threads, cap_objs, cap_mods, cap_findings, cap_obj_index, cap_thr_index;
+};
 
 static struct track_lazy *lazy_new(int fd, uint32_t nstacks, uint32_t nedges)
 {
@@ -330,6 +338,8 @@ static struct track_lazy *lazy_new(int fd, uint32_t nstacks, uint32_t nedges)
 	if (z == NULL)
 		return NULL;
 	z->fd = fd;
+	z->max_stacks = nstacks;
+	z->max_edges = nedges;
 	z->stacks = calloc(nstacks, sizeof *z->stacks);
 	z->edges = calloc(nedges, sizeof *z->edges);
 	z->stack_read = calloc(nstacks, 1);
@@ -358,8 +368,106 @@ static const void *lazy_get(int fd, void *table, uint8_t *read, uint32_t i, size
 	return rec;
 }
 
+/* --- indexes -------------------------------------------------------------------------------- */
+
+static uint32_t mix(uint64_t k)
+{
+	return (uint32_t)((k * 0x9e3779b97f4a7c15ull) >> 32);
+}
+
+/* An open-addressed table of n entries (index + 1) for a snapshot, twice as many slots. */
+static int index_alloc(uint32_t **tab, uint32_t *cap, uint32_t *mask, uint32_t n)
+{
+	uint32_t slots = 4;
+	while (slots < 2 * n)
+		slots <<= 1;
+	if (slots > *cap || *tab == NULL) {
+		uint32_t *p = realloc(*tab, slots * sizeof *p);
+		if (p == NULL)
+			return -1;
+		*tab = p;
+		*cap = slots;
+	}
+	memset(*tab, 0, slots * sizeof **tab);
+	*mask = slots - 1;
+	return 0;
+}
+
+static void index_put(uint32_t *tab, uint32_t mask, uint64_t key, uint32_t i)
+{
+	uint32_t h = mix(key) & mask;
+	while (tab[h] != 0)
+		h = (h + 1) & mask;
+	tab[h] = i + 1;
+}
+
+/* Objects by address, threads by tid: look-ups without scanning the tables. */
+static int build_indexes(struct track_snap *s)
+{
+	uint32_t i;
+	if (index_alloc(&s->obj_index, &s->lazy->cap_obj_index, &s->obj_mask, s->nobjs) != 0 ||
+	    index_alloc(&s->thr_index, &s->lazy->cap_thr_index, &s->thr_mask, s->nthreads) != 0)
+		return -1;
+	for (i = 0; i < s->nobjs; i++)
+		if (s->objs[i].kind != TRACK_OBJ_NONE)
+			index_put(s->obj_index, s->obj_mask, s->objs[i].addr, i);
+	for (i = 0; i < s->nthreads; i++)
+		if (s->threads[i].tid != 0)
+			index_put(s->thr_index, s->thr_mask, (uint64_t)(uint32_t)s->threads[i].tid, i);
+	return 0;
+}
+
+/* --- loading ------------------------------------------------------------------------------- */
+
+/* Read (again) all of the segment but the records read on demand, into s's buffers. */
+static int fill(struct track_snap *s, char *err, size_t errlen)
+{
+	struct track_lazy *z = s->lazy;
+	struct stat st;
+	int rc;
+	if (fstat(z->fd, &st) != 0 || pread_all(z->fd, &s->hdr, sizeof s->hdr, 0) != 0) {
+		snprintf(err, errlen, "cannot read %s", s->path);
+		return TRACK_EXIT_FAIL;
+	}
+	rc = header_ok(&s->hdr, (uint64_t)st.st_size, err, errlen, s->path);
+	if (rc != TRACK_EXIT_OK)
+		return rc;
+	if (s->hdr.max_stacks != z->max_stacks || s->hdr.max_edges != z->max_edges) {
+		snprintf(err, errlen, "%s changed its layout while being read", s->path);
+		return TRACK_EXIT_VERSION;
+	}
+	s->nthreads = clamp_count(s->hdr.threads_used, s->hdr.max_threads);
+	s->nobjs = clamp_count(s->hdr.objects_used, s->hdr.max_objects);
+	s->nmods = clamp_count(s->hdr.modules_used, s->hdr.max_modules);
+	s->nfindings = clamp_count(s->hdr.findings_used, s->hdr.max_findings);
+	s->nstacks = s->hdr.max_stacks;
+	s->nedges = clamp_count(s->hdr.edges_used, s->hdr.max_edges);
+	if (read_into(z->fd, (void **)&s->threads, &z->cap_threads, s->nthreads,
+		      sizeof *s->threads, s->hdr.threads_off) != 0 ||
+	    read_into(z->fd, (void **)&s->objs, &z->cap_objs, s->nobjs, sizeof *s->objs,
+		      s->hdr.objects_off) != 0 ||
+	    read_into(z->fd, (void **)&s->mods, &z->cap_mods, s->nmods, sizeof *s->mods,
+		      s->hdr.modules_off) != 0 ||
+	    read_into(z->fd, (void **)&s->findings, &z->cap_findings, s->nfindings,
+		      sizeof *s->findings, s->hdr.findings_off) != 0) {
+		snprintf(err, errlen, "cannot read %s: %s", s->path,
+			 errno == ENOMEM ? "out of memory" : "the file is shorter than it says");
+		return TRACK_EXIT_FAIL;
+	}
+	memset(z->stack_read, 0, z->max_stacks);   /* read on demand again, as they are now */
+	memset(z->edge_read, 0, z->max_edges);
+	s->torn = read_threads(z->fd, &s->hdr, s->threads, s->nthreads);
+	if (build_indexes(s) != 0) {
+		snprintf(err, errlen, "out of memory reading %s", s->path);
+		return TRACK_EXIT_FAIL;
+	}
+	s->alive = track_proc_alive(s->hdr.pid, s->hdr.proc_starttime);
+	return TRACK_EXIT_OK;
+}
+
 int track_snap_load(const char *path, struct track_snap *s, char *err, size_t errlen)
 {
+	struct track_seg_header h;
 	struct stat st;
 	int fd, rc;
 
@@ -368,40 +476,45 @@ int track_snap_load(const char *path, struct track_snap *s, char *err, size_t er
 	fd = open_seg(path, &st, err, errlen);
 	if (fd < 0)
 		return -fd;
-	if (pread_all(fd, &s->hdr, sizeof s->hdr, 0) != 0) {
+	if (pread_all(fd, &h, sizeof h, 0) != 0) {
 		snprintf(err, errlen, "%s is not a track segment (too short)", path);
 		close(fd);
 		return TRACK_EXIT_VERSION;
 	}
-	rc = header_ok(&s->hdr, (uint64_t)st.st_size, err, errlen, path);
-	if (rc == TRACK_EXIT_OK) {
-		s->nthreads = clamp_count(s->hdr.threads_used, s->hdr.max_threads);
-		s->nobjs = clamp_count(s->hdr.objects_used, s->hdr.max_objects);
-		s->nmods = clamp_count(s->hdr.modules_used, s->hdr.max_modules);
-		s->nfindings = clamp_count(s->hdr.findings_used, s->hdr.max_findings);
-		s->nstacks = s->hdr.max_stacks;
-		s->nedges = clamp_count(s->hdr.edges_used, s->hdr.max_edges);
-		s->threads = read_section(fd, s->hdr.threads_off, s->nthreads, sizeof *s->threads);
-		s->objs = read_section(fd, s->hdr.objects_off, s->nobjs, sizeof *s->objs);
-		s->mods = read_section(fd, s->hdr.modules_off, s->nmods, sizeof *s->mods);
-		s->findings = read_section(fd, s->hdr.findings_off, s->nfindings,
-					   sizeof *s->findings);
-		s->lazy = lazy_new(fd, s->nstacks, s->nedges);
-		if (s->lazy != NULL)
-			fd = -1;   /* the lazy tables own it now */
-		if (!s->threads || !s->objs || !s->mods || !s->findings || !s->lazy) {
-			snprintf(err, errlen, "cannot read %s: %s", path,
-				 errno == ENOMEM ? "out of memory" : "the file is shorter than it says");
-			rc = TRACK_EXIT_FAIL;
-		} else {
-			s->torn = read_threads(s->lazy->fd, &s->hdr, s->threads, s->nthreads);
-			s->alive = track_proc_alive(s->hdr.pid, s->hdr.proc_starttime);
-		}
-	}
-	if (fd >= 0)
+	rc = header_ok(&h, (uint64_t)st.st_size, err, errlen, path);
+	if (rc != TRACK_EXIT_OK) {
 		close(fd);
+		return rc;
+	}
+	s->lazy = lazy_new(fd, h.max_stacks, h.max_edges);
+	if (s->lazy == NULL) {
+		snprintf(err, errlen, "out of memory reading %s", path);
+		close(fd);
+		return TRACK_EXIT_FAIL;
+	}
+	rc = fill(s, err, errlen);
 	if (rc != TRACK_EXIT_OK)
 		track_snap_free(s);
+	return rc;
+}
+
+int track_snap_reload(struct track_snap *s, char *err, size_t errlen)
+{
+	return fill(s, err, errlen);
+}
+
+int track_seg_header(const char *path, struct track_seg_header *h, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd = open_seg(path, &st, err, errlen), rc;
+	if (fd < 0)
+		return -fd;
+	rc = pread_all(fd, h, sizeof *h, 0) == 0
+		     ? header_ok(h, (uint64_t)st.st_size, err, errlen, path)
+		     : TRACK_EXIT_VERSION;
+	if (rc == TRACK_EXIT_VERSION && h->magic != TRACK_SEGMENT_MAGIC)
+		snprintf(err, errlen, "%s is not a track segment", path);
+	close(fd);
 	return rc;
 }
 
@@ -433,17 +546,38 @@ const struct track_obj_rec *track_snap_obj(const struct track_snap *s, uint32_t 
 const struct track_thread_rec *track_snap_thread(const struct track_snap *s, int32_t tid)
 {
 	const struct track_thread_rec *best = NULL;
-	uint32_t i;
-	for (i = 0; i < s->nthreads; i++)
-		if (s->threads[i].tid == tid && (best == NULL || s->threads[i].created_ns >
-								  best->created_ns))
-			best = &s->threads[i];
+	uint32_t h, v;
+	if (s->thr_index == NULL)
+		return NULL;
+	for (h = mix((uint64_t)(uint32_t)tid) & s->thr_mask; (v = s->thr_index[h]) != 0;
+	     h = (h + 1) & s->thr_mask) {
+		const struct track_thread_rec *t = &s->threads[v - 1];
+		if (t->tid == tid && (best == NULL || t->created_ns > best->created_ns))
+			best = t;
+	}
 	return best;
+}
+
+const struct track_obj_rec *track_snap_obj_at(const struct track_snap *s, uint64_t addr)
+{
+	const struct track_obj_rec *found = NULL;
+	uint32_t h, v;
+	if (s->obj_index == NULL)
+		return NULL;
+	for (h = mix(addr) & s->obj_mask; (v = s->obj_index[h]) != 0; h = (h + 1) & s->obj_mask) {
+		const struct track_obj_rec *o = &s->objs[v - 1];
+		if (o->addr == addr && (found == NULL || (o->flags & TRACK_OF_LIVE)))
+			found = o;
+	}
+	return found;
 }
 
 void track_snap_free(struct track_snap *s)
 {
 	struct track_lazy *z = s->lazy;
+	free(s->obj_index);
+	free(s->thr_index);
+	s->obj_index = s->thr_index = NULL;
 	free(s->threads);
 	free(s->objs);
 	free(s->mods);

@@ -39,7 +39,10 @@ struct track_snap {
 	uint32_t nstacks;     /* table size: ids run from 1 to nstacks */
 	uint32_t nedges;      /* table size: edge ids run from 1 to nedges */
 	struct track_lazy *lazy;  /* stack and edge records, read from the file when first asked
-				     for: most are never needed, and the tables are megabytes */
+				     for (most are never needed, and the tables are megabytes);
+				     the file; the buffers kept for reloads */
+	uint32_t *obj_index, obj_mask;   /* objects by address (segread.c) */
+	uint32_t *thr_index, thr_mask;   /* threads by tid */
 	uint32_t torn;        /* thread records that kept changing while being copied */
 	int alive;            /* the process that wrote it is still running */
 };
@@ -50,6 +53,15 @@ struct track_snap {
 int track_snap_load(const char *path, struct track_snap *s, char *err, size_t errlen);
 void track_snap_free(struct track_snap *s);
 
+/* Read the segment again into the same snapshot, reusing its buffers (a live view refreshed
+ * every second copies no megabytes and allocates nothing once warm).  On failure the
+ * snapshot must be freed. */
+int track_snap_reload(struct track_snap *s, char *err, size_t errlen);
+
+/* Only the header of the segment at path, checked: for listing segments without reading
+ * them.  Returns TRACK_EXIT_OK or another track_status, with a reason in err. */
+int track_seg_header(const char *path, struct track_seg_header *h, char *err, size_t errlen);
+
 /* The stack with this id, or NULL (id 0, out of range, or never completed). */
 const struct track_stack_rec *track_snap_stack(const struct track_snap *s, uint32_t id);
 
@@ -58,6 +70,9 @@ const struct track_edge_rec *track_snap_edge(const struct track_snap *s, uint32_
 
 /* The object record with this index + 1, or NULL. */
 const struct track_obj_rec *track_snap_obj(const struct track_snap *s, uint32_t idx);
+
+/* The record of the object at addr (a live one if there is one), or NULL. */
+const struct track_obj_rec *track_snap_obj_at(const struct track_snap *s, uint64_t addr);
 
 /* The thread record of tid (the newest, if the tid was reused), or NULL. */
 const struct track_thread_rec *track_snap_thread(const struct track_snap *s, int32_t tid);

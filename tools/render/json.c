@@ -221,7 +221,7 @@ static json_t *thread_json(const struct track_snap *s, const struct track_thread
 		json_object_set_new(o, "waiting", w);
 	}
 	for (i = 0; i < n; i++) {
-		uint32_t idx = (t->held[i] & ~0x80000000u);
+		uint32_t idx = (t->held[i] & ~TRACK_HELD_READ);
 		if (idx >= 1 && idx <= s->nobjs)
 			json_array_append_new(held, hex(s->objs[idx - 1].addr));
 	}

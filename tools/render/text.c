@@ -205,7 +205,7 @@ static void print_lock_order(FILE *out, const struct track_snap *s, struct track
 			fprintf(out, "    (an edge of this cycle is no longer in the segment)\n");
 	}
 	if (f->gate) {
-		const struct track_obj_rec *g = track_obj_at(s, f->gate);
+		const struct track_obj_rec *g = track_snap_obj_at(s, f->gate);
 		fprintf(out, "    gated by %s 0x%llx: cannot deadlock while every path takes it "
 			"first (severity %s)\n", g != NULL ? track_kind_name(g->kind) : "lock",
 			(unsigned long long)f->gate, track_severity_name(f->severity));
