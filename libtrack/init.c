@@ -124,15 +124,44 @@ void track_warn(const char *what, const char *detail)
 		return;
 }
 
+/*
+ * fork.  Other libraries' fork handlers run between ours and fork itself (prepare handlers
+ * in the reverse order of registration, so ours first; child and parent handlers in order,
+ * so those of libraries loaded before the shim, jemalloc's say, before ours).  While they
+ * run, the forking thread passes through the shim: it holds no state (the hot paths see no
+ * thread) and is busy (the slow paths pass), so in the child nothing touches the parent's
+ * segment or waits for a shim lock another parent thread held at fork.
+ */
+static void track_atfork_prepare(void)
+{
+	struct track_tls *t = &track_tls;
+	t->busy++;
+	t->forking = t->self;
+	t->self = NULL;
+}
+
+static void track_atfork_parent(void)
+{
+	struct track_tls *t = &track_tls;
+	t->self = t->forking;
+	t->forking = NULL;
+	t->busy--;
+}
+
 /* The child's new segment is made with open() and friends, which are cancellation points:
  * a cancel pending in the forking thread must not act inside the shim. */
 static void track_atfork_child(void)
 {
+	struct track_tls *t = &track_tls;
 	int saved = errno, state;
-	if (track_g.on) {
+	t->self = t->forking;
+	t->forking = NULL;
+	if (track_g.on) {   /* it lowers busy itself, once the child's state is ready */
 		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
 		track_threads_after_fork();
 		pthread_setcancelstate(state, NULL);
+	} else {
+		t->busy--;
 	}
 	errno = saved;
 }
@@ -159,7 +188,7 @@ __attribute__((constructor(101))) static void track_init(void)
 	if (track_segment_create() != 0 || track_threads_init() != 0)
 		goto out;
 	track_modules_scan();
-	pthread_atfork(NULL, NULL, track_atfork_child);
+	pthread_atfork(track_atfork_prepare, track_atfork_parent, track_atfork_child);
 	__atomic_store_n(&track_g.on, 1, __ATOMIC_RELEASE);
 out:
 	errno = saved;

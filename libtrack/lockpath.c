@@ -25,6 +25,7 @@ void track_wait_begin(struct track_wait *w, struct track_thread *t, struct track
 	w->t = t;
 	w->r = r;
 	w->prev_sp = t->wait_sp;
+	w->prev_gen = t->wait_gen;
 	t->wait_sp = (uintptr_t)w;
 	t->wait_gen = TRACK_LOAD(&r->gen);
 	track_thread_set_state(t, state, (uint64_t)(uintptr_t)addr, track_obj_index(r), 0,
@@ -49,8 +50,10 @@ void track_wait_end(struct track_wait *w)
 		TRACK_SUB(&w->r->waiters, 1);
 		track_thread_running(t, w->dt);
 	}
-	if (track_tls.self == t)
+	if (track_tls.self == t) {
 		t->wait_sp = w->prev_sp;
+		t->wait_gen = w->prev_gen;
+	}
 	w->t = NULL;
 }
 
@@ -101,6 +104,21 @@ void track_held_remove_slow(struct track_thread *t, uint32_t idx)
 	}
 	held_drop_at(t, i, listed, n > TRACK_HELD_MAX);
 	TRACK_STORE(&thr->nheld, n - 1);
+}
+
+void track_held_forget(struct track_thread *t, uintptr_t addr)
+{
+	struct track_thread_rec *thr = t->thr;
+	uint32_t n = thr->nheld < TRACK_HELD_MAX ? thr->nheld : TRACK_HELD_MAX, i;
+	for (i = n; i-- > 0;) {
+		uint32_t v = thr->held[i] & ~TRACK_HELD_READ;
+		const struct track_obj_rec *r = v ? &track_g.objs[v - 1] : NULL;
+		if (r != NULL && TRACK_LOAD(&r->addr) == (uint64_t)addr &&
+		    !(TRACK_LOAD(&r->flags) & TRACK_OF_LIVE)) {
+			track_held_remove_slow(t, v);
+			return;
+		}
+	}
 }
 
 int track_unlock_misuse(struct track_thread *t, struct track_obj_rec *r, void *obj, uint64_t pc,

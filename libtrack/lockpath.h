@@ -21,10 +21,20 @@ static inline struct track_obj_rec *track_lock_rec(struct track_thread **tp, con
 {
 	/* A registered thread implies the shim is on: no global flag on the fast path. */
 	struct track_thread *t = track_self();
+	*tp = t;
 	if (unlikely(t == NULL))
 		return NULL;
-	*tp = t;
 	return track_obj(t, addr, kind, pc, create);
+}
+
+/* The lock at addr was released and has no live record: if the thread lists it as held (its
+ * record was retired after the lock was taken, by recycling), it holds it no more. */
+TRACK_HIDDEN void track_held_forget(struct track_thread *t, uintptr_t addr);
+
+static inline void track_unlock_untracked(struct track_thread *t, const void *addr)
+{
+	if (t != NULL && unlikely(t->thr->nheld != 0))
+		track_held_forget(t, (uintptr_t)addr);
 }
 
 /* Whether this thread already reported the edge from -> to with these flags and this set of
@@ -102,7 +112,8 @@ struct track_wait {
 	struct track_obj_rec *r;
 	uint64_t t0;
 	uint64_t dt;
-	uintptr_t prev_sp;     /* the thread's wait_sp before this wait (a nested one's) */
+	uintptr_t prev_sp;     /* the thread's wait_sp and wait_gen before this wait: a wait */
+	uint64_t prev_gen;     /* in a signal handler nests in another */
 };
 
 TRACK_HIDDEN void track_wait_begin(struct track_wait *w, struct track_thread *t,

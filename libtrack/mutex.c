@@ -247,7 +247,9 @@ static __attribute__((noinline)) int mutex_unlock_slow(pthread_mutex_t *m, uint6
 {
 	struct track_thread *t;
 	struct track_obj_rec *r = track_lock_rec(&t, m, TRACK_OBJ_MUTEX, 0, 0);
-	if (likely(r != NULL) && unlikely(track_release_excl(t, r) != 0))
+	if (unlikely(r == NULL))
+		track_unlock_untracked(t, m);
+	else if (unlikely(track_release_excl(t, r) != 0))
 		return track_unlock_misuse(t, r, m, pc, real_unlock,
 					   __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED));
 	return __pthread_mutex_unlock(m);

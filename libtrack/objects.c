@@ -8,7 +8,9 @@
  * An address is not an identity: a destroyed mutex's memory can hold an unrelated lock
  * later.  Every record therefore carries a generation that changes whenever the record is
  * retired (destroy, or re-initialisation at the same address) or recycled, and every cached
- * pointer is checked against it.
+ * pointer is checked against it.  The generation is even while the record is stable and odd
+ * while it is being rewritten for a new object: a reader that sees it odd, or changed
+ * between two reads, does not use what it read.
  *
  * When the table is full, a new object goes untracked: its calls pass straight through,
  * after one failed look-up, with no lock taken and no stack captured, so a program with more
@@ -28,6 +30,18 @@
 #define MAX_PROBE     1024u
 #define RECYCLE_SCAN  256u
 #define RETRY_EVERY   64u     /* misses on a full table between two recycling attempts */
+#define LIMBO_SLOTS   256u    /* recycled records waiting out their grace period */
+#define GRACE_NS      100000000ull
+
+/* An idle record taken for recycling may still be in use for a moment: a thread that found
+ * it just before can be between its look-up and writing the owner.  So it is retired first
+ * and reused only after GRACE_NS; a late write lands on a record nobody reads, and the
+ * write's thread drops the lock from its held list at unlock (lockpath.c). */
+static struct {
+	uint32_t idx[LIMBO_SLOTS];     /* record index + 1 */
+	uint64_t since[LIMBO_SLOTS];
+	uint32_t head, len;
+} limbo;
 
 static uint32_t free_head;    /* index + 1 of the first retired record, 0 if none */
 static uint32_t recycle_hand;
@@ -38,6 +52,34 @@ static inline uint32_t hash_addr(uintptr_t a)
 }
 
 /* The record with index + 1 v, or NULL if v is no record (empty, tombstone). */
+static uint32_t slot_value(const uint32_t *s)
+{
+	return track_seg_present(s) ? __atomic_load_n(s, __ATOMIC_ACQUIRE) : TRACK_SLOT_EMPTY;
+}
+
+/*
+ * Free slot s (under the shim lock).  A slot that ends its probe chain (the next is empty)
+ * becomes empty, and so do the tombstones just before it: no look-up goes past an empty
+ * slot, and nothing was beyond these.  Elsewhere it becomes a tombstone, which look-ups
+ * pass.  Without this, a program that makes locks at ever new addresses fills the index
+ * with tombstones, and every miss walks the whole probe limit.
+ */
+static void slot_free(uint32_t *s)
+{
+	uint32_t mask = track_g.hash_mask, i = (uint32_t)(s - track_g.hash), n;
+	if (slot_value(&track_g.hash[(i + 1) & mask]) != TRACK_SLOT_EMPTY) {
+		__atomic_store_n(s, TRACK_SLOT_TOMB, __ATOMIC_RELEASE);
+		return;
+	}
+	__atomic_store_n(s, TRACK_SLOT_EMPTY, __ATOMIC_RELEASE);
+	for (n = 0; n < MAX_PROBE; n++) {
+		i = (i - 1) & mask;
+		if (slot_value(&track_g.hash[i]) != TRACK_SLOT_TOMB)
+			break;
+		__atomic_store_n(&track_g.hash[i], TRACK_SLOT_EMPTY, __ATOMIC_RELEASE);
+	}
+}
+
 static struct track_obj_rec *rec_at(uint32_t v)
 {
 	return v != TRACK_SLOT_EMPTY && v <= track_g.hdr->max_objects ? &track_g.objs[v - 1] : NULL;
@@ -52,9 +94,7 @@ static uint32_t *slot_of(uintptr_t a, uint32_t idx)
 	uint32_t i = hash_addr(a) & mask;
 	uint32_t n;
 	for (n = 0; n < MAX_PROBE && n <= mask; n++, i = (i + 1) & mask) {
-		uint32_t *s = &track_g.hash[i];
-		uint32_t v = track_seg_present(s) ? __atomic_load_n(s, __ATOMIC_ACQUIRE)
-						  : TRACK_SLOT_EMPTY;
+		uint32_t *s = &track_g.hash[i], v = slot_value(s);
 		struct track_obj_rec *r;
 		if (v == TRACK_SLOT_EMPTY)
 			return NULL;
@@ -90,10 +130,10 @@ static uint32_t *slot_claim(uintptr_t a)
 static void retire(struct track_obj_rec *r, int to_free_list)
 {
 	uint32_t idx = track_obj_index(r), *s = slot_of((uintptr_t)r->addr, idx);
-	TRACK_ADD(&r->gen, 1);
+	TRACK_ADD(&r->gen, 2);   /* stays even: stable, but another generation */
 	r->flags &= ~TRACK_OF_LIVE;
 	if (s != NULL)
-		__atomic_store_n(s, TRACK_SLOT_TOMB, __ATOMIC_RELEASE);
+		slot_free(s);
 	TRACK_SUB(&track_g.hdr->objects_live, 1);
 	if (to_free_list) {
 		r->next_free = free_head;
@@ -101,23 +141,33 @@ static void retire(struct track_obj_rec *r, int to_free_list)
 	}
 }
 
-/* An idle live record to reuse when the table is full, or NULL. */
+/* A recycled record whose grace period is over, or NULL; when the limbo has room, idle
+ * live records (not held, nobody waiting) are retired into it for later.  Under the lock. */
 static struct track_obj_rec *recycle_idle(void)
 {
-	uint32_t cap = track_g.hdr->max_objects;
-	uint32_t n;
-	for (n = 0; n < RECYCLE_SCAN; n++) {
-		struct track_obj_rec *r = &track_g.objs[recycle_hand];
+	uint32_t cap = track_g.hdr->max_objects, n;
+	uint64_t now = track_now_ns();
+	struct track_obj_rec *r = NULL;
+	if (limbo.len > 0 && now - limbo.since[limbo.head] >= GRACE_NS) {
+		r = rec_at(limbo.idx[limbo.head]);
+		limbo.head = (limbo.head + 1) % LIMBO_SLOTS;
+		limbo.len--;
+	}
+	for (n = 0; n < RECYCLE_SCAN && limbo.len < LIMBO_SLOTS; n++) {
+		struct track_obj_rec *o = &track_g.objs[recycle_hand];
 		recycle_hand = (recycle_hand + 1) % cap;
-		if ((r->flags & TRACK_OF_LIVE) && TRACK_LOAD(&r->owner_tid) == 0 &&
-		    TRACK_LOAD(&r->readers) == 0 && TRACK_LOAD(&r->waiters) == 0 &&
-		    TRACK_LOAD(&r->pins) == 0) {
-			retire(r, 0);
+		if ((o->flags & TRACK_OF_LIVE) && TRACK_LOAD(&o->owner_tid) == 0 &&
+		    TRACK_LOAD(&o->readers) == 0 && TRACK_LOAD(&o->waiters) == 0 &&
+		    TRACK_LOAD(&o->pins) == 0) {
+			uint32_t k = (limbo.head + limbo.len++) % LIMBO_SLOTS;
+			retire(o, 0);
+			limbo.idx[k] = track_obj_index(o);
+			limbo.since[k] = now;
 			TRACK_ADD(&track_g.hdr->objects_recycled, 1);
-			return r;
+			break;
 		}
 	}
-	return NULL;
+	return r;
 }
 
 /* Fresh records first, so that destroyed objects keep their history in the report for as
@@ -151,7 +201,7 @@ static struct track_obj_rec *create(uintptr_t a, uint32_t kind, uint64_t pc, uin
 		TRACK_ADD(&track_g.hdr->objects_dropped, 1);
 		return NULL;
 	}
-	/* New generation first, so a cache entry that still names this record misses. */
+	/* Odd while rewritten: a cache entry or a look-up that still names this record misses. */
 	TRACK_ADD(&r->gen, 1);
 	memset((char *)r + offsetof(struct track_obj_rec, kind), 0,
 	       sizeof *r - offsetof(struct track_obj_rec, kind));
@@ -162,6 +212,7 @@ static struct track_obj_rec *create(uintptr_t a, uint32_t kind, uint64_t pc, uin
 	r->first_tid = tid;
 	r->first_stack = stack;
 	track_order_assign(r);
+	__atomic_add_fetch(&r->gen, 1, __ATOMIC_RELEASE);   /* even: stable again */
 	TRACK_ADD(&track_g.hdr->objects_live, 1);
 	__atomic_store_n(s, track_obj_index(r), __ATOMIC_RELEASE);
 	return r;
@@ -176,7 +227,7 @@ static struct track_obj_rec *find_live_gen(uintptr_t a, uint64_t *gen)
 	if (s == NULL || (r = rec_at(__atomic_load_n(s, __ATOMIC_ACQUIRE))) == NULL)
 		return NULL;
 	*gen = __atomic_load_n(&r->gen, __ATOMIC_ACQUIRE);
-	if (TRACK_LOAD(&r->addr) == a && (TRACK_LOAD(&r->flags) & TRACK_OF_LIVE) &&
+	if (!(*gen & 1) && TRACK_LOAD(&r->addr) == a && (TRACK_LOAD(&r->flags) & TRACK_OF_LIVE) &&
 	    __atomic_load_n(&r->gen, __ATOMIC_ACQUIRE) == *gen)
 		return r;
 	return NULL;
@@ -236,6 +287,7 @@ static struct track_obj_rec *make(struct track_thread *t, uintptr_t a, uint32_t 
 				  uint64_t pc, int init)
 {
 	struct track_obj_rec *r;
+	uint64_t gen;
 	int saved = errno;
 	/* The stack first (it is the slow part, and needs no lock), unless the record would
 	 * come from recycling: a full table must stay cheap. */
@@ -250,9 +302,10 @@ static struct track_obj_rec *make(struct track_thread *t, uintptr_t a, uint32_t 
 	}
 	if (r == NULL)
 		r = create(a, kind, pc, init ? 0 : TRACK_OF_STATIC, t->tid, stack);
+	gen = r != NULL ? TRACK_LOAD(&r->gen) : 0;   /* under the lock: current */
 	track_iunlock();
 	if (r != NULL) {
-		cache_fill(t, a, r, TRACK_LOAD(&r->gen));   /* made by us: current */
+		cache_fill(t, a, r, gen);
 		track_modules_note_pc(pc);
 	}
 	errno = saved;
@@ -309,4 +362,5 @@ void track_objects_reset(void)
 {
 	free_head = 0;
 	recycle_hand = 0;
+	limbo.head = limbo.len = 0;
 }

@@ -160,7 +160,9 @@ TRACK_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
 {
 	struct track_thread *t;
 	struct track_obj_rec *r = track_lock_rec(&t, l, TRACK_OBJ_RWLOCK, 0, 0);
-	if (r != NULL && track_release_excl(t, r) != 0) {
+	if (r == NULL) {
+		track_unlock_untracked(t, l);
+	} else if (track_release_excl(t, r) != 0) {
 		if (TRACK_LOAD(&r->readers) == 0 || !holds_for_read(t, r))
 			return track_unlock_misuse(t, r, l, TRACK_RA(), real_unlock,
 						   (int32_t)__atomic_load_n(&l->__data.__cur_writer,

@@ -69,11 +69,13 @@ struct track_thread {
 					  fill a signal handler made while it read an entry */
 	uint32_t held_xor;             /* xor of held_id[] over all held locks */
 	uint32_t filling;              /* inside cache_fill (objects.c): a nested one skips */
-	uintptr_t stack_hi;            /* above every frame of this thread's stack; 0 unknown */
+	uintptr_t stack_lo, stack_hi;  /* this thread's stack, as far as known; hi 0: unknown */
 	uintptr_t wait_sp;             /* an address in the frame of the current wait's wrapper
 					  (its struct track_wait), 0 if none */
 	uint64_t wait_gen;             /* generation of the record the current wait is on */
 	uint32_t drops;                /* objects not given a record, not yet counted in the header */
+	uint64_t peak_from, peak_to;   /* the peak thread count its registration raised, from and
+					  to (to 0: it did not) */
 	uint32_t next_free;            /* free-list link of the private state pool (index + 1) */
 	uint32_t held_id[TRACK_HELD_MAX]; /* lock-order node of each listed held lock */
 	struct track_cache_ent cache[TRACK_CACHE_SIZE];
@@ -88,6 +90,7 @@ struct track_tls {
 	uint32_t nlocks;               /* shim-internal locks held: signals are blocked meanwhile */
 	uint32_t pad;
 	uint64_t sigmask;              /* the signal mask to restore when the last is released */
+	struct track_thread *forking;  /* self, set aside while fork handlers run (init.c) */
 };
 
 extern __thread struct track_tls track_tls __attribute__((tls_model("initial-exec")));
@@ -274,8 +277,9 @@ TRACK_HIDDEN void track_stacks_init(void);
 TRACK_HIDDEN uint32_t track_stack_capture(struct track_thread *t);
 
 /* unwind.c: the shim's own unwinder */
-TRACK_HIDDEN int track_unwind(uint64_t *pcs, int max, uintptr_t stack_hi);
-TRACK_HIDDEN int track_unwind_in_handler(uintptr_t stack_hi, uintptr_t limit);
+TRACK_HIDDEN int track_unwind(uint64_t *pcs, int max, uintptr_t stack_lo, uintptr_t stack_hi);
+TRACK_HIDDEN int track_unwind_in_handler(uintptr_t stack_lo, uintptr_t stack_hi,
+					 uintptr_t limit);
 
 /* modules.c */
 TRACK_HIDDEN void track_modules_scan(void);
@@ -363,7 +367,8 @@ static inline uint32_t track_obj_index(const struct track_obj_rec *r)
  * A thread whose record still shows a wait is taking locks, so it left that wait without
  * returning from it (a longjmp out of a signal handler): the wait is closed first.  The count
  * is raised before the slot is written, so that a signal handler's own push and pop in
- * between use the next slot and leave this one alone.
+ * between use the next slot and leave this one alone; the slot's lock id is cleared first,
+ * so that such a handler's lock-order check takes it for an unknown lock, not a stale one.
  */
 static inline uint32_t track_held_push_idx(struct track_thread *t, uint32_t idx, uint32_t id,
 					   uint64_t pc)
@@ -373,6 +378,9 @@ static inline uint32_t track_held_push_idx(struct track_thread *t, uint32_t idx,
 	if (unlikely(TRACK_LOAD(&thr->state) != TRACK_TS_RUNNING))
 		track_wait_stale(t);
 	n = thr->nheld;
+	if (likely(n < TRACK_HELD_MAX))
+		t->held_id[n] = 0;   /* a handler's lock-order check skips the slot until written */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	TRACK_STORE(&thr->nheld, n + 1);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (likely(n < TRACK_HELD_MAX)) {

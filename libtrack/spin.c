@@ -71,7 +71,9 @@ TRACK_EXPORT int pthread_spin_unlock(pthread_spinlock_t *s)
 	struct track_obj_rec *r;
 	track_resolve();
 	r = track_lock_rec(&t, (const void *)s, TRACK_OBJ_SPIN, 0, 0);
-	if (r != NULL && track_release_excl(t, r) != 0)
+	if (r == NULL)
+		track_unlock_untracked(t, (const void *)s);
+	else if (track_release_excl(t, r) != 0)
 		return track_unlock_misuse(t, r, (void *)s, TRACK_RA(), real_unlock, 0);
 	return track_real.spin_unlock(s);
 }

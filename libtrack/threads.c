@@ -15,10 +15,13 @@
  * of threads that ended and were joined or detached are reused, oldest first, so that a
  * program starting threads by the million keeps a bounded segment.
  *
- * A new thread starts with every signal blocked (the creator blocks them around the real
- * pthread_create, and glibc gives the new thread the creator's mask); the trampoline
- * registers it and only then restores the mask the program meant it to have.  Otherwise a
- * signal handler running before the trampoline would register the thread a second time.
+ * A signal can reach a new thread before the trampoline runs (glibc unblocks signals just
+ * before calling it), and a handler's wrapped call then registers the thread as a foreign
+ * one.  The trampoline takes such a registration over: the record made for the thread by
+ * pthread_create is the one kept, the other is given back without a trace.  (Blocking
+ * signals around the creation instead deadlocks: glibc's set*id broadcast and
+ * stop-the-world collectors both need the creator to take a signal while it waits for
+ * glibc's stack-cache lock.)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -42,7 +45,6 @@ extern void *__libc_stack_end;
 struct thread_priv {
 	void *(*fn)(void *);
 	void *arg;
-	uint64_t sigmask;     /* the mask the new thread is to run with */
 	uint64_t stack_size;  /* its stack's size, as far as the attributes tell */
 };
 
@@ -99,13 +101,6 @@ static int32_t sys_gettid(void)
 	return (int32_t)syscall(SYS_gettid);
 }
 
-static void set_sigmask(const uint64_t *set, uint64_t *old)
-{
-	int saved = errno;
-	syscall(SYS_rt_sigprocmask, SIG_SETMASK, set, old, sizeof *set);
-	errno = saved;
-}
-
 /* --- tid map ------------------------------------------------------------------------------ */
 
 /* Under the shim lock. */
@@ -151,22 +146,31 @@ static uint32_t pid_max(void)
 
 /* --- thread state, written by the thread itself ------------------------------------------- */
 
-static inline void seq_begin(struct track_thread_rec *thr)
+/* A change to the record's wait state or identity: the counter is odd meanwhile, so readers
+ * retry.  Only this thread writes it; a signal handler's change nested inside another
+ * (found the counter odd already) leaves the counter to the outer one, which ends odd-free
+ * only when both are done.  Returns whether this one made it odd. */
+static inline int seq_begin(struct track_thread_rec *thr)
 {
-	TRACK_STORE(&thr->seq, thr->seq + 1);
+	uint32_t s = thr->seq;
+	if (s & 1)
+		return 0;
+	TRACK_STORE(&thr->seq, s + 1);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
+	return 1;
 }
 
-static inline void seq_end(struct track_thread_rec *thr)
+static inline void seq_end(struct track_thread_rec *thr, int began)
 {
-	__atomic_store_n(&thr->seq, thr->seq + 1, __ATOMIC_RELEASE);
+	if (began)
+		__atomic_store_n(&thr->seq, thr->seq + 1, __ATOMIC_RELEASE);
 }
 
 void track_thread_set_state(struct track_thread *t, uint32_t state, uint64_t obj,
 			    uint32_t obj_idx, int32_t wait_tid, uint32_t stack, uint32_t wflags)
 {
 	struct track_thread_rec *thr = t->thr;
-	seq_begin(thr);
+	int w = seq_begin(thr);
 	TRACK_STORE(&thr->state, state);
 	TRACK_STORE(&thr->since_ns, track_now_ns());
 	TRACK_STORE(&thr->wait_obj, obj);
@@ -174,13 +178,13 @@ void track_thread_set_state(struct track_thread *t, uint32_t state, uint64_t obj
 	TRACK_STORE(&thr->wait_tid, wait_tid);
 	TRACK_STORE(&thr->wait_stack, stack);
 	TRACK_STORE(&thr->wait_flags, wflags);
-	seq_end(thr);
+	seq_end(thr, w);
 }
 
 void track_thread_running(struct track_thread *t, uint64_t waited_ns)
 {
 	struct track_thread_rec *thr = t->thr;
-	seq_begin(thr);
+	int w = seq_begin(thr);
 	TRACK_STORE(&thr->state, TRACK_TS_RUNNING);
 	TRACK_STORE(&thr->since_ns, track_now_ns());
 	TRACK_STORE(&thr->wait_obj, 0);
@@ -189,7 +193,7 @@ void track_thread_running(struct track_thread *t, uint64_t waited_ns)
 	TRACK_STORE(&thr->wait_stack, 0);
 	TRACK_STORE(&thr->wait_flags, 0);
 	TRACK_STORE(&thr->wait_ns, thr->wait_ns + waited_ns);
-	seq_end(thr);
+	seq_end(thr, w);
 }
 
 /*
@@ -211,7 +215,7 @@ void track_wait_stale(struct track_thread *t)
 		return;
 	if (sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK))
 		return;
-	if (track_unwind_in_handler(t->stack_hi, t->wait_sp) != 0)
+	if (track_unwind_in_handler(t->stack_lo, t->stack_hi, t->wait_sp) != 0)
 		return;
 	if (idx >= 1 && idx <= track_g.hdr->max_objects &&
 	    TRACK_LOAD(&track_g.objs[idx - 1].gen) == t->wait_gen)
@@ -223,19 +227,27 @@ void track_wait_stale(struct track_thread *t)
 
 /* --- slots and private state --------------------------------------------------------------- */
 
-static void bump_alive(void)
+/* One more thread alive.  If that raised the peak, *from and *to say from what to what
+ * (else *to is 0), for a registration that turns out not to be one (threads.c,
+ * forget_early_registration). */
+static void bump_alive(uint64_t *from, uint64_t *to)
 {
 	struct track_seg_header *h = track_g.hdr;
 	uint64_t alive = TRACK_ADD(&h->threads_alive, 1);
 	uint64_t peak = TRACK_LOAD(&h->threads_peak);
-	while (alive > peak &&
-	       !__atomic_compare_exchange_n(&h->threads_peak, &peak, alive, 1, __ATOMIC_RELAXED,
-					    __ATOMIC_RELAXED))
-		;
+	*to = 0;
+	while (alive > peak) {
+		if (__atomic_compare_exchange_n(&h->threads_peak, &peak, alive, 1, __ATOMIC_RELAXED,
+						__ATOMIC_RELAXED)) {
+			*from = peak;
+			*to = alive;
+			return;
+		}
+	}
 }
 
 /* Under the shim lock: the record of a thread that ended and was joined or detached may be
- * reused (once RECYCLE_AFTER records are in use). */
+ * reused (once RECYCLE_AFTER records are in use), or one never used at all. */
 static void reclaim_push(uint32_t slot)
 {
 	uint32_t cap = track_g.hdr->max_threads;
@@ -255,6 +267,14 @@ static int64_t slot_fresh(struct track_seg_header *h)
 	return (int64_t)s;
 }
 
+/* Undo what bump_alive did to the peak, unless something raised it further since. */
+static void peak_undo(uint64_t from, uint64_t to)
+{
+	if (to != 0)
+		__atomic_compare_exchange_n(&track_g.hdr->threads_peak, &to, from, 0,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
 /* A fresh slot while few are used, then the oldest reaped one, then any fresh one, then any
  * ended one; -1 if none (and counted).  Under the shim lock. */
 static int64_t slot_alloc(void)
@@ -262,21 +282,24 @@ static int64_t slot_alloc(void)
 	struct track_seg_header *h = track_g.hdr;
 	uint32_t cap = h->max_threads, n;
 	int64_t s;
-	if (h->threads_used < cap && (h->threads_used < RECYCLE_AFTER || reclaim_len == 0) &&
-	    (s = slot_fresh(h)) >= 0)
+	uint64_t used = h->threads_used;
+	if (used < cap && (used < RECYCLE_AFTER || reclaim_len == 0) && (s = slot_fresh(h)) >= 0)
 		return s;
 	while (reclaim_len > 0) {
-		uint32_t s = reclaim[reclaim_head];
+		uint32_t r = reclaim[reclaim_head], state = TRACK_LOAD(&track_g.threads[r].state);
 		reclaim_head = (reclaim_head + 1) % cap;
 		reclaim_len--;
-		if (TRACK_LOAD(&track_g.threads[s].state) == TRACK_TS_EXITED) {
-			TRACK_ADD(&h->threads_recycled, 1);
-			return s;
+		if (state == TRACK_TS_EXITED || state == TRACK_TS_UNUSED) {
+			TRACK_ADD(&h->threads_recycled, state == TRACK_TS_EXITED);
+			return r;
 		}
 	}
-	for (n = 0; n < cap; n++) {
+	if (used < cap && (s = slot_fresh(h)) >= 0)
+		return s;
+	/* Only records in use may be read: the pages past them may never have been populated. */
+	for (n = 0; n < used; n++) {
 		uint32_t i = reuse_hand;
-		reuse_hand = (reuse_hand + 1) % cap;
+		reuse_hand = (reuse_hand + 1) % (uint32_t)used;
 		if (TRACK_LOAD(&track_g.threads[i].state) == TRACK_TS_EXITED) {
 			TRACK_ADD(&h->threads_recycled, 1);
 			return i;
@@ -284,6 +307,19 @@ static int64_t slot_alloc(void)
 	}
 	TRACK_ADD(&h->threads_dropped, 1);
 	return -1;
+}
+
+/* Under the shim lock: once a thread has both ended and been reaped (joined or detached),
+ * its record may be reused.  Whichever side learns the second fact queues it, once. */
+static void maybe_reclaim(struct track_thread_rec *thr, uint32_t slot)
+{
+	uint32_t flags = TRACK_LOAD(&thr->flags);
+	if (TRACK_LOAD(&thr->state) != TRACK_TS_EXITED ||
+	    !(flags & (TRACK_TF_DETACHED | TRACK_TF_JOINED)) ||
+	    (__atomic_fetch_or(&thr->flags, TRACK_TF_RECLAIMED, __ATOMIC_RELAXED) &
+	     TRACK_TF_RECLAIMED))
+		return;
+	reclaim_push(slot);
 }
 
 /* Private state for a thread, zeroed; NULL if the pool is empty.  Under the shim lock. */
@@ -314,6 +350,7 @@ static struct track_thread_rec *slot_claim(uint32_t *slot_out)
 {
 	struct track_thread_rec *thr = NULL;
 	int64_t s;
+	int w;
 	track_ilock();
 	s = slot_alloc();
 	if (s >= 0) {
@@ -324,7 +361,7 @@ static struct track_thread_rec *slot_claim(uint32_t *slot_out)
 	track_iunlock();
 	if (thr == NULL)
 		return NULL;
-	seq_begin(thr);
+	w = seq_begin(thr);
 	{
 		/* a new generation: maps that name the old occupant must see it has changed */
 		uint64_t gen = thr->gen;
@@ -333,14 +370,15 @@ static struct track_thread_rec *slot_claim(uint32_t *slot_out)
 		TRACK_STORE(&thr->gen, gen + 1);
 	}
 	TRACK_STORE(&thr->state, TRACK_TS_RUNNING);
-	seq_end(thr);
+	seq_end(thr, w);
 	*slot_out = (uint32_t)s;
 	return thr;
 }
 
 /* The bounds of the calling thread's stack, for the unwinder: [lo, hi).  A thread glibc
  * started has its static TLS (track_tls among it) right above its stack; the main thread's
- * stack ends at __libc_stack_end.  size: the stack's size as far as known. */
+ * stack ends at __libc_stack_end.  size: the stack's size as far as known (its attributes,
+ * or RLIMIT_STACK): a stack pointer below hi - size is on some other stack. */
 static void stack_bounds(struct track_thread *t, uint64_t size)
 {
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0), hi = 0;
@@ -351,10 +389,11 @@ static void stack_bounds(struct track_thread *t, uint64_t size)
 	if (size == 0 || size > (1ull << 30))
 		size = 1ull << 30;
 	if (hi == 0 || hi - sp > size) {
-		t->stack_hi = 0;   /* not on the stack we expected: capture nothing */
+		t->stack_lo = t->stack_hi = 0;   /* not on the stack we expected: capture nothing */
 		return;
 	}
 	t->stack_hi = hi;
+	t->stack_lo = hi - size;
 }
 
 /* Bind the calling thread to its record and a private state; NULL if the pool is empty. */
@@ -363,6 +402,7 @@ static struct track_thread *bind_self(struct track_thread_rec *thr, uint32_t slo
 {
 	struct track_thread *t;
 	int32_t tid = sys_gettid();
+	int w;
 	track_ilock();
 	t = state_alloc();
 	if (t != NULL)
@@ -374,14 +414,14 @@ static struct track_thread *bind_self(struct track_thread_rec *thr, uint32_t slo
 	t->tid = tid;
 	t->slot = slot;
 	stack_bounds(t, stack_size);
-	seq_begin(thr);
+	w = seq_begin(thr);
 	TRACK_STORE(&thr->tid, tid);
 	TRACK_STORE(&thr->pthread_self, (uint64_t)pthread_self());
 	prctl(PR_GET_NAME, thr->name, 0, 0, 0);
 	if (thr->created_ns == 0)
 		TRACK_STORE(&thr->created_ns, track_now_ns());
 	TRACK_STORE(&thr->since_ns, track_now_ns());
-	seq_end(thr);
+	seq_end(thr, w);
 	track_tls.gone = 0;
 	track_tls.self = t;
 	return t;
@@ -400,7 +440,7 @@ static void unclaim(struct track_thread_rec *thr)
 static void close_self(struct track_thread *t, uint32_t why)
 {
 	struct track_thread_rec *thr = t->thr;
-	uint32_t flags;
+	int w;
 	if (thr->nheld > 0) {
 		/* Located where the first listed lock it still holds was taken. */
 		uint32_t i, n = thr->nheld < TRACK_HELD_MAX ? thr->nheld : TRACK_HELD_MAX;
@@ -412,11 +452,11 @@ static void close_self(struct track_thread *t, uint32_t why)
 			      r ? r->kind : 0, i < n ? thr->held_pc[i] : 0, 0,
 			      "thread %d ended holding %u lock(s)", t->tid, thr->nheld);
 	}
-	flags = __atomic_or_fetch(&thr->flags, why, __ATOMIC_RELAXED);
-	seq_begin(thr);
+	__atomic_or_fetch(&thr->flags, why, __ATOMIC_RELAXED);
+	w = seq_begin(thr);
 	TRACK_STORE(&thr->exited_ns, track_now_ns());
 	TRACK_STORE(&thr->state, TRACK_TS_EXITED);
-	seq_end(thr);
+	seq_end(thr, w);
 	TRACK_SUB(&track_g.hdr->threads_alive, 1);
 	TRACK_ADD(&track_g.hdr->threads_exited, 1);
 	if (t->drops != 0)
@@ -425,8 +465,7 @@ static void close_self(struct track_thread *t, uint32_t why)
 	track_tls.gone = 1;
 	track_ilock();
 	tidmap_del(t->tid, t->slot);
-	if (flags & (TRACK_TF_DETACHED | TRACK_TF_JOINED))
-		reclaim_push(t->slot);
+	maybe_reclaim(thr, t->slot);
 	state_free(t);
 	track_iunlock();
 }
@@ -456,7 +495,7 @@ static struct track_thread *register_self(uint32_t flags)
 		return NULL;
 	}
 	__atomic_or_fetch(&thr->flags, flags, __ATOMIC_RELAXED);
-	bump_alive();
+	bump_alive(&t->peak_from, &t->peak_to);
 	/* The main thread and foreign threads can be joined too: know their pthread_t. */
 	tmap_put(pthread_self(), slot);
 	if (flags & TRACK_TF_FOREIGN) {
@@ -556,6 +595,30 @@ static void trampoline_cleanup(struct trampoline_exit *x)
 	close_self(t, why);
 }
 
+/* A signal handler registered this thread before its trampoline ran: give that record and
+ * its private state back (its counts undone), so that the record pthread_create made is
+ * the thread's only one. */
+static void forget_early_registration(struct track_thread *early)
+{
+	struct track_thread_rec *thr = early->thr;
+	uint64_t raised = early->peak_to;
+	int w;
+	TRACK_SUB(&track_g.hdr->threads_alive, 1);
+	peak_undo(early->peak_from, raised);
+	TRACK_SUB(&track_g.hdr->threads_foreign, 1);
+	if (exit_key_ok)
+		pthread_setspecific(exit_key, NULL);
+	track_tls.self = NULL;
+	w = seq_begin(thr);
+	TRACK_STORE(&thr->tid, 0);
+	TRACK_STORE(&thr->state, TRACK_TS_UNUSED);   /* reusable, and in no report */
+	seq_end(thr, w);
+	track_ilock();
+	reclaim_push(early->slot);
+	state_free(early);
+	track_iunlock();
+}
+
 static void *trampoline(void *arg)
 {
 	uint32_t slot = (uint32_t)(uintptr_t)arg;
@@ -563,30 +626,31 @@ static void *trampoline(void *arg)
 	struct trampoline_exit x __attribute__((cleanup(trampoline_cleanup))) = {0};
 	struct track_thread_rec *thr = &track_g.threads[slot];
 	void *ret;
-	/* Signals are blocked until now (see the top of this file). */
+	track_tls.busy++;   /* from here, a handler's calls pass through until we are bound */
+	if (track_tls.self != NULL)
+		forget_early_registration(track_tls.self);
 	if (bind_self(thr, slot, p.stack_size) == NULL) {
 		TRACK_SUB(&track_g.hdr->threads_alive, 1);
 		unclaim(thr);
+	} else if (!(TRACK_LOAD(&thr->flags) & TRACK_TF_DETACHED)) {
+		tmap_put(pthread_self(), slot);   /* the early registration may have put its own */
 	}
-	set_sigmask(&p.sigmask, NULL);
+	track_tls.busy--;
 	ret = p.fn(p.arg);
 	x.returned = 1;
 	return ret;
 }
 
 /* The new thread's stack size as its attributes say (or glibc's default), for the unwinder's
- * bounds; and in *mask the signal mask it is to start with, if the attributes set one. */
-static uint64_t attr_facts(const pthread_attr_t *attr, int *detached, uint64_t *mask)
+ * bounds, and whether it starts detached. */
+static uint64_t attr_facts(const pthread_attr_t *attr, int *detached)
 {
 	size_t size = 0;
-	sigset_t set;
 	*detached = PTHREAD_CREATE_JOINABLE;
 	if (attr == NULL)
 		return default_stack;
 	pthread_attr_getdetachstate(attr, detached);
 	pthread_attr_getstacksize(attr, &size);
-	if (pthread_attr_getsigmask_np(attr, &set) == 0)
-		memcpy(mask, &set, sizeof *mask);
 	return size;
 }
 
@@ -596,7 +660,7 @@ TRACK_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
 	struct track_thread *t;
 	struct track_thread_rec *thr;
 	struct thread_priv *p;
-	uint64_t all = ~0ull, old;
+	uint64_t peak_from, peak_to;
 	uint32_t slot;
 	int detached, rc;
 	track_resolve();
@@ -604,9 +668,7 @@ TRACK_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
 	    (thr = slot_claim(&slot)) == NULL)
 		return track_real.create(th, attr, fn, arg);
 	p = &priv[slot];
-	set_sigmask(&all, &old);
-	p->sigmask = old;
-	p->stack_size = attr_facts(attr, &detached, &p->sigmask);
+	p->stack_size = attr_facts(attr, &detached);
 	p->fn = fn;
 	p->arg = arg;
 	thr->creator_tid = t->tid;
@@ -615,12 +677,12 @@ TRACK_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
 	thr->created_ns = track_now_ns();
 	thr->flags = detached == PTHREAD_CREATE_DETACHED ? TRACK_TF_DETACHED : 0;
 	thr->create_stack = track_stack_capture(t);
-	bump_alive();
+	bump_alive(&peak_from, &peak_to);   /* counted now: the thread may end before we return */
 	track_modules_note_pc(thr->create_pc);
 	rc = track_real.create(th, attr, trampoline, (void *)(uintptr_t)slot);
-	set_sigmask(&old, NULL);
 	if (rc != 0) {
 		TRACK_SUB(&track_g.hdr->threads_alive, 1);
+		peak_undo(peak_from, peak_to);
 		TRACK_STORE(&thr->exited_ns, thr->created_ns);
 		TRACK_STORE(&thr->state, TRACK_TS_EXITED);
 		return rc;
@@ -652,15 +714,14 @@ static void join_wait_end(struct join_wait *w)
 	w->t->wait_sp = w->prev_sp;
 }
 
-/* A joined thread: flag it, and let its record be reused once it has ended. */
-static void reaped(struct track_thread_rec *target, uint32_t slot)
+/* A joined or detached thread: flag it (how), and let its record be reused once it has
+ * ended. */
+static void reaped(struct track_thread_rec *target, uint32_t how)
 {
-	__atomic_or_fetch(&target->flags, TRACK_TF_JOINED, __ATOMIC_RELAXED);
-	if (TRACK_LOAD(&target->state) == TRACK_TS_EXITED) {
-		track_ilock();
-		reclaim_push(slot);
-		track_iunlock();
-	}
+	__atomic_or_fetch(&target->flags, how, __ATOMIC_RELAXED);
+	track_ilock();
+	maybe_reclaim(target, (uint32_t)(target - track_g.threads));
+	track_iunlock();
 }
 
 /* The work every join variant shares: state, bookkeeping of the reaped thread, misuse. */
@@ -693,7 +754,7 @@ static int join_common(pthread_t th, void **ret, clockid_t clk, const struct tim
 	if (rc == 0) {
 		target = tmap_get(th, 1);
 		if (target != NULL)
-			reaped(target, (uint32_t)(target - track_g.threads));
+			reaped(target, TRACK_TF_JOINED);
 		TRACK_ADD(&track_g.hdr->threads_joined, 1);
 	} else if (rc == EINVAL || rc == ESRCH) {
 		track_finding(TRACK_FK_JOIN_INVALID, (void *)th, 0, pc, 0,
@@ -760,14 +821,11 @@ TRACK_EXPORT int pthread_detach(pthread_t th)
 	if (rc != 0 || !track_g.on || track_busy())
 		return rc;
 	target = tmap_get(th, 1);
-	if (target != NULL) {
-		__atomic_or_fetch(&target->flags, TRACK_TF_DETACHED, __ATOMIC_RELAXED);
-		if (TRACK_LOAD(&target->state) == TRACK_TS_EXITED) {
-			track_ilock();
-			reclaim_push((uint32_t)(target - track_g.threads));
-			track_iunlock();
-		}
-	}
+	/* A thread detaching itself may do so before its creator has mapped it. */
+	if (target == NULL && pthread_equal(th, pthread_self()) && track_tls.self != NULL)
+		target = track_tls.self->thr;
+	if (target != NULL)
+		reaped(target, TRACK_TF_DETACHED);
 	TRACK_ADD(&track_g.hdr->threads_detached, 1);
 	return rc;
 }
@@ -905,6 +963,9 @@ static void held_restore(struct track_thread *t, const struct held_copy *c)
 	}
 }
 
+/* In the child of fork, with the thread busy (init.c's fork handlers): a fresh segment and
+ * private state, the forking thread registered as the main one; the thread is tracked again
+ * (busy lowered) once that is done, and the locks it held across fork are held again. */
 void track_threads_after_fork(void)
 {
 	struct track_thread *t = track_tls.self;
@@ -913,23 +974,27 @@ void track_threads_after_fork(void)
 	int32_t parent_tid = t != NULL ? t->tid : 0;
 	struct held_copy held;
 
+	__atomic_store_n(&track_g.on, 0, __ATOMIC_RELAXED);   /* first: see track_self_slow */
 	track_ilock_reset();
 	held_save(t, &held);
 	track_tls.self = NULL;
 	track_tls.gone = 0;
 	track_objects_reset();
-	__atomic_store_n(&track_g.on, 0, __ATOMIC_RELAXED);
 	free_private(old_cap);
 	track_order_reset();
 	if (track_segment_create() != 0 || alloc_private() != 0) {
 		munmap(old, old->total_size);
-		return;
+		goto out;
 	}
 	track_modules_copy(old);
 	munmap(old, old->total_size);
 	if ((t = register_self(TRACK_TF_MAIN)) == NULL)
-		return;
+		goto out;
 	t->thr->creator_tid = parent_tid;
 	__atomic_store_n(&track_g.on, 1, __ATOMIC_RELEASE);
+	track_tls.busy--;
 	held_restore(t, &held);
+	return;
+out:
+	track_tls.busy--;
 }

@@ -46,7 +46,8 @@ struct rules {
 	uint8_t how[NREGS];
 	uint8_t cfa_how, cfa_reg;
 	int64_t val[NREGS];     /* offset from the CFA, register number, or expression address */
-	int64_t cfa_off;        /* or the CFA expression's address */
+	int64_t cfa_off;
+	const uint8_t *cfa_expr; /* the CFA expression (its length first), for CFA_EXPR */
 };
 
 /* Bytes that may be read: a record of the frame tables inside its object's mapping. */
@@ -368,9 +369,12 @@ static int run(struct machine *m, const struct cie *c, const uint8_t *p, const u
 		case 0x0d: rs->cfa_how = CFA_REG_OFF;                    /* def_cfa_register */
 			rs->cfa_reg = (uint8_t)uleb(&r);
 			break;
-		case 0x0e: rs->cfa_off = (int64_t)uleb(&r); break;       /* def_cfa_offset */
+		case 0x0e: rs->cfa_off = (int64_t)uleb(&r);              /* def_cfa_offset */
+			if (rs->cfa_how != CFA_REG_OFF)
+				return -1;   /* an offset for an expression: nonsense */
+			break;
 		case 0x0f: rs->cfa_how = CFA_EXPR;                       /* def_cfa_expression */
-			rs->cfa_off = (int64_t)(uintptr_t)r.p;
+			rs->cfa_expr = r.p;
 			goto skip_block;
 		case 0x10: reg = uleb(&r);                               /* expression */
 			set_rule(rs, reg, R_EXPR, (int64_t)(uintptr_t)r.p);
@@ -382,7 +386,10 @@ static int run(struct machine *m, const struct cie *c, const uint8_t *p, const u
 			rs->cfa_reg = (uint8_t)uleb(&r);
 			rs->cfa_off = sleb(&r) * c->data_align;
 			break;
-		case 0x13: rs->cfa_off = sleb(&r) * c->data_align; break; /* def_cfa_offset_sf */
+		case 0x13: rs->cfa_off = sleb(&r) * c->data_align;       /* def_cfa_offset_sf */
+			if (rs->cfa_how != CFA_REG_OFF)
+				return -1;
+			break;
 		case 0x14: reg = uleb(&r);                               /* val_offset */
 			set_rule(rs, reg, R_VAL_OFFSET, (int64_t)uleb(&r) * c->data_align);
 			break;
@@ -434,10 +441,12 @@ static int read_word(const struct stack *st, uint64_t addr, uint64_t *out)
 
 /* Evaluate the DWARF expression at at (its length first), with first pushed when has_first.
  * Only the operations compilers and glibc use for frames; memory reads stay on the stack. */
-static int eval(const uint8_t *at, const uint8_t *hi, const struct regs *rg,
+static int eval(const uint8_t *at, const uint8_t *lo, const uint8_t *hi, const struct regs *rg,
 		const struct stack *st, uint64_t first, int has_first, uint64_t *out)
 {
 	struct rdr r = {at, hi, 0};
+	if (at < lo || at >= hi)
+		return -1;
 	uint64_t stk[8], len;
 	int sp = 0, ops = 0;
 	len = uleb(&r);
@@ -661,6 +670,7 @@ static int step(struct machine *m, struct regs *rg, uintptr_t pc, int exact,
 	if (find_fde(look, (const uint8_t *)fo.dlfo_eh_frame, lo, hi, &c, &insns, &insns_end, &start) != 0)
 		return -1;
 	memset(&m->cur, 0, sizeof m->cur);
+	memset(&m->init, 0, sizeof m->init);   /* a restore in the CIE's own rules finds these */
 	m->nsaved = 0;
 	if (run(m, &c, c.insns, c.insns_end, 0, UINTPTR_MAX, (uintptr_t)fo.dlfo_eh_frame) != 0)
 		return -1;
@@ -673,7 +683,7 @@ static int step(struct machine *m, struct regs *rg, uintptr_t pc, int exact,
 		if (!(rg->known & (1u << m->cur.cfa_reg)))
 			return -1;
 		cfa = rg->v[m->cur.cfa_reg] + (uint64_t)m->cur.cfa_off;
-	} else if (eval((const uint8_t *)(uintptr_t)m->cur.cfa_off, hi, rg, st, 0, 0, &cfa) != 0) {
+	} else if (eval(m->cur.cfa_expr, lo, hi, rg, st, 0, 0, &cfa) != 0) {
 		return -1;
 	}
 	if (cfa <= st->lo || cfa > st->hi)
@@ -701,12 +711,12 @@ static int step(struct machine *m, struct regs *rg, uintptr_t pc, int exact,
 			x = rg->v[v];
 			break;
 		case R_EXPR:
-			if (eval((const uint8_t *)(uintptr_t)v, hi, rg, st, cfa, 1, &x) != 0 ||
+			if (eval((const uint8_t *)(uintptr_t)v, lo, hi, rg, st, cfa, 1, &x) != 0 ||
 			    read_word(st, x, &x) != 0)
 				return -1;
 			break;
 		default:   /* R_VAL_EXPR */
-			if (eval((const uint8_t *)(uintptr_t)v, hi, rg, st, cfa, 1, &x) != 0)
+			if (eval((const uint8_t *)(uintptr_t)v, lo, hi, rg, st, cfa, 1, &x) != 0)
 				return -1;
 			break;
 		}
@@ -731,8 +741,8 @@ static int step(struct machine *m, struct regs *rg, uintptr_t pc, int exact,
  * CFA is above limit; *sig tells whether a signal frame was passed on the way.  Returns how
  * many frames it saw, or -1 if it could not reach limit when one was given.
  */
-static __attribute__((always_inline)) inline int walk(uint64_t *pcs, int max, uintptr_t stack_hi,
-						      uintptr_t limit, int *sig)
+static __attribute__((always_inline)) inline int walk(uint64_t *pcs, int max, uintptr_t stack_lo,
+						      uintptr_t stack_hi, uintptr_t limit, int *sig)
 {
 	struct machine m;
 	struct regs rg;
@@ -755,7 +765,9 @@ static __attribute__((always_inline)) inline int walk(uint64_t *pcs, int max, ui
 	st.lo = rg.v[REG_SP];
 	st.hi = stack_hi;
 	*sig = 0;
-	if (stack_hi == 0 || st.lo >= st.hi || st.hi - st.lo > (1ul << 30))
+	/* On another stack (a coroutine's, a signal handler's alternate one) the walk would find
+	 * no end it knows: nothing is read then. */
+	if (stack_hi == 0 || st.lo < stack_lo || st.lo >= st.hi)
 		return -1;
 	while (n < max) {
 		uintptr_t pc = rg.v[REG_RA];
@@ -778,12 +790,14 @@ static __attribute__((always_inline)) inline int walk(uint64_t *pcs, int max, ui
 
 /*
  * Up to max return addresses of the calling thread, innermost first (the first are the
- * shim's own: the caller skips them).  stack_hi is an address above every frame of this
- * thread's stack; 0 (unknown), or a stack pointer more than 1 GiB below it, gives no frames.
+ * shim's own: the caller skips them).  [stack_lo, stack_hi) is this thread's stack: every
+ * frame lies in it, and all of it is mapped.  With a stack pointer outside it (or stack_hi
+ * 0: unknown), no frames.
  */
-__attribute__((noinline)) int track_unwind(uint64_t *pcs, int max, uintptr_t stack_hi)
+__attribute__((noinline)) int track_unwind(uint64_t *pcs, int max, uintptr_t stack_lo,
+					   uintptr_t stack_hi)
 {
-	int sig, n = walk(pcs, max, stack_hi, 0, &sig);
+	int sig, n = walk(pcs, max, stack_lo, stack_hi, 0, &sig);
 	return n < 0 ? 0 : n;
 }
 
@@ -793,23 +807,24 @@ __attribute__((noinline)) int track_unwind(uint64_t *pcs, int max, uintptr_t sta
  * got there without one (the code at limit is no longer running: it was jumped out of),
  * -1 if it cannot tell.
  */
-__attribute__((noinline)) int track_unwind_in_handler(uintptr_t stack_hi, uintptr_t limit)
+__attribute__((noinline)) int track_unwind_in_handler(uintptr_t stack_lo, uintptr_t stack_hi,
+						      uintptr_t limit)
 {
-	int sig, n = walk(NULL, 256, stack_hi, limit, &sig);
+	int sig, n = walk(NULL, 256, stack_lo, stack_hi, limit, &sig);
 	return n < 0 ? -1 : sig;
 }
 
 #else /* not x86_64 */
 
-int track_unwind(uint64_t *pcs, int max, uintptr_t stack_hi)
+int track_unwind(uint64_t *pcs, int max, uintptr_t stack_lo, uintptr_t stack_hi)
 {
-	(void)pcs, (void)max, (void)stack_hi;
+	(void)pcs, (void)max, (void)stack_lo, (void)stack_hi;
 	return 0;
 }
 
-int track_unwind_in_handler(uintptr_t stack_hi, uintptr_t limit)
+int track_unwind_in_handler(uintptr_t stack_lo, uintptr_t stack_hi, uintptr_t limit)
 {
-	(void)stack_hi, (void)limit;
+	(void)stack_lo, (void)stack_hi, (void)limit;
 	return -1;
 }
 

@@ -39,17 +39,23 @@ static char **fx(const char *a, const char *b, const char *c)
 	return argv;
 }
 
-/* A scenario under track run, compared with its native run: same output and status 0, no
- * findings, even with --error-exitcode.  Returns the report. */
-static json_t *clean(const char *a, const char *b, const char *c, struct run_result *t)
+/* A scenario under track run (env added to both runs), compared with its native run: same
+ * output and status 0, no findings, even with --error-exitcode.  Returns the report. */
+static json_t *clean_env(const char *a, const char *b, const char *c, char *const env[],
+			 struct run_result *t)
 {
 	char **argv = fx(a, b, c);
-	json_t *root = run_like_native(argv, (char *[]){"--error-exitcode=9", NULL}, NULL, t);
+	json_t *root = run_like_native(argv, (char *[]){"--error-exitcode=9", NULL}, env, t);
 	ck_assert_msg(t->status == 0, "%s: exit status %d: %s", a, t->status, t->err);
 	ck_assert_msg(count_findings(root, NULL) == 0, "%s: false findings: %s", a,
 		      json_dumps(json_object_get(root, "findings"), 0));
 	free(argv[0]);
 	return root;
+}
+
+static json_t *clean(const char *a, const char *b, const char *c, struct run_result *t)
+{
+	return clean_env(a, b, c, NULL, t);
 }
 
 static void clean_only(const char *a, const char *b, const char *c)
@@ -224,6 +230,77 @@ START_TEST(handler_inside_a_wait_leaves_it_standing)
 	struct run_result t;
 	json_t *root = clean("sighandler", NULL, NULL, &t);
 	ck_assert_int_eq(jint(root, "threads.stale_waits"), 0);
+	json_decref(root);
+	run_free(&t);
+}
+END_TEST
+
+/* --- found by review of the fixed shim ------------------------------------------------- */
+
+/* Blocking every signal around pthread_create (to keep signal handlers off a thread not yet
+ * registered) deadlocked: glibc's set*id broadcast, and a collector suspending threads,
+ * each wait for a creator that waits for glibc's stack-cache lock with signals blocked. */
+START_TEST(thread_creation_takes_signals)
+{
+	clean_says("setxid", "3", NULL, "setxid done\n");
+	clean_says("stwcreate", "20000", NULL, "stwcreate 20000 cycles done\n");
+}
+END_TEST
+
+/* A thread on a stack of its own (a coroutine's) made the unwinder walk off that stack into
+ * other mappings; odd call-frame info made it follow an offset as a pointer: SIGSEGV. */
+START_TEST(foreign_stacks_and_odd_frame_info)
+{
+	clean_says("coro", NULL, NULL, "coroutine ran\n");
+	clean_says("weirdcfi", NULL, NULL, "weird call-frame info survived\n");
+}
+END_TEST
+
+/* Threads made with an attribute signal mask could take a signal before registration. */
+START_TEST(attribute_signal_mask_makes_no_ghost)
+{
+	struct run_result t;
+	json_t *root = clean("sigmaskattr", "2000", NULL, &t);
+	ck_assert_int_eq(jint(root, "threads.created"), 2000);
+	ck_assert_int_eq(jint(root, "threads.alive_at_exit"), 0);
+	ck_assert_int_eq(jint(root, "threads.foreign"), 0);
+	json_decref(root);
+	run_free(&t);
+}
+END_TEST
+
+/* Fork handlers of libraries loaded before the shim (jemalloc's) ran in the child while the
+ * shim still held the parent's state: the child hung on a lock another thread had held. */
+START_TEST(fork_handlers_of_other_libraries)
+{
+	static const char *const where[] = {"/usr/lib/x86_64-linux-gnu/libjemalloc.so.2",
+					    "/usr/lib/aarch64-linux-gnu/libjemalloc.so.2"};
+	char env[128];
+	size_t i;
+	for (i = 0; i < sizeof where / sizeof where[0] && access(where[i], R_OK) != 0; i++)
+		;
+	ck_assert_msg(i < sizeof where / sizeof where[0],
+		      "libjemalloc.so.2 not found: install Debian's libjemalloc2 (.ci/setup does)");
+	snprintf(env, sizeof env, "LD_PRELOAD=%s", where[i]);
+	{
+		struct run_result t;
+		json_t *root = clean_env("forks", "300", NULL, (char *[]){env, NULL}, &t);
+		ck_assert_str_eq(t.out, "300 forks done\n");
+		json_decref(root);
+		run_free(&t);
+	}
+}
+END_TEST
+
+/* Recycling idle records under threads that had just looked them up: false exit-holding-lock
+ * and lock-order cycles in a program that always locks in address order. */
+START_TEST(records_recycled_under_busy_threads)
+{
+	struct run_result t;
+	json_t *root = clean_env("recycle", NULL, NULL, (char *[]){"TRACK_MAX_OBJECTS=16", NULL},
+				 &t);
+	ck_assert_int_gt(jint(root, "overflow.object_records_recycled") +
+				 jint(root, "overflow.objects_not_tracked"), 0);
 	json_decref(root);
 	run_free(&t);
 }
@@ -553,6 +630,22 @@ START_TEST(full_file_system_kills_nothing)
 }
 END_TEST
 
+/* Found by review: with the file system full, making threads swept the thread table past
+ * the records in use, onto pages never populated: SIGBUS. */
+START_TEST(threads_made_on_a_full_file_system)
+{
+	const char *dir = small_tmpfs("tiny", "1m");
+	char pre[700], fill[700];
+	struct run_result r;
+	snprintf(pre, sizeof pre, "LD_PRELOAD=%s", shim_path());
+	snprintf(fill, sizeof fill, "%s/fill", dir);
+	run(fx("fillfs", fill, NULL), NULL, (char *[]){pre, env_dir(dir), NULL}, &r);
+	ck_assert_msg(r.status == 0, "exit status %d: %s", r.status, r.err);
+	ck_assert_str_eq(r.out, "200 threads made on a full file system\n");
+	run_free(&r);
+}
+END_TEST
+
 /* D3 at Docker's default /dev/shm size: five processes of one run side by side. */
 START_TEST(five_processes_in_64_mb)
 {
@@ -649,6 +742,11 @@ static Suite *suite(int root)
 	tcase_add_test(tc, handler_inside_a_wait_leaves_it_standing);
 	tcase_add_test(tc, long_track_dir_is_refused_not_cut);
 	tcase_add_test(tc, default_directory_is_private);
+	tcase_add_test(tc, thread_creation_takes_signals);
+	tcase_add_test(tc, foreign_stacks_and_odd_frame_info);
+	tcase_add_test(tc, attribute_signal_mask_makes_no_ghost);
+	tcase_add_test(tc, fork_handlers_of_other_libraries);
+	tcase_add_test(tc, records_recycled_under_busy_threads);
 	suite_add_tcase(s, tc);
 	if (root) {
 		tc = tcase_create("root");
@@ -658,6 +756,7 @@ static Suite *suite(int root)
 		tcase_add_test(tc, forged_higher_generation_is_ignored);
 		tcase_add_test(tc, full_file_system_kills_nothing);
 		tcase_add_test(tc, five_processes_in_64_mb);
+		tcase_add_test(tc, threads_made_on_a_full_file_system);
 		tcase_add_test(tc, setuid_program_gets_a_passive_shim);
 		suite_add_tcase(s, tc);
 	}
@@ -668,7 +767,7 @@ int main(void)
 {
 	int root = geteuid() == 0;
 	if (!root)
-		fprintf(stderr, "test_safety: not root: the 6 tests of case \"root\" (other users, "
+		fprintf(stderr, "test_safety: not root: the 7 tests of case \"root\" (other users, "
 				"setuid, mount namespaces) are left out, not passed\n");
 	return run_suite(suite(root));
 }

@@ -109,6 +109,7 @@ enum track_obj_kind { TRACK_OBJ_KINDS(TRACK_X_OBJ) TRACK_OBJ_KIND_COUNT };
 #define TRACK_TF_FOREIGN     0x08u  /* not created through the shim's pthread_create */
 #define TRACK_TF_CANCELLED   0x10u  /* ended by cancellation */
 #define TRACK_TF_EXPLICIT    0x20u  /* ended by pthread_exit */
+#define TRACK_TF_RECLAIMED   0x40u  /* ended and reaped: its record may be reused */
 
 struct track_thread_rec {
 	/* First cache line: what the thread's own lock path touches. */
