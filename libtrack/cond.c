@@ -13,8 +13,8 @@
 enum cond_call { CW_PLAIN, CW_TIMED, CW_CLOCK };
 
 struct cond_wait {
-	struct track_wait w;
-	struct track_thread *t;
+	struct track__wait w;
+	struct track__thread *t;
 	struct track_obj_rec *mr;   /* the mutex's record, if the caller held it (pinned) */
 	uint64_t mr_gen;
 	uint64_t pc;
@@ -23,12 +23,12 @@ struct cond_wait {
 /* Runs on return and on cancellation: the mutex is held again by the waiter. */
 static void cond_wait_end(struct cond_wait *cw)
 {
-	track_wait_end(&cw->w);
+	track__wait_end(&cw->w);
 	if (cw->mr == NULL)
 		return;
-	if (track_tls.self == cw->t && TRACK_LOAD(&cw->mr->gen) == cw->mr_gen) {
+	if (track__tls.self == cw->t && TRACK_LOAD(&cw->mr->gen) == cw->mr_gen) {
 		TRACK_STORE(&cw->mr->owner_tid, cw->t->tid);
-		track_held_push(cw->t, cw->mr, 0, cw->pc);
+		track__held_push(cw->t, cw->mr, 0, cw->pc);
 	}
 	TRACK_SUB(&cw->mr->pins, 1);
 }
@@ -38,26 +38,26 @@ static int cond_real(pthread_cond_t *c, pthread_mutex_t *m, enum cond_call how, 
 {
 	switch (how) {
 	case CW_TIMED:
-		return track_real.cond_timedwait(c, m, abs);
+		return track__real.cond_timedwait(c, m, abs);
 	case CW_CLOCK:
-		return track_real.cond_clockwait(c, m, clk, abs);
+		return track__real.cond_clockwait(c, m, clk, abs);
 	default:
-		return track_real.cond_wait(c, m);
+		return track__real.cond_wait(c, m);
 	}
 }
 
 /* Misuse at the start of a wait: the caller must hold the mutex, and waiters at one time
  * must all use the same mutex (POSIX leaves both undefined). */
-static void cond_check_use(struct track_thread *t, struct track_obj_rec *cr, pthread_cond_t *c,
+static void cond_check_use(struct track__thread *t, struct track_obj_rec *cr, pthread_cond_t *c,
 			   struct track_obj_rec *mr, pthread_mutex_t *m, uint64_t pc)
 {
 	uint64_t prev = TRACK_LOAD(&cr->cond_mutex);
 	if (mr != NULL && TRACK_LOAD(&mr->owner_tid) != t->tid)
-		track_finding(TRACK_FK_COND_NO_MUTEX, c, TRACK_OBJ_COND, pc, mr->owner_tid,
+		track__finding(TRACK_FK_COND_NO_MUTEX, c, TRACK_OBJ_COND, pc, mr->owner_tid,
 			      "thread %d waited on condvar %p without holding mutex %p", t->tid,
 			      (void *)c, (void *)m);
 	if (TRACK_LOAD(&cr->waiters) > 0 && prev != 0 && prev != (uint64_t)(uintptr_t)m)
-		track_finding(TRACK_FK_COND_TWO_MUTEXES, c, TRACK_OBJ_COND, pc, 0,
+		track__finding(TRACK_FK_COND_TWO_MUTEXES, c, TRACK_OBJ_COND, pc, 0,
 			      "condvar %p waited on with mutex %p while others wait with %p",
 			      (void *)c, (void *)m, (void *)(uintptr_t)prev);
 	TRACK_STORE(&cr->cond_mutex, (uint64_t)(uintptr_t)m);
@@ -66,16 +66,16 @@ static void cond_check_use(struct track_thread *t, struct track_obj_rec *cr, pth
 static int cond_wait_any(pthread_cond_t *c, pthread_mutex_t *m, enum cond_call how,
 			 clockid_t clk, const struct timespec *abs, uint64_t pc)
 {
-	struct track_thread *t = NULL;
+	struct track__thread *t = NULL;
 	struct track_obj_rec *cr, *mr;
 	int rc;
-	track_resolve();
-	cr = track_lock_rec(&t, c, TRACK_OBJ_COND, pc, 1);
-	if (cr == NULL || track_busy())
+	track__resolve();
+	cr = track__lock_rec(&t, c, TRACK_OBJ_COND, pc, 1);
+	if (cr == NULL || track__busy())
 		return cond_real(c, m, how, clk, abs);
 	{
 		struct cond_wait cw __attribute__((cleanup(cond_wait_end))) = {{0}, t, NULL, 0, pc};
-		mr = track_obj(t, m, TRACK_OBJ_MUTEX, pc, 1);
+		mr = track__obj(t, m, TRACK_OBJ_MUTEX, pc, 1);
 		cond_check_use(t, cr, c, mr, m, pc);
 		if (mr != NULL && TRACK_LOAD(&mr->owner_tid) == t->tid && mr->depth == 0) {
 			/* Pinned while released: an idle-looking record must not be recycled
@@ -83,12 +83,12 @@ static int cond_wait_any(pthread_cond_t *c, pthread_mutex_t *m, enum cond_call h
 			TRACK_ADD(&mr->pins, 1);
 			cw.mr_gen = TRACK_LOAD(&mr->gen);
 			TRACK_STORE(&mr->owner_tid, 0);
-			track_held_pop(t, mr);
+			track__held_pop(t, mr);
 			cw.mr = mr;
 		}
 		TRACK_ADD(&cr->acquisitions, 1);
-		TRACK_STORE(&cr->last_wait_ns, track_now_ns());
-		track_wait_begin(&cw.w, t, cr, TRACK_TS_COND, c, how != CW_PLAIN ? TRACK_WF_TIMED : 0);
+		TRACK_STORE(&cr->last_wait_ns, track__now_ns());
+		track__wait_begin(&cw.w, t, cr, TRACK_TS_COND, c, how != CW_PLAIN ? TRACK_WF_TIMED : 0);
 		rc = cond_real(c, m, how, clk, abs);
 		if (rc == ETIMEDOUT)
 			TRACK_ADD(&cr->timeouts, 1);
@@ -116,55 +116,55 @@ TRACK_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, c
 /* signal and broadcast: count them on the condvar's record. */
 static void cond_count(pthread_cond_t *c, int broadcast, uint64_t pc)
 {
-	struct track_thread *t;
-	struct track_obj_rec *r = track_lock_rec(&t, c, TRACK_OBJ_COND, pc, 1);
+	struct track__thread *t;
+	struct track_obj_rec *r = track__lock_rec(&t, c, TRACK_OBJ_COND, pc, 1);
 	if (r == NULL)
 		return;
 	TRACK_ADD(broadcast ? &r->broadcasts : &r->signals, 1);
 	/* Remember a wake-up that leaves nobody blocked: every current waiter (broadcast), or
 	 * the only one (signal).  Destroying the condvar right after is allowed. */
 	if (broadcast || TRACK_LOAD(&r->waiters) <= 1)
-		TRACK_STORE(&r->last_wake_ns, track_now_ns());
+		TRACK_STORE(&r->last_wake_ns, track__now_ns());
 }
 
 TRACK_EXPORT int pthread_cond_signal(pthread_cond_t *c)
 {
-	track_resolve();
+	track__resolve();
 	cond_count(c, 0, TRACK_RA());
-	return track_real.cond_signal(c);
+	return track__real.cond_signal(c);
 }
 
 TRACK_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 {
-	track_resolve();
+	track__resolve();
 	cond_count(c, 1, TRACK_RA());
-	return track_real.cond_broadcast(c);
+	return track__real.cond_broadcast(c);
 }
 
 TRACK_EXPORT int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *attr)
 {
 	int rc;
-	track_resolve();
-	rc = track_real.cond_init(c, attr);
-	if (rc == 0 && track_g.on)
-		track_obj_init(c, TRACK_OBJ_COND, TRACK_RA());
+	track__resolve();
+	rc = track__real.cond_init(c, attr);
+	if (rc == 0 && track__g.on)
+		track__obj_init(c, TRACK_OBJ_COND, TRACK_RA());
 	return rc;
 }
 
 TRACK_EXPORT int pthread_cond_destroy(pthread_cond_t *c)
 {
-	struct track_thread *t;
+	struct track__thread *t;
 	struct track_obj_rec *r;
 	int rc;
-	track_resolve();
-	r = track_lock_rec(&t, c, TRACK_OBJ_COND, 0, 0);
+	track__resolve();
+	r = track__lock_rec(&t, c, TRACK_OBJ_COND, 0, 0);
 	if (r != NULL && TRACK_LOAD(&r->waiters) != 0 &&
 	    TRACK_LOAD(&r->last_wake_ns) < TRACK_LOAD(&r->last_wait_ns))
-		track_finding(TRACK_FK_DESTROY_COND_WAITERS, c, TRACK_OBJ_COND, TRACK_RA(), 0,
+		track__finding(TRACK_FK_DESTROY_COND_WAITERS, c, TRACK_OBJ_COND, TRACK_RA(), 0,
 			      "condvar %p destroyed with %u thread(s) waiting", (void *)c,
 			      TRACK_LOAD(&r->waiters));
-	rc = track_real.cond_destroy(c);
+	rc = track__real.cond_destroy(c);
 	if (rc == 0 && r != NULL)
-		track_obj_destroy(c);
+		track__obj_destroy(c);
 	return rc;
 }

@@ -49,9 +49,9 @@ static int is_lock_wait(uint32_t state)
 /* A thread holding rwlock idx for reading that is itself stuck in a lock wait, or 0. */
 static int32_t stuck_reader(uint32_t idx)
 {
-	uint64_t i, n = TRACK_LOAD(&track_g.hdr->threads_used);
-	for (i = 0; i < n && i < track_g.hdr->max_threads; i++) {
-		const struct track_thread_rec *r = &track_g.threads[i];
+	uint64_t i, n = TRACK_LOAD(&track__g.hdr->threads_used);
+	for (i = 0; i < n && i < track__g.hdr->max_threads; i++) {
+		const struct track_thread_rec *r = &track__g.threads[i];
 		uint32_t k, held = TRACK_LOAD(&r->nheld);
 		if (!is_lock_wait(TRACK_LOAD(&r->state)))
 			continue;
@@ -114,10 +114,10 @@ static int32_t waits_for(const struct wait_view *v)
 	if (!is_lock_wait(v->state) || (v->flags & TRACK_WF_TIMED))
 		return 0;
 	if (v->state == TRACK_TS_JOIN)   /* the joined thread may not have started then */
-		return v->wait_tid ? v->wait_tid : track_tid_of_pthread(v->obj);
-	if (v->idx < 1 || v->idx > track_g.hdr->max_objects)
+		return v->wait_tid ? v->wait_tid : track__tid_of_pthread(v->obj);
+	if (v->idx < 1 || v->idx > track__g.hdr->max_objects)
 		return 0;
-	o = &track_g.objs[v->idx - 1];
+	o = &track__g.objs[v->idx - 1];
 	if (TRACK_LOAD(&o->addr) != v->obj)
 		return 0;   /* the record describes another object by now */
 	owner = TRACK_LOAD(&o->owner_tid);
@@ -135,7 +135,7 @@ static int walk(int32_t tid, struct chain *c)
 	int32_t cur = tid;
 	c->n = 0;
 	while (c->n < TRACK_CYCLE_MAX) {
-		const struct track_thread_rec *r = track_thread_by_tid(cur);
+		const struct track_thread_rec *r = track__thread_by_tid(cur);
 		struct wait_view v;
 		int32_t next;
 		uint32_t k;
@@ -179,17 +179,17 @@ static void act(uint32_t n)
 {
 	char msg[160];
 	size_t len;
-	if (track_g.on_deadlock == TRACK_OD_REPORT)
+	if (track__g.on_deadlock == TRACK_OD_REPORT)
 		return;
-	len = track_format(msg, sizeof msg,
+	len = track__format(msg, sizeof msg,
 			   "track: deadlock: %u threads wait for each other; %s (TRACK_ON_DEADLOCK)\n",
-			   n, track_g.on_deadlock == TRACK_OD_ABORT ? "aborting" : "exiting");
+			   n, track__g.on_deadlock == TRACK_OD_ABORT ? "aborting" : "exiting");
 	if (write(2, msg, len) < 0)
 		len = 0;
-	if (track_g.on_deadlock == TRACK_OD_ABORT)
+	if (track__g.on_deadlock == TRACK_OD_ABORT)
 		abort();
-	track_segment_mark_exit();
-	_exit(track_g.deadlock_exit);
+	track__segment_mark_exit();
+	_exit(track__g.deadlock_exit);
 }
 
 /* Wait before re-reading the cycle, without becoming a cancellation point or changing
@@ -204,31 +204,31 @@ static void confirm_pause(struct timespec *left)
 	errno = saved;
 }
 
-void track_deadlock_check(struct track_thread *t)
+void track__deadlock_check(struct track__thread *t)
 {
 	struct chain first, again;
 	struct timespec pause = {0, CONFIRM_NS};
 	/* Our state is published; now look at the others' (pairs with their fences). */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (track_busy() || !walk(t->tid, &first))
+	if (track__busy() || !walk(t->tid, &first))
 		return;
 	confirm_pause(&pause);
 	if (!walk(t->tid, &again) || !same_chain(&first, &again))
 		return;
-	track_finding_deadlock(again.tids, again.stacks, again.objs, again.n,
+	track__finding_deadlock(again.tids, again.stacks, again.objs, again.n,
 			       chain_signature(&again));
 	act(again.n);
 }
 
 /* TRACK_ON_DEADLOCK=report|exit|abort (default report: by hand, nothing changes what the
  * program does) and TRACK_DEADLOCK_EXITCODE (default 1). */
-void track_deadlock_init(void)
+void track__deadlock_init(void)
 {
-	const char *m = track_env("TRACK_ON_DEADLOCK");
-	track_g.on_deadlock = TRACK_OD_REPORT;
+	const char *m = track__env("TRACK_ON_DEADLOCK");
+	track__g.on_deadlock = TRACK_OD_REPORT;
 	if (m != NULL && strcmp(m, "exit") == 0)
-		track_g.on_deadlock = TRACK_OD_EXIT;
+		track__g.on_deadlock = TRACK_OD_EXIT;
 	else if (m != NULL && strcmp(m, "abort") == 0)
-		track_g.on_deadlock = TRACK_OD_ABORT;
-	track_g.deadlock_exit = (int)track_env_u64("TRACK_DEADLOCK_EXITCODE", 1, 1, 255);
+		track__g.on_deadlock = TRACK_OD_ABORT;
+	track__g.deadlock_exit = (int)track__env_u64("TRACK_DEADLOCK_EXITCODE", 1, 1, 255);
 }

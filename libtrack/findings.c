@@ -18,19 +18,19 @@
  * Called under the shim lock; the caller fills it and publishes it. */
 static struct track_finding_rec *finding_new(uint32_t kind)
 {
-	struct track_seg_header *h = track_g.hdr;
+	struct track_seg_header *h = track__g.hdr;
 	struct track_finding_rec *f;
 	if (h->findings_used >= h->max_findings ||
-	    track_seg_reserve(&track_g.findings[h->findings_used], sizeof *f) != 0) {
+	    track__seg_reserve(&track__g.findings[h->findings_used], sizeof *f) != 0) {
 		TRACK_ADD(&h->findings_dropped, 1);
 		return NULL;
 	}
-	f = &track_g.findings[h->findings_used];
+	f = &track__g.findings[h->findings_used];
 	memset(f, 0, sizeof *f);
 	f->kind = kind;
-	f->tid = track_tls.self != NULL ? track_tls.self->tid : 0;
+	f->tid = track__tls.self != NULL ? track__tls.self->tid : 0;
 	f->count = 1;
-	f->when_ns = track_now_ns();
+	f->when_ns = track__now_ns();
 	return f;
 }
 
@@ -38,25 +38,25 @@ static struct track_finding_rec *finding_new(uint32_t kind)
 static void finding_publish(struct track_finding_rec *f)
 {
 	__atomic_store_n(&f->valid, 1, __ATOMIC_RELEASE);
-	TRACK_STORE(&track_g.hdr->findings_used, track_g.hdr->findings_used + 1);
+	TRACK_STORE(&track__g.hdr->findings_used, track__g.hdr->findings_used + 1);
 }
 
-void track_finding(uint32_t kind, const void *obj, uint32_t obj_kind, uint64_t pc,
+void track__finding(uint32_t kind, const void *obj, uint32_t obj_kind, uint64_t pc,
 		   int32_t other_tid, const char *fmt, ...)
 {
-	struct track_seg_header *h = track_g.hdr;
+	struct track_seg_header *h = track__g.hdr;
 	struct track_finding_rec *f = NULL;
 	uint64_t i, n;
 	va_list ap;
 	int saved = errno;
 	uint32_t stack;
-	if (!track_g.on || track_busy())
+	if (!track__g.on || track__busy())
 		return;
-	stack = track_stack_capture(track_tls.self);
-	track_ilock();
+	stack = track__stack_capture(track__tls.self);
+	track__ilock();
 	n = h->findings_used;
 	for (i = 0; i < n; i++) {
-		struct track_finding_rec *e = &track_g.findings[i];
+		struct track_finding_rec *e = &track__g.findings[i];
 		if (e->kind == kind && e->obj == (uint64_t)(uintptr_t)obj && e->pc == pc) {
 			TRACK_ADD(&e->count, 1);
 			goto out;
@@ -71,13 +71,13 @@ void track_finding(uint32_t kind, const void *obj, uint32_t obj_kind, uint64_t p
 	f->stack = stack;
 	f->other_tid = other_tid;
 	va_start(ap, fmt);
-	track_vformat(f->text, sizeof f->text, fmt, ap);
+	track__vformat(f->text, sizeof f->text, fmt, ap);
 	va_end(ap);
 	finding_publish(f);
 out:
-	track_iunlock();
+	track__iunlock();
 	if (f != NULL)
-		track_modules_note_pc(pc);
+		track__modules_note_pc(pc);
 	errno = saved;
 }
 
@@ -87,12 +87,12 @@ out:
 static struct track_finding_rec *finding_by_signature(uint32_t kind, uint64_t signature,
 						      uint32_t severity, int *fresh)
 {
-	struct track_seg_header *h = track_g.hdr;
+	struct track_seg_header *h = track__g.hdr;
 	uint64_t i, n = h->findings_used;
 	struct track_finding_rec *f;
 	*fresh = 0;
 	for (i = 0; i < n; i++) {
-		f = &track_g.findings[i];
+		f = &track__g.findings[i];
 		if (f->kind == kind && f->signature == signature) {
 			TRACK_ADD(&f->count, 1);
 			if (severity < f->severity)
@@ -109,12 +109,12 @@ static struct track_finding_rec *finding_by_signature(uint32_t kind, uint64_t si
 	return f;
 }
 
-void track_finding_cycle(uint32_t kind, uint32_t severity, const uint32_t *edges, uint32_t n,
+void track__finding_cycle(uint32_t kind, uint32_t severity, const uint32_t *edges, uint32_t n,
 			 uint64_t signature, uint64_t gate, uint64_t pc, uint32_t stack)
 {
 	struct track_finding_rec *f;
 	int fresh;
-	track_ilock();
+	track__ilock();
 	f = finding_by_signature(kind, signature, severity, &fresh);
 	if (f != NULL) {
 		f->pc = pc;
@@ -122,19 +122,19 @@ void track_finding_cycle(uint32_t kind, uint32_t severity, const uint32_t *edges
 		f->gate = gate;
 		f->nitems = n < TRACK_CYCLE_MAX ? n : TRACK_CYCLE_MAX;
 		memcpy(f->edges, edges, f->nitems * sizeof *edges);
-		track_format(f->text, sizeof f->text, "lock-order cycle of %u locks%s", n,
+		track__format(f->text, sizeof f->text, "lock-order cycle of %u locks%s", n,
 			     gate ? " (gated)" : "");
 		finding_publish(f);
 	}
-	track_iunlock();
+	track__iunlock();
 }
 
-void track_finding_deadlock(const int32_t *tids, const uint32_t *stacks, const uint64_t *objs,
+void track__finding_deadlock(const int32_t *tids, const uint32_t *stacks, const uint64_t *objs,
 			    uint32_t n, uint64_t signature)
 {
 	struct track_finding_rec *f;
 	int fresh;
-	track_ilock();
+	track__ilock();
 	f = finding_by_signature(TRACK_FK_DEADLOCK, signature, TRACK_SEV_ERROR, &fresh);
 	if (f != NULL) {
 		f->nitems = n < TRACK_CYCLE_MAX ? n : TRACK_CYCLE_MAX;
@@ -143,9 +143,9 @@ void track_finding_deadlock(const int32_t *tids, const uint32_t *stacks, const u
 		memcpy(f->objs, objs, f->nitems * sizeof *objs);
 		f->stack = stacks[0];
 		f->obj = objs[0];
-		track_format(f->text, sizeof f->text, "deadlock: %u thread%s waiting for each other",
+		track__format(f->text, sizeof f->text, "deadlock: %u thread%s waiting for each other",
 			     n, n == 1 ? "" : "s");
 		finding_publish(f);
 	}
-	track_iunlock();
+	track__iunlock();
 }

@@ -91,7 +91,7 @@ static size_t vformat(char *buf, size_t len, const char *fmt, va_list ap)
 }
 
 /* Format into buf (at most len bytes, terminated); returns the length written. */
-size_t track_format(char *buf, size_t len, const char *fmt, ...)
+size_t track__format(char *buf, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 	size_t n;
@@ -102,7 +102,7 @@ size_t track_format(char *buf, size_t len, const char *fmt, ...)
 }
 
 /* The same with a va_list, for findings.c. */
-size_t track_vformat(char *buf, size_t len, const char *fmt, va_list ap)
+size_t track__vformat(char *buf, size_t len, const char *fmt, va_list ap)
 {
 	return vformat(buf, len, fmt, ap);
 }

@@ -45,9 +45,9 @@ static void mask_restore(const uint64_t *saved)
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, saved, NULL, sizeof *saved);
 }
 
-void track_spin_take(int *word)
+void track__spin_take(int *word)
 {
-	struct track_tls *t = &track_tls;
+	struct track__tls *t = &track__tls;
 	unsigned spins = 0;
 	if (t->nlocks == 0) {
 		uint64_t saved;
@@ -68,9 +68,9 @@ void track_spin_take(int *word)
 	}
 }
 
-void track_spin_drop(int *word)
+void track__spin_drop(int *word)
 {
-	struct track_tls *t = &track_tls;
+	struct track__tls *t = &track__tls;
 	__atomic_store_n(word, 0, __ATOMIC_RELEASE);
 	t->busy--;
 	if (--t->nlocks == 0) {
@@ -80,18 +80,18 @@ void track_spin_drop(int *word)
 	}
 }
 
-void track_ilock(void)
+void track__ilock(void)
 {
-	track_spin_take(&ilock_word);
+	track__spin_take(&ilock_word);
 }
 
-void track_iunlock(void)
+void track__iunlock(void)
 {
-	track_spin_drop(&ilock_word);
+	track__spin_drop(&ilock_word);
 }
 
 /* After fork only the forking thread exists: a lock another thread held is simply free. */
-void track_ilock_reset(void)
+void track__ilock_reset(void)
 {
 	__atomic_store_n(&ilock_word, 0, __ATOMIC_RELAXED);
 }

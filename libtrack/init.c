@@ -4,7 +4,7 @@
  *
  * Calls can arrive before the constructor has run (other libraries' constructors) or while
  * dlsym is resolving a symbol.  Mutex and rwlock calls never need resolving (they go to
- * glibc's exported __pthread_* aliases); the others resolve lazily through track_resolve().
+ * glibc's exported __pthread_* aliases); the others resolve lazily through track__resolve().
  * Until the segment exists, every wrapper passes straight through.
  *
  * In a process that runs with privileges its caller does not have (setuid or setgid, file
@@ -22,9 +22,9 @@
 
 #include "shim.h"
 
-struct track_global track_g;
-struct track_real track_real;
-__thread struct track_tls track_tls __attribute__((tls_model("initial-exec")));
+struct track__global track__g;
+struct track__real track__real;
+__thread struct track__tls track__tls __attribute__((tls_model("initial-exec")));
 
 static void *next_sym(const char *name)
 {
@@ -38,10 +38,10 @@ static void *next_cond_sym(const char *name)
 	return p ? p : dlsym(RTLD_NEXT, name);
 }
 
-void track_resolve(void)
+void track__resolve(void)
 {
 	static int done;
-	struct track_real r;
+	struct track__real r;
 	if (__atomic_load_n(&done, __ATOMIC_ACQUIRE))
 		return;
 	memset(&r, 0, sizeof r);
@@ -84,20 +84,20 @@ void track_resolve(void)
 	r.cond_signal = next_cond_sym("pthread_cond_signal");
 	r.cond_broadcast = next_cond_sym("pthread_cond_broadcast");
 	/* Several threads may race here before the constructor: each computes the same table. */
-	track_real = r;
+	track__real = r;
 	__atomic_store_n(&done, 1, __ATOMIC_RELEASE);
 }
 
 /* A TRACK_* variable, or NULL.  secure_getenv: never in a privileged process (see above). */
-const char *track_env(const char *name)
+const char *track__env(const char *name)
 {
 	return secure_getenv(name);
 }
 
 /* An unsigned number from the environment, clamped to [lo, hi]; dflt when unset or bad. */
-uint64_t track_env_u64(const char *name, uint64_t dflt, uint64_t lo, uint64_t hi)
+uint64_t track__env_u64(const char *name, uint64_t dflt, uint64_t lo, uint64_t hi)
 {
-	const char *s = track_env(name);
+	const char *s = track__env(name);
 	char *end;
 	unsigned long long v;
 	if (s == NULL || *s == '\0')
@@ -115,10 +115,10 @@ uint64_t track_env_u64(const char *name, uint64_t dflt, uint64_t lo, uint64_t hi
 
 /* One line on stderr when the shim cannot do what it was asked ("libtrack: what: detail"),
  * written with one write(2): no stdio, whose locks and buffers are the program's. */
-void track_warn(const char *what, const char *detail)
+void track__warn(const char *what, const char *detail)
 {
 	char line[TRACK_SEGFILE_PATH_MAX + 256];
-	size_t n = track_format(line, sizeof line, "libtrack: %s%s%s; this process is not traced\n",
+	size_t n = track__format(line, sizeof line, "libtrack: %s%s%s; this process is not traced\n",
 				what, detail ? ": " : "", detail ? detail : "");
 	if (write(2, line, n) < 0)
 		return;
@@ -132,17 +132,17 @@ void track_warn(const char *what, const char *detail)
  * thread) and is busy (the slow paths pass), so in the child nothing touches the parent's
  * segment or waits for a shim lock another parent thread held at fork.
  */
-static void track_atfork_prepare(void)
+static void track__atfork_prepare(void)
 {
-	struct track_tls *t = &track_tls;
+	struct track__tls *t = &track__tls;
 	t->busy++;
 	t->forking = t->self;
 	t->self = NULL;
 }
 
-static void track_atfork_parent(void)
+static void track__atfork_parent(void)
 {
-	struct track_tls *t = &track_tls;
+	struct track__tls *t = &track__tls;
 	t->self = t->forking;
 	t->forking = NULL;
 	t->busy--;
@@ -150,15 +150,15 @@ static void track_atfork_parent(void)
 
 /* The child's new segment is made with open() and friends, which are cancellation points:
  * a cancel pending in the forking thread must not act inside the shim. */
-static void track_atfork_child(void)
+static void track__atfork_child(void)
 {
-	struct track_tls *t = &track_tls;
+	struct track__tls *t = &track__tls;
 	int saved = errno, state;
 	t->self = t->forking;
 	t->forking = NULL;
-	if (track_g.on) {   /* it lowers busy itself, once the child's state is ready */
+	if (track__g.on) {   /* it lowers busy itself, once the child's state is ready */
 		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
-		track_threads_after_fork();
+		track__threads_after_fork();
 		pthread_setcancelstate(state, NULL);
 	} else {
 		t->busy--;
@@ -166,38 +166,38 @@ static void track_atfork_child(void)
 	errno = saved;
 }
 
-static void track_shutdown(void)
+static void track__shutdown(void)
 {
-	if (track_g.on)
-		track_segment_mark_exit();
+	if (track__g.on)
+		track__segment_mark_exit();
 }
 
-__attribute__((constructor(101))) static void track_init(void)
+__attribute__((constructor(101))) static void track__init(void)
 {
 	int saved = errno;
 	const char *off;
-	track_resolve();
+	track__resolve();
 	if (getauxval(AT_SECURE))
 		goto out;   /* privileged: stay passive (see the top of this file) */
-	off = track_env("TRACK_DISABLE");
+	off = track__env("TRACK_DISABLE");
 	if (off != NULL && *off != '\0' && *off != '0')
 		goto out;
-	track_stacks_init();
-	track_order_init();
-	track_deadlock_init();
-	if (track_segment_create() != 0 || track_threads_init() != 0)
+	track__stacks_init();
+	track__order_init();
+	track__deadlock_init();
+	if (track__segment_create() != 0 || track__threads_init() != 0)
 		goto out;
-	track_modules_scan();
-	pthread_atfork(track_atfork_prepare, track_atfork_parent, track_atfork_child);
-	__atomic_store_n(&track_g.on, 1, __ATOMIC_RELEASE);
+	track__modules_scan();
+	pthread_atfork(track__atfork_prepare, track__atfork_parent, track__atfork_child);
+	__atomic_store_n(&track__g.on, 1, __ATOMIC_RELEASE);
 out:
 	errno = saved;
 }
 
 /* A destructor, not atexit: it runs at exit() and never changes what exit paths do. */
-__attribute__((destructor)) static void track_fini(void)
+__attribute__((destructor)) static void track__fini(void)
 {
 	int saved = errno;
-	track_shutdown();
+	track__shutdown();
 	errno = saved;
 }

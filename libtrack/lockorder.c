@@ -21,7 +21,7 @@
  *    the set of other locks held every time it was seen (intersected over sightings).
  *
  * Cost: edges are checked only for acquisitions made while holding other locks; a thread
- * remembers the edges it has already reported (shim.h, track_ecache_*), so the steady state
+ * remembers the edges it has already reported (shim.h, track__ecache_*), so the steady state
  * is a cache hit.  Only a new edge, or one seen in a new mode or with fewer gate locks,
  * takes the graph lock and searches for a cycle through that edge.
  */
@@ -49,12 +49,12 @@ static uint32_t class_mask;
 
 static void graph_lock(void)
 {
-	track_spin_take(&glock);
+	track__spin_take(&glock);
 }
 
 static void graph_unlock(void)
 {
-	track_spin_drop(&glock);
+	track__spin_drop(&glock);
 }
 
 /* --- node ids ------------------------------------------------------------------------------ */
@@ -78,19 +78,19 @@ static uint32_t class_of(uint64_t pc)
 }
 
 /* Give a new object record its ids (called by objects.c under the shim lock). */
-void track_order_assign(struct track_obj_rec *r)
+void track__order_assign(struct track_obj_rec *r)
 {
 	r->class_id = class_of(r->first_pc);
 	if (++next_lock_id == 0)
 		next_lock_id = 1;
-	r->lock_id = track_g.lock_order == TRACK_LO_CLASS && r->class_id ? r->class_id
+	r->lock_id = track__g.lock_order == TRACK_LO_CLASS && r->class_id ? r->class_id
 									   : next_lock_id;
 }
 
 /* The head of the list of edges out of node id; rec is the object it was reached through. */
 static uint32_t *out_head(uint32_t id, struct track_obj_rec *rec)
 {
-	if (track_g.lock_order == TRACK_LO_CLASS)
+	if (track__g.lock_order == TRACK_LO_CLASS)
 		return id >= 1 && id <= class_mask + 1 && classes[id - 1].id == id
 			       ? &classes[id - 1].out_head
 			       : NULL;
@@ -99,14 +99,14 @@ static uint32_t *out_head(uint32_t id, struct track_obj_rec *rec)
 
 static struct track_obj_rec *obj_at(uint32_t idx1)
 {
-	return idx1 >= 1 && idx1 <= track_g.hdr->max_objects ? &track_g.objs[idx1 - 1] : NULL;
+	return idx1 >= 1 && idx1 <= track__g.hdr->max_objects ? &track__g.objs[idx1 - 1] : NULL;
 }
 
 /* --- edges --------------------------------------------------------------------------------- */
 
 static struct track_edge_rec *edge_at(uint32_t id1)
 {
-	return id1 >= 1 && id1 <= track_g.hdr->max_edges ? &track_g.edges[id1 - 1] : NULL;
+	return id1 >= 1 && id1 <= track__g.hdr->max_edges ? &track__g.edges[id1 - 1] : NULL;
 }
 
 /* The edge for key, or a fresh slot claimed for it (*added set); NULL if the table is full.
@@ -115,12 +115,12 @@ static struct track_edge_rec *edge_at(uint32_t id1)
  * is full.  Under the graph lock. */
 static struct track_edge_rec *edge_new(uint64_t key)
 {
-	struct track_seg_header *h = track_g.hdr;
+	struct track_seg_header *h = track__g.hdr;
 	uint64_t used = h->edges_used;
 	struct track_edge_rec *e;
-	if (used >= h->max_edges || track_seg_reserve(&track_g.edges[used], sizeof *e) != 0)
+	if (used >= h->max_edges || track__seg_reserve(&track__g.edges[used], sizeof *e) != 0)
 		return NULL;
-	e = &track_g.edges[used];
+	e = &track__g.edges[used];
 	e->key = key;
 	TRACK_STORE(&h->edges_used, used + 1);
 	return e;
@@ -131,17 +131,17 @@ static struct track_edge_rec *edge_new(uint64_t key)
  * (a few hundred edges touch few pages).  Under the graph lock. */
 static struct track_edge_rec *edge_get(uint64_t key, int *added)
 {
-	uint32_t mask = track_g.hdr->edge_index_slots - 1, i, n;
+	uint32_t mask = track__g.hdr->edge_index_slots - 1, i, n;
 	*added = 0;
 	i = (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & mask;
 	for (n = 0; n < 256 && n <= mask; n++, i = (i + 1) & mask) {
-		uint32_t *slot = &track_g.edge_index[i];
-		uint32_t id = track_seg_present(slot) ? *slot : 0;
+		uint32_t *slot = &track__g.edge_index[i];
+		uint32_t id = track__seg_present(slot) ? *slot : 0;
 		struct track_edge_rec *e;
 		if (id == 0) {
-			if (track_seg_reserve(slot, sizeof *slot) != 0 || (e = edge_new(key)) == NULL)
+			if (track__seg_reserve(slot, sizeof *slot) != 0 || (e = edge_new(key)) == NULL)
 				break;
-			*slot = (uint32_t)(e - track_g.edges) + 1;
+			*slot = (uint32_t)(e - track__g.edges) + 1;
 			*added = 1;
 			return e;
 		}
@@ -149,13 +149,13 @@ static struct track_edge_rec *edge_get(uint64_t key, int *added)
 		if (e != NULL && e->key == key)
 			return e;
 	}
-	TRACK_ADD(&track_g.hdr->edges_dropped, 1);
+	TRACK_ADD(&track__g.hdr->edges_dropped, 1);
 	return NULL;
 }
 
 /* What a thread knows about one new acquisition, for making edges towards it. */
 struct sighting {
-	struct track_thread *t;
+	struct track__thread *t;
 	uint32_t before;     /* held-list position of the new lock */
 	uint32_t to_flags;
 	uint32_t stack;
@@ -201,7 +201,7 @@ static void edge_fill(struct track_edge_rec *e, const struct sighting *s, uint32
 	memcpy(e->gate, gate, ngate * sizeof *gate);
 	if (head != NULL) {
 		e->next_out = *head;
-		*head = (uint32_t)(e - track_g.edges) + 1;
+		*head = (uint32_t)(e - track__g.edges) + 1;
 	}
 	__atomic_store_n(&e->ready, 1, __ATOMIC_RELEASE);
 }
@@ -320,10 +320,10 @@ static int search_from(struct search *s, const struct track_edge_rec *in)
 /* The address of a live lock whose node id is id (for naming a gate), or 0. */
 static uint64_t addr_of_node(uint32_t id)
 {
-	uint64_t i, n = TRACK_LOAD(&track_g.hdr->objects_used);
+	uint64_t i, n = TRACK_LOAD(&track__g.hdr->objects_used);
 	for (i = 0; i < n; i++)
-		if (track_g.objs[i].lock_id == id && (track_g.objs[i].flags & TRACK_OF_LIVE))
-			return track_g.objs[i].addr;
+		if (track__g.objs[i].lock_id == id && (track__g.objs[i].flags & TRACK_OF_LIVE))
+			return track__g.objs[i].addr;
 	return 0;
 }
 
@@ -345,31 +345,31 @@ static void find_cycle(struct track_edge_rec *e, uint64_t pc, uint32_t stack)
 	struct search s;
 	memset(&s, 0, sizeof s);
 	s.start = e;
-	s.path[0] = (uint32_t)(e - track_g.edges) + 1;
+	s.path[0] = (uint32_t)(e - track__g.edges) + 1;
 	s.depth = 1;
 	s.stamp = ++search_stamp ? search_stamp : ++search_stamp;
 	if (e->to_id == e->from_id)
 		return;
 	visit(&s, e->to_id);
 	if (search_from(&s, e)) {
-		track_finding_cycle(TRACK_FK_LOCK_ORDER, TRACK_SEV_ERROR, s.path, s.depth,
+		track__finding_cycle(TRACK_FK_LOCK_ORDER, TRACK_SEV_ERROR, s.path, s.depth,
 				    cycle_signature(s.path, s.depth), 0, pc, stack);
 	} else if (s.ngated > 0) {
-		track_finding_cycle(TRACK_FK_LOCK_ORDER, TRACK_SEV_INFO, s.gated, s.ngated,
+		track__finding_cycle(TRACK_FK_LOCK_ORDER, TRACK_SEV_INFO, s.gated, s.ngated,
 				    cycle_signature(s.gated, s.ngated), addr_of_node(s.gate), pc,
 				    stack);
 	} else if (s.too_long) {
-		TRACK_ADD(&track_g.hdr->cycles_too_long, 1);
+		TRACK_ADD(&track__g.hdr->cycles_too_long, 1);
 	}
 }
 
 /* --- the slow path ------------------------------------------------------------------------- */
 
-static void ecache_fill(struct track_thread *t, uint32_t from, uint32_t to, uint32_t gate_hash,
+static void ecache_fill(struct track__thread *t, uint32_t from, uint32_t to, uint32_t gate_hash,
 			uint32_t flags)
 {
 	uint64_t key = (uint64_t)from << 32 | to;
-	struct track_ecache_ent *c =
+	struct track__ecache_ent *c =
 		&t->ecache[(key * 0x9e3779b97f4a7c15ull) >> 58 & (TRACK_ECACHE_SIZE - 1)];
 	if (c->key != key || c->gate_hash != gate_hash)
 		c->flags = 0;
@@ -397,22 +397,22 @@ static void note_edge(const struct sighting *s, uint32_t i, uint32_t flags)
 	graph_unlock();
 }
 
-int track_order_slow(struct track_thread *t, uint32_t before, uint32_t flags)
+int track__order_slow(struct track__thread *t, uint32_t before, uint32_t flags)
 {
 	struct sighting s = {t, before, flags, 0};
 	struct track_thread_rec *thr = t->thr;
 	uint32_t i, to;
 	int captured = 0;
-	if (track_g.lock_order == TRACK_LO_OFF || track_busy() || before >= TRACK_HELD_MAX)
+	if (track__g.lock_order == TRACK_LO_OFF || track__busy() || before >= TRACK_HELD_MAX)
 		return 0;
 	to = t->held_id[before];
 	for (i = 0; i < before; i++) {
 		uint32_t from = t->held_id[i], gate_hash = t->held_xor ^ from ^ to;
 		uint32_t f = flags | (thr->held[i] & TRACK_HELD_READ ? 0 : TRACK_EF_FROM_WRITE);
-		if (from == 0 || from == to || track_ecache_hit(t, from, to, gate_hash, f))
+		if (from == 0 || from == to || track__ecache_hit(t, from, to, gate_hash, f))
 			continue;   /* unknown, recursive (or same class), or already reported */
 		if (!captured) {
-			s.stack = track_stack_capture(t);   /* before any lock: it may take some */
+			s.stack = track__stack_capture(t);   /* before any lock: it may take some */
 			captured = 1;
 		}
 		note_edge(&s, i, f);
@@ -422,29 +422,29 @@ int track_order_slow(struct track_thread *t, uint32_t before, uint32_t flags)
 }
 
 /* Read the mode and set up the class table (before the segment exists). */
-void track_order_init(void)
+void track__order_init(void)
 {
-	const char *m = track_env("TRACK_LOCK_ORDER");
+	const char *m = track__env("TRACK_LOCK_ORDER");
 	uint32_t cap = 1;
-	track_g.lock_order = TRACK_LO_INSTANCE;
+	track__g.lock_order = TRACK_LO_INSTANCE;
 	if (m != NULL && (strcmp(m, "off") == 0 || strcmp(m, "0") == 0))
-		track_g.lock_order = TRACK_LO_OFF;
+		track__g.lock_order = TRACK_LO_OFF;
 	else if (m != NULL && strcmp(m, "class") == 0)
-		track_g.lock_order = TRACK_LO_CLASS;
-	while (cap < 2 * track_env_u64("TRACK_MAX_OBJECTS", TRACK_DEFAULT_MAX_OBJECTS, 16,
+		track__g.lock_order = TRACK_LO_CLASS;
+	while (cap < 2 * track__env_u64("TRACK_MAX_OBJECTS", TRACK_DEFAULT_MAX_OBJECTS, 16,
 				       1u << 24))
 		cap <<= 1;
-	classes = track_map_private((size_t)cap * sizeof *classes);
+	classes = track__map_private((size_t)cap * sizeof *classes);
 	class_mask = cap - 1;
 }
 
 /* After fork: the child's new segment starts an empty graph. */
-void track_order_reset(void)
+void track__order_reset(void)
 {
 	glock = 0;
 	if (classes != NULL) {
 		/* fresh pages, not a memset that would copy every inherited page */
 		munmap(classes, (size_t)(class_mask + 1) * sizeof *classes);
-		classes = track_map_private((size_t)(class_mask + 1) * sizeof *classes);
+		classes = track__map_private((size_t)(class_mask + 1) * sizeof *classes);
 	}
 }

@@ -11,12 +11,12 @@
 static const char *const kind_names[TRACK_OBJ_KIND_COUNT] = {TRACK_OBJ_KINDS(TRACK_X_NAME)};
 #undef TRACK_X_NAME
 
-void track_wait_begin(struct track_wait *w, struct track_thread *t, struct track_obj_rec *r,
+void track__wait_begin(struct track__wait *w, struct track__thread *t, struct track_obj_rec *r,
 		      uint32_t state, const void *addr, uint32_t wflags)
 {
 	uint32_t n, peak;
 	if (unlikely(TRACK_LOAD(&t->thr->state) != TRACK_TS_RUNNING))
-		track_wait_stale(t);
+		track__wait_stale(t);
 	n = TRACK_ADD(&r->waiters, 1);
 	peak = TRACK_LOAD(&r->peak_waiters);
 	while (n > peak && !__atomic_compare_exchange_n(&r->peak_waiters, &peak, n, 1,
@@ -28,29 +28,29 @@ void track_wait_begin(struct track_wait *w, struct track_thread *t, struct track
 	w->prev_gen = t->wait_gen;
 	t->wait_sp = (uintptr_t)w;
 	t->wait_gen = TRACK_LOAD(&r->gen);
-	track_thread_set_state(t, state, (uint64_t)(uintptr_t)addr, track_obj_index(r), 0,
-			       track_stack_capture(t), wflags);
+	track__thread_set_state(t, state, (uint64_t)(uintptr_t)addr, track__obj_index(r), 0,
+			       track__stack_capture(t), wflags);
 	if (state == TRACK_TS_MUTEX || state == TRACK_TS_SPIN || state == TRACK_TS_RWLOCK_RD ||
 	    state == TRACK_TS_RWLOCK_WR)
-		track_deadlock_check(t);
-	w->t0 = track_now_ns();
+		track__deadlock_check(t);
+	w->t0 = track__now_ns();
 	w->dt = 0;
 }
 
 /* The wait is over (on return, or on cancellation's unwind).  Unless the thread's record
  * was closed meanwhile (it ended), or the wait was taken for one left by a jump and closed
- * already (threads.c, track_wait_stale), its waiter count and state are undone. */
-void track_wait_end(struct track_wait *w)
+ * already (threads.c, track__wait_stale), its waiter count and state are undone. */
+void track__wait_end(struct track__wait *w)
 {
-	struct track_thread *t = w->t;
+	struct track__thread *t = w->t;
 	if (t == NULL)
 		return;
-	w->dt = track_now_ns() - w->t0;
-	if (track_tls.self == t && t->wait_sp == (uintptr_t)w) {
+	w->dt = track__now_ns() - w->t0;
+	if (track__tls.self == t && t->wait_sp == (uintptr_t)w) {
 		TRACK_SUB(&w->r->waiters, 1);
-		track_thread_running(t, w->dt);
+		track__thread_running(t, w->dt);
 	}
-	if (track_tls.self == t) {
+	if (track__tls.self == t) {
 		t->wait_sp = w->prev_sp;
 		t->wait_gen = w->prev_gen;
 	}
@@ -59,7 +59,7 @@ void track_wait_end(struct track_wait *w)
 
 /* Remove listed entry i, closing the gap in every parallel list; when locks beyond the list
  * are held, one of them, unknown, takes the freed last slot as a placeholder (0). */
-static void held_drop_at(struct track_thread *t, uint32_t i, uint32_t listed, int more_beyond)
+static void held_drop_at(struct track__thread *t, uint32_t i, uint32_t listed, int more_beyond)
 {
 	struct track_thread_rec *thr = t->thr;
 	t->held_xor ^= t->held_id[i];
@@ -80,7 +80,7 @@ static void held_drop_at(struct track_thread *t, uint32_t i, uint32_t listed, in
  * the first TRACK_HELD_MAX are listed; a listed slot holding 0 stands for a held lock that
  * is not known individually (it was taken while the list was full).
  */
-void track_held_remove_slow(struct track_thread *t, uint32_t idx)
+void track__held_remove_slow(struct track__thread *t, uint32_t idx)
 {
 	struct track_thread_rec *thr = t->thr;
 	uint32_t n = thr->nheld, listed = n < TRACK_HELD_MAX ? n : TRACK_HELD_MAX, i;
@@ -106,22 +106,22 @@ void track_held_remove_slow(struct track_thread *t, uint32_t idx)
 	TRACK_STORE(&thr->nheld, n - 1);
 }
 
-void track_held_forget(struct track_thread *t, uintptr_t addr)
+void track__held_forget(struct track__thread *t, uintptr_t addr)
 {
 	struct track_thread_rec *thr = t->thr;
 	uint32_t n = thr->nheld < TRACK_HELD_MAX ? thr->nheld : TRACK_HELD_MAX, i;
 	for (i = n; i-- > 0;) {
 		uint32_t v = thr->held[i] & ~TRACK_HELD_READ;
-		const struct track_obj_rec *r = v ? &track_g.objs[v - 1] : NULL;
+		const struct track_obj_rec *r = v ? &track__g.objs[v - 1] : NULL;
 		if (r != NULL && TRACK_LOAD(&r->addr) == (uint64_t)addr &&
 		    !(TRACK_LOAD(&r->flags) & TRACK_OF_LIVE)) {
-			track_held_remove_slow(t, v);
+			track__held_remove_slow(t, v);
 			return;
 		}
 	}
 }
 
-int track_unlock_misuse(struct track_thread *t, struct track_obj_rec *r, void *obj, uint64_t pc,
+int track__unlock_misuse(struct track__thread *t, struct track_obj_rec *r, void *obj, uint64_t pc,
 			int (*real_unlock)(void *), int32_t real_owner)
 {
 	int32_t owner = TRACK_LOAD(&r->owner_tid);
@@ -135,21 +135,21 @@ int track_unlock_misuse(struct track_thread *t, struct track_obj_rec *r, void *o
 		TRACK_STORE(&r->owner_tid, 0);
 	}
 	if (owner != 0)
-		track_finding(TRACK_FK_UNLOCK_NOT_OWNER, obj, r->kind, pc, owner,
+		track__finding(TRACK_FK_UNLOCK_NOT_OWNER, obj, r->kind, pc, owner,
 			      "thread %d unlocked %s %p held by thread %d", t->tid, what, obj,
 			      owner);
 	else
-		track_finding(TRACK_FK_UNLOCK_UNLOCKED, obj, r->kind, pc, 0,
+		track__finding(TRACK_FK_UNLOCK_UNLOCKED, obj, r->kind, pc, 0,
 			      "thread %d unlocked %s %p, which was not locked", t->tid, what, obj);
 	return rc;
 }
 
-int track_timespec_ok(const struct timespec *ts)
+int track__timespec_ok(const struct timespec *ts)
 {
 	return ts != NULL && ts->tv_nsec >= 0 && ts->tv_nsec < 1000000000L;
 }
 
-int track_clock_ok(clockid_t clk)
+int track__clock_ok(clockid_t clk)
 {
 	return clk == CLOCK_MONOTONIC || clk == CLOCK_REALTIME;
 }

@@ -16,34 +16,34 @@
 #include "shim.h"
 
 /* The calling thread's state and the record of the object at addr, or NULL to pass through. */
-static inline struct track_obj_rec *track_lock_rec(struct track_thread **tp, const void *addr,
+static inline struct track_obj_rec *track__lock_rec(struct track__thread **tp, const void *addr,
 						   uint32_t kind, uint64_t pc, int create)
 {
 	/* A registered thread implies the shim is on: no global flag on the fast path. */
-	struct track_thread *t = track_self();
+	struct track__thread *t = track__self();
 	*tp = t;
 	if (unlikely(t == NULL))
 		return NULL;
-	return track_obj(t, addr, kind, pc, create);
+	return track__obj(t, addr, kind, pc, create);
 }
 
 /* The lock at addr was released and has no live record: if the thread lists it as held (its
  * record was retired after the lock was taken, by recycling), it holds it no more. */
-TRACK_HIDDEN void track_held_forget(struct track_thread *t, uintptr_t addr);
+TRACK_HIDDEN void track__held_forget(struct track__thread *t, uintptr_t addr);
 
-static inline void track_unlock_untracked(struct track_thread *t, const void *addr)
+static inline void track__unlock_untracked(struct track__thread *t, const void *addr)
 {
 	if (t != NULL && unlikely(t->thr->nheld != 0))
-		track_held_forget(t, (uintptr_t)addr);
+		track__held_forget(t, (uintptr_t)addr);
 }
 
 /* Whether this thread already reported the edge from -> to with these flags and this set of
  * other held locks. */
-static inline int track_ecache_hit(const struct track_thread *t, uint32_t from, uint32_t to,
+static inline int track__ecache_hit(const struct track__thread *t, uint32_t from, uint32_t to,
 				   uint32_t gate_hash, uint32_t flags)
 {
 	uint64_t key = (uint64_t)from << 32 | to;
-	const struct track_ecache_ent *c =
+	const struct track__ecache_ent *c =
 		&t->ecache[(key * 0x9e3779b97f4a7c15ull) >> 58 & (TRACK_ECACHE_SIZE - 1)];
 	return c->key == key && c->gate_hash == gate_hash && (c->flags & flags) == flags;
 }
@@ -51,20 +51,20 @@ static inline int track_ecache_hit(const struct track_thread *t, uint32_t from, 
 /* Lock-order bookkeeping after a blocking-capable acquisition made while holding `before`
  * other locks (flags: TRACK_EF_TO_WRITE for an exclusive request).  The common nested case,
  * one lock held and an edge already known, is a cache hit. */
-static inline int track_order_note(struct track_thread *t, uint32_t before, uint32_t flags)
+static inline int track__order_note(struct track__thread *t, uint32_t before, uint32_t flags)
 {
-	if (likely(before == 0) || track_g.lock_order == TRACK_LO_OFF)
+	if (likely(before == 0) || track__g.lock_order == TRACK_LO_OFF)
 		return 0;
 	if (likely(before == 1) && t->held_id[0] != t->held_id[1] &&
-	    track_ecache_hit(t, t->held_id[0], t->held_id[1], 0,
+	    track__ecache_hit(t, t->held_id[0], t->held_id[1], 0,
 			     flags | (t->thr->held[0] & TRACK_HELD_READ ? 0 : TRACK_EF_FROM_WRITE)))
 		return 0;
-	return track_order_slow(t, before, flags);
+	return track__order_slow(t, before, flags);
 }
 
 /* Thread t took lock r exclusively (mutex, spinlock, rwlock for writing); blocking: it was
  * (or could have been) a waiting acquisition, which orders r after the locks held. */
-static inline void track_got_excl(struct track_thread *t, struct track_obj_rec *r, uint64_t pc,
+static inline void track__got_excl(struct track__thread *t, struct track_obj_rec *r, uint64_t pc,
 				  int blocking)
 {
 	if (unlikely(r->owner_tid == t->tid)) {
@@ -72,43 +72,43 @@ static inline void track_got_excl(struct track_thread *t, struct track_obj_rec *
 	} else {
 		uint32_t before;
 		TRACK_STORE(&r->owner_tid, t->tid);
-		before = track_held_push(t, r, 0, pc);
+		before = track__held_push(t, r, 0, pc);
 		if (blocking)
-			track_order_note(t, before, TRACK_EF_TO_WRITE);
+			track__order_note(t, before, TRACK_EF_TO_WRITE);
 	}
 	TRACK_STORE(&r->acquisitions, r->acquisitions + 1);
 }
 
 /* Thread t took rwlock r for reading. */
-static inline void track_got_shared(struct track_thread *t, struct track_obj_rec *r, uint64_t pc,
+static inline void track__got_shared(struct track__thread *t, struct track_obj_rec *r, uint64_t pc,
 				    int blocking)
 {
 	uint32_t before;
 	TRACK_ADD(&r->readers, 1);
 	TRACK_ADD(&r->acquisitions, 1);
-	before = track_held_push(t, r, TRACK_HELD_READ, pc);
+	before = track__held_push(t, r, TRACK_HELD_READ, pc);
 	if (blocking)
-		track_order_note(t, before, 0);
+		track__order_note(t, before, 0);
 }
 
 /* Acquisition bookkeeping after a successful take that did not wait. */
-static inline void track_took(const void *addr, uint32_t kind, uint64_t pc, int shared,
+static inline void track__took(const void *addr, uint32_t kind, uint64_t pc, int shared,
 			      int blocking)
 {
-	struct track_thread *t;
-	struct track_obj_rec *r = track_lock_rec(&t, addr, kind, pc, 1);
+	struct track__thread *t;
+	struct track_obj_rec *r = track__lock_rec(&t, addr, kind, pc, 1);
 	if (unlikely(r == NULL))
 		return;
 	if (shared)
-		track_got_shared(t, r, pc, blocking);
+		track__got_shared(t, r, pc, blocking);
 	else
-		track_got_excl(t, r, pc, blocking);
+		track__got_excl(t, r, pc, blocking);
 }
 
 /* A wait in progress: begun when a wrapper is about to block, ended when it returns (or is
  * unwound by cancellation, through __attribute__((cleanup))). */
-struct track_wait {
-	struct track_thread *t;
+struct track__wait {
+	struct track__thread *t;
 	struct track_obj_rec *r;
 	uint64_t t0;
 	uint64_t dt;
@@ -116,13 +116,13 @@ struct track_wait {
 	uint64_t prev_gen;     /* in a signal handler nests in another */
 };
 
-TRACK_HIDDEN void track_wait_begin(struct track_wait *w, struct track_thread *t,
+TRACK_HIDDEN void track__wait_begin(struct track__wait *w, struct track__thread *t,
 				   struct track_obj_rec *r, uint32_t state, const void *addr,
 				   uint32_t wflags);
-TRACK_HIDDEN void track_wait_end(struct track_wait *w);
+TRACK_HIDDEN void track__wait_end(struct track__wait *w);
 
 /* Statistics of an acquisition that had to wait (called holding the lock). */
-static inline void track_contended(struct track_thread *t, struct track_obj_rec *r, uint64_t dt)
+static inline void track__contended(struct track__thread *t, struct track_obj_rec *r, uint64_t dt)
 {
 	TRACK_STORE(&t->thr->contended, t->thr->contended + 1);
 	TRACK_STORE(&r->contended, r->contended + 1);
@@ -133,7 +133,7 @@ static inline void track_contended(struct track_thread *t, struct track_obj_rec 
 
 /* Release bookkeeping for an exclusive unlock; returns 0 when t was the owner, -1 (nothing
  * changed) when it was not, which the caller reports as misuse. */
-static inline int track_release_excl(struct track_thread *t, struct track_obj_rec *r)
+static inline int track__release_excl(struct track__thread *t, struct track_obj_rec *r)
 {
 	if (unlikely(TRACK_LOAD(&r->owner_tid) != t->tid))
 		return -1;
@@ -142,7 +142,7 @@ static inline int track_release_excl(struct track_thread *t, struct track_obj_re
 		return 0;
 	}
 	TRACK_STORE(&r->owner_tid, 0);
-	track_held_pop(t, r);
+	track__held_pop(t, r);
 	return 0;
 }
 
@@ -150,11 +150,11 @@ static inline int track_release_excl(struct track_thread *t, struct track_obj_re
  * record truthful about the outcome, and report the misuse, unless ours says the caller
  * does hold it (the lock was taken while untracked: a full table, a signal handler inside
  * the shim). */
-TRACK_HIDDEN int track_unlock_misuse(struct track_thread *t, struct track_obj_rec *r,
+TRACK_HIDDEN int track__unlock_misuse(struct track__thread *t, struct track_obj_rec *r,
 				     void *obj, uint64_t pc, int (*real_unlock)(void *),
 				     int32_t real_owner);
 
-TRACK_HIDDEN int track_timespec_ok(const struct timespec *ts);
-TRACK_HIDDEN int track_clock_ok(clockid_t clk);
+TRACK_HIDDEN int track__timespec_ok(const struct timespec *ts);
+TRACK_HIDDEN int track__clock_ok(clockid_t clk);
 
 #endif /* TRACK_LOCKPATH_H */

@@ -121,7 +121,7 @@ static const ElfW(Phdr) *phdrs_of(uintptr_t start, uintptr_t end, int *phnum)
 /* Append a record for a newly met object; under mod_lock. */
 static void add_module(const struct dl_find_object *fo)
 {
-	struct track_seg_header *h = track_g.hdr;
+	struct track_seg_header *h = track__g.hdr;
 	const struct link_map *lm = fo->dlfo_link_map;
 	uintptr_t start = (uintptr_t)fo->dlfo_map_start, end = (uintptr_t)fo->dlfo_map_end;
 	const char *path = lm != NULL ? lm->l_name : NULL;
@@ -134,8 +134,8 @@ static void add_module(const struct dl_find_object *fo)
 		TRACK_ADD(&h->modules_dropped, 1);
 		return;
 	}
-	m = &track_g.modules[used];
-	if (track_seg_reserve(m, sizeof *m) != 0) {
+	m = &track__g.modules[used];
+	if (track__seg_reserve(m, sizeof *m) != 0) {
 		TRACK_ADD(&h->modules_dropped, 1);
 		return;
 	}
@@ -148,10 +148,10 @@ static void add_module(const struct dl_find_object *fo)
 		m->lo = start;
 		m->hi = end;
 	}
-	track_format(m->path, sizeof m->path, "%s", main_exe ? h->exe : path);
+	track__format(m->path, sizeof m->path, "%s", main_exe ? h->exe : path);
 	/* An older module where this one now is has been unloaded. */
 	for (i = 0; i < used; i++) {
-		struct track_module_rec *o = &track_g.modules[i];
+		struct track_module_rec *o = &track__g.modules[i];
 		if (!(o->flags & TRACK_MF_UNLOADED) && o->lo < m->hi && m->lo < o->hi)
 			__atomic_or_fetch(&o->flags, TRACK_MF_UNLOADED, __ATOMIC_RELEASE);
 	}
@@ -166,17 +166,17 @@ static void note_object(const struct dl_find_object *fo)
 	uintptr_t start = (uintptr_t)fo->dlfo_map_start;
 	if (known == NULL || is_known(start, fo->dlfo_link_map))
 		return;
-	track_spin_take(&mod_lock);
+	track__spin_take(&mod_lock);
 	if (!is_known(start, fo->dlfo_link_map))
 		add_module(fo);
-	track_spin_drop(&mod_lock);
+	track__spin_drop(&mod_lock);
 }
 
 /* Make sure the module holding pc (a return address, or a code address) is in the map. */
-void track_modules_note_pc(uint64_t pc)
+void track__modules_note_pc(uint64_t pc)
 {
 	struct dl_find_object fo;
-	if (pc == 0 || track_g.hdr == NULL)
+	if (pc == 0 || track__g.hdr == NULL)
 		return;
 	if (_dl_find_object((void *)(uintptr_t)(pc - 1), &fo) == 0)
 		note_object(&fo);
@@ -189,22 +189,22 @@ static int scan_one(struct dl_phdr_info *info, size_t size, void *data)
 	(void)size, (void)data;
 	for (i = 0; i < info->dlpi_phnum; i++)
 		if (info->dlpi_phdr[i].p_type == PT_LOAD) {
-			track_modules_note_pc(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr + 1);
+			track__modules_note_pc(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr + 1);
 			break;
 		}
 	return 0;
 }
 
 /* The map at start (in the constructor). */
-void track_modules_scan(void)
+void track__modules_scan(void)
 {
 	uint32_t n = 1;
-	if (track_g.hdr == NULL)
+	if (track__g.hdr == NULL)
 		return;
 	if (known == NULL) {
-		while (n < 2 * track_g.hdr->max_modules)
+		while (n < 2 * track__g.hdr->max_modules)
 			n <<= 1;
-		known = track_map_private((size_t)n * sizeof *known);
+		known = track__map_private((size_t)n * sizeof *known);
 		if (known == NULL)
 			return;
 		known_mask = n - 1;
@@ -214,16 +214,16 @@ void track_modules_scan(void)
 
 /* After fork: the child's new segment starts with the parent's map (same address space,
  * so the private set of known objects still holds). */
-void track_modules_copy(const struct track_seg_header *old)
+void track__modules_copy(const struct track_seg_header *old)
 {
 	const struct track_module_rec *src =
 		(const struct track_module_rec *)((const char *)old + old->modules_off);
 	uint64_t n = old->modules_used;
 	mod_lock = 0;
-	if (n > track_g.hdr->max_modules)
-		n = track_g.hdr->max_modules;
-	if (n == 0 || track_seg_reserve(track_g.modules, n * sizeof *src) != 0)
+	if (n > track__g.hdr->max_modules)
+		n = track__g.hdr->max_modules;
+	if (n == 0 || track__seg_reserve(track__g.modules, n * sizeof *src) != 0)
 		return;
-	memcpy(track_g.modules, src, n * sizeof *src);
-	track_g.hdr->modules_used = n;
+	memcpy(track__g.modules, src, n * sizeof *src);
+	track__g.hdr->modules_used = n;
 }

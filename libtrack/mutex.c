@@ -35,23 +35,23 @@ static void note_type(struct track_obj_rec *r, const pthread_mutexattr_t *attr)
 TRACK_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
 {
 	int rc = __pthread_mutex_init(m, attr);
-	if (rc == 0 && track_g.on)
-		note_type(track_obj_init(m, TRACK_OBJ_MUTEX, TRACK_RA()), attr);
+	if (rc == 0 && track__g.on)
+		note_type(track__obj_init(m, TRACK_OBJ_MUTEX, TRACK_RA()), attr);
 	return rc;
 }
 
 TRACK_EXPORT int pthread_mutex_destroy(pthread_mutex_t *m)
 {
-	struct track_thread *t;
-	struct track_obj_rec *r = track_lock_rec(&t, m, TRACK_OBJ_MUTEX, 0, 0);
+	struct track__thread *t;
+	struct track_obj_rec *r = track__lock_rec(&t, m, TRACK_OBJ_MUTEX, 0, 0);
 	int rc;
 	if (r != NULL && TRACK_LOAD(&r->owner_tid) != 0)
-		track_finding(TRACK_FK_DESTROY_LOCKED, m, TRACK_OBJ_MUTEX, TRACK_RA(),
+		track__finding(TRACK_FK_DESTROY_LOCKED, m, TRACK_OBJ_MUTEX, TRACK_RA(),
 			      r->owner_tid, "mutex %p destroyed while thread %d holds it",
 			      (void *)m, r->owner_tid);
 	rc = __pthread_mutex_destroy(m);
 	if (rc == 0 && r != NULL)
-		track_obj_destroy(m);
+		track__obj_destroy(m);
 	return rc;
 }
 
@@ -68,32 +68,32 @@ static uint32_t relock_flag(const pthread_mutex_t *m)
 static int mutex_wait(pthread_mutex_t *m, clockid_t clk, const struct timespec *abs,
 		      int timed, uint64_t pc)
 {
-	struct track_thread *t = NULL;
-	struct track_obj_rec *r = track_lock_rec(&t, m, TRACK_OBJ_MUTEX, pc, 1);
-	struct track_wait w;
+	struct track__thread *t = NULL;
+	struct track_obj_rec *r = track__lock_rec(&t, m, TRACK_OBJ_MUTEX, pc, 1);
+	struct track__wait w;
 	int rc;
-	if (r == NULL || track_busy()) {
+	if (r == NULL || track__busy()) {
 		if (!timed)
 			return __pthread_mutex_lock(m);
-		return timed == 1 ? track_real.mutex_timedlock(m, abs)
-				  : track_real.mutex_clocklock(m, clk, abs);
+		return timed == 1 ? track__real.mutex_timedlock(m, abs)
+				  : track__real.mutex_clocklock(m, clk, abs);
 	}
 	if (TRACK_LOAD(&r->owner_tid) == t->tid)
-		track_finding(TRACK_FK_DOUBLE_LOCK, m, TRACK_OBJ_MUTEX, pc, t->tid,
+		track__finding(TRACK_FK_DOUBLE_LOCK, m, TRACK_OBJ_MUTEX, pc, t->tid,
 			      "thread %d locked non-recursive mutex %p that it already holds",
 			      t->tid, (void *)m);
-	track_wait_begin(&w, t, r, TRACK_TS_MUTEX, m,
+	track__wait_begin(&w, t, r, TRACK_TS_MUTEX, m,
 			 (timed ? TRACK_WF_TIMED : 0) | relock_flag(m));
 	if (!timed)
 		rc = __pthread_mutex_lock(m);
 	else if (timed == 1)
-		rc = track_real.mutex_timedlock(m, abs);
+		rc = track__real.mutex_timedlock(m, abs);
 	else
-		rc = track_real.mutex_clocklock(m, clk, abs);
-	track_wait_end(&w);
+		rc = track__real.mutex_clocklock(m, clk, abs);
+	track__wait_end(&w);
 	if (rc == 0 || rc == EOWNERDEAD) {
-		track_got_excl(t, r, pc, 1);
-		track_contended(t, r, w.dt);
+		track__got_excl(t, r, pc, 1);
+		track__contended(t, r, w.dt);
 	} else if (rc == ETIMEDOUT) {
 		TRACK_ADD(&r->timeouts, 1);
 	}
@@ -104,7 +104,7 @@ static int mutex_wait(pthread_mutex_t *m, clockid_t clk, const struct timespec *
 static int mutex_try_other(pthread_mutex_t *m, int rc, uint64_t pc)
 {
 	if (rc == EOWNERDEAD)
-		track_took(m, TRACK_OBJ_MUTEX, pc, 0, 0);
+		track__took(m, TRACK_OBJ_MUTEX, pc, 0, 0);
 	return rc;
 }
 
@@ -118,7 +118,7 @@ static int mutex_try_other(pthread_mutex_t *m, int rc, uint64_t pc)
  * plain stores, no atomic instruction: so does this, for the same reason.
  * Returns 0 taken, EBUSY held by someone, -1 not a plain mutex (or thread not registered).
  */
-static inline int plain_trylock(pthread_mutex_t *m, const struct track_thread *t)
+static inline int plain_trylock(pthread_mutex_t *m, const struct track__thread *t)
 {
 	int zero = 0;
 	if (unlikely(t == NULL || __atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) != 0))
@@ -161,7 +161,7 @@ static inline int plain_unlock(pthread_mutex_t *m)
 }
 
 /* The same, falling back to glibc's trylock for everything else. */
-static inline int any_trylock(pthread_mutex_t *m, const struct track_thread *t)
+static inline int any_trylock(pthread_mutex_t *m, const struct track__thread *t)
 {
 	int rc = plain_trylock(m, t);
 	return likely(rc >= 0) ? rc : __pthread_mutex_trylock(m);
@@ -174,7 +174,7 @@ static __attribute__((noinline)) int mutex_lock_slow(pthread_mutex_t *m, int rc,
 	if (rc < 0)
 		rc = __pthread_mutex_trylock(m);
 	if (rc == 0) {
-		track_took(m, TRACK_OBJ_MUTEX, pc, 0, 1);
+		track__took(m, TRACK_OBJ_MUTEX, pc, 0, 1);
 		return 0;
 	}
 	if (rc != EBUSY)
@@ -186,27 +186,27 @@ static __attribute__((noinline)) int mutex_lock_slow(pthread_mutex_t *m, int rc,
  * first try, its record in this thread's cache, not already held by this thread. */
 TRACK_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
-	struct track_thread *t = track_tls.self;
-	struct track_cached c;
+	struct track__thread *t = track__tls.self;
+	struct track__cached c;
 	int rc = plain_trylock(m, t);
-	if (likely(rc == 0) && likely(track_obj_cached(t, m, &c)) &&
+	if (likely(rc == 0) && likely(track__obj_cached(t, m, &c)) &&
 	    likely(c.rec->owner_tid != t->tid)) {
 		uint32_t before;
 		TRACK_STORE(&c.rec->owner_tid, t->tid);
 		TRACK_STORE(&c.rec->acquisitions, c.rec->acquisitions + 1);
-		before = track_held_push_idx(t, c.idx, c.rec->lock_id, TRACK_RA());
+		before = track__held_push_idx(t, c.idx, c.rec->lock_id, TRACK_RA());
 		if (likely(before == 0))
 			return 0;
-		return track_order_note(t, before, TRACK_EF_TO_WRITE);
+		return track__order_note(t, before, TRACK_EF_TO_WRITE);
 	}
 	return mutex_lock_slow(m, rc, TRACK_RA());
 }
 
 TRACK_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 {
-	int rc = any_trylock(m, track_tls.self);
+	int rc = any_trylock(m, track__tls.self);
 	if (likely(rc == 0)) {
-		track_took(m, TRACK_OBJ_MUTEX, TRACK_RA(), 0, 0);
+		track__took(m, TRACK_OBJ_MUTEX, TRACK_RA(), 0, 0);
 		return 0;
 	}
 	return mutex_try_other(m, rc, TRACK_RA());
@@ -215,10 +215,10 @@ TRACK_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 TRACK_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abs)
 {
 	int rc;
-	track_resolve();
+	track__resolve();
 	rc = __pthread_mutex_trylock(m);
 	if (rc == 0) {
-		track_took(m, TRACK_OBJ_MUTEX, TRACK_RA(), 0, 1);
+		track__took(m, TRACK_OBJ_MUTEX, TRACK_RA(), 0, 1);
 		return 0;
 	}
 	if (rc != EBUSY)
@@ -230,12 +230,12 @@ TRACK_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk,
 					 const struct timespec *abs)
 {
 	int rc;
-	track_resolve();
-	if (!track_clock_ok(clk))      /* glibc rejects the clock before trying the lock */
-		return track_real.mutex_clocklock(m, clk, abs);
+	track__resolve();
+	if (!track__clock_ok(clk))      /* glibc rejects the clock before trying the lock */
+		return track__real.mutex_clocklock(m, clk, abs);
 	rc = __pthread_mutex_trylock(m);
 	if (rc == 0) {
-		track_took(m, TRACK_OBJ_MUTEX, TRACK_RA(), 0, 1);
+		track__took(m, TRACK_OBJ_MUTEX, TRACK_RA(), 0, 1);
 		return 0;
 	}
 	if (rc != EBUSY)
@@ -245,12 +245,12 @@ TRACK_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk,
 
 static __attribute__((noinline)) int mutex_unlock_slow(pthread_mutex_t *m, uint64_t pc)
 {
-	struct track_thread *t;
-	struct track_obj_rec *r = track_lock_rec(&t, m, TRACK_OBJ_MUTEX, 0, 0);
+	struct track__thread *t;
+	struct track_obj_rec *r = track__lock_rec(&t, m, TRACK_OBJ_MUTEX, 0, 0);
 	if (unlikely(r == NULL))
-		track_unlock_untracked(t, m);
-	else if (unlikely(track_release_excl(t, r) != 0))
-		return track_unlock_misuse(t, r, m, pc, real_unlock,
+		track__unlock_untracked(t, m);
+	else if (unlikely(track__release_excl(t, r) != 0))
+		return track__unlock_misuse(t, r, m, pc, real_unlock,
 					   __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED));
 	return __pthread_mutex_unlock(m);
 }
@@ -258,11 +258,11 @@ static __attribute__((noinline)) int mutex_unlock_slow(pthread_mutex_t *m, uint6
 /* The hot path: the record cached, held once by this thread, released in LIFO order. */
 TRACK_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
-	struct track_thread *t = track_tls.self;
+	struct track__thread *t = track__tls.self;
 	struct track_thread_rec *thr;
-	struct track_cached c;
+	struct track__cached c;
 	uint32_t n;
-	if (likely(t != NULL) && likely(track_obj_cached(t, m, &c)) &&
+	if (likely(t != NULL) && likely(track__obj_cached(t, m, &c)) &&
 	    likely(c.rec->owner_tid == t->tid) && likely(c.rec->depth == 0) &&
 	    likely((n = (thr = t->thr)->nheld) - 1 < TRACK_HELD_MAX) &&
 	    likely(thr->held[n - 1] == c.idx)) {

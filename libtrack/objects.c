@@ -54,7 +54,7 @@ static inline uint32_t hash_addr(uintptr_t a)
 /* The record with index + 1 v, or NULL if v is no record (empty, tombstone). */
 static uint32_t slot_value(const uint32_t *s)
 {
-	return track_seg_present(s) ? __atomic_load_n(s, __ATOMIC_ACQUIRE) : TRACK_SLOT_EMPTY;
+	return track__seg_present(s) ? __atomic_load_n(s, __ATOMIC_ACQUIRE) : TRACK_SLOT_EMPTY;
 }
 
 /*
@@ -66,23 +66,23 @@ static uint32_t slot_value(const uint32_t *s)
  */
 static void slot_free(uint32_t *s)
 {
-	uint32_t mask = track_g.hash_mask, i = (uint32_t)(s - track_g.hash), n;
-	if (slot_value(&track_g.hash[(i + 1) & mask]) != TRACK_SLOT_EMPTY) {
+	uint32_t mask = track__g.hash_mask, i = (uint32_t)(s - track__g.hash), n;
+	if (slot_value(&track__g.hash[(i + 1) & mask]) != TRACK_SLOT_EMPTY) {
 		__atomic_store_n(s, TRACK_SLOT_TOMB, __ATOMIC_RELEASE);
 		return;
 	}
 	__atomic_store_n(s, TRACK_SLOT_EMPTY, __ATOMIC_RELEASE);
 	for (n = 0; n < MAX_PROBE; n++) {
 		i = (i - 1) & mask;
-		if (slot_value(&track_g.hash[i]) != TRACK_SLOT_TOMB)
+		if (slot_value(&track__g.hash[i]) != TRACK_SLOT_TOMB)
 			break;
-		__atomic_store_n(&track_g.hash[i], TRACK_SLOT_EMPTY, __ATOMIC_RELEASE);
+		__atomic_store_n(&track__g.hash[i], TRACK_SLOT_EMPTY, __ATOMIC_RELEASE);
 	}
 }
 
 static struct track_obj_rec *rec_at(uint32_t v)
 {
-	return v != TRACK_SLOT_EMPTY && v <= track_g.hdr->max_objects ? &track_g.objs[v - 1] : NULL;
+	return v != TRACK_SLOT_EMPTY && v <= track__g.hdr->max_objects ? &track__g.objs[v - 1] : NULL;
 }
 
 /* The slot on a's chain that holds record index + 1 idx, or with idx 0 the first that holds
@@ -90,11 +90,11 @@ static struct track_obj_rec *rec_at(uint32_t v)
  * a page never populated is empty (segment.c). */
 static uint32_t *slot_of(uintptr_t a, uint32_t idx)
 {
-	uint32_t mask = track_g.hash_mask;
+	uint32_t mask = track__g.hash_mask;
 	uint32_t i = hash_addr(a) & mask;
 	uint32_t n;
 	for (n = 0; n < MAX_PROBE && n <= mask; n++, i = (i + 1) & mask) {
-		uint32_t *s = &track_g.hash[i], v = slot_value(s);
+		uint32_t *s = &track__g.hash[i], v = slot_value(s);
 		struct track_obj_rec *r;
 		if (v == TRACK_SLOT_EMPTY)
 			return NULL;
@@ -111,16 +111,16 @@ static uint32_t *slot_of(uintptr_t a, uint32_t idx)
  * empty slot that ends it (its page populated first).  Under the shim lock. */
 static uint32_t *slot_claim(uintptr_t a)
 {
-	uint32_t mask = track_g.hash_mask;
+	uint32_t mask = track__g.hash_mask;
 	uint32_t i = hash_addr(a) & mask;
 	uint32_t n;
 	for (n = 0; n < MAX_PROBE && n <= mask; n++, i = (i + 1) & mask) {
-		uint32_t *s = &track_g.hash[i];
-		uint32_t v = track_seg_present(s) ? *s : TRACK_SLOT_EMPTY;
+		uint32_t *s = &track__g.hash[i];
+		uint32_t v = track__seg_present(s) ? *s : TRACK_SLOT_EMPTY;
 		if (v == TRACK_SLOT_TOMB)
 			return s;
 		if (v == TRACK_SLOT_EMPTY)
-			return track_seg_reserve(s, sizeof *s) == 0 ? s : NULL;
+			return track__seg_reserve(s, sizeof *s) == 0 ? s : NULL;
 	}
 	return NULL;   /* chain too long */
 }
@@ -129,12 +129,12 @@ static uint32_t *slot_claim(uintptr_t a)
  * and the record goes on the free list.  Under the shim lock. */
 static void retire(struct track_obj_rec *r, int to_free_list)
 {
-	uint32_t idx = track_obj_index(r), *s = slot_of((uintptr_t)r->addr, idx);
+	uint32_t idx = track__obj_index(r), *s = slot_of((uintptr_t)r->addr, idx);
 	TRACK_ADD(&r->gen, 2);   /* stays even: stable, but another generation */
 	r->flags &= ~TRACK_OF_LIVE;
 	if (s != NULL)
 		slot_free(s);
-	TRACK_SUB(&track_g.hdr->objects_live, 1);
+	TRACK_SUB(&track__g.hdr->objects_live, 1);
 	if (to_free_list) {
 		r->next_free = free_head;
 		free_head = idx;
@@ -145,8 +145,8 @@ static void retire(struct track_obj_rec *r, int to_free_list)
  * live records (not held, nobody waiting) are retired into it for later.  Under the lock. */
 static struct track_obj_rec *recycle_idle(void)
 {
-	uint32_t cap = track_g.hdr->max_objects, n;
-	uint64_t now = track_now_ns();
+	uint32_t cap = track__g.hdr->max_objects, n;
+	uint64_t now = track__now_ns();
 	struct track_obj_rec *r = NULL;
 	if (limbo.len > 0 && now - limbo.since[limbo.head] >= GRACE_NS) {
 		r = rec_at(limbo.idx[limbo.head]);
@@ -154,16 +154,16 @@ static struct track_obj_rec *recycle_idle(void)
 		limbo.len--;
 	}
 	for (n = 0; n < RECYCLE_SCAN && limbo.len < LIMBO_SLOTS; n++) {
-		struct track_obj_rec *o = &track_g.objs[recycle_hand];
+		struct track_obj_rec *o = &track__g.objs[recycle_hand];
 		recycle_hand = (recycle_hand + 1) % cap;
 		if ((o->flags & TRACK_OF_LIVE) && TRACK_LOAD(&o->owner_tid) == 0 &&
 		    TRACK_LOAD(&o->readers) == 0 && TRACK_LOAD(&o->waiters) == 0 &&
 		    TRACK_LOAD(&o->pins) == 0) {
 			uint32_t k = (limbo.head + limbo.len++) % LIMBO_SLOTS;
 			retire(o, 0);
-			limbo.idx[k] = track_obj_index(o);
+			limbo.idx[k] = track__obj_index(o);
 			limbo.since[k] = now;
-			TRACK_ADD(&track_g.hdr->objects_recycled, 1);
+			TRACK_ADD(&track__g.hdr->objects_recycled, 1);
 			break;
 		}
 	}
@@ -174,11 +174,11 @@ static struct track_obj_rec *recycle_idle(void)
  * long as there is room; then retired records; then idle live ones. */
 static struct track_obj_rec *alloc_rec(void)
 {
-	struct track_seg_header *h = track_g.hdr;
+	struct track_seg_header *h = track__g.hdr;
 	struct track_obj_rec *r;
 	if (h->objects_used < h->max_objects) {
-		r = &track_g.objs[h->objects_used];
-		if (track_seg_reserve(r, sizeof *r) != 0)
+		r = &track__g.objs[h->objects_used];
+		if (track__seg_reserve(r, sizeof *r) != 0)
 			return NULL;
 		TRACK_ADD(&h->objects_used, 1);
 		return r;
@@ -198,7 +198,7 @@ static struct track_obj_rec *create(uintptr_t a, uint32_t kind, uint64_t pc, uin
 	uint32_t *s = slot_claim(a);
 	struct track_obj_rec *r;
 	if (s == NULL || (r = alloc_rec()) == NULL) {
-		TRACK_ADD(&track_g.hdr->objects_dropped, 1);
+		TRACK_ADD(&track__g.hdr->objects_dropped, 1);
 		return NULL;
 	}
 	/* Odd while rewritten: a cache entry or a look-up that still names this record misses. */
@@ -211,10 +211,10 @@ static struct track_obj_rec *create(uintptr_t a, uint32_t kind, uint64_t pc, uin
 	r->first_pc = pc;
 	r->first_tid = tid;
 	r->first_stack = stack;
-	track_order_assign(r);
+	track__order_assign(r);
 	__atomic_add_fetch(&r->gen, 1, __ATOMIC_RELEASE);   /* even: stable again */
-	TRACK_ADD(&track_g.hdr->objects_live, 1);
-	__atomic_store_n(s, track_obj_index(r), __ATOMIC_RELEASE);
+	TRACK_ADD(&track__g.hdr->objects_live, 1);
+	__atomic_store_n(s, track__obj_index(r), __ATOMIC_RELEASE);
 	return r;
 }
 
@@ -239,24 +239,24 @@ static struct track_obj_rec *find_live(uintptr_t a)
 	return find_live_gen(a, &gen);
 }
 
-static void cache_fill(struct track_thread *t, uintptr_t a, struct track_obj_rec *r,
+static void cache_fill(struct track__thread *t, uintptr_t a, struct track_obj_rec *r,
 		       uint64_t gen)
 {
-	struct track_cache_ent *e = track_cache_ent(t, a);
+	struct track__cache_ent *e = track__cache_ent(t, a);
 	/* A signal handler's fill nested inside this one would leave fields of two objects
 	 * behind it: a handler interrupting a fill does not fill at all. */
 	if (t->filling)
 		return;
 	t->filling = 1;
 	/* The count tells a look-up this fill interrupted that what it read may be torn
-	 * (shim.h, track_obj_cached); the entry matches no address until it is whole. */
+	 * (shim.h, track__obj_cached); the entry matches no address until it is whole. */
 	t->fills++;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	e->addr = 0;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	e->rec = r;
 	e->gen = (uint32_t)gen;
-	e->idx = track_obj_index(r);
+	e->idx = track__obj_index(r);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	e->addr = a;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -266,24 +266,24 @@ static void cache_fill(struct track_thread *t, uintptr_t a, struct track_obj_rec
 /* Whether a new object can have a record without recycling (racy: a hint). */
 static int room(void)
 {
-	struct track_seg_header *h = track_g.hdr;
+	struct track_seg_header *h = track__g.hdr;
 	return TRACK_LOAD(&h->objects_used) < h->max_objects || TRACK_LOAD(&free_head) != 0;
 }
 
 /* The table is full: whether this miss may try to recycle a record (one in RETRY_EVERY per
  * thread), counting it in the header in batches. */
-static int may_recycle(struct track_thread *t)
+static int may_recycle(struct track__thread *t)
 {
 	if (++t->drops < RETRY_EVERY)
 		return 0;
-	TRACK_ADD(&track_g.hdr->objects_dropped, t->drops);
+	TRACK_ADD(&track__g.hdr->objects_dropped, t->drops);
 	t->drops = 0;
 	return 1;
 }
 
 /* Find or create the record for the object at a, under the lock.  init: a new object by
  * an init call (an existing record at a is retired); else one first seen in use. */
-static struct track_obj_rec *make(struct track_thread *t, uintptr_t a, uint32_t kind,
+static struct track_obj_rec *make(struct track__thread *t, uintptr_t a, uint32_t kind,
 				  uint64_t pc, int init)
 {
 	struct track_obj_rec *r;
@@ -291,8 +291,8 @@ static struct track_obj_rec *make(struct track_thread *t, uintptr_t a, uint32_t 
 	int saved = errno;
 	/* The stack first (it is the slow part, and needs no lock), unless the record would
 	 * come from recycling: a full table must stay cheap. */
-	uint32_t stack = room() ? track_stack_capture(t) : 0;
-	track_ilock();
+	uint32_t stack = room() ? track__stack_capture(t) : 0;
+	track__ilock();
 	r = find_live(a);
 	if (r != NULL && (init || r->kind != kind)) {
 		/* initialised again, or reused for another kind without a destroy call: a new
@@ -303,21 +303,21 @@ static struct track_obj_rec *make(struct track_thread *t, uintptr_t a, uint32_t 
 	if (r == NULL)
 		r = create(a, kind, pc, init ? 0 : TRACK_OF_STATIC, t->tid, stack);
 	gen = r != NULL ? TRACK_LOAD(&r->gen) : 0;   /* under the lock: current */
-	track_iunlock();
+	track__iunlock();
 	if (r != NULL) {
 		cache_fill(t, a, r, gen);
-		track_modules_note_pc(pc);
+		track__modules_note_pc(pc);
 	}
 	errno = saved;
 	return r;
 }
 
-struct track_obj_rec *track_obj_slow(struct track_thread *t, uintptr_t a, uint32_t kind,
+struct track_obj_rec *track__obj_slow(struct track__thread *t, uintptr_t a, uint32_t kind,
 				     uint64_t pc, int create_it)
 {
 	struct track_obj_rec *r;
 	uint64_t gen;
-	if (t == NULL || track_busy())
+	if (t == NULL || track__busy())
 		return NULL;
 	r = find_live_gen(a, &gen);
 	if (r != NULL && (r->kind == kind || !create_it)) {
@@ -329,36 +329,36 @@ struct track_obj_rec *track_obj_slow(struct track_thread *t, uintptr_t a, uint32
 	return make(t, a, kind, pc, 0);
 }
 
-struct track_obj_rec *track_obj_init(const void *addr, uint32_t kind, uint64_t pc)
+struct track_obj_rec *track__obj_init(const void *addr, uint32_t kind, uint64_t pc)
 {
-	struct track_thread *t = track_self();
-	if (t == NULL || track_busy())
+	struct track__thread *t = track__self();
+	if (t == NULL || track__busy())
 		return NULL;
 	if (!room() && !may_recycle(t)) {
 		/* untracked, but a record left at this address describes another object now */
-		track_obj_destroy(addr);
+		track__obj_destroy(addr);
 		return NULL;
 	}
 	return make(t, (uintptr_t)addr, kind, pc, 1);
 }
 
-void track_obj_destroy(const void *addr)
+void track__obj_destroy(const void *addr)
 {
-	struct track_thread *t = track_self();
+	struct track__thread *t = track__self();
 	struct track_obj_rec *r;
-	if (t == NULL || track_busy() || find_live((uintptr_t)addr) == NULL)
+	if (t == NULL || track__busy() || find_live((uintptr_t)addr) == NULL)
 		return;
-	track_ilock();
+	track__ilock();
 	r = find_live((uintptr_t)addr);
 	if (r != NULL) {
 		r->flags |= TRACK_OF_DESTROYED;
 		retire(r, 1);
 	}
-	track_iunlock();
+	track__iunlock();
 }
 
 /* After fork: the child's fresh segment starts with no objects. */
-void track_objects_reset(void)
+void track__objects_reset(void)
 {
 	free_head = 0;
 	recycle_hand = 0;

@@ -15,22 +15,22 @@ static int real_unlock(void *l)
 TRACK_EXPORT int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t *attr)
 {
 	int rc = __pthread_rwlock_init(l, attr);
-	if (rc == 0 && track_g.on)
-		track_obj_init(l, TRACK_OBJ_RWLOCK, TRACK_RA());
+	if (rc == 0 && track__g.on)
+		track__obj_init(l, TRACK_OBJ_RWLOCK, TRACK_RA());
 	return rc;
 }
 
 TRACK_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
 {
-	struct track_thread *t;
-	struct track_obj_rec *r = track_lock_rec(&t, l, TRACK_OBJ_RWLOCK, 0, 0);
+	struct track__thread *t;
+	struct track_obj_rec *r = track__lock_rec(&t, l, TRACK_OBJ_RWLOCK, 0, 0);
 	int rc;
 	if (r != NULL && (TRACK_LOAD(&r->owner_tid) != 0 || TRACK_LOAD(&r->readers) != 0))
-		track_finding(TRACK_FK_DESTROY_LOCKED, l, TRACK_OBJ_RWLOCK, TRACK_RA(),
+		track__finding(TRACK_FK_DESTROY_LOCKED, l, TRACK_OBJ_RWLOCK, TRACK_RA(),
 			      r->owner_tid, "rwlock %p destroyed while held", (void *)l);
 	rc = __pthread_rwlock_destroy(l);
 	if (rc == 0 && r != NULL)
-		track_obj_destroy(l);
+		track__obj_destroy(l);
 	return rc;
 }
 
@@ -39,11 +39,11 @@ static int rw_real(pthread_rwlock_t *l, int write, enum rw_call how, clockid_t c
 {
 	switch (how) {
 	case RW_TIMED:
-		return write ? track_real.rwlock_timedwrlock(l, abs)
-			     : track_real.rwlock_timedrdlock(l, abs);
+		return write ? track__real.rwlock_timedwrlock(l, abs)
+			     : track__real.rwlock_timedrdlock(l, abs);
 	case RW_CLOCK:
-		return write ? track_real.rwlock_clockwrlock(l, clk, abs)
-			     : track_real.rwlock_clockrdlock(l, clk, abs);
+		return write ? track__real.rwlock_clockwrlock(l, clk, abs)
+			     : track__real.rwlock_clockrdlock(l, clk, abs);
 	default:
 		return write ? __pthread_rwlock_wrlock(l) : __pthread_rwlock_rdlock(l);
 	}
@@ -53,36 +53,36 @@ static int rw_real(pthread_rwlock_t *l, int write, enum rw_call how, clockid_t c
 static int rw_lock(pthread_rwlock_t *l, int write, enum rw_call how, clockid_t clk,
 		   const struct timespec *abs, uint64_t pc)
 {
-	struct track_thread *t = NULL;
+	struct track__thread *t = NULL;
 	struct track_obj_rec *r;
-	struct track_wait w;
+	struct track__wait w;
 	int rc;
 	if (how != RW_PLAIN) {
-		track_resolve();
+		track__resolve();
 		/* glibc checks the clock and timeout before trying: so must we. */
-		if (!track_timespec_ok(abs) || (how == RW_CLOCK && !track_clock_ok(clk)))
+		if (!track__timespec_ok(abs) || (how == RW_CLOCK && !track__clock_ok(clk)))
 			return rw_real(l, write, how, clk, abs);
 	}
 	rc = write ? __pthread_rwlock_trywrlock(l) : __pthread_rwlock_tryrdlock(l);
 	if (likely(rc == 0)) {
-		track_took(l, TRACK_OBJ_RWLOCK, pc, !write, 1);
+		track__took(l, TRACK_OBJ_RWLOCK, pc, !write, 1);
 		return 0;
 	}
 	if (rc != EBUSY)
 		return rw_real(l, write, how, clk, abs);
-	r = track_lock_rec(&t, l, TRACK_OBJ_RWLOCK, pc, 1);
-	if (r == NULL || track_busy())
+	r = track__lock_rec(&t, l, TRACK_OBJ_RWLOCK, pc, 1);
+	if (r == NULL || track__busy())
 		return rw_real(l, write, how, clk, abs);
-	track_wait_begin(&w, t, r, write ? TRACK_TS_RWLOCK_WR : TRACK_TS_RWLOCK_RD, l,
+	track__wait_begin(&w, t, r, write ? TRACK_TS_RWLOCK_WR : TRACK_TS_RWLOCK_RD, l,
 			 (how != RW_PLAIN ? TRACK_WF_TIMED : 0) | (write ? TRACK_WF_WRITE : 0));
 	rc = rw_real(l, write, how, clk, abs);
-	track_wait_end(&w);
+	track__wait_end(&w);
 	if (rc == 0) {
 		if (write) {
-			track_got_excl(t, r, pc, 1);
-			track_contended(t, r, w.dt);
+			track__got_excl(t, r, pc, 1);
+			track__contended(t, r, w.dt);
 		} else {
-			track_got_shared(t, r, pc, 1);
+			track__got_shared(t, r, pc, 1);
 			TRACK_ADD(&r->contended, 1);
 			TRACK_ADD(&r->wait_ns, w.dt);
 		}
@@ -128,7 +128,7 @@ TRACK_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
 {
 	int rc = __pthread_rwlock_tryrdlock(l);
 	if (rc == 0)
-		track_took(l, TRACK_OBJ_RWLOCK, TRACK_RA(), 1, 0);
+		track__took(l, TRACK_OBJ_RWLOCK, TRACK_RA(), 1, 0);
 	return rc;
 }
 
@@ -136,17 +136,17 @@ TRACK_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *l)
 {
 	int rc = __pthread_rwlock_trywrlock(l);
 	if (rc == 0)
-		track_took(l, TRACK_OBJ_RWLOCK, TRACK_RA(), 0, 0);
+		track__took(l, TRACK_OBJ_RWLOCK, TRACK_RA(), 0, 0);
 	return rc;
 }
 
 /* Whether thread t may hold rwlock r for reading: it lists it, or it holds locks that are
  * not listed individually (taken while the list was full: more than TRACK_HELD_MAX held,
  * now or earlier, shown as 0 entries), any of which may be this one. */
-static int holds_for_read(const struct track_thread *t, const struct track_obj_rec *r)
+static int holds_for_read(const struct track__thread *t, const struct track_obj_rec *r)
 {
 	const struct track_thread_rec *thr = t->thr;
-	uint32_t want = track_obj_index(r) | TRACK_HELD_READ, i;
+	uint32_t want = track__obj_index(r) | TRACK_HELD_READ, i;
 	uint32_t n = thr->nheld < TRACK_HELD_MAX ? thr->nheld : TRACK_HELD_MAX;
 	if (thr->nheld > TRACK_HELD_MAX)
 		return 1;
@@ -158,17 +158,17 @@ static int holds_for_read(const struct track_thread *t, const struct track_obj_r
 
 TRACK_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
 {
-	struct track_thread *t;
-	struct track_obj_rec *r = track_lock_rec(&t, l, TRACK_OBJ_RWLOCK, 0, 0);
+	struct track__thread *t;
+	struct track_obj_rec *r = track__lock_rec(&t, l, TRACK_OBJ_RWLOCK, 0, 0);
 	if (r == NULL) {
-		track_unlock_untracked(t, l);
-	} else if (track_release_excl(t, r) != 0) {
+		track__unlock_untracked(t, l);
+	} else if (track__release_excl(t, r) != 0) {
 		if (TRACK_LOAD(&r->readers) == 0 || !holds_for_read(t, r))
-			return track_unlock_misuse(t, r, l, TRACK_RA(), real_unlock,
+			return track__unlock_misuse(t, r, l, TRACK_RA(), real_unlock,
 						   (int32_t)__atomic_load_n(&l->__data.__cur_writer,
 									    __ATOMIC_RELAXED));
 		TRACK_SUB(&r->readers, 1);
-		track_held_pop(t, r);
+		track__held_pop(t, r);
 	}
 	return __pthread_rwlock_unlock(l);
 }

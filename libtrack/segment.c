@@ -89,12 +89,12 @@ static int private_dir(const char *base, char *out, size_t len, const char **why
 static int segment_dir(char *out, size_t len)
 {
 	static const char *const bases[] = TRACK_SEGDIR_BASES;
-	const char *d = track_env("TRACK_DIR"), *why = NULL;
+	const char *d = track__env("TRACK_DIR"), *why = NULL;
 	int i;
 	if (d != NULL && *d != '\0') {
 		size_t n = strlen(d);
 		if (n >= len) {
-			track_warn("TRACK_DIR is too long", NULL);
+			track__warn("TRACK_DIR is too long", NULL);
 			return -1;
 		}
 		memcpy(out, d, n + 1);
@@ -103,7 +103,7 @@ static int segment_dir(char *out, size_t len)
 	for (i = 0; i < TRACK_SEGDIR_NBASES; i++)
 		if (private_dir(bases[i], out, len, &why) == 0)
 			return 0;
-	track_warn(out, why);
+	track__warn(out, why);
 	return -1;
 }
 
@@ -134,22 +134,22 @@ static int open_segment_file(uint64_t starttime, uint32_t *gen_out)
 		return -1;
 	for (tries = 0; tries < 256; tries++) {
 		int fd;
-		if (track_segfile_path(track_g.path, sizeof track_g.path, dir, (unsigned)getuid(),
+		if (track_segfile_path(track__g.path, sizeof track__g.path, dir, (unsigned)getuid(),
 				       (int)getpid(), gen) != 0) {
-			track_warn("TRACK_DIR is too long", NULL);
+			track__warn("TRACK_DIR is too long", NULL);
 			return -1;
 		}
-		fd = open(track_g.path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		fd = open(track__g.path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd >= 0) {
 			*gen_out = gen;
 			return fd;
 		}
 		if (errno != EEXIST) {
-			track_warn(dir, strerror(errno));
+			track__warn(dir, strerror(errno));
 			return -1;
 		}
 		/* A stale segment of ours is replaced; anything else is stepped over. */
-		if (classify_existing(track_g.path, starttime) == 0 && unlink(track_g.path) == 0)
+		if (classify_existing(track__g.path, starttime) == 0 && unlink(track__g.path) == 0)
 			continue;
 		gen++;
 	}
@@ -165,10 +165,10 @@ static void fill_identity(struct track_seg_header *h, uint64_t starttime, uint32
 	h->uid = getuid();
 	h->exec_gen = gen;
 	h->proc_starttime = starttime;
-	h->run_id = track_env_u64("TRACK_RUN_ID", 0, 0, UINT64_MAX);
+	h->run_id = track__env_u64("TRACK_RUN_ID", 0, 0, UINT64_MAX);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	h->start_realtime_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	h->start_mono_ns = track_now_ns();
+	h->start_mono_ns = track__now_ns();
 	h->proc_state = TRACK_PS_RUNNING;
 	n = readlink("/proc/self/exe", h->exe, sizeof h->exe - 1);
 	h->exe[n > 0 ? n : 0] = '\0';
@@ -181,19 +181,19 @@ static uint64_t lay_out(struct track_seg_header *h)
 {
 	uint64_t off = ROUND64(sizeof *h);
 	uint32_t slots = 1;
-	h->max_threads = (uint32_t)track_env_u64("TRACK_MAX_THREADS", TRACK_DEFAULT_MAX_THREADS,
+	h->max_threads = (uint32_t)track__env_u64("TRACK_MAX_THREADS", TRACK_DEFAULT_MAX_THREADS,
 						 16, 1u << 20);
-	h->max_objects = (uint32_t)track_env_u64("TRACK_MAX_OBJECTS", TRACK_DEFAULT_MAX_OBJECTS,
+	h->max_objects = (uint32_t)track__env_u64("TRACK_MAX_OBJECTS", TRACK_DEFAULT_MAX_OBJECTS,
 						 16, 1u << 22);
-	h->max_modules = (uint32_t)track_env_u64("TRACK_MAX_MODULES", TRACK_DEFAULT_MAX_MODULES,
+	h->max_modules = (uint32_t)track__env_u64("TRACK_MAX_MODULES", TRACK_DEFAULT_MAX_MODULES,
 						 8, 1u << 14);
-	h->max_findings = (uint32_t)track_env_u64("TRACK_MAX_FINDINGS", TRACK_DEFAULT_MAX_FINDINGS,
+	h->max_findings = (uint32_t)track__env_u64("TRACK_MAX_FINDINGS", TRACK_DEFAULT_MAX_FINDINGS,
 						  1, 1u << 16);
 	while (slots < 2 * h->max_objects)
 		slots <<= 1;
 	h->hash_slots = slots;
 	h->max_stacks = 1;
-	while (h->max_stacks < track_env_u64("TRACK_MAX_STACKS", TRACK_DEFAULT_MAX_STACKS, 64,
+	while (h->max_stacks < track__env_u64("TRACK_MAX_STACKS", TRACK_DEFAULT_MAX_STACKS, 64,
 					      1u << 20))
 		h->max_stacks <<= 1;
 	h->thread_rec_size = sizeof(struct track_thread_rec);
@@ -204,7 +204,7 @@ static uint64_t lay_out(struct track_seg_header *h)
 	h->stack_rec_size = sizeof(struct track_stack_rec);
 	h->edge_rec_size = sizeof(struct track_edge_rec);
 	h->max_edges = 1;
-	while (h->max_edges < track_env_u64("TRACK_MAX_EDGES", TRACK_DEFAULT_MAX_EDGES, 64,
+	while (h->max_edges < track__env_u64("TRACK_MAX_EDGES", TRACK_DEFAULT_MAX_EDGES, 64,
 					     1u << 20))
 		h->max_edges <<= 1;
 	h->threads_off = off;
@@ -233,12 +233,12 @@ static uint64_t lay_out(struct track_seg_header *h)
 
 static inline uint64_t page_of(const void *p)
 {
-	return ((uintptr_t)p - (uintptr_t)track_g.hdr) / page_size;
+	return ((uintptr_t)p - (uintptr_t)track__g.hdr) / page_size;
 }
 
 /* Whether the page holding p has been populated: if not, nothing was ever written there
  * and it reads as zeros, so a reader skips it instead of faulting a page in. */
-int track_seg_present(const void *p)
+int track__seg_present(const void *p)
 {
 	uint64_t pg = page_of(p);
 	return (__atomic_load_n(&present[pg / 64], __ATOMIC_ACQUIRE) >> (pg % 64)) & 1;
@@ -246,19 +246,19 @@ int track_seg_present(const void *p)
 
 /* Populate the pages of [p, p + len) before anything is written there; -1 if the file
  * system cannot supply one (nothing is written then). */
-int track_seg_reserve(const void *p, size_t len)
+int track__seg_reserve(const void *p, size_t len)
 {
 	uint64_t pg, last = page_of((const char *)p + len - 1);
 	for (pg = page_of(p); pg <= last; pg++) {
 		uint64_t bit = 1ull << (pg % 64);
-		char *page = (char *)track_g.hdr + pg * page_size;
+		char *page = (char *)track__g.hdr + pg * page_size;
 		int saved;
 		if (__atomic_load_n(&present[pg / 64], __ATOMIC_ACQUIRE) & bit)
 			continue;
 		saved = errno;
 		if (madvise(page, page_size, MADV_POPULATE_WRITE) != 0) {
 			errno = saved;
-			TRACK_ADD(&track_g.hdr->storage_failures, 1);
+			TRACK_ADD(&track__g.hdr->storage_failures, 1);
 			return -1;
 		}
 		errno = saved;
@@ -277,7 +277,7 @@ static int pages_init(int fd, char *base, uint64_t size)
 	if (present != NULL)
 		munmap(present, present_bytes);
 	present_bytes = (size_t)((pages + 63) / 64 * 8);
-	present = track_map_private(present_bytes);
+	present = track__map_private(present_bytes);
 	if (present == NULL)
 		return -1;
 	if (madvise(base, page_size, MADV_POPULATE_WRITE) == 0) {
@@ -291,7 +291,7 @@ static int pages_init(int fd, char *base, uint64_t size)
 	return -1;
 }
 
-int track_segment_create(void)
+int track__segment_create(void)
 {
 	struct track_seg_header proto;
 	uint64_t starttime = proc_starttime();
@@ -310,46 +310,46 @@ int track_segment_create(void)
 	base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (base == MAP_FAILED)
 		goto fail;
-	track_g.hdr = (struct track_seg_header *)base;
+	track__g.hdr = (struct track_seg_header *)base;
 	if (pages_init(fd, base, size) != 0) {
 		munmap(base, size);
 		goto fail;
 	}
 	close(fd);
 	proto.total_size = size;
-	proto.stacks_enabled = (uint32_t)track_g.stacks_on;
-	proto.lock_order_mode = track_g.lock_order;
-	proto.on_deadlock = track_g.on_deadlock;
-	proto.deadlock_exit = track_g.deadlock_exit;
+	proto.stacks_enabled = (uint32_t)track__g.stacks_on;
+	proto.lock_order_mode = track__g.lock_order;
+	proto.on_deadlock = track__g.on_deadlock;
+	proto.deadlock_exit = track__g.deadlock_exit;
 	fill_identity(&proto, starttime, gen);
 	proto.magic = 0;
 	memcpy(base, &proto, sizeof proto);
 
-	track_g.threads = (struct track_thread_rec *)(base + proto.threads_off);
-	track_g.objs = (struct track_obj_rec *)(base + proto.objects_off);
-	track_g.hash = (uint32_t *)(base + proto.hash_off);
-	track_g.modules = (struct track_module_rec *)(base + proto.modules_off);
-	track_g.findings = (struct track_finding_rec *)(base + proto.findings_off);
-	track_g.stacks = (struct track_stack_rec *)(base + proto.stacks_off);
-	track_g.edges = (struct track_edge_rec *)(base + proto.edges_off);
-	track_g.edge_index = (uint32_t *)(base + proto.edge_index_off);
-	track_g.hash_mask = proto.hash_slots - 1;
+	track__g.threads = (struct track_thread_rec *)(base + proto.threads_off);
+	track__g.objs = (struct track_obj_rec *)(base + proto.objects_off);
+	track__g.hash = (uint32_t *)(base + proto.hash_off);
+	track__g.modules = (struct track_module_rec *)(base + proto.modules_off);
+	track__g.findings = (struct track_finding_rec *)(base + proto.findings_off);
+	track__g.stacks = (struct track_stack_rec *)(base + proto.stacks_off);
+	track__g.edges = (struct track_edge_rec *)(base + proto.edges_off);
+	track__g.edge_index = (uint32_t *)(base + proto.edge_index_off);
+	track__g.hash_mask = proto.hash_slots - 1;
 	/* The magic goes in last: a reader that sees it sees a complete header. */
-	__atomic_store_n(&track_g.hdr->magic, TRACK_SEGMENT_MAGIC, __ATOMIC_RELEASE);
+	__atomic_store_n(&track__g.hdr->magic, TRACK_SEGMENT_MAGIC, __ATOMIC_RELEASE);
 	return 0;
 fail:
-	track_warn(track_g.path, strerror(errno));
-	track_g.hdr = NULL;
+	track__warn(track__g.path, strerror(errno));
+	track__g.hdr = NULL;
 	close(fd);
-	unlink(track_g.path);
+	unlink(track__g.path);
 	return -1;
 }
 
-void track_segment_mark_exit(void)
+void track__segment_mark_exit(void)
 {
-	struct track_seg_header *h = track_g.hdr;
-	struct track_thread *t = track_tls.self;
+	struct track_seg_header *h = track__g.hdr;
+	struct track__thread *t = track__tls.self;
 	TRACK_STORE(&h->exit_tid, t != NULL ? t->tid : 0);
-	TRACK_STORE(&h->exit_mono_ns, track_now_ns());
+	TRACK_STORE(&h->exit_mono_ns, track__now_ns());
 	__atomic_store_n(&h->proc_state, TRACK_PS_EXITED, __ATOMIC_RELEASE);
 }

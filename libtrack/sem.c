@@ -11,42 +11,42 @@
 enum sem_call { SW_PLAIN, SW_TIMED, SW_CLOCK };
 
 struct sem_wait_ctx {
-	struct track_wait w;
+	struct track__wait w;
 };
 
 static void sem_wait_end(struct sem_wait_ctx *s)
 {
-	track_wait_end(&s->w);
+	track__wait_end(&s->w);
 }
 
 static int sem_real(sem_t *s, enum sem_call how, clockid_t clk, const struct timespec *abs)
 {
 	switch (how) {
 	case SW_TIMED:
-		return track_real.sem_timedwait(s, abs);
+		return track__real.sem_timedwait(s, abs);
 	case SW_CLOCK:
-		return track_real.sem_clockwait(s, clk, abs);
+		return track__real.sem_clockwait(s, clk, abs);
 	default:
-		return track_real.sem_wait(s);
+		return track__real.sem_wait(s);
 	}
 }
 
 static int sem_wait_any(sem_t *s, enum sem_call how, clockid_t clk, const struct timespec *abs,
 			uint64_t pc)
 {
-	struct track_thread *t = NULL;
+	struct track__thread *t = NULL;
 	struct track_obj_rec *r;
 	int rc, saved;
-	track_resolve();
-	if (how != SW_PLAIN && (!track_timespec_ok(abs) || (how == SW_CLOCK && !track_clock_ok(clk))))
+	track__resolve();
+	if (how != SW_PLAIN && (!track__timespec_ok(abs) || (how == SW_CLOCK && !track__clock_ok(clk))))
 		return sem_real(s, how, clk, abs);   /* the real call reports the bad argument */
-	r = track_lock_rec(&t, s, TRACK_OBJ_SEM, pc, 1);
-	if (r == NULL || track_busy())
+	r = track__lock_rec(&t, s, TRACK_OBJ_SEM, pc, 1);
+	if (r == NULL || track__busy())
 		return sem_real(s, how, clk, abs);
 	if (how != SW_CLOCK)
 		pthread_testcancel();
 	saved = errno;
-	if (track_real.sem_trywait(s) == 0) {
+	if (track__real.sem_trywait(s) == 0) {
 		TRACK_ADD(&r->acquisitions, 1);
 		return 0;
 	}
@@ -55,10 +55,10 @@ static int sem_wait_any(sem_t *s, enum sem_call how, clockid_t clk, const struct
 	errno = saved;
 	{
 		struct sem_wait_ctx ctx __attribute__((cleanup(sem_wait_end))) = {{0}};
-		track_wait_begin(&ctx.w, t, r, TRACK_TS_SEM, s, how != SW_PLAIN ? TRACK_WF_TIMED : 0);
+		track__wait_begin(&ctx.w, t, r, TRACK_TS_SEM, s, how != SW_PLAIN ? TRACK_WF_TIMED : 0);
 		rc = sem_real(s, how, clk, abs);
 		saved = errno;
-		track_wait_end(&ctx.w);
+		track__wait_end(&ctx.w);
 		if (rc == 0) {
 			TRACK_ADD(&r->acquisitions, 1);
 			TRACK_ADD(&r->contended, 1);
@@ -88,37 +88,37 @@ TRACK_EXPORT int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *a
 
 TRACK_EXPORT int sem_trywait(sem_t *s)
 {
-	struct track_thread *t;
+	struct track__thread *t;
 	struct track_obj_rec *r;
 	int rc;
-	track_resolve();
-	rc = track_real.sem_trywait(s);
-	if (rc == 0 && (r = track_lock_rec(&t, s, TRACK_OBJ_SEM, TRACK_RA(), 1)) != NULL)
+	track__resolve();
+	rc = track__real.sem_trywait(s);
+	if (rc == 0 && (r = track__lock_rec(&t, s, TRACK_OBJ_SEM, TRACK_RA(), 1)) != NULL)
 		TRACK_ADD(&r->acquisitions, 1);
 	return rc;
 }
 
 TRACK_EXPORT int sem_post(sem_t *s)
 {
-	struct track_thread *t;
+	struct track__thread *t;
 	struct track_obj_rec *r;
 	int saved = errno;
-	track_resolve();
-	r = track_lock_rec(&t, s, TRACK_OBJ_SEM, TRACK_RA(), 1);
+	track__resolve();
+	r = track__lock_rec(&t, s, TRACK_OBJ_SEM, TRACK_RA(), 1);
 	if (r != NULL)
 		TRACK_ADD(&r->signals, 1);
 	errno = saved;
-	return track_real.sem_post(s);
+	return track__real.sem_post(s);
 }
 
 TRACK_EXPORT int sem_init(sem_t *s, int pshared, unsigned value)
 {
 	int rc;
-	track_resolve();
-	rc = track_real.sem_init(s, pshared, value);
-	if (rc == 0 && track_g.on) {
+	track__resolve();
+	rc = track__real.sem_init(s, pshared, value);
+	if (rc == 0 && track__g.on) {
 		int saved = errno;
-		track_obj_init(s, TRACK_OBJ_SEM, TRACK_RA());
+		track__obj_init(s, TRACK_OBJ_SEM, TRACK_RA());
 		errno = saved;
 	}
 	return rc;
@@ -127,11 +127,11 @@ TRACK_EXPORT int sem_init(sem_t *s, int pshared, unsigned value)
 TRACK_EXPORT int sem_destroy(sem_t *s)
 {
 	int rc;
-	track_resolve();
-	rc = track_real.sem_destroy(s);
-	if (rc == 0 && track_g.on) {
+	track__resolve();
+	rc = track__real.sem_destroy(s);
+	if (rc == 0 && track__g.on) {
 		int saved = errno;
-		track_obj_destroy(s);
+		track__obj_destroy(s);
 		errno = saved;
 	}
 	return rc;
@@ -141,47 +141,47 @@ TRACK_EXPORT int pthread_barrier_init(pthread_barrier_t *b, const pthread_barrie
 				     unsigned count)
 {
 	int rc;
-	track_resolve();
-	rc = track_real.barrier_init(b, attr, count);
-	if (rc == 0 && track_g.on)
-		track_obj_init(b, TRACK_OBJ_BARRIER, TRACK_RA());
+	track__resolve();
+	rc = track__real.barrier_init(b, attr, count);
+	if (rc == 0 && track__g.on)
+		track__obj_init(b, TRACK_OBJ_BARRIER, TRACK_RA());
 	return rc;
 }
 
 TRACK_EXPORT int pthread_barrier_destroy(pthread_barrier_t *b)
 {
 	int rc;
-	track_resolve();
-	rc = track_real.barrier_destroy(b);
-	if (rc == 0 && track_g.on)
-		track_obj_destroy(b);
+	track__resolve();
+	rc = track__real.barrier_destroy(b);
+	if (rc == 0 && track__g.on)
+		track__obj_destroy(b);
 	return rc;
 }
 
 struct barrier_ctx {
-	struct track_wait w;
+	struct track__wait w;
 };
 
 static void barrier_end(struct barrier_ctx *b)
 {
-	track_wait_end(&b->w);
+	track__wait_end(&b->w);
 }
 
 TRACK_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
 {
-	struct track_thread *t = NULL;
+	struct track__thread *t = NULL;
 	struct track_obj_rec *r;
 	int rc;
-	track_resolve();
-	r = track_lock_rec(&t, b, TRACK_OBJ_BARRIER, TRACK_RA(), 1);
-	if (r == NULL || track_busy())
-		return track_real.barrier_wait(b);
+	track__resolve();
+	r = track__lock_rec(&t, b, TRACK_OBJ_BARRIER, TRACK_RA(), 1);
+	if (r == NULL || track__busy())
+		return track__real.barrier_wait(b);
 	TRACK_ADD(&r->acquisitions, 1);
 	{
 		struct barrier_ctx ctx __attribute__((cleanup(barrier_end))) = {{0}};
-		track_wait_begin(&ctx.w, t, r, TRACK_TS_BARRIER, b, 0);
-		rc = track_real.barrier_wait(b);
-		track_wait_end(&ctx.w);
+		track__wait_begin(&ctx.w, t, r, TRACK_TS_BARRIER, b, 0);
+		rc = track__real.barrier_wait(b);
+		track__wait_end(&ctx.w);
 		TRACK_ADD(&r->wait_ns, ctx.w.dt);
 	}
 	return rc;

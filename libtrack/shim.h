@@ -2,7 +2,7 @@
  * shim.h — what the files of libtrack share: the global state, the per-thread state, the
  * real pthread functions, and the inline fast paths every wrapper uses.
  *
- * The rules that shape this file (see shared/ARCHITECTURE.md, "Rules of the shim"): the
+ * The rules that shape this file (see docs/DESIGN.md, "The shim's hot path"): the
  * uncontended lock/unlock path makes no system call, takes no lock, allocates nothing and
  * does not unwind.  It reads one thread-local cache entry, checks one generation number and
  * writes fields of the lock record and the thread record that only the lock holder or the
@@ -38,18 +38,18 @@
 
 #define TRACK_CACHE_SIZE 64u    /* object lookups cached per thread: a power of two */
 
-struct track_cache_ent {
+struct track__cache_ent {
 	uintptr_t addr;              /* 0: empty */
 	struct track_obj_rec *rec;   /* never NULL once filled; compare addr first */
 	uint32_t gen;                /* low half of rec->gen when filled */
-	uint32_t idx;                /* track_obj_index(rec) */
+	uint32_t idx;                /* track__obj_index(rec) */
 };
 
 #define TRACK_ECACHE_SIZE 32u   /* lock-order edges known to this thread: a power of two */
 
 /* An edge this thread has already reported to the graph, with the mode and the set of
  * other held locks (by hash) it was seen with: seeing it again the same way costs nothing. */
-struct track_ecache_ent {
+struct track__ecache_ent {
 	uint64_t key;                  /* from_id << 32 | to_id */
 	uint32_t gate_hash;            /* xor of the other held lock ids */
 	uint32_t flags;                /* TRACK_EF_* already reported */
@@ -61,7 +61,7 @@ struct track_ecache_ent {
  * that runs threads on small stacks must keep what it asked for.  Only the thread itself
  * reads or writes it (and signal handlers that interrupt it: see fills).
  */
-struct track_thread {
+struct track__thread {
 	struct track_thread_rec *thr;  /* its record in the segment */
 	int32_t  tid;
 	uint32_t slot;                 /* index of thr in the thread table */
@@ -71,33 +71,33 @@ struct track_thread {
 	uint32_t filling;              /* inside cache_fill (objects.c): a nested one skips */
 	uintptr_t stack_lo, stack_hi;  /* this thread's stack, as far as known; hi 0: unknown */
 	uintptr_t wait_sp;             /* an address in the frame of the current wait's wrapper
-					  (its struct track_wait), 0 if none */
+					  (its struct track__wait), 0 if none */
 	uint64_t wait_gen;             /* generation of the record the current wait is on */
 	uint32_t drops;                /* objects not given a record, not yet counted in the header */
 	uint64_t peak_from, peak_to;   /* the peak thread count its registration raised, from and
 					  to (to 0: it did not) */
 	uint32_t next_free;            /* free-list link of the private state pool (index + 1) */
 	uint32_t held_id[TRACK_HELD_MAX]; /* lock-order node of each listed held lock */
-	struct track_cache_ent cache[TRACK_CACHE_SIZE];
-	struct track_ecache_ent ecache[TRACK_ECACHE_SIZE];
+	struct track__cache_ent cache[TRACK_CACHE_SIZE];
+	struct track__ecache_ent ecache[TRACK_ECACHE_SIZE];
 };
 
-/* Thread-local: kept small (see struct track_thread). */
-struct track_tls {
-	struct track_thread *self;     /* NULL until the thread is registered */
+/* Thread-local: kept small (see struct track__thread). */
+struct track__tls {
+	struct track__thread *self;     /* NULL until the thread is registered */
 	int      busy;                 /* inside a shim slow path (nesting count): do not re-enter */
 	int      gone;                 /* its record is closed: track nothing more */
 	uint32_t nlocks;               /* shim-internal locks held: signals are blocked meanwhile */
 	uint32_t pad;
 	uint64_t sigmask;              /* the signal mask to restore when the last is released */
-	struct track_thread *forking;  /* self, set aside while fork handlers run (init.c) */
+	struct track__thread *forking;  /* self, set aside while fork handlers run (init.c) */
 };
 
-extern __thread struct track_tls track_tls __attribute__((tls_model("initial-exec")));
+extern __thread struct track__tls track__tls __attribute__((tls_model("initial-exec")));
 
 /* --- process state ---------------------------------------------------------------------- */
 
-struct track_global {
+struct track__global {
 	int on;                          /* segment mapped: record; otherwise pass through */
 	struct track_seg_header *hdr;
 	struct track_thread_rec *threads;
@@ -116,12 +116,12 @@ struct track_global {
 	char path[TRACK_SEGFILE_PATH_MAX]; /* the segment file */
 };
 
-extern struct track_global track_g TRACK_HIDDEN;
+extern struct track__global track__g TRACK_HIDDEN;
 
 /* The real functions that are not reached through a public glibc alias.  Mutex and rwlock
  * calls go straight to glibc's exported __pthread_* names, so they work before anything
  * is resolved (dlsym itself may lock). */
-struct track_real {
+struct track__real {
 	int (*create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
 	int (*join)(pthread_t, void **);
 	int (*tryjoin_np)(pthread_t, void **);
@@ -161,7 +161,7 @@ struct track_real {
 	int (*barrier_destroy)(pthread_barrier_t *);
 };
 
-extern struct track_real track_real TRACK_HIDDEN;
+extern struct track__real track__real TRACK_HIDDEN;
 
 /* glibc's public aliases of the mutex and rwlock entry points (exported since 2.2.5). */
 extern int __pthread_mutex_init(pthread_mutex_t *, const pthread_mutexattr_t *);
@@ -203,91 +203,91 @@ TRACK_BIND_BASE(__pthread_rwlock_unlock);
 /* --- functions of the shim's files ------------------------------------------------------- */
 
 /* init.c */
-TRACK_HIDDEN void track_resolve(void);
-TRACK_HIDDEN uint64_t track_env_u64(const char *name, uint64_t dflt, uint64_t lo, uint64_t hi);
-TRACK_HIDDEN const char *track_env(const char *name);
-TRACK_HIDDEN void track_warn(const char *what, const char *detail);
+TRACK_HIDDEN void track__resolve(void);
+TRACK_HIDDEN uint64_t track__env_u64(const char *name, uint64_t dflt, uint64_t lo, uint64_t hi);
+TRACK_HIDDEN const char *track__env(const char *name);
+TRACK_HIDDEN void track__warn(const char *what, const char *detail);
 
 /* segment.c */
-TRACK_HIDDEN int  track_segment_create(void);
-TRACK_HIDDEN void track_segment_mark_exit(void);
-TRACK_HIDDEN int  track_seg_reserve(const void *p, size_t len);
-TRACK_HIDDEN int  track_seg_present(const void *p);
+TRACK_HIDDEN int  track__segment_create(void);
+TRACK_HIDDEN void track__segment_mark_exit(void);
+TRACK_HIDDEN int  track__seg_reserve(const void *p, size_t len);
+TRACK_HIDDEN int  track__seg_present(const void *p);
 
 /* ilock.c: the shim's own locks for its slow paths */
-TRACK_HIDDEN void track_spin_take(int *word);
-TRACK_HIDDEN void track_spin_drop(int *word);
-TRACK_HIDDEN void track_ilock(void);
-TRACK_HIDDEN void track_iunlock(void);
-TRACK_HIDDEN void track_ilock_reset(void);
+TRACK_HIDDEN void track__spin_take(int *word);
+TRACK_HIDDEN void track__spin_drop(int *word);
+TRACK_HIDDEN void track__ilock(void);
+TRACK_HIDDEN void track__iunlock(void);
+TRACK_HIDDEN void track__ilock_reset(void);
 
 /* threads.c */
-TRACK_HIDDEN struct track_thread *track_self_slow(void);
-TRACK_HIDDEN int track_threads_init(void);
-TRACK_HIDDEN void track_threads_after_fork(void);
-TRACK_HIDDEN void track_thread_set_state(struct track_thread *t, uint32_t state, uint64_t obj,
+TRACK_HIDDEN struct track__thread *track__self_slow(void);
+TRACK_HIDDEN int track__threads_init(void);
+TRACK_HIDDEN void track__threads_after_fork(void);
+TRACK_HIDDEN void track__thread_set_state(struct track__thread *t, uint32_t state, uint64_t obj,
 					 uint32_t obj_idx, int32_t wait_tid, uint32_t stack,
 					 uint32_t wflags);
-TRACK_HIDDEN struct track_thread_rec *track_thread_by_tid(int32_t tid);
-TRACK_HIDDEN int32_t track_tid_of_pthread(uint64_t th);
-TRACK_HIDDEN void track_thread_running(struct track_thread *t, uint64_t waited_ns);
-TRACK_HIDDEN void track_wait_stale(struct track_thread *t);
+TRACK_HIDDEN struct track_thread_rec *track__thread_by_tid(int32_t tid);
+TRACK_HIDDEN int32_t track__tid_of_pthread(uint64_t th);
+TRACK_HIDDEN void track__thread_running(struct track__thread *t, uint64_t waited_ns);
+TRACK_HIDDEN void track__wait_stale(struct track__thread *t);
 
 /* objects.c */
-TRACK_HIDDEN struct track_obj_rec *track_obj_slow(struct track_thread *t, uintptr_t addr,
+TRACK_HIDDEN struct track_obj_rec *track__obj_slow(struct track__thread *t, uintptr_t addr,
 						  uint32_t kind, uint64_t pc, int create);
-TRACK_HIDDEN struct track_obj_rec *track_obj_init(const void *addr, uint32_t kind,
+TRACK_HIDDEN struct track_obj_rec *track__obj_init(const void *addr, uint32_t kind,
 						  uint64_t pc);
-TRACK_HIDDEN void track_obj_destroy(const void *addr);
-TRACK_HIDDEN void track_objects_reset(void);
+TRACK_HIDDEN void track__obj_destroy(const void *addr);
+TRACK_HIDDEN void track__objects_reset(void);
 
 /* lockpath.c: per-thread held-lock bookkeeping */
-TRACK_HIDDEN void track_held_remove_slow(struct track_thread *t, uint32_t idx);
+TRACK_HIDDEN void track__held_remove_slow(struct track__thread *t, uint32_t idx);
 
 /* Private anonymous memory for the shim's own tables; NULL on failure. */
-TRACK_HIDDEN void *track_map_private(size_t bytes);
+TRACK_HIDDEN void *track__map_private(size_t bytes);
 
 /* format.c: text for findings and warnings, without stdio (no locks, little stack) */
-TRACK_HIDDEN size_t track_format(char *buf, size_t len, const char *fmt, ...)
+TRACK_HIDDEN size_t track__format(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-TRACK_HIDDEN size_t track_vformat(char *buf, size_t len, const char *fmt, va_list ap);
+TRACK_HIDDEN size_t track__vformat(char *buf, size_t len, const char *fmt, va_list ap);
 
 /* findings.c */
-TRACK_HIDDEN void track_finding(uint32_t kind, const void *obj, uint32_t obj_kind, uint64_t pc,
+TRACK_HIDDEN void track__finding(uint32_t kind, const void *obj, uint32_t obj_kind, uint64_t pc,
 				int32_t other_tid, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
-TRACK_HIDDEN void track_finding_cycle(uint32_t kind, uint32_t severity, const uint32_t *edges,
+TRACK_HIDDEN void track__finding_cycle(uint32_t kind, uint32_t severity, const uint32_t *edges,
 				      uint32_t n, uint64_t signature, uint64_t gate, uint64_t pc,
 				      uint32_t stack);
-TRACK_HIDDEN void track_finding_deadlock(const int32_t *tids, const uint32_t *stacks,
+TRACK_HIDDEN void track__finding_deadlock(const int32_t *tids, const uint32_t *stacks,
 					 const uint64_t *objs, uint32_t n, uint64_t signature);
 
 /* lockorder.c: the lock-order graph */
-TRACK_HIDDEN void track_order_init(void);
-TRACK_HIDDEN void track_order_assign(struct track_obj_rec *r);
-TRACK_HIDDEN int track_order_slow(struct track_thread *t, uint32_t before, uint32_t flags);
-TRACK_HIDDEN void track_order_reset(void);
+TRACK_HIDDEN void track__order_init(void);
+TRACK_HIDDEN void track__order_assign(struct track_obj_rec *r);
+TRACK_HIDDEN int track__order_slow(struct track__thread *t, uint32_t before, uint32_t flags);
+TRACK_HIDDEN void track__order_reset(void);
 
 /* deadlock.c: wait-for cycles */
-TRACK_HIDDEN void track_deadlock_check(struct track_thread *t);
-TRACK_HIDDEN void track_deadlock_init(void);
+TRACK_HIDDEN void track__deadlock_check(struct track__thread *t);
+TRACK_HIDDEN void track__deadlock_init(void);
 
 /* stacks.c */
-TRACK_HIDDEN void track_stacks_init(void);
-TRACK_HIDDEN uint32_t track_stack_capture(struct track_thread *t);
+TRACK_HIDDEN void track__stacks_init(void);
+TRACK_HIDDEN uint32_t track__stack_capture(struct track__thread *t);
 
 /* unwind.c: the shim's own unwinder */
-TRACK_HIDDEN int track_unwind(uint64_t *pcs, int max, uintptr_t stack_lo, uintptr_t stack_hi);
-TRACK_HIDDEN int track_unwind_in_handler(uintptr_t stack_lo, uintptr_t stack_hi,
+TRACK_HIDDEN int track__unwind(uint64_t *pcs, int max, uintptr_t stack_lo, uintptr_t stack_hi);
+TRACK_HIDDEN int track__unwind_in_handler(uintptr_t stack_lo, uintptr_t stack_hi,
 					 uintptr_t limit);
 
 /* modules.c */
-TRACK_HIDDEN void track_modules_scan(void);
-TRACK_HIDDEN void track_modules_note_pc(uint64_t pc);
-TRACK_HIDDEN void track_modules_copy(const struct track_seg_header *old);
+TRACK_HIDDEN void track__modules_scan(void);
+TRACK_HIDDEN void track__modules_note_pc(uint64_t pc);
+TRACK_HIDDEN void track__modules_copy(const struct track_seg_header *old);
 
 /* clock */
-static inline uint64_t track_now_ns(void)
+static inline uint64_t track__now_ns(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -297,28 +297,28 @@ static inline uint64_t track_now_ns(void)
 /* --- inline fast paths ------------------------------------------------------------------ */
 
 /* The calling thread's state, registering it on first sight; NULL when not tracking. */
-static inline struct track_thread *track_self(void)
+static inline struct track__thread *track__self(void)
 {
-	struct track_thread *t = track_tls.self;
+	struct track__thread *t = track__tls.self;
 	if (likely(t != NULL))
 		return t;
-	return track_self_slow();
+	return track__self_slow();
 }
 
 /* Whether the calling thread is inside a shim slow path (then wrappers pass through). */
-static inline int track_busy(void)
+static inline int track__busy(void)
 {
-	return track_tls.busy != 0;
+	return track__tls.busy != 0;
 }
 
 /* The cache entry for an object at address a. */
-static inline struct track_cache_ent *track_cache_ent(struct track_thread *t, uintptr_t a)
+static inline struct track__cache_ent *track__cache_ent(struct track__thread *t, uintptr_t a)
 {
 	return &t->cache[((a >> 4) ^ (a >> 12)) & (TRACK_CACHE_SIZE - 1)];
 }
 
 /* What a current cache entry says about the object at addr. */
-struct track_cached {
+struct track__cached {
 	struct track_obj_rec *rec;
 	uint32_t idx;
 };
@@ -329,11 +329,11 @@ struct track_cached {
  * sem_post say) could leave fields of two objects; the fill count read before and after
  * tells.  The generation tells whether the record still describes this object.
  */
-static inline int track_obj_cached(struct track_thread *t, const void *addr,
-				   struct track_cached *c)
+static inline int track__obj_cached(struct track__thread *t, const void *addr,
+				   struct track__cached *c)
 {
 	uint32_t fills = t->fills;
-	struct track_cache_ent *e = track_cache_ent(t, (uintptr_t)addr);
+	struct track__cache_ent *e = track__cache_ent(t, (uintptr_t)addr);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (unlikely(e->addr != (uintptr_t)addr))
 		return 0;
@@ -346,19 +346,19 @@ static inline int track_obj_cached(struct track_thread *t, const void *addr,
 }
 
 /* The record of the object at addr: one cache entry and a generation check when hot. */
-static inline struct track_obj_rec *track_obj(struct track_thread *t, const void *addr,
+static inline struct track_obj_rec *track__obj(struct track__thread *t, const void *addr,
 					      uint32_t kind, uint64_t pc, int create)
 {
-	struct track_cached c;
-	if (likely(track_obj_cached(t, addr, &c)))
+	struct track__cached c;
+	if (likely(track__obj_cached(t, addr, &c)))
 		return c.rec;
-	return track_obj_slow(t, (uintptr_t)addr, kind, pc, create);
+	return track__obj_slow(t, (uintptr_t)addr, kind, pc, create);
 }
 
 /* Index + 1 of an object record: 0 means none in the segment's fields. */
-static inline uint32_t track_obj_index(const struct track_obj_rec *r)
+static inline uint32_t track__obj_index(const struct track_obj_rec *r)
 {
-	return (uint32_t)(r - track_g.objs) + 1;
+	return (uint32_t)(r - track__g.objs) + 1;
 }
 
 /*
@@ -370,13 +370,13 @@ static inline uint32_t track_obj_index(const struct track_obj_rec *r)
  * between use the next slot and leave this one alone; the slot's lock id is cleared first,
  * so that such a handler's lock-order check takes it for an unknown lock, not a stale one.
  */
-static inline uint32_t track_held_push_idx(struct track_thread *t, uint32_t idx, uint32_t id,
+static inline uint32_t track__held_push_idx(struct track__thread *t, uint32_t idx, uint32_t id,
 					   uint64_t pc)
 {
 	struct track_thread_rec *thr = t->thr;
 	uint32_t n;
 	if (unlikely(TRACK_LOAD(&thr->state) != TRACK_TS_RUNNING))
-		track_wait_stale(t);
+		track__wait_stale(t);
 	n = thr->nheld;
 	if (likely(n < TRACK_HELD_MAX))
 		t->held_id[n] = 0;   /* a handler's lock-order check skips the slot until written */
@@ -393,24 +393,24 @@ static inline uint32_t track_held_push_idx(struct track_thread *t, uint32_t idx,
 }
 
 /* Record that thread t now holds lock r (called with the lock held). */
-static inline uint32_t track_held_push(struct track_thread *t, struct track_obj_rec *r,
+static inline uint32_t track__held_push(struct track__thread *t, struct track_obj_rec *r,
 				       uint32_t mark, uint64_t pc)
 {
-	return track_held_push_idx(t, track_obj_index(r) | mark, r->lock_id, pc);
+	return track__held_push_idx(t, track__obj_index(r) | mark, r->lock_id, pc);
 }
 
 /* Record that thread t no longer holds lock r. */
-static inline void track_held_pop(struct track_thread *t, struct track_obj_rec *r)
+static inline void track__held_pop(struct track__thread *t, struct track_obj_rec *r)
 {
 	struct track_thread_rec *thr = t->thr;
 	uint32_t n = thr->nheld;
 	if (likely(n > 0 && n <= TRACK_HELD_MAX &&
-		   (thr->held[n - 1] & ~TRACK_HELD_READ) == track_obj_index(r))) {
+		   (thr->held[n - 1] & ~TRACK_HELD_READ) == track__obj_index(r))) {
 		t->held_xor ^= t->held_id[n - 1];
 		TRACK_STORE(&thr->nheld, n - 1);
 		return;
 	}
-	track_held_remove_slow(t, track_obj_index(r));
+	track__held_remove_slow(t, track__obj_index(r));
 }
 
 #endif /* TRACK_SHIM_H */

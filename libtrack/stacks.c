@@ -38,16 +38,16 @@ static uint64_t hash_frames(const uint64_t *f, uint32_t n)
 /* The id (index + 1) of this stack in the table, adding it if new; 0 if the table is full. */
 static uint32_t intern(const uint64_t *frames, uint32_t n)
 {
-	struct track_seg_header *h = track_g.hdr;
+	struct track_seg_header *h = track__g.hdr;
 	uint32_t mask = h->max_stacks - 1, i, probe;
 	uint64_t hash = hash_frames(frames, n);
 	for (probe = 0, i = (uint32_t)hash & mask; probe < MAX_PROBE; probe++, i = (i + 1) & mask) {
-		struct track_stack_rec *s = &track_g.stacks[i];
-		uint64_t cur = track_seg_present(s) ? __atomic_load_n(&s->hash, __ATOMIC_ACQUIRE) : 0;
+		struct track_stack_rec *s = &track__g.stacks[i];
+		uint64_t cur = track__seg_present(s) ? __atomic_load_n(&s->hash, __ATOMIC_ACQUIRE) : 0;
 		uint32_t spins;
 		if (cur == 0) {
 			uint64_t zero = 0;
-			if (track_seg_reserve(s, sizeof *s) != 0)
+			if (track__seg_reserve(s, sizeof *s) != 0)
 				break;
 			if (__atomic_compare_exchange_n(&s->hash, &zero, hash, 0, __ATOMIC_ACQ_REL,
 							__ATOMIC_ACQUIRE)) {
@@ -73,14 +73,14 @@ static uint32_t intern(const uint64_t *frames, uint32_t n)
 	return 0;
 }
 
-uint32_t track_stack_capture(struct track_thread *t)
+uint32_t track__stack_capture(struct track__thread *t)
 {
 	uint64_t raw[RAW_FRAMES];
 	int n, i;
 	uint32_t k = 0;
-	if (!track_g.stacks_on || t == NULL || track_busy())
+	if (!track__g.stacks_on || t == NULL || track__busy())
 		return 0;
-	n = track_unwind(raw, RAW_FRAMES, t->stack_lo, t->stack_hi);
+	n = track__unwind(raw, RAW_FRAMES, t->stack_lo, t->stack_hi);
 	/* Leave out the shim's own frames (the wrapper on top, the thread trampoline below):
 	 * stacks show the program's code only.  Compacted in place: little stack. */
 	for (i = 0; i < n && k < TRACK_STACK_DEPTH; i++)
@@ -88,10 +88,10 @@ uint32_t track_stack_capture(struct track_thread *t)
 			raw[k++] = raw[i];
 	if (k == 0) {
 		if (n == 0)
-			TRACK_ADD(&track_g.hdr->stacks_unknown, 1);
+			TRACK_ADD(&track__g.hdr->stacks_unknown, 1);
 		return 0;
 	}
-	TRACK_ADD(&track_g.hdr->stack_captures, 1);
+	TRACK_ADD(&track__g.hdr->stack_captures, 1);
 	return intern(raw, k);
 }
 
@@ -116,10 +116,10 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *data)
 }
 
 /* Whether capture is on (TRACK_STACKS, default 1), and the shim's own text. */
-void track_stacks_init(void)
+void track__stacks_init(void)
 {
 	Dl_info info;
-	track_g.stacks_on = track_env_u64("TRACK_STACKS", 1, 0, 1) != 0;
-	if (track_g.stacks_on && dladdr((void *)track_stacks_init, &info) != 0)
+	track__g.stacks_on = track__env_u64("TRACK_STACKS", 1, 0, 1) != 0;
+	if (track__g.stacks_on && dladdr((void *)track__stacks_init, &info) != 0)
 		dl_iterate_phdr(find_self, (void *)info.dli_fbase);
 }

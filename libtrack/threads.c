@@ -10,7 +10,7 @@
  * thread-specific-data destructor notices their end.
  *
  * Memory per thread is bounded: a record in the segment, and private state (struct
- * track_thread) taken from a pool and given back when the thread ends.  Records of ended
+ * track__thread) taken from a pool and given back when the thread ends.  Records of ended
  * threads are kept for the report, but once more than RECYCLE_AFTER records are in use those
  * of threads that ended and were joined or detached are reused, oldest first, so that a
  * program starting threads by the million keeps a bounded segment.
@@ -75,7 +75,7 @@ static int exit_key_ok;
 
 /* Private per-thread state: a pool of max_threads blocks, handed out fresh or from the free
  * list (under the shim lock). */
-static struct track_thread *pool;
+static struct track__thread *pool;
 static uint32_t pool_used, pool_free;
 
 /* Slots of reaped threads (ended and joined, or detached), oldest first, for reuse. */
@@ -118,16 +118,16 @@ static void tidmap_del(int32_t tid, uint32_t slot)
 }
 
 /* The record of live thread tid, or NULL.  Lock-free: the record's own tid is checked. */
-struct track_thread_rec *track_thread_by_tid(int32_t tid)
+struct track_thread_rec *track__thread_by_tid(int32_t tid)
 {
 	struct track_thread_rec *r;
 	uint32_t v;
 	if (tidmap == NULL || tid <= 0 || (uint32_t)tid >= tidmap_len)
 		return NULL;
 	v = __atomic_load_n(&tidmap[tid], __ATOMIC_ACQUIRE);
-	if (v == 0 || v > track_g.hdr->max_threads)
+	if (v == 0 || v > track__g.hdr->max_threads)
 		return NULL;
-	r = &track_g.threads[v - 1];
+	r = &track__g.threads[v - 1];
 	return TRACK_LOAD(&r->tid) == tid ? r : NULL;
 }
 
@@ -166,13 +166,13 @@ static inline void seq_end(struct track_thread_rec *thr, int began)
 		__atomic_store_n(&thr->seq, thr->seq + 1, __ATOMIC_RELEASE);
 }
 
-void track_thread_set_state(struct track_thread *t, uint32_t state, uint64_t obj,
+void track__thread_set_state(struct track__thread *t, uint32_t state, uint64_t obj,
 			    uint32_t obj_idx, int32_t wait_tid, uint32_t stack, uint32_t wflags)
 {
 	struct track_thread_rec *thr = t->thr;
 	int w = seq_begin(thr);
 	TRACK_STORE(&thr->state, state);
-	TRACK_STORE(&thr->since_ns, track_now_ns());
+	TRACK_STORE(&thr->since_ns, track__now_ns());
 	TRACK_STORE(&thr->wait_obj, obj);
 	TRACK_STORE(&thr->wait_obj_idx, obj_idx);
 	TRACK_STORE(&thr->wait_tid, wait_tid);
@@ -181,12 +181,12 @@ void track_thread_set_state(struct track_thread *t, uint32_t state, uint64_t obj
 	seq_end(thr, w);
 }
 
-void track_thread_running(struct track_thread *t, uint64_t waited_ns)
+void track__thread_running(struct track__thread *t, uint64_t waited_ns)
 {
 	struct track_thread_rec *thr = t->thr;
 	int w = seq_begin(thr);
 	TRACK_STORE(&thr->state, TRACK_TS_RUNNING);
-	TRACK_STORE(&thr->since_ns, track_now_ns());
+	TRACK_STORE(&thr->since_ns, track__now_ns());
 	TRACK_STORE(&thr->wait_obj, 0);
 	TRACK_STORE(&thr->wait_obj_idx, 0);
 	TRACK_STORE(&thr->wait_tid, 0);
@@ -206,7 +206,7 @@ void track_thread_running(struct track_thread *t, uint64_t waited_ns)
  * unwinder does not go, is asked of the kernel).  When it cannot tell, the wait stays.
  * A rare path: never the hot one.
  */
-void track_wait_stale(struct track_thread *t)
+void track__wait_stale(struct track__thread *t)
 {
 	struct track_thread_rec *thr = t->thr;
 	uint32_t state = TRACK_LOAD(&thr->state), idx = TRACK_LOAD(&thr->wait_obj_idx);
@@ -215,14 +215,14 @@ void track_wait_stale(struct track_thread *t)
 		return;
 	if (sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK))
 		return;
-	if (track_unwind_in_handler(t->stack_lo, t->stack_hi, t->wait_sp) != 0)
+	if (track__unwind_in_handler(t->stack_lo, t->stack_hi, t->wait_sp) != 0)
 		return;
-	if (idx >= 1 && idx <= track_g.hdr->max_objects &&
-	    TRACK_LOAD(&track_g.objs[idx - 1].gen) == t->wait_gen)
-		TRACK_SUB(&track_g.objs[idx - 1].waiters, 1);
-	track_thread_running(t, track_now_ns() - TRACK_LOAD(&thr->since_ns));
+	if (idx >= 1 && idx <= track__g.hdr->max_objects &&
+	    TRACK_LOAD(&track__g.objs[idx - 1].gen) == t->wait_gen)
+		TRACK_SUB(&track__g.objs[idx - 1].waiters, 1);
+	track__thread_running(t, track__now_ns() - TRACK_LOAD(&thr->since_ns));
 	t->wait_sp = 0;
-	TRACK_ADD(&track_g.hdr->stale_waits, 1);
+	TRACK_ADD(&track__g.hdr->stale_waits, 1);
 }
 
 /* --- slots and private state --------------------------------------------------------------- */
@@ -232,7 +232,7 @@ void track_wait_stale(struct track_thread *t)
  * forget_early_registration). */
 static void bump_alive(uint64_t *from, uint64_t *to)
 {
-	struct track_seg_header *h = track_g.hdr;
+	struct track_seg_header *h = track__g.hdr;
 	uint64_t alive = TRACK_ADD(&h->threads_alive, 1);
 	uint64_t peak = TRACK_LOAD(&h->threads_peak);
 	*to = 0;
@@ -250,7 +250,7 @@ static void bump_alive(uint64_t *from, uint64_t *to)
  * reused (once RECYCLE_AFTER records are in use), or one never used at all. */
 static void reclaim_push(uint32_t slot)
 {
-	uint32_t cap = track_g.hdr->max_threads;
+	uint32_t cap = track__g.hdr->max_threads;
 	if (reclaim == NULL || reclaim_len == cap)
 		return;
 	reclaim[(reclaim_head + reclaim_len++) % cap] = slot;
@@ -261,7 +261,7 @@ static void reclaim_push(uint32_t slot)
 static int64_t slot_fresh(struct track_seg_header *h)
 {
 	uint64_t s = h->threads_used;
-	if (track_seg_reserve(&track_g.threads[s], sizeof track_g.threads[s]) != 0)
+	if (track__seg_reserve(&track__g.threads[s], sizeof track__g.threads[s]) != 0)
 		return -1;
 	TRACK_STORE(&h->threads_used, s + 1);
 	return (int64_t)s;
@@ -271,7 +271,7 @@ static int64_t slot_fresh(struct track_seg_header *h)
 static void peak_undo(uint64_t from, uint64_t to)
 {
 	if (to != 0)
-		__atomic_compare_exchange_n(&track_g.hdr->threads_peak, &to, from, 0,
+		__atomic_compare_exchange_n(&track__g.hdr->threads_peak, &to, from, 0,
 					    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }
 
@@ -279,14 +279,14 @@ static void peak_undo(uint64_t from, uint64_t to)
  * ended one; -1 if none (and counted).  Under the shim lock. */
 static int64_t slot_alloc(void)
 {
-	struct track_seg_header *h = track_g.hdr;
+	struct track_seg_header *h = track__g.hdr;
 	uint32_t cap = h->max_threads, n;
 	int64_t s;
 	uint64_t used = h->threads_used;
 	if (used < cap && (used < RECYCLE_AFTER || reclaim_len == 0) && (s = slot_fresh(h)) >= 0)
 		return s;
 	while (reclaim_len > 0) {
-		uint32_t r = reclaim[reclaim_head], state = TRACK_LOAD(&track_g.threads[r].state);
+		uint32_t r = reclaim[reclaim_head], state = TRACK_LOAD(&track__g.threads[r].state);
 		reclaim_head = (reclaim_head + 1) % cap;
 		reclaim_len--;
 		if (state == TRACK_TS_EXITED || state == TRACK_TS_UNUSED) {
@@ -300,7 +300,7 @@ static int64_t slot_alloc(void)
 	for (n = 0; n < used; n++) {
 		uint32_t i = reuse_hand;
 		reuse_hand = (reuse_hand + 1) % (uint32_t)used;
-		if (TRACK_LOAD(&track_g.threads[i].state) == TRACK_TS_EXITED) {
+		if (TRACK_LOAD(&track__g.threads[i].state) == TRACK_TS_EXITED) {
 			TRACK_ADD(&h->threads_recycled, 1);
 			return i;
 		}
@@ -323,13 +323,13 @@ static void maybe_reclaim(struct track_thread_rec *thr, uint32_t slot)
 }
 
 /* Private state for a thread, zeroed; NULL if the pool is empty.  Under the shim lock. */
-static struct track_thread *state_alloc(void)
+static struct track__thread *state_alloc(void)
 {
-	struct track_thread *t;
+	struct track__thread *t;
 	if (pool_free != 0) {
 		t = &pool[pool_free - 1];
 		pool_free = t->next_free;
-	} else if (pool_used < track_g.hdr->max_threads) {
+	} else if (pool_used < track__g.hdr->max_threads) {
 		t = &pool[pool_used++];
 	} else {
 		return NULL;
@@ -339,7 +339,7 @@ static struct track_thread *state_alloc(void)
 }
 
 /* Under the shim lock. */
-static void state_free(struct track_thread *t)
+static void state_free(struct track__thread *t)
 {
 	t->next_free = pool_free;
 	pool_free = (uint32_t)(t - pool) + 1;
@@ -351,14 +351,14 @@ static struct track_thread_rec *slot_claim(uint32_t *slot_out)
 	struct track_thread_rec *thr = NULL;
 	int64_t s;
 	int w;
-	track_ilock();
+	track__ilock();
 	s = slot_alloc();
 	if (s >= 0) {
-		thr = &track_g.threads[s];
+		thr = &track__g.threads[s];
 		/* Mark it taken before dropping the lock so nobody else recycles it. */
 		TRACK_STORE(&thr->state, TRACK_TS_RUNNING);
 	}
-	track_iunlock();
+	track__iunlock();
 	if (thr == NULL)
 		return NULL;
 	w = seq_begin(thr);
@@ -376,14 +376,14 @@ static struct track_thread_rec *slot_claim(uint32_t *slot_out)
 }
 
 /* The bounds of the calling thread's stack, for the unwinder: [lo, hi).  A thread glibc
- * started has its static TLS (track_tls among it) right above its stack; the main thread's
+ * started has its static TLS (track__tls among it) right above its stack; the main thread's
  * stack ends at __libc_stack_end.  size: the stack's size as far as known (its attributes,
  * or RLIMIT_STACK): a stack pointer below hi - size is on some other stack. */
-static void stack_bounds(struct track_thread *t, uint64_t size)
+static void stack_bounds(struct track__thread *t, uint64_t size)
 {
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0), hi = 0;
-	if (sp < (uintptr_t)&track_tls)
-		hi = (uintptr_t)&track_tls;
+	if (sp < (uintptr_t)&track__tls)
+		hi = (uintptr_t)&track__tls;
 	else if (sp < (uintptr_t)__libc_stack_end)
 		hi = (uintptr_t)__libc_stack_end;
 	if (size == 0 || size > (1ull << 30))
@@ -397,17 +397,17 @@ static void stack_bounds(struct track_thread *t, uint64_t size)
 }
 
 /* Bind the calling thread to its record and a private state; NULL if the pool is empty. */
-static struct track_thread *bind_self(struct track_thread_rec *thr, uint32_t slot,
+static struct track__thread *bind_self(struct track_thread_rec *thr, uint32_t slot,
 				      uint64_t stack_size)
 {
-	struct track_thread *t;
+	struct track__thread *t;
 	int32_t tid = sys_gettid();
 	int w;
-	track_ilock();
+	track__ilock();
 	t = state_alloc();
 	if (t != NULL)
 		tidmap_put(tid, slot);
-	track_iunlock();
+	track__iunlock();
 	if (t == NULL)
 		return NULL;
 	t->thr = thr;
@@ -419,25 +419,25 @@ static struct track_thread *bind_self(struct track_thread_rec *thr, uint32_t slo
 	TRACK_STORE(&thr->pthread_self, (uint64_t)pthread_self());
 	prctl(PR_GET_NAME, thr->name, 0, 0, 0);
 	if (thr->created_ns == 0)
-		TRACK_STORE(&thr->created_ns, track_now_ns());
-	TRACK_STORE(&thr->since_ns, track_now_ns());
+		TRACK_STORE(&thr->created_ns, track__now_ns());
+	TRACK_STORE(&thr->since_ns, track__now_ns());
 	seq_end(thr, w);
-	track_tls.gone = 0;
-	track_tls.self = t;
+	track__tls.gone = 0;
+	track__tls.self = t;
 	return t;
 }
 
 /* Give up a record that could not be bound (no private state left). */
 static void unclaim(struct track_thread_rec *thr)
 {
-	TRACK_STORE(&thr->exited_ns, track_now_ns());
+	TRACK_STORE(&thr->exited_ns, track__now_ns());
 	TRACK_STORE(&thr->state, TRACK_TS_EXITED);
-	TRACK_ADD(&track_g.hdr->threads_dropped, 1);
-	track_tls.gone = 1;
+	TRACK_ADD(&track__g.hdr->threads_dropped, 1);
+	track__tls.gone = 1;
 }
 
 /* Close the calling thread's record: it is ending. */
-static void close_self(struct track_thread *t, uint32_t why)
+static void close_self(struct track__thread *t, uint32_t why)
 {
 	struct track_thread_rec *thr = t->thr;
 	int w;
@@ -447,51 +447,51 @@ static void close_self(struct track_thread *t, uint32_t why)
 		const struct track_obj_rec *r;
 		for (i = 0; i < n && thr->held[i] == 0; i++)
 			;
-		r = i < n ? &track_g.objs[(thr->held[i] & ~TRACK_HELD_READ) - 1] : NULL;
-		track_finding(TRACK_FK_EXIT_HOLDING_LOCK, r ? (void *)(uintptr_t)r->addr : NULL,
+		r = i < n ? &track__g.objs[(thr->held[i] & ~TRACK_HELD_READ) - 1] : NULL;
+		track__finding(TRACK_FK_EXIT_HOLDING_LOCK, r ? (void *)(uintptr_t)r->addr : NULL,
 			      r ? r->kind : 0, i < n ? thr->held_pc[i] : 0, 0,
 			      "thread %d ended holding %u lock(s)", t->tid, thr->nheld);
 	}
 	__atomic_or_fetch(&thr->flags, why, __ATOMIC_RELAXED);
 	w = seq_begin(thr);
-	TRACK_STORE(&thr->exited_ns, track_now_ns());
+	TRACK_STORE(&thr->exited_ns, track__now_ns());
 	TRACK_STORE(&thr->state, TRACK_TS_EXITED);
 	seq_end(thr, w);
-	TRACK_SUB(&track_g.hdr->threads_alive, 1);
-	TRACK_ADD(&track_g.hdr->threads_exited, 1);
+	TRACK_SUB(&track__g.hdr->threads_alive, 1);
+	TRACK_ADD(&track__g.hdr->threads_exited, 1);
 	if (t->drops != 0)
-		TRACK_ADD(&track_g.hdr->objects_dropped, t->drops);
-	track_tls.self = NULL;
-	track_tls.gone = 1;
-	track_ilock();
+		TRACK_ADD(&track__g.hdr->objects_dropped, t->drops);
+	track__tls.self = NULL;
+	track__tls.gone = 1;
+	track__ilock();
 	tidmap_del(t->tid, t->slot);
 	maybe_reclaim(thr, t->slot);
 	state_free(t);
-	track_iunlock();
+	track__iunlock();
 }
 
 static void foreign_exit(void *arg)
 {
-	struct track_thread *t = track_tls.self;
+	struct track__thread *t = track__tls.self;
 	(void)arg;
-	if (t != NULL && track_g.on)
+	if (t != NULL && track__g.on)
 		close_self(t, 0);
 }
 
 
-static struct track_thread *register_self(uint32_t flags)
+static struct track__thread *register_self(uint32_t flags)
 {
 	struct track_thread_rec *thr;
-	struct track_thread *t;
+	struct track__thread *t;
 	uint32_t slot;
-	track_tls.busy++;   /* a signal handler running meanwhile must not register us twice */
+	track__tls.busy++;   /* a signal handler running meanwhile must not register us twice */
 	thr = slot_claim(&slot);
 	t = thr != NULL ? bind_self(thr, slot, default_stack) : NULL;
 	if (t == NULL) {
 		if (thr != NULL)
 			unclaim(thr);
-		track_tls.gone = 1;   /* table full of live threads: leave this one untracked */
-		track_tls.busy--;
+		track__tls.gone = 1;   /* table full of live threads: leave this one untracked */
+		track__tls.busy--;
 		return NULL;
 	}
 	__atomic_or_fetch(&thr->flags, flags, __ATOMIC_RELAXED);
@@ -499,19 +499,19 @@ static struct track_thread *register_self(uint32_t flags)
 	/* The main thread and foreign threads can be joined too: know their pthread_t. */
 	tmap_put(pthread_self(), slot);
 	if (flags & TRACK_TF_FOREIGN) {
-		TRACK_ADD(&track_g.hdr->threads_foreign, 1);
+		TRACK_ADD(&track__g.hdr->threads_foreign, 1);
 		if (exit_key_ok)
 			pthread_setspecific(exit_key, (void *)1);
 	}
-	track_tls.busy--;
+	track__tls.busy--;
 	return t;
 }
 
-struct track_thread *track_self_slow(void)
+struct track__thread *track__self_slow(void)
 {
-	struct track_thread *t;
+	struct track__thread *t;
 	int saved = errno;
-	if (!__atomic_load_n(&track_g.on, __ATOMIC_ACQUIRE) || track_tls.gone || track_tls.busy)
+	if (!__atomic_load_n(&track__g.on, __ATOMIC_ACQUIRE) || track__tls.gone || track__tls.busy)
 		return NULL;
 	t = register_self(TRACK_TF_FOREIGN);
 	errno = saved;
@@ -541,14 +541,14 @@ static struct tmap_ent *tmap_find(pthread_t th, int for_insert)
 static void tmap_put(pthread_t th, uint32_t slot)
 {
 	struct tmap_ent *e;
-	track_ilock();
+	track__ilock();
 	e = tmap_find(th, 1);
 	if (e != NULL) {
 		e->key = (uint64_t)th;
 		e->slot = slot;
-		e->gen = track_g.threads[slot].gen;
+		e->gen = track__g.threads[slot].gen;
 	}
-	track_iunlock();
+	track__iunlock();
 }
 
 /* The record of joinable thread th, removing it from the map if take; NULL if unknown.
@@ -557,20 +557,20 @@ static struct track_thread_rec *tmap_get(pthread_t th, int take)
 {
 	struct track_thread_rec *thr = NULL;
 	struct tmap_ent *e;
-	track_ilock();
+	track__ilock();
 	e = tmap_find(th, 0);
 	if (e != NULL) {
-		if (TRACK_LOAD(&track_g.threads[e->slot].gen) == e->gen)
-			thr = &track_g.threads[e->slot];
+		if (TRACK_LOAD(&track__g.threads[e->slot].gen) == e->gen)
+			thr = &track__g.threads[e->slot];
 		if (take || thr == NULL)
 			e->key = TMAP_DELETED;
 	}
-	track_iunlock();
+	track__iunlock();
 	return thr;
 }
 
 /* The tid of joinable thread th, 0 if unknown or not started yet. */
-int32_t track_tid_of_pthread(uint64_t th)
+int32_t track__tid_of_pthread(uint64_t th)
 {
 	struct track_thread_rec *r = tmap_get((pthread_t)th, 0);
 	return r != NULL ? TRACK_LOAD(&r->tid) : 0;
@@ -586,9 +586,9 @@ struct trampoline_exit {
  * cancellation (the shim is built with -fexceptions, so cleanups run on that unwind). */
 static void trampoline_cleanup(struct trampoline_exit *x)
 {
-	struct track_thread *t = track_tls.self;
+	struct track__thread *t = track__tls.self;
 	uint32_t why = 0;
-	if (t == NULL || !track_g.on)
+	if (t == NULL || !track__g.on)
 		return;
 	if (!x->returned && !(t->thr->flags & TRACK_TF_EXPLICIT))
 		why = TRACK_TF_CANCELLED;
@@ -598,25 +598,25 @@ static void trampoline_cleanup(struct trampoline_exit *x)
 /* A signal handler registered this thread before its trampoline ran: give that record and
  * its private state back (its counts undone), so that the record pthread_create made is
  * the thread's only one. */
-static void forget_early_registration(struct track_thread *early)
+static void forget_early_registration(struct track__thread *early)
 {
 	struct track_thread_rec *thr = early->thr;
 	uint64_t raised = early->peak_to;
 	int w;
-	TRACK_SUB(&track_g.hdr->threads_alive, 1);
+	TRACK_SUB(&track__g.hdr->threads_alive, 1);
 	peak_undo(early->peak_from, raised);
-	TRACK_SUB(&track_g.hdr->threads_foreign, 1);
+	TRACK_SUB(&track__g.hdr->threads_foreign, 1);
 	if (exit_key_ok)
 		pthread_setspecific(exit_key, NULL);
-	track_tls.self = NULL;
+	track__tls.self = NULL;
 	w = seq_begin(thr);
 	TRACK_STORE(&thr->tid, 0);
 	TRACK_STORE(&thr->state, TRACK_TS_UNUSED);   /* reusable, and in no report */
 	seq_end(thr, w);
-	track_ilock();
+	track__ilock();
 	reclaim_push(early->slot);
 	state_free(early);
-	track_iunlock();
+	track__iunlock();
 }
 
 static void *trampoline(void *arg)
@@ -624,18 +624,18 @@ static void *trampoline(void *arg)
 	uint32_t slot = (uint32_t)(uintptr_t)arg;
 	struct thread_priv p = priv[slot];
 	struct trampoline_exit x __attribute__((cleanup(trampoline_cleanup))) = {0};
-	struct track_thread_rec *thr = &track_g.threads[slot];
+	struct track_thread_rec *thr = &track__g.threads[slot];
 	void *ret;
-	track_tls.busy++;   /* from here, a handler's calls pass through until we are bound */
-	if (track_tls.self != NULL)
-		forget_early_registration(track_tls.self);
+	track__tls.busy++;   /* from here, a handler's calls pass through until we are bound */
+	if (track__tls.self != NULL)
+		forget_early_registration(track__tls.self);
 	if (bind_self(thr, slot, p.stack_size) == NULL) {
-		TRACK_SUB(&track_g.hdr->threads_alive, 1);
+		TRACK_SUB(&track__g.hdr->threads_alive, 1);
 		unclaim(thr);
 	} else if (!(TRACK_LOAD(&thr->flags) & TRACK_TF_DETACHED)) {
 		tmap_put(pthread_self(), slot);   /* the early registration may have put its own */
 	}
-	track_tls.busy--;
+	track__tls.busy--;
 	ret = p.fn(p.arg);
 	x.returned = 1;
 	return ret;
@@ -657,16 +657,16 @@ static uint64_t attr_facts(const pthread_attr_t *attr, int *detached)
 TRACK_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
 				void *(*fn)(void *), void *arg)
 {
-	struct track_thread *t;
+	struct track__thread *t;
 	struct track_thread_rec *thr;
 	struct thread_priv *p;
 	uint64_t peak_from, peak_to;
 	uint32_t slot;
 	int detached, rc;
-	track_resolve();
-	if (!track_g.on || (t = track_self()) == NULL || track_busy() ||
+	track__resolve();
+	if (!track__g.on || (t = track__self()) == NULL || track__busy() ||
 	    (thr = slot_claim(&slot)) == NULL)
-		return track_real.create(th, attr, fn, arg);
+		return track__real.create(th, attr, fn, arg);
 	p = &priv[slot];
 	p->stack_size = attr_facts(attr, &detached);
 	p->fn = fn;
@@ -674,22 +674,22 @@ TRACK_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
 	thr->creator_tid = t->tid;
 	thr->start_routine = (uint64_t)(uintptr_t)fn;
 	thr->create_pc = TRACK_RA();
-	thr->created_ns = track_now_ns();
+	thr->created_ns = track__now_ns();
 	thr->flags = detached == PTHREAD_CREATE_DETACHED ? TRACK_TF_DETACHED : 0;
-	thr->create_stack = track_stack_capture(t);
+	thr->create_stack = track__stack_capture(t);
 	bump_alive(&peak_from, &peak_to);   /* counted now: the thread may end before we return */
-	track_modules_note_pc(thr->create_pc);
-	rc = track_real.create(th, attr, trampoline, (void *)(uintptr_t)slot);
+	track__modules_note_pc(thr->create_pc);
+	rc = track__real.create(th, attr, trampoline, (void *)(uintptr_t)slot);
 	if (rc != 0) {
-		TRACK_SUB(&track_g.hdr->threads_alive, 1);
+		TRACK_SUB(&track__g.hdr->threads_alive, 1);
 		peak_undo(peak_from, peak_to);
 		TRACK_STORE(&thr->exited_ns, thr->created_ns);
 		TRACK_STORE(&thr->state, TRACK_TS_EXITED);
 		return rc;
 	}
-	TRACK_ADD(&track_g.hdr->threads_created, 1);
+	TRACK_ADD(&track__g.hdr->threads_created, 1);
 	if (detached == PTHREAD_CREATE_DETACHED)
-		TRACK_ADD(&track_g.hdr->threads_detached, 1);
+		TRACK_ADD(&track__g.hdr->threads_detached, 1);
 	else
 		tmap_put(*th, slot);
 	return rc;
@@ -700,17 +700,17 @@ TRACK_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
 typedef int (*join_fn)(pthread_t th, void **ret, clockid_t clk, const struct timespec *abs);
 
 struct join_wait {
-	struct track_thread *t;
+	struct track__thread *t;
 	uint64_t t0;
 	uintptr_t prev_sp;
 };
 
 static void join_wait_end(struct join_wait *w)
 {
-	if (w->t == NULL || track_tls.self != w->t)
+	if (w->t == NULL || track__tls.self != w->t)
 		return;
 	if (w->t->wait_sp == (uintptr_t)w)   /* not closed meanwhile as stale */
-		track_thread_running(w->t, track_now_ns() - w->t0);
+		track__thread_running(w->t, track__now_ns() - w->t0);
 	w->t->wait_sp = w->prev_sp;
 }
 
@@ -719,16 +719,16 @@ static void join_wait_end(struct join_wait *w)
 static void reaped(struct track_thread_rec *target, uint32_t how)
 {
 	__atomic_or_fetch(&target->flags, how, __ATOMIC_RELAXED);
-	track_ilock();
-	maybe_reclaim(target, (uint32_t)(target - track_g.threads));
-	track_iunlock();
+	track__ilock();
+	maybe_reclaim(target, (uint32_t)(target - track__g.threads));
+	track__iunlock();
 }
 
 /* The work every join variant shares: state, bookkeeping of the reaped thread, misuse. */
 static int join_common(pthread_t th, void **ret, clockid_t clk, const struct timespec *abs,
 		       join_fn call, int blocks, uint64_t pc)
 {
-	struct track_thread *t = track_g.on ? track_self() : NULL;
+	struct track__thread *t = track__g.on ? track__self() : NULL;
 	struct track_thread_rec *target;
 	int rc;
 	/* Joining oneself fails at once (EDEADLK): no wait, and no deadlock to find. */
@@ -739,15 +739,15 @@ static int join_common(pthread_t th, void **ret, clockid_t clk, const struct tim
 		struct join_wait w __attribute__((cleanup(join_wait_end))) = {NULL, 0, 0};
 		if (blocks) {
 			if (TRACK_LOAD(&t->thr->state) != TRACK_TS_RUNNING)
-				track_wait_stale(t);
+				track__wait_stale(t);
 			w.prev_sp = t->wait_sp;
 			t->wait_sp = (uintptr_t)&w;
-			track_thread_set_state(t, TRACK_TS_JOIN, (uint64_t)th, 0,
+			track__thread_set_state(t, TRACK_TS_JOIN, (uint64_t)th, 0,
 					       target ? TRACK_LOAD(&target->tid) : 0,
-					       track_stack_capture(t), abs ? TRACK_WF_TIMED : 0);
-			track_deadlock_check(t);
+					       track__stack_capture(t), abs ? TRACK_WF_TIMED : 0);
+			track__deadlock_check(t);
 			w.t = t;
-			w.t0 = track_now_ns();
+			w.t0 = track__now_ns();
 		}
 		rc = call(th, ret, clk, abs);
 	}
@@ -755,9 +755,9 @@ static int join_common(pthread_t th, void **ret, clockid_t clk, const struct tim
 		target = tmap_get(th, 1);
 		if (target != NULL)
 			reaped(target, TRACK_TF_JOINED);
-		TRACK_ADD(&track_g.hdr->threads_joined, 1);
+		TRACK_ADD(&track__g.hdr->threads_joined, 1);
 	} else if (rc == EINVAL || rc == ESRCH) {
-		track_finding(TRACK_FK_JOIN_INVALID, (void *)th, 0, pc, 0,
+		track__finding(TRACK_FK_JOIN_INVALID, (void *)th, 0, pc, 0,
 			      "pthread_join on a thread that is not joinable (%s)",
 			      rc == EINVAL ? "detached or already joined" : "no such thread");
 	}
@@ -767,48 +767,48 @@ static int join_common(pthread_t th, void **ret, clockid_t clk, const struct tim
 static int call_join(pthread_t th, void **ret, clockid_t c, const struct timespec *a)
 {
 	(void)c, (void)a;
-	return track_real.join(th, ret);
+	return track__real.join(th, ret);
 }
 
 static int call_tryjoin(pthread_t th, void **ret, clockid_t c, const struct timespec *a)
 {
 	(void)c, (void)a;
-	return track_real.tryjoin_np(th, ret);
+	return track__real.tryjoin_np(th, ret);
 }
 
 static int call_timedjoin(pthread_t th, void **ret, clockid_t c, const struct timespec *a)
 {
 	(void)c;
-	return track_real.timedjoin_np(th, ret, a);
+	return track__real.timedjoin_np(th, ret, a);
 }
 
 static int call_clockjoin(pthread_t th, void **ret, clockid_t c, const struct timespec *a)
 {
-	return track_real.clockjoin_np(th, ret, c, a);
+	return track__real.clockjoin_np(th, ret, c, a);
 }
 
 TRACK_EXPORT int pthread_join(pthread_t th, void **ret)
 {
-	track_resolve();
+	track__resolve();
 	return join_common(th, ret, 0, NULL, call_join, 1, TRACK_RA());
 }
 
 TRACK_EXPORT int pthread_tryjoin_np(pthread_t th, void **ret)
 {
-	track_resolve();
+	track__resolve();
 	return join_common(th, ret, 0, NULL, call_tryjoin, 0, TRACK_RA());
 }
 
 TRACK_EXPORT int pthread_timedjoin_np(pthread_t th, void **ret, const struct timespec *abs)
 {
-	track_resolve();
+	track__resolve();
 	return join_common(th, ret, 0, abs, call_timedjoin, 1, TRACK_RA());
 }
 
 TRACK_EXPORT int pthread_clockjoin_np(pthread_t th, void **ret, clockid_t clk,
 				      const struct timespec *abs)
 {
-	track_resolve();
+	track__resolve();
 	return join_common(th, ret, clk, abs, call_clockjoin, 1, TRACK_RA());
 }
 
@@ -816,48 +816,48 @@ TRACK_EXPORT int pthread_detach(pthread_t th)
 {
 	struct track_thread_rec *target;
 	int rc;
-	track_resolve();
-	rc = track_real.detach(th);
-	if (rc != 0 || !track_g.on || track_busy())
+	track__resolve();
+	rc = track__real.detach(th);
+	if (rc != 0 || !track__g.on || track__busy())
 		return rc;
 	target = tmap_get(th, 1);
 	/* A thread detaching itself may do so before its creator has mapped it. */
-	if (target == NULL && pthread_equal(th, pthread_self()) && track_tls.self != NULL)
-		target = track_tls.self->thr;
+	if (target == NULL && pthread_equal(th, pthread_self()) && track__tls.self != NULL)
+		target = track__tls.self->thr;
 	if (target != NULL)
 		reaped(target, TRACK_TF_DETACHED);
-	TRACK_ADD(&track_g.hdr->threads_detached, 1);
+	TRACK_ADD(&track__g.hdr->threads_detached, 1);
 	return rc;
 }
 
 TRACK_EXPORT void pthread_exit(void *ret)
 {
-	struct track_thread *t = track_tls.self;
-	track_resolve();
-	if (track_g.on && t != NULL) {
+	struct track__thread *t = track__tls.self;
+	track__resolve();
+	if (track__g.on && t != NULL) {
 		__atomic_or_fetch(&t->thr->flags, TRACK_TF_EXPLICIT, __ATOMIC_RELAXED);
 		/* Threads the trampoline did not start have no cleanup frame to notice the end. */
 		if (t->thr->start_routine == 0)
 			close_self(t, 0);
 	}
-	track_real.exit(ret);
+	track__real.exit(ret);
 }
 
 TRACK_EXPORT int pthread_setname_np(pthread_t th, const char *name)
 {
 	struct track_thread_rec *thr = NULL;
 	int rc;
-	track_resolve();
-	rc = track_real.setname_np(th, name);
-	if (rc != 0 || !track_g.on || track_busy())
+	track__resolve();
+	rc = track__real.setname_np(th, name);
+	if (rc != 0 || !track__g.on || track__busy())
 		return rc;
 	if (pthread_equal(th, pthread_self()))
-		thr = track_tls.self != NULL ? track_tls.self->thr : NULL;
+		thr = track__tls.self != NULL ? track__tls.self->thr : NULL;
 	else
 		thr = tmap_get(th, 0);
 	if (thr != NULL) {
 		char buf[TRACK_NAME_MAX];
-		track_format(buf, sizeof buf, "%s", name);
+		track__format(buf, sizeof buf, "%s", name);
 		memcpy(thr->name, buf, sizeof buf);
 	}
 	return rc;
@@ -865,7 +865,7 @@ TRACK_EXPORT int pthread_setname_np(pthread_t th, const char *name)
 
 /* --- start-up and fork -------------------------------------------------------------------- */
 
-void *track_map_private(size_t bytes)
+void *track__map_private(size_t bytes)
 {
 	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -894,16 +894,16 @@ static void free_private(uint32_t cap)
 
 static int alloc_private(void)
 {
-	uint32_t cap = track_g.hdr->max_threads, n = 1;
+	uint32_t cap = track__g.hdr->max_threads, n = 1;
 	while (n < 2 * cap)
 		n <<= 1;
 	tmap_mask = n - 1;
-	priv = track_map_private((size_t)cap * sizeof *priv);
-	tmap = track_map_private(tmap_bytes());
+	priv = track__map_private((size_t)cap * sizeof *priv);
+	tmap = track__map_private(tmap_bytes());
 	tidmap_len = pid_max();
-	tidmap = track_map_private((size_t)tidmap_len * sizeof *tidmap);
-	pool = track_map_private((size_t)cap * sizeof *pool);
-	reclaim = track_map_private((size_t)cap * sizeof *reclaim);
+	tidmap = track__map_private((size_t)tidmap_len * sizeof *tidmap);
+	pool = track__map_private((size_t)cap * sizeof *pool);
+	reclaim = track__map_private((size_t)cap * sizeof *reclaim);
 	pool_used = pool_free = reclaim_head = reclaim_len = 0;
 	if (priv != NULL && tmap != NULL && tidmap != NULL && pool != NULL && reclaim != NULL)
 		return 0;
@@ -911,7 +911,7 @@ static int alloc_private(void)
 	return -1;
 }
 
-int track_threads_init(void)
+int track__threads_init(void)
 {
 	find_default_stack();
 	if (alloc_private() != 0)
@@ -929,7 +929,7 @@ struct held_copy {
 	uint64_t addr[TRACK_HELD_MAX];
 };
 
-static void held_save(const struct track_thread *t, struct held_copy *c)
+static void held_save(const struct track__thread *t, struct held_copy *c)
 {
 	uint32_t i;
 	c->n = 0;
@@ -938,7 +938,7 @@ static void held_save(const struct track_thread *t, struct held_copy *c)
 	c->n = t->thr->nheld < TRACK_HELD_MAX ? t->thr->nheld : TRACK_HELD_MAX;
 	for (i = 0; i < c->n; i++) {
 		uint32_t h = t->thr->held[i];
-		const struct track_obj_rec *r = h ? &track_g.objs[(h & ~TRACK_HELD_READ) - 1] : NULL;
+		const struct track_obj_rec *r = h ? &track__g.objs[(h & ~TRACK_HELD_READ) - 1] : NULL;
 		c->read[i] = h & TRACK_HELD_READ;
 		c->addr[i] = r ? r->addr : 0;
 		c->kind[i] = r ? r->kind : 0;
@@ -946,12 +946,12 @@ static void held_save(const struct track_thread *t, struct held_copy *c)
 }
 
 /* Locks held across fork stay held in the child. */
-static void held_restore(struct track_thread *t, const struct held_copy *c)
+static void held_restore(struct track__thread *t, const struct held_copy *c)
 {
 	uint32_t i;
 	for (i = 0; i < c->n; i++) {
 		struct track_obj_rec *r =
-			c->addr[i] ? track_obj(t, (void *)(uintptr_t)c->addr[i], c->kind[i], 0, 1)
+			c->addr[i] ? track__obj(t, (void *)(uintptr_t)c->addr[i], c->kind[i], 0, 1)
 				   : NULL;
 		if (r == NULL)
 			continue;
@@ -959,42 +959,42 @@ static void held_restore(struct track_thread *t, const struct held_copy *c)
 			TRACK_ADD(&r->readers, 1);
 		else
 			TRACK_STORE(&r->owner_tid, t->tid);
-		track_held_push(t, r, c->read[i], 0);
+		track__held_push(t, r, c->read[i], 0);
 	}
 }
 
 /* In the child of fork, with the thread busy (init.c's fork handlers): a fresh segment and
  * private state, the forking thread registered as the main one; the thread is tracked again
  * (busy lowered) once that is done, and the locks it held across fork are held again. */
-void track_threads_after_fork(void)
+void track__threads_after_fork(void)
 {
-	struct track_thread *t = track_tls.self;
-	struct track_seg_header *old = track_g.hdr;
+	struct track__thread *t = track__tls.self;
+	struct track_seg_header *old = track__g.hdr;
 	uint32_t old_cap = old->max_threads;
 	int32_t parent_tid = t != NULL ? t->tid : 0;
 	struct held_copy held;
 
-	__atomic_store_n(&track_g.on, 0, __ATOMIC_RELAXED);   /* first: see track_self_slow */
-	track_ilock_reset();
+	__atomic_store_n(&track__g.on, 0, __ATOMIC_RELAXED);   /* first: see track__self_slow */
+	track__ilock_reset();
 	held_save(t, &held);
-	track_tls.self = NULL;
-	track_tls.gone = 0;
-	track_objects_reset();
+	track__tls.self = NULL;
+	track__tls.gone = 0;
+	track__objects_reset();
 	free_private(old_cap);
-	track_order_reset();
-	if (track_segment_create() != 0 || alloc_private() != 0) {
+	track__order_reset();
+	if (track__segment_create() != 0 || alloc_private() != 0) {
 		munmap(old, old->total_size);
 		goto out;
 	}
-	track_modules_copy(old);
+	track__modules_copy(old);
 	munmap(old, old->total_size);
 	if ((t = register_self(TRACK_TF_MAIN)) == NULL)
 		goto out;
 	t->thr->creator_tid = parent_tid;
-	__atomic_store_n(&track_g.on, 1, __ATOMIC_RELEASE);
-	track_tls.busy--;
+	__atomic_store_n(&track__g.on, 1, __ATOMIC_RELEASE);
+	track__tls.busy--;
 	held_restore(t, &held);
 	return;
 out:
-	track_tls.busy--;
+	track__tls.busy--;
 }

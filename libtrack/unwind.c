@@ -794,7 +794,7 @@ static __attribute__((always_inline)) inline int walk(uint64_t *pcs, int max, ui
  * frame lies in it, and all of it is mapped.  With a stack pointer outside it (or stack_hi
  * 0: unknown), no frames.
  */
-__attribute__((noinline)) int track_unwind(uint64_t *pcs, int max, uintptr_t stack_lo,
+__attribute__((noinline)) int track__unwind(uint64_t *pcs, int max, uintptr_t stack_lo,
 					   uintptr_t stack_hi)
 {
 	int sig, n = walk(pcs, max, stack_lo, stack_hi, 0, &sig);
@@ -807,7 +807,7 @@ __attribute__((noinline)) int track_unwind(uint64_t *pcs, int max, uintptr_t sta
  * got there without one (the code at limit is no longer running: it was jumped out of),
  * -1 if it cannot tell.
  */
-__attribute__((noinline)) int track_unwind_in_handler(uintptr_t stack_lo, uintptr_t stack_hi,
+__attribute__((noinline)) int track__unwind_in_handler(uintptr_t stack_lo, uintptr_t stack_hi,
 						      uintptr_t limit)
 {
 	int sig, n = walk(NULL, 256, stack_lo, stack_hi, limit, &sig);
@@ -816,13 +816,13 @@ __attribute__((noinline)) int track_unwind_in_handler(uintptr_t stack_lo, uintpt
 
 #else /* not x86_64 */
 
-int track_unwind(uint64_t *pcs, int max, uintptr_t stack_lo, uintptr_t stack_hi)
+int track__unwind(uint64_t *pcs, int max, uintptr_t stack_lo, uintptr_t stack_hi)
 {
 	(void)pcs, (void)max, (void)stack_lo, (void)stack_hi;
 	return 0;
 }
 
-int track_unwind_in_handler(uintptr_t stack_lo, uintptr_t stack_hi, uintptr_t limit)
+int track__unwind_in_handler(uintptr_t stack_lo, uintptr_t stack_hi, uintptr_t limit)
 {
 	(void)stack_lo, (void)stack_hi, (void)limit;
 	return -1;

@@ -4,7 +4,7 @@
  * chains, recursion, frames that realign or alloca, callbacks from libc (qsort), and frames
  * interrupted by a signal; no frames at all when the stack's bounds are unknown; never a
  * crash when called from a signal handler that interrupts code anywhere, hundreds of
- * thousands of times.  And track_unwind_in_handler, which tells a handler nested in a wait
+ * thousands of times.  And track__unwind_in_handler, which tells a handler nested in a wait
  * from a thread that jumped out of one.
  */
 #define _GNU_SOURCE
@@ -17,8 +17,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-int track_unwind(uint64_t *pcs, int max, uintptr_t stack_lo, uintptr_t stack_hi);
-int track_unwind_in_handler(uintptr_t stack_lo, uintptr_t stack_hi, uintptr_t limit);
+int track__unwind(uint64_t *pcs, int max, uintptr_t stack_lo, uintptr_t stack_hi);
+int track__unwind_in_handler(uintptr_t stack_lo, uintptr_t stack_hi, uintptr_t limit);
 
 /* The main thread's stack as the shim takes it: 8 MB below its top. */
 #define HI ((uintptr_t)__libc_stack_end)
@@ -39,7 +39,7 @@ static struct both got;
  * address into this function differs by the call instruction; from there on they agree. */
 static __attribute__((noinline)) void capture(void)
 {
-	got.n_ours = track_unwind(got.ours, MAXF, LO, HI);
+	got.n_ours = track__unwind(got.ours, MAXF, LO, HI);
 	got.n_theirs = backtrace(got.theirs, MAXF);
 	__asm__ volatile("" ::: "memory");
 }
@@ -145,12 +145,12 @@ START_TEST(unknown_stack_gives_no_frames)
 {
 	uint64_t pcs[8];
 	int local;
-	ck_assert_int_eq(track_unwind(pcs, 8, 0, 0), 0);
+	ck_assert_int_eq(track__unwind(pcs, 8, 0, 0), 0);
 	/* a stack that does not hold the stack pointer: below it, or above it */
-	ck_assert_int_eq(track_unwind(pcs, 8, LO, (uintptr_t)&local - 4096), 0);
-	ck_assert_int_eq(track_unwind(pcs, 8, (uintptr_t)&local + 4096, HI), 0);
+	ck_assert_int_eq(track__unwind(pcs, 8, LO, (uintptr_t)&local - 4096), 0);
+	ck_assert_int_eq(track__unwind(pcs, 8, (uintptr_t)&local + 4096, HI), 0);
 	/* a top inside the stack: the walk stops there, it never reads above */
-	ck_assert_int_le(track_unwind(pcs, 8, LO, (uintptr_t)&local + 64), 2);
+	ck_assert_int_le(track__unwind(pcs, 8, LO, (uintptr_t)&local + 64), 2);
 }
 END_TEST
 
@@ -162,7 +162,7 @@ static void on_alarm(int sig)
 {
 	uint64_t pcs[MAXF];
 	(void)sig;
-	if (track_unwind(pcs, MAXF, LO, HI) >= 3)
+	if (track__unwind(pcs, MAXF, LO, HI) >= 3)
 		deep_enough++;
 	storms++;
 }
@@ -201,12 +201,12 @@ static uintptr_t wait_frame;
 static void on_usr2_check(int sig)
 {
 	(void)sig;
-	in_handler_result = track_unwind_in_handler(LO, HI, wait_frame);
+	in_handler_result = track__unwind_in_handler(LO, HI, wait_frame);
 }
 
 static __attribute__((noinline)) int not_in_handler(void)
 {
-	return track_unwind_in_handler(LO, HI, wait_frame);
+	return track__unwind_in_handler(LO, HI, wait_frame);
 }
 
 static __attribute__((noinline)) void waiting(void)
