@@ -1,15 +1,14 @@
 /*
- * track.h — what the subcommands of the track command share: their entry points, error
- * reporting, and rendering a set of collected segments.
+ * cli.h — what the subcommands of the track command share: their entry points, error
+ * messages, finding the shim, and writing reports through the renderers.
  */
-#ifndef TRACK_TOOL_H
-#define TRACK_TOOL_H
+#ifndef TRACK_CLI_H
+#define TRACK_CLI_H
 
 #include <stdio.h>
 
-#include <jansson.h>
-
 #include "core/model.h"
+#include "render/render.h"
 
 int track_cmd_run(int argc, char **argv);
 int track_cmd_report(int argc, char **argv);
@@ -23,30 +22,26 @@ void track_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The shim to preload: TRACK_LIB, else the libtrack.so installed beside this track. */
 int track_find_shim(char *out, size_t len);
 
-/* Rendering the snapshots of a report, one after the other: text to out (if not NULL),
- * JSON to json_path (if not NULL).  The first rendered is the primary process (ex says how
- * it ended), the others its "other processes"; each snapshot may be freed once rendered. */
-struct track_render {
-	FILE *out;
-	const char *json_path;
-	int top;
-	const struct track_suppressions *supp;   /* findings to leave out, or NULL */
-	/* state */
-	size_t done;
-	json_t *json, *others;
+/* One report a subcommand writes: a renderer (render/render.h) and where its output goes.
+ * Opened when there is something to write, so that a run that fails early leaves no file. */
+struct track_dest {
+	FILE *f;
+	const char *name;              /* for messages: the path, "stdout" or "stderr" */
+	struct track_output out;
 };
-void track_render_one(struct track_render *r, struct track_snap *s, const struct track_exit *ex);
-/* Write the JSON out; 0, or -1 if it could not be written. */
-int track_render_end(struct track_render *r);
+/* Begin a report in format to path ("-": stdout; NULL: to dflt, named dflt_name); -1 with
+ * a message if the file cannot be opened. */
+int track_dest_open(struct track_dest *d, const char *format, const char *path, FILE *dflt,
+		    const char *dflt_name, const struct track_render_opts *o);
+/* Add a process (nothing if d was never opened): the first added is the primary. */
+void track_dest_add(struct track_dest *d, struct track_view *v);
+/* Finish, flush and close (unless stdout or stderr); -1 with a message naming where it
+ * went if anything could not be written.  A dest never opened is fine. */
+int track_dest_close(struct track_dest *d);
 
-/* The one-line message for getopt_long's answer opt ('?' or ':'), naming the option as
- * typed and whether it lacked its argument. */
-struct option;
-void track_opt_error(const char *cmd, const struct option *longopts, int opt, char **argv);
-
-/* Flush (and close, unless stdout or stderr) the report stream; -1 with a message naming
- * where it went if anything could not be written. */
-int track_close_report(FILE *f, const char *name);
+/* Flush (and close, unless stdout or stderr) a report stream; -1 with a message naming where
+ * it went if anything could not be written. */
+int track_flush(FILE *f, const char *name);
 
 /* Parse a non-negative integer option value; -1 if it is not one. */
 long track_parse_count(const char *s, long max);

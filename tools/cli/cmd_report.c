@@ -10,40 +10,68 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/options.h"
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: track report [OPTIONS] PID|SEGMENT\n\n"
-		"Report on the threads and locks of a process traced by libtrack: a running one\n"
-		"(read live, without stopping it) or one that has ended and left its segment.\n\n"
-		"options:\n"
-		"      --json FILE   write the report as JSON to FILE ('-': stdout) instead of text\n"
-		"      --top N       list the N most contended locks (default 10)\n"
-		"      --keep        keep the segment of an ended process (default: remove it)\n"
-		"      --suppressions FILE\n"
-		"                    leave out the findings FILE's rules match (default:\n"
-		"                    $TRACK_SUPPRESSIONS; see README, Suppressions)\n"
-		"  -h, --help        show this help\n\n"
-		"exit status: 0 reported; 2 bad usage; 3 segment of another layout version;\n"
-		"4 segment of another user; 5 no such process or segment; 1 other failure.\n");
-}
+/* Options with no short form. */
+enum {
+	OPT_JSON = TRACK_LONG_ONLY(0),
+	OPT_TOP,
+	OPT_KEEP,
+	OPT_SUPPRESSIONS,
+};
 
-/* Load the snapshot at path and render it as r says; returns the exit status. */
-static int report_segment(const char *path, int keep, struct track_render *r)
+static const struct track_opt report_opts_table[] = {
+	{OPT_JSON, "json", "FILE",
+	 "write the report as JSON to FILE ('-': stdout)\ninstead of text"},
+	{OPT_TOP, "top", "N", "list the N most contended locks (default 10)"},
+	{OPT_KEEP, "keep", NULL, "keep the segment of an ended process (default:\nremove it)"},
+	{OPT_SUPPRESSIONS, "suppressions", "FILE",
+	 "leave out the findings FILE's rules match (default:\n"
+	 "$TRACK_SUPPRESSIONS; see README, Suppressions)"},
+	{0},
+};
+
+static const struct track_cmd report_cmd = {
+	"report", "[OPTIONS] PID|SEGMENT",
+	"Report on the threads and locks of a process traced by libtrack: a running one\n"
+	"(read live, without stopping it) or one that has ended and left its segment.",
+	report_opts_table,
+	"exit status: 0 reported; 2 bad usage; 3 segment of another layout version;\n"
+	"4 segment of another user; 5 no such process or segment; 1 other failure.",
+	0,
+};
+
+/* What to write: text to stdout, or JSON to a file. */
+struct report_opts {
+	const char *json;
+	struct track_render_opts render;
+	int keep;
+	const struct track_suppressions *supp;
+};
+
+/* Load the snapshot at path and report it; returns the exit status. */
+static int report_segment(const char *path, const struct report_opts *o)
 {
 	struct track_snap s;
+	struct track_view v;
+	struct track_dest d;
 	char err[512];
 	int rc = track_snap_load(path, &s, err, sizeof err);
 	if (rc != TRACK_EXIT_OK) {
 		track_error("%s", err);
 		return rc;
 	}
-	track_render_one(r, &s, NULL);
-	rc = track_render_end(r) == 0 ? 0 : TRACK_EXIT_FAIL;
-	if (r->out != NULL && track_close_report(r->out, "standard output") != 0)
-		rc = TRACK_EXIT_FAIL;
-	if (rc == 0 && !keep && !s.alive)
+	rc = o->json != NULL ? track_dest_open(&d, "json", o->json, NULL, NULL, &o->render)
+			     : track_dest_open(&d, "text", NULL, stdout, "standard output",
+					       &o->render);
+	if (rc == 0) {
+		track_view_init(&v, &s, o->supp, NULL);
+		track_dest_add(&d, &v);
+		track_view_fini(&v);
+		rc = track_dest_close(&d);
+	}
+	rc = rc == 0 ? 0 : TRACK_EXIT_FAIL;
+	if (rc == 0 && !o->keep && !s.alive)
 		unlink(path);
 	track_snap_free(&s);
 	return rc;
@@ -67,45 +95,31 @@ static int resolve_target(const char *arg, char *path, size_t len)
 
 int track_cmd_report(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"json", required_argument, NULL, 'j'},
-		{"top", required_argument, NULL, 't'},
-		{"keep", no_argument, NULL, 'k'},
-		{"suppressions", required_argument, NULL, 'S'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	struct track_render r = {stdout, NULL, 10, NULL, 0, NULL, NULL};
+	struct report_opts o = {NULL, {10}, 0, NULL};
 	struct track_suppressions *supp = NULL;
 	const char *supp_path = NULL;
 	char path[512], err[512];
-	int c, keep = 0, rc;
+	int key, rc;
 	long v;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			r.json_path = optarg;
-			r.out = NULL;
+	while ((key = track_opt_next(&report_cmd, argc, argv)) != TRACK_OPT_END) {
+		switch (key) {
+		case TRACK_OPT_HELP:
+			return 0;
+		case OPT_JSON:
+			o.json = optarg;
 			break;
-		case 't':
-			if ((v = track_parse_count(optarg, 1000000)) < 0) {
-				track_error("--top needs a non-negative number, not '%s'", optarg);
+		case OPT_TOP:
+			if (track_opt_number("--top", optarg, 0, 1000000, &v) != 0)
 				return TRACK_EXIT_USAGE;
-			}
-			r.top = (int)v;
+			o.render.top = (int)v;
 			break;
-		case 'k':
-			keep = 1;
+		case OPT_KEEP:
+			o.keep = 1;
 			break;
-		case 'S':
+		case OPT_SUPPRESSIONS:
 			supp_path = optarg;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			track_opt_error("report", longopts, c, argv);
 			return TRACK_EXIT_USAGE;
 		}
 	}
@@ -117,10 +131,10 @@ int track_cmd_report(int argc, char **argv)
 		track_error("%s", err);
 		return TRACK_EXIT_USAGE;
 	}
-	r.supp = supp;
+	o.supp = supp;
 	rc = resolve_target(argv[optind], path, sizeof path);
 	if (rc == 0)
-		rc = report_segment(path, keep, &r);
+		rc = report_segment(path, &o);
 	track_supp_free(supp);
 	return rc;
 }

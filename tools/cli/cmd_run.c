@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/options.h"
 
 struct run_opts {
 	const char *output;
@@ -40,119 +41,101 @@ static const char *const deadlock_actions[] = {"report", "exit", "abort", NULL};
 
 static volatile sig_atomic_t child_pid;
 
-static void usage(FILE *out)
+/* Options with no short form. */
+enum {
+	OPT_JSON = TRACK_LONG_ONLY(0),
+	OPT_ERROR_EXITCODE,
+	OPT_LOCK_ORDER,
+	OPT_ON_DEADLOCK,
+	OPT_SUPPRESSIONS,
+	OPT_TOP,
+	OPT_KEEP,
+};
+
+static const struct track_opt run_opts_table[] = {
+	{'o', "output", "FILE", "write the report to FILE instead of stderr"},
+	{OPT_JSON, "json", "FILE", "also write the report as JSON to FILE ('-': stdout)"},
+	{OPT_ERROR_EXITCODE, "error-exitcode", "N",
+	 "exit with N (1-255) if the report has findings\n"
+	 "(of severity error, not suppressed)"},
+	{OPT_LOCK_ORDER, "lock-order", "MODE",
+	 "check the order locks are taken in: instance (each\n"
+	 "lock on its own, the default), class (locks first\n"
+	 "used at the same place together) or off"},
+	{OPT_ON_DEADLOCK, "on-deadlock", "WHAT",
+	 "when threads deadlock: exit (the default: report and\n"
+	 "exit with --error-exitcode's N, or 1), abort, or\n"
+	 "report (record it and let the program hang)"},
+	{OPT_SUPPRESSIONS, "suppressions", "FILE",
+	 "leave out the findings FILE's rules match (JSON; see\n"
+	 "README, Suppressions)"},
+	{OPT_TOP, "top", "N", "list the N most contended locks (default 10)"},
+	{'q', "quiet", NULL, "print the report only if it has findings"},
+	{OPT_KEEP, "keep", NULL, "keep the segments instead of removing them"},
+	{0},
+};
+
+static const struct track_cmd run_cmd = {
+	"run", "[OPTIONS] [--] PROGRAM [ARGS...]",
+	"Run PROGRAM with libtrack.so preloaded.  Its input, output and exit status are\n"
+	"left alone; when it ends, a report on its threads and locks goes to stderr.",
+	run_opts_table,
+	"exit status: the program's (128+N if killed by signal N), or --error-exitcode's\n"
+	"N when there are findings; 2 bad usage; 126 program not executable; 127 program\n"
+	"not found; 1 track itself failed.\n\n"
+	"environment: TRACK_LIB (the shim to preload), TRACK_DIR (where segments go),\n"
+	"TRACK_MAX_THREADS, TRACK_MAX_OBJECTS, TRACK_MAX_FINDINGS (table sizes),\n"
+	"TRACK_SUPPRESSIONS (suppressions file when --suppressions is not given),\n"
+	"TRACK_LOCK_ORDER and TRACK_ON_DEADLOCK (when the options are not given).",
+	1,
+};
+
+/* One option into o; 0, or TRACK_EXIT_USAGE (said). */
+static int take_opt(struct run_opts *o, int key)
 {
-	fprintf(out,
-		"usage: track run [OPTIONS] [--] PROGRAM [ARGS...]\n\n"
-		"Run PROGRAM with libtrack.so preloaded.  Its input, output and exit status are\n"
-		"left alone; when it ends, a report on its threads and locks goes to stderr.\n\n"
-		"options:\n"
-		"  -o, --output FILE       write the report to FILE instead of stderr\n"
-		"      --json FILE         also write the report as JSON to FILE ('-': stdout)\n"
-		"      --error-exitcode=N  exit with N (1-255) if the report has findings\n"
-		"                          (of severity error, not suppressed)\n"
-		"      --lock-order=MODE   check the order locks are taken in: instance (each\n"
-		"                          lock on its own, the default), class (locks first\n"
-		"                          used at the same place together) or off\n"
-		"      --on-deadlock=WHAT  when threads deadlock: exit (the default: report and\n"
-		"                          exit with --error-exitcode's N, or 1), abort, or\n"
-		"                          report (record it and let the program hang)\n"
-		"      --suppressions FILE leave out the findings FILE's rules match (JSON; see\n"
-		"                          README, Suppressions)\n"
-		"      --top N             list the N most contended locks (default 10)\n"
-		"  -q, --quiet             print the report only if it has findings\n"
-		"      --keep              keep the segments instead of removing them\n"
-		"  -h, --help              show this help\n\n"
-		"exit status: the program's (128+N if killed by signal N), or --error-exitcode's\n"
-		"N when there are findings; 2 bad usage; 126 program not executable; 127 program\n"
-		"not found; 1 track itself failed.\n\n"
-		"environment: TRACK_LIB (the shim to preload), TRACK_DIR (where segments go),\n"
-		"TRACK_MAX_THREADS, TRACK_MAX_OBJECTS, TRACK_MAX_FINDINGS (table sizes),\n"
-		"TRACK_SUPPRESSIONS (suppressions file when --suppressions is not given),\n"
-		"TRACK_LOCK_ORDER and TRACK_ON_DEADLOCK (when the options are not given).\n");
+	long v;
+	switch (key) {
+	case 'o': o->output = optarg; return 0;
+	case OPT_JSON: o->json = optarg; return 0;
+	case OPT_SUPPRESSIONS: o->suppressions = optarg; return 0;
+	case 'q': o->quiet = 1; return 0;
+	case OPT_KEEP: o->keep = 1; return 0;
+	case OPT_ERROR_EXITCODE:
+		if (track_opt_number("--error-exitcode", optarg, 1, 255, &v) != 0)
+			return TRACK_EXIT_USAGE;
+		o->error_exitcode = (int)v;
+		return 0;
+	case OPT_TOP:
+		if (track_opt_number("--top", optarg, 0, 1000000, &v) != 0)
+			return TRACK_EXIT_USAGE;
+		o->top = (int)v;
+		return 0;
+	case OPT_LOCK_ORDER:
+		if (track_opt_choice("--lock-order", optarg, lock_order_modes) != 0)
+			return TRACK_EXIT_USAGE;
+		o->lock_order = optarg;
+		return 0;
+	case OPT_ON_DEADLOCK:
+		if (track_opt_choice("--on-deadlock", optarg, deadlock_actions) != 0)
+			return TRACK_EXIT_USAGE;
+		o->on_deadlock = optarg;
+		return 0;
+	}
+	return TRACK_EXIT_USAGE;
 }
 
-/* Whether value is one of choices; if not, says so. */
-static int check_choice(const char *option, const char *value, const char *const *choices)
-{
-	size_t i;
-	for (i = 0; choices[i] != NULL; i++)
-		if (strcmp(value, choices[i]) == 0)
-			return 0;
-	track_error("%s needs one of %s, %s or %s, not '%s'", option, choices[0], choices[1],
-		    choices[2], value);
-	return -1;
-}
-
-/* 0 ok, else an exit status (usage printed). */
+/* 0 ok; -1 help printed; else an exit status (said). */
 static int parse_opts(int argc, char **argv, struct run_opts *o, int *first_arg)
 {
-	static const struct option longopts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"json", required_argument, NULL, 'j'},
-		{"error-exitcode", required_argument, NULL, 'e'},
-		{"top", required_argument, NULL, 't'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"keep", no_argument, NULL, 'k'},
-		{"lock-order", required_argument, NULL, 'L'},
-		{"on-deadlock", required_argument, NULL, 'D'},
-		{"suppressions", required_argument, NULL, 'S'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	int c;
-	long v;
+	int key, rc;
 	o->top = 10;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+o:qh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			o->output = optarg;
-			break;
-		case 'j':
-			o->json = optarg;
-			break;
-		case 'e':
-			if ((v = track_parse_count(optarg, 255)) < 1) {
-				track_error("--error-exitcode needs a number from 1 to 255, not '%s'",
-					    optarg);
-				return TRACK_EXIT_USAGE;
-			}
-			o->error_exitcode = (int)v;
-			break;
-		case 't':
-			if ((v = track_parse_count(optarg, 1000000)) < 0) {
-				track_error("--top needs a non-negative number, not '%s'", optarg);
-				return TRACK_EXIT_USAGE;
-			}
-			o->top = (int)v;
-			break;
-		case 'q':
-			o->quiet = 1;
-			break;
-		case 'k':
-			o->keep = 1;
-			break;
-		case 'L':
-			if (check_choice("--lock-order", optarg, lock_order_modes) != 0)
-				return TRACK_EXIT_USAGE;
-			o->lock_order = optarg;
-			break;
-		case 'D':
-			if (check_choice("--on-deadlock", optarg, deadlock_actions) != 0)
-				return TRACK_EXIT_USAGE;
-			o->on_deadlock = optarg;
-			break;
-		case 'S':
-			o->suppressions = optarg;
-			break;
-		case 'h':
-			usage(stdout);
+	while ((key = track_opt_next(&run_cmd, argc, argv)) != TRACK_OPT_END) {
+		if (key == TRACK_OPT_HELP)
 			return -1;
-		default:
-			track_opt_error("run", longopts, c, argv);
+		if (key == TRACK_OPT_BAD)
 			return TRACK_EXIT_USAGE;
-		}
+		if ((rc = take_opt(o, key)) != 0)
+			return rc;
 	}
 	if (optind >= argc) {
 		track_error("no program to run; usage: track run [OPTIONS] -- PROGRAM [ARGS]");
@@ -326,27 +309,15 @@ static uint64_t total_findings(const struct collect *c, const struct track_suppr
 	size_t i;
 	for (i = 0; i < c->n; i++) {
 		struct track_snap s;
-		struct track_symbolizer *sym;
+		struct track_view v;
 		if (load(c, i, &s) != 0)
 			continue;
-		/* suppressions match symbolized frames: symbolize only when they can matter */
-		sym = sp != NULL && s.nfindings > 0 ? track_sym_new(s.mods, s.nmods) : NULL;
-		n += track_findings_count(&s, sym, sp);
-		track_sym_free(sym);
+		track_view_init(&v, &s, sp, NULL);
+		n += track_findings_count(&v);
+		track_view_fini(&v);
 		track_snap_free(&s);
 	}
 	return n;
-}
-
-static FILE *open_report(const char *path)
-{
-	FILE *f;
-	if (path == NULL)
-		return stderr;
-	f = fopen(path, "we");
-	if (f == NULL)
-		track_error("cannot write report to %s: %s", path, strerror(errno));
-	return f;
 }
 
 /* Check now that the report files can be written, so a bad path fails before the run. */
@@ -367,7 +338,8 @@ static int check_writable(const char *path)
 static int report(struct collect *c, const struct run_opts *o, const struct track_exit *ex,
 		  const struct track_suppressions *sp)
 {
-	struct track_render r = {NULL, o->json, o->top, sp, 0, NULL, NULL};
+	struct track_render_opts ro = {o->top};
+	struct track_dest text = {0}, json = {0};
 	uint64_t findings;
 	size_t i;
 	int rc = 0;
@@ -377,20 +349,28 @@ static int report(struct collect *c, const struct run_opts *o, const struct trac
 	if (c->n == 0 || c->refs[0].pid != c->primary)
 		track_error("the program left no segment: it did not load libtrack.so (statically "
 			    "linked, setuid, or it cleared LD_PRELOAD)");
-	if (!o->quiet || findings > 0)
-		r.out = open_report(o->output);
+	if ((!o->quiet || findings > 0) &&
+	    track_dest_open(&text, "text", o->output, stderr, "stderr", &ro) != 0)
+		rc = -1;
+	if (o->json != NULL && track_dest_open(&json, "json", o->json, NULL, NULL, &ro) != 0)
+		rc = -1;
 	for (i = 0; i < c->n; i++) {
 		struct track_snap s;
+		struct track_view v;
 		if (load(c, i, &s) != 0)
 			continue;
-		track_render_one(&r, &s, ex);
+		/* the exit status belongs to the program: the first process */
+		track_view_init(&v, &s, sp, i == 0 ? ex : NULL);
+		track_dest_add(&text, &v);
+		track_dest_add(&json, &v);
+		track_view_fini(&v);
 		if (!o->keep && !s.alive)
 			unlink(c->refs[i].path);
 		track_snap_free(&s);
 	}
-	if (track_render_end(&r) != 0)
+	if (track_dest_close(&text) != 0)
 		rc = -1;
-	if (r.out != NULL && track_close_report(r.out, o->output ? o->output : "stderr") != 0)
+	if (track_dest_close(&json) != 0)
 		rc = -1;
 	free(c->refs);
 	return rc != 0 ? -1 : findings > 0;

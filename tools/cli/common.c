@@ -1,18 +1,15 @@
 /*
  * common.c — pieces every subcommand uses: error messages, finding the shim, parsing
- * numbers, and rendering collected snapshots as text and JSON.
+ * numbers, and the destinations reports are written to.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "render/json.h"
-#include "render/text.h"
 #include "cli/cli.h"
 
 #ifndef TRACK_REL_LIBDIR
@@ -27,38 +24,6 @@ void track_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-}
-
-void track_opt_error(const char *cmd, const struct option *longopts, int opt, char **argv)
-{
-	const char *typed = argv[optind - 1];
-	size_t i;
-	if (opt == '?' && optopt != 0) {
-		/* a known option without its argument: name it as typed, long or short */
-		for (i = 0; longopts[i].name != NULL; i++)
-			if (longopts[i].val == optopt && longopts[i].has_arg == required_argument &&
-			    strncmp(typed, "--", 2) == 0) {
-				track_error("option --%s needs an argument; try 'track %s --help'",
-					    longopts[i].name, cmd);
-				return;
-			}
-		track_error("option -%c needs an argument; try 'track %s --help'", optopt, cmd);
-		return;
-	}
-	track_error("unknown option '%s'; try 'track %s --help'", typed, cmd);
-}
-
-int track_close_report(FILE *f, const char *name)
-{
-	int bad = fflush(f) != 0 || ferror(f);
-	int e = errno;
-	if (f != stdout && f != stderr && fclose(f) != 0 && !bad) {
-		bad = 1;
-		e = errno;
-	}
-	if (bad)
-		track_error("cannot write the report to %s: %s", name, strerror(e));
-	return bad ? -1 : 0;
 }
 
 long track_parse_count(const char *s, long max)
@@ -109,48 +74,63 @@ int track_find_shim(char *out, size_t len)
 	return -1;
 }
 
-static int write_json(json_t *root, const char *path)
+int track_dest_open(struct track_dest *d, const char *format, const char *path, FILE *dflt,
+		    const char *dflt_name, const struct track_render_opts *o)
 {
-	int rc = strcmp(path, "-") == 0 ? json_dumpf(root, stdout, JSON_INDENT(2))
-					: json_dump_file(root, path, JSON_INDENT(2));
-	if (rc != 0)
-		track_error("cannot write JSON report to %s", path);
-	return rc;
+	memset(d, 0, sizeof *d);
+	if (path == NULL) {
+		d->f = dflt;
+		d->name = dflt_name;
+	} else if (strcmp(path, "-") == 0) {
+		d->f = stdout;
+		d->name = "stdout";
+	} else if ((d->f = fopen(path, "we")) == NULL) {
+		track_error("cannot write the report to %s: %s", path, strerror(errno));
+		return -1;
+	} else {
+		d->name = path;
+	}
+	if (track_output_begin(&d->out, format, d->f, o) != 0) {
+		track_error("cannot begin the %s report: out of memory", format);
+		if (d->f != stdout && d->f != stderr)
+			fclose(d->f);
+		d->f = NULL;
+		return -1;
+	}
+	return 0;
 }
 
-/* The first snapshot given is the primary process; the rest follow as "other processes". */
-void track_render_one(struct track_render *r, struct track_snap *s, const struct track_exit *ex)
+void track_dest_add(struct track_dest *d, struct track_view *v)
 {
-	struct track_symbolizer *sym = track_sym_new(s->mods, s->nmods);
-	int primary = r->done == 0;
-	if (r->out != NULL) {
-		struct track_text_opts o = {r->top, primary, r->supp};
-		if (r->done == 1)
-			fprintf(r->out, "\nother processes of this run:\n");
-		track_report_text(r->out, s, sym, primary ? ex : NULL, &o);
-	}
-	if (r->json_path != NULL) {
-		json_t *j = track_report_json(s, sym, primary ? ex : NULL, r->supp);
-		if (primary) {
-			r->json = j;
-			r->others = json_array();
-		} else {
-			json_array_append_new(r->others, j);
-		}
-	}
-	if (sym != NULL)
-		track_sym_free(sym);
-	r->done++;
+	if (d->f != NULL)
+		track_output_add(&d->out, v);
 }
 
-int track_render_end(struct track_render *r)
+int track_flush(FILE *f, const char *name)
 {
-	int rc = 0;
-	if (r->json != NULL) {
-		json_object_set_new(r->json, "other_processes", r->others);
-		rc = write_json(r->json, r->json_path);
-		json_decref(r->json);
-		r->json = r->others = NULL;
+	int bad = fflush(f) != 0 || ferror(f);
+	int e = errno;
+	if (f != stdout && f != stderr && fclose(f) != 0 && !bad) {
+		bad = 1;
+		e = errno;
 	}
+	if (bad)
+		track_error("cannot write the report to %s: %s", name, strerror(e));
+	return bad ? -1 : 0;
+}
+
+int track_dest_close(struct track_dest *d)
+{
+	int ended, rc;
+	if (d->f == NULL)
+		return 0;
+	ended = track_output_end(&d->out);
+	rc = track_flush(d->f, d->name);
+	if (ended != 0 && rc == 0) {
+		/* the renderer failed with the stream still good: it ran out of memory */
+		track_error("cannot write the report to %s: out of memory", d->name);
+		rc = -1;
+	}
+	d->f = NULL;
 	return rc;
 }

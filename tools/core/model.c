@@ -131,29 +131,30 @@ static int each_stack_pc(const struct track_snap *s, uint32_t id, track_pc_fn fn
 	return st != NULL ? each_pc(st->frames, st->nframes, fn, ctx) : 0;
 }
 
-static int each_edge_pc(const struct track_snap *s, struct track_symbolizer *sym,
-			const struct track_edge_rec *e, track_pc_fn fn, void *ctx)
+static int each_edge_pc(struct track_view *v, const struct track_edge_rec *e, track_pc_fn fn,
+			void *ctx)
 {
 	uint64_t from[TRACK_FROM_STACK_MAX];
-	int partial, rc = each_stack_pc(s, e->to_stack, fn, ctx);
+	int partial, rc = each_stack_pc(v->snap, e->to_stack, fn, ctx);
 	if (rc == 0 && e->to_stack == 0)
 		rc = fn(e->to_pc, ctx);
 	if (rc == 0)
-		rc = each_pc(from, track_edge_from_stack(s, sym, e, from, TRACK_FROM_STACK_MAX,
-							 &partial), fn, ctx);
+		rc = each_pc(from, track_edge_from_stack(v, e, from, TRACK_FROM_STACK_MAX, &partial),
+			     fn, ctx);
 	return rc;
 }
 
-int track_finding_each_pc(const struct track_snap *s, struct track_symbolizer *sym,
-			  const struct track_finding_rec *f, track_pc_fn fn, void *ctx)
+int track_finding_each_pc(struct track_view *v, const struct track_finding_rec *f,
+			  track_pc_fn fn, void *ctx)
 {
+	const struct track_snap *s = v->snap;
 	uint32_t i, n = track_finding_items(f);
 	int rc = 0;
 	if (f->kind == TRACK_FK_LOCK_ORDER) {
 		for (i = 0; i < n && rc == 0; i++) {
 			const struct track_edge_rec *e = track_snap_edge(s, f->edges[i]);
 			if (e != NULL)
-				rc = each_edge_pc(s, sym, e, fn, ctx);
+				rc = each_edge_pc(v, e, fn, ctx);
 		}
 		return rc;
 	}
@@ -188,31 +189,30 @@ static int pc_suppressed(uint64_t pc, void *vctx)
 	return track_supp_match(c->sp, c->kind, sf, n > 0 ? (size_t)n : 0);
 }
 
-int track_finding_suppressed(const struct track_snap *s, struct track_symbolizer *sym,
-			     const struct track_suppressions *sp, const struct track_finding_rec *f)
+/* Suppressions match symbolized frames: without a symbolizer nothing is suppressed. */
+int track_finding_suppressed(struct track_view *v, const struct track_finding_rec *f)
 {
-	struct supp_ctx c = {sp, sym, (int)f->kind};
-	if (sp == NULL || sp->n == 0 || sym == NULL)
+	struct supp_ctx c = {v->supp, NULL, (int)f->kind};
+	if (v->supp == NULL || v->supp->n == 0 || (c.sym = track_view_sym(v)) == NULL)
 		return 0;
-	return track_finding_each_pc(s, sym, f, pc_suppressed, &c);
+	return track_finding_each_pc(v, f, pc_suppressed, &c);
 }
 
-int track_finding_shown(const struct track_snap *s, struct track_symbolizer *sym,
-			const struct track_suppressions *sp, const struct track_finding_rec *f)
+int track_finding_shown(struct track_view *v, const struct track_finding_rec *f)
 {
-	return f->valid && !track_finding_suppressed(s, sym, sp, f);
+	return f->valid && !track_finding_suppressed(v, f);
 }
 
-void track_findings_tally(const struct track_snap *s, struct track_symbolizer *sym,
-			  const struct track_suppressions *sp, struct track_tally *t)
+void track_findings_tally(struct track_view *v, struct track_tally *t)
 {
+	const struct track_snap *s = v->snap;
 	uint32_t i;
 	memset(t, 0, sizeof *t);
 	for (i = 0; i < s->nfindings; i++) {
 		const struct track_finding_rec *f = &s->findings[i];
 		if (!f->valid)
 			continue;
-		if (track_finding_suppressed(s, sym, sp, f)) {
+		if (track_finding_suppressed(v, f)) {
 			t->suppressed++;
 			continue;
 		}
@@ -221,11 +221,10 @@ void track_findings_tally(const struct track_snap *s, struct track_symbolizer *s
 	}
 }
 
-uint64_t track_findings_count(const struct track_snap *s, struct track_symbolizer *sym,
-			      const struct track_suppressions *sp)
+uint64_t track_findings_count(struct track_view *v)
 {
 	struct track_tally t;
-	track_findings_tally(s, sym, sp, &t);
+	track_findings_tally(v, &t);
 	return t.errors;
 }
 
@@ -294,38 +293,6 @@ const char *track_fmt_count(uint64_t n, char *buf, size_t len)
 	}
 	buf[o] = '\0';
 	return buf;
-}
-
-void track_print_pcs(FILE *out, struct track_symbolizer *sym, const uint64_t *pcs, size_t n,
-		     const char *indent, int max)
-{
-	struct track_frame f[8];
-	char buf[512];
-	int shown = 0;
-	size_t i;
-	for (i = 0; i < n && shown < max; i++) {
-		int nf = 1, k;
-		if (sym != NULL)
-			nf = track_sym_lookup(sym, pcs[i], 1, f, 8);
-		for (k = 0; k < nf && shown < max; k++, shown++) {
-			if (sym != NULL)
-				track_sym_format(&f[k], buf, sizeof buf);
-			else
-				snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)pcs[i]);
-			fprintf(out, "%s%s%s\n", indent, buf,
-				sym != NULL && f[k].inlined ? " [inlined]" : "");
-		}
-	}
-	if (i < n)
-		fprintf(out, "%s... %zu more frames\n", indent, n - i);
-}
-
-void track_print_stack(FILE *out, const struct track_snap *s, struct track_symbolizer *sym,
-		       uint32_t id, const char *indent, int max)
-{
-	const struct track_stack_rec *st = track_snap_stack(s, id);
-	if (st != NULL)
-		track_print_pcs(out, sym, st->frames, st->nframes, indent, max);
 }
 
 const char *track_fmt_pc(struct track_symbolizer *sym, uint64_t pc, int is_return, char *buf,

@@ -1,24 +1,15 @@
 /*
  * model.h — what the renderers share: names for the segment's enumerations, the facts
- * derived from a snapshot (which threads outlived the process, which locks matter most), and
- * number formatting.  Text, JSON and later renderers draw from this; none of them owns it.
+ * derived from a snapshot (which threads outlived the process, which locks matter most,
+ * which findings are shown), and number formatting.  Text, JSON and later renderers draw
+ * from this; none of them owns it.  Printing is the renderers' (render/).
  */
 #ifndef TRACK_MODEL_H
 #define TRACK_MODEL_H
 
 #include <stdint.h>
-#include <stdio.h>
 
-#include "core/segread.h"
-#include "core/suppress.h"
-#include "core/symbolize.h"
-
-/* How the traced program ended, when the caller knows (track run does). */
-struct track_exit {
-	int known;
-	int code;      /* exit code, when !signal */
-	int signal;    /* terminating signal, or 0 */
-};
+#include "core/view.h"
 
 const char *track_state_name(uint32_t state);
 const char *track_state_verb(uint32_t state);   /* "blocked on mutex", "waiting on condvar" */
@@ -52,30 +43,25 @@ const char *track_fmt_ns(uint64_t ns, char *buf, size_t len);
 /* "1,234,567" */
 const char *track_fmt_count(uint64_t n, char *buf, size_t len);
 
-/* Which findings a report shows: the complete ones that no suppression hides.  errors: the shown findings of
- * severity error, what --error-exitcode counts.  sp may be NULL: nothing is suppressed; so is
- * nothing when sym is NULL, since suppressions match symbolized frames. */
+/* Which findings a report shows: the complete ones that none of the view's suppressions
+ * hides.  errors: the shown findings of severity error, what --error-exitcode counts. */
 struct track_tally {
 	uint32_t shown, suppressed;
 	uint64_t errors;
 };
-void track_findings_tally(const struct track_snap *s, struct track_symbolizer *sym,
-			  const struct track_suppressions *sp, struct track_tally *t);
-uint64_t track_findings_count(const struct track_snap *s, struct track_symbolizer *sym,
-			      const struct track_suppressions *sp);
-int track_finding_shown(const struct track_snap *s, struct track_symbolizer *sym,
-			const struct track_suppressions *sp, const struct track_finding_rec *f);
-int track_finding_suppressed(const struct track_snap *s, struct track_symbolizer *sym,
-			     const struct track_suppressions *sp, const struct track_finding_rec *f);
+void track_findings_tally(struct track_view *v, struct track_tally *t);
+uint64_t track_findings_count(struct track_view *v);
+int track_finding_shown(struct track_view *v, const struct track_finding_rec *f);
+int track_finding_suppressed(struct track_view *v, const struct track_finding_rec *f);
 
 /* Call fn for every return address in the stacks of finding f: both stacks of each edge of a
  * lock-order cycle, each deadlocked thread's stack, else its stack(s) or, without one, its
  * call site.  Stops at, and returns, the first non-zero value fn returns. */
 typedef int (*track_pc_fn)(uint64_t pc, void *ctx);
-int track_finding_each_pc(const struct track_snap *s, struct track_symbolizer *sym,
-			  const struct track_finding_rec *f, track_pc_fn fn, void *ctx);
+int track_finding_each_pc(struct track_view *v, const struct track_finding_rec *f,
+			  track_pc_fn fn, void *ctx);
 
-/* --- lock-order cycles and deadlocks (lockorder.c) ---------------------------------------- */
+/* --- lock-order cycles and deadlocks (order.c) ---------------------------------------------- */
 
 /* Whether edge e joins lock classes (locks first used at the same place), not single locks. */
 int track_edge_by_class(const struct track_snap *s, const struct track_edge_rec *e);
@@ -90,9 +76,8 @@ const struct track_obj_rec *track_edge_lock(const struct track_snap *s,
  * the second lock, so the stack is from_pc followed by the frames of to_stack below the first
  * frame in from_pc's function.  Without such a frame it is from_pc alone and *partial = 1.
  * Fills out with at most max return addresses and returns how many. */
-size_t track_edge_from_stack(const struct track_snap *s, struct track_symbolizer *sym,
-			     const struct track_edge_rec *e, uint64_t *out, size_t max,
-			     int *partial);
+size_t track_edge_from_stack(struct track_view *v, const struct track_edge_rec *e, uint64_t *out,
+			     size_t max, int *partial);
 #define TRACK_FROM_STACK_MAX (TRACK_STACK_DEPTH + 1)
 
 /* Thread i of a deadlock finding: who it is, what it waits on, and for whom. */
@@ -110,14 +95,6 @@ void track_deadlock_wait(const struct track_snap *s, const struct track_finding_
 
 /* Entries used in a finding's edges[] or tids[] (nitems, bounded by TRACK_CYCLE_MAX). */
 uint32_t track_finding_items(const struct track_finding_rec *f);
-
-/* Print the stack with this id, one frame a line, each line prefixed by indent; at most max
- * frames (the rest counted).  Inline frames get their own lines.  Prints nothing for id 0. */
-void track_print_stack(FILE *out, const struct track_snap *s, struct track_symbolizer *sym,
-		       uint32_t id, const char *indent, int max);
-/* The same for n return addresses. */
-void track_print_pcs(FILE *out, struct track_symbolizer *sym, const uint64_t *pcs, size_t n,
-		     const char *indent, int max);
 
 /* One location, symbolized if possible ("fn+0x1a (file.c:88)"), into buf. */
 const char *track_fmt_pc(struct track_symbolizer *sym, uint64_t pc, int is_return, char *buf,

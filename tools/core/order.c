@@ -1,5 +1,5 @@
 /*
- * lockorder.c — the facts behind lock-order and deadlock findings, for every renderer: which
+ * order.c — the facts behind lock-order and deadlock findings, for every renderer: which
  * locks an edge of the lock-order graph joins, where its first lock was taken (reconstructed:
  * the shim does not capture that stack), and what each thread of a deadlock waits on and
  * for whom.  Declared in model.h.
@@ -60,11 +60,11 @@ static int frame_in(struct track_symbolizer *sym, const struct track_stack_rec *
 	return -1;
 }
 
-size_t track_edge_from_stack(const struct track_snap *s, struct track_symbolizer *sym,
-			     const struct track_edge_rec *e, uint64_t *out, size_t max,
-			     int *partial)
+size_t track_edge_from_stack(struct track_view *v, const struct track_edge_rec *e, uint64_t *out,
+			     size_t max, int *partial)
 {
-	const struct track_stack_rec *st = track_snap_stack(s, e->to_stack);
+	const struct track_stack_rec *st = track_snap_stack(v->snap, e->to_stack);
+	struct track_symbolizer *sym;
 	struct track_frame fn;
 	size_t n = 0;
 	uint32_t i;
@@ -74,7 +74,7 @@ size_t track_edge_from_stack(const struct track_snap *s, struct track_symbolizer
 		return 0;
 	}
 	out[n++] = e->from_pc;
-	if (sym != NULL && st != NULL && real_function(sym, e->from_pc, &fn))
+	if (st != NULL && (sym = track_view_sym(v)) != NULL && real_function(sym, e->from_pc, &fn))
 		at = frame_in(sym, st, &fn);
 	*partial = at < 0;
 	if (at >= 0)

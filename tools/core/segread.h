@@ -13,17 +13,7 @@
 #include "track/segfile.h"
 #include "track/segment.h"
 
-/* Exit statuses of the track command for errors about segments and processes; see README. */
-enum track_status {
-	TRACK_EXIT_OK = 0,
-	TRACK_EXIT_FAIL = 1,       /* an operation failed (I/O, out of memory) */
-	TRACK_EXIT_USAGE = 2,      /* bad option or argument */
-	TRACK_EXIT_VERSION = 3,    /* segment from another layout version, or not a segment */
-	TRACK_EXIT_PERM = 4,       /* segment or process owned by another user, ptrace refused */
-	TRACK_EXIT_NOENT = 5,      /* no such process, or it has no segment */
-	TRACK_EXIT_NOEXEC = 126,   /* track run: program found but cannot be executed */
-	TRACK_EXIT_NOTFOUND = 127, /* track run: program not found */
-};
+#include "core/status.h"
 
 struct track_snap {
 	char path[TRACK_SEGFILE_PATH_MAX];

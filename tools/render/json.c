@@ -1,6 +1,7 @@
 /*
- * report_json.c — the JSON report: one object per process with "threads" (totals and a
- * list), "locks", "condvars", "semaphores", "barriers" and "findings".  Field names and
+ * json.c — the JSON renderer: one object per process with "process", "threads" (totals and
+ * a list), "locks", "condvars", "semaphores", "barriers", "findings" and "overflow"; the
+ * processes after the first are the first's "other_processes".  Field names and
  * meanings are a documented, stable interface (README, "JSON report"); new fields may be
  * added, existing ones keep their meaning.
  */
@@ -8,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/counters.h"
 #include "render/json.h"
+#include "render/render.h"
 
 static json_t *hex(uint64_t v)
 {
@@ -332,13 +335,14 @@ static void set_edge_lock(json_t *o, const struct track_snap *s, struct track_sy
 					      : json_null());
 }
 
-static json_t *edge_json(const struct track_snap *s, struct track_symbolizer *sym,
-			 const struct track_edge_rec *e)
+static json_t *edge_json(struct track_view *v, const struct track_edge_rec *e)
 {
+	const struct track_snap *s = v->snap;
+	struct track_symbolizer *sym = track_view_sym(v);
 	json_t *o = json_object();
 	uint64_t from[TRACK_FROM_STACK_MAX];
 	int partial;
-	size_t n = track_edge_from_stack(s, sym, e, from, TRACK_FROM_STACK_MAX, &partial);
+	size_t n = track_edge_from_stack(v, e, from, TRACK_FROM_STACK_MAX, &partial);
 	set_edge_lock(o, s, sym, e, 0);
 	set_edge_lock(o, s, sym, e, 1);
 	json_object_set_new(o, "class", json_boolean(track_edge_by_class(s, e)));
@@ -351,14 +355,13 @@ static json_t *edge_json(const struct track_snap *s, struct track_symbolizer *sy
 	return o;
 }
 
-static void set_cycle(json_t *o, const struct track_snap *s, struct track_symbolizer *sym,
-		      const struct track_finding_rec *f)
+static void set_cycle(json_t *o, struct track_view *v, const struct track_finding_rec *f)
 {
 	json_t *cycle = json_array();
 	uint32_t i, n = track_finding_items(f);
 	for (i = 0; i < n; i++) {
-		const struct track_edge_rec *e = track_snap_edge(s, f->edges[i]);
-		json_array_append_new(cycle, e != NULL ? edge_json(s, sym, e) : json_null());
+		const struct track_edge_rec *e = track_snap_edge(v->snap, f->edges[i]);
+		json_array_append_new(cycle, e != NULL ? edge_json(v, e) : json_null());
 	}
 	json_object_set_new(o, "cycle", cycle);
 	json_object_set_new(o, "gated_by", f->gate ? hex(f->gate) : json_null());
@@ -386,9 +389,10 @@ static void set_deadlock(json_t *o, const struct track_snap *s, struct track_sym
 	json_object_set_new(o, "threads", threads);
 }
 
-static json_t *finding_json(const struct track_snap *s, struct track_symbolizer *sym,
-			    const struct track_finding_rec *f)
+static json_t *finding_json(struct track_view *v, const struct track_finding_rec *f)
 {
+	const struct track_snap *s = v->snap;
+	struct track_symbolizer *sym = track_view_sym(v);
 	json_t *o = json_object();
 	json_object_set_new(o, "kind", json_string(track_finding_name(f->kind)));
 	json_object_set_new(o, "severity", json_string(track_severity_name(f->severity)));
@@ -402,56 +406,93 @@ static json_t *finding_json(const struct track_snap *s, struct track_symbolizer 
 	json_object_set_new(o, "location", track_json_location(sym, f->pc, 1));
 	json_object_set_new(o, "stack", track_json_stack(s, sym, f->stack));
 	if (f->kind == TRACK_FK_LOCK_ORDER)
-		set_cycle(o, s, sym, f);
+		set_cycle(o, v, f);
 	else if (f->kind == TRACK_FK_DEADLOCK)
 		set_deadlock(o, s, sym, f);
 	return o;
 }
 
 /* "findings" (those shown) and "suppressed" (how many suppressions hid). */
-static void findings_json(json_t *root, const struct track_snap *s,
-			  struct track_symbolizer *sym, const struct track_suppressions *sp)
+static void findings_json(json_t *root, struct track_view *v)
 {
+	const struct track_snap *s = v->snap;
 	json_t *a = json_array();
 	struct track_tally t;
 	uint32_t i;
-	track_findings_tally(s, sym, sp, &t);
+	track_findings_tally(v, &t);
 	for (i = 0; i < s->nfindings; i++)
-		if (track_finding_shown(s, sym, sp, &s->findings[i]))
-			json_array_append_new(a, finding_json(s, sym, &s->findings[i]));
+		if (track_finding_shown(v, &s->findings[i]))
+			json_array_append_new(a, finding_json(v, &s->findings[i]));
 	json_object_set_new(root, "findings", a);
 	json_object_set_new(root, "suppressed", json_integer(t.suppressed));
 }
 
+/* Every counter of what could not be recorded (core/counters.h), by its name. */
 static json_t *overflow_json(const struct track_snap *s)
 {
-	const struct track_seg_header *h = &s->hdr;
 	json_t *o = json_object();
-	json_object_set_new(o, "threads_not_tracked", u64(h->threads_dropped));
-	json_object_set_new(o, "thread_records_recycled", u64(h->threads_recycled));
-	json_object_set_new(o, "objects_not_tracked", u64(h->objects_dropped));
-	json_object_set_new(o, "object_records_recycled", u64(h->objects_recycled));
-	json_object_set_new(o, "findings_not_recorded", u64(h->findings_dropped));
-	json_object_set_new(o, "modules_not_recorded", u64(h->modules_dropped));
-	json_object_set_new(o, "stacks_not_recorded", u64(h->stacks_dropped));
-	json_object_set_new(o, "edges_not_recorded", u64(h->edges_dropped));
-	json_object_set_new(o, "cycles_too_long", u64(h->cycles_too_long));
-	json_object_set_new(o, "torn_reads", u64(s->torn));
-	json_object_set_new(o, "storage_failures", u64(h->storage_failures));
-	json_object_set_new(o, "stacks_unknown", u64(h->stacks_unknown));
+	size_t i;
+	for (i = 0; i < track_ncounters; i++)
+		json_object_set_new(o, track_counters[i].name, u64(track_counters[i].value(s)));
 	return o;
 }
 
-json_t *track_report_json(const struct track_snap *s, struct track_symbolizer *sym,
-			  const struct track_exit *ex, const struct track_suppressions *sp)
+json_t *track_report_json(struct track_view *v)
 {
+	const struct track_snap *s = v->snap;
+	struct track_symbolizer *sym = track_view_sym(v);
 	json_t *root = json_object();
 	json_object_set_new(root, "schema", json_integer(TRACK_JSON_SCHEMA));
 	json_object_set_new(root, "segment_version", json_integer(s->hdr.version));
-	json_object_set_new(root, "process", process_json(s, ex));
+	json_object_set_new(root, "process", process_json(s, v->exit));
 	json_object_set_new(root, "threads", threads_json(s, sym));
 	objects_json(root, s, sym);
-	findings_json(root, s, sym, sp);
+	findings_json(root, v);
 	json_object_set_new(root, "overflow", overflow_json(s));
 	return root;
 }
+
+/* --- the renderer --------------------------------------------------------------------------- */
+
+/* The whole report is one JSON document: the primary process is its root, the others go
+ * into its "other_processes"; it is written when the last has been added. */
+struct json_state {
+	FILE *out;
+	json_t *root, *others;
+};
+
+static void *json_begin(FILE *out, const struct track_render_opts *o)
+{
+	struct json_state *st = calloc(1, sizeof *st);
+	(void)o;
+	if (st != NULL)
+		st->out = out;
+	return st;
+}
+
+static void json_process(void *vst, struct track_view *v, size_t index)
+{
+	struct json_state *st = vst;
+	json_t *j = track_report_json(v);
+	if (index == 0) {
+		st->root = j;
+		st->others = json_array();
+	} else {
+		json_array_append_new(st->others, j);
+	}
+}
+
+static int json_end(void *vst)
+{
+	struct json_state *st = vst;
+	int rc = 0;
+	if (st->root != NULL) {
+		json_object_set_new(st->root, "other_processes", st->others);
+		rc = json_dumpf(st->root, st->out, JSON_INDENT(2));
+		json_decref(st->root);
+	}
+	free(st);
+	return rc;
+}
+
+const struct track_renderer track_json_renderer = {"json", json_begin, json_process, json_end};

@@ -1,8 +1,9 @@
 /*
- * report_json.h — the machine-readable report of one traced process (schema in README).
+ * json.h — the JSON report of one traced process (schema in README, "JSON report"), and the
+ * pieces other JSON front ends (track stacks) build theirs from.
  */
-#ifndef TRACK_REPORT_JSON_H
-#define TRACK_REPORT_JSON_H
+#ifndef TRACK_JSON_H
+#define TRACK_JSON_H
 
 #include <jansson.h>
 
@@ -10,9 +11,9 @@
 
 #define TRACK_JSON_SCHEMA 1   /* bumped on incompatible changes to the report's shape */
 
-/* sp: findings to leave out (counted in "suppressed"), or NULL. */
-json_t *track_report_json(const struct track_snap *s, struct track_symbolizer *sym,
-			  const struct track_exit *ex, const struct track_suppressions *sp);
+/* The report of the view's process; findings its suppressions hide are counted in
+ * "suppressed" instead of listed. */
+json_t *track_report_json(struct track_view *v);
 
 /* n bytes from the target (names, arguments, paths) as a JSON string: as they are when they
  * are UTF-8, else with each byte that is not written as the four characters \xHH. */

@@ -1,17 +1,49 @@
 /*
- * report_text.c — the report track run prints when the program ends (and track report
- * prints for a segment): what happened to the threads, which locks were contended, what was
- * found wrong.  It reads well in a terminal; scripts should use the JSON report instead.
+ * text.c — the text renderer: the report track run prints when the program ends (and track
+ * report prints for a segment): what happened to the threads, which locks were contended,
+ * what was found wrong, what could not be recorded.  It reads well in a terminal; scripts
+ * should use the JSON report instead.
  */
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "render/text.h"
+#include "core/counters.h"
+#include "render/render.h"
 
-static void print_header(FILE *out, const struct track_snap *s, const struct track_exit *ex)
+/* n return addresses, one frame a line, each line prefixed by indent; at most max frames
+ * (the rest counted).  Inline frames get their own lines. */
+static void print_pcs(FILE *out, struct track_symbolizer *sym, const uint64_t *pcs, size_t n,
+		      const char *indent, int max)
 {
+	struct track_frame f[8];
+	char buf[512];
+	int shown = 0;
+	size_t i;
+	for (i = 0; i < n && shown < max; i++) {
+		int nf = track_sym_lookup(sym, pcs[i], 1, f, 8), k;
+		for (k = 0; k < nf && shown < max; k++, shown++)
+			fprintf(out, "%s%s%s\n", indent, track_sym_format(&f[k], buf, sizeof buf),
+				f[k].inlined ? " [inlined]" : "");
+	}
+	if (i < n)
+		fprintf(out, "%s... %zu more frames\n", indent, n - i);
+}
+
+/* The same for the stack with this id; nothing for id 0. */
+static void print_stack(FILE *out, struct track_view *v, uint32_t id, const char *indent,
+			int max)
+{
+	const struct track_stack_rec *st = track_snap_stack(v->snap, id);
+	if (st != NULL)
+		print_pcs(out, track_view_sym(v), st->frames, st->nframes, indent, max);
+}
+
+static void print_header(FILE *out, struct track_view *v)
+{
+	const struct track_snap *s = v->snap;
+	const struct track_exit *ex = v->exit;
 	char cmd[512], dur[32];
 	const struct track_seg_header *h = &s->hdr;
 	fprintf(out, "track: pid %d: %s\n", h->pid, track_cmdline(h, cmd, sizeof cmd));
@@ -42,9 +74,10 @@ static void print_thread_totals(FILE *out, const struct track_snap *s)
 }
 
 /* One line per thread that was still running when the process ended. */
-static void print_outliving_threads(FILE *out, const struct track_snap *s,
-				    struct track_symbolizer *sym)
+static void print_outliving_threads(FILE *out, struct track_view *v)
 {
+	const struct track_snap *s = v->snap;
+	struct track_symbolizer *sym = track_view_sym(v);
 	uint32_t i;
 	int shown = 0;
 	for (i = 0; i < s->nthreads; i++) {
@@ -65,11 +98,11 @@ static void print_outliving_threads(FILE *out, const struct track_snap *s,
 			track_fmt_ns(end > t->since_ns ? end - t->since_ns : 0, since, sizeof since);
 			fprintf(out, "    %s 0x%llx for %s, in\n", track_state_verb(t->state),
 				(unsigned long long)t->wait_obj, since);
-			track_print_stack(out, s, sym, t->wait_stack, "      ", 8);
+			print_stack(out, v, t->wait_stack, "      ", 8);
 		}
 		if (t->create_stack) {
 			fprintf(out, "    created by thread %d at\n", t->creator_tid);
-			track_print_stack(out, s, sym, t->create_stack, "      ", 6);
+			print_stack(out, v, t->create_stack, "      ", 6);
 		} else if (t->create_pc) {
 			fprintf(out, "    created by thread %d at %s\n", t->creator_tid,
 				track_fmt_pc(sym, t->create_pc, 1, where, sizeof where));
@@ -89,11 +122,10 @@ static void print_lock_row(FILE *out, const struct track_obj_rec *r,
 		track_fmt_pc(sym, r->first_pc, 1, where, sizeof where));
 }
 
-static void print_locks(FILE *out, const struct track_snap *s, struct track_symbolizer *sym,
-			int top)
+static void print_locks(FILE *out, struct track_view *view, int top)
 {
 	const struct track_obj_rec **v;
-	size_t n = track_sorted_locks(s, &v), i, contended = 0;
+	size_t n = track_sorted_locks(view->snap, &v), i, contended = 0;
 	uint64_t acq = 0;
 	char a[32];
 	for (i = 0; i < n; i++) {
@@ -107,7 +139,7 @@ static void print_locks(FILE *out, const struct track_snap *s, struct track_symb
 		fprintf(out, "  %-16s %-9s %12s %10s %10s %10s  %s\n", "LOCK", "KIND", "ACQUIRED",
 			"CONTENDED", "WAIT TOTAL", "WAIT MAX", "FIRST USED AT");
 		for (i = 0; i < n && (int)i < top; i++)
-			print_lock_row(out, v[i], sym);
+			print_lock_row(out, v[i], track_view_sym(view));
 		if (n > (size_t)top)
 			fprintf(out, "  ... %zu more (track run --top N, or --json)\n", n - top);
 	}
@@ -163,13 +195,14 @@ static const char *lock_name(const struct track_snap *s, struct track_symbolizer
 }
 
 /* One edge of a cycle: who took which lock where, then both stacks. */
-static void print_edge(FILE *out, const struct track_snap *s, struct track_symbolizer *sym,
-		       const struct track_edge_rec *e)
+static void print_edge(FILE *out, struct track_view *v, const struct track_edge_rec *e)
 {
+	const struct track_snap *s = v->snap;
+	struct track_symbolizer *sym = track_view_sym(v);
 	char first[512], second[256], at1[256], at2[256];
 	uint64_t from[TRACK_FROM_STACK_MAX];
 	int partial;
-	size_t n = track_edge_from_stack(s, sym, e, from, TRACK_FROM_STACK_MAX, &partial);
+	size_t n = track_edge_from_stack(v, e, from, TRACK_FROM_STACK_MAX, &partial);
 	lock_name(s, sym, e, 0, 1, first, sizeof first);
 	lock_name(s, sym, e, 1, 0, second, sizeof second);
 	fprintf(out, "    thread %d took %s at %s, then %s at %s\n", e->tid, first,
@@ -178,17 +211,17 @@ static void print_edge(FILE *out, const struct track_snap *s, struct track_symbo
 	fprintf(out, "      %s taken at %s:\n", lock_name(s, sym, e, 0, 0, first, sizeof first),
 		partial ? "(reconstructed), partial: the function that took it had returned"
 			: "(reconstructed from the second lock's stack)");
-	track_print_pcs(out, sym, from, n, "        ", 12);
+	print_pcs(out, sym, from, n, "        ", 12);
 	fprintf(out, "      %s taken, holding the first, at:\n", second);
 	if (e->to_stack)
-		track_print_stack(out, s, sym, e->to_stack, "        ", 12);
+		print_stack(out, v, e->to_stack, "        ", 12);
 	else
 		fprintf(out, "        %s\n", at2);
 }
 
-static void print_lock_order(FILE *out, const struct track_snap *s, struct track_symbolizer *sym,
-			     const struct track_finding_rec *f)
+static void print_lock_order(FILE *out, struct track_view *v, const struct track_finding_rec *f)
 {
+	const struct track_snap *s = v->snap;
 	uint32_t i, n = track_finding_items(f);
 	int by_class = 0;
 	for (i = 0; i < n; i++) {
@@ -200,7 +233,7 @@ static void print_lock_order(FILE *out, const struct track_snap *s, struct track
 	for (i = 0; i < n; i++) {
 		const struct track_edge_rec *e = track_snap_edge(s, f->edges[i]);
 		if (e != NULL)
-			print_edge(out, s, sym, e);
+			print_edge(out, v, e);
 		else
 			fprintf(out, "    (an edge of this cycle is no longer in the segment)\n");
 	}
@@ -212,8 +245,7 @@ static void print_lock_order(FILE *out, const struct track_snap *s, struct track
 	}
 }
 
-static void print_deadlock(FILE *out, const struct track_snap *s, struct track_symbolizer *sym,
-			   const struct track_finding_rec *f)
+static void print_deadlock(FILE *out, struct track_view *v, const struct track_finding_rec *f)
 {
 	uint32_t i, n = track_finding_items(f);
 	if (n == 1)
@@ -222,7 +254,7 @@ static void print_deadlock(FILE *out, const struct track_snap *s, struct track_s
 		fprintf(out, "  DEADLOCK: %u threads waiting for each other\n", n);
 	for (i = 0; i < n; i++) {
 		struct track_wait w;
-		track_deadlock_wait(s, f, i, &w);
+		track_deadlock_wait(v->snap, f, i, &w);
 		fprintf(out, "    thread %d \"%.*s\" ", w.tid, TRACK_NAME_MAX,
 			w.thread != NULL ? w.thread->name : "");
 		if (w.join)
@@ -230,13 +262,12 @@ static void print_deadlock(FILE *out, const struct track_snap *s, struct track_s
 		else
 			fprintf(out, "waits for %s 0x%llx held by thread %d\n", w.kind,
 				(unsigned long long)w.object, w.held_by);
-		track_print_stack(out, s, sym, w.stack, "      ", 12);
+		print_stack(out, v, w.stack, "      ", 12);
 	}
 }
 
 /* A misuse finding: what happened, how often, and where. */
-static void print_misuse(FILE *out, const struct track_snap *s, struct track_symbolizer *sym,
-			 const struct track_finding_rec *f)
+static void print_misuse(FILE *out, struct track_view *v, const struct track_finding_rec *f)
 {
 	char where[256];
 	fprintf(out, "  %s: %.*s", track_finding_name(f->kind), TRACK_FINDING_TEXT, f->text);
@@ -246,17 +277,18 @@ static void print_misuse(FILE *out, const struct track_snap *s, struct track_sym
 		fprintf(out, " (severity %s)", track_severity_name(f->severity));
 	fputc('\n', out);
 	if (f->stack)
-		track_print_stack(out, s, sym, f->stack, "    at ", 8);
+		print_stack(out, v, f->stack, "    at ", 8);
 	else
-		fprintf(out, "    at %s\n", track_fmt_pc(sym, f->pc, 1, where, sizeof where));
+		fprintf(out, "    at %s\n",
+			track_fmt_pc(track_view_sym(v), f->pc, 1, where, sizeof where));
 }
 
-static void print_findings(FILE *out, const struct track_snap *s, struct track_symbolizer *sym,
-			   const struct track_suppressions *sp)
+static void print_findings(FILE *out, struct track_view *v)
 {
+	const struct track_snap *s = v->snap;
 	struct track_tally t;
 	uint32_t i;
-	track_findings_tally(s, sym, sp, &t);
+	track_findings_tally(v, &t);
 	if (t.shown == 0)
 		fprintf(out, "findings: none");
 	else
@@ -266,59 +298,71 @@ static void print_findings(FILE *out, const struct track_snap *s, struct track_s
 	fputc('\n', out);
 	for (i = 0; i < s->nfindings; i++) {
 		const struct track_finding_rec *f = &s->findings[i];
-		if (!track_finding_shown(s, sym, sp, f))
+		if (!track_finding_shown(v, f))
 			continue;
 		if (f->kind == TRACK_FK_LOCK_ORDER)
-			print_lock_order(out, s, sym, f);
+			print_lock_order(out, v, f);
 		else if (f->kind == TRACK_FK_DEADLOCK)
-			print_deadlock(out, s, sym, f);
+			print_deadlock(out, v, f);
 		else
-			print_misuse(out, s, sym, f);
+			print_misuse(out, v, f);
 	}
 }
 
+/* A warning or a note for each thing that could not be recorded (core/counters.h). */
 static void print_overflow(FILE *out, const struct track_snap *s)
 {
-	const struct track_seg_header *h = &s->hdr;
-	if (h->threads_dropped)
-		fprintf(out, "warning: %llu threads not tracked: raise TRACK_MAX_THREADS (now %u)\n",
-			(unsigned long long)h->threads_dropped, h->max_threads);
-	if (h->objects_dropped)
-		fprintf(out, "warning: %llu objects not tracked: raise TRACK_MAX_OBJECTS (now %u)\n",
-			(unsigned long long)h->objects_dropped, h->max_objects);
-	if (h->findings_dropped)
-		fprintf(out, "warning: %llu findings not recorded: raise TRACK_MAX_FINDINGS\n",
-			(unsigned long long)h->findings_dropped);
-	if (h->edges_dropped)
-		fprintf(out, "warning: %llu lock-order edges not recorded: raise TRACK_MAX_EDGES "
-			"(now %u)\n", (unsigned long long)h->edges_dropped, h->max_edges);
-	if (h->cycles_too_long)
-		fprintf(out, "warning: %llu lock-order cycles longer than %d locks not reported\n",
-			(unsigned long long)h->cycles_too_long, TRACK_CYCLE_MAX);
-	if (s->torn)
-		fprintf(out, "warning: %u thread records changed while being read\n", s->torn);
-	if (h->storage_failures)
-		fprintf(out, "warning: the segment's file system ran out of room %llu times: tables "
-			"stopped growing (give TRACK_DIR more room)\n",
-			(unsigned long long)h->storage_failures);
-	if (h->stacks_unknown)
-		fprintf(out, "note: %llu stacks not captured: the thread ran on a stack of its own "
-			"(a coroutine's or a signal handler's)\n",
-			(unsigned long long)h->stacks_unknown);
-	if (h->stale_waits)
-		fprintf(out, "note: %llu waits were left without returning (longjmp out of a signal "
-			"handler) and closed when the thread went on\n",
-			(unsigned long long)h->stale_waits);
+	size_t i;
+	for (i = 0; i < track_ncounters; i++) {
+		const struct track_counter *c = &track_counters[i];
+		uint64_t n = c->value(s);
+		if (n == 0 || c->level == TRACK_CL_QUIET)
+			continue;
+		fprintf(out, "%s: %llu ", c->level == TRACK_CL_WARNING ? "warning" : "note",
+			(unsigned long long)n);
+		fprintf(out, c->text, c->limit != NULL ? c->limit(s) : 0);
+		fputc('\n', out);
+	}
 }
 
-void track_report_text(FILE *out, const struct track_snap *s, struct track_symbolizer *sym,
-		       const struct track_exit *ex, const struct track_text_opts *o)
+/* --- the renderer --------------------------------------------------------------------------- */
+
+struct text_state {
+	FILE *out;
+	int top;
+};
+
+static void *text_begin(FILE *out, const struct track_render_opts *o)
 {
-	print_header(out, s, ex);
-	print_thread_totals(out, s);
-	print_outliving_threads(out, s, sym);
-	print_locks(out, s, sym, o->is_primary ? o->top : (o->top < 3 ? o->top : 3));
-	print_waits(out, s);
-	print_findings(out, s, sym, o->supp);
-	print_overflow(out, s);
+	struct text_state *st = malloc(sizeof *st);
+	if (st != NULL) {
+		st->out = out;
+		st->top = o->top;
+	}
+	return st;
 }
+
+/* The primary process in full; the others of a run (its children) after a heading, with
+ * fewer locks. */
+static void text_process(void *vst, struct track_view *v, size_t index)
+{
+	struct text_state *st = vst;
+	FILE *out = st->out;
+	if (index == 1)
+		fprintf(out, "\nother processes of this run:\n");
+	print_header(out, v);
+	print_thread_totals(out, v->snap);
+	print_outliving_threads(out, v);
+	print_locks(out, v, index == 0 ? st->top : (st->top < 3 ? st->top : 3));
+	print_waits(out, v->snap);
+	print_findings(out, v);
+	print_overflow(out, v->snap);
+}
+
+static int text_end(void *st)
+{
+	free(st);
+	return 0;
+}
+
+const struct track_renderer track_text_renderer = {"text", text_begin, text_process, text_end};

@@ -1,0 +1,152 @@
+/*
+ * options.c — subcommand options from one table: help, parsing, messages (see options.h).
+ */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/options.h"
+
+#define MAX_OPTS 24
+#define HELP_COLUMN 26   /* where option help starts; longer spellings get a line of their own */
+
+static const struct track_opt help_opt = {'h', "help", NULL, "show this help"};
+
+static size_t count_opts(const struct track_cmd *c)
+{
+	size_t n = 0;
+	while (c->opts[n].name != NULL)
+		n++;
+	return n;
+}
+
+/* The getopt_long tables for c: long options and the short-option string. */
+static void build(const struct track_cmd *c, struct option *lo, char *shorts)
+{
+	size_t i, n = count_opts(c), k = 0;
+	if (c->operands_end_options)
+		shorts[k++] = '+';
+	shorts[k++] = ':';   /* a missing argument is ':', not '?' */
+	for (i = 0; i <= n && i < MAX_OPTS; i++) {
+		const struct track_opt *o = i < n ? &c->opts[i] : &help_opt;
+		lo[i] = (struct option){o->name, o->arg ? required_argument : no_argument, NULL,
+					o->key};
+		if (o->key > 0 && o->key < 128) {
+			shorts[k++] = (char)o->key;
+			if (o->arg)
+				shorts[k++] = ':';
+		}
+	}
+	lo[i] = (struct option){NULL, 0, NULL, 0};
+	shorts[k] = '\0';
+}
+
+/* Name the option as typed: "--json" or "-o". */
+static void bad_option(const struct track_cmd *c, int opt, char **argv)
+{
+	const char *typed = argv[optind - 1];
+	if (opt == ':') {
+		if (strncmp(typed, "--", 2) == 0)
+			track_error("option %.*s needs an argument; try 'track %s --help'",
+				    (int)strcspn(typed, "="), typed, c->name);
+		else
+			track_error("option -%c needs an argument; try 'track %s --help'", optopt,
+				    c->name);
+		return;
+	}
+	if (optopt != 0 && strncmp(typed, "--", 2) != 0)
+		track_error("unknown option '-%c'; try 'track %s --help'", optopt, c->name);
+	else
+		track_error("unknown option '%s'; try 'track %s --help'", typed, c->name);
+}
+
+int track_opt_next(const struct track_cmd *c, int argc, char **argv)
+{
+	struct option lo[MAX_OPTS + 1];
+	char shorts[2 * MAX_OPTS + 3];
+	int opt;
+	build(c, lo, shorts);
+	opterr = 0;
+	opt = getopt_long(argc, argv, shorts, lo, NULL);
+	if (opt == -1)
+		return TRACK_OPT_END;
+	if (opt == 'h') {
+		track_cmd_help(c, stdout);
+		return TRACK_OPT_HELP;
+	}
+	if (opt == '?' || opt == ':') {
+		bad_option(c, opt, argv);
+		return TRACK_OPT_BAD;
+	}
+	return opt;
+}
+
+/* One option's lines of help: its spelling, then its help from HELP_COLUMN. */
+static void help_option(FILE *out, const struct track_opt *o)
+{
+	char spelled[64];
+	const char *h = o->help;
+	int n;
+	if (o->key > 0 && o->key < 128)
+		n = snprintf(spelled, sizeof spelled, "  -%c, --%s", o->key, o->name);
+	else
+		n = snprintf(spelled, sizeof spelled, "      --%s", o->name);
+	if (o->arg)
+		n += snprintf(spelled + n, sizeof spelled - (size_t)n, " %s", o->arg);
+	fputs(spelled, out);
+	if (n > HELP_COLUMN - 2) {   /* at least two spaces before the help */
+		fputc('\n', out);
+		n = 0;
+	}
+	for (;;) {
+		size_t len = strcspn(h, "\n");
+		fprintf(out, "%*s%.*s\n", HELP_COLUMN - n, "", (int)len, h);
+		if (h[len] == '\0')
+			break;
+		h += len + 1;
+		n = 0;
+	}
+}
+
+void track_cmd_help(const struct track_cmd *c, FILE *out)
+{
+	size_t i, n = count_opts(c);
+	fprintf(out, "usage: track %s%s%s\n\n%s\n\noptions:\n", c->name,
+		c->synopsis[0] != '\0' ? " " : "", c->synopsis, c->about);
+	for (i = 0; i < n; i++)
+		help_option(out, &c->opts[i]);
+	help_option(out, &help_opt);
+	if (c->after != NULL)
+		fprintf(out, "\n%s\n", c->after);
+}
+
+int track_opt_number(const char *opt, const char *value, long min, long max, long *out)
+{
+	long v = track_parse_count(value, max);
+	if (v >= min) {
+		*out = v;
+		return 0;
+	}
+	if (min == 0)
+		track_error("%s needs a non-negative number, not '%s'", opt, value);
+	else
+		track_error("%s needs a number from %ld to %ld, not '%s'", opt, min, max, value);
+	return -1;
+}
+
+int track_opt_choice(const char *opt, const char *value, const char *const *choices)
+{
+	char list[256];
+	size_t i, k = 0;
+	for (i = 0; choices[i] != NULL; i++)
+		if (strcmp(value, choices[i]) == 0)
+			return 0;
+	for (i = 0; choices[i] != NULL && k < sizeof list; i++)
+		k += (size_t)snprintf(list + k, sizeof list - k, "%s%s",
+				      i == 0 ? "" : choices[i + 1] == NULL ? " or " : ", ",
+				      choices[i]);
+	track_error("%s needs one of %s, not '%s'", opt, list, value);
+	return -1;
+}

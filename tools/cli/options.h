@@ -1,0 +1,49 @@
+/*
+ * options.h — the one way the subcommands take their options.  A subcommand describes itself
+ * in a table (its options with their help, what it is about, its exit statuses); from that
+ * table come its --help, the parsing (getopt_long underneath) and every message about a bad
+ * option, worded the same way for every subcommand.
+ */
+#ifndef TRACK_OPTIONS_H
+#define TRACK_OPTIONS_H
+
+#include <stdio.h>
+
+struct track_opt {
+	int key;                 /* what track_opt_next returns for it: a character if it has
+				    that short form too, else TRACK_LONG_ONLY(a character) */
+	const char *name;        /* the long form, without "--" */
+	const char *arg;         /* its argument in the help ("FILE"), NULL for a flag */
+	const char *help;        /* "\n" starts another line of it */
+};
+
+#define TRACK_LONG_ONLY(c) (256 + (c))
+
+struct track_cmd {
+	const char *name;        /* "run" */
+	const char *synopsis;    /* "[OPTIONS] [--] PROGRAM [ARGS...]" */
+	const char *about;       /* the paragraph(s) between the usage line and the options */
+	const struct track_opt *opts;   /* ends with a {0} entry; --help is added */
+	const char *after;       /* after the options: exit statuses, environment */
+	int operands_end_options;   /* options stop at the first operand (track run's program) */
+};
+
+enum {
+	TRACK_OPT_END = -1,      /* no more options: optind is the first operand */
+	TRACK_OPT_HELP = -2,     /* --help: printed, exit 0 */
+	TRACK_OPT_BAD = -3,      /* a bad option: said in one line, exit TRACK_EXIT_USAGE */
+};
+
+/* The next option of argv: its key (its argument in optarg), or one of the TRACK_OPT_*. */
+int track_opt_next(const struct track_cmd *c, int argc, char **argv);
+
+/* The help of c, as --help prints it. */
+void track_cmd_help(const struct track_cmd *c, FILE *out);
+
+/* An option's value as a number from min to max; -1 with a one-line message if it is not. */
+int track_opt_number(const char *opt, const char *value, long min, long max, long *out);
+
+/* Whether value is one of choices (NULL-terminated); -1 with a one-line message if not. */
+int track_opt_choice(const char *opt, const char *value, const char *const *choices);
+
+#endif /* TRACK_OPTIONS_H */

@@ -1,0 +1,36 @@
+/*
+ * counters.h — the figures of a snapshot that say what track could not record: every table
+ * that filled, every read that raced the writer, every stack it could not walk.  Each is
+ * named here once, with what it counts and what to do about it; the text report (its
+ * warnings and notes), the JSON report (its "overflow" object) and later the Prometheus
+ * exporter all take them from this one table, so no renderer keeps its own list.
+ */
+#ifndef TRACK_COUNTERS_H
+#define TRACK_COUNTERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/segread.h"
+
+/* How the text report treats a non-zero value. */
+enum track_counter_level {
+	TRACK_CL_QUIET,     /* nothing was lost (records reused): counted, not reported */
+	TRACK_CL_NOTE,      /* something was not seen, by design */
+	TRACK_CL_WARNING,   /* something was lost: a limit to raise */
+};
+
+struct track_counter {
+	const char *name;   /* its field in the JSON "overflow" object (and later its metric) */
+	enum track_counter_level level;
+	const char *help;   /* what it counts, in one sentence */
+	/* The text report's line after the count; its one %u, if any, is limit's value. */
+	const char *text;
+	uint64_t (*value)(const struct track_snap *s);
+	uint32_t (*limit)(const struct track_snap *s);   /* NULL: the text has no %u */
+};
+
+extern const struct track_counter track_counters[];
+extern const size_t track_ncounters;
+
+#endif /* TRACK_COUNTERS_H */

@@ -1,0 +1,230 @@
+/*
+ * stackdump.c — taking a grouped, annotated dump of every thread's stack (see stackdump.h).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/model.h"
+#include "core/stackdump.h"
+
+/* The shim's record of a thread that is still running, or NULL. */
+static const struct track_thread_rec *rec_of(const struct track_stackdump *d, pid_t tid)
+{
+	const struct track_thread_rec *r = d->have_snap ? track_snap_thread(&d->snap, tid) : NULL;
+	return r != NULL && r->state != TRACK_TS_EXITED && r->state != TRACK_TS_UNUSED ? r : NULL;
+}
+
+const char *track_stackdump_name(const struct track_stackdump *d, pid_t tid)
+{
+	const struct track_thread_rec *r = rec_of(d, tid);
+	return r ? r->name : "";
+}
+
+/* The process's segment, if it runs under the shim; the dump works without one. */
+static void load_segment(struct track_stackdump *d)
+{
+	char path[TRACK_SEGFILE_PATH_MAX], err[512];
+	struct timespec ts;
+	if (track_seg_find_pid(d->pid, path, sizeof path, err, sizeof err) == TRACK_EXIT_OK &&
+	    track_snap_load(path, &d->snap, err, sizeof err) == TRACK_EXIT_OK && d->snap.alive)
+		d->have_snap = 1;
+	else if (d->snap.threads != NULL)
+		track_snap_free(&d->snap);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	d->now_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int gather_remote(struct track_stackdump *d, int max_frames, char *err, size_t errlen)
+{
+	size_t i;
+	int rc = track_remote_stacks(d->pid, max_frames, &d->rs, err, errlen);
+	if (rc != 0)
+		return rc == ESRCH ? TRACK_EXIT_NOENT : rc == EPERM ? TRACK_EXIT_PERM
+								  : TRACK_EXIT_FAIL;
+	d->t = calloc(d->rs.nthreads ? d->rs.nthreads : 1, sizeof *d->t);
+	if (d->t == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return TRACK_EXIT_FAIL;
+	}
+	for (i = 0; i < d->rs.nthreads; i++) {
+		struct track_rthread *r = &d->rs.threads[i];
+		struct track_dump_thread *t = &d->t[d->n++];
+		t->tid = r->tid;
+		snprintf(t->name, sizeof t->name, "%s", r->name);
+		t->pcs = r->pcs;
+		t->npcs = r->npcs;
+		t->first_is_pc = 1;
+		t->error = r->error;
+		t->stopped_ns = r->stopped_ns;
+		t->rec = rec_of(d, r->tid);
+	}
+	return TRACK_EXIT_OK;
+}
+
+static int gather_recorded(struct track_stackdump *d, char *err, size_t errlen)
+{
+	uint32_t i;
+	if (!d->have_snap) {
+		snprintf(err, errlen, "process %d has no track segment: --no-stop shows what the "
+			 "shim recorded, so the process must run under it", (int)d->pid);
+		return TRACK_EXIT_NOENT;
+	}
+	d->t = calloc(d->snap.nthreads ? d->snap.nthreads : 1, sizeof *d->t);
+	if (d->t == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return TRACK_EXIT_FAIL;
+	}
+	for (i = 0; i < d->snap.nthreads; i++) {
+		const struct track_thread_rec *r = &d->snap.threads[i];
+		const struct track_stack_rec *st;
+		struct track_dump_thread *t;
+		if (r->state == TRACK_TS_EXITED || r->state == TRACK_TS_UNUSED)
+			continue;
+		t = &d->t[d->n++];
+		t->tid = r->tid;
+		snprintf(t->name, sizeof t->name, "%.*s", TRACK_NAME_MAX, r->name);
+		t->rec = r;
+		st = r->state != TRACK_TS_RUNNING ? track_snap_stack(&d->snap, r->wait_stack) : NULL;
+		if (st != NULL) {
+			t->pcs = st->frames;
+			t->npcs = (int)st->nframes;
+		}
+	}
+	return TRACK_EXIT_OK;
+}
+
+/* Whether pc lies in libtrack.so itself: its frames are left out, the shim is invisible. */
+static int in_shim(struct track_symbolizer *sym, uint64_t pc, int is_return)
+{
+	struct track_frame f[8];
+	const char *base;
+	int n = track_sym_lookup(sym, pc, is_return, f, 8);
+	if (n < 1 || f[n - 1].module == NULL)
+		return 0;
+	base = strrchr(f[n - 1].module, '/');
+	base = base ? base + 1 : f[n - 1].module;
+	return strncmp(base, "libtrack.so", 11) == 0;
+}
+
+/* Drop the shim's frames from the unwound stacks (they live in memory the unwinder owns). */
+static void hide_shim_frames(struct track_stackdump *d)
+{
+	size_t i;
+	for (i = 0; i < d->rs.nthreads && i < d->n; i++) {
+		struct track_rthread *r = &d->rs.threads[i];
+		int k, out = 0, kept_top = 0;
+		for (k = 0; k < r->npcs; k++)
+			if (!in_shim(d->sym, r->pcs[k], k > 0)) {
+				kept_top |= k == 0;
+				r->pcs[out++] = r->pcs[k];
+			}
+		/* without the original top frame, every frame left is a return address */
+		d->t[i].first_is_pc = kept_top;
+		r->npcs = out;
+		d->t[i].npcs = out;
+	}
+}
+
+static int same_group(const struct track_dump_thread *a, const struct track_dump_thread *b)
+{
+	uint32_t sa = a->rec ? a->rec->state : TRACK_TS_RUNNING;
+	uint32_t sb = b->rec ? b->rec->state : TRACK_TS_RUNNING;
+	uint64_t oa = a->rec ? a->rec->wait_obj : 0, ob = b->rec ? b->rec->wait_obj : 0;
+	if (a->npcs == 0 || b->npcs == 0)
+		return a->npcs == b->npcs;   /* threads with no stack to show: one group */
+	return a->npcs == b->npcs && sa == sb && oa == ob &&
+	       memcmp(a->pcs, b->pcs, (size_t)a->npcs * sizeof *a->pcs) == 0;
+}
+
+/* Number the groups in order of first appearance. */
+static void group(struct track_stackdump *d, int each_alone)
+{
+	size_t i, j;
+	for (i = 0; i < d->n; i++)
+		d->t[i].group = -1;
+	for (i = 0; i < d->n; i++) {
+		d->no_stack += d->t[i].npcs == 0;
+		if (d->t[i].group >= 0)
+			continue;
+		d->t[i].group = d->groups;
+		for (j = i + 1; j < d->n && !each_alone; j++)
+			if (d->t[j].group < 0 && same_group(&d->t[i], &d->t[j]))
+				d->t[j].group = d->groups;
+		d->groups++;
+	}
+}
+
+int track_stackdump_take(struct track_stackdump *d, pid_t pid, int recorded, int max_frames,
+			 int each_alone, char *err, size_t errlen)
+{
+	int rc;
+	memset(d, 0, sizeof *d);
+	d->pid = pid;
+	d->recorded = recorded;
+	if (kill(pid, 0) != 0 && errno == ESRCH) {
+		snprintf(err, errlen, "no process %d", (int)pid);
+		return TRACK_EXIT_NOENT;
+	}
+	load_segment(d);
+	rc = recorded ? gather_recorded(d, err, errlen) : gather_remote(d, max_frames, err, errlen);
+	if (rc != TRACK_EXIT_OK)
+		return rc;
+	d->sym = d->have_snap && recorded ? track_sym_new(d->snap.mods, d->snap.nmods)
+					  : track_sym_new_pid(pid);
+	if (!recorded && d->sym != NULL)
+		hide_shim_frames(d);
+	group(d, each_alone);
+	return TRACK_EXIT_OK;
+}
+
+void track_stackdump_free(struct track_stackdump *d)
+{
+	track_sym_free(d->sym);
+	free(d->t);
+	track_rstacks_free(&d->rs);
+	if (d->have_snap)
+		track_snap_free(&d->snap);
+	memset(d, 0, sizeof *d);
+}
+
+size_t track_stackdump_stopped(const struct track_stackdump *d)
+{
+	size_t i, n = 0;
+	for (i = 0; i < d->rs.nthreads; i++)
+		n += d->rs.threads[i].stopped_ns > 0;
+	return n;
+}
+
+void track_stackdump_doing(const struct track_stackdump *d, const struct track_thread_rec *r,
+			   char *buf, size_t len)
+{
+	const struct track_obj_rec *o = d->have_snap ? track_snap_obj(&d->snap, r->wait_obj_idx)
+						     : NULL;
+	char dur[32], where[256], extra[160] = "";
+	uint64_t since = d->now_ns > r->since_ns ? d->now_ns - r->since_ns : 0;
+	track_fmt_ns(since, dur, sizeof dur);
+	if (r->state == TRACK_TS_RUNNING) {
+		snprintf(buf, len, "running");
+		return;
+	}
+	if (r->state == TRACK_TS_JOIN) {
+		snprintf(buf, len, "joining thread %d \"%.*s\" for %s", r->wait_tid, TRACK_NAME_MAX,
+			 track_stackdump_name(d, r->wait_tid), dur);
+		return;
+	}
+	if (o != NULL && o->owner_tid != 0)
+		snprintf(extra, sizeof extra, " held by thread %d \"%.*s\"", o->owner_tid,
+			 TRACK_NAME_MAX, track_stackdump_name(d, o->owner_tid));
+	else if (o != NULL && o->readers != 0)
+		snprintf(extra, sizeof extra, " held by %u reader(s)", o->readers);
+	else if (o != NULL && o->waiters > 1)
+		snprintf(extra, sizeof extra, " (%u waiters)", o->waiters);
+	snprintf(buf, len, "%s 0x%llx for %s (first used at %s)%s", track_state_verb(r->state),
+		 (unsigned long long)r->wait_obj, dur,
+		 o ? track_fmt_pc(d->sym, o->first_pc, 1, where, sizeof where) : "?", extra);
+}

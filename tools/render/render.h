@@ -1,0 +1,55 @@
+/*
+ * render.h — the one interface every report format implements, and the table of them.
+ *
+ * A report is a sequence of processes, each given as a view (core/view.h): the first is the
+ * primary (the program track run started, or the process track report names), the others
+ * its children and exec images.  A renderer writes them to one stream.  Text and JSON now;
+ * folded stacks, Prometheus and pprof plug in the same way: a struct track_renderer in a file
+ * of their own and a line in render.c's table.
+ */
+#ifndef TRACK_RENDER_H
+#define TRACK_RENDER_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "core/model.h"
+
+struct track_render_opts {
+	int top;   /* locks to list for the primary process */
+};
+
+struct track_renderer {
+	const char *name;   /* "text", "json": what --format and the front ends call it */
+	/* State for one report written to out (NULL: out of memory). */
+	void *(*begin)(FILE *out, const struct track_render_opts *o);
+	/* One process; index 0 is the primary.  The view may be freed once this returns. */
+	void (*process)(void *state, struct track_view *v, size_t index);
+	/* Write what was kept for the end and free the state; 0, or -1 if it could not be
+	 * written.  out is left open: the caller flushes, closes and reports write errors. */
+	int (*end)(void *state);
+};
+
+extern const struct track_renderer track_text_renderer;
+extern const struct track_renderer track_json_renderer;
+
+/* The renderer called name, or NULL. */
+const struct track_renderer *track_renderer_find(const char *name);
+
+/* One report being written: a renderer, its state and how many processes it has had. */
+struct track_output {
+	const struct track_renderer *renderer;
+	void *state;
+	size_t done;
+};
+
+/* Begin a report in the format called name, written to out; -1 if there is no such format
+ * or no memory. */
+int track_output_begin(struct track_output *o, const char *name, FILE *out,
+		       const struct track_render_opts *opts);
+/* Add a process: the first added is the primary. */
+void track_output_add(struct track_output *o, struct track_view *v);
+/* Finish (a report never begun is fine); 0, or -1 if it could not be written. */
+int track_output_end(struct track_output *o);
+
+#endif /* TRACK_RENDER_H */
