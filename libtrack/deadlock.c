@@ -171,7 +171,7 @@ static uint64_t chain_signature(const struct chain *c)
 	uint64_t h = 0;
 	uint32_t k;
 	for (k = 0; k < c->n; k++)
-		h += ((uint64_t)(uint32_t)c->tids[k] * 0x9e3779b97f4a7c15ull) ^ c->objs[k];
+		h += track_hash_mix((uint32_t)c->tids[k]) ^ c->objs[k];
 	return h | 1;
 }
 

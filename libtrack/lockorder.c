@@ -64,7 +64,7 @@ static uint32_t class_of(uint64_t pc)
 	uint32_t i, n;
 	if (classes == NULL)
 		return 0;
-	i = (uint32_t)((pc * 0x9e3779b97f4a7c15ull) >> 40) & class_mask;
+	i = track_hash_bits(pc, 24) & class_mask;
 	for (n = 0; n <= class_mask; n++, i = (i + 1) & class_mask) {
 		if (classes[i].pc == pc && classes[i].id != 0)
 			return classes[i].id;
@@ -133,7 +133,7 @@ static struct track_edge_rec *edge_get(uint64_t key, int *added)
 {
 	uint32_t mask = track__g.hdr->edge_index_slots - 1, i, n;
 	*added = 0;
-	i = (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & mask;
+	i = track_hash_bits(key, 32) & mask;
 	for (n = 0; n < 256 && n <= mask; n++, i = (i + 1) & mask) {
 		uint32_t *slot = &track__g.edge_index[i];
 		uint32_t id = track__seg_present(slot) ? *slot : 0;
@@ -332,7 +332,7 @@ static uint64_t cycle_signature(const uint32_t *edges, uint32_t n)
 	uint64_t sum = 0, x = 0;
 	uint32_t k;
 	for (k = 0; k < n; k++) {
-		uint64_t v = (uint64_t)edges[k] * 0x9e3779b97f4a7c15ull;
+		uint64_t v = track_hash_mix(edges[k]);
 		sum += v;
 		x ^= v >> 7;
 	}
@@ -369,8 +369,7 @@ static void ecache_fill(struct track__thread *t, uint32_t from, uint32_t to, uin
 			uint32_t flags)
 {
 	uint64_t key = (uint64_t)from << 32 | to;
-	struct track__ecache_ent *c =
-		&t->ecache[(key * 0x9e3779b97f4a7c15ull) >> 58 & (TRACK_ECACHE_SIZE - 1)];
+	struct track__ecache_ent *c = &t->ecache[track__ecache_at(key)];
 	if (c->key != key || c->gate_hash != gate_hash)
 		c->flags = 0;
 	c->key = key;

@@ -37,14 +37,19 @@ static inline void track__unlock_untracked(struct track__thread *t, const void *
 		track__held_forget(t, (uintptr_t)addr);
 }
 
+/* The slot of edge key (from_id << 32 | to_id) in a thread's edge cache. */
+static inline uint32_t track__ecache_at(uint64_t key)
+{
+	return track_hash_bits(key, 6) & (TRACK_ECACHE_SIZE - 1);
+}
+
 /* Whether this thread already reported the edge from -> to with these flags and this set of
  * other held locks. */
 static inline int track__ecache_hit(const struct track__thread *t, uint32_t from, uint32_t to,
 				   uint32_t gate_hash, uint32_t flags)
 {
 	uint64_t key = (uint64_t)from << 32 | to;
-	const struct track__ecache_ent *c =
-		&t->ecache[(key * 0x9e3779b97f4a7c15ull) >> 58 & (TRACK_ECACHE_SIZE - 1)];
+	const struct track__ecache_ent *c = &t->ecache[track__ecache_at(key)];
 	return c->key == key && c->gate_hash == gate_hash && (c->flags & flags) == flags;
 }
 

@@ -32,7 +32,7 @@ static uint32_t known_mask;
 
 static uint32_t known_hash(uintptr_t start)
 {
-	return (uint32_t)(((uint64_t)start * 0x9e3779b97f4a7c15ull) >> 40) & known_mask;
+	return track_hash_bits(start, 24) & known_mask;
 }
 
 static int is_known(uintptr_t start, const void *map)

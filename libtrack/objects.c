@@ -48,7 +48,7 @@ static uint32_t recycle_hand;
 
 static inline uint32_t hash_addr(uintptr_t a)
 {
-	return (uint32_t)(((uint64_t)a * 0x9e3779b97f4a7c15ull) >> 32);
+	return track_hash_bits(a, 32);
 }
 
 /* The record with index + 1 v, or NULL if v is no record (empty, tombstone). */

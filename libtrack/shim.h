@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "track/hash.h"
 #include "track/segfile.h"
 #include "track/segment.h"
 

@@ -523,7 +523,7 @@ struct track__thread *track__self_slow(void)
 static struct tmap_ent *tmap_find(pthread_t th, int for_insert)
 {
 	uint64_t k = (uint64_t)th;
-	uint32_t i = (uint32_t)((k * 0x9e3779b97f4a7c15ull) >> 32) & tmap_mask;
+	uint32_t i = track_hash_bits(k, 32) & tmap_mask;
 	struct tmap_ent *del = NULL;
 	uint32_t n;
 	for (n = 0; n <= tmap_mask; n++, i = (i + 1) & tmap_mask) {

@@ -561,8 +561,7 @@ static struct cstep cache[CACHE_SLOTS];
 
 static struct cstep *cache_slot(uintptr_t look)
 {
-	return &cache[(uint32_t)(((uint64_t)look * 0x9e3779b97f4a7c15ull) >> 52) &
-		      (CACHE_SLOTS - 1)];
+	return &cache[track_hash_bits(look, 12) & (CACHE_SLOTS - 1)];
 }
 
 /* A consistent copy of the entry for look, or 0. */

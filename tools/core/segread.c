@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "core/segread.h"
+#include "track/hash.h"
 
 #define SEQ_RETRIES 200
 
@@ -372,7 +373,7 @@ static const void *lazy_get(int fd, void *table, uint8_t *read, uint32_t i, size
 
 static uint32_t mix(uint64_t k)
 {
-	return (uint32_t)((k * 0x9e3779b97f4a7c15ull) >> 32);
+	return track_hash_bits(k, 32);
 }
 
 /* An open-addressed table of n entries (index + 1) for a snapshot, twice as many slots. */

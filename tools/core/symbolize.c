@@ -37,6 +37,7 @@
 #include <sys/stat.h>
 
 #include "core/symbolize.h"
+#include "track/hash.h"
 
 #define DEBUG_ROOT "/usr/lib/debug"
 
@@ -500,7 +501,7 @@ static int resolve(struct track_symbolizer *S, uint64_t pc, int is_ret, struct t
 
 static size_t cache_slot(uint64_t pc, int is_ret, size_t cap)
 {
-	uint64_t h = (pc ^ ((uint64_t)is_ret << 63)) * 0x9e3779b97f4a7c15ULL;
+	uint64_t h = track_hash_mix(pc ^ ((uint64_t)is_ret << 63));
 	return (size_t)(h ^ (h >> 31)) & (cap - 1);
 }
 
