@@ -10,8 +10,6 @@
 #define _GNU_SOURCE
 #include "lockpath.h"
 
-enum cond_call { CW_PLAIN, CW_TIMED, CW_CLOCK };
-
 struct cond_wait {
 	struct track__wait w;
 	struct track__thread *t;
@@ -33,13 +31,13 @@ static void cond_wait_end(struct cond_wait *cw)
 	TRACK_SUB(&cw->mr->pins, 1);
 }
 
-static int cond_real(pthread_cond_t *c, pthread_mutex_t *m, enum cond_call how, clockid_t clk,
+static int cond_real(pthread_cond_t *c, pthread_mutex_t *m, enum track__how how, clockid_t clk,
 		     const struct timespec *abs)
 {
 	switch (how) {
-	case CW_TIMED:
+	case TRACK__TIMED:
 		return track__real.cond_timedwait(c, m, abs);
-	case CW_CLOCK:
+	case TRACK__CLOCK:
 		return track__real.cond_clockwait(c, m, clk, abs);
 	default:
 		return track__real.cond_wait(c, m);
@@ -63,7 +61,7 @@ static void cond_check_use(struct track__thread *t, struct track_obj_rec *cr, pt
 	TRACK_STORE(&cr->cond_mutex, (uint64_t)(uintptr_t)m);
 }
 
-static int cond_wait_any(pthread_cond_t *c, pthread_mutex_t *m, enum cond_call how,
+static int cond_wait_any(pthread_cond_t *c, pthread_mutex_t *m, enum track__how how,
 			 clockid_t clk, const struct timespec *abs, uint64_t pc)
 {
 	struct track__thread *t = NULL;
@@ -88,7 +86,7 @@ static int cond_wait_any(pthread_cond_t *c, pthread_mutex_t *m, enum cond_call h
 		}
 		TRACK_ADD(&cr->acquisitions, 1);
 		TRACK_STORE(&cr->last_wait_ns, track__now_ns());
-		track__wait_begin(&cw.w, t, cr, TRACK_TS_COND, c, how != CW_PLAIN ? TRACK_WF_TIMED : 0);
+		track__wait_begin(&cw.w, t, cr, TRACK_TS_COND, c, track__how_wflags(how));
 		rc = cond_real(c, m, how, clk, abs);
 		if (rc == ETIMEDOUT)
 			TRACK_ADD(&cr->timeouts, 1);
@@ -98,19 +96,19 @@ static int cond_wait_any(pthread_cond_t *c, pthread_mutex_t *m, enum cond_call h
 
 TRACK_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
-	return cond_wait_any(c, m, CW_PLAIN, 0, NULL, TRACK_RA());
+	return cond_wait_any(c, m, TRACK__PLAIN, 0, NULL, TRACK_RA());
 }
 
 TRACK_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
 					const struct timespec *abs)
 {
-	return cond_wait_any(c, m, CW_TIMED, CLOCK_REALTIME, abs, TRACK_RA());
+	return cond_wait_any(c, m, TRACK__TIMED, CLOCK_REALTIME, abs, TRACK_RA());
 }
 
 TRACK_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
 					const struct timespec *abs)
 {
-	return cond_wait_any(c, m, CW_CLOCK, clk, abs, TRACK_RA());
+	return cond_wait_any(c, m, TRACK__CLOCK, clk, abs, TRACK_RA());
 }
 
 /* signal and broadcast: count them on the condvar's record. */

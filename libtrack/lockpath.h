@@ -162,4 +162,14 @@ TRACK_HIDDEN int track__unlock_misuse(struct track__thread *t, struct track_obj_
 TRACK_HIDDEN int track__timespec_ok(const struct timespec *ts);
 TRACK_HIDDEN int track__clock_ok(clockid_t clk);
 
+/* Whether a call of that form passes the argument checks glibc makes before it tries the
+ * lock (a plain call has none): when not, the wrapper passes the call straight on, for the
+ * real one to report. */
+static inline int track__how_args_ok(enum track__how how, clockid_t clk,
+				    const struct timespec *abs)
+{
+	return how == TRACK__PLAIN ||
+	       (track__timespec_ok(abs) && (how != TRACK__CLOCK || track__clock_ok(clk)));
+}
+
 #endif /* TRACK_LOCKPATH_H */

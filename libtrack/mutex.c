@@ -64,32 +64,35 @@ static uint32_t relock_flag(const pthread_mutex_t *m)
 		       ? TRACK_WF_RELOCK_FAILS : 0;
 }
 
+static int mutex_real(pthread_mutex_t *m, enum track__how how, clockid_t clk,
+		      const struct timespec *abs)
+{
+	switch (how) {
+	case TRACK__TIMED:
+		return track__real.mutex_timedlock(m, abs);
+	case TRACK__CLOCK:
+		return track__real.mutex_clocklock(m, clk, abs);
+	default:
+		return __pthread_mutex_lock(m);
+	}
+}
+
 /* The blocking part of lock, timedlock and clocklock. */
-static int mutex_wait(pthread_mutex_t *m, clockid_t clk, const struct timespec *abs,
-		      int timed, uint64_t pc)
+static int mutex_wait(pthread_mutex_t *m, enum track__how how, clockid_t clk,
+		      const struct timespec *abs, uint64_t pc)
 {
 	struct track__thread *t = NULL;
 	struct track_obj_rec *r = track__lock_rec(&t, m, TRACK_OBJ_MUTEX, pc, 1);
 	struct track__wait w;
 	int rc;
-	if (r == NULL || track__busy()) {
-		if (!timed)
-			return __pthread_mutex_lock(m);
-		return timed == 1 ? track__real.mutex_timedlock(m, abs)
-				  : track__real.mutex_clocklock(m, clk, abs);
-	}
+	if (r == NULL || track__busy())
+		return mutex_real(m, how, clk, abs);
 	if (TRACK_LOAD(&r->owner_tid) == t->tid)
 		track__finding(TRACK_FK_DOUBLE_LOCK, m, TRACK_OBJ_MUTEX, pc, t->tid,
 			      "thread %d locked non-recursive mutex %p that it already holds",
 			      t->tid, (void *)m);
-	track__wait_begin(&w, t, r, TRACK_TS_MUTEX, m,
-			 (timed ? TRACK_WF_TIMED : 0) | relock_flag(m));
-	if (!timed)
-		rc = __pthread_mutex_lock(m);
-	else if (timed == 1)
-		rc = track__real.mutex_timedlock(m, abs);
-	else
-		rc = track__real.mutex_clocklock(m, clk, abs);
+	track__wait_begin(&w, t, r, TRACK_TS_MUTEX, m, track__how_wflags(how) | relock_flag(m));
+	rc = mutex_real(m, how, clk, abs);
 	track__wait_end(&w);
 	if (rc == 0 || rc == EOWNERDEAD) {
 		track__got_excl(t, r, pc, 1);
@@ -106,6 +109,20 @@ static int mutex_try_other(pthread_mutex_t *m, int rc, uint64_t pc)
 	if (rc == EOWNERDEAD)
 		track__took(m, TRACK_OBJ_MUTEX, pc, 0, 0);
 	return rc;
+}
+
+/* What follows the first try of every lock call, which returned rc: bookkeep the take, pass
+ * on a failure other than EBUSY, or wait. */
+static int mutex_after_try(pthread_mutex_t *m, int rc, enum track__how how, clockid_t clk,
+			   const struct timespec *abs, uint64_t pc)
+{
+	if (rc == 0) {
+		track__took(m, TRACK_OBJ_MUTEX, pc, 0, 1);
+		return 0;
+	}
+	if (rc != EBUSY)
+		return mutex_try_other(m, rc, pc);
+	return mutex_wait(m, how, clk, abs, pc);
 }
 
 /*
@@ -173,13 +190,7 @@ static __attribute__((noinline)) int mutex_lock_slow(pthread_mutex_t *m, int rc,
 {
 	if (rc < 0)
 		rc = __pthread_mutex_trylock(m);
-	if (rc == 0) {
-		track__took(m, TRACK_OBJ_MUTEX, pc, 0, 1);
-		return 0;
-	}
-	if (rc != EBUSY)
-		return mutex_try_other(m, rc, pc);
-	return mutex_wait(m, 0, NULL, 0, pc);
+	return mutex_after_try(m, rc, TRACK__PLAIN, 0, NULL, pc);
 }
 
 /* The hot path, kept straight so that it needs no stack frame: a plain mutex taken at the
@@ -212,35 +223,26 @@ TRACK_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 	return mutex_try_other(m, rc, TRACK_RA());
 }
 
+/* timedlock and clocklock. */
+static int mutex_lock_timed(pthread_mutex_t *m, enum track__how how, clockid_t clk,
+			    const struct timespec *abs, uint64_t pc)
+{
+	track__resolve();
+	/* glibc rejects the clock before trying the lock */
+	if (how == TRACK__CLOCK && !track__clock_ok(clk))
+		return track__real.mutex_clocklock(m, clk, abs);
+	return mutex_after_try(m, __pthread_mutex_trylock(m), how, clk, abs, pc);
+}
+
 TRACK_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abs)
 {
-	int rc;
-	track__resolve();
-	rc = __pthread_mutex_trylock(m);
-	if (rc == 0) {
-		track__took(m, TRACK_OBJ_MUTEX, TRACK_RA(), 0, 1);
-		return 0;
-	}
-	if (rc != EBUSY)
-		return mutex_try_other(m, rc, TRACK_RA());
-	return mutex_wait(m, CLOCK_REALTIME, abs, 1, TRACK_RA());
+	return mutex_lock_timed(m, TRACK__TIMED, CLOCK_REALTIME, abs, TRACK_RA());
 }
 
 TRACK_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk,
 					 const struct timespec *abs)
 {
-	int rc;
-	track__resolve();
-	if (!track__clock_ok(clk))      /* glibc rejects the clock before trying the lock */
-		return track__real.mutex_clocklock(m, clk, abs);
-	rc = __pthread_mutex_trylock(m);
-	if (rc == 0) {
-		track__took(m, TRACK_OBJ_MUTEX, TRACK_RA(), 0, 1);
-		return 0;
-	}
-	if (rc != EBUSY)
-		return mutex_try_other(m, rc, TRACK_RA());
-	return mutex_wait(m, clk, abs, 2, TRACK_RA());
+	return mutex_lock_timed(m, TRACK__CLOCK, clk, abs, TRACK_RA());
 }
 
 static __attribute__((noinline)) int mutex_unlock_slow(pthread_mutex_t *m, uint64_t pc)

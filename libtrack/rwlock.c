@@ -5,8 +5,6 @@
 #define _GNU_SOURCE
 #include "lockpath.h"
 
-enum rw_call { RW_PLAIN, RW_TIMED, RW_CLOCK };
-
 static int real_unlock(void *l)
 {
 	return __pthread_rwlock_unlock(l);
@@ -34,14 +32,14 @@ TRACK_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)
 	return rc;
 }
 
-static int rw_real(pthread_rwlock_t *l, int write, enum rw_call how, clockid_t clk,
+static int rw_real(pthread_rwlock_t *l, int write, enum track__how how, clockid_t clk,
 		   const struct timespec *abs)
 {
 	switch (how) {
-	case RW_TIMED:
+	case TRACK__TIMED:
 		return write ? track__real.rwlock_timedwrlock(l, abs)
 			     : track__real.rwlock_timedrdlock(l, abs);
-	case RW_CLOCK:
+	case TRACK__CLOCK:
 		return write ? track__real.rwlock_clockwrlock(l, clk, abs)
 			     : track__real.rwlock_clockrdlock(l, clk, abs);
 	default:
@@ -50,17 +48,17 @@ static int rw_real(pthread_rwlock_t *l, int write, enum rw_call how, clockid_t c
 }
 
 /* Every rdlock and wrlock variant: try, and only wait (and bookkeep the wait) on EBUSY. */
-static int rw_lock(pthread_rwlock_t *l, int write, enum rw_call how, clockid_t clk,
+static int rw_lock(pthread_rwlock_t *l, int write, enum track__how how, clockid_t clk,
 		   const struct timespec *abs, uint64_t pc)
 {
 	struct track__thread *t = NULL;
 	struct track_obj_rec *r;
 	struct track__wait w;
 	int rc;
-	if (how != RW_PLAIN) {
+	if (how != TRACK__PLAIN) {
 		track__resolve();
 		/* glibc checks the clock and timeout before trying: so must we. */
-		if (!track__timespec_ok(abs) || (how == RW_CLOCK && !track__clock_ok(clk)))
+		if (!track__how_args_ok(how, clk, abs))
 			return rw_real(l, write, how, clk, abs);
 	}
 	rc = write ? __pthread_rwlock_trywrlock(l) : __pthread_rwlock_tryrdlock(l);
@@ -74,7 +72,7 @@ static int rw_lock(pthread_rwlock_t *l, int write, enum rw_call how, clockid_t c
 	if (r == NULL || track__busy())
 		return rw_real(l, write, how, clk, abs);
 	track__wait_begin(&w, t, r, write ? TRACK_TS_RWLOCK_WR : TRACK_TS_RWLOCK_RD, l,
-			 (how != RW_PLAIN ? TRACK_WF_TIMED : 0) | (write ? TRACK_WF_WRITE : 0));
+			 track__how_wflags(how) | (write ? TRACK_WF_WRITE : 0));
 	rc = rw_real(l, write, how, clk, abs);
 	track__wait_end(&w);
 	if (rc == 0) {
@@ -94,34 +92,34 @@ static int rw_lock(pthread_rwlock_t *l, int write, enum rw_call how, clockid_t c
 
 TRACK_EXPORT int pthread_rwlock_rdlock(pthread_rwlock_t *l)
 {
-	return rw_lock(l, 0, RW_PLAIN, 0, NULL, TRACK_RA());
+	return rw_lock(l, 0, TRACK__PLAIN, 0, NULL, TRACK_RA());
 }
 
 TRACK_EXPORT int pthread_rwlock_wrlock(pthread_rwlock_t *l)
 {
-	return rw_lock(l, 1, RW_PLAIN, 0, NULL, TRACK_RA());
+	return rw_lock(l, 1, TRACK__PLAIN, 0, NULL, TRACK_RA());
 }
 
 TRACK_EXPORT int pthread_rwlock_timedrdlock(pthread_rwlock_t *l, const struct timespec *abs)
 {
-	return rw_lock(l, 0, RW_TIMED, CLOCK_REALTIME, abs, TRACK_RA());
+	return rw_lock(l, 0, TRACK__TIMED, CLOCK_REALTIME, abs, TRACK_RA());
 }
 
 TRACK_EXPORT int pthread_rwlock_timedwrlock(pthread_rwlock_t *l, const struct timespec *abs)
 {
-	return rw_lock(l, 1, RW_TIMED, CLOCK_REALTIME, abs, TRACK_RA());
+	return rw_lock(l, 1, TRACK__TIMED, CLOCK_REALTIME, abs, TRACK_RA());
 }
 
 TRACK_EXPORT int pthread_rwlock_clockrdlock(pthread_rwlock_t *l, clockid_t clk,
 					    const struct timespec *abs)
 {
-	return rw_lock(l, 0, RW_CLOCK, clk, abs, TRACK_RA());
+	return rw_lock(l, 0, TRACK__CLOCK, clk, abs, TRACK_RA());
 }
 
 TRACK_EXPORT int pthread_rwlock_clockwrlock(pthread_rwlock_t *l, clockid_t clk,
 					    const struct timespec *abs)
 {
-	return rw_lock(l, 1, RW_CLOCK, clk, abs, TRACK_RA());
+	return rw_lock(l, 1, TRACK__CLOCK, clk, abs, TRACK_RA());
 }
 
 TRACK_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)

@@ -8,8 +8,6 @@
 #define _GNU_SOURCE
 #include "lockpath.h"
 
-enum sem_call { SW_PLAIN, SW_TIMED, SW_CLOCK };
-
 struct sem_wait_ctx {
 	struct track__wait w;
 };
@@ -19,31 +17,31 @@ static void sem_wait_end(struct sem_wait_ctx *s)
 	track__wait_end(&s->w);
 }
 
-static int sem_real(sem_t *s, enum sem_call how, clockid_t clk, const struct timespec *abs)
+static int sem_real(sem_t *s, enum track__how how, clockid_t clk, const struct timespec *abs)
 {
 	switch (how) {
-	case SW_TIMED:
+	case TRACK__TIMED:
 		return track__real.sem_timedwait(s, abs);
-	case SW_CLOCK:
+	case TRACK__CLOCK:
 		return track__real.sem_clockwait(s, clk, abs);
 	default:
 		return track__real.sem_wait(s);
 	}
 }
 
-static int sem_wait_any(sem_t *s, enum sem_call how, clockid_t clk, const struct timespec *abs,
+static int sem_wait_any(sem_t *s, enum track__how how, clockid_t clk, const struct timespec *abs,
 			uint64_t pc)
 {
 	struct track__thread *t = NULL;
 	struct track_obj_rec *r;
 	int rc, saved;
 	track__resolve();
-	if (how != SW_PLAIN && (!track__timespec_ok(abs) || (how == SW_CLOCK && !track__clock_ok(clk))))
+	if (!track__how_args_ok(how, clk, abs))
 		return sem_real(s, how, clk, abs);   /* the real call reports the bad argument */
 	r = track__lock_rec(&t, s, TRACK_OBJ_SEM, pc, 1);
 	if (r == NULL || track__busy())
 		return sem_real(s, how, clk, abs);
-	if (how != SW_CLOCK)
+	if (how != TRACK__CLOCK)
 		pthread_testcancel();
 	saved = errno;
 	if (track__real.sem_trywait(s) == 0) {
@@ -55,7 +53,7 @@ static int sem_wait_any(sem_t *s, enum sem_call how, clockid_t clk, const struct
 	errno = saved;
 	{
 		struct sem_wait_ctx ctx __attribute__((cleanup(sem_wait_end))) = {{0}};
-		track__wait_begin(&ctx.w, t, r, TRACK_TS_SEM, s, how != SW_PLAIN ? TRACK_WF_TIMED : 0);
+		track__wait_begin(&ctx.w, t, r, TRACK_TS_SEM, s, track__how_wflags(how));
 		rc = sem_real(s, how, clk, abs);
 		saved = errno;
 		track__wait_end(&ctx.w);
@@ -73,17 +71,17 @@ static int sem_wait_any(sem_t *s, enum sem_call how, clockid_t clk, const struct
 
 TRACK_EXPORT int sem_wait(sem_t *s)
 {
-	return sem_wait_any(s, SW_PLAIN, 0, NULL, TRACK_RA());
+	return sem_wait_any(s, TRACK__PLAIN, 0, NULL, TRACK_RA());
 }
 
 TRACK_EXPORT int sem_timedwait(sem_t *s, const struct timespec *abs)
 {
-	return sem_wait_any(s, SW_TIMED, CLOCK_REALTIME, abs, TRACK_RA());
+	return sem_wait_any(s, TRACK__TIMED, CLOCK_REALTIME, abs, TRACK_RA());
 }
 
 TRACK_EXPORT int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *abs)
 {
-	return sem_wait_any(s, SW_CLOCK, clk, abs, TRACK_RA());
+	return sem_wait_any(s, TRACK__CLOCK, clk, abs, TRACK_RA());
 }
 
 TRACK_EXPORT int sem_trywait(sem_t *s)

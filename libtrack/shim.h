@@ -201,6 +201,17 @@ TRACK_BIND_BASE(__pthread_rwlock_wrlock);
 TRACK_BIND_BASE(__pthread_rwlock_trywrlock);
 TRACK_BIND_BASE(__pthread_rwlock_unlock);
 
+/* Which form of a blocking call a wrapper makes: plain, with an absolute timeout on
+ * CLOCK_REALTIME (the timed calls), or with one on a clock the caller names (the clock
+ * calls).  Each family's forms share one body, which dispatches on this. */
+enum track__how { TRACK__PLAIN, TRACK__TIMED, TRACK__CLOCK };
+
+/* The wait flag a wait of that form shows (it may end by timing out). */
+static inline uint32_t track__how_wflags(enum track__how how)
+{
+	return how != TRACK__PLAIN ? TRACK_WF_TIMED : 0;
+}
+
 /* --- functions of the shim's files ------------------------------------------------------- */
 
 /* init.c */
