@@ -282,16 +282,25 @@ static int may_recycle(struct track__thread *t)
 }
 
 /* Find or create the record for the object at a, under the lock.  init: a new object by
- * an init call (an existing record at a is retired); else one first seen in use. */
+ * an init call (an existing record at a is retired); else one first seen in use.  NULL when
+ * the table is full and this miss may not recycle: then an init call's object goes
+ * untracked, but a record left at its address describes another object now and goes too. */
 static struct track_obj_rec *make(struct track__thread *t, uintptr_t a, uint32_t kind,
 				  uint64_t pc, int init)
 {
 	struct track_obj_rec *r;
 	uint64_t gen;
-	int saved = errno;
+	int saved;
+	uint32_t stack;
+	if (!room() && !may_recycle(t)) {
+		if (init)
+			track__obj_destroy((const void *)a);
+		return NULL;
+	}
+	saved = errno;
 	/* The stack first (it is the slow part, and needs no lock), unless the record would
 	 * come from recycling: a full table must stay cheap. */
-	uint32_t stack = room() ? track__stack_capture(t) : 0;
+	stack = room() ? track__stack_capture(t) : 0;
 	track__ilock();
 	r = find_live(a);
 	if (r != NULL && (init || r->kind != kind)) {
@@ -324,7 +333,7 @@ struct track_obj_rec *track__obj_slow(struct track__thread *t, uintptr_t a, uint
 		cache_fill(t, a, r, gen);
 		return r;
 	}
-	if (!create_it || (!room() && !may_recycle(t)))
+	if (!create_it)
 		return NULL;
 	return make(t, a, kind, pc, 0);
 }
@@ -334,11 +343,6 @@ struct track_obj_rec *track__obj_init(const void *addr, uint32_t kind, uint64_t 
 	struct track__thread *t = track__self();
 	if (t == NULL || track__busy())
 		return NULL;
-	if (!room() && !may_recycle(t)) {
-		/* untracked, but a record left at this address describes another object now */
-		track__obj_destroy(addr);
-		return NULL;
-	}
 	return make(t, (uintptr_t)addr, kind, pc, 1);
 }
 
