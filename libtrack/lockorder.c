@@ -424,15 +424,14 @@ int track__order_slow(struct track__thread *t, uint32_t before, uint32_t flags)
 void track__order_init(void)
 {
 	const char *m = track__env("TRACK_LOCK_ORDER");
-	uint32_t cap = 1;
+	uint32_t cap;
 	track__g.lock_order = TRACK_LO_INSTANCE;
 	if (m != NULL && (strcmp(m, "off") == 0 || strcmp(m, "0") == 0))
 		track__g.lock_order = TRACK_LO_OFF;
 	else if (m != NULL && strcmp(m, "class") == 0)
 		track__g.lock_order = TRACK_LO_CLASS;
-	while (cap < 2 * track__env_u64("TRACK_MAX_OBJECTS", TRACK_DEFAULT_MAX_OBJECTS, 16,
-				       1u << 24))
-		cap <<= 1;
+	cap = track__pow2_at_least(2 * track__env_u64("TRACK_MAX_OBJECTS",
+						      TRACK_DEFAULT_MAX_OBJECTS, 16, 1u << 24));
 	classes = track__map_private((size_t)cap * sizeof *classes);
 	class_mask = cap - 1;
 }

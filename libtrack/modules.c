@@ -198,12 +198,10 @@ static int scan_one(struct dl_phdr_info *info, size_t size, void *data)
 /* The map at start (in the constructor). */
 void track__modules_scan(void)
 {
-	uint32_t n = 1;
 	if (track__g.hdr == NULL)
 		return;
 	if (known == NULL) {
-		while (n < 2 * track__g.hdr->max_modules)
-			n <<= 1;
+		uint32_t n = track__pow2_at_least(2 * track__g.hdr->max_modules);
 		known = track__map_private((size_t)n * sizeof *known);
 		if (known == NULL)
 			return;

@@ -176,11 +176,19 @@ static void fill_identity(struct track_seg_header *h, uint64_t starttime, uint32
 	h->cmdline_len = n > 0 ? (uint32_t)n : 0;
 }
 
+/* Place a section of n records of size bytes at *off, moving *off past it; returns where
+ * it starts. */
+static uint64_t section(uint64_t *off, uint64_t n, uint64_t size)
+{
+	uint64_t at = *off;
+	*off = ROUND64(at + n * size);
+	return at;
+}
+
 /* Lay out the sections from the capacities in the environment. */
 static uint64_t lay_out(struct track_seg_header *h)
 {
 	uint64_t off = ROUND64(sizeof *h);
-	uint32_t slots = 1;
 	h->max_threads = (uint32_t)track__env_u64("TRACK_MAX_THREADS", TRACK_DEFAULT_MAX_THREADS,
 						 16, 1u << 20);
 	h->max_objects = (uint32_t)track__env_u64("TRACK_MAX_OBJECTS", TRACK_DEFAULT_MAX_OBJECTS,
@@ -189,13 +197,9 @@ static uint64_t lay_out(struct track_seg_header *h)
 						 8, 1u << 14);
 	h->max_findings = (uint32_t)track__env_u64("TRACK_MAX_FINDINGS", TRACK_DEFAULT_MAX_FINDINGS,
 						  1, 1u << 16);
-	while (slots < 2 * h->max_objects)
-		slots <<= 1;
-	h->hash_slots = slots;
-	h->max_stacks = 1;
-	while (h->max_stacks < track__env_u64("TRACK_MAX_STACKS", TRACK_DEFAULT_MAX_STACKS, 64,
-					      1u << 20))
-		h->max_stacks <<= 1;
+	h->hash_slots = track__pow2_at_least(2 * h->max_objects);
+	h->max_stacks = track__pow2_at_least(track__env_u64("TRACK_MAX_STACKS",
+							    TRACK_DEFAULT_MAX_STACKS, 64, 1u << 20));
 	h->thread_rec_size = sizeof(struct track_thread_rec);
 	h->obj_rec_size = sizeof(struct track_obj_rec);
 	h->hash_slot_size = sizeof(uint32_t);
@@ -203,27 +207,17 @@ static uint64_t lay_out(struct track_seg_header *h)
 	h->finding_rec_size = sizeof(struct track_finding_rec);
 	h->stack_rec_size = sizeof(struct track_stack_rec);
 	h->edge_rec_size = sizeof(struct track_edge_rec);
-	h->max_edges = 1;
-	while (h->max_edges < track__env_u64("TRACK_MAX_EDGES", TRACK_DEFAULT_MAX_EDGES, 64,
-					     1u << 20))
-		h->max_edges <<= 1;
-	h->threads_off = off;
-	off = ROUND64(off + (uint64_t)h->max_threads * h->thread_rec_size);
-	h->objects_off = off;
-	off = ROUND64(off + (uint64_t)h->max_objects * h->obj_rec_size);
-	h->hash_off = off;
-	off = ROUND64(off + (uint64_t)h->hash_slots * h->hash_slot_size);
-	h->modules_off = off;
-	off = ROUND64(off + (uint64_t)h->max_modules * h->module_rec_size);
-	h->findings_off = off;
-	off = ROUND64(off + (uint64_t)h->max_findings * h->finding_rec_size);
-	h->stacks_off = off;
-	off = ROUND64(off + (uint64_t)h->max_stacks * h->stack_rec_size);
-	h->edges_off = off;
-	off = ROUND64(off + (uint64_t)h->max_edges * h->edge_rec_size);
+	h->max_edges = track__pow2_at_least(track__env_u64("TRACK_MAX_EDGES",
+							   TRACK_DEFAULT_MAX_EDGES, 64, 1u << 20));
+	h->threads_off = section(&off, h->max_threads, h->thread_rec_size);
+	h->objects_off = section(&off, h->max_objects, h->obj_rec_size);
+	h->hash_off = section(&off, h->hash_slots, h->hash_slot_size);
+	h->modules_off = section(&off, h->max_modules, h->module_rec_size);
+	h->findings_off = section(&off, h->max_findings, h->finding_rec_size);
+	h->stacks_off = section(&off, h->max_stacks, h->stack_rec_size);
+	h->edges_off = section(&off, h->max_edges, h->edge_rec_size);
 	h->edge_index_slots = 2 * h->max_edges;
-	h->edge_index_off = off;
-	off = ROUND64(off + (uint64_t)h->edge_index_slots * sizeof(uint32_t));
+	h->edge_index_off = section(&off, h->edge_index_slots, sizeof(uint32_t));
 	h->header_size = sizeof *h;
 	h->version = TRACK_SEGMENT_VERSION;
 	return off;

@@ -306,6 +306,15 @@ static inline uint64_t track__now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The least power of two at least v (v at most 2^31): the size of a table probed by mask. */
+static inline uint32_t track__pow2_at_least(uint64_t v)
+{
+	uint32_t p = 1;
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
 /* --- inline fast paths ------------------------------------------------------------------ */
 
 /* The calling thread's state, registering it on first sight; NULL when not tracking. */

@@ -894,10 +894,8 @@ static void free_private(uint32_t cap)
 
 static int alloc_private(void)
 {
-	uint32_t cap = track__g.hdr->max_threads, n = 1;
-	while (n < 2 * cap)
-		n <<= 1;
-	tmap_mask = n - 1;
+	uint32_t cap = track__g.hdr->max_threads;
+	tmap_mask = track__pow2_at_least(2 * cap) - 1;
 	priv = track__map_private((size_t)cap * sizeof *priv);
 	tmap = track__map_private(tmap_bytes());
 	tidmap_len = pid_max();
