@@ -19,6 +19,7 @@
 #include <link.h>
 #include <string.h>
 
+#include "phdrs.h"
 #include "shim.h"
 
 static int mod_lock;         /* appends to the module table */
@@ -62,49 +63,6 @@ static void remember(uintptr_t start, const void *map)
 	}
 }
 
-/* Copy the GNU build-id of a PT_NOTE segment at [p, end), if it has one. */
-static void find_build_id(const char *p, const char *end, struct track_module_rec *m)
-{
-	while (p + sizeof(ElfW(Nhdr)) <= end) {
-		const ElfW(Nhdr) *n = (const ElfW(Nhdr) *)p;
-		const char *name = p + sizeof *n;
-		const char *desc = name + ((n->n_namesz + 3) & ~3u);
-		if (desc > end || n->n_descsz > (size_t)(end - desc))
-			return;
-		if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 &&
-		    memcmp(name, "GNU", 4) == 0) {
-			uint32_t len = n->n_descsz < TRACK_BUILD_ID_MAX ? n->n_descsz
-								: TRACK_BUILD_ID_MAX;
-			memcpy(m->build_id, desc, len);
-			m->build_id_len = len;
-			return;
-		}
-		p = desc + ((n->n_descsz + 3) & ~3u);
-	}
-}
-
-/* Fill m from an object's program headers (load bias base). */
-static void from_phdrs(struct track_module_rec *m, uintptr_t base, const ElfW(Phdr) *ph,
-		       int phnum)
-{
-	uint64_t lo = UINT64_MAX, hi = 0;
-	int i;
-	for (i = 0; i < phnum; i++) {
-		uintptr_t a = base + ph[i].p_vaddr;
-		if (ph[i].p_type == PT_NOTE && m->build_id_len == 0)
-			find_build_id((const char *)a, (const char *)a + ph[i].p_memsz, m);
-		if (ph[i].p_type != PT_LOAD)
-			continue;
-		if (a < lo)
-			lo = a;
-		if (a + ph[i].p_memsz > hi)
-			hi = a + ph[i].p_memsz;
-	}
-	m->base = base;
-	m->lo = lo == UINT64_MAX ? 0 : lo;
-	m->hi = hi;
-}
-
 /* Program headers of the object mapped at [start, end): read from its ELF header, which
  * its first loaded segment maps at start; NULL if it does not look like one. */
 static const ElfW(Phdr) *phdrs_of(uintptr_t start, uintptr_t end, int *phnum)
@@ -142,7 +100,7 @@ static void add_module(const struct dl_find_object *fo)
 	memset(m, 0, sizeof *m);
 	ph = phdrs_of(start, end, &phnum);
 	if (ph != NULL) {
-		from_phdrs(m, lm != NULL ? lm->l_addr : 0, ph, phnum);
+		track__module_from_phdrs(m, lm != NULL ? lm->l_addr : 0, ph, phnum);
 	} else {
 		m->base = lm != NULL ? lm->l_addr : 0;
 		m->lo = start;

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "core/symbolize.h"
+#include "phdrs.h"   /* libtrack: the shim's own module-record code */
 
 #ifdef __clang__
 #define OPAQUE __attribute__((noinline))
@@ -56,40 +57,12 @@ struct modtab {
 	char exe[TRACK_PATH_MAX];
 };
 
-static void note_build_id(struct dl_phdr_info *info, struct track_module_rec *m)
-{
-	int i;
-	for (i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		const char *p, *end;
-		if (ph->p_type != PT_NOTE)
-			continue;
-		p = (const char *)(info->dlpi_addr + ph->p_vaddr);
-		end = p + ph->p_memsz;
-		while (p + sizeof(ElfW(Nhdr)) <= end) {
-			const ElfW(Nhdr) *n = (const ElfW(Nhdr) *)p;
-			const char *name = p + sizeof *n;
-			const char *desc = name + ((n->n_namesz + 3) & ~3u);
-			if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 &&
-			    memcmp(name, "GNU", 4) == 0) {
-				uint32_t len = n->n_descsz < TRACK_BUILD_ID_MAX ? n->n_descsz
-									: TRACK_BUILD_ID_MAX;
-				memcpy(m->build_id, desc, len);
-				m->build_id_len = len;
-				return;
-			}
-			p = desc + ((n->n_descsz + 3) & ~3u);
-		}
-	}
-}
-
 static int collect_one(struct dl_phdr_info *info, size_t size, void *data)
 {
 	struct modtab *t = data;
 	struct track_module_rec *m;
 	const char *path = info->dlpi_name;
-	uint64_t lo = UINT64_MAX, hi = 0;
-	int i, main_exe = 0;
+	int main_exe = 0;
 	(void)size;
 	if (t->n >= sizeof t->v / sizeof t->v[0])
 		return 1;
@@ -99,20 +72,8 @@ static int collect_one(struct dl_phdr_info *info, size_t size, void *data)
 	}
 	m = &t->v[t->n];
 	memset(m, 0, sizeof *m);
-	for (i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type != PT_LOAD)
-			continue;
-		if (info->dlpi_addr + ph->p_vaddr < lo)
-			lo = info->dlpi_addr + ph->p_vaddr;
-		if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > hi)
-			hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
-	}
-	m->base = info->dlpi_addr;
-	m->lo = lo == UINT64_MAX ? 0 : lo;
-	m->hi = hi;
+	track__module_from_phdrs(m, info->dlpi_addr, info->dlpi_phdr, info->dlpi_phnum);
 	snprintf(m->path, sizeof m->path, "%s", path);
-	note_build_id(info, m);
 	m->flags = TRACK_MF_VALID | (main_exe ? TRACK_MF_MAIN : 0);
 	t->n++;
 	return 0;
