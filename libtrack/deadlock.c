@@ -78,7 +78,7 @@ static int read_wait(const struct track_thread_rec *r, struct wait_view *v)
 	int tries;
 	for (tries = 0; tries < SEQ_TRIES; tries++) {
 		uint32_t s1 = __atomic_load_n(&r->seq, __ATOMIC_ACQUIRE);
-		if (s1 & 1)
+		if (TRACK_SEQ_WRITING(s1))
 			continue;
 		v->state = TRACK_LOAD(&r->state);
 		v->flags = TRACK_LOAD(&r->wait_flags);

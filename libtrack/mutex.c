@@ -29,7 +29,7 @@ static void note_type(struct track_obj_rec *r, const pthread_mutexattr_t *attr)
 		pthread_mutexattr_gettype(attr, &type);
 		pthread_mutexattr_getrobust(attr, &robust);
 	}
-	r->subtype = (uint32_t)type | (robust == PTHREAD_MUTEX_ROBUST ? 16u : 0u);
+	r->subtype = (uint32_t)type | (robust == PTHREAD_MUTEX_ROBUST ? TRACK_MUTEX_ROBUST : 0u);
 }
 
 TRACK_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)

@@ -153,7 +153,7 @@ static uint32_t pid_max(void)
 static inline int seq_begin(struct track_thread_rec *thr)
 {
 	uint32_t s = thr->seq;
-	if (s & 1)
+	if (TRACK_SEQ_WRITING(s))
 		return 0;
 	TRACK_STORE(&thr->seq, s + 1);
 	__atomic_thread_fence(__ATOMIC_RELEASE);

@@ -34,6 +34,9 @@
 
 #include <stdint.h>
 
+/* A sequence counter that is odd: its record is being written. */
+#define TRACK_SEQ_WRITING(seq) (((seq) & 1u) != 0)
+
 #define TRACK_SEGMENT_MAGIC   0x4745534b43415254ULL /* "TRACKSEG" little-endian */
 #define TRACK_SEGMENT_VERSION 4u
 
@@ -99,6 +102,11 @@ enum track_obj_kind { TRACK_OBJ_KINDS(TRACK_X_OBJ) TRACK_OBJ_KIND_COUNT };
 #define TRACK_WF_RELOCK_FAILS 0x04u /* a lock that refuses (EDEADLK) rather than blocks when its
 				       owner asks again: an errorcheck mutex */
 
+/* A mutex record's subtype: the PTHREAD_MUTEX_* type in the low bits, and whether it is
+ * robust. */
+#define TRACK_MUTEX_TYPE_MASK 3u
+#define TRACK_MUTEX_ROBUST    16u
+
 /* Mark bit in held[] (thread records) for locks held for reading (rwlock read side). */
 #define TRACK_HELD_READ 0x80000000u
 
@@ -161,7 +169,7 @@ struct track_obj_rec {
 	uint32_t waiters;      /* threads blocked on it now */
 	uint32_t peak_waiters; /* most threads seen blocked at once */
 	uint16_t flags;        /* TRACK_OF_* */
-	uint16_t subtype;      /* mutex: PTHREAD_MUTEX_* type, plus 16 if robust */
+	uint16_t subtype;      /* mutex: PTHREAD_MUTEX_* type | TRACK_MUTEX_ROBUST */
 	uint32_t first_stack;  /* stack id of that first use or initialisation */
 	uint64_t signals;      /* cond: pthread_cond_signal calls; sem: sem_post calls */
 	uint64_t broadcasts;   /* cond: pthread_cond_broadcast calls */
@@ -369,6 +377,6 @@ _Static_assert(sizeof(struct track_edge_rec) == 128, "edge record layout");
 _Static_assert(sizeof(struct track_stack_rec) == 256, "stack record layout");
 _Static_assert(sizeof(struct track_module_rec) == 320, "module record layout");
 _Static_assert(sizeof(struct track_finding_rec) == 576, "finding record layout");
-_Static_assert(sizeof(struct track_seg_header) % 64 == 0, "header layout");
+_Static_assert(sizeof(struct track_seg_header) == 1792, "header layout");
 
 #endif /* TRACK_SEGMENT_H */

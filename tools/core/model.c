@@ -42,7 +42,7 @@ const char *track_mutex_type_name(uint32_t subtype)
 	static const char *const types[] = {"normal", "recursive", "errorcheck", "adaptive"};
 	static const char *const robust[] = {"robust-normal", "robust-recursive",
 					     "robust-errorcheck", "robust-adaptive"};
-	return subtype & 16 ? robust[subtype & 3] : types[subtype & 3];
+	return (subtype & TRACK_MUTEX_ROBUST ? robust : types)[subtype & TRACK_MUTEX_TYPE_MASK];
 }
 
 int track_finding_kind(const char *name)

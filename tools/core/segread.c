@@ -309,7 +309,7 @@ static uint32_t read_threads(int fd, const struct track_seg_header *h,
 		uint64_t off = h->threads_off + (uint64_t)i * sizeof *out;
 		uint32_t again = seq != NULL ? seq[i] : 1;
 		int tries = 0;
-		while ((out[i].seq & 1) || out[i].seq != again) {
+		while (TRACK_SEQ_WRITING(out[i].seq) || out[i].seq != again) {
 			if (++tries > SEQ_RETRIES || pread_all(fd, &out[i], sizeof out[i], off) != 0 ||
 			    pread_all(fd, &again, sizeof again, off) != 0)
 				break;
