@@ -1,56 +1,135 @@
 /*
- * harness.c — running programs and reading reports for the tests (see harness.h).
+ * harness.c — running suites, programs and fixtures, and reading reports, for the tests (see
+ * harness.h).
  */
 #define _GNU_SOURCE
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <grp.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
+/* fx_read_file(), for /proc files: the fixtures read them the same way */
+#include "fixtures/fx_common.h"
 
-extern char **environ;
+/* --- directories ----------------------------------------------------------------------------- */
 
-static char tmpdir[256], segdir[256];
-static pid_t tmp_owner, seg_owner;
+/* The run's directories, made by the runner process and removed when it exits; each test's
+ * own are made inside them by the checked setup, in the test's process. */
+static char run_tmp[256], run_seg[256];
+static pid_t run_owner;
+static char test_tmp[300], test_seg[300];
+static pid_t janitor;
+static int janitor_fd = -1;
 
-static void rm_dir(const char *dir, pid_t owner)
+/* Only the runner removes the run's directories: Check's children exit() after a test that
+ * passed, running this too. */
+static void remove_run_dirs(void)
 {
-	char cmd[300];
-	if (dir[0] && getpid() == owner) {
-		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			return;
-	}
+	char cmd[600];
+	if (getpid() != run_owner || !run_tmp[0])
+		return;
+	snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", run_tmp, run_seg);
+	if (system(cmd) != 0)
+		fprintf(stderr, "harness: could not remove %s and %s\n", run_tmp, run_seg);
 }
 
-/* Only the process that made a directory removes it (Check forks a child per test). */
-static void rm_tmp(void)
+static void make_run_dirs(void)
 {
-	rm_dir(tmpdir, tmp_owner);
-	rm_dir(segdir, seg_owner);
+	snprintf(run_tmp, sizeof run_tmp, "/tmp/track-test.XXXXXX");
+	if (mkdtemp(run_tmp) == NULL) {
+		perror("the tests' temporary directory");
+		exit(2);
+	}
+	/* Other users may pass through to a test's directory that the test opened to them (a
+	 * shared TRACK_DIR, a setuid program), not list the run's. */
+	chmod(run_tmp, 0711);
+	snprintf(run_seg, sizeof run_seg, "/dev/shm/track-test.XXXXXX");
+	if (mkdtemp(run_seg) == NULL) {
+		snprintf(run_seg, sizeof run_seg, "/tmp/track-test-seg.XXXXXX");
+		if (mkdtemp(run_seg) == NULL) {
+			perror("the tests' TRACK_DIR");
+			exit(2);
+		}
+	}
+	run_owner = getpid();
+	atexit(remove_run_dirs);
+}
+
+/* A process of its own session (so that Check's kill of the test's process group spares
+ * it) that removes the test's directories once asked to, or once the test's process is gone
+ * and with it the last writer of the request pipe: a failed assertion _exit()s the test's
+ * process without the teardown. */
+static void start_janitor(void)
+{
+	int req[2], ready[2], fd;
+	char c;
+	ck_assert_int_eq(pipe2(req, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(ready, O_CLOEXEC), 0);
+	janitor = fork();
+	ck_assert_int_ge(janitor, 0);
+	if (janitor == 0) {
+		setsid();
+		for (fd = 3; fd < 1024; fd++)
+			if (fd != req[0] && fd != ready[1])
+				close(fd);
+		close(ready[1]);   /* out of the test's process group: the test may go on */
+		while (read(req[0], &c, 1) < 0 && errno == EINTR)
+			;
+		execlp("rm", "rm", "-rf", "--", test_tmp, test_seg, (char *)NULL);
+		_exit(127);
+	}
+	close(req[0]);
+	close(ready[1]);
+	while (read(ready[0], &c, 1) < 0 && errno == EINTR)
+		;
+	close(ready[0]);
+	janitor_fd = req[1];
+}
+
+/* The checked fixture of every test. */
+static void test_setup(void)
+{
+	snprintf(test_tmp, sizeof test_tmp, "%s/XXXXXX", run_tmp);
+	ck_assert_msg(mkdtemp(test_tmp) != NULL, "%s: %s", test_tmp, strerror(errno));
+	snprintf(test_seg, sizeof test_seg, "%s/XXXXXX", run_seg);
+	ck_assert_msg(mkdtemp(test_seg) != NULL, "%s: %s", test_seg, strerror(errno));
+	ck_assert_int_eq(setenv("TRACK_DIR", test_seg, 1), 0);
+	start_janitor();
+}
+
+static void test_teardown(void)
+{
+	int st;
+	if (janitor <= 0)
+		return;
+	signal(SIGPIPE, SIG_IGN);   /* a janitor gone already fails the write, not the test */
+	ck_assert_int_eq(write(janitor_fd, "x", 1), 1);
+	close(janitor_fd);
+	while (waitpid(janitor, &st, 0) < 0)
+		ck_assert_int_eq(errno, EINTR);
+	janitor = 0;
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		      "the test's files in %s and %s could not all be removed", test_tmp, test_seg);
 }
 
 const char *tmp_dir(void)
 {
-	if (!tmpdir[0]) {
-		snprintf(tmpdir, sizeof tmpdir, "/tmp/track-test.XXXXXX");
-		ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-		tmp_owner = getpid();
-		atexit(rm_tmp);
-	}
-	return tmpdir;
+	ck_assert_msg(test_tmp[0] != '\0', "tmp_dir() outside a test: run it with run_tests()");
+	return test_tmp;
 }
 
-/* Each call returns its own string: callers keep several at once.  The test process is
- * short-lived, so they are not freed. */
 const char *tmp_path(const char *name)
 {
 	char *p;
@@ -58,23 +137,26 @@ const char *tmp_path(const char *name)
 	return p;
 }
 
-const char *track_bin(void)
+const char *run_path(const char *name)
 {
-	const char *b = getenv("TRACK_BIN");
-	ck_assert_msg(b != NULL, "TRACK_BIN not set: run the tests through ctest");
-	return b;
+	char *p;
+	ck_assert_msg(run_tmp[0] != '\0', "run_path() outside run_tests()");
+	ck_assert_int_ge(asprintf(&p, "%s/%s", run_tmp, name), 0);
+	return p;
 }
 
-const char *fixture(const char *name)
+const char *write_tmp(const char *name, const char *text)
 {
-	static char buf[512];
-	const char *d = getenv("TRACK_FIXTURES");
-	ck_assert_msg(d != NULL, "TRACK_FIXTURES not set: run the tests through ctest");
-	snprintf(buf, sizeof buf, "%s/%s", d, name);
-	return buf;
+	const char *path = tmp_path(name);
+	FILE *f = fopen(path, "w");
+	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+	return path;
 }
 
-static char *slurp(int fd, size_t *len)
+/* The rest of fd from its start (its offset is shared with the child that wrote it). */
+static char *slurp_fd(int fd, size_t *len)
 {
 	size_t cap = 4096, n = 0;
 	char *b = malloc(cap);
@@ -94,6 +176,74 @@ static char *slurp(int fd, size_t *len)
 	return b;
 }
 
+char *slurp_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t len;
+	char *b;
+	if (fd < 0)
+		return NULL;
+	b = slurp_fd(fd, &len);
+	close(fd);
+	return b;
+}
+
+/* --- suites ---------------------------------------------------------------------------------- */
+
+int run_tests(const char *suite, double timeout, const struct test_def *defs, size_t n)
+{
+	Suite *s = suite_create(suite);
+	TCase *tcs[32];
+	const char *names[ARRAY_SIZE(tcs)];
+	size_t ntc = 0, i, k;
+	SRunner *sr;
+	int failed;
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < ntc && strcmp(names[k], defs[i].tcase) != 0; k++)
+			;
+		if (k == ntc) {
+			if (ntc == ARRAY_SIZE(tcs)) {
+				fprintf(stderr, "harness: more than %zu test cases\n", ntc);
+				return EXIT_FAILURE;
+			}
+			names[ntc] = defs[i].tcase;
+			tcs[ntc] = tcase_create(defs[i].tcase);
+			tcase_set_timeout(tcs[ntc], timeout);
+			tcase_add_checked_fixture(tcs[ntc], test_setup, test_teardown);
+			suite_add_tcase(s, tcs[ntc]);
+			ntc++;
+		}
+		if (defs[i].loop > 0)
+			tcase_add_loop_test(tcs[k], defs[i].test, 0, defs[i].loop);
+		else
+			tcase_add_test(tcs[k], defs[i].test);
+	}
+	make_run_dirs();
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* --- running programs ------------------------------------------------------------------------ */
+
+const char *track_bin(void)
+{
+	const char *b = getenv("TRACK_BIN");
+	ck_assert_msg(b != NULL, "TRACK_BIN not set: run the tests through ctest");
+	return b;
+}
+
+const char *fixture(const char *name)
+{
+	static char buf[512];
+	const char *d = getenv("TRACK_FIXTURES");
+	ck_assert_msg(d != NULL, "TRACK_FIXTURES not set: run the tests through ctest");
+	snprintf(buf, sizeof buf, "%s/%s", d, name);
+	return buf;
+}
+
 static int capture_fd(const char *name)
 {
 	int fd = open(tmp_path(name), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -101,7 +251,6 @@ static int capture_fd(const char *name)
 	return fd;
 }
 
-/* run(), as user uid and group gid when uid is not -1 (the child drops root first). */
 void run_as(uid_t uid, gid_t gid, char *const argv[], const char *in_path,
 	    char *const extra_env[], struct run_result *r)
 {
@@ -129,8 +278,8 @@ void run_as(uid_t uid, gid_t gid, char *const argv[], const char *in_path,
 		ck_assert_int_eq(errno, EINTR);
 	r->status = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 	r->maxrss_kb = ru.ru_maxrss;
-	r->out = slurp(out, &r->out_len);
-	r->err = slurp(err, &r->err_len);
+	r->out = slurp_fd(out, &r->out_len);
+	r->err = slurp_fd(err, &r->err_len);
 	close(out);
 	close(err);
 	ck_assert_msg(r->status != 122, "cannot execute %s", argv[0]);
@@ -141,6 +290,191 @@ void run(char *const argv[], const char *in_path, char *const extra_env[], struc
 {
 	run_as((uid_t)-1, (gid_t)-1, argv, in_path, extra_env, r);
 }
+
+void run_free(struct run_result *r)
+{
+	free(r->out);
+	free(r->err);
+	r->out = r->err = NULL;
+}
+
+void track_cmd(char *const args[], char *const env[], struct run_result *r)
+{
+	char *argv[32];
+	size_t i;
+	argv[0] = (char *)track_bin();
+	for (i = 0; args[i] && i < 30; i++)
+		argv[i + 1] = args[i];
+	argv[i + 1] = NULL;
+	run(argv, NULL, env, r);
+}
+
+static json_t *track_run_json_in(char *const opts[], char *const argv[], const char *in,
+				 char *const extra_env[], struct run_result *r)
+{
+	char *args[128];
+	const char *json = tmp_path("report.json");
+	size_t n = 0, i;
+	json_error_t e;
+	unlink(json);
+	args[n++] = (char *)track_bin();
+	args[n++] = "run";
+	args[n++] = "--json";
+	args[n++] = (char *)json;
+	for (i = 0; opts && opts[i] && n < 60; i++)
+		args[n++] = opts[i];
+	args[n++] = "--";
+	for (i = 0; argv[i] && n < 126; i++)
+		args[n++] = argv[i];
+	args[n] = NULL;
+	run(args, in, extra_env, r);
+	return json_load_file(json, 0, &e);
+}
+
+json_t *track_run_json(char *const opts[], char *const argv[], char *const extra_env[],
+		       struct run_result *r)
+{
+	return track_run_json_in(opts, argv, NULL, extra_env, r);
+}
+
+/* "program first-argument", to say which run failed (leaked, as for a failure message). */
+static const char *run_name(char *const argv[])
+{
+	const char *slash = strrchr(argv[0], '/');
+	char *s;
+	if (asprintf(&s, "%s %.40s", slash ? slash + 1 : argv[0], argv[1] ? argv[1] : "") < 0)
+		return argv[0];
+	return s;
+}
+
+/* "-o tmp_path("report.txt")" (none there yet: no earlier run's is taken for this one's) and
+ * then opts, in all (room for max). */
+static char **with_text_report(char *all[], size_t max, char *const opts[])
+{
+	size_t n = 0, i;
+	all[n++] = "-o";
+	all[n++] = (char *)tmp_path("report.txt");
+	unlink(all[1]);
+	for (i = 0; opts != NULL && opts[i] != NULL && n + 1 < max; i++)
+		all[n++] = opts[i];
+	all[n] = NULL;
+	return all;
+}
+
+json_t *traced(char *const opts[], char *const argv[], char *const env[], struct run_result *r)
+{
+	char *all[64];
+	json_t *root = track_run_json(with_text_report(all, ARRAY_SIZE(all), opts), argv, env, r);
+	ck_assert_msg(root != NULL, "%s: no JSON report (status %d); track said: %s",
+		      run_name(argv), r->status, r->err);
+	return root;
+}
+
+/* Up to 40 bytes of p[from..len) for a message, non-printable bytes as \xNN. */
+static const char *excerpt(const char *p, size_t len, size_t from, char *buf, size_t bufsz)
+{
+	size_t i, n = 0;
+	buf[0] = '\0';
+	for (i = from; i < len && i < from + 40 && n + 5 < bufsz; i++) {
+		unsigned char c = (unsigned char)p[i];
+		n += (size_t)snprintf(buf + n, bufsz - n, c >= 0x20 && c < 0x7f && c != '\\'
+							  ? "%c" : "\\x%02x", c);
+	}
+	return buf;
+}
+
+/* The two outputs are the same bytes; else fail, showing where they part. */
+static void same_bytes(const char *prog, const char *what, const char *nat, size_t nat_len,
+		       const char *tr, size_t tr_len)
+{
+	char a[200], b[200];
+	size_t d, n = nat_len < tr_len ? nat_len : tr_len;
+	if (nat_len == tr_len && memcmp(nat, tr, nat_len) == 0)
+		return;
+	for (d = 0; d < n && nat[d] == tr[d]; d++)
+		;
+	ck_abort_msg("%s: %s differs under track: native %zu bytes, traced %zu bytes, first "
+		     "difference at byte %zu (native: \"%s\", traced: \"%s\")", prog, what,
+		     nat_len, tr_len, d, excerpt(nat, nat_len, d, a, sizeof a),
+		     excerpt(tr, tr_len, d, b, sizeof b));
+}
+
+json_t *traced_vs_native(const struct tvn *how, struct run_result *nat, struct run_result *tr)
+{
+	char *all[64], *const *argv = how->argv;
+	const char *name = run_name(argv);
+	json_t *root;
+	run(argv, how->in, how->env, nat);
+	root = track_run_json_in(with_text_report(all, ARRAY_SIZE(all), how->opts),
+				 how->traced_argv ? how->traced_argv : argv, how->in, how->env, tr);
+	ck_assert_msg(tr->status == nat->status,
+		      "%s: exit status %d natively, %d under track (traced stderr: %.500s)", name,
+		      nat->status, tr->status, tr->err);
+	same_bytes(name, "stdout", nat->out, nat->out_len, tr->out, tr->out_len);
+	/* The report went to a file, so the traced stderr is the program's alone. */
+	same_bytes(name, "stderr", nat->err, nat->err_len, tr->err, tr->err_len);
+	ck_assert_msg(root != NULL, "%s: no JSON report; track said: %s", name, tr->err);
+	return root;
+}
+
+json_t *run_like_native(char *const argv[], char *const opts[], char *const env[],
+			struct run_result *t)
+{
+	struct run_result n;
+	json_t *root = traced_vs_native(&(struct tvn){argv, NULL, NULL, opts, env}, &n, t);
+	run_free(&n);
+	return root;
+}
+
+json_t *run_clean(char *const argv[], char *const opts[], char *const env[],
+		  struct run_result *t)
+{
+	json_t *root = run_like_native(argv, opts, env, t);
+	const char *name = run_name(argv);
+	ck_assert_msg(t->status == 0, "%s: exit status %d: %s", name, t->status, t->err);
+	ck_assert_msg(count_findings(root, NULL) == 0, "%s: false findings: %s", name,
+		      findings_text(root));
+	return root;
+}
+
+const char *shim_path(void)
+{
+	static char path[600];
+	char dir[512];
+	snprintf(dir, sizeof dir, "%s", track_bin());
+	*strrchr(dir, '/') = '\0';
+	snprintf(path, sizeof path, "%s/../lib/libtrack.so", dir);
+	return path;
+}
+
+char *shim_preload(void)
+{
+	static char env[700];
+	snprintf(env, sizeof env, "LD_PRELOAD=%s", shim_path());
+	return env;
+}
+
+char *track_dir_env(const char *dir)
+{
+	char *e;
+	ck_assert_int_ge(asprintf(&e, "TRACK_DIR=%s", dir), 0);
+	return e;
+}
+
+const char *jemalloc_path(void)
+{
+	static const char *const where[] = {
+		"/usr/lib/x86_64-linux-gnu/libjemalloc.so.2",
+		"/usr/lib/aarch64-linux-gnu/libjemalloc.so.2", "/usr/lib64/libjemalloc.so.2"};
+	size_t i;
+	for (i = 0; i < ARRAY_SIZE(where); i++)
+		if (access(where[i], R_OK) == 0)
+			return where[i];
+	ck_abort_msg("libjemalloc.so.2 not found: install Debian's libjemalloc2 (.ci/setup does)");
+	return NULL;
+}
+
+/* --- background processes ---------------------------------------------------------------- */
 
 pid_t start_live(int seconds, char *const env[], FILE **out)
 {
@@ -167,68 +501,174 @@ pid_t start_live(int seconds, char *const env[], FILE **out)
 	return pid;
 }
 
-void run_free(struct run_result *r)
+int read_line(int fd, char *buf, size_t len, int timeout_ms)
 {
-	free(r->out);
-	free(r->err);
-	r->out = r->err = NULL;
+	size_t n = 0;
+	while (n + 1 < len) {
+		struct pollfd p = {fd, POLLIN, 0};
+		char c;
+		if (poll(&p, 1, timeout_ms) <= 0)
+			return -1;
+		if (read(fd, &c, 1) != 1)
+			return -1;
+		if (c == '\n')
+			break;
+		buf[n++] = c;
+	}
+	buf[n] = '\0';
+	return 0;
 }
 
-json_t *track_run_json(char *const opts[], char *const argv[], char *const extra_env[],
-		       struct run_result *r)
+/* The first child of pid (strace's: the program it traces). */
+static pid_t first_child(pid_t pid)
 {
-	char *args[128];
-	const char *json = tmp_path("report.json");
-	size_t n = 0, i;
-	json_error_t e;
-	unlink(json);
-	args[n++] = (char *)track_bin();
-	args[n++] = "run";
-	args[n++] = "--json";
-	args[n++] = (char *)json;
-	for (i = 0; opts && opts[i] && n < 60; i++)
-		args[n++] = opts[i];
-	args[n++] = "--";
-	for (i = 0; argv[i] && n < 126; i++)
-		args[n++] = argv[i];
-	args[n] = NULL;
-	run(args, NULL, extra_env, r);
-	return json_load_file(json, 0, &e);
+	char path[64], buf[256];
+	pid_t c;
+	snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)pid);
+	ck_assert_msg(fx_read_file(path, buf, sizeof buf) > 0, "%d has no child", (int)pid);
+	c = (pid_t)atoi(buf);
+	ck_assert_int_gt(c, 0);
+	return c;
 }
 
-json_t *run_like_native(char *const argv[], char *const opts[], char *const env[],
-			struct run_result *t)
+void start_blocked(struct blocked_fx *b, int nthreads, const char *mode, int how)
 {
-	char *args[64];
-	struct run_result n;
-	json_t *root;
-	size_t k = 0, i;
-	args[k++] = "-o";
-	args[k++] = (char *)tmp_path("report.txt");
-	for (i = 0; opts && opts[i] && k < 62; i++)
-		args[k++] = opts[i];
-	args[k] = NULL;
-	run(argv, NULL, env, &n);
-	root = track_run_json(args, argv, env, t);
-	ck_assert_msg(t->status == n.status, "%s: exit status %d natively, %d traced: %s",
-		      argv[0], n.status, t->status, t->err);
-	ck_assert_uint_eq(t->out_len, n.out_len);
-	ck_assert_mem_eq(t->out, n.out, n.out_len);
-	ck_assert_str_eq(t->err, n.err);
-	run_free(&n);
-	ck_assert_msg(root != NULL, "no JSON report; track said: %s", t->err);
-	return root;
+	int in[2], out[2];
+	char n[16], line[128], *pre = how & BLOCKED_SHIM ? shim_preload() : NULL;
+	const char *path = fixture("fx_blocked");
+	snprintf(n, sizeof n, "%d", nthreads);
+	ck_assert_int_eq(pipe2(in, O_CLOEXEC), 0);
+	ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
+	b->child = fork();
+	ck_assert_int_ge(b->child, 0);
+	if (b->child == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		if (pre != NULL)
+			putenv(pre);
+		if (how & BLOCKED_STRACE)
+			execlp("strace", "strace", "-f", "-qq", "-o", "/dev/null", path, n, mode,
+			       (char *)NULL);
+		else
+			execl(path, path, n, mode, (char *)NULL);
+		_exit(122);
+	}
+	close(in[0]);
+	close(out[1]);
+	b->in = in[1];
+	b->out = out[0];
+	b->pid = b->child;
+	ck_assert_msg(read_line(b->out, line, sizeof line, 60000) == 0,
+		      "fx_blocked %d did not get ready", nthreads);
+	ck_assert_msg(strcmp(line, "ready") == 0, "fx_blocked said %s", line);
+	if (how & BLOCKED_STRACE)
+		b->pid = first_child(b->child);
 }
 
-const char *shim_path(void)
+void end_blocked(struct blocked_fx *b, char *last, size_t len)
 {
-	static char path[600];
-	char dir[512];
-	snprintf(dir, sizeof dir, "%s", track_bin());
-	*strrchr(dir, '/') = '\0';
-	snprintf(path, sizeof path, "%s/../lib/libtrack.so", dir);
-	return path;
+	int st;
+	close(b->in);
+	if (last != NULL)
+		ck_assert_msg(read_line(b->out, last, len, 30000) == 0,
+			      "fx_blocked printed nothing at exit");
+	st = wait_exit(b->child, 30);
+	ck_assert_msg(st != -1, "fx_blocked did not exit after its stdin was closed");
+	close(b->out);
+	ck_assert_msg(st == 0, "fx_blocked ended with status %d", st);
 }
+
+/* The state letter of thread tid of pid, or 0 if it is gone. */
+static char thread_state(pid_t pid, const char *tid)
+{
+	char path[320], buf[512], *p;
+	snprintf(path, sizeof path, "/proc/%d/task/%s/stat", (int)pid, tid);
+	if (fx_read_file(path, buf, sizeof buf) < 0)
+		return 0;
+	p = strrchr(buf, ')');
+	ck_assert_msg(p != NULL, "%s: %s", path, buf);
+	return p[2];
+}
+
+/* The live threads of pid (those that ended meanwhile left out): their ids into tids and
+ * state letters into states, up to max; how many. */
+static int live_threads(pid_t pid, char tids[][16], char *states, int max)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *e;
+	int n = 0;
+	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	ck_assert_msg(d != NULL, "%s: %s", path, strerror(errno));
+	while ((e = readdir(d)) != NULL && n < max) {
+		char st;
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		st = thread_state(pid, e->d_name);
+		if (st == 0 || st == 'Z' || st == 'X')
+			continue;
+		snprintf(tids[n], sizeof tids[n], "%.15s", e->d_name);
+		states[n++] = st;
+	}
+	closedir(d);
+	return n;
+}
+
+#define MAX_THREADS 4096
+
+int assert_threads(pid_t pid, const char *forbidden, int untraced, char *seen)
+{
+	static char tids[MAX_THREADS][16], states[MAX_THREADS];
+	char path[320], buf[4096], *p;
+	int n = live_threads(pid, tids, states, MAX_THREADS), i, live = 0;
+	for (i = 0; i < n; i++) {
+		ck_assert_msg(strchr(forbidden, states[i]) == NULL,
+			      "thread %s of %d left in state %c", tids[i], (int)pid, states[i]);
+		if (seen)
+			*seen = states[i];
+		snprintf(path, sizeof path, "/proc/%d/task/%s/status", (int)pid, tids[i]);
+		if (untraced) {
+			if (fx_read_file(path, buf, sizeof buf) < 0)
+				continue;       /* ended meanwhile */
+			p = strstr(buf, "TracerPid:");
+			ck_assert_ptr_nonnull(p);
+			ck_assert_msg(atoi(p + 10) == 0, "thread %s of %d still traced by %d",
+				      tids[i], (int)pid, atoi(p + 10));
+		}
+		live++;
+	}
+	return live;
+}
+
+int all_threads_in(pid_t pid, char state)
+{
+	static char tids[MAX_THREADS][16], states[MAX_THREADS];
+	int n = live_threads(pid, tids, states, MAX_THREADS), i;
+	for (i = 0; i < n; i++)
+		if (states[i] != state)
+			return 0;
+	return 1;
+}
+
+int wait_exit(pid_t pid, int secs)
+{
+	int st, i;
+	for (i = 0; i < secs * 100; i++) {
+		pid_t w = waitpid(pid, &st, WNOHANG);
+		if (w < 0 && errno == EINTR)
+			continue;
+		ck_assert_msg(w >= 0, "waitpid %d: %s", (int)pid, strerror(errno));
+		if (w == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+/* --- the JSON report ---------------------------------------------------------------------- */
 
 static json_t *jget(json_t *root, const char *path)
 {
@@ -285,44 +725,88 @@ int count_findings(json_t *root, const char *kind)
 	return n;
 }
 
-/* Every test's segments go to a private directory of the run's, removed at the end: the
- * suites leave nothing behind, and never see segments of anything else.  It is on /dev/shm
- * (tmpfs), where the shim puts segments by default, when that can be had: on a disk file
- * system every page a segment populates costs milliseconds.  A test that needs the
- * default directory unsets TRACK_DIR for its child ("TRACK_DIR" in extra_env). */
-static void private_track_dir(void)
+/* Leaked: only ever made for a failure message, in a test's short-lived process. */
+const char *dump(json_t *j)
 {
-	/* the run's temporary directory too, here in the runner: made in a test's child, it
-	 * would never be removed (Check's children do not run atexit handlers) */
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/track-test.XXXXXX");
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("the tests' temporary directory");
-		exit(2);
-	}
-	tmp_owner = getpid();
-	snprintf(segdir, sizeof segdir, "/dev/shm/track-test.XXXXXX");
-	if (mkdtemp(segdir) == NULL) {
-		snprintf(segdir, sizeof segdir, "/tmp/track-test-seg.XXXXXX");
-		if (mkdtemp(segdir) == NULL) {
-			perror("the tests' TRACK_DIR");
-			exit(2);
-		}
-	}
-	seg_owner = getpid();
-	atexit(rm_tmp);
-	if (setenv("TRACK_DIR", segdir, 1) != 0) {
-		perror("the tests' TRACK_DIR");
-		exit(2);
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	if (s == NULL)
+		return "(null)";
+	if (strlen(s) > 3000)
+		strcpy(s + 2990, " ...");
+	return s;
+}
+
+const char *findings_text(json_t *root)
+{
+	json_t *all = json_array(), *p, *e;
+	size_t i, j;
+	const char *s;
+	json_array_foreach(json_object_get(root, "findings"), i, e)
+		json_array_append(all, e);
+	json_array_foreach(json_object_get(root, "other_processes"), i, p)
+		json_array_foreach(json_object_get(p, "findings"), j, e)
+			json_array_append(all, e);
+	s = dump(all);
+	json_decref(all);
+	return s;
+}
+
+int has_flag(json_t *thread, const char *flag)
+{
+	json_t *e;
+	size_t i;
+	json_array_foreach(json_object_get(thread, "flags"), i, e)
+		if (strcmp(json_string_value(e), flag) == 0)
+			return 1;
+	return 0;
+}
+
+void want_text(const char *text, ...)
+{
+	va_list ap;
+	const char *w;
+	va_start(ap, text);
+	while ((w = va_arg(ap, const char *)) != NULL)
+		ck_assert_msg(strstr(text, w) != NULL, "\"%s\" not in: %s", w, text);
+	va_end(ap);
+}
+
+static long long findings_of(json_t *root, const char *kind)
+{
+	return count_findings(root, kind);
+}
+
+/* For each "key=value" (or key>=value, key<=value) of spec: get(root, key) compares so. */
+static void want_each(json_t *root, const char *spec, long long (*get)(json_t *, const char *),
+		      const char *what)
+{
+	char buf[1024], *save = NULL, *tok;
+	ck_assert_uint_lt(strlen(spec), sizeof buf);
+	strcpy(buf, spec);
+	for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		char *op = strpbrk(tok, "<>="), cmp;
+		long long v, want;
+		int ok;
+		ck_assert_msg(op != NULL && (*op == '=' || op[1] == '='),
+			      "no '=', '>=' or '<=' in %s", tok);
+		cmp = *op;
+		*op = '\0';
+		want = strtoll(op + (cmp == '=' ? 1 : 2), NULL, 10);
+		v = get(root, tok);
+		ok = cmp == '=' ? v == want : cmp == '>' ? v >= want : v <= want;
+		ck_assert_msg(ok, "%s%s is %lld, want %s%lld%s%s", tok, what, v,
+			      cmp == '=' ? "" : cmp == '>' ? "at least " : "at most ", want,
+			      get == findings_of ? ": " : "",
+			      get == findings_of ? findings_text(root) : "");
 	}
 }
 
-int run_suite(Suite *s)
+void want_ints(json_t *root, const char *spec)
 {
-	SRunner *sr = srunner_create(s);
-	int failed;
-	private_track_dir();
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	want_each(root, spec, jint, "");
+}
+
+void want_findings(json_t *root, const char *spec)
+{
+	want_each(root, spec, findings_of, " findings");
 }

@@ -18,23 +18,25 @@
 #include "harness.h"
 #include "track/segment.h"
 
-static void track_cmd(char *const args[], char *const env[], struct run_result *r)
-{
-	char *argv[32];
-	size_t i;
-	argv[0] = (char *)track_bin();
-	for (i = 0; args[i] && i < 30; i++)
-		argv[i + 1] = args[i];
-	argv[i + 1] = NULL;
-	run(argv, NULL, env, r);
-}
-
 /* One line on stderr that starts with "track: " and contains what. */
 static void assert_one_line_error(const struct run_result *r, const char *what)
 {
 	ck_assert_msg(strncmp(r->err, "track: ", 7) == 0, "stderr: %s", r->err);
 	ck_assert_msg(strchr(r->err, '\n') == r->err + r->err_len - 1, "not one line: %s", r->err);
 	ck_assert_msg(strstr(r->err, what) != NULL, "'%s' not in: %s", what, r->err);
+}
+
+/* `track args...` ends with status, and (unless what is NULL) says why in one line of
+ * stderr that contains what. */
+static void fails(int status, const char *what, char *const args[])
+{
+	struct run_result r;
+	track_cmd(args, NULL, &r);
+	ck_assert_msg(r.status == status, "track %s: status %d, want %d: %s", args[0], r.status,
+		      status, r.err);
+	if (what != NULL)
+		assert_one_line_error(&r, what);
+	run_free(&r);
 }
 
 START_TEST(help_and_version)
@@ -60,72 +62,32 @@ END_TEST
 
 START_TEST(bad_usage)
 {
-	struct run_result r;
-	track_cmd((char *[]){"frobnicate", NULL}, NULL, &r);
-	ck_assert_int_eq(r.status, 2);
-	assert_one_line_error(&r, "unknown command");
-	run_free(&r);
-	track_cmd((char *[]){"run", "--bogus", "--", "true", NULL}, NULL, &r);
-	ck_assert_int_eq(r.status, 2);
-	assert_one_line_error(&r, "--bogus");
-	run_free(&r);
-	track_cmd((char *[]){"run", NULL}, NULL, &r);
-	ck_assert_int_eq(r.status, 2);
-	assert_one_line_error(&r, "no program");
-	run_free(&r);
-	track_cmd((char *[]){"run", "--error-exitcode=0", "true", NULL}, NULL, &r);
-	ck_assert_int_eq(r.status, 2);
-	assert_one_line_error(&r, "1 to 255");
-	run_free(&r);
-	track_cmd((char *[]){"report", NULL}, NULL, &r);
-	ck_assert_int_eq(r.status, 2);
-	run_free(&r);
+	fails(2, "unknown command", (char *[]){"frobnicate", NULL});
+	fails(2, "--bogus", (char *[]){"run", "--bogus", "--", "true", NULL});
+	fails(2, "no program", (char *[]){"run", NULL});
+	fails(2, "1 to 255", (char *[]){"run", "--error-exitcode=0", "true", NULL});
+	fails(2, NULL, (char *[]){"report", NULL});
 	/* an option typed without its argument is named as typed */
-	track_cmd((char *[]){"run", "--json", NULL}, NULL, &r);
-	ck_assert_int_eq(r.status, 2);
-	assert_one_line_error(&r, "option --json needs an argument");
-	run_free(&r);
-	track_cmd((char *[]){"report", "--top", NULL}, NULL, &r);
-	ck_assert_int_eq(r.status, 2);
-	assert_one_line_error(&r, "option --top needs an argument");
-	run_free(&r);
-	track_cmd((char *[]){"run", "-o", NULL}, NULL, &r);
-	ck_assert_int_eq(r.status, 2);
-	assert_one_line_error(&r, "option -o needs an argument");
-	run_free(&r);
+	fails(2, "option --json needs an argument", (char *[]){"run", "--json", NULL});
+	fails(2, "option --top needs an argument", (char *[]){"report", "--top", NULL});
+	fails(2, "option -o needs an argument", (char *[]){"run", "-o", NULL});
 }
 END_TEST
 
 START_TEST(program_not_found_or_not_executable)
 {
-	struct run_result r;
-	const char *plain = tmp_path("not-executable");
-	FILE *f = fopen(plain, "w");
-	fputs("hello\n", f);
-	fclose(f);
+	const char *plain = write_tmp("not-executable", "hello\n");
 	chmod(plain, 0644);
-	track_cmd((char *[]){"run", "--", "/nonexistent/program", NULL}, NULL, &r);
-	ck_assert_int_eq(r.status, 127);
-	assert_one_line_error(&r, "/nonexistent/program");
-	run_free(&r);
-	track_cmd((char *[]){"run", "--", "no-such-program-anywhere", NULL}, NULL, &r);
-	ck_assert_int_eq(r.status, 127);
-	run_free(&r);
-	track_cmd((char *[]){"run", "--", (char *)plain, NULL}, NULL, &r);
-	ck_assert_int_eq(r.status, 126);
-	assert_one_line_error(&r, "Permission denied");
-	run_free(&r);
+	fails(127, "/nonexistent/program", (char *[]){"run", "--", "/nonexistent/program", NULL});
+	fails(127, NULL, (char *[]){"run", "--", "no-such-program-anywhere", NULL});
+	fails(126, "Permission denied", (char *[]){"run", "--", (char *)plain, NULL});
 }
 END_TEST
 
 START_TEST(bad_report_destination)
 {
-	struct run_result r;
-	track_cmd((char *[]){"run", "--json", "/nonexistent/dir/r.json", "--", "true", NULL}, NULL,
-		  &r);
-	ck_assert_int_eq(r.status, 1);
-	assert_one_line_error(&r, "/nonexistent/dir/r.json");
-	run_free(&r);
+	fails(1, "/nonexistent/dir/r.json",
+	      (char *[]){"run", "--json", "/nonexistent/dir/r.json", "--", "true", NULL});
 }
 END_TEST
 
@@ -173,15 +135,11 @@ END_TEST
 /* Neither a link nor a damaged file is read as a segment: a one-line error, status 3. */
 START_TEST(links_and_damaged_segments_are_refused)
 {
-	struct run_result r;
 	struct track_seg_header h;
 	const char *link = tmp_path("track.0.2.0"), *bad = tmp_path("track.0.3.0");
 	int fd;
 	ck_assert_int_eq(symlink("/etc/passwd", link), 0);
-	track_cmd((char *[]){"report", (char *)link, NULL}, NULL, &r);
-	ck_assert_int_eq(r.status, 3);
-	assert_one_line_error(&r, "symbolic link");
-	run_free(&r);
+	fails(3, "symbolic link", (char *[]){"report", (char *)link, NULL});
 	/* a section offset not on a record boundary */
 	memset(&h, 0, sizeof h);
 	h.magic = TRACK_SEGMENT_MAGIC;
@@ -201,10 +159,7 @@ START_TEST(links_and_damaged_segments_are_refused)
 	ck_assert_int_eq(write(fd, &h, sizeof h), (ssize_t)sizeof h);
 	ck_assert_int_eq(ftruncate(fd, 8192), 0);
 	close(fd);
-	track_cmd((char *[]){"report", (char *)bad, NULL}, NULL, &r);
-	ck_assert_int_eq(r.status, 3);
-	assert_one_line_error(&r, "damaged");
-	run_free(&r);
+	fails(3, "damaged", (char *[]){"report", (char *)bad, NULL});
 }
 END_TEST
 
@@ -223,11 +178,8 @@ END_TEST
 START_TEST(stdin_passed_through)
 {
 	struct run_result r;
-	const char *in = tmp_path("input.txt");
-	FILE *f = fopen(in, "w");
+	const char *in = write_tmp("input.txt", "b\na\nc\n");
 	char *argv[] = {(char *)track_bin(), "run", "-q", "--", "sort", "-r", NULL};
-	fputs("b\na\nc\n", f);
-	fclose(f);
 	run(argv, in, NULL, &r);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_str_eq(r.out, "c\nb\na\n");
@@ -236,21 +188,10 @@ START_TEST(stdin_passed_through)
 }
 END_TEST
 
-static char preload_env[600];
-
-static char *const *shim_env(void)
-{
-	static char *env[3];
-	snprintf(preload_env, sizeof preload_env, "LD_PRELOAD=%s", shim_path());
-	env[0] = preload_env;
-	env[1] = NULL;
-	return env;
-}
-
 START_TEST(report_live_process)
 {
 	FILE *out;
-	pid_t pid = start_live(3, shim_env(), &out);
+	pid_t pid = start_live(3, (char *[]){shim_preload(), NULL}, &out);
 	char pidstr[16], *json = (char *)tmp_path("live.json");
 	struct run_result r;
 	json_error_t e;
@@ -278,19 +219,13 @@ START_TEST(report_live_process)
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	ck_assert_ptr_nonnull(strstr(r.out, "threads: 1 created"));
 	run_free(&r);
-	track_cmd((char *[]){"report", pidstr, NULL}, NULL, &r);
-	ck_assert_int_eq(r.status, 5);
-	run_free(&r);
+	fails(5, NULL, (char *[]){"report", pidstr, NULL});
 }
 END_TEST
 
 START_TEST(report_missing_process)
 {
-	struct run_result r;
-	track_cmd((char *[]){"report", "999999999", NULL}, NULL, &r);
-	ck_assert_int_eq(r.status, 5);
-	assert_one_line_error(&r, "999999999");
-	run_free(&r);
+	fails(5, "999999999", (char *[]){"report", "999999999", NULL});
 }
 END_TEST
 
@@ -307,51 +242,46 @@ static void write_segment(const char *path, uint32_t version, uint64_t magic)
 
 START_TEST(segment_of_other_version)
 {
-	struct run_result r;
 	const char *p = tmp_path("track.0.1.0");
 	write_segment(p, TRACK_SEGMENT_VERSION + 1, TRACK_SEGMENT_MAGIC);
-	track_cmd((char *[]){"report", (char *)p, NULL}, NULL, &r);
-	ck_assert_int_eq(r.status, 3);
-	assert_one_line_error(&r, "layout version");
-	run_free(&r);
+	fails(3, "layout version", (char *[]){"report", (char *)p, NULL});
 	write_segment(p, TRACK_SEGMENT_VERSION, 0x1234);
-	track_cmd((char *[]){"report", (char *)p, NULL}, NULL, &r);
-	ck_assert_int_eq(r.status, 3);
-	assert_one_line_error(&r, "not a track segment");
-	run_free(&r);
+	fails(3, "not a track segment", (char *[]){"report", (char *)p, NULL});
 }
 END_TEST
 
 START_TEST(segment_of_other_user)
 {
-	struct run_result r;
 	const char *p = tmp_path("track.65534.1.0");
 	if (geteuid() != 0)
 		return;   /* only root can make a file another user owns */
 	write_segment(p, TRACK_SEGMENT_VERSION, TRACK_SEGMENT_MAGIC);
 	ck_assert_int_eq(chown(p, 65534, 65534), 0);
-	track_cmd((char *[]){"report", (char *)p, NULL}, NULL, &r);
-	ck_assert_int_eq(r.status, 4);
-	assert_one_line_error(&r, "belongs to uid 65534");
-	run_free(&r);
+	fails(4, "belongs to uid 65534", (char *[]){"report", (char *)p, NULL});
 }
 END_TEST
 
+/* A directory of the test's for segments, name in tmp_dir(); env is set to "TRACK_DIR=" it. */
+static const char *seg_dir(const char *name, char *env[2])
+{
+	const char *dir = tmp_path(name);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	env[0] = track_dir_env(dir);
+	env[1] = NULL;
+	return dir;
+}
+
 START_TEST(segment_is_private_and_collected)
 {
-	char direnv[600], *env[2];
-	const char *dir = tmp_path("segs");
+	char *env[2];
+	const char *dir = seg_dir("segs", env);
 	struct run_result r;
 	FILE *out;
 	pid_t pid;
 	char seg[700];
 	struct stat st;
 	int status;
-	mkdir(dir, 0700);
-	snprintf(direnv, sizeof direnv, "TRACK_DIR=%s", dir);
-	env[0] = direnv;
-	env[1] = NULL;
-	putenv(preload_env[0] ? preload_env : (char *)shim_env()[0]);
+	putenv(shim_preload());
 	pid = start_live(1, env, &out);
 	snprintf(seg, sizeof seg, "%s/track.%u.%d.0", dir, (unsigned)geteuid(), (int)pid);
 	ck_assert_int_eq(lstat(seg, &st), 0);
@@ -377,13 +307,9 @@ END_TEST
 
 START_TEST(run_leaves_no_segment_behind)
 {
-	char direnv[600], *env[2];
-	const char *dir = tmp_path("segs2");
+	char *env[2];
+	seg_dir("segs2", env);
 	struct run_result r;
-	mkdir(dir, 0700);
-	snprintf(direnv, sizeof direnv, "TRACK_DIR=%s", dir);
-	env[0] = direnv;
-	env[1] = NULL;
 	track_cmd((char *[]){"run", "-q", "--", (char *)fixture("fx_threads"), "fork", NULL}, env,
 		  &r);
 	ck_assert_int_eq(r.status, 0);
@@ -401,17 +327,13 @@ END_TEST
 
 START_TEST(linked_program)
 {
-	char direnv[600], *env[2];
-	const char *dir = tmp_path("segs3");
+	char *env[2];
+	const char *dir = seg_dir("segs3", env);
 	char *argv[] = {(char *)fixture("fx_linked"), NULL};
 	struct run_result r;
 	char seg[700], *json = (char *)tmp_path("linked.json");
 	json_error_t e;
 	json_t *root;
-	mkdir(dir, 0700);
-	snprintf(direnv, sizeof direnv, "TRACK_DIR=%s", dir);
-	env[0] = direnv;
-	env[1] = NULL;
 	run(argv, NULL, env, &r);   /* no LD_PRELOAD: the shim is linked in */
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_str_eq(r.out, "counter 3000\n");
@@ -538,36 +460,29 @@ START_TEST(dlopened_code_is_named)
 }
 END_TEST
 
-static Suite *suite(void)
-{
-	Suite *s = suite_create("cli");
-	TCase *tc = tcase_create("cli");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, help_and_version);
-	tcase_add_test(tc, bad_usage);
-	tcase_add_test(tc, program_not_found_or_not_executable);
-	tcase_add_test(tc, bad_report_destination);
-	tcase_add_test(tc, report_that_cannot_be_written_fails);
-	tcase_add_test(tc, json_keeps_bytes_that_are_not_utf8);
-	tcase_add_test(tc, links_and_damaged_segments_are_refused);
-	tcase_add_test(tc, program_without_the_shim);
-	tcase_add_test(tc, stdin_passed_through);
-	tcase_add_test(tc, report_live_process);
-	tcase_add_test(tc, report_missing_process);
-	tcase_add_test(tc, segment_of_other_version);
-	tcase_add_test(tc, segment_of_other_user);
-	tcase_add_test(tc, segment_is_private_and_collected);
-	tcase_add_test(tc, run_leaves_no_segment_behind);
-	tcase_add_test(tc, linked_program);
-	tcase_add_test(tc, existing_preload_kept);
-	tcase_add_test(tc, installed_track_finds_installed_shim);
-	tcase_add_test(tc, calls_before_the_shim_is_up);
-	tcase_add_test(tc, dlopened_code_is_named);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	return run_suite(suite());
+	const struct test_def tests[] = {
+		TEST("cli", help_and_version),
+		TEST("cli", bad_usage),
+		TEST("cli", program_not_found_or_not_executable),
+		TEST("cli", bad_report_destination),
+		TEST("cli", report_that_cannot_be_written_fails),
+		TEST("cli", json_keeps_bytes_that_are_not_utf8),
+		TEST("cli", links_and_damaged_segments_are_refused),
+		TEST("cli", program_without_the_shim),
+		TEST("cli", stdin_passed_through),
+		TEST("cli", report_live_process),
+		TEST("cli", report_missing_process),
+		TEST("cli", segment_of_other_version),
+		TEST("cli", segment_of_other_user),
+		TEST("cli", segment_is_private_and_collected),
+		TEST("cli", run_leaves_no_segment_behind),
+		TEST("cli", linked_program),
+		TEST("cli", existing_preload_kept),
+		TEST("cli", installed_track_finds_installed_shim),
+		TEST("cli", calls_before_the_shim_is_up),
+		TEST("cli", dlopened_code_is_named),
+	};
+	return run_tests("cli", 60, tests, ARRAY_SIZE(tests));
 }

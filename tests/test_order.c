@@ -35,22 +35,6 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* A finding (or anything) as compact JSON, for failure messages.  Leaked: tests are short. */
-static const char *dump(json_t *j)
-{
-	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
-	if (s == NULL)
-		return "(null)";
-	if (strlen(s) > 3000)
-		strcpy(s + 2990, " ...");
-	return s;
-}
-
-static const char *findings_dump(json_t *root)
-{
-	return dump(json_object_get(root, "findings"));
-}
-
 /* The value after "KEY NAME " on a line of the fixture's output, or NULL. */
 static const char *out_field(const struct run_result *r, const char *key, const char *name)
 {
@@ -127,35 +111,22 @@ static char **fx(const char *scenario)
 	return argv;
 }
 
-/* Run argv under track run with the text report in a file, extra options opts (NULL or a
- * NULL-terminated list) and environment env; the JSON report must have been written. */
-static json_t *traced(char **argv, char *const *opts, char *const *env, struct run_result *r,
-		      double *elapsed)
+/* traced(), and how long it took in *elapsed. */
+static json_t *timed(char **argv, char *const *opts, char *const *env, struct run_result *r,
+		     double *elapsed)
 {
-	char *all[32];
-	size_t n = 0, i;
-	json_t *root;
-	double t0;
-	all[n++] = "-o";
-	all[n++] = (char *)tmp_path("report.txt");
-	for (i = 0; opts != NULL && opts[i] != NULL && n < 30; i++)
-		all[n++] = opts[i];
-	all[n] = NULL;
-	t0 = now_s();
-	root = track_run_json(all, argv, env, r);
-	if (elapsed != NULL)
-		*elapsed = now_s() - t0;
-	ck_assert_msg(root != NULL, "%s %s: no JSON report (status %d); track said: %s", argv[0],
-		      argv[1] ? argv[1] : "", r->status, r->err);
+	double t0 = now_s();
+	json_t *root = traced(opts, argv, env, r);
+	*elapsed = now_s() - t0;
 	return root;
 }
 
 /* A scenario that must run to completion, with status 0. */
 static json_t *scenario(const char *name, char *const *opts, struct run_result *r)
 {
-	json_t *root = traced(fx(name), opts, NULL, r, NULL);
+	json_t *root = traced(opts, fx(name), NULL, r);
 	ck_assert_msg(r->status == 0, "fx_order %s exited %d (out: %s; err: %s); findings: %s",
-		      name, r->status, r->out, r->err, findings_dump(root));
+		      name, r->status, r->out, r->err, findings_text(root));
 	return root;
 }
 
@@ -164,10 +135,10 @@ static json_t *the_finding(json_t *root, const char *kind)
 {
 	json_t *f;
 	ck_assert_msg(count_findings(root, kind) == 1, "want exactly one %s finding, got %d: %s",
-		      kind, count_findings(root, kind), findings_dump(root));
+		      kind, count_findings(root, kind), findings_text(root));
 	f = jfind(root, "findings", "kind", kind);
 	ck_assert_msg(f != NULL, "the %s finding is not in the main process: %s", kind,
-		      findings_dump(root));
+		      findings_text(root));
 	ck_assert_msg(jstr(f, "message") != NULL && *jstr(f, "message"), "no message: %s",
 		      dump(f));
 	ck_assert_msg(jint(f, "count") >= 1, "no count: %s", dump(f));
@@ -180,7 +151,7 @@ static json_t *the_finding(json_t *root, const char *kind)
 static void no_findings(json_t *root)
 {
 	ck_assert_msg(count_findings(root, NULL) == 0, "want no findings, got: %s",
-		      findings_dump(root));
+		      findings_text(root));
 }
 
 /* ---- lock-order cycles ----------------------------------------------------------------- */
@@ -238,7 +209,7 @@ static json_t *the_inversion(json_t *root, const char *severity)
 {
 	json_t *f = the_finding(root, "lock-order-inversion");
 	ck_assert_msg(count_findings(root, NULL) == 1, "want only the inversion: %s",
-		      findings_dump(root));
+		      findings_text(root));
 	ck_assert_msg(jstr(f, "severity") && strcmp(jstr(f, "severity"), severity) == 0,
 		      "want severity %s: %s", severity, dump(f));
 	return f;
@@ -302,22 +273,27 @@ START_TEST(inversion_counts_for_error_exitcode)
 {
 	char *opts[] = {"--error-exitcode=42", NULL};
 	struct run_result r;
-	json_t *root = traced(fx("ab_ba"), opts, NULL, &r, NULL);
-	ck_assert_msg(r.status == 42, "status %d, want 42: %s", r.status, findings_dump(root));
+	json_t *root = traced(opts, fx("ab_ba"), NULL, &r);
+	ck_assert_msg(r.status == 42, "status %d, want 42: %s", r.status, findings_text(root));
 	ck_assert_int_eq(count_findings(root, "lock-order-inversion"), 1);
 	json_decref(root);
 	run_free(&r);
 }
 END_TEST
 
-START_TEST(lock_order_off)
+/* A scenario with opts that must run to completion with no findings. */
+static void nothing_found(const char *name, char *const *opts)
 {
-	char *opts[] = {"--lock-order=off", "--error-exitcode=42", NULL};
 	struct run_result r;
-	json_t *root = scenario("ab_ba", opts, &r);
+	json_t *root = scenario(name, opts, &r);
 	no_findings(root);
 	json_decref(root);
 	run_free(&r);
+}
+
+START_TEST(lock_order_off)
+{
+	nothing_found("ab_ba", (char *[]){"--lock-order=off", "--error-exitcode=42", NULL});
 }
 END_TEST
 
@@ -375,16 +351,18 @@ struct waiter_want {
 	const char *name, *waits_on, *held_by, *fn;
 };
 
-static void check_deadlock(json_t *root, const struct run_result *r,
+/* The one deadlock finding of case what (named in failure messages) holds the n threads of
+ * want, as the fixture's output (r) names them. */
+static void check_deadlock(const char *what, json_t *root, const struct run_result *r,
 			   const struct waiter_want *want, size_t n)
 {
 	json_t *f = the_finding(root, "deadlock"), *threads, *th, *e;
 	size_t i, k;
 	ck_assert_msg(jstr(f, "severity") && strcmp(jstr(f, "severity"), "error") == 0,
-		      "a deadlock is an error: %s", dump(f));
+		      "%s: a deadlock is an error: %s", what, dump(f));
 	threads = json_object_get(f, "threads");
 	ck_assert_msg(json_is_array(threads) && json_array_size(threads) == n,
-		      "want %zu threads in the deadlock: %s", n, dump(f));
+		      "%s: want %zu threads in the deadlock: %s", what, n, dump(f));
 	for (k = 0; k < n; k++) {
 		const struct waiter_want *w = &want[k];
 		long long tid = out_tid(r, w->name);
@@ -392,22 +370,23 @@ static void check_deadlock(json_t *root, const struct run_result *r,
 		json_array_foreach(threads, i, e)
 			if (jint(e, "tid") == tid)
 				th = e;
-		ck_assert_msg(th != NULL, "thread %s (%lld) not in the deadlock: %s", w->name, tid,
-			      dump(f));
+		ck_assert_msg(th != NULL, "%s: thread %s (%lld) not in the deadlock: %s", what,
+			      w->name, tid, dump(f));
 		ck_assert_msg(jstr(th, "name") && strcmp(jstr(th, "name"), w->name) == 0,
-			      "thread %lld should be named %s: %s", tid, w->name, dump(th));
+			      "%s: thread %lld should be named %s: %s", what, tid, w->name,
+			      dump(th));
 		if (w->waits_on != NULL)
 			ck_assert_msg(jaddr(th, "waits_on") == out_addr(r, w->waits_on),
-				      "%s should wait on %s (%s): %s", w->name, w->waits_on,
-				      out_field(r, "addr", w->waits_on), dump(th));
+				      "%s: %s should wait on %s (%s): %s", what, w->name,
+				      w->waits_on, out_field(r, "addr", w->waits_on), dump(th));
 		else
-			ck_assert_msg(jaddr(th, "waits_on") != 0, "%s waits on nothing: %s",
-				      w->name, dump(th));
+			ck_assert_msg(jaddr(th, "waits_on") != 0, "%s: %s waits on nothing: %s",
+				      what, w->name, dump(th));
 		ck_assert_msg(jint(th, "held_by") == out_tid(r, w->held_by),
-			      "%s: held_by should be %s (%lld): %s", w->name, w->held_by,
+			      "%s: %s: held_by should be %s (%lld): %s", what, w->name, w->held_by,
 			      out_tid(r, w->held_by), dump(th));
 		ck_assert_msg(stack_has(json_object_get(th, "stack"), w->fn),
-			      "%s: stack has no %s: %s", w->name, w->fn, dump(th));
+			      "%s: %s: stack has no %s: %s", what, w->name, w->fn, dump(th));
 	}
 }
 
@@ -418,107 +397,61 @@ static json_t *deadlocked(char **argv, char *const *opts, char *const *env, int 
 {
 	static char *const short_watchdog[] = {"FX_WATCHDOG=10", NULL};
 	double t;
-	json_t *root = traced(argv, opts, env != NULL ? env : short_watchdog, r, &t);
+	json_t *root = timed(argv, opts, env != NULL ? env : short_watchdog, r, &t);
 	ck_assert_msg(r->status == want_status,
 		      "%s %s: status %d, want %d (142: still deadlocked when the fixture's "
 		      "watchdog fired); err: %s; findings: %s", argv[0], argv[1], r->status,
-		      want_status, r->err, findings_dump(root));
+		      want_status, r->err, findings_text(root));
 	if (want_status != 142)
 		ck_assert_msg(t < DEADLOCK_RUN_MAX, "took %.1f s to end the deadlock", t);
 	return root;
 }
 
-static const struct waiter_want dl2[] = {
-	{"dl-ab", "B", "dl-ba", "dl_a_then_b"},
-	{"dl-ba", "A", "dl-ab", "dl_b_then_a"},
+/* deadlock2: two threads, each holding the mutex the other waits for */
+#define DL2_WAITERS                                      \
+	{{"dl-ab", "B", "dl-ba", "dl_a_then_b"},         \
+	 {"dl-ba", "A", "dl-ab", "dl_b_then_a"}}
+
+/* The deadlocking scenarios, each run with at most one track run option and one variable:
+ * ended with status (142: left to the fixture's watchdog), its deadlock holding the n
+ * threads of want, and the program never done. */
+static const struct deadlock_case {
+	const char *name, *scenario;
+	char *opt, *env;
+	int status;
+	size_t n;
+	struct waiter_want want[5];
+} deadlocks[] = {
+	{"by default the program ends with status 1", "deadlock2", NULL, NULL, 1, 2, DL2_WAITERS},
+	{"the status is --error-exitcode's", "deadlock2", "--error-exitcode=7", NULL, 7, 2,
+	 DL2_WAITERS},
+	{"--on-deadlock=abort", "deadlock2", "--on-deadlock=abort", NULL, 134, 2, DL2_WAITERS},
+	/* report: recorded, and the program left hanging (until the fixture's watchdog) */
+	{"--on-deadlock=report", "deadlock2", "--on-deadlock=report", "FX_WATCHDOG=3", 142, 2,
+	 DL2_WAITERS},
+	{"through a join", "deadlock_join", NULL, NULL, 1, 2,
+	 {{"dl-joiner", NULL, "dl-joined", "hold_a_and_join"},
+	  {"dl-joined", "A", "dl-joiner", "lock_a_blocked"}}},
+	{"with an rwlock", "deadlock_rwlock", NULL, NULL, 1, 2,
+	 {{"dl-lm", "M", "dl-ml", "dl_wrlock_l_then_m"},
+	  {"dl-ml", "L", "dl-lm", "dl_m_then_wrlock_l"}}},
+	{"five philosophers", "philosophers", NULL, NULL, 1, 5,
+	 {{"phil-0", "fork1", "phil-1", "take_left_then_right"},
+	  {"phil-1", "fork2", "phil-2", "take_left_then_right"},
+	  {"phil-2", "fork3", "phil-3", "take_left_then_right"},
+	  {"phil-3", "fork4", "phil-4", "take_left_then_right"},
+	  {"phil-4", "fork0", "phil-0", "take_left_then_right"}}},
 };
 
-START_TEST(deadlock_ends_program_with_status_1)
+START_TEST(deadlock_is_found_and_ended)
 {
+	const struct deadlock_case *c = &deadlocks[_i];
+	char *opts[] = {c->opt, NULL}, *env[] = {c->env, NULL}, done[64];
 	struct run_result r;
-	json_t *root = deadlocked(fx("deadlock2"), NULL, NULL, 1, &r);
-	check_deadlock(root, &r, dl2, 2);
-	ck_assert_ptr_null(strstr(r.out, "deadlock2 done"));
-	json_decref(root);
-	run_free(&r);
-}
-END_TEST
-
-START_TEST(deadlock_status_is_error_exitcode)
-{
-	char *opts[] = {"--error-exitcode=7", NULL};
-	struct run_result r;
-	json_t *root = deadlocked(fx("deadlock2"), opts, NULL, 7, &r);
-	check_deadlock(root, &r, dl2, 2);
-	json_decref(root);
-	run_free(&r);
-}
-END_TEST
-
-START_TEST(deadlock_abort)
-{
-	char *opts[] = {"--on-deadlock=abort", NULL};
-	struct run_result r;
-	json_t *root = deadlocked(fx("deadlock2"), opts, NULL, 134, &r);
-	check_deadlock(root, &r, dl2, 2);
-	json_decref(root);
-	run_free(&r);
-}
-END_TEST
-
-/* report: recorded, and the program left hanging (until the fixture's watchdog). */
-START_TEST(deadlock_report_only)
-{
-	char *opts[] = {"--on-deadlock=report", NULL};
-	char *env[] = {"FX_WATCHDOG=3", NULL};
-	struct run_result r;
-	json_t *root = deadlocked(fx("deadlock2"), opts, env, 142, &r);
-	check_deadlock(root, &r, dl2, 2);
-	json_decref(root);
-	run_free(&r);
-}
-END_TEST
-
-START_TEST(deadlock_through_a_join)
-{
-	static const struct waiter_want w[] = {
-		{"dl-joiner", NULL, "dl-joined", "hold_a_and_join"},
-		{"dl-joined", "A", "dl-joiner", "lock_a_blocked"},
-	};
-	struct run_result r;
-	json_t *root = deadlocked(fx("deadlock_join"), NULL, NULL, 1, &r);
-	check_deadlock(root, &r, w, 2);
-	json_decref(root);
-	run_free(&r);
-}
-END_TEST
-
-START_TEST(deadlock_with_an_rwlock)
-{
-	static const struct waiter_want w[] = {
-		{"dl-lm", "M", "dl-ml", "dl_wrlock_l_then_m"},
-		{"dl-ml", "L", "dl-lm", "dl_m_then_wrlock_l"},
-	};
-	struct run_result r;
-	json_t *root = deadlocked(fx("deadlock_rwlock"), NULL, NULL, 1, &r);
-	check_deadlock(root, &r, w, 2);
-	json_decref(root);
-	run_free(&r);
-}
-END_TEST
-
-START_TEST(deadlock_of_five_philosophers)
-{
-	static const struct waiter_want w[] = {
-		{"phil-0", "fork1", "phil-1", "take_left_then_right"},
-		{"phil-1", "fork2", "phil-2", "take_left_then_right"},
-		{"phil-2", "fork3", "phil-3", "take_left_then_right"},
-		{"phil-3", "fork4", "phil-4", "take_left_then_right"},
-		{"phil-4", "fork0", "phil-0", "take_left_then_right"},
-	};
-	struct run_result r;
-	json_t *root = deadlocked(fx("philosophers"), NULL, NULL, 1, &r);
-	check_deadlock(root, &r, w, 5);
+	json_t *root = deadlocked(fx(c->scenario), opts, c->env ? env : NULL, c->status, &r);
+	check_deadlock(c->name, root, &r, c->want, c->n);
+	snprintf(done, sizeof done, "%s done", c->scenario);
+	ck_assert_msg(strstr(r.out, done) == NULL, "%s: the program went on: %s", c->name, r.out);
 	json_decref(root);
 	run_free(&r);
 }
@@ -533,7 +466,7 @@ START_TEST(self_deadlock_on_normal_mutex)
 	ck_assert_msg(loc_is(json_object_get(f, "location"), "relock_normal"), "%s", dump(f));
 	ck_assert_msg(count_findings(root, NULL) ==
 		      1 + count_findings(root, "deadlock"), "unexpected findings: %s",
-		      findings_dump(root));
+		      findings_text(root));
 	json_decref(root);
 	run_free(&r);
 }
@@ -545,8 +478,8 @@ START_TEST(slow_is_not_a_deadlock)
 	char *opts[] = {"--error-exitcode=42", NULL};
 	struct run_result r;
 	double t;
-	json_t *root = traced(fx("slow"), opts, NULL, &r, &t);
-	ck_assert_msg(r.status == 0, "status %d: %s", r.status, findings_dump(root));
+	json_t *root = timed(fx("slow"), opts, NULL, &r, &t);
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, findings_text(root));
 	ck_assert_msg(t >= 1.4, "the wait did not happen (%.2f s)", t);
 	ck_assert_ptr_nonnull(strstr(r.out, "slow done"));
 	no_findings(root);
@@ -578,7 +511,7 @@ START_TEST(misuse_is_found_once)
 	json_t *root = scenario(misuses[_i].scenario, NULL, &r), *f;
 	f = the_finding(root, misuses[_i].kind);
 	ck_assert_msg(count_findings(root, NULL) == 1, "%s: want only %s: %s",
-		      misuses[_i].scenario, misuses[_i].kind, findings_dump(root));
+		      misuses[_i].scenario, misuses[_i].kind, findings_text(root));
 	ck_assert_msg(jstr(f, "severity") && strcmp(jstr(f, "severity"), "error") == 0,
 		      "severity: %s", dump(f));
 	ck_assert_msg(jint(f, "count") == 1, "done once: %s", dump(f));
@@ -612,7 +545,7 @@ static char **demo(const char *name)
 START_TEST(demo_inversion)
 {
 	struct run_result r;
-	json_t *root = traced(demo("demo_inversion"), NULL, NULL, &r, NULL), *f, *e;
+	json_t *root = traced(NULL, demo("demo_inversion"), NULL, &r), *f, *e;
 	size_t i;
 	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
 	ck_assert_ptr_nonnull(strstr(r.out, "balances: alice 80, bob 70"));
@@ -653,14 +586,14 @@ START_TEST(demo_misuse)
 		"cond-wait-without-mutex", "exit-holding-lock", "join-invalid",
 	};
 	struct run_result r;
-	json_t *root = traced(demo("demo_misuse"), NULL, NULL, &r, NULL);
+	json_t *root = traced(NULL, demo("demo_misuse"), NULL, &r);
 	size_t i;
 	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
 	for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
 		ck_assert_msg(count_findings(root, kinds[i]) == 1, "want one %s: %s", kinds[i],
-			      findings_dump(root));
+			      findings_text(root));
 	ck_assert_msg(count_findings(root, NULL) == (int)(sizeof kinds / sizeof kinds[0]),
-		      "unexpected findings: %s", findings_dump(root));
+		      "unexpected findings: %s", findings_text(root));
 	json_decref(root);
 	run_free(&r);
 }
@@ -670,12 +603,7 @@ END_TEST
 
 static char *suppressions(const char *json)
 {
-	const char *p = tmp_path("suppressions.json");
-	FILE *f = fopen(p, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(json, f);
-	ck_assert_int_eq(fclose(f), 0);
-	return (char *)p;
+	return (char *)write_tmp("suppressions.json", json);
 }
 
 START_TEST(suppressed_inversion_is_left_out)
@@ -683,11 +611,7 @@ START_TEST(suppressed_inversion_is_left_out)
 	char *opts[] = {"--suppressions", suppressions(
 		"[{\"kind\": \"lock-order-inversion\", \"function\": \"take_*\"}]"),
 		"--error-exitcode=42", NULL};
-	struct run_result r;
-	json_t *root = scenario("ab_ba", opts, &r);
-	no_findings(root);
-	json_decref(root);
-	run_free(&r);
+	nothing_found("ab_ba", opts);
 }
 END_TEST
 
@@ -710,68 +634,31 @@ START_TEST(suppression_by_file_and_any_kind)
 {
 	char *opts[] = {"--suppressions", suppressions(
 		"[{\"kind\": \"*\", \"file\": \"*fx_order.c\"}]"), NULL};
-	struct run_result r;
-	json_t *root = scenario("unlock-unlocked", opts, &r);
-	no_findings(root);
-	json_decref(root);
-	run_free(&r);
+	nothing_found("unlock-unlocked", opts);
 }
 END_TEST
 
 /* ------------------------------------------------------------------------------------------ */
 
-static Suite *suite(void)
-{
-	Suite *s = suite_create("order");
-	TCase *tc;
-
-	tc = tcase_create("inversions");
-	tcase_set_timeout(tc, 30);
-	tcase_add_loop_test(tc, inversion_is_reported_with_its_edges, 0,
-			    (int)(sizeof inversions / sizeof inversions[0]));
-	tcase_add_test(tc, inversion_counts_for_error_exitcode);
-	tcase_add_test(tc, lock_order_off);
-	tcase_add_test(tc, class_mode_finds_class_cycle);
-	tcase_add_loop_test(tc, negatives_report_nothing, 0,
-			    (int)(sizeof negatives / sizeof negatives[0]));
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("deadlocks");
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, deadlock_ends_program_with_status_1);
-	tcase_add_test(tc, deadlock_status_is_error_exitcode);
-	tcase_add_test(tc, deadlock_abort);
-	tcase_add_test(tc, deadlock_report_only);
-	tcase_add_test(tc, deadlock_through_a_join);
-	tcase_add_test(tc, deadlock_with_an_rwlock);
-	tcase_add_test(tc, deadlock_of_five_philosophers);
-	tcase_add_test(tc, self_deadlock_on_normal_mutex);
-	tcase_add_test(tc, slow_is_not_a_deadlock);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("misuse");
-	tcase_set_timeout(tc, 30);
-	tcase_add_loop_test(tc, misuse_is_found_once, 0,
-			    (int)(sizeof misuses / sizeof misuses[0]));
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("demos");
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, demo_inversion);
-	tcase_add_test(tc, demo_philosophers);
-	tcase_add_test(tc, demo_misuse);
-	suite_add_tcase(s, tc);
-
-	tc = tcase_create("suppressions");
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, suppressed_inversion_is_left_out);
-	tcase_add_test(tc, unmatched_suppressions_leave_findings);
-	tcase_add_test(tc, suppression_by_file_and_any_kind);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	return run_suite(suite());
+	const struct test_def tests[] = {
+		LOOP_TEST("inversions", inversion_is_reported_with_its_edges,
+			  ARRAY_SIZE(inversions)),
+		TEST("inversions", inversion_counts_for_error_exitcode),
+		TEST("inversions", lock_order_off),
+		TEST("inversions", class_mode_finds_class_cycle),
+		LOOP_TEST("inversions", negatives_report_nothing, ARRAY_SIZE(negatives)),
+		LOOP_TEST("deadlocks", deadlock_is_found_and_ended, ARRAY_SIZE(deadlocks)),
+		TEST("deadlocks", self_deadlock_on_normal_mutex),
+		TEST("deadlocks", slow_is_not_a_deadlock),
+		LOOP_TEST("misuse", misuse_is_found_once, ARRAY_SIZE(misuses)),
+		TEST("demos", demo_inversion),
+		TEST("demos", demo_philosophers),
+		TEST("demos", demo_misuse),
+		TEST("suppressions", suppressed_inversion_is_left_out),
+		TEST("suppressions", unmatched_suppressions_leave_findings),
+		TEST("suppressions", suppression_by_file_and_any_kind),
+	};
+	return run_tests("order", 30, tests, ARRAY_SIZE(tests));
 }

@@ -37,16 +37,9 @@ static uint64_t lcg_next(uint64_t *s)
 	return *s;
 }
 
-/* A copy of tmp_path's answer (whose buffers are reused). */
-static char *tmp_file(const char *name)
-{
-	char *p = strdup(tmp_path(name));
-	ck_assert_ptr_nonnull(p);
-	return p;
-}
-
 /* Write path through path.part and a rename, so a test killed half-way leaves no torn file;
-   callers keep an existing file (the tmp dir is shared by the tests, see shared_tmp_dir). */
+   callers keep an existing file (inputs are in the run's directory, shared by the tests, so
+   that they are made once: run_path). */
 static FILE *start_file(const char *path, char *part, size_t partsz)
 {
 	FILE *f;
@@ -62,69 +55,70 @@ static void finish_file(FILE *f, const char *part, const char *path)
 	ck_assert_int_eq(rename(part, path), 0);
 }
 
+/* The run's input file name, written by write() unless an earlier test of the run did. */
+static const char *input_file(const char *name, void (*write)(FILE *))
+{
+	const char *path = run_path(name);
+	char part[600];
+	struct stat st;
+	FILE *f;
+	if (stat(path, &st) == 0)
+		return path;
+	f = start_file(path, part, sizeof part);
+	write(f);
+	finish_file(f, part, path);
+	return path;
+}
+
 /* Text lines from a deterministic LCG: a random hex key, a word from a small set and a
    number: compressible (about 2:1 with xz -1) but not trivially. */
-static const char *input_text(void)
+static void write_text(FILE *f)
 {
 	static const char *const words[] = {
 		"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
 		"india", "juliet", "kilo", "lima", "mike", "november", "oscar", "papa",
 		"quebec", "romeo", "sierra", "tango", "uniform", "victor", "whiskey", "xray",
 		"yankee", "zulu"};
-	static char *path;
-	char part[600];
-	struct stat st;
 	uint64_t s = 12345;
 	long i;
-	FILE *f;
-	if (path == NULL)
-		path = tmp_file("input.txt");
-	if (stat(path, &st) == 0)
-		return path;
-	f = start_file(path, part, sizeof part);
 	for (i = 0; i < INPUT_LINES; i++) {
 		unsigned a = (unsigned)(lcg_next(&s) >> 33);
 		fprintf(f, "%08x %s %u\n", a, words[(a >> 3) % 26], (unsigned)(s >> 20) % 100000);
 	}
-	finish_file(f, part, path);
-	return path;
+}
+
+static const char *input_text(void)
+{
+	return input_file("input.txt", write_text);
 }
 
 /* 100,000 INSERTs in one transaction, then a query whose answer depends on all of them. */
-static const char *sql_script(void)
+static void write_sql(FILE *f)
 {
-	static char *path;
-	char part[600];
-	struct stat st;
 	long i;
-	FILE *f;
-	if (path == NULL)
-		path = tmp_file("script.sql");
-	if (stat(path, &st) == 0)
-		return path;
-	f = start_file(path, part, sizeof part);
 	fprintf(f, "CREATE TABLE t(x INTEGER, s TEXT);\nBEGIN;\n");
 	for (i = 0; i < 100000; i++)
 		fprintf(f, "INSERT INTO t VALUES(%ld, 'row %ld');\n", (i * 7919) % 100003, i);
 	fprintf(f, "COMMIT;\nSELECT count(*), sum(x) FROM t;\n");
-	finish_file(f, part, path);
-	return path;
+}
+
+static const char *sql_script(void)
+{
+	return input_file("script.sql", write_sql);
+}
+
+/* 4 KB from the LCG: no file format at all. */
+static void write_garbage(FILE *f)
+{
+	uint64_t s = 99;
+	int i;
+	for (i = 0; i < 4096; i++)
+		fputc((int)(lcg_next(&s) >> 56), f);
 }
 
 static const char *garbage_file(void)
 {
-	static char *path;
-	char part[600];
-	uint64_t s = 99;
-	int i;
-	FILE *f;
-	if (path == NULL)
-		path = tmp_file("garbage.bin");
-	f = start_file(path, part, sizeof part);
-	for (i = 0; i < 4096; i++)
-		fputc((int)(lcg_next(&s) >> 56), f);
-	finish_file(f, part, path);
-	return path;
+	return input_file("garbage.bin", write_garbage);
 }
 
 static void write_bytes(const char *path, const char *data, size_t len)
@@ -137,85 +131,14 @@ static void write_bytes(const char *path, const char *data, size_t len)
 
 /* --- running ------------------------------------------------------------------------------ */
 
-static size_t first_difference(const char *a, size_t alen, const char *b, size_t blen)
-{
-	size_t i, n = alen < blen ? alen : blen;
-	for (i = 0; i < n && a[i] == b[i]; i++)
-		;
-	return i;
-}
-
-/* Up to 40 bytes of p[from..len) for a message, non-printable bytes as \xNN. */
-static const char *excerpt(const char *p, size_t len, size_t from, char *buf, size_t bufsz)
-{
-	size_t i, n = 0;
-	buf[0] = '\0';
-	for (i = from; i < len && i < from + 40 && n + 5 < bufsz; i++) {
-		unsigned char c = (unsigned char)p[i];
-		n += (size_t)snprintf(buf + n, bufsz - n, c >= 0x20 && c < 0x7f && c != '\\'
-							  ? "%c" : "\\x%02x", c);
-	}
-	return buf;
-}
-
-static void same_bytes(const char *what, const char *nat, size_t nat_len, const char *tr,
-		       size_t tr_len)
-{
-	char a[200], b[200];
-	size_t d;
-	if (nat_len == tr_len && memcmp(nat, tr, nat_len) == 0)
-		return;
-	d = first_difference(nat, nat_len, tr, tr_len);
-	ck_abort_msg("%s differs under track: native %zu bytes, traced %zu bytes, first "
-		     "difference at byte %zu (native: \"%s\", traced: \"%s\")", what, nat_len,
-		     tr_len, d, excerpt(nat, nat_len, d, a, sizeof a),
-		     excerpt(tr, tr_len, d, b, sizeof b));
-}
-
-/* All findings of the report (and of other processes), as text for a failure message. */
-static char *findings_text(json_t *root)
-{
-	json_t *all = json_array(), *others, *p, *f, *e;
-	size_t i, j;
-	char *s;
-	json_array_foreach(json_object_get(root, "findings"), i, e)
-		json_array_append(all, e);
-	others = json_object_get(root, "other_processes");
-	json_array_foreach(others, i, p) {
-		f = json_object_get(p, "findings");
-		json_array_foreach(f, j, e)
-			json_array_append(all, e);
-	}
-	s = json_dumps(all, JSON_COMPACT);
-	json_decref(all);
-	return s;
-}
-
-static char *slurp_file(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *b;
-	long n;
-	if (f == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	b = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(b);
-	b[fread(b, 1, (size_t)n, f)] = '\0';
-	fclose(f);
-	return b;
-}
-
 struct both {
 	struct run_result nat, tr;
 	json_t *root;
 };
 
 /*
- * Run argv natively, then under `track run --json J -o T`, each with stdin from in_path (or
- * /dev/null); trace_argv (if not NULL) is what runs under track, for programs whose
+ * Run argv natively, then under `track run` (traced_vs_native), each with stdin from in_path
+ * (or /dev/null); trace_argv (if not NULL) is what runs under track, for programs whose
  * arguments must differ between the runs (e.g. a fresh database file).  Asserts what holds
  * for every correct program: same stdout, stderr and exit status, a JSON report that agrees
  * on the exit status and has no findings, and a text report with the thread totals.
@@ -223,51 +146,20 @@ struct both {
 static void run_both_env(char *const argv[], char *const trace_argv[], const char *in_path,
 			 char *const env[], struct both *b)
 {
-	char *json = tmp_file("report.json"), *text = tmp_file("report.txt"), *args[128], *rep;
-	size_t n = 0, i;
-	json_error_t e;
-	char *fs;
-
-	run(argv, in_path, env, &b->nat);
-
-	unlink(json);
-	unlink(text);
-	args[n++] = (char *)track_bin();
-	args[n++] = "run";
-	args[n++] = "--json";
-	args[n++] = json;
-	args[n++] = "-o";
-	args[n++] = text;
-	args[n++] = "--";
-	for (i = 0; (trace_argv ? trace_argv : argv)[i] && n < 127; i++)
-		args[n++] = (trace_argv ? trace_argv : argv)[i];
-	args[n] = NULL;
-	run(args, in_path, env, &b->tr);
-
-	ck_assert_msg(b->tr.status == b->nat.status,
-		      "%s: exit status %d natively, %d under track (traced stderr: %.500s)",
-		      argv[0], b->nat.status, b->tr.status, b->tr.err);
-	same_bytes("stdout", b->nat.out, b->nat.out_len, b->tr.out, b->tr.out_len);
-	/* The report went to a file, so the traced stderr is the program's alone. */
-	same_bytes("stderr", b->nat.err, b->nat.err_len, b->tr.err, b->tr.err_len);
-
-	b->root = json_load_file(json, 0, &e);
-	ck_assert_msg(b->root != NULL, "no JSON report from track (%s): %s", e.text, b->tr.err);
+	char *rep, *text = (char *)tmp_path("report.txt");
+	b->root = traced_vs_native(&(struct tvn){argv, trace_argv, in_path, NULL, env}, &b->nat,
+				   &b->tr);
 	ck_assert_msg(jint(b->root, "process.exit_code") == b->nat.status,
 		      "report says exit code %lld, the program exited with %d",
 		      jint(b->root, "process.exit_code"), b->nat.status);
 	ck_assert_int_eq(jint(b->root, "threads.not_tracked"), 0);
-	fs = findings_text(b->root);
 	ck_assert_msg(count_findings(b->root, NULL) == 0, "%s: findings in a correct program: %s",
-		      argv[0], fs);
-	free(fs);
-
+		      argv[0], findings_text(b->root));
 	rep = slurp_file(text);
 	ck_assert_msg(rep != NULL, "no text report at %s", text);
 	ck_assert_msg(strstr(rep, "threads:") != NULL, "text report without \"threads:\": %s",
 		      rep);
 	free(rep);
-	free(json);
 	free(text);
 }
 
@@ -332,7 +224,7 @@ static long long sum_field(json_t *root, const char *array, const char *field)
 
 START_TEST(sqlite_inserts)
 {
-	char *nat_db = tmp_file("native.db"), *tr_db = tmp_file("traced.db");
+	char *nat_db = (char *)tmp_path("native.db"), *tr_db = (char *)tmp_path("traced.db");
 	/* -init /dev/null: no ~/.sqliterc.  A fresh database for each run, so both do the
 	   same work. */
 	char *argv[] = {"sqlite3", "-batch", "-init", "/dev/null", nat_db, NULL};
@@ -480,7 +372,7 @@ END_TEST
 START_TEST(xz_compress_threads)
 {
 	char *argv[] = {"xz", "-T2", "-1", "-c", NULL};
-	char *xzfile = tmp_file("input.txt.xz");
+	char *xzfile = (char *)run_path("input.txt.xz");
 	struct both b;
 	run_both(argv, NULL, input_text(), &b);
 	ck_assert_int_eq(b.nat.status, 0);
@@ -508,7 +400,7 @@ END_TEST
 START_TEST(xz_decompress)
 {
 	char *argv[] = {"xz", "-d", "-c", NULL};
-	char *xzfile = tmp_file("input.txt.xz");
+	char *xzfile = (char *)run_path("input.txt.xz");
 	const char *text = input_text();
 	struct stat st;
 	struct both b;
@@ -582,33 +474,33 @@ END_TEST
 
 /* --- zstd, pigz --------------------------------------------------------------------------- */
 
-START_TEST(zstd_threads)
+/* A compressor with 2 threads of work on the text: at least 2 threads created, all joined;
+ * with_locks: its pthread locks are seen too. */
+static void compresses_in_threads(char *const argv[], int with_locks)
 {
-	char *argv[] = {"zstd", "-q", "-T2", "-c", NULL};
 	struct both b;
 	run_both(argv, NULL, input_text(), &b);
 	ck_assert_int_eq(b.nat.status, 0);
 	ck_assert_uint_gt(b.nat.out_len, 1000000);
-	/* zstd 1.5 starts a pool of 2 compression workers, plus its asynchronous I/O threads,
-	   and joins them all before exit (4 on Debian 12). */
 	ck_assert_int_ge(jint(b.root, "threads.created"), 2);
 	all_joined(b.root);
+	if (with_locks)
+		ck_assert_int_gt(json_array_size(json_object_get(b.root, "locks")), 0);
 	both_free(&b);
+}
+
+/* zstd 1.5 starts a pool of 2 compression workers, plus its asynchronous I/O threads, and
+   joins them all before exit (4 on Debian 12). */
+START_TEST(zstd_threads)
+{
+	compresses_in_threads((char *[]){"zstd", "-q", "-T2", "-c", NULL}, 0);
 }
 END_TEST
 
+/* pigz: 2 compression threads and a writer thread, all joined (join_all) at the end. */
 START_TEST(pigz_threads)
 {
-	char *argv[] = {"pigz", "-p", "2", "-c", NULL};
-	struct both b;
-	run_both(argv, NULL, input_text(), &b);
-	ck_assert_int_eq(b.nat.status, 0);
-	ck_assert_uint_gt(b.nat.out_len, 1000000);
-	/* pigz: 2 compression threads and a writer thread, all joined (join_all) at the end. */
-	ck_assert_int_ge(jint(b.root, "threads.created"), 2);
-	all_joined(b.root);
-	ck_assert_int_gt(json_array_size(json_object_get(b.root, "locks")), 0);
-	both_free(&b);
+	compresses_in_threads((char *[]){"pigz", "-p", "2", "-c", NULL}, 1);
 }
 END_TEST
 
@@ -621,18 +513,9 @@ END_TEST
  * libjemalloc2, which .ci/setup installs). */
 static char *jemalloc_env(void)
 {
-	static const char *const where[] = {
-		"/usr/lib/x86_64-linux-gnu/libjemalloc.so.2",
-		"/usr/lib/aarch64-linux-gnu/libjemalloc.so.2", "/usr/lib64/libjemalloc.so.2"};
 	static char env[128];
-	size_t i;
-	for (i = 0; i < sizeof where / sizeof where[0]; i++)
-		if (access(where[i], R_OK) == 0) {
-			snprintf(env, sizeof env, "LD_PRELOAD=%s", where[i]);
-			return env;
-		}
-	ck_abort_msg("libjemalloc.so.2 not found: install Debian's libjemalloc2 (.ci/setup does)");
-	return NULL;
+	snprintf(env, sizeof env, "LD_PRELOAD=%s", jemalloc_path());
+	return env;
 }
 
 struct jemalloc_case {
@@ -733,7 +616,7 @@ static void redis_cli(const char *port, const char *a, const char *b, struct run
  * not); returns the server's exit status, and fills bench with the benchmark's run. */
 static int redis_round(int traced, const char *server_json, struct run_result *bench)
 {
-	char port[16], *out = strdup(tmp_path(traced ? "redis-tr.out" : "redis-nat.out"));
+	char port[16], *out = (char *)tmp_path(traced ? "redis-tr.out" : "redis-nat.out");
 	char *server[32], *client[32];
 	const char *srv[] = {"redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
 			     "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning",
@@ -790,7 +673,7 @@ static int redis_round(int traced, const char *server_json, struct run_result *b
 START_TEST(redis_server_under_benchmark)
 {
 	const char *tests[] = {"SET:", "GET:", "INCR:", "LPUSH:", "LPOP:"};
-	char *json = strdup(tmp_path("redis.json"));
+	char *json = (char *)tmp_path("redis.json");
 	struct run_result nat, tr;
 	json_error_t e;
 	json_t *root;
@@ -818,44 +701,23 @@ START_TEST(redis_server_under_benchmark)
 }
 END_TEST
 
-/* Run in the runner process (an unchecked fixture): the tmp dir made there is shared by the
-   tests, which each run in a child, and removed at the end, so inputs are generated once. */
-static void shared_tmp_dir(void)
-{
-	tmp_dir();
-}
-
-static TCase *tcase(Suite *s, const char *name)
-{
-	TCase *tc = tcase_create(name);
-	tcase_set_timeout(tc, 300);
-	tcase_add_unchecked_fixture(tc, shared_tmp_dir, NULL);
-	suite_add_tcase(s, tc);
-	return tc;
-}
-
 int main(void)
 {
-	Suite *s = suite_create("real");
-	tcase_add_test(tcase(s, "sqlite3"), sqlite_inserts);
-	tcase_add_test(tcase(s, "python3"), python_queue_workers);
-	tcase_add_test(tcase(s, "http"), http_server_under_load);
-	{
-		TCase *tc = tcase(s, "xz");
-		tcase_add_test(tc, xz_compress_threads);
-		tcase_add_test(tc, xz_decompress);
-		tcase_add_test(tc, xz_garbage_fails);
-	}
-	{
-		TCase *tc = tcase(s, "sort");
-		tcase_add_test(tc, sort_parallel);
-		tcase_add_test(tc, sort_missing_file);
-	}
-	tcase_add_test(tcase(s, "zstd"), zstd_threads);
-	tcase_add_test(tcase(s, "pigz"), pigz_threads);
-	tcase_add_loop_test(tcase(s, "jemalloc"), with_jemalloc, 0,
-			    (int)(sizeof jemalloc_cases / sizeof jemalloc_cases[0]));
-	tcase_add_test(tcase(s, "dig"), dig_version_and_refused_query);
-	tcase_add_test(tcase(s, "redis"), redis_server_under_benchmark);
-	return run_suite(s);
+	/* a test case a program, so that ctest -R / CK_RUN_CASE can pick one */
+	const struct test_def tests[] = {
+		TEST("sqlite3", sqlite_inserts),
+		TEST("python3", python_queue_workers),
+		TEST("http", http_server_under_load),
+		TEST("xz", xz_compress_threads),
+		TEST("xz", xz_decompress),
+		TEST("xz", xz_garbage_fails),
+		TEST("sort", sort_parallel),
+		TEST("sort", sort_missing_file),
+		TEST("zstd", zstd_threads),
+		TEST("pigz", pigz_threads),
+		LOOP_TEST("jemalloc", with_jemalloc, ARRAY_SIZE(jemalloc_cases)),
+		TEST("dig", dig_version_and_refused_query),
+		TEST("redis", redis_server_under_benchmark),
+	};
+	return run_tests("real", 300, tests, ARRAY_SIZE(tests));
 }

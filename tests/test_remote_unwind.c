@@ -14,154 +14,16 @@
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
 #include "core/remote_unwind.h"
 #include "core/symbolize.h"
-
-struct target {
-	pid_t pid;
-	int in;        /* its stdin: closing it ends it */
-	int out;       /* its stdout */
-};
-
-/* Read one line from fd into buf within timeout_ms; 0 on success. */
-static int read_line(int fd, char *buf, size_t len, int timeout_ms)
-{
-	size_t n = 0;
-	while (n + 1 < len) {
-		struct pollfd p = { fd, POLLIN, 0 };
-		char c;
-		if (poll(&p, 1, timeout_ms) <= 0)
-			return -1;
-		if (read(fd, &c, 1) != 1)
-			return -1;
-		if (c == '\n')
-			break;
-		buf[n++] = c;
-	}
-	buf[n] = '\0';
-	return 0;
-}
-
-/* Start fx_blocked nthreads [mode], under strace -f when traced. */
-static void start_target_as(struct target *t, int nthreads, const char *mode, int traced)
-{
-	int in[2], out[2];
-	char n[16], line[128];
-	snprintf(n, sizeof n, "%d", nthreads);
-	ck_assert_int_eq(pipe2(in, O_CLOEXEC), 0);
-	ck_assert_int_eq(pipe2(out, O_CLOEXEC), 0);
-	t->pid = fork();
-	ck_assert_int_ge(t->pid, 0);
-	if (t->pid == 0) {
-		const char *path = fixture("fx_blocked");
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		if (traced)
-			execlp("strace", "strace", "-f", "-qq", "-o", "/dev/null", path, n,
-			       (char *)NULL);
-		else
-			execl(path, path, n, mode, (char *)NULL);
-		_exit(122);
-	}
-	close(in[0]);
-	close(out[1]);
-	t->in = in[1];
-	t->out = out[0];
-	ck_assert_msg(read_line(t->out, line, sizeof line, 60000) == 0,
-		      "fx_blocked %d did not get ready", nthreads);
-	ck_assert_str_eq(line, "ready");
-}
-
-static void start_target(struct target *t, int nthreads, const char *mode)
-{
-	start_target_as(t, nthreads, mode, 0);
-}
-
-/* Close its stdin and expect a normal exit 0 within 30 s; what it printed last into
-   last (may be NULL). */
-static void end_target(struct target *t, char *last, size_t len)
-{
-	int status = 0, i;
-	close(t->in);
-	if (last) {
-		ck_assert_msg(read_line(t->out, last, len, 30000) == 0,
-			      "fx_blocked printed nothing at exit");
-	}
-	for (i = 0; i < 3000; i++) {
-		pid_t r = waitpid(t->pid, &status, WNOHANG);
-		ck_assert_int_ge(r, 0);
-		if (r == t->pid)
-			break;
-		usleep(10000);
-	}
-	ck_assert_msg(i < 3000, "fx_blocked did not exit after stdin closed");
-	close(t->out);
-	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		      "fx_blocked ended with status 0x%x", status);
-}
-
-/* Every thread of pid: its state letter from stat and TracerPid; fails the test on a
-   thread in state want_not (e.g. 't': traced stop) or traced by anyone. */
-static int check_states(pid_t pid, const char *forbidden, char *seen_state)
-{
-	char path[320], buf[4096], *p;
-	DIR *d;
-	struct dirent *e;
-	int n = 0;
-	snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
-	d = opendir(path);
-	ck_assert_ptr_nonnull(d);
-	while ((e = readdir(d)) != NULL) {
-		int fd;
-		ssize_t len;
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof path, "/proc/%d/task/%s/stat", (int)pid, e->d_name);
-		fd = open(path, O_RDONLY);
-		if (fd < 0)
-			continue;       /* exited meanwhile */
-		len = read(fd, buf, sizeof buf - 1);
-		close(fd);
-		if (len <= 0)
-			continue;
-		buf[len] = '\0';
-		p = strrchr(buf, ')');
-		ck_assert_ptr_nonnull(p);
-		if (p[2] == 'Z' || p[2] == 'X')
-			continue;
-		ck_assert_msg(strchr(forbidden, p[2]) == NULL,
-			      "thread %s of %d left in state %c", e->d_name, (int)pid, p[2]);
-		if (seen_state)
-			*seen_state = p[2];
-		snprintf(path, sizeof path, "/proc/%d/task/%s/status", (int)pid, e->d_name);
-		fd = open(path, O_RDONLY);
-		if (fd < 0)
-			continue;
-		len = read(fd, buf, sizeof buf - 1);
-		close(fd);
-		if (len <= 0)
-			continue;
-		buf[len] = '\0';
-		p = strstr(buf, "TracerPid:");
-		ck_assert_ptr_nonnull(p);
-		ck_assert_msg(atoi(p + 10) == 0, "thread %s of %d still traced by %d", e->d_name,
-			      (int)pid, atoi(p + 10));
-		n++;
-	}
-	closedir(d);
-	return n;
-}
 
 enum chain { CH_A, CH_B, CH_C, CH_MAIN, CH_NONE };
 
@@ -340,17 +202,17 @@ static void assert_no_shim(pid_t pid)
 
 START_TEST(hundred_threads_all_found_and_symbolized)
 {
-	struct target t;
-	start_target(&t, 100, NULL);
+	struct blocked_fx t;
+	start_blocked(&t, 100, NULL, 0);
 	assert_no_shim(t.pid);
 	check_all_stacks(t.pid, 100);
 	/* Still running normally: nobody stopped, nobody traced, and again the same. */
-	ck_assert_int_eq(check_states(t.pid, "tT", NULL), 101);
+	ck_assert_int_eq(assert_threads(t.pid, "tT", 1, NULL), 101);
 	setenv("TRACK_STACKS_STOP_ALL", "1", 1);
 	check_all_stacks(t.pid, 100);
 	unsetenv("TRACK_STACKS_STOP_ALL");
-	ck_assert_int_eq(check_states(t.pid, "tT", NULL), 101);
-	end_target(&t, NULL, 0);
+	ck_assert_int_eq(assert_threads(t.pid, "tT", 1, NULL), 101);
+	end_blocked(&t, NULL, 0);
 }
 END_TEST
 
@@ -366,12 +228,12 @@ static int by_tid(const void *a, const void *b)
    read.  So the in-place pass is taken again, up to three times, until one stops nobody. */
 START_TEST(sleeping_threads_are_not_stopped)
 {
-	struct target t;
+	struct blocked_fx t;
 	struct track_rstacks peek, stop;
 	char err[512];
 	size_t i;
 	int tries;
-	start_target(&t, 60, NULL);
+	start_blocked(&t, 60, NULL, 0);
 	for (tries = 1;; tries++) {
 		ck_assert_int_eq(track_remote_stacks(t.pid, 64, &peek, err, sizeof err), 0);
 		if (!can_peek() || peek.max_stopped_ns == 0 || tries == 3)
@@ -403,19 +265,19 @@ START_TEST(sleeping_threads_are_not_stopped)
 	}
 	track_rstacks_free(&peek);
 	track_rstacks_free(&stop);
-	end_target(&t, NULL, 0);
+	end_blocked(&t, NULL, 0);
 }
 END_TEST
 
 START_TEST(a_thread_id_means_its_process)
 {
-	struct target t;
+	struct blocked_fx t;
 	struct track_rstacks s;
 	char err[256], path[64];
 	DIR *d;
 	struct dirent *e;
 	pid_t other = 0;
-	start_target(&t, 3, NULL);
+	start_blocked(&t, 3, NULL, 0);
 	snprintf(path, sizeof path, "/proc/%d/task", (int)t.pid);
 	d = opendir(path);
 	ck_assert_ptr_nonnull(d);
@@ -428,8 +290,8 @@ START_TEST(a_thread_id_means_its_process)
 	ck_assert_int_eq(s.pid, t.pid);
 	ck_assert_uint_eq(s.nthreads, 4);
 	track_rstacks_free(&s);
-	ck_assert_int_eq(check_states(t.pid, "tT", NULL), 4);
-	end_target(&t, NULL, 0);
+	ck_assert_int_eq(assert_threads(t.pid, "tT", 1, NULL), 4);
+	end_blocked(&t, NULL, 0);
 }
 END_TEST
 
@@ -459,28 +321,18 @@ END_TEST
 /* Under another tracer: EPERM, saying who traces it, and the target is left as it was. */
 START_TEST(traced_process_is_refused_with_the_tracer_named)
 {
-	struct target t;
+	struct blocked_fx t;
 	struct track_rstacks s;
-	char err[512], path[64], line[256];
-	FILE *f;
-	pid_t fx = 0;
+	char err[512];
 	if (system("command -v strace >/dev/null") != 0)
 		return;
-	start_target_as(&t, 3, NULL, 1);
-	/* t.pid is strace; the fixture is its child. */
-	snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)t.pid, (int)t.pid);
-	f = fopen(path, "r");
-	ck_assert_ptr_nonnull(f);
-	ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
-	fclose(f);
-	fx = (pid_t)atoi(line);
-	ck_assert_int_gt(fx, 0);
-	ck_assert_int_eq(track_remote_stacks(fx, 0, &s, err, sizeof err), EPERM);
+	start_blocked(&t, 3, NULL, BLOCKED_STRACE);   /* t.pid: the fixture, strace's child */
+	ck_assert_int_eq(track_remote_stacks(t.pid, 0, &s, err, sizeof err), EPERM);
 	ck_assert_msg(strstr(err, "already traced by process") && strstr(err, "strace"),
 		      "err: %s", err);
 	ck_assert_ptr_null(strchr(err, '\n'));
 	ck_assert_ptr_null(s.threads);
-	end_target(&t, NULL, 0);
+	end_blocked(&t, NULL, 0);
 }
 END_TEST
 
@@ -498,11 +350,11 @@ END_TEST
    no signal is lost, and it exits normally. */
 START_TEST(churning_process_is_left_unharmed)
 {
-	struct target t;
+	struct blocked_fx t;
 	char line[128];
 	long sent = -1, received = -2;
 	int round, spin_seen = 0;
-	start_target(&t, 30, "churn");
+	start_blocked(&t, 30, "churn", 0);
 	for (round = 0; round < 25; round++) {
 		struct track_rstacks s;
 		struct track_symbolizer *sym = track_sym_new_pid(t.pid);
@@ -546,10 +398,10 @@ START_TEST(churning_process_is_left_unharmed)
 		ck_assert_uint_ge(ok_blocked, 20);
 		track_sym_free(sym);
 		track_rstacks_free(&s);
-		check_states(t.pid, "t", NULL);
+		assert_threads(t.pid, "t", 1, NULL);
 	}
 	ck_assert_int_gt(spin_seen, 0);
-	end_target(&t, line, sizeof line);
+	end_blocked(&t, line, sizeof line);
 	ck_assert_msg(sscanf(line, "sent=%ld received=%ld", &sent, &received) == 2,
 		      "fx_blocked said: %s", line);
 	ck_assert_int_gt(sent, 0);
@@ -561,65 +413,34 @@ END_TEST
    SIGCONT it runs on and exits normally. */
 START_TEST(stopped_process_stays_stopped)
 {
-	struct target t;
+	struct blocked_fx t;
 	char st = '?';
 	int i;
-	start_target(&t, 9, NULL);
+	start_blocked(&t, 9, NULL, 0);
 	ck_assert_int_eq(kill(t.pid, SIGSTOP), 0);
-	for (i = 0; i < 500; i++) {
-		int stopped = 1;
-		char path[64], buf[512], *p;
-		DIR *d;
-		struct dirent *e;
-		snprintf(path, sizeof path, "/proc/%d/task", (int)t.pid);
-		d = opendir(path);
-		ck_assert_ptr_nonnull(d);
-		while ((e = readdir(d)) != NULL) {
-			char tp[320];
-			FILE *f;
-			if (atoi(e->d_name) <= 0)
-				continue;
-			snprintf(tp, sizeof tp, "/proc/%d/task/%s/stat", (int)t.pid, e->d_name);
-			f = fopen(tp, "r");
-			if (!f)
-				continue;
-			if (fgets(buf, sizeof buf, f) && (p = strrchr(buf, ')')) && p[2] != 'T')
-				stopped = 0;
-			fclose(f);
-		}
-		closedir(d);
-		if (stopped)
-			break;
+	for (i = 0; i < 500 && !all_threads_in(t.pid, 'T'); i++)
 		usleep(10000);
-	}
 	check_all_stacks(t.pid, 9);
-	ck_assert_int_eq(check_states(t.pid, "tSRD", &st), 10);
+	ck_assert_int_eq(assert_threads(t.pid, "tSRD", 1, &st), 10);
 	ck_assert_int_eq(st, 'T');
 	ck_assert_int_eq(kill(t.pid, SIGCONT), 0);
 	usleep(100000);
-	ck_assert_int_eq(check_states(t.pid, "tT", NULL), 10);
-	end_target(&t, NULL, 0);
+	ck_assert_int_eq(assert_threads(t.pid, "tT", 1, NULL), 10);
+	end_blocked(&t, NULL, 0);
 }
 END_TEST
 
-static Suite *suite(void)
-{
-	Suite *s = suite_create("remote_unwind");
-	TCase *tc = tcase_create("live");
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, hundred_threads_all_found_and_symbolized);
-	tcase_add_test(tc, sleeping_threads_are_not_stopped);
-	tcase_add_test(tc, a_thread_id_means_its_process);
-	tcase_add_test(tc, missing_process_is_esrch);
-	tcase_add_test(tc, own_process_is_refused);
-	tcase_add_test(tc, traced_process_is_refused_with_the_tracer_named);
-	tcase_add_test(tc, churning_process_is_left_unharmed);
-	tcase_add_test(tc, stopped_process_stays_stopped);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	return run_suite(suite());
+	const struct test_def tests[] = {
+		TEST("live", hundred_threads_all_found_and_symbolized),
+		TEST("live", sleeping_threads_are_not_stopped),
+		TEST("live", a_thread_id_means_its_process),
+		TEST("live", missing_process_is_esrch),
+		TEST("live", own_process_is_refused),
+		TEST("live", traced_process_is_refused_with_the_tracer_named),
+		TEST("live", churning_process_is_left_unharmed),
+		TEST("live", stopped_process_stays_stopped),
+	};
+	return run_tests("remote_unwind", 120, tests, ARRAY_SIZE(tests));
 }

@@ -90,22 +90,25 @@ END_TEST
 
 START_TEST(bad_rules_name_their_line)
 {
-	const char *head = "[\n  {\"function\": \"ok\"},\n  ";
+	/* bad entries, each the second of an array (on line 3), and what the error says */
+	static const struct {
+		const char *entry, *what;
+	} bad[] = {
+		{"{\"fucntion\": \"unlock_other\"}", "unknown key \"fucntion\""},
+		{"{\"kind\": \"*\", \"comment\": \"no glob\"}", "\"function\" or \"file\""},
+		{"{\"kind\": \"lock-order\", \"function\": \"f\"}",
+		 "unknown finding kind \"lock-order\""},
+		{"{\"function\": 7}", "non-empty strings"},
+		{"{\"function\": \"\"}", "non-empty strings"},
+		{"{\"kind\": 1, \"function\": \"f\"}", "\"kind\" must be a string"},
+		{"\"unlock_other\"", "must be an object"},
+	};
 	char text[256];
-	snprintf(text, sizeof text, "%s{\"fucntion\": \"unlock_other\"}\n]", head);
-	assert_error(text, "suppressions s.json:3:3: entry 2:", "unknown key \"fucntion\"");
-	snprintf(text, sizeof text, "%s{\"kind\": \"*\", \"comment\": \"no glob\"}\n]", head);
-	assert_error(text, "suppressions s.json:3:3: entry 2:", "\"function\" or \"file\"");
-	snprintf(text, sizeof text, "%s{\"kind\": \"lock-order\", \"function\": \"f\"}\n]", head);
-	assert_error(text, "suppressions s.json:3:3: entry 2:", "unknown finding kind \"lock-order\"");
-	snprintf(text, sizeof text, "%s{\"function\": 7}\n]", head);
-	assert_error(text, "suppressions s.json:3:3: entry 2:", "non-empty strings");
-	snprintf(text, sizeof text, "%s{\"function\": \"\"}\n]", head);
-	assert_error(text, "suppressions s.json:3:3: entry 2:", "non-empty strings");
-	snprintf(text, sizeof text, "%s{\"kind\": 1, \"function\": \"f\"}\n]", head);
-	assert_error(text, "suppressions s.json:3:3: entry 2:", "\"kind\" must be a string");
-	snprintf(text, sizeof text, "%s\"unlock_other\"\n]", head);
-	assert_error(text, "suppressions s.json:3:3: entry 2:", "must be an object");
+	size_t i;
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		snprintf(text, sizeof text, "[\n  {\"function\": \"ok\"},\n  %s\n]", bad[i].entry);
+		assert_error(text, "suppressions s.json:3:3: entry 2:", bad[i].what);
+	}
 	/* strings holding brackets, commas and quotes do not confuse the position */
 	assert_error("[{\"function\": \"a[,]\\\"{\"}, {\"file\": \"x\"},\n {\"nope\": 1}]",
 		     "suppressions s.json:2:2: entry 3:", "\"nope\"");
@@ -169,21 +172,11 @@ START_TEST(kinds_filter_rules)
 }
 END_TEST
 
-static const char *write_file(const char *name, const char *text)
-{
-	const char *path = tmp_path(name);
-	FILE *f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	fclose(f);
-	return path;
-}
-
 START_TEST(files_and_the_environment)
 {
 	struct track_suppressions *sp = NULL;
-	const char *good = write_file("good.json", "[{\"function\": \"a\"}, {\"file\": \"b\"}]");
-	const char *bad = write_file("bad.json", "[{\"function\": \"a\"},\n {\"function\"}]");
+	const char *good = write_tmp("good.json", "[{\"function\": \"a\"}, {\"file\": \"b\"}]");
+	const char *bad = write_tmp("bad.json", "[{\"function\": \"a\"},\n {\"function\"}]");
 	char err[512];
 	ck_assert_int_eq(track_supp_load(good, kind_of, &sp, err, sizeof err), 0);
 	ck_assert_uint_eq(sp->n, 2);
@@ -210,34 +203,21 @@ END_TEST
 static json_t *misuse_run(const char *supp_file, char *const env[], struct run_result *r)
 {
 	char *argv[] = {(char *)fixture("fx_sync"), "misuse", NULL};
-	char *opts[] = {"--error-exitcode=42", "-o", (char *)tmp_path("report.txt"),
-			supp_file ? "--suppressions" : NULL, (char *)supp_file, NULL};
-	json_t *root = track_run_json(opts, argv, env, r);
-	ck_assert_msg(root != NULL, "no JSON report; track said: %s", r->err);
-	return root;
-}
-
-static char *slurp_path(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = calloc(1, 1 << 16);
-	ck_assert_ptr_nonnull(f);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_int_ge(fread(buf, 1, (1 << 16) - 1, f), 0);
-	fclose(f);
-	return buf;
+	char *opts[] = {"--error-exitcode=42", supp_file ? "--suppressions" : NULL,
+			(char *)supp_file, NULL};
+	return traced(opts, argv, env, r);
 }
 
 START_TEST(matched_finding_leaves_the_report)
 {
-	const char *file = write_file("s.json", "[{\"function\": \"unlock_other\", "
+	const char *file = write_tmp("s.json", "[{\"function\": \"unlock_other\", "
 						"\"comment\": \"the test's own misuse\"}]");
 	struct run_result r;
 	json_t *root = misuse_run(file, NULL, &r);
-	char *text = slurp_path(tmp_path("report.txt"));
-	ck_assert_int_eq(count_findings(root, "unlock-not-owner"), 0);
-	ck_assert_int_eq(count_findings(root, "unlock-unlocked"), 1);
-	ck_assert_int_eq(jint(root, "suppressed"), 1);
+	char *text = slurp_file(tmp_path("report.txt"));
+	ck_assert_ptr_nonnull(text);
+	want_findings(root, "unlock-not-owner=0 unlock-unlocked=1");
+	want_ints(root, "suppressed=1");
 	ck_assert_str_eq(jstr(json_array_get(json_object_get(root, "findings"), 0), "severity"),
 			 "error");
 	ck_assert_msg(strstr(text, "findings: 1 (1 suppressed)") != NULL, "%s", text);
@@ -252,13 +232,13 @@ END_TEST
 START_TEST(all_suppressed_no_error_exitcode)
 {
 	/* misuse() is inlined into main: its inlined frame matches too */
-	const char *file = write_file("s.json",
+	const char *file = write_tmp("s.json",
 		"[{\"function\": \"unlock_other\"},\n"
 		" {\"kind\": \"unlock-unlocked\", \"function\": \"misuse\", \"file\": \"fx_sync.c\"}]");
 	struct run_result r;
 	json_t *root = misuse_run(file, NULL, &r);
 	ck_assert_int_eq(count_findings(root, NULL), 0);
-	ck_assert_int_eq(jint(root, "suppressed"), 2);
+	want_ints(root, "suppressed=2");
 	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
 	json_decref(root);
 	run_free(&r);
@@ -268,14 +248,13 @@ END_TEST
 START_TEST(unmatched_file_changes_nothing)
 {
 	/* right function, wrong kind; right kind, wrong file */
-	const char *file = write_file("s.json",
+	const char *file = write_tmp("s.json",
 		"[{\"kind\": \"lock-order-inversion\", \"function\": \"unlock_other\"},\n"
 		" {\"kind\": \"unlock-not-owner\", \"function\": \"unlock_other\", \"file\": \"x.c\"}]");
 	struct run_result r;
 	json_t *root = misuse_run(file, NULL, &r);
-	ck_assert_int_eq(count_findings(root, "unlock-not-owner"), 1);
-	ck_assert_int_eq(count_findings(root, "unlock-unlocked"), 1);
-	ck_assert_int_eq(jint(root, "suppressed"), 0);
+	want_findings(root, "unlock-not-owner=1 unlock-unlocked=1");
+	want_ints(root, "suppressed=0");
 	ck_assert_int_eq(r.status, 42);
 	json_decref(root);
 	run_free(&r);
@@ -285,13 +264,13 @@ END_TEST
 START_TEST(environment_names_the_file)
 {
 	char *env[] = {NULL, NULL};
-	const char *file = write_file("s.json", "[{\"function\": \"unlock_other\"}]");
+	const char *file = write_tmp("s.json", "[{\"function\": \"unlock_other\"}]");
 	struct run_result r;
 	json_t *root;
 	ck_assert_int_ge(asprintf(&env[0], "TRACK_SUPPRESSIONS=%s", file), 0);
 	root = misuse_run(NULL, env, &r);
-	ck_assert_int_eq(count_findings(root, "unlock-not-owner"), 0);
-	ck_assert_int_eq(jint(root, "suppressed"), 1);
+	want_findings(root, "unlock-not-owner=0");
+	want_ints(root, "suppressed=1");
 	json_decref(root);
 	run_free(&r);
 	free(env[0]);
@@ -300,12 +279,12 @@ END_TEST
 
 START_TEST(bad_file_stops_before_the_run)
 {
-	const char *file = write_file("s.json", "[{\"function\": \"unlock_other\"},\n"
+	const char *file = write_tmp("s.json", "[{\"function\": \"unlock_other\"},\n"
 						"  {\"functoin\": \"misuse\"}]");
-	char *argv[] = {(char *)track_bin(), "run", "--suppressions", (char *)file, "--",
-			(char *)fixture("fx_sync"), "misuse", NULL};
+	char *args[] = {"run", "--suppressions", (char *)file, "--", (char *)fixture("fx_sync"),
+			"misuse", NULL};
 	struct run_result r;
-	run(argv, NULL, NULL, &r);
+	track_cmd(args, NULL, &r);
 	ck_assert_int_eq(r.status, 2);
 	ck_assert_msg(strncmp(r.err, "track: suppressions ", 20) == 0, "%s", r.err);
 	ck_assert_msg(strstr(r.err, "s.json:2:3: entry 2: unknown key \"functoin\"") != NULL, "%s",
@@ -313,8 +292,8 @@ START_TEST(bad_file_stops_before_the_run)
 	ck_assert_ptr_eq(strchr(r.err, '\n'), r.err + r.err_len - 1);
 	ck_assert_ptr_null(strstr(r.out, "misuse done"));   /* the program never ran */
 	run_free(&r);
-	argv[3] = (char *)tmp_path("missing.json");
-	run(argv, NULL, NULL, &r);
+	args[2] = (char *)tmp_path("missing.json");
+	track_cmd(args, NULL, &r);
 	ck_assert_int_eq(r.status, 2);
 	ck_assert_msg(strstr(r.err, "missing.json: No such file") != NULL, "%s", r.err);
 	run_free(&r);
@@ -323,26 +302,24 @@ END_TEST
 
 START_TEST(track_report_suppresses_too)
 {
-	const char *file = write_file("s.json", "[{\"function\": \"unlock_other\"}]");
+	const char *file = write_tmp("s.json", "[{\"function\": \"unlock_other\"}]");
 	char *argv[] = {(char *)fixture("fx_sync"), "misuse", NULL};
-	char *opts[] = {"--keep", "-o", (char *)tmp_path("report.txt"), NULL};
-	char *rep[] = {(char *)track_bin(), "report", "--suppressions", (char *)file, "--json",
+	char *rep[] = {"report", "--suppressions", (char *)file, "--json",
 		       (char *)tmp_path("again.json"), NULL, NULL};
 	struct run_result r;
 	json_error_t e;
-	json_t *root = track_run_json(opts, argv, NULL, &r), *again;
+	json_t *root = traced((char *[]){"--keep", NULL}, argv, NULL, &r), *again;
 	ck_assert_ptr_nonnull(root);
-	ck_assert_int_eq(jint(root, "suppressed"), 0);
-	rep[6] = (char *)jstr(root, "process.segment");
-	ck_assert_ptr_nonnull(rep[6]);
+	want_ints(root, "suppressed=0");
+	rep[5] = (char *)jstr(root, "process.segment");
+	ck_assert_ptr_nonnull(rep[5]);
 	run_free(&r);
-	run(rep, NULL, NULL, &r);
+	track_cmd(rep, NULL, &r);
 	ck_assert_msg(r.status == 0, "track report: %s", r.err);
 	again = json_load_file(tmp_path("again.json"), 0, &e);
 	ck_assert_ptr_nonnull(again);
-	ck_assert_int_eq(count_findings(again, "unlock-not-owner"), 0);
-	ck_assert_int_eq(count_findings(again, "unlock-unlocked"), 1);
-	ck_assert_int_eq(jint(again, "suppressed"), 1);
+	want_findings(again, "unlock-not-owner=0 unlock-unlocked=1");
+	want_ints(again, "suppressed=1");
 	json_decref(again);
 	json_decref(root);
 	run_free(&r);
@@ -351,33 +328,44 @@ END_TEST
 
 /* fx_order (test_order's fixture): ab_ba makes one lock-order inversion, in take_a_then_b and
  * take_b_then_a; deadlock2 one deadlock, in dl_a_then_b and dl_b_then_a. */
-static json_t *order_run(const char *scenario, const char *rules, struct run_result *r)
+static json_t *order_run_opts(const char *scenario, char *const opts[], struct run_result *r)
 {
 	char *argv[] = {(char *)fixture("fx_order"), (char *)scenario, NULL};
-	char *opts[] = {"--error-exitcode=42", "-o", (char *)tmp_path("report.txt"),
-			"--suppressions", (char *)write_file("order.json", rules), NULL};
-	json_t *root = track_run_json(opts, argv, NULL, r);
-	ck_assert_msg(root != NULL, "no JSON report; track said: %s", r->err);
-	return root;
+	return traced(opts, argv, NULL, r);
+}
+
+/* The scenario with suppression rules, and --error-exitcode=42. */
+static json_t *order_run(const char *scenario, const char *rules, struct run_result *r)
+{
+	char *opts[] = {"--error-exitcode=42", "--suppressions",
+			(char *)write_tmp("order.json", rules), NULL};
+	return order_run_opts(scenario, opts, r);
 }
 
 START_TEST(lock_order_suppressed_by_its_stacks)
 {
-	struct run_result r;
-	json_t *root = order_run("ab_ba", "[{\"kind\": \"lock-order-inversion\", "
-					  "\"function\": \"take_b_then_a\"}]", &r);
-	ck_assert_int_eq(count_findings(root, "lock-order-inversion"), 0);
-	ck_assert_int_eq(jint(root, "suppressed"), 1);
-	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
-	json_decref(root);
-	run_free(&r);
-	root = order_run("ab_ba", "[{\"kind\": \"deadlock\", \"function\": \"take_b_then_a\"}]",
-			 &r);
-	ck_assert_int_eq(count_findings(root, "lock-order-inversion"), 1);
-	ck_assert_int_eq(jint(root, "suppressed"), 0);
-	ck_assert_int_eq(r.status, 42);
-	json_decref(root);
-	run_free(&r);
+	/* the rule of the inversion's kind takes it out of the report and the exit status; one
+	 * of another kind leaves it */
+	static const struct {
+		const char *rules, *findings, *suppressed;
+		int status;
+	} runs[] = {
+		{"[{\"kind\": \"lock-order-inversion\", \"function\": \"take_b_then_a\"}]",
+		 "lock-order-inversion=0", "suppressed=1", 0},
+		{"[{\"kind\": \"deadlock\", \"function\": \"take_b_then_a\"}]",
+		 "lock-order-inversion=1", "suppressed=0", 42},
+	};
+	size_t i;
+	for (i = 0; i < ARRAY_SIZE(runs); i++) {
+		struct run_result r;
+		json_t *root = order_run("ab_ba", runs[i].rules, &r);
+		want_findings(root, runs[i].findings);
+		want_ints(root, runs[i].suppressed);
+		ck_assert_msg(r.status == runs[i].status, "%s: status %d, want %d: %s",
+			      runs[i].rules, r.status, runs[i].status, r.err);
+		json_decref(root);
+		run_free(&r);
+	}
 }
 END_TEST
 
@@ -386,37 +374,28 @@ START_TEST(deadlock_suppressed_by_a_thread_stack)
 	struct run_result r;
 	json_t *root = order_run("deadlock2", "[{\"kind\": \"deadlock\", "
 					      "\"function\": \"dl_b_then_a\"}]", &r);
-	ck_assert_int_eq(count_findings(root, "deadlock"), 0);
+	want_findings(root, "deadlock=0");
 	ck_assert_int_ge(jint(root, "suppressed"), 1);
 	json_decref(root);
 	run_free(&r);
 }
 END_TEST
 
-static json_t *order_run_opts(const char *scenario, char *const opts[], struct run_result *r)
-{
-	char *argv[] = {(char *)fixture("fx_order"), (char *)scenario, NULL};
-	json_t *root = track_run_json(opts, argv, NULL, r);
-	ck_assert_msg(root != NULL, "no JSON report; track said: %s", r->err);
-	return root;
-}
-
 START_TEST(lock_order_option)
 {
-	char *argv[] = {(char *)track_bin(), "run", "--lock-order=instances", "--", "true", NULL};
 	struct run_result r;
 	json_t *root, *edge;
-	run(argv, NULL, NULL, &r);
+	track_cmd((char *[]){"run", "--lock-order=instances", "--", "true", NULL}, NULL, &r);
 	ck_assert_int_eq(r.status, 2);
 	ck_assert_msg(strstr(r.err, "--lock-order needs one of instance, class or off") != NULL,
 		      "%s", r.err);
 	run_free(&r);
 	root = order_run_opts("ab_ba", (char *[]){"--lock-order=off", NULL}, &r);
-	ck_assert_int_eq(count_findings(root, "lock-order-inversion"), 0);
+	want_findings(root, "lock-order-inversion=0");
 	json_decref(root);
 	run_free(&r);
 	root = order_run_opts("class_order", (char *[]){"--lock-order", "class", NULL}, &r);
-	ck_assert_int_eq(count_findings(root, "lock-order-inversion"), 1);
+	want_findings(root, "lock-order-inversion=1");
 	edge = json_array_get(json_object_get(jfind(root, "findings", "kind",
 						    "lock-order-inversion"), "cycle"), 0);
 	ck_assert(json_is_true(json_object_get(edge, "class")));
@@ -427,64 +406,49 @@ END_TEST
 
 START_TEST(on_deadlock_option)
 {
-	char *argv[] = {(char *)track_bin(), "run", "--on-deadlock=hang", "--", "true", NULL};
+	/* the default under track run: the program ends with 1, or --error-exitcode's N */
+	static const struct {
+		char *opt;
+		int status;
+	} ends[] = {{NULL, 1}, {"--error-exitcode=42", 42}, {"--on-deadlock=abort", 128 + 6}};
 	struct run_result r;
-	json_t *root;
-	run(argv, NULL, NULL, &r);
+	size_t i;
+	track_cmd((char *[]){"run", "--on-deadlock=hang", "--", "true", NULL}, NULL, &r);
 	ck_assert_int_eq(r.status, 2);
 	ck_assert_msg(strstr(r.err, "--on-deadlock needs one of report, exit or abort") != NULL,
 		      "%s", r.err);
 	run_free(&r);
-	/* the default under track run: the program ends with 1, or --error-exitcode's N */
-	root = order_run_opts("deadlock2", NULL, &r);
-	ck_assert_int_eq(count_findings(root, "deadlock"), 1);
-	ck_assert_int_eq(r.status, 1);
-	json_decref(root);
-	run_free(&r);
-	root = order_run_opts("deadlock2", (char *[]){"--error-exitcode=42", NULL}, &r);
-	ck_assert_int_eq(count_findings(root, "deadlock"), 1);
-	ck_assert_int_eq(r.status, 42);
-	json_decref(root);
-	run_free(&r);
-	root = order_run_opts("deadlock2", (char *[]){"--on-deadlock=abort", NULL}, &r);
-	ck_assert_int_eq(count_findings(root, "deadlock"), 1);
-	ck_assert_int_eq(r.status, 128 + 6);   /* SIGABRT */
-	json_decref(root);
-	run_free(&r);
+	for (i = 0; i < ARRAY_SIZE(ends); i++) {
+		json_t *root = order_run_opts("deadlock2", (char *[]){ends[i].opt, NULL}, &r);
+		want_findings(root, "deadlock=1");
+		ck_assert_msg(r.status == ends[i].status, "%s: status %d, want %d",
+			      ends[i].opt ? ends[i].opt : "no option", r.status, ends[i].status);
+		json_decref(root);
+		run_free(&r);
+	}
 }
 END_TEST
 
-static Suite *suite(void)
-{
-	Suite *s = suite_create("suppress");
-	TCase *units = tcase_create("units"), *e2e = tcase_create("end_to_end"),
-	      *options = tcase_create("run_options");
-	tcase_add_test(units, rules_are_parsed);
-	tcase_add_test(units, syntax_errors_name_line_and_column);
-	tcase_add_test(units, bad_rules_name_their_line);
-	tcase_add_test(units, function_globs);
-	tcase_add_test(units, file_globs_full_path_and_basename);
-	tcase_add_test(units, kinds_filter_rules);
-	tcase_add_test(units, files_and_the_environment);
-	tcase_set_timeout(e2e, 120);
-	tcase_add_test(e2e, matched_finding_leaves_the_report);
-	tcase_add_test(e2e, all_suppressed_no_error_exitcode);
-	tcase_add_test(e2e, unmatched_file_changes_nothing);
-	tcase_add_test(e2e, environment_names_the_file);
-	tcase_add_test(e2e, bad_file_stops_before_the_run);
-	tcase_add_test(e2e, track_report_suppresses_too);
-	tcase_add_test(e2e, lock_order_suppressed_by_its_stacks);
-	tcase_add_test(e2e, deadlock_suppressed_by_a_thread_stack);
-	tcase_set_timeout(options, 120);
-	tcase_add_test(options, lock_order_option);
-	tcase_add_test(options, on_deadlock_option);
-	suite_add_tcase(s, units);
-	suite_add_tcase(s, e2e);
-	suite_add_tcase(s, options);
-	return s;
-}
-
 int main(void)
 {
-	return run_suite(suite());
+	const struct test_def tests[] = {
+		TEST("units", rules_are_parsed),
+		TEST("units", syntax_errors_name_line_and_column),
+		TEST("units", bad_rules_name_their_line),
+		TEST("units", function_globs),
+		TEST("units", file_globs_full_path_and_basename),
+		TEST("units", kinds_filter_rules),
+		TEST("units", files_and_the_environment),
+		TEST("end_to_end", matched_finding_leaves_the_report),
+		TEST("end_to_end", all_suppressed_no_error_exitcode),
+		TEST("end_to_end", unmatched_file_changes_nothing),
+		TEST("end_to_end", environment_names_the_file),
+		TEST("end_to_end", bad_file_stops_before_the_run),
+		TEST("end_to_end", track_report_suppresses_too),
+		TEST("end_to_end", lock_order_suppressed_by_its_stacks),
+		TEST("end_to_end", deadlock_suppressed_by_a_thread_stack),
+		TEST("run_options", lock_order_option),
+		TEST("run_options", on_deadlock_option),
+	};
+	return run_tests("suppress", 120, tests, ARRAY_SIZE(tests));
 }

@@ -11,13 +11,12 @@
 
 #include "harness.h"
 
-static json_t *traced(const char *scenario, const char *arg, char *const env[],
-		      struct run_result *r)
+/* fx_sync scenario [arg] under track run: it must have ended with status 0. */
+static json_t *sync_run(const char *scenario, const char *arg, char *const env[],
+			struct run_result *r)
 {
 	char *argv[] = {(char *)fixture("fx_sync"), (char *)scenario, (char *)arg, NULL};
-	char *opts[] = {"-o", (char *)tmp_path("report.txt"), NULL};
-	json_t *root = track_run_json(opts, argv, env, r);
-	ck_assert_msg(root != NULL, "no JSON report; track said: %s", r->err);
+	json_t *root = traced(NULL, argv, env, r);
 	ck_assert_msg(r->status == 0, "fx_sync %s exited %d: %s", scenario, r->status, r->err);
 	return root;
 }
@@ -31,7 +30,7 @@ static json_t *first_of(json_t *root, const char *list, const char *kind)
 START_TEST(contention_is_measured)
 {
 	struct run_result r;
-	json_t *root = traced("contended", NULL, NULL, &r), *m;
+	json_t *root = sync_run("contended", NULL, NULL, &r), *m;
 	m = json_array_get(json_object_get(root, "locks"), 0);   /* most contended first */
 	ck_assert_ptr_nonnull(m);
 	ck_assert_str_eq(jstr(m, "kind"), "mutex");
@@ -52,7 +51,7 @@ END_TEST
 START_TEST(uncontended_is_not_counted_as_contended)
 {
 	struct run_result r;
-	json_t *root = traced("kinds", NULL, NULL, &r), *l;
+	json_t *root = sync_run("kinds", NULL, NULL, &r), *l;
 	size_t i;
 	json_array_foreach(json_object_get(root, "locks"), i, l)
 		if (strcmp(jstr(l, "kind"), "spinlock") == 0 || strcmp(jstr(l, "kind"), "mutex") == 0)
@@ -65,29 +64,23 @@ END_TEST
 START_TEST(every_kind_is_counted)
 {
 	struct run_result r;
-	json_t *root = traced("kinds", NULL, NULL, &r), *o;
+	json_t *root = sync_run("kinds", NULL, NULL, &r), *o;
 	o = first_of(root, "locks", "spinlock");
 	ck_assert_ptr_nonnull(o);
 	ck_assert_int_eq(jint(o, "acquisitions"), 1000);
 	o = first_of(root, "locks", "rwlock");
 	ck_assert_ptr_nonnull(o);
-	ck_assert_int_eq(jint(o, "acquisitions"), 3);   /* two readers at once, one writer */
-	ck_assert_int_eq(jint(o, "readers"), 0);
+	want_ints(o, "acquisitions=3 readers=0");   /* two readers at once, one writer */
 	o = jfind(root, "locks", "type", "recursive");
 	ck_assert_ptr_nonnull(o);
 	ck_assert_int_eq(jint(o, "acquisitions"), 3);
 	ck_assert(json_is_false(json_object_get(o, "live")));   /* destroyed */
 	o = jfind(root, "condvars", "kind", "condvar");
 	ck_assert_ptr_nonnull(o);
-	ck_assert_int_eq(jint(o, "signals"), 5);
-	ck_assert_int_eq(jint(o, "broadcasts"), 2);
-	ck_assert_int_eq(jint(o, "waits"), 1);
-	ck_assert_int_eq(jint(o, "timeouts"), 1);
+	want_ints(o, "signals=5 broadcasts=2 waits=1 timeouts=1");
 	o = first_of(root, "semaphores", "semaphore");
 	ck_assert_ptr_nonnull(o);
-	ck_assert_int_eq(jint(o, "posts"), 7);
-	ck_assert_int_eq(jint(o, "waits"), 7);
-	ck_assert_int_eq(jint(o, "blocked_waits"), 0);
+	want_ints(o, "posts=7 waits=7 blocked_waits=0");
 	o = first_of(root, "barriers", "barrier");
 	ck_assert_ptr_nonnull(o);
 	ck_assert_int_eq(jint(o, "waits"), 2);
@@ -105,7 +98,7 @@ START_TEST(return_values_and_errno_unchanged)
 	struct run_result n, t;
 	json_t *root;
 	run(argv, NULL, NULL, &n);
-	root = track_run_json((char *[]){"-o", (char *)tmp_path("r.txt"), NULL}, argv, NULL, &t);
+	root = traced(NULL, argv, NULL, &t);
 	ck_assert_int_eq(t.status, n.status);
 	ck_assert_msg(strcmp(t.out, n.out) == 0, "native:\n%s\ntraced:\n%s", n.out, t.out);
 	ck_assert_int_gt(n.out_len, 1000);   /* it really printed every call */
@@ -118,14 +111,11 @@ END_TEST
 START_TEST(cancelled_waits_leave_correct_state)
 {
 	struct run_result r;
-	json_t *root = traced("cancel", NULL, NULL, &r), *t, *m;
+	json_t *root = sync_run("cancel", NULL, NULL, &r), *t, *m;
 	size_t i, cancelled = 0;
 	json_array_foreach(json_object_get(json_object_get(root, "threads"), "list"), i, t) {
 		const char *state = jstr(t, "state");
-		json_t *flags = json_object_get(t, "flags"), *f;
-		size_t k;
-		json_array_foreach(flags, k, f)
-			cancelled += strcmp(json_string_value(f), "cancelled") == 0;
+		cancelled += has_flag(t, "cancelled");
 		if (json_object_get(t, "waiting") != NULL)
 			ck_abort_msg("thread %lld still shown %s", jint(t, "tid"), state);
 		ck_assert_int_eq(json_array_size(json_object_get(t, "held_locks")), 0);
@@ -148,7 +138,7 @@ END_TEST
 START_TEST(misuse_is_found)
 {
 	struct run_result r;
-	json_t *root = traced("misuse", NULL, NULL, &r), *f;
+	json_t *root = sync_run("misuse", NULL, NULL, &r), *f;
 	ck_assert_int_eq(count_findings(root, "unlock-not-owner"), 1);
 	ck_assert_int_eq(count_findings(root, "unlock-unlocked"), 1);
 	f = jfind(root, "findings", "kind", "unlock-not-owner");
@@ -159,12 +149,17 @@ START_TEST(misuse_is_found)
 }
 END_TEST
 
+/* fx_sync scenario under track run --error-exitcode=42. */
+static json_t *with_error_exitcode(const char *scenario, struct run_result *r)
+{
+	char *argv[] = {(char *)fixture("fx_sync"), (char *)scenario, NULL};
+	return traced((char *[]){"--error-exitcode=42", NULL}, argv, NULL, r);
+}
+
 START_TEST(error_exitcode_on_findings)
 {
-	char *argv[] = {(char *)fixture("fx_sync"), "misuse", NULL};
-	char *opts[] = {"--error-exitcode=42", "-o", (char *)tmp_path("r.txt"), NULL};
 	struct run_result r;
-	json_t *root = track_run_json(opts, argv, NULL, &r);
+	json_t *root = with_error_exitcode("misuse", &r);
 	ck_assert_int_eq(r.status, 42);
 	json_decref(root);
 	run_free(&r);
@@ -173,10 +168,8 @@ END_TEST
 
 START_TEST(no_error_exitcode_without_findings)
 {
-	char *argv[] = {(char *)fixture("fx_sync"), "kinds", NULL};
-	char *opts[] = {"--error-exitcode=42", "-o", (char *)tmp_path("r.txt"), NULL};
 	struct run_result r;
-	json_t *root = track_run_json(opts, argv, NULL, &r);
+	json_t *root = with_error_exitcode("kinds", &r);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_int_eq(count_findings(root, NULL), 0);
 	json_decref(root);
@@ -188,7 +181,7 @@ START_TEST(address_reuse_and_object_overflow)
 {
 	struct run_result r;
 	char *env[] = {"TRACK_MAX_OBJECTS=64", NULL};
-	json_t *root = traced("reuse", "5000", env, &r);
+	json_t *root = sync_run("reuse", "5000", env, &r);
 	ck_assert_ptr_nonnull(strstr(r.out, "reuse 5000 done"));
 	ck_assert_int_gt(jint(root, "overflow.object_records_recycled"), 0);
 	ck_assert_int_le(json_array_size(json_object_get(root, "locks")), 64);
@@ -201,7 +194,7 @@ END_TEST
 START_TEST(address_reuse_default_capacity)
 {
 	struct run_result r;
-	json_t *root = traced("reuse", "5000", NULL, &r), *l;
+	json_t *root = sync_run("reuse", "5000", NULL, &r), *l;
 	size_t i, destroyed = 0;
 	ck_assert_int_eq(jint(root, "overflow.object_records_recycled"), 0);
 	ck_assert_int_eq(jint(root, "overflow.objects_not_tracked"), 0);
@@ -216,26 +209,19 @@ START_TEST(address_reuse_default_capacity)
 }
 END_TEST
 
-static Suite *suite(void)
-{
-	Suite *s = suite_create("sync");
-	TCase *tc = tcase_create("objects");
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, contention_is_measured);
-	tcase_add_test(tc, uncontended_is_not_counted_as_contended);
-	tcase_add_test(tc, every_kind_is_counted);
-	tcase_add_test(tc, return_values_and_errno_unchanged);
-	tcase_add_test(tc, cancelled_waits_leave_correct_state);
-	tcase_add_test(tc, misuse_is_found);
-	tcase_add_test(tc, error_exitcode_on_findings);
-	tcase_add_test(tc, no_error_exitcode_without_findings);
-	tcase_add_test(tc, address_reuse_and_object_overflow);
-	tcase_add_test(tc, address_reuse_default_capacity);
-	suite_add_tcase(s, tc);
-	return s;
-}
-
 int main(void)
 {
-	return run_suite(suite());
+	const struct test_def tests[] = {
+		TEST("objects", contention_is_measured),
+		TEST("objects", uncontended_is_not_counted_as_contended),
+		TEST("objects", every_kind_is_counted),
+		TEST("objects", return_values_and_errno_unchanged),
+		TEST("objects", cancelled_waits_leave_correct_state),
+		TEST("objects", misuse_is_found),
+		TEST("objects", error_exitcode_on_findings),
+		TEST("objects", no_error_exitcode_without_findings),
+		TEST("objects", address_reuse_and_object_overflow),
+		TEST("objects", address_reuse_default_capacity),
+	};
+	return run_tests("sync", 120, tests, ARRAY_SIZE(tests));
 }

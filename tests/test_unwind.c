@@ -17,6 +17,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "harness.h"
+
 int track__unwind(uint64_t *pcs, int max, uintptr_t stack_lo, uintptr_t stack_hi);
 int track__unwind_in_handler(uintptr_t stack_lo, uintptr_t stack_hi, uintptr_t limit);
 
@@ -228,23 +230,15 @@ END_TEST
 
 int main(void)
 {
-	Suite *s = suite_create("unwind");
-	TCase *tc = tcase_create("unwind");
-	SRunner *sr;
-	int failed;
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, recursion_agrees_with_backtrace);
-	tcase_add_test(tc, alloca_frames_agree);
-	tcase_add_test(tc, realigned_frame_agrees);
-	tcase_add_test(tc, callback_from_libc_agrees);
-	tcase_add_test(tc, through_a_signal_frame);
-	tcase_add_test(tc, unknown_stack_gives_no_frames);
-	tcase_add_test(tc, from_handlers_that_interrupt_anything);
-	tcase_add_test(tc, handler_nested_in_a_frame_is_told_apart);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	const struct test_def tests[] = {
+		TEST("unwind", recursion_agrees_with_backtrace),
+		TEST("unwind", alloca_frames_agree),
+		TEST("unwind", realigned_frame_agrees),
+		TEST("unwind", callback_from_libc_agrees),
+		TEST("unwind", through_a_signal_frame),
+		TEST("unwind", unknown_stack_gives_no_frames),
+		TEST("unwind", from_handlers_that_interrupt_anything),
+		TEST("unwind", handler_nested_in_a_frame_is_told_apart),
+	};
+	return run_tests("unwind", 60, tests, ARRAY_SIZE(tests));
 }
