@@ -1,5 +1,5 @@
 /*
- * symbolize_test.c — tests for tools/symbolize.c, the address-to-name layer of the tools.
+ * symbolize_test.c — tests for tools/core/symbolize.c, the address-to-name layer of the tools.
  *
  * The symbolizer is fed module tables built the way the shim builds them (dl_iterate_phdr:
  * bias, PT_LOAD range, path, build-id), so that what passes here is what the tools see.

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/segread.h"
 #include "harness.h"
 #include "track/segment.h"
 
@@ -71,6 +72,58 @@ START_TEST(bad_usage)
 	fails(2, "option --json needs an argument", (char *[]){"run", "--json", NULL});
 	fails(2, "option --top needs an argument", (char *[]){"report", "--top", NULL});
 	fails(2, "option -o needs an argument", (char *[]){"run", "-o", NULL});
+}
+END_TEST
+
+/* Every subcommand's help comes from its option table: it fits a terminal, lists --help
+ * and says what the exit statuses are. */
+START_TEST(every_help_fits_and_names_its_exit_statuses)
+{
+	const char *subs[] = {"run", "report", "stacks", "ls", "clean"};
+	struct run_result r;
+	for (size_t i = 0; i < ARRAY_SIZE(subs); i++) {
+		const char *line;
+		track_cmd((char *[]){(char *)subs[i], "-h", NULL}, NULL, &r);
+		ck_assert_int_eq(r.status, 0);
+		want_text(r.out, "usage: track ", subs[i], "  -h, --help", "exit status", NULL);
+		for (line = r.out; *line != '\0'; line += strcspn(line, "\n") + 1)
+			ck_assert_msg(strcspn(line, "\n") <= 80, "track %s --help: a line of %zu "
+				      "columns: %.*s", subs[i], strcspn(line, "\n"),
+				      (int)strcspn(line, "\n"), line);
+		ck_assert_str_eq(r.err, "");
+		run_free(&r);
+	}
+}
+END_TEST
+
+/* Every subcommand refuses what it does not take in one line, exit 2; what it takes works. */
+START_TEST(bad_usage_of_every_subcommand)
+{
+	struct run_result r;
+	fails(2, "unexpected argument 'extra'", (char *[]){"ls", "extra", NULL});
+	fails(2, "unknown option '--bogus'", (char *[]){"clean", "--bogus", NULL});
+	fails(2, "unknown option '-x'", (char *[]){"clean", "-x", NULL});
+	fails(2, "unknown option '-x'", (char *[]){"stacks", "-x", "1", NULL});
+	fails(2, "1 to 4096", (char *[]){"stacks", "--max-frames", "0", "1", NULL});
+	fails(2, "one process id", (char *[]){"stacks", NULL});
+	fails(2, "non-negative number", (char *[]){"report", "--top", "-1", "1", NULL});
+	fails(2, "one of instance, class or off",
+	      (char *[]){"run", "--lock-order=x", "--", "true", NULL});
+	fails(2, "one of report, exit or abort",
+	      (char *[]){"run", "--on-deadlock", "x", "--", "true", NULL});
+	fails(2, "option --max-frames needs an argument", (char *[]){"stacks", "--max-frames", NULL});
+	/* the negatives: the same subcommands used right */
+	track_cmd((char *[]){"clean", "-n", NULL}, NULL, &r);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	run_free(&r);
+	track_cmd((char *[]){"ls", NULL}, NULL, &r);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_str_eq(r.out, "no segments\n");
+	run_free(&r);
+	track_cmd((char *[]){"run", "--lock-order=class", "--on-deadlock", "report", "-q", "--",
+			     "true", NULL}, NULL, &r);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	run_free(&r);
 }
 END_TEST
 
@@ -220,6 +273,40 @@ START_TEST(report_live_process)
 	ck_assert_ptr_nonnull(strstr(r.out, "threads: 1 created"));
 	run_free(&r);
 	fails(5, NULL, (char *[]){"report", pidstr, NULL});
+}
+END_TEST
+
+/* A live view refreshed again and again (the dashboard's way) reads the segment into the
+ * buffers it already has: the same tables, new figures, nothing reallocated. */
+START_TEST(snapshot_reload_reuses_its_buffers)
+{
+	FILE *out;
+	pid_t pid = start_live(3, (char *[]){shim_preload(), NULL}, &out);
+	struct track_snap s;
+	char path[TRACK_SEGFILE_PATH_MAX], err[512];
+	void *threads, *objs;
+	int st, i;
+	ck_assert_msg(track_seg_find_pid(pid, path, sizeof path, err, sizeof err) == 0, "%s",
+		      err);
+	ck_assert_msg(track_snap_load(path, &s, err, sizeof err) == 0, "%s", err);
+	ck_assert(s.alive);
+	threads = s.threads;
+	objs = s.objs;
+	for (i = 0; i < 5; i++) {
+		usleep(20000);
+		ck_assert_msg(track_snap_reload(&s, err, sizeof err) == 0, "%s", err);
+		ck_assert_ptr_eq(s.threads, threads);
+		ck_assert_ptr_eq(s.objs, objs);
+		ck_assert_ptr_nonnull(track_snap_thread(&s, pid));
+	}
+	/* the negative: once the process is gone, a reload says so */
+	waitpid(pid, &st, 0);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert_msg(track_snap_reload(&s, err, sizeof err) == 0, "%s", err);
+	ck_assert(!s.alive);
+	ck_assert_int_eq(s.hdr.proc_state, TRACK_PS_EXITED);
+	track_snap_free(&s);
+	fclose(out);
 }
 END_TEST
 
@@ -465,6 +552,8 @@ int main(void)
 	const struct test_def tests[] = {
 		TEST("cli", help_and_version),
 		TEST("cli", bad_usage),
+		TEST("cli", every_help_fits_and_names_its_exit_statuses),
+		TEST("cli", bad_usage_of_every_subcommand),
 		TEST("cli", program_not_found_or_not_executable),
 		TEST("cli", bad_report_destination),
 		TEST("cli", report_that_cannot_be_written_fails),
@@ -473,6 +562,7 @@ int main(void)
 		TEST("cli", program_without_the_shim),
 		TEST("cli", stdin_passed_through),
 		TEST("cli", report_live_process),
+		TEST("cli", snapshot_reload_reuses_its_buffers),
 		TEST("cli", report_missing_process),
 		TEST("cli", segment_of_other_version),
 		TEST("cli", segment_of_other_user),

@@ -1,5 +1,5 @@
 /*
- * test_remote_unwind.c — tools/remote_unwind.c against a live process: fx_blocked (built -O2
+ * test_remote_unwind.c — tools/core/remote_unwind.c against a live process: fx_blocked (built -O2
  * without frame pointers, no shim) with threads blocked in three known call chains.  Every
  * thread is found, each stack symbolizes to its chain in order, sleeping threads are read
  * without being stopped (x86_64) and give the very stacks that stopping them gives, a

@@ -176,6 +176,69 @@ START_TEST(thread_table_no_overflow_by_default)
 }
 END_TEST
 
+/* What could not be recorded is said in both reports: a "warning:" (or "note:") line of the
+ * text report for every figure of the JSON "overflow" object that lost something. */
+static void overflow_said_in_text(json_t *root, const char *text, int *nonzero)
+{
+	json_t *o = json_object_get(root, "overflow"), *v;
+	const char *key, *line;
+	int lines = 0, lossy = 0;
+	char want[64];
+	ck_assert_ptr_nonnull(o);
+	for (line = text; line != NULL; line = strchr(line, '\n'), line = line ? line + 1 : NULL)
+		lines += strncmp(line, "warning: ", 9) == 0 || strncmp(line, "note: ", 6) == 0;
+	json_object_foreach(o, key, v) {
+		long long n = json_integer_value(v);
+		if (n == 0 || strstr(key, "_recycled") != NULL)
+			continue;
+		lossy++;
+		snprintf(want, sizeof want, ": %lld ", n);
+		ck_assert_msg(strstr(text, want) != NULL, "overflow.%s = %lld, but the text report "
+			      "does not say so:\n%s", key, n, text);
+	}
+	ck_assert_msg(lines == lossy, "%d warning/note lines for %d lossy overflow figures:\n%s",
+		      lines, lossy, text);
+	*nonzero = lossy;
+}
+
+START_TEST(overflow_warned_in_text_as_counted_in_json)
+{
+	static const char script[] =
+		"import threading, json, decimal, hashlib, sqlite3, ctypes\n"
+		"ev = threading.Event()\n"
+		"ts = [threading.Thread(target=ev.wait) for _ in range(40)]\n"
+		"for t in ts: t.start()\n"
+		"ev.set()\n"
+		"for t in ts: t.join()\n"
+		"print('ok')\n";
+	char *argv[] = {"/usr/bin/python3", "-c", (char *)script, NULL};
+	char *small[] = {"TRACK_MAX_THREADS=16", "TRACK_MAX_OBJECTS=16", "TRACK_MAX_MODULES=8",
+			 NULL};
+	struct run_result r;
+	json_t *root = traced(NULL, argv, small, &r);
+	char *text = slurp_file(tmp_path("report.txt"));
+	int lossy;
+	ck_assert_str_eq(r.out, "ok\n");
+	ck_assert_ptr_nonnull(text);
+	want_ints(root, "overflow.threads_not_tracked>=1 overflow.objects_not_tracked>=1 "
+		  "overflow.modules_not_recorded>=1");
+	overflow_said_in_text(root, text, &lossy);
+	ck_assert_int_ge(lossy, 3);
+	free(text);
+	json_decref(root);
+	run_free(&r);
+	/* the negative: with room for everything, no warning and every figure 0 */
+	root = traced(NULL, argv, NULL, &r);
+	text = slurp_file(tmp_path("report.txt"));
+	ck_assert_ptr_nonnull(text);
+	overflow_said_in_text(root, text, &lossy);
+	ck_assert_int_eq(lossy, 0);
+	free(text);
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
 int main(void)
 {
 	const struct test_def tests[] = {
@@ -189,6 +252,7 @@ int main(void)
 		TEST("threads", exec_keeps_the_shim),
 		TEST("threads", thread_table_overflow_is_counted),
 		TEST("threads", thread_table_no_overflow_by_default),
+		TEST("threads", overflow_warned_in_text_as_counted_in_json),
 	};
 	return run_tests("run", 120, tests, ARRAY_SIZE(tests));
 }

@@ -1,8 +1,9 @@
 /*
- * test_safety.c — the shim inside other people's processes: every reproduction of
- * shared/reports/shim-safety.md, each a test that failed on the shim it was written
- * against.  Correct programs must run under the shim as they do natively (same output, same
- * exit status) with no findings; a program never hangs, crashes, opens descriptors, or is
+ * test_safety.c — the shim inside other people's processes: every reproduction of the
+ * shim-safety probe (a review of an earlier shim, kept outside this repository; README, "The
+ * shim inside your process"), each a test that failed on the shim it was written against.
+ * Correct programs must run under the shim as they do natively (same output, same exit
+ * status) with no findings; a program never hangs, crashes, opens descriptors, or is
  * cancelled where it would not be; a hostile file in the segment directory, a full file
  * system, a setuid bit or a long TRACK_DIR never turns the shim or the tools against the
  * user.  Fixture: tests/fixtures/fx_safety.c.

@@ -1,5 +1,5 @@
 /*
- * stacks_driver.c — bench/stacks' driver for the remote unwinder (tools/remote_unwind.c):
+ * stacks_driver.c — bench/stacks' driver for the remote unwinder (tools/core/remote_unwind.c):
  * takes the stacks of every thread of a process once, and reports what it cost.
  *
  * usage: stacks_driver [--print] [--frames N] PID
