@@ -51,9 +51,7 @@ void track__spin_take(int *word)
 	unsigned spins = 0;
 	if (t->nlocks == 0) {
 		uint64_t saved;
-		int e = errno;
-		mask_all(&saved);
-		errno = e;
+		TRACK__KEEP_ERRNO(mask_all(&saved));
 		t->sigmask = saved;   /* signals are blocked from here: no handler can overwrite it */
 	}
 	t->nlocks++;
@@ -73,11 +71,8 @@ void track__spin_drop(int *word)
 	struct track__tls *t = &track__tls;
 	__atomic_store_n(word, 0, __ATOMIC_RELEASE);
 	t->busy--;
-	if (--t->nlocks == 0) {
-		int e = errno;
-		mask_restore(&t->sigmask);
-		errno = e;
-	}
+	if (--t->nlocks == 0)
+		TRACK__KEEP_ERRNO(mask_restore(&t->sigmask));
 }
 
 void track__ilock(void)

@@ -197,7 +197,5 @@ out:
 /* A destructor, not atexit: it runs at exit() and never changes what exit paths do. */
 __attribute__((destructor)) static void track__fini(void)
 {
-	int saved = errno;
-	track__shutdown();
-	errno = saved;
+	TRACK__KEEP_ERRNO(track__shutdown());
 }

@@ -158,9 +158,8 @@ static inline int plain_trylock(pthread_mutex_t *m, const struct track__thread *
  * plain_trylock took, so its kind is known. */
 static __attribute__((noinline)) int plain_wake(pthread_mutex_t *m)
 {
-	int saved = errno;
-	syscall(SYS_futex, &m->__data.__lock, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1, NULL, NULL, 0);
-	errno = saved;
+	TRACK__KEEP_ERRNO(syscall(SYS_futex, &m->__data.__lock, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1,
+				  NULL, NULL, 0));
 	return 0;
 }
 

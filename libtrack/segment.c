@@ -246,16 +246,14 @@ int track__seg_reserve(const void *p, size_t len)
 	for (pg = page_of(p); pg <= last; pg++) {
 		uint64_t bit = 1ull << (pg % 64);
 		char *page = (char *)track__g.hdr + pg * page_size;
-		int saved;
+		int rc;
 		if (__atomic_load_n(&present[pg / 64], __ATOMIC_ACQUIRE) & bit)
 			continue;
-		saved = errno;
-		if (madvise(page, page_size, MADV_POPULATE_WRITE) != 0) {
-			errno = saved;
+		TRACK__KEEP_ERRNO(rc = madvise(page, page_size, MADV_POPULATE_WRITE));
+		if (rc != 0) {
 			TRACK_ADD(&track__g.hdr->storage_failures, 1);
 			return -1;
 		}
-		errno = saved;
 		__atomic_or_fetch(&present[pg / 64], bit, __ATOMIC_RELEASE);
 	}
 	return 0;

@@ -114,11 +114,8 @@ TRACK_EXPORT int sem_init(sem_t *s, int pshared, unsigned value)
 	int rc;
 	track__resolve();
 	rc = track__real.sem_init(s, pshared, value);
-	if (rc == 0 && track__g.on) {
-		int saved = errno;
+	if (rc == 0 && track__g.on)
 		track__obj_init(s, TRACK_OBJ_SEM, TRACK_RA());
-		errno = saved;
-	}
 	return rc;
 }
 
@@ -127,11 +124,8 @@ TRACK_EXPORT int sem_destroy(sem_t *s)
 	int rc;
 	track__resolve();
 	rc = track__real.sem_destroy(s);
-	if (rc == 0 && track__g.on) {
-		int saved = errno;
+	if (rc == 0 && track__g.on)
 		track__obj_destroy(s);
-		errno = saved;
-	}
 	return rc;
 }
 

@@ -12,6 +12,7 @@
 #define TRACK_SHIM_H
 
 #define _GNU_SOURCE
+#include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdarg.h>
@@ -28,6 +29,15 @@
 #define likely(x)      __builtin_expect(!!(x), 1)
 #define unlikely(x)    __builtin_expect(!!(x), 0)
 #define TRACK_RA()     ((uint64_t)(uintptr_t)__builtin_return_address(0))
+
+/* Run stmt and leave errno as it was: the program must see the errno of its own call, not of
+ * a system call the shim made on the way (a signal mask, a futex wake, a page populated). */
+#define TRACK__KEEP_ERRNO(stmt)          \
+	do {                             \
+		int keep_errno__ = errno; \
+		stmt;                    \
+		errno = keep_errno__;    \
+	} while (0)
 
 /* Relaxed atomics on segment fields: readers in other processes see whole values. */
 #define TRACK_LOAD(p)        __atomic_load_n((p), __ATOMIC_RELAXED)
@@ -245,7 +255,7 @@ TRACK_HIDDEN int32_t track__tid_of_pthread(uint64_t th);
 TRACK_HIDDEN void track__thread_running(struct track__thread *t, uint64_t waited_ns);
 TRACK_HIDDEN void track__wait_stale(struct track__thread *t);
 
-/* objects.c */
+/* objects.c; all three leave errno as it was */
 TRACK_HIDDEN struct track_obj_rec *track__obj_slow(struct track__thread *t, uintptr_t addr,
 						  uint32_t kind, uint64_t pc, int create);
 TRACK_HIDDEN struct track_obj_rec *track__obj_init(const void *addr, uint32_t kind,
