@@ -112,6 +112,12 @@ START_TEST(bad_usage_of_every_subcommand)
 	fails(2, "one of report, exit or abort",
 	      (char *[]){"run", "--on-deadlock", "x", "--", "true", NULL});
 	fails(2, "option --max-frames needs an argument", (char *[]){"stacks", "--max-frames", NULL});
+	/* a bad letter inside a cluster is named, not the option before it */
+	fails(2, "unknown option '-x'", (char *[]){"report", "--keep", "-xq", "1", NULL});
+	fails(2, "unknown option '-x'", (char *[]){"clean", "--dry-run", "-nx", NULL});
+	fails(2, "option -o needs an argument", (char *[]){"run", "--keep", "-qo", NULL});
+	fails(2, "option --keep takes no value", (char *[]){"run", "--keep=1", "--", "true", NULL});
+	fails(2, "option --output needs an argument", (char *[]){"run", "--outp", NULL});
 	/* the negatives: the same subcommands used right */
 	track_cmd((char *[]){"clean", "-n", NULL}, NULL, &r);
 	ck_assert_msg(r.status == 0, "%s", r.err);
@@ -146,6 +152,33 @@ END_TEST
 
 /* A report that cannot be written is a failure, said once, never a silent exit 0; the
  * program itself ran as usual. */
+/* A report file is this run's or none: a program that never starts leaves no file, and -q
+ * without findings empties the -o file rather than leaving an earlier run's report. */
+START_TEST(report_files_are_never_stale)
+{
+	const char *json = tmp_path("r.json"), *text = write_tmp("r.txt", "an old report\n");
+	struct run_result r;
+	char *got;
+	fails(127, NULL, (char *[]){"run", "--json", (char *)json, "--", "/nonexistent", NULL});
+	ck_assert_msg(access(json, F_OK) != 0, "%s left behind by a run that never started", json);
+	track_cmd((char *[]){"run", "-q", "-o", (char *)text, "--", "true", NULL}, NULL, &r);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	run_free(&r);
+	got = slurp_file(text);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_str_eq(got, "");
+	free(got);
+	/* the negative: with findings, -q writes the report there */
+	track_cmd((char *[]){"run", "-q", "-o", (char *)text, "--",
+			     (char *)fixture("fx_order"), "ab_ba", NULL}, NULL, &r);
+	got = slurp_file(text);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_msg(strstr(got, "lock-order inversion") != NULL, "%s", got);
+	free(got);
+	run_free(&r);
+}
+END_TEST
+
 START_TEST(report_that_cannot_be_written_fails)
 {
 	struct run_result r;
@@ -557,6 +590,7 @@ int main(void)
 		TEST("cli", program_not_found_or_not_executable),
 		TEST("cli", bad_report_destination),
 		TEST("cli", report_that_cannot_be_written_fails),
+		TEST("cli", report_files_are_never_stale),
 		TEST("cli", json_keeps_bytes_that_are_not_utf8),
 		TEST("cli", links_and_damaged_segments_are_refused),
 		TEST("cli", program_without_the_shim),

@@ -320,19 +320,33 @@ static uint64_t total_findings(const struct collect *c, const struct track_suppr
 	return n;
 }
 
-/* Check now that the report files can be written, so a bad path fails before the run. */
+/* Check now that the report files can be written, so a bad path fails before the run;
+ * without creating or changing anything: a run that fails to start leaves no file. */
 static int check_writable(const char *path)
 {
+	char dir[PATH_MAX];
+	const char *slash;
 	int fd;
 	if (path == NULL || strcmp(path, "-") == 0)
 		return 0;
-	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		track_error("cannot write %s: %s", path, strerror(errno));
-		return -1;
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
 	}
-	close(fd);
-	return 0;
+	if (errno == ENOENT) {   /* a new file: its directory must let us create it */
+		slash = strrchr(path, '/');
+		if (slash == NULL)
+			snprintf(dir, sizeof dir, ".");
+		else if (slash == path)
+			snprintf(dir, sizeof dir, "/");
+		else
+			snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+		if (access(dir, W_OK | X_OK) == 0)
+			return 0;
+	}
+	track_error("cannot write %s: %s", path, strerror(errno));
+	return -1;
 }
 
 static int report(struct collect *c, const struct run_opts *o, const struct track_exit *ex,
@@ -342,14 +356,17 @@ static int report(struct collect *c, const struct run_opts *o, const struct trac
 	struct track_dest text = {0}, json = {0};
 	uint64_t findings;
 	size_t i;
-	int rc = 0;
+	int rc = 0, show;
 	if (c->n > 1)
 		qsort_r(c->refs, c->n, sizeof *c->refs, ref_order, &c->primary);
 	findings = total_findings(c, sp);
 	if (c->n == 0 || c->refs[0].pid != c->primary)
 		track_error("the program left no segment: it did not load libtrack.so (statically "
 			    "linked, setuid, or it cleared LD_PRELOAD)");
-	if ((!o->quiet || findings > 0) &&
+	/* -q: no text report without findings; but a file named with -o is still written
+	 * (empty), so that it never holds the report of an earlier run */
+	show = !o->quiet || findings > 0;
+	if ((show || o->output != NULL) &&
 	    track_dest_open(&text, "text", o->output, stderr, "stderr", &ro) != 0)
 		rc = -1;
 	if (o->json != NULL && track_dest_open(&json, "json", o->json, NULL, NULL, &ro) != 0)
@@ -361,10 +378,12 @@ static int report(struct collect *c, const struct run_opts *o, const struct trac
 			continue;
 		/* the exit status belongs to the program: the first process */
 		track_view_init(&v, &s, sp, i == 0 ? ex : NULL);
-		track_dest_add(&text, &v);
+		if (show)
+			track_dest_add(&text, &v);
 		track_dest_add(&json, &v);
 		track_view_fini(&v);
-		if (!o->keep && !s.alive)
+		/* segments are kept when a report could not be started: nothing is lost */
+		if (!o->keep && !s.alive && rc == 0)
 			unlink(c->refs[i].path);
 		track_snap_free(&s);
 	}

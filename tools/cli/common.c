@@ -92,8 +92,10 @@ int track_dest_open(struct track_dest *d, const char *format, const char *path, 
 	}
 	if (track_output_begin(&d->out, format, d->f, o) != 0) {
 		track_error("cannot begin the %s report: out of memory", format);
-		if (d->f != stdout && d->f != stderr)
+		if (d->f != stdout && d->f != stderr) {
 			fclose(d->f);
+			unlink(path);   /* nothing was written: leave no empty report */
+		}
 		d->f = NULL;
 		return -1;
 	}

@@ -43,20 +43,39 @@ static void build(const struct track_cmd *c, struct option *lo, char *shorts)
 	shorts[k] = '\0';
 }
 
-/* Name the option as typed: "--json" or "-o". */
+/* The long option of c that typed ("--name" or "--name=value", abbreviated as getopt allows)
+ * names, if its key is key; NULL when typed is not that long option. */
+static const struct track_opt *typed_long(const struct track_cmd *c, const char *typed, int key)
+{
+	size_t i, n = count_opts(c), len;
+	if (strncmp(typed, "--", 2) != 0)
+		return NULL;
+	typed += 2;
+	len = strcspn(typed, "=");
+	for (i = 0; i <= n; i++) {
+		const struct track_opt *o = i < n ? &c->opts[i] : &help_opt;
+		if (o->key == key && strncmp(o->name, typed, len) == 0)
+			return o;
+	}
+	return NULL;
+}
+
+/* Say what was wrong with the option getopt just refused.  optopt is the key of a known
+ * option (or the letter of a short one), 0 for an unknown long one; argv[optind - 1] is the
+ * element getopt last finished, which is the bad one when it is a long option (a bad letter
+ * in a cluster such as -xq leaves optind where it was). */
 static void bad_option(const struct track_cmd *c, int opt, char **argv)
 {
 	const char *typed = argv[optind - 1];
-	if (opt == ':') {
-		if (strncmp(typed, "--", 2) == 0)
-			track_error("option %.*s needs an argument; try 'track %s --help'",
-				    (int)strcspn(typed, "="), typed, c->name);
-		else
-			track_error("option -%c needs an argument; try 'track %s --help'", optopt,
-				    c->name);
-		return;
-	}
-	if (optopt != 0 && strncmp(typed, "--", 2) != 0)
+	const struct track_opt *o = optopt != 0 ? typed_long(c, typed, optopt) : NULL;
+	if (opt == ':' && o != NULL)
+		track_error("option --%s needs an argument; try 'track %s --help'", o->name,
+			    c->name);
+	else if (opt == ':')
+		track_error("option -%c needs an argument; try 'track %s --help'", optopt, c->name);
+	else if (o != NULL)
+		track_error("option --%s takes no value; try 'track %s --help'", o->name, c->name);
+	else if (optopt != 0)
 		track_error("unknown option '-%c'; try 'track %s --help'", optopt, c->name);
 	else
 		track_error("unknown option '%s'; try 'track %s --help'", typed, c->name);
@@ -93,7 +112,7 @@ static void help_option(FILE *out, const struct track_opt *o)
 		n = snprintf(spelled, sizeof spelled, "  -%c, --%s", o->key, o->name);
 	else
 		n = snprintf(spelled, sizeof spelled, "      --%s", o->name);
-	if (o->arg)
+	if (o->arg && n < (int)sizeof spelled)
 		n += snprintf(spelled + n, sizeof spelled - (size_t)n, " %s", o->arg);
 	fputs(spelled, out);
 	if (n > HELP_COLUMN - 2) {   /* at least two spaces before the help */

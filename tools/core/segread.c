@@ -89,6 +89,13 @@ static int read_header(const char *path, struct track_seg_header *h, char *err, 
 	return rc;
 }
 
+static void warn_stderr(const char *msg)
+{
+	fprintf(stderr, "track: %s\n", msg);
+}
+
+void (*track_seg_warn)(const char *msg) = warn_stderr;
+
 int track_seg_dirs(char dirs[][TRACK_SEGFILE_PATH_MAX], int max)
 {
 	static const char *const bases[] = TRACK_SEGDIR_BASES;
@@ -106,8 +113,10 @@ int track_seg_dirs(char dirs[][TRACK_SEGFILE_PATH_MAX], int max)
 					 (unsigned)geteuid()) != 0 || lstat(dirs[n], &st) != 0)
 			continue;
 		if (!track_segdir_is_private(&st, (unsigned)geteuid())) {
-			fprintf(stderr, "track: ignoring %s: not a directory of yours closed to "
-					"others (remove it, or set TRACK_DIR)\n", dirs[n]);
+			char msg[TRACK_SEGFILE_PATH_MAX + 96];
+			snprintf(msg, sizeof msg, "ignoring %s: not a directory of yours closed to "
+				 "others (remove it, or set TRACK_DIR)", dirs[n]);
+			track_seg_warn(msg);
 			continue;
 		}
 		n++;
@@ -278,6 +287,19 @@ static uint32_t clamp_count(uint64_t used, uint32_t cap)
 	return used < cap ? (uint32_t)used : cap;
 }
 
+/* Records read on demand: a table the size of the segment's, allocated untouched (so only
+ * what is read takes memory), and a byte per record saying whether it has been. */
+struct track_lazy {
+	int fd;
+	uint32_t max_stacks, max_edges;
+	struct track_stack_rec *stacks;
+	struct track_edge_rec *edges;
+	uint8_t *stack_read, *edge_read;
+	/* buffers kept across reloads, and their capacities */
+	uint32_t cap_threads, cap_objs, cap_mods, cap_findings, cap_obj_index, cap_thr_index;
+	uint32_t *seq, cap_seq;   /* the thread records' counters, read a second time */
+};
+
 /* n records of size bytes at off into *buf, grown if it holds fewer than n (capacity in
  * *cap, kept across reloads); 0, or -1 (out of memory, or the file shrank).  pread, not a
  * mapping: a hole of a tmpfs segment reads as zeros without being allocated (reading must
@@ -299,9 +321,16 @@ static int read_into(int fd, void **buf, uint32_t *cap, uint32_t n, size_t size,
  * (the counter comes first in the record, and the second read starts after the first ends).
  * Others are read again, alone, up to SEQ_RETRIES times; those that never settle are torn. */
 static uint32_t read_threads(int fd, const struct track_seg_header *h,
-			     struct track_thread_rec *out, uint32_t n)
+			     struct track_thread_rec *out, uint32_t n, struct track_lazy *z)
 {
-	uint32_t i, torn = 0, *seq = calloc(n ? n : 1, sizeof *seq);
+	uint32_t i, torn = 0, *seq = NULL;
+	if (n <= z->cap_seq || (seq = realloc(z->seq, (size_t)n * sizeof *seq)) != NULL) {
+		if (seq != NULL) {
+			z->seq = seq;
+			z->cap_seq = n;
+		}
+		seq = z->seq;
+	}
 	for (i = 0; i < n && seq != NULL; i++)   /* the counters again, after the first read */
 		if (pread_all(fd, &seq[i], sizeof seq[i], h->threads_off + (uint64_t)i * sizeof *out))
 			seq[i] = 1;
@@ -317,21 +346,18 @@ static uint32_t read_threads(int fd, const struct track_seg_header *h,
 		if (tries > SEQ_RETRIES)
 			torn++;
 	}
-	free(seq);
 	return torn;
 }
 
-/* Records read on demand: a table the size of the segment's, allocated untouched (so only
- * what is read takes memory), and a byte per record saying whether it has been. */
-struct track_lazy {
-	int fd;
-	uint32_t max_stacks, max_edges;
-	struct track_stack_rec *stacks;
-	struct track_edge_rec *edges;
-	uint8_t *stack_read, *edge_read;
-	/* buffers kept across reloads, and their capacities */
-	uint32_t cap_threads, cap_objs, cap_mods, cap_findings, cap_obj_index, cap_thr_index;
-};
+static void lazy_free(struct track_lazy *z)
+{
+	free(z->stacks);
+	free(z->edges);
+	free(z->stack_read);
+	free(z->edge_read);
+	free(z->seq);
+	free(z);
+}
 
 static struct track_lazy *lazy_new(int fd, uint32_t nstacks, uint32_t nedges)
 {
@@ -347,11 +373,7 @@ static struct track_lazy *lazy_new(int fd, uint32_t nstacks, uint32_t nedges)
 	z->edge_read = calloc(nedges, 1);
 	if (z->stacks && z->edges && z->stack_read && z->edge_read)
 		return z;
-	free(z->stacks);
-	free(z->edges);
-	free(z->stack_read);
-	free(z->edge_read);
-	free(z);
+	lazy_free(z);
 	return NULL;
 }
 
@@ -457,7 +479,7 @@ static int fill(struct track_snap *s, char *err, size_t errlen)
 	}
 	memset(z->stack_read, 0, z->max_stacks);   /* read on demand again, as they are now */
 	memset(z->edge_read, 0, z->max_edges);
-	s->torn = read_threads(z->fd, &s->hdr, s->threads, s->nthreads);
+	s->torn = read_threads(z->fd, &s->hdr, s->threads, s->nthreads, z);
 	if (build_indexes(s) != 0) {
 		snprintf(err, errlen, "out of memory reading %s", s->path);
 		return TRACK_EXIT_FAIL;
@@ -510,11 +532,14 @@ int track_seg_header(const char *path, struct track_seg_header *h, char *err, si
 	int fd = open_seg(path, &st, err, errlen), rc;
 	if (fd < 0)
 		return -fd;
-	rc = pread_all(fd, h, sizeof *h, 0) == 0
-		     ? header_ok(h, (uint64_t)st.st_size, err, errlen, path)
-		     : TRACK_EXIT_VERSION;
-	if (rc == TRACK_EXIT_VERSION && h->magic != TRACK_SEGMENT_MAGIC)
-		snprintf(err, errlen, "%s is not a track segment", path);
+	if (pread_all(fd, h, sizeof *h, 0) != 0) {
+		snprintf(err, errlen, "%s is not a track segment (shorter than a header)", path);
+		rc = TRACK_EXIT_VERSION;
+	} else {
+		rc = header_ok(h, (uint64_t)st.st_size, err, errlen, path);
+		if (rc == TRACK_EXIT_VERSION && h->magic != TRACK_SEGMENT_MAGIC)
+			snprintf(err, errlen, "%s is not a track segment", path);
+	}
 	close(fd);
 	return rc;
 }
@@ -585,11 +610,7 @@ void track_snap_free(struct track_snap *s)
 	free(s->findings);
 	if (z != NULL) {
 		close(z->fd);
-		free(z->stacks);
-		free(z->edges);
-		free(z->stack_read);
-		free(z->edge_read);
-		free(z);
+		lazy_free(z);
 	}
 	s->lazy = NULL;
 	s->threads = NULL;

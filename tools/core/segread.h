@@ -43,9 +43,10 @@ struct track_snap {
 int track_snap_load(const char *path, struct track_snap *s, char *err, size_t errlen);
 void track_snap_free(struct track_snap *s);
 
-/* Read the segment again into the same snapshot, reusing its buffers (a live view refreshed
- * every second copies no megabytes and allocates nothing once warm).  On failure the
- * snapshot must be freed. */
+/* Read the segment again into the same snapshot, reusing its buffers: a live view refreshed
+ * every second allocates nothing once warm, and copies only the records in use (the
+ * stack and lock-order tables, megabytes, are read again only as they are asked for).  On
+ * failure the snapshot must be freed. */
 int track_snap_reload(struct track_snap *s, char *err, size_t errlen);
 
 /* Only the header of the segment at path, checked: for listing segments without reading
@@ -66,6 +67,10 @@ const struct track_obj_rec *track_snap_obj_at(const struct track_snap *s, uint64
 
 /* The thread record of tid (the newest, if the tid was reused), or NULL. */
 const struct track_thread_rec *track_snap_thread(const struct track_snap *s, int32_t tid);
+
+/* Where the reader's warnings go (a directory it ignores, and why): a line on stderr unless
+ * a front end that owns the terminal (the dashboard) sets another function. */
+extern void (*track_seg_warn)(const char *msg);
 
 /* The directories segments live in: TRACK_DIR if set, else the user's private directories
  * (track/segfile.h) that exist; returns how many, or -1 if TRACK_DIR is too long. */
