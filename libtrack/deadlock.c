@@ -225,10 +225,8 @@ void track__deadlock_check(struct track__thread *t)
 void track__deadlock_init(void)
 {
 	const char *m = track__env("TRACK_ON_DEADLOCK");
-	track__g.on_deadlock = TRACK_OD_REPORT;
-	if (m != NULL && strcmp(m, "exit") == 0)
-		track__g.on_deadlock = TRACK_OD_EXIT;
-	else if (m != NULL && strcmp(m, "abort") == 0)
-		track__g.on_deadlock = TRACK_OD_ABORT;
+	static const char *const actions[] = {TRACK_DEADLOCK_ACTIONS(TRACK__X_NAME)};
+	int action = track__env_choice(m, actions, TRACK_OD_COUNT);
+	track__g.on_deadlock = action >= 0 ? (uint32_t)action : TRACK_OD_REPORT;
 	track__g.deadlock_exit = (int)track__env_u64("TRACK_DEADLOCK_EXITCODE", 1, 1, 255);
 }

@@ -113,6 +113,16 @@ uint64_t track__env_u64(const char *name, uint64_t dflt, uint64_t lo, uint64_t h
 	return v;
 }
 
+/* The index of value among the n names, or -1 (value NULL or none of them). */
+int track__env_choice(const char *value, const char *const *names, int n)
+{
+	int i;
+	for (i = 0; value != NULL && i < n; i++)
+		if (strcmp(value, names[i]) == 0)
+			return i;
+	return -1;
+}
+
 /* One line on stderr when the shim cannot do what it was asked ("libtrack: what: detail"),
  * written with one write(2): no stdio, whose locks and buffers are the program's. */
 void track__warn(const char *what, const char *detail)

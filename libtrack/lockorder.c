@@ -425,11 +425,10 @@ void track__order_init(void)
 {
 	const char *m = track__env("TRACK_LOCK_ORDER");
 	uint32_t cap;
-	track__g.lock_order = TRACK_LO_INSTANCE;
-	if (m != NULL && (strcmp(m, "off") == 0 || strcmp(m, "0") == 0))
-		track__g.lock_order = TRACK_LO_OFF;
-	else if (m != NULL && strcmp(m, "class") == 0)
-		track__g.lock_order = TRACK_LO_CLASS;
+	static const char *const modes[] = {TRACK_LOCK_ORDER_MODES(TRACK__X_NAME)};
+	int mode = track__env_choice(m, modes, TRACK_LO_COUNT);
+	track__g.lock_order = mode >= 0 ? (uint32_t)mode
+		: m != NULL && strcmp(m, "0") == 0 ? TRACK_LO_OFF : TRACK_LO_INSTANCE;
 	cap = track__pow2_at_least(2 * track__env_u64("TRACK_MAX_OBJECTS",
 						      TRACK_DEFAULT_MAX_OBJECTS, 16, 1u << 24));
 	classes = track__map_private((size_t)cap * sizeof *classes);

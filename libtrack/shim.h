@@ -228,6 +228,9 @@ static inline uint32_t track__how_wflags(enum track__how how)
 TRACK_HIDDEN void track__resolve(void);
 TRACK_HIDDEN uint64_t track__env_u64(const char *name, uint64_t dflt, uint64_t lo, uint64_t hi);
 TRACK_HIDDEN const char *track__env(const char *name);
+TRACK_HIDDEN int track__env_choice(const char *value, const char *const *names, int n);
+/* For the name tables of segment.h's X-lists: X(NAME, "name", ...) gives "name". */
+#define TRACK__X_NAME(e, name, ...) name,
 TRACK_HIDDEN void track__warn(const char *what, const char *detail);
 
 /* segment.c */

@@ -103,21 +103,32 @@ enum track_obj_kind { TRACK_OBJ_KINDS(TRACK_X_OBJ) TRACK_OBJ_KIND_COUNT };
 				       owner asks again: an errorcheck mutex */
 
 /* A mutex record's subtype: the PTHREAD_MUTEX_* type in the low bits, and whether it is
- * robust. */
+ * robust.  The types in PTHREAD_MUTEX_* order: X(NAME, report name). */
 #define TRACK_MUTEX_TYPE_MASK 3u
 #define TRACK_MUTEX_ROBUST    16u
+#define TRACK_MUTEX_TYPES(X)                                                    \
+	X(NORMAL, "normal")                                                         \
+	X(RECURSIVE, "recursive")                                                   \
+	X(ERRORCHECK, "errorcheck")                                                 \
+	X(ADAPTIVE, "adaptive")
 
 /* Mark bit in held[] (thread records) for locks held for reading (rwlock read side). */
 #define TRACK_HELD_READ 0x80000000u
 
-/* Thread flags */
-#define TRACK_TF_DETACHED    0x01u  /* detached (at creation or by pthread_detach) */
-#define TRACK_TF_JOINED      0x02u  /* reaped by a join */
-#define TRACK_TF_MAIN        0x04u  /* the process's initial thread */
-#define TRACK_TF_FOREIGN     0x08u  /* not created through the shim's pthread_create */
-#define TRACK_TF_CANCELLED   0x10u  /* ended by cancellation */
-#define TRACK_TF_EXPLICIT    0x20u  /* ended by pthread_exit */
-#define TRACK_TF_RECLAIMED   0x40u  /* ended and reaped: its record may be reused */
+/* Thread flags: X(NAME, bit, report name or NULL for one reports leave out), in the order
+ * reports list them. */
+#define TRACK_THREAD_FLAGS(X)                                                   \
+	X(MAIN, 0x04u, "main")                 /* the process's initial thread */     \
+	X(DETACHED, 0x01u, "detached")         /* at creation or by pthread_detach */ \
+	X(JOINED, 0x02u, "joined")             /* reaped by a join */                 \
+	X(FOREIGN, 0x08u, "foreign")           /* not made by the shim's pthread_create */ \
+	X(CANCELLED, 0x10u, "cancelled")       /* ended by cancellation */            \
+	X(EXPLICIT, 0x20u, "pthread_exit")     /* ended by pthread_exit */            \
+	X(RECLAIMED, 0x40u, NULL)              /* ended and reaped: its record may be reused */
+
+#define TRACK_X_TF(e, bit, name) TRACK_TF_##e = bit,
+enum track_thread_flag { TRACK_THREAD_FLAGS(TRACK_X_TF) };
+#undef TRACK_X_TF
 
 struct track_thread_rec {
 	/* First cache line: what the thread's own lock path touches. */
@@ -236,9 +247,14 @@ struct track_finding_rec {
 	uint64_t objs[TRACK_CYCLE_MAX];   /* deadlock: what each of them waits on */
 } __attribute__((aligned(64)));
 
-#define TRACK_SEV_ERROR 0u   /* counts for --error-exitcode */
-#define TRACK_SEV_INFO  1u   /* shown, not counted: e.g. an inversion every path of which holds
-				a common gate lock, which therefore cannot deadlock */
+/* A finding's severity: X(NAME, report name).  ERROR counts for --error-exitcode; INFO is
+ * shown, not counted (e.g. an inversion every path of which holds a common gate lock, which
+ * therefore cannot deadlock). */
+#define TRACK_SEVERITIES(X) X(ERROR, "error") X(INFO, "info")
+
+#define TRACK_X_SEV(e, name) TRACK_SEV_##e,
+enum track_severity { TRACK_SEVERITIES(TRACK_X_SEV) TRACK_SEV_COUNT };
+#undef TRACK_X_SEV
 
 /* Edge flags */
 #define TRACK_EF_TO_WRITE    0x01u  /* the second lock was requested exclusively at least once */
@@ -287,15 +303,23 @@ struct track_stack_rec {
 enum track_finding_kind { TRACK_FINDING_KINDS(TRACK_X_FK) TRACK_FK_COUNT };
 #undef TRACK_X_FK
 
-/* Lock-order checking (TRACK_LOCK_ORDER) */
-#define TRACK_LO_OFF      0u
-#define TRACK_LO_INSTANCE 1u   /* nodes are lock objects (default) */
-#define TRACK_LO_CLASS    2u   /* nodes are lock classes: locks first used at the same site */
+/* Lock-order checking (TRACK_LOCK_ORDER, track run --lock-order): X(NAME, its value).
+ * INSTANCE (the default): nodes are lock objects; CLASS: nodes are lock classes, locks first
+ * used at the same site. */
+#define TRACK_LOCK_ORDER_MODES(X) X(OFF, "off") X(INSTANCE, "instance") X(CLASS, "class")
 
-/* What a confirmed deadlock does (TRACK_ON_DEADLOCK) */
-#define TRACK_OD_REPORT 0u     /* record it; the program hangs as it would without track */
-#define TRACK_OD_EXIT   1u     /* record it, then _exit(deadlock_exit) */
-#define TRACK_OD_ABORT  2u     /* record it, then abort() */
+#define TRACK_X_LO(e, name) TRACK_LO_##e,
+enum track_lock_order_mode { TRACK_LOCK_ORDER_MODES(TRACK_X_LO) TRACK_LO_COUNT };
+#undef TRACK_X_LO
+
+/* What a confirmed deadlock does (TRACK_ON_DEADLOCK, track run --on-deadlock): REPORT
+ * records it, and the program hangs as it would without track; EXIT records it, then
+ * _exit(deadlock_exit); ABORT records it, then abort(). */
+#define TRACK_DEADLOCK_ACTIONS(X) X(REPORT, "report") X(EXIT, "exit") X(ABORT, "abort")
+
+#define TRACK_X_OD(e, name) TRACK_OD_##e,
+enum track_deadlock_action { TRACK_DEADLOCK_ACTIONS(TRACK_X_OD) TRACK_OD_COUNT };
+#undef TRACK_X_OD
 
 /* Process states in the header. */
 #define TRACK_PS_RUNNING 1u

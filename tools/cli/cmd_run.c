@@ -36,8 +36,6 @@ struct run_opts {
 	const char *suppressions;   /* file, NULL: $TRACK_SUPPRESSIONS */
 };
 
-static const char *const lock_order_modes[] = {"instance", "class", "off", NULL};
-static const char *const deadlock_actions[] = {"report", "exit", "abort", NULL};
 
 static volatile sig_atomic_t child_pid;
 
@@ -111,12 +109,12 @@ static int take_opt(struct run_opts *o, int key)
 		o->top = (int)v;
 		return 0;
 	case OPT_LOCK_ORDER:
-		if (track_opt_choice("--lock-order", optarg, lock_order_modes) != 0)
+		if (track_opt_choice("--lock-order", optarg, track_lock_order_names) != 0)
 			return TRACK_EXIT_USAGE;
 		o->lock_order = optarg;
 		return 0;
 	case OPT_ON_DEADLOCK:
-		if (track_opt_choice("--on-deadlock", optarg, deadlock_actions) != 0)
+		if (track_opt_choice("--on-deadlock", optarg, track_deadlock_action_names) != 0)
 			return TRACK_EXIT_USAGE;
 		o->on_deadlock = optarg;
 		return 0;

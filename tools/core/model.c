@@ -14,6 +14,13 @@ static const char *const state_names[TRACK_TS_COUNT] = {TRACK_THREAD_STATES(X_NA
 static const char *const state_verbs[TRACK_TS_COUNT] = {TRACK_THREAD_STATES(X_VERB)};
 static const char *const kind_names[TRACK_OBJ_KIND_COUNT] = {TRACK_OBJ_KINDS(X_NAME)};
 static const char *const finding_names[TRACK_FK_COUNT] = {TRACK_FINDING_KINDS(X_NAME)};
+static const char *const severity_names[TRACK_SEV_COUNT] = {TRACK_SEVERITIES(X_NAME)};
+static const char *const mutex_types[] = {TRACK_MUTEX_TYPES(X_NAME)};
+#define X_ROBUST(e, name) "robust-" name,
+static const char *const robust_types[] = {TRACK_MUTEX_TYPES(X_ROBUST)};
+#undef X_ROBUST
+const char *const track_lock_order_names[] = {TRACK_LOCK_ORDER_MODES(X_NAME) NULL};
+const char *const track_deadlock_action_names[] = {TRACK_DEADLOCK_ACTIONS(X_NAME) NULL};
 #undef X_NAME
 #undef X_VERB
 
@@ -39,10 +46,19 @@ const char *track_finding_name(uint32_t kind)
 
 const char *track_mutex_type_name(uint32_t subtype)
 {
-	static const char *const types[] = {"normal", "recursive", "errorcheck", "adaptive"};
-	static const char *const robust[] = {"robust-normal", "robust-recursive",
-					     "robust-errorcheck", "robust-adaptive"};
-	return (subtype & TRACK_MUTEX_ROBUST ? robust : types)[subtype & TRACK_MUTEX_TYPE_MASK];
+	return (subtype & TRACK_MUTEX_ROBUST ? robust_types
+					      : mutex_types)[subtype & TRACK_MUTEX_TYPE_MASK];
+}
+
+int track_thread_flag_names(uint32_t flags, const char **out, int max)
+{
+	int n = 0;
+#define X_FLAG(e, bit, name)                                     \
+	if ((name) != NULL && (flags & (bit)) && n < max)        \
+		out[n++] = (name);
+	TRACK_THREAD_FLAGS(X_FLAG)
+#undef X_FLAG
+	return n;
 }
 
 int track_finding_kind(const char *name)
@@ -56,7 +72,7 @@ int track_finding_kind(const char *name)
 
 const char *track_severity_name(uint32_t severity)
 {
-	return severity == TRACK_SEV_INFO ? "info" : "error";
+	return severity < TRACK_SEV_COUNT ? severity_names[severity] : "error";
 }
 
 int track_obj_used(const struct track_obj_rec *r)

@@ -19,6 +19,11 @@ const char *track_mutex_type_name(uint32_t subtype);
 /* The finding kind called name (as track_finding_name gives it), or -1. */
 int track_finding_kind(const char *name);
 const char *track_severity_name(uint32_t severity);   /* "error", "info" */
+/* The report names of the flags set in flags, in report order; how many (at most max). */
+int track_thread_flag_names(uint32_t flags, const char **out, int max);
+/* The values of TRACK_LOCK_ORDER and TRACK_ON_DEADLOCK, NULL-terminated. */
+extern const char *const track_lock_order_names[];
+extern const char *const track_deadlock_action_names[];
 
 /* Whether an object is worth reporting: live, or used at least once.  The text counts and
  * the JSON lists of locks, condvars, semaphores and barriers both use it. */

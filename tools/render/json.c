@@ -187,22 +187,14 @@ static json_t *thread_json(const struct track_snap *s, const struct track_thread
 {
 	json_t *o = json_object(), *flags = json_array(), *held = json_array();
 	uint32_t i, n = t->nheld < TRACK_HELD_MAX ? t->nheld : TRACK_HELD_MAX;
+	const char *fnames[32];
+	int k, nf = track_thread_flag_names(t->flags, fnames, 32);
 	json_object_set_new(o, "tid", json_integer(t->tid));
 	json_object_set_new(o, "name", fixed_str(t->name, TRACK_NAME_MAX));
 	json_object_set_new(o, "state", json_string(track_state_name(t->state)));
 	json_object_set_new(o, "alive_at_exit", json_boolean(track_thread_outlived(s, t)));
-	if (t->flags & TRACK_TF_MAIN)
-		json_array_append_new(flags, json_string("main"));
-	if (t->flags & TRACK_TF_DETACHED)
-		json_array_append_new(flags, json_string("detached"));
-	if (t->flags & TRACK_TF_JOINED)
-		json_array_append_new(flags, json_string("joined"));
-	if (t->flags & TRACK_TF_FOREIGN)
-		json_array_append_new(flags, json_string("foreign"));
-	if (t->flags & TRACK_TF_CANCELLED)
-		json_array_append_new(flags, json_string("cancelled"));
-	if (t->flags & TRACK_TF_EXPLICIT)
-		json_array_append_new(flags, json_string("pthread_exit"));
+	for (k = 0; k < nf; k++)
+		json_array_append_new(flags, json_string(fnames[k]));
 	json_object_set_new(o, "flags", flags);
 	json_object_set_new(o, "creator_tid", json_integer(t->creator_tid));
 	json_object_set_new(o, "start_routine", track_json_location(sym, t->start_routine, 0));
