@@ -298,7 +298,8 @@ static void *storm_thread(void *arg)
 }
 
 /* n short-lived detached threads, each taking a global and a local mutex, as fast as they
- * can be made (as the shim-safety report's storm.c).  Returns µs per thread. */
+ * can be made (the thread storm of the shim-safety probe; tests/fixtures/fx_safety.c
+ * storm).  Returns µs per thread. */
 static double bench_storm(long n)
 {
 	pthread_attr_t at;

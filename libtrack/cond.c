@@ -141,12 +141,8 @@ TRACK_EXPORT int pthread_cond_broadcast(pthread_cond_t *c)
 
 TRACK_EXPORT int pthread_cond_init(pthread_cond_t *c, const pthread_condattr_t *attr)
 {
-	int rc;
 	track__resolve();
-	rc = track__real.cond_init(c, attr);
-	if (rc == 0 && track__g.on)
-		track__obj_init(c, TRACK_OBJ_COND, TRACK_RA());
-	return rc;
+	return track__inited(track__real.cond_init(c, attr), c, TRACK_OBJ_COND, TRACK_RA());
 }
 
 TRACK_EXPORT int pthread_cond_destroy(pthread_cond_t *c)

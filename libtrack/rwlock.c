@@ -12,10 +12,7 @@ static int real_unlock(void *l)
 
 TRACK_EXPORT int pthread_rwlock_init(pthread_rwlock_t *l, const pthread_rwlockattr_t *attr)
 {
-	int rc = __pthread_rwlock_init(l, attr);
-	if (rc == 0 && track__g.on)
-		track__obj_init(l, TRACK_OBJ_RWLOCK, TRACK_RA());
-	return rc;
+	return track__inited(__pthread_rwlock_init(l, attr), l, TRACK_OBJ_RWLOCK, TRACK_RA());
 }
 
 TRACK_EXPORT int pthread_rwlock_destroy(pthread_rwlock_t *l)

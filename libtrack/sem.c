@@ -111,43 +111,29 @@ TRACK_EXPORT int sem_post(sem_t *s)
 
 TRACK_EXPORT int sem_init(sem_t *s, int pshared, unsigned value)
 {
-	int rc;
 	track__resolve();
-	rc = track__real.sem_init(s, pshared, value);
-	if (rc == 0 && track__g.on)
-		track__obj_init(s, TRACK_OBJ_SEM, TRACK_RA());
-	return rc;
+	return track__inited(track__real.sem_init(s, pshared, value), s, TRACK_OBJ_SEM,
+			     TRACK_RA());
 }
 
 TRACK_EXPORT int sem_destroy(sem_t *s)
 {
-	int rc;
 	track__resolve();
-	rc = track__real.sem_destroy(s);
-	if (rc == 0 && track__g.on)
-		track__obj_destroy(s);
-	return rc;
+	return track__destroyed(track__real.sem_destroy(s), s);
 }
 
 TRACK_EXPORT int pthread_barrier_init(pthread_barrier_t *b, const pthread_barrierattr_t *attr,
 				     unsigned count)
 {
-	int rc;
 	track__resolve();
-	rc = track__real.barrier_init(b, attr, count);
-	if (rc == 0 && track__g.on)
-		track__obj_init(b, TRACK_OBJ_BARRIER, TRACK_RA());
-	return rc;
+	return track__inited(track__real.barrier_init(b, attr, count), b, TRACK_OBJ_BARRIER,
+			     TRACK_RA());
 }
 
 TRACK_EXPORT int pthread_barrier_destroy(pthread_barrier_t *b)
 {
-	int rc;
 	track__resolve();
-	rc = track__real.barrier_destroy(b);
-	if (rc == 0 && track__g.on)
-		track__obj_destroy(b);
-	return rc;
+	return track__destroyed(track__real.barrier_destroy(b), b);
 }
 
 struct barrier_ctx {

@@ -264,6 +264,23 @@ TRACK_HIDDEN struct track_obj_rec *track__obj_slow(struct track__thread *t, uint
 TRACK_HIDDEN struct track_obj_rec *track__obj_init(const void *addr, uint32_t kind,
 						  uint64_t pc);
 TRACK_HIDDEN void track__obj_destroy(const void *addr);
+
+/* The tail of the init wrappers: the real call's result, and a fresh record for the object
+ * when it succeeded. */
+static inline int track__inited(int rc, const void *addr, uint32_t kind, uint64_t pc)
+{
+	if (rc == 0 && track__g.on)
+		track__obj_init(addr, kind, pc);
+	return rc;
+}
+
+/* The tail of the destroy wrappers: the object's record retired when the call succeeded. */
+static inline int track__destroyed(int rc, const void *addr)
+{
+	if (rc == 0 && track__g.on)
+		track__obj_destroy(addr);
+	return rc;
+}
 TRACK_HIDDEN void track__objects_reset(void);
 
 /* lockpath.c: per-thread held-lock bookkeeping */

@@ -12,22 +12,15 @@ static int real_unlock(void *s)
 
 TRACK_EXPORT int pthread_spin_init(pthread_spinlock_t *s, int pshared)
 {
-	int rc;
 	track__resolve();
-	rc = track__real.spin_init(s, pshared);
-	if (rc == 0 && track__g.on)
-		track__obj_init((const void *)s, TRACK_OBJ_SPIN, TRACK_RA());
-	return rc;
+	return track__inited(track__real.spin_init(s, pshared), (const void *)s, TRACK_OBJ_SPIN,
+			     TRACK_RA());
 }
 
 TRACK_EXPORT int pthread_spin_destroy(pthread_spinlock_t *s)
 {
-	int rc;
 	track__resolve();
-	rc = track__real.spin_destroy(s);
-	if (rc == 0 && track__g.on)
-		track__obj_destroy((const void *)s);
-	return rc;
+	return track__destroyed(track__real.spin_destroy(s), (const void *)s);
 }
 
 TRACK_EXPORT int pthread_spin_lock(pthread_spinlock_t *s)

@@ -228,7 +228,7 @@ int run_tests(const char *suite, double timeout, const struct test_def *defs, si
 
 /* --- running programs ------------------------------------------------------------------------ */
 
-const char *track_bin(void)
+const char *tool_path(void)
 {
 	const char *b = getenv("TRACK_BIN");
 	ck_assert_msg(b != NULL, "TRACK_BIN not set: run the tests through ctest");
@@ -298,18 +298,18 @@ void run_free(struct run_result *r)
 	r->out = r->err = NULL;
 }
 
-void track_cmd(char *const args[], char *const env[], struct run_result *r)
+void run_track(char *const args[], char *const env[], struct run_result *r)
 {
 	char *argv[32];
 	size_t i;
-	argv[0] = (char *)track_bin();
+	argv[0] = (char *)tool_path();
 	for (i = 0; args[i] && i < 30; i++)
 		argv[i + 1] = args[i];
 	argv[i + 1] = NULL;
 	run(argv, NULL, env, r);
 }
 
-static json_t *track_run_json_in(char *const opts[], char *const argv[], const char *in,
+static json_t *run_track_json_in(char *const opts[], char *const argv[], const char *in,
 				 char *const extra_env[], struct run_result *r)
 {
 	char *args[128];
@@ -317,7 +317,7 @@ static json_t *track_run_json_in(char *const opts[], char *const argv[], const c
 	size_t n = 0, i;
 	json_error_t e;
 	unlink(json);
-	args[n++] = (char *)track_bin();
+	args[n++] = (char *)tool_path();
 	args[n++] = "run";
 	args[n++] = "--json";
 	args[n++] = (char *)json;
@@ -331,10 +331,10 @@ static json_t *track_run_json_in(char *const opts[], char *const argv[], const c
 	return json_load_file(json, 0, &e);
 }
 
-json_t *track_run_json(char *const opts[], char *const argv[], char *const extra_env[],
+json_t *run_track_json(char *const opts[], char *const argv[], char *const extra_env[],
 		       struct run_result *r)
 {
-	return track_run_json_in(opts, argv, NULL, extra_env, r);
+	return run_track_json_in(opts, argv, NULL, extra_env, r);
 }
 
 /* "program first-argument", to say which run failed (leaked, as for a failure message). */
@@ -364,7 +364,7 @@ static char **with_text_report(char *all[], size_t max, char *const opts[])
 json_t *traced(char *const opts[], char *const argv[], char *const env[], struct run_result *r)
 {
 	char *all[64];
-	json_t *root = track_run_json(with_text_report(all, ARRAY_SIZE(all), opts), argv, env, r);
+	json_t *root = run_track_json(with_text_report(all, ARRAY_SIZE(all), opts), argv, env, r);
 	ck_assert_msg(root != NULL, "%s: no JSON report (status %d); track said: %s",
 		      run_name(argv), r->status, r->err);
 	return root;
@@ -405,7 +405,7 @@ json_t *traced_vs_native(const struct tvn *how, struct run_result *nat, struct r
 	const char *name = run_name(argv);
 	json_t *root;
 	run(argv, how->in, how->env, nat);
-	root = track_run_json_in(with_text_report(all, ARRAY_SIZE(all), how->opts),
+	root = run_track_json_in(with_text_report(all, ARRAY_SIZE(all), how->opts),
 				 how->traced_argv ? how->traced_argv : argv, how->in, how->env, tr);
 	ck_assert_msg(tr->status == nat->status,
 		      "%s: exit status %d natively, %d under track (traced stderr: %.500s)", name,
@@ -441,7 +441,7 @@ const char *shim_path(void)
 {
 	static char path[600];
 	char dir[512];
-	snprintf(dir, sizeof dir, "%s", track_bin());
+	snprintf(dir, sizeof dir, "%s", tool_path());
 	*strrchr(dir, '/') = '\0';
 	snprintf(path, sizeof path, "%s/../lib/libtrack.so", dir);
 	return path;
@@ -454,7 +454,7 @@ char *shim_preload(void)
 	return env;
 }
 
-char *track_dir_env(const char *dir)
+char *trackdir_env(const char *dir)
 {
 	char *e;
 	ck_assert_int_ge(asprintf(&e, "TRACK_DIR=%s", dir), 0);

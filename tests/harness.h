@@ -86,11 +86,11 @@ void run_free(struct run_result *r);
 void run_as(uid_t uid, gid_t gid, char *const argv[], const char *in_path,
 	    char *const extra_env[], struct run_result *r);
 /* `track args...` */
-void track_cmd(char *const args[], char *const env[], struct run_result *r);
+void run_track(char *const args[], char *const env[], struct run_result *r);
 
 /* Run `track run --json <tmp> [opts...] -- argv...`; returns the parsed report (or NULL if
  * none was written) and fills r. */
-json_t *track_run_json(char *const opts[], char *const argv[], char *const extra_env[],
+json_t *run_track_json(char *const opts[], char *const argv[], char *const extra_env[],
 		       struct run_result *r);
 /* The same with the text report in tmp_path("report.txt") rather than on stderr, which is
  * then the program's own; the JSON report must have been written. */
@@ -123,11 +123,11 @@ json_t *run_clean(char *const argv[], char *const opts[], char *const env[],
 char *shim_preload(void);
 const char *shim_path(void);
 /* "TRACK_DIR=dir" (malloc'd). */
-char *track_dir_env(const char *dir);
+char *trackdir_env(const char *dir);
 /* Debian's libjemalloc.so.2 (which .ci/setup installs); fails the test if there is none. */
 const char *jemalloc_path(void);
 
-const char *track_bin(void);
+const char *tool_path(void);
 /* Path of a fixture program: $TRACK_FIXTURES/name (static buffer, one at a time). */
 const char *fixture(const char *name);
 

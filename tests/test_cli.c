@@ -32,7 +32,7 @@ static void assert_one_line_error(const struct run_result *r, const char *what)
 static void fails(int status, const char *what, char *const args[])
 {
 	struct run_result r;
-	track_cmd(args, NULL, &r);
+	run_track(args, NULL, &r);
 	ck_assert_msg(r.status == status, "track %s: status %d, want %d: %s", args[0], r.status,
 		      status, r.err);
 	if (what != NULL)
@@ -43,17 +43,17 @@ static void fails(int status, const char *what, char *const args[])
 START_TEST(help_and_version)
 {
 	struct run_result r;
-	track_cmd((char *[]){"--help", NULL}, NULL, &r);
+	run_track((char *[]){"--help", NULL}, NULL, &r);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_ptr_nonnull(strstr(r.out, "run"));
 	run_free(&r);
-	track_cmd((char *[]){"--version", NULL}, NULL, &r);
+	run_track((char *[]){"--version", NULL}, NULL, &r);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_ptr_nonnull(strstr(r.out, "track "));
 	run_free(&r);
 	const char *subs[] = {"run", "report", "ls", "clean"};
 	for (size_t i = 0; i < 4; i++) {
-		track_cmd((char *[]){(char *)subs[i], "--help", NULL}, NULL, &r);
+		run_track((char *[]){(char *)subs[i], "--help", NULL}, NULL, &r);
 		ck_assert_int_eq(r.status, 0);
 		ck_assert_ptr_nonnull(strstr(r.out, "usage: track"));
 		run_free(&r);
@@ -83,7 +83,7 @@ START_TEST(every_help_fits_and_names_its_exit_statuses)
 	struct run_result r;
 	for (size_t i = 0; i < ARRAY_SIZE(subs); i++) {
 		const char *line;
-		track_cmd((char *[]){(char *)subs[i], "-h", NULL}, NULL, &r);
+		run_track((char *[]){(char *)subs[i], "-h", NULL}, NULL, &r);
 		ck_assert_int_eq(r.status, 0);
 		want_text(r.out, "usage: track ", subs[i], "  -h, --help", "exit status", NULL);
 		for (line = r.out; *line != '\0'; line += strcspn(line, "\n") + 1)
@@ -119,14 +119,14 @@ START_TEST(bad_usage_of_every_subcommand)
 	fails(2, "option --keep takes no value", (char *[]){"run", "--keep=1", "--", "true", NULL});
 	fails(2, "option --output needs an argument", (char *[]){"run", "--outp", NULL});
 	/* the negatives: the same subcommands used right */
-	track_cmd((char *[]){"clean", "-n", NULL}, NULL, &r);
+	run_track((char *[]){"clean", "-n", NULL}, NULL, &r);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	run_free(&r);
-	track_cmd((char *[]){"ls", NULL}, NULL, &r);
+	run_track((char *[]){"ls", NULL}, NULL, &r);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	ck_assert_str_eq(r.out, "no segments\n");
 	run_free(&r);
-	track_cmd((char *[]){"run", "--lock-order=class", "--on-deadlock", "report", "-q", "--",
+	run_track((char *[]){"run", "--lock-order=class", "--on-deadlock", "report", "-q", "--",
 			     "true", NULL}, NULL, &r);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	run_free(&r);
@@ -161,7 +161,7 @@ START_TEST(report_files_are_never_stale)
 	char *got;
 	fails(127, NULL, (char *[]){"run", "--json", (char *)json, "--", "/nonexistent", NULL});
 	ck_assert_msg(access(json, F_OK) != 0, "%s left behind by a run that never started", json);
-	track_cmd((char *[]){"run", "-q", "-o", (char *)text, "--", "true", NULL}, NULL, &r);
+	run_track((char *[]){"run", "-q", "-o", (char *)text, "--", "true", NULL}, NULL, &r);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	run_free(&r);
 	got = slurp_file(text);
@@ -169,7 +169,7 @@ START_TEST(report_files_are_never_stale)
 	ck_assert_str_eq(got, "");
 	free(got);
 	/* the negative: with findings, -q writes the report there */
-	track_cmd((char *[]){"run", "-q", "-o", (char *)text, "--",
+	run_track((char *[]){"run", "-q", "-o", (char *)text, "--",
 			     (char *)fixture("fx_order"), "ab_ba", NULL}, NULL, &r);
 	got = slurp_file(text);
 	ck_assert_ptr_nonnull(got);
@@ -182,17 +182,17 @@ END_TEST
 START_TEST(report_that_cannot_be_written_fails)
 {
 	struct run_result r;
-	track_cmd((char *[]){"run", "-o", "/dev/full", "--", "/bin/echo", "ran", NULL}, NULL, &r);
+	run_track((char *[]){"run", "-o", "/dev/full", "--", "/bin/echo", "ran", NULL}, NULL, &r);
 	ck_assert_int_eq(r.status, 1);
 	ck_assert_str_eq(r.out, "ran\n");
 	assert_one_line_error(&r, "cannot write the report to /dev/full");
 	run_free(&r);
-	track_cmd((char *[]){"run", "--json", "/dev/full", "--", "/bin/true", NULL}, NULL, &r);
+	run_track((char *[]){"run", "--json", "/dev/full", "--", "/bin/true", NULL}, NULL, &r);
 	ck_assert_int_eq(r.status, 1);
 	ck_assert_ptr_nonnull(strstr(r.err, "/dev/full"));
 	run_free(&r);
 	/* the negative: a writable destination exits with the program's status */
-	track_cmd((char *[]){"run", "-o", (char *)tmp_path("ok.txt"), "--", "/bin/true", NULL},
+	run_track((char *[]){"run", "-o", (char *)tmp_path("ok.txt"), "--", "/bin/true", NULL},
 		  NULL, &r);
 	ck_assert_int_eq(r.status, 0);
 	run_free(&r);
@@ -205,7 +205,7 @@ START_TEST(json_keeps_bytes_that_are_not_utf8)
 {
 	char *argv[] = {(char *)fixture("fx_threads"), "name", "caf\xe9-\xff", "plain", NULL};
 	struct run_result r;
-	json_t *root = track_run_json((char *[]){"-q", NULL}, argv, NULL, &r), *a, *t;
+	json_t *root = run_track_json((char *[]){"-q", NULL}, argv, NULL, &r), *a, *t;
 	ck_assert_msg(root != NULL, "%s", r.err);
 	a = json_object_get(json_object_get(root, "process"), "argv");
 	ck_assert_int_eq(json_array_size(a), 4);
@@ -253,7 +253,7 @@ END_TEST
 START_TEST(program_without_the_shim)
 {
 	struct run_result r;
-	track_cmd((char *[]){"run", "--", "/bin/true", NULL}, (char *[]){"TRACK_LIB=/dev/null", NULL},
+	run_track((char *[]){"run", "--", "/bin/true", NULL}, (char *[]){"TRACK_LIB=/dev/null", NULL},
 		  &r);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_ptr_nonnull(strstr(r.err, "the program left no segment"));
@@ -265,7 +265,7 @@ START_TEST(stdin_passed_through)
 {
 	struct run_result r;
 	const char *in = write_tmp("input.txt", "b\na\nc\n");
-	char *argv[] = {(char *)track_bin(), "run", "-q", "--", "sort", "-r", NULL};
+	char *argv[] = {(char *)tool_path(), "run", "-q", "--", "sort", "-r", NULL};
 	run(argv, in, NULL, &r);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_str_eq(r.out, "c\nb\na\n");
@@ -285,7 +285,7 @@ START_TEST(report_live_process)
 	int st;
 	usleep(100000);
 	snprintf(pidstr, sizeof pidstr, "%d", (int)pid);
-	track_cmd((char *[]){"report", "--json", json, pidstr, NULL}, NULL, &r);
+	run_track((char *[]){"report", "--json", json, pidstr, NULL}, NULL, &r);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	root = json_load_file(json, 0, &e);
 	ck_assert_ptr_nonnull(root);
@@ -301,7 +301,7 @@ START_TEST(report_live_process)
 	json_decref(root);
 	run_free(&r);
 	/* its segment is still there for a report after exit; that report collects it */
-	track_cmd((char *[]){"report", pidstr, NULL}, NULL, &r);
+	run_track((char *[]){"report", pidstr, NULL}, NULL, &r);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	ck_assert_ptr_nonnull(strstr(r.out, "threads: 1 created"));
 	run_free(&r);
@@ -386,7 +386,7 @@ static const char *seg_dir(const char *name, char *env[2])
 {
 	const char *dir = tmp_path(name);
 	ck_assert_int_eq(mkdir(dir, 0700), 0);
-	env[0] = track_dir_env(dir);
+	env[0] = trackdir_env(dir);
 	env[1] = NULL;
 	return dir;
 }
@@ -407,18 +407,18 @@ START_TEST(segment_is_private_and_collected)
 	ck_assert_int_eq(lstat(seg, &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0600);
 	ck_assert_int_eq(st.st_uid, geteuid());
-	track_cmd((char *[]){"ls", NULL}, env, &r);
+	run_track((char *[]){"ls", NULL}, env, &r);
 	ck_assert_ptr_nonnull(strstr(r.out, "running"));
 	run_free(&r);
-	track_cmd((char *[]){"clean", NULL}, env, &r);   /* still running: kept */
+	run_track((char *[]){"clean", NULL}, env, &r);   /* still running: kept */
 	ck_assert_int_eq(access(seg, F_OK), 0);
 	run_free(&r);
 	waitpid(pid, &status, 0);
 	fclose(out);
-	track_cmd((char *[]){"ls", NULL}, env, &r);
+	run_track((char *[]){"ls", NULL}, env, &r);
 	ck_assert_ptr_nonnull(strstr(r.out, "ended"));
 	run_free(&r);
-	track_cmd((char *[]){"clean", NULL}, env, &r);
+	run_track((char *[]){"clean", NULL}, env, &r);
 	ck_assert_ptr_nonnull(strstr(r.out, "removed"));
 	ck_assert_int_eq(access(seg, F_OK), -1);
 	run_free(&r);
@@ -430,16 +430,16 @@ START_TEST(run_leaves_no_segment_behind)
 	char *env[2];
 	seg_dir("segs2", env);
 	struct run_result r;
-	track_cmd((char *[]){"run", "-q", "--", (char *)fixture("fx_threads"), "fork", NULL}, env,
+	run_track((char *[]){"run", "-q", "--", (char *)fixture("fx_threads"), "fork", NULL}, env,
 		  &r);
 	ck_assert_int_eq(r.status, 0);
 	run_free(&r);
-	track_cmd((char *[]){"ls", NULL}, env, &r);
+	run_track((char *[]){"ls", NULL}, env, &r);
 	ck_assert_str_eq(r.out, "no segments\n");
 	run_free(&r);
-	track_cmd((char *[]){"run", "-q", "--keep", "--", "true", NULL}, env, &r);
+	run_track((char *[]){"run", "-q", "--keep", "--", "true", NULL}, env, &r);
 	run_free(&r);
-	track_cmd((char *[]){"ls", NULL}, env, &r);
+	run_track((char *[]){"ls", NULL}, env, &r);
 	ck_assert_ptr_nonnull(strstr(r.out, "ended"));
 	run_free(&r);
 }
@@ -458,11 +458,11 @@ START_TEST(linked_program)
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_str_eq(r.out, "counter 3000\n");
 	run_free(&r);
-	track_cmd((char *[]){"ls", NULL}, env, &r);
+	run_track((char *[]){"ls", NULL}, env, &r);
 	ck_assert_ptr_nonnull(strstr(r.out, "fx_linked"));
 	run_free(&r);
 	snprintf(seg, sizeof seg, "%s", dir);
-	track_cmd((char *[]){"ls", NULL}, env, &r);
+	run_track((char *[]){"ls", NULL}, env, &r);
 	run_free(&r);
 	{
 		char cmd[800];
@@ -473,7 +473,7 @@ START_TEST(linked_program)
 		pclose(p);
 		seg[strcspn(seg, "\n")] = '\0';
 	}
-	track_cmd((char *[]){"report", "--json", json, seg, NULL}, env, &r);
+	run_track((char *[]){"report", "--json", json, seg, NULL}, env, &r);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	root = json_load_file(json, 0, &e);
 	ck_assert_int_eq(jint(root, "threads.created"), 3);
@@ -491,7 +491,7 @@ START_TEST(existing_preload_kept)
 	char *env[] = {"LD_PRELOAD=libc.so.6", NULL};
 	char *argv[] = {"sh", "-c", "echo \"$LD_PRELOAD\"", NULL};
 	struct run_result r;
-	json_t *root = track_run_json((char *[]){"-q", NULL}, argv, env, &r);
+	json_t *root = run_track_json((char *[]){"-q", NULL}, argv, env, &r);
 	ck_assert_ptr_nonnull(strstr(r.out, "libtrack.so:libc.so.6"));
 	json_decref(root);
 	run_free(&r);
@@ -544,7 +544,7 @@ START_TEST(calls_before_the_shim_is_up)
 	native[2] = script;
 	run(native, NULL, NULL, &n);
 	ck_assert_str_eq(n.out, "early: rc=0 backtrace=1 from=libc\nexiting with 0\n");
-	root = track_run_json((char *[]){"-q", NULL}, native, NULL, &t);
+	root = run_track_json((char *[]){"-q", NULL}, native, NULL, &t);
 	ck_assert_int_eq(t.status, 0);
 	ck_assert_str_eq(t.out, n.out);
 	ck_assert_ptr_nonnull(root);
@@ -566,7 +566,7 @@ START_TEST(dlopened_code_is_named)
 	char *argv[] = {strdup(fixture("fx_dlopen")), strdup(fixture("libfx_plugin.so")), NULL};
 	struct run_result r;
 	json_t *root, *l;
-	root = track_run_json((char *[]){"-q", NULL}, argv, NULL, &r);
+	root = run_track_json((char *[]){"-q", NULL}, argv, NULL, &r);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	l = json_array_get(json_object_get(root, "locks"), 0);
 	ck_assert_ptr_nonnull(l);

@@ -533,7 +533,7 @@ static char **demo(const char *name)
 	const char *d = getenv("TRACK_DEMOS");
 	char bin[1024];
 	if (d == NULL) {
-		snprintf(bin, sizeof bin, "%s", track_bin());
+		snprintf(bin, sizeof bin, "%s", tool_path());
 		d = dirname(bin);
 	}
 	snprintf(path, sizeof path, "%s/%s", d, name);

@@ -629,7 +629,7 @@ static int redis_round(int traced, const char *server_json, struct run_result *b
 	pid_t pid;
 	snprintf(port, sizeof port, "%d", free_port());
 	if (traced) {
-		server[n++] = (char *)track_bin();
+		server[n++] = (char *)tool_path();
 		server[n++] = "run";
 		server[n++] = "--json";
 		server[n++] = (char *)server_json;
@@ -653,7 +653,7 @@ static int redis_round(int traced, const char *server_json, struct run_result *b
 	ck_assert_msg(tries < 100, "redis-server did not answer on port %s", port);
 	n = 0;
 	if (traced) {
-		client[n++] = (char *)track_bin();
+		client[n++] = (char *)tool_path();
 		client[n++] = "run";
 		client[n++] = "-q";
 		client[n++] = "--error-exitcode=9";

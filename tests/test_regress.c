@@ -56,7 +56,7 @@ START_TEST(threads_joining_each_other_deadlock)
 {
 	char *argv[] = {strdup(fixture("fx_regress")), "mutualjoin", NULL};
 	struct run_result r;
-	json_t *root = track_run_json((char *[]){"-q", NULL}, argv, NULL, &r), *f;
+	json_t *root = run_track_json((char *[]){"-q", NULL}, argv, NULL, &r), *f;
 	ck_assert_int_eq(r.status, 1);
 	f = jfind(root, "findings", "kind", "deadlock");
 	ck_assert_ptr_nonnull(f);

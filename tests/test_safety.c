@@ -330,7 +330,7 @@ START_TEST(planted_fifo_does_not_hang_the_program)
 	char **argv = fx("rw17", NULL, NULL);
 	pid_t pid;
 	FILE *f;
-	pid = stopped_child(argv, (char *[]){shim_preload(), track_dir_env(dir), NULL}, out);
+	pid = stopped_child(argv, (char *[]){shim_preload(), trackdir_env(dir), NULL}, out);
 	snprintf(fifo, sizeof fifo, "%s/track.%u.%d.0", dir, (unsigned)getuid(), (int)pid);
 	ck_assert_int_eq(mkfifo(fifo, 0666), 0);
 	ck_assert_int_eq(chown(fifo, NOBODY, NOBODY), 0);
@@ -351,9 +351,9 @@ START_TEST(planted_fifo_does_not_hang_the_program)
 END_TEST
 
 /* A command of track under a hard time limit, so that a hang fails the test. */
-static void track_limited(char *const args[], char *const env[], struct run_result *r)
+static void run_track_limited(char *const args[], char *const env[], struct run_result *r)
 {
-	char *argv[32] = {"timeout", "-s", "KILL", "30", (char *)track_bin()};
+	char *argv[32] = {"timeout", "-s", "KILL", "30", (char *)tool_path()};
 	size_t i;
 	for (i = 0; args[i] && i < 26; i++)
 		argv[5 + i] = args[i];
@@ -366,7 +366,7 @@ static void track_limited(char *const args[], char *const env[], struct run_resu
 START_TEST(planted_files_do_not_hang_or_mislead_the_tools)
 {
 	const char *dir = shared_dir("planted");
-	char path[700], garbage[700], *env[] = {track_dir_env(dir), NULL};
+	char path[700], garbage[700], *env[] = {trackdir_env(dir), NULL};
 	struct run_result r;
 	unsigned uid = getuid();
 	int fd;
@@ -381,27 +381,27 @@ START_TEST(planted_files_do_not_hang_or_mislead_the_tools)
 	ck_assert_int_eq(write(fd, "TRACKSEG garbage", 16), 16);
 	close(fd);
 
-	track_limited((char *[]){"ls", NULL}, env, &r);
+	run_track_limited((char *[]){"ls", NULL}, env, &r);
 	ck_assert_int_eq(r.status, 0);
 	run_free(&r);
-	track_limited((char *[]){"report", "2", NULL}, env, &r);
+	run_track_limited((char *[]){"report", "2", NULL}, env, &r);
 	ck_assert_int_eq(r.status, 5);   /* no segment of pid 2: the FIFO is not one */
 	run_free(&r);
 	snprintf(path, sizeof path, "%s/track.%u.2.0", dir, uid);
-	track_limited((char *[]){"report", path, NULL}, env, &r);
+	run_track_limited((char *[]){"report", path, NULL}, env, &r);
 	ck_assert_int_eq(r.status, 3);
 	ck_assert_ptr_nonnull(strstr(r.err, "not a regular file"));
 	run_free(&r);
 	snprintf(path, sizeof path, "%s/track.%u.3.0", dir, uid);
-	track_limited((char *[]){"report", path, NULL}, env, &r);
+	run_track_limited((char *[]){"report", path, NULL}, env, &r);
 	ck_assert_int_eq(r.status, 3);
 	ck_assert_ptr_nonnull(strstr(r.err, "symbolic link"));
 	run_free(&r);
-	track_limited((char *[]){"run", "--", "/bin/echo", "x", NULL}, env, &r);
+	run_track_limited((char *[]){"run", "--", "/bin/echo", "x", NULL}, env, &r);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_str_eq(r.out, "x\n");
 	run_free(&r);
-	track_limited((char *[]){"clean", NULL}, env, &r);
+	run_track_limited((char *[]){"clean", NULL}, env, &r);
 	ck_assert_int_eq(r.status, 0);
 	run_free(&r);
 	ck_assert_int_eq(access("/etc/passwd", F_OK), 0);   /* a link is never followed */
@@ -419,7 +419,7 @@ START_TEST(forged_higher_generation_is_ignored)
 	FILE *out;
 	int fd, st;
 	pid_t pid;
-	pid = start_live(2, (char *[]){shim_preload(), track_dir_env(dir), NULL}, &out);
+	pid = start_live(2, (char *[]){shim_preload(), trackdir_env(dir), NULL}, &out);
 	snprintf(real, sizeof real, "%s/track.%u.%d.0", dir, (unsigned)getuid(), (int)pid);
 	snprintf(forged, sizeof forged, "%s/track.%u.%d.7", dir, (unsigned)getuid(), (int)pid);
 	fd = open(real, O_RDONLY);
@@ -431,8 +431,8 @@ START_TEST(forged_higher_generation_is_ignored)
 	close(fd);
 	ck_assert_int_eq(chown(forged, NOBODY, NOBODY), 0);
 	snprintf(pidstr, sizeof pidstr, "%d", (int)pid);
-	track_limited((char *[]){"report", "--keep", pidstr, NULL},
-		      (char *[]){track_dir_env(dir), NULL}, &r);
+	run_track_limited((char *[]){"report", "--keep", pidstr, NULL},
+		      (char *[]){trackdir_env(dir), NULL}, &r);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	ck_assert_ptr_nonnull(strstr(r.out, "fx_threads live"));
 	run_free(&r);
@@ -461,7 +461,7 @@ START_TEST(long_track_dir_is_refused_not_cut)
 		n += (size_t)snprintf(longdir + n, sizeof longdir - n, "./");
 	snprintf(longdir + n, sizeof longdir - n, "precious.txt");
 	env[0] = shim_preload();
-	env[1] = track_dir_env(longdir);
+	env[1] = trackdir_env(longdir);
 	env[2] = NULL;
 	run((char *[]){"/bin/true", NULL}, NULL, env, &r);
 	ck_assert_int_eq(r.status, 0);
@@ -482,7 +482,7 @@ START_TEST(long_track_dir_is_refused_not_cut)
 	snprintf(seg, sizeof seg, "%s/subx/track.%u.999999.0", dir, (unsigned)getuid());
 	fclose(fopen(victim, "w"));
 	fclose(fopen(seg, "w"));
-	track_limited((char *[]){"clean", NULL}, (char *[]){track_dir_env(sub), NULL}, &r);
+	run_track_limited((char *[]){"clean", NULL}, (char *[]){trackdir_env(sub), NULL}, &r);
 	ck_assert_int_eq(access(victim, F_OK), 0);
 	ck_assert_int_eq(access(seg, F_OK), 0);
 	ck_assert_ptr_null(strstr(r.out, "removed"));
@@ -510,7 +510,7 @@ START_TEST(default_directory_is_private)
 	ck_assert_int_eq(st.st_mode & 0777, 0700);
 	ck_assert_int_eq(st.st_uid, getuid());
 	/* and the tools find it there */
-	track_limited((char *[]){"ls", NULL}, (char *[]){"TRACK_DIR", NULL}, &r);
+	run_track_limited((char *[]){"ls", NULL}, (char *[]){"TRACK_DIR", NULL}, &r);
 	line = strstr(r.out, marker);
 	ck_assert_msg(line != NULL, "track ls does not list it: %s", r.out);
 	while (line > r.out && line[-1] != '\n')
@@ -549,7 +549,7 @@ START_TEST(full_file_system_kills_nothing)
 	json_t *root;
 	int fd;
 	env[0] = shim_preload();
-	env[1] = track_dir_env(dir);
+	env[1] = trackdir_env(dir);
 	env[2] = NULL;
 	/* a segment that outgrows the 4 MB: tables stop growing, the program goes on */
 	run(fx("mchurn", "100000", "1"), NULL, env, &r);
@@ -562,23 +562,23 @@ START_TEST(full_file_system_kills_nothing)
 	while (write(fd, fill, sizeof fill) > 0)
 		;
 	close(fd);
-	track_limited((char *[]){"ls", NULL}, env + 1, &r);
+	run_track_limited((char *[]){"ls", NULL}, env + 1, &r);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_ptr_nonnull(strstr(r.out, "fx_safety mchurn"));
 	run_free(&r);
-	root = track_run_json(NULL, (char *[]){"/bin/echo", "hello", NULL}, env + 1, &r);
+	root = run_track_json(NULL, (char *[]){"/bin/echo", "hello", NULL}, env + 1, &r);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_str_eq(r.out, "hello\n");
 	ck_assert_ptr_nonnull(strstr(r.err, "this process is not traced"));
 	json_decref(root);
 	run_free(&r);
-	track_limited((char *[]){"clean", NULL}, env + 1, &r);
+	run_track_limited((char *[]){"clean", NULL}, env + 1, &r);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_ptr_nonnull(strstr(r.out, "removed"));
 	run_free(&r);
 	/* what the segment could not hold is said */
 	unlink(fill);
-	root = track_run_json(NULL, fx("mchurn", "100000", "1"), env + 1, &r);
+	root = run_track_json(NULL, fx("mchurn", "100000", "1"), env + 1, &r);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_int_gt(jint(root, "overflow.storage_failures"), 0);
 	json_decref(root);
@@ -594,7 +594,7 @@ START_TEST(threads_made_on_a_full_file_system)
 	char fill[700];
 	struct run_result r;
 	snprintf(fill, sizeof fill, "%s/fill", dir);
-	run(fx("fillfs", fill, NULL), NULL, (char *[]){shim_preload(), track_dir_env(dir), NULL},
+	run(fx("fillfs", fill, NULL), NULL, (char *[]){shim_preload(), trackdir_env(dir), NULL},
 	    &r);
 	ck_assert_msg(r.status == 0, "exit status %d: %s", r.status, r.err);
 	ck_assert_str_eq(r.out, "200 threads made on a full file system\n");
@@ -611,8 +611,8 @@ START_TEST(five_processes_in_64_mb)
 	json_t *root;
 	snprintf(cmd, sizeof cmd,
 		 "for i in 1 2 3 4 5; do %s mchurn 100000 1 & done; wait", fixture("fx_safety"));
-	root = track_run_json(NULL, (char *[]){"sh", "-c", cmd, NULL},
-			      (char *[]){track_dir_env(dir), NULL}, &r);
+	root = run_track_json(NULL, (char *[]){"sh", "-c", cmd, NULL},
+			      (char *[]){trackdir_env(dir), NULL}, &r);
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_ptr_nonnull(root);
 	ck_assert_str_eq(r.out, "mchurn 100000 mode 1 done\nmchurn 100000 mode 1 done\n"
@@ -651,7 +651,7 @@ START_TEST(setuid_program_gets_a_passive_shim)
 	ck_assert_int_eq(chmod(sgid, 02755), 0);
 	snprintf(mine, sizeof mine, "/dev/shm/track-%d", NOBODY);
 	mine_existed = lstat(mine, &st) == 0;
-	env[0] = track_dir_env(rootonly);
+	env[0] = trackdir_env(rootonly);
 	env[1] = "TRACK_MAX_THREADS=4194304";
 	env[2] = "TRACK_MAX_OBJECTS=16777216";
 	env[3] = "TRACK_STACKS=1";
@@ -671,7 +671,7 @@ START_TEST(setuid_program_gets_a_passive_shim)
 	snprintf(cmd, sizeof cmd, "%s/open", base);
 	ck_assert_int_eq(mkdir(cmd, 0777), 0);
 	ck_assert_int_eq(chmod(cmd, 0777), 0);
-	env[0] = track_dir_env(cmd);
+	env[0] = trackdir_env(cmd);
 	run_as(NOBODY, NOBODY, (char *[]){prog, NULL}, NULL, env, &r);
 	run_free(&r);
 	snprintf(cmd, sizeof cmd, "ls %s/open | grep -q '^track\\.%d\\.'", base, NOBODY);

@@ -24,7 +24,7 @@ static void stacks_env(pid_t pid, const char *opt, char *const env[], struct run
 {
 	char num[16];
 	snprintf(num, sizeof num, "%d", (int)pid);
-	track_cmd(opt ? (char *[]){"stacks", (char *)opt, num, NULL}
+	run_track(opt ? (char *[]){"stacks", (char *)opt, num, NULL}
 		      : (char *[]){"stacks", num, NULL}, env, r);
 }
 
@@ -195,14 +195,14 @@ END_TEST
 START_TEST(bad_input)
 {
 	struct run_result r;
-	track_cmd((char *[]){"stacks", "999999999", NULL}, NULL, &r);
+	run_track((char *[]){"stacks", "999999999", NULL}, NULL, &r);
 	ck_assert_int_eq(r.status, 5);
 	ck_assert_ptr_nonnull(strstr(r.err, "no process 999999999"));
 	run_free(&r);
-	track_cmd((char *[]){"stacks", "abc", NULL}, NULL, &r);
+	run_track((char *[]){"stacks", "abc", NULL}, NULL, &r);
 	ck_assert_int_eq(r.status, 2);
 	run_free(&r);
-	track_cmd((char *[]){"stacks", NULL}, NULL, &r);
+	run_track((char *[]){"stacks", NULL}, NULL, &r);
 	ck_assert_int_eq(r.status, 2);
 	run_free(&r);
 }

@@ -284,7 +284,7 @@ START_TEST(bad_file_stops_before_the_run)
 	char *args[] = {"run", "--suppressions", (char *)file, "--", (char *)fixture("fx_sync"),
 			"misuse", NULL};
 	struct run_result r;
-	track_cmd(args, NULL, &r);
+	run_track(args, NULL, &r);
 	ck_assert_int_eq(r.status, 2);
 	ck_assert_msg(strncmp(r.err, "track: suppressions ", 20) == 0, "%s", r.err);
 	ck_assert_msg(strstr(r.err, "s.json:2:3: entry 2: unknown key \"functoin\"") != NULL, "%s",
@@ -293,14 +293,14 @@ START_TEST(bad_file_stops_before_the_run)
 	ck_assert_ptr_null(strstr(r.out, "misuse done"));   /* the program never ran */
 	run_free(&r);
 	args[2] = (char *)tmp_path("missing.json");
-	track_cmd(args, NULL, &r);
+	run_track(args, NULL, &r);
 	ck_assert_int_eq(r.status, 2);
 	ck_assert_msg(strstr(r.err, "missing.json: No such file") != NULL, "%s", r.err);
 	run_free(&r);
 }
 END_TEST
 
-START_TEST(track_report_suppresses_too)
+START_TEST(report_suppresses_too)
 {
 	const char *file = write_tmp("s.json", "[{\"function\": \"unlock_other\"}]");
 	char *argv[] = {(char *)fixture("fx_sync"), "misuse", NULL};
@@ -314,7 +314,7 @@ START_TEST(track_report_suppresses_too)
 	rep[5] = (char *)jstr(root, "process.segment");
 	ck_assert_ptr_nonnull(rep[5]);
 	run_free(&r);
-	track_cmd(rep, NULL, &r);
+	run_track(rep, NULL, &r);
 	ck_assert_msg(r.status == 0, "track report: %s", r.err);
 	again = json_load_file(tmp_path("again.json"), 0, &e);
 	ck_assert_ptr_nonnull(again);
@@ -385,7 +385,7 @@ START_TEST(lock_order_option)
 {
 	struct run_result r;
 	json_t *root, *edge;
-	track_cmd((char *[]){"run", "--lock-order=instances", "--", "true", NULL}, NULL, &r);
+	run_track((char *[]){"run", "--lock-order=instances", "--", "true", NULL}, NULL, &r);
 	ck_assert_int_eq(r.status, 2);
 	ck_assert_msg(strstr(r.err, "--lock-order needs one of instance, class or off") != NULL,
 		      "%s", r.err);
@@ -413,7 +413,7 @@ START_TEST(on_deadlock_option)
 	} ends[] = {{NULL, 1}, {"--error-exitcode=42", 42}, {"--on-deadlock=abort", 128 + 6}};
 	struct run_result r;
 	size_t i;
-	track_cmd((char *[]){"run", "--on-deadlock=hang", "--", "true", NULL}, NULL, &r);
+	run_track((char *[]){"run", "--on-deadlock=hang", "--", "true", NULL}, NULL, &r);
 	ck_assert_int_eq(r.status, 2);
 	ck_assert_msg(strstr(r.err, "--on-deadlock needs one of report, exit or abort") != NULL,
 		      "%s", r.err);
@@ -444,7 +444,7 @@ int main(void)
 		TEST("end_to_end", unmatched_file_changes_nothing),
 		TEST("end_to_end", environment_names_the_file),
 		TEST("end_to_end", bad_file_stops_before_the_run),
-		TEST("end_to_end", track_report_suppresses_too),
+		TEST("end_to_end", report_suppresses_too),
 		TEST("end_to_end", lock_order_suppressed_by_its_stacks),
 		TEST("end_to_end", deadlock_suppressed_by_a_thread_stack),
 		TEST("run_options", lock_order_option),

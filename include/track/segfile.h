@@ -49,7 +49,7 @@ static inline int track_segfile_path(char *out, size_t len, const char *dir, uns
 }
 
 /* A decimal number at *p (advanced past it); -1 if there is none or it overflows. */
-static inline int track__parse_u32(const char **p, unsigned *out)
+static inline int track_segfile_u32(const char **p, unsigned *out)
 {
 	uint64_t v = 0;
 	const char *s = *p;
@@ -71,8 +71,8 @@ static inline int track_segfile_parse(const char *name, unsigned *uid, int *pid,
 	if (p[0] != 't' || p[1] != 'r' || p[2] != 'a' || p[3] != 'c' || p[4] != 'k' || p[5] != '.')
 		return -1;
 	p += 6;
-	if (track__parse_u32(&p, uid) != 0 || *p++ != '.' || track__parse_u32(&p, &v) != 0 ||
-	    v == 0 || v > 0x7fffffffu || *p++ != '.' || track__parse_u32(&p, gen) != 0 || *p)
+	if (track_segfile_u32(&p, uid) != 0 || *p++ != '.' || track_segfile_u32(&p, &v) != 0 ||
+	    v == 0 || v > 0x7fffffffu || *p++ != '.' || track_segfile_u32(&p, gen) != 0 || *p)
 		return -1;
 	*pid = (int)v;
 	return 0;

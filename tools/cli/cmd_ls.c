@@ -12,7 +12,7 @@
 
 static const struct track_opt no_opts[] = {{0}};
 
-static const struct track_cmd ls_cmd = {
+static const struct track_subcmd ls_cmd = {
 	"ls", "",
 	"List the segments of traced processes (yours), running and ended.\n"
 	"THREADS is the number alive (at exit, for an ended process).",
@@ -24,7 +24,7 @@ static const struct track_opt clean_opts[] = {
 	{0},
 };
 
-static const struct track_cmd clean_cmd = {
+static const struct track_subcmd clean_cmd = {
 	"clean", "[-n|--dry-run]",
 	"Remove the segments (yours) left by processes that have ended.",
 	clean_opts, "exit status: 0 done (also when there was nothing to remove); 2 bad usage.",
@@ -32,7 +32,7 @@ static const struct track_cmd clean_cmd = {
 };
 
 /* Options of ls and clean: -1 to go on, else the exit status. */
-static int parse(const struct track_cmd *c, int argc, char **argv, int *dry_run)
+static int parse(const struct track_subcmd *c, int argc, char **argv, int *dry_run)
 {
 	int key;
 	while ((key = track_opt_next(c, argc, argv)) != TRACK_OPT_END) {

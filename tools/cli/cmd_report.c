@@ -31,7 +31,7 @@ static const struct track_opt report_opts_table[] = {
 	{0},
 };
 
-static const struct track_cmd report_cmd = {
+static const struct track_subcmd report_cmd = {
 	"report", "[OPTIONS] PID|SEGMENT",
 	"Report on the threads and locks of a process traced by libtrack: a running one\n"
 	"(read live, without stopping it) or one that has ended and left its segment.",

@@ -73,7 +73,7 @@ static const struct track_opt run_opts_table[] = {
 	{0},
 };
 
-static const struct track_cmd run_cmd = {
+static const struct track_subcmd run_cmd = {
 	"run", "[OPTIONS] [--] PROGRAM [ARGS...]",
 	"Run PROGRAM with libtrack.so preloaded.  Its input, output and exit status are\n"
 	"left alone; when it ends, a report on its threads and locks goes to stderr.",

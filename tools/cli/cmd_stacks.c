@@ -1,13 +1,13 @@
 /*
  * cmd_stacks.c — `track stacks PID`: every thread's stack of a live process, grouped like a
  * Go goroutine dump, annotated with what the shim knows when the process runs under it
- * (core/stackdump.c takes the dump, render/stacks.c prints it).
+ * (core/stackdump.c takes the dump, render/dump.c prints it).
  */
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <string.h>
 
-#include "render/stacks.h"
+#include "render/dump.h"
 #include "cli/cli.h"
 #include "cli/options.h"
 
@@ -32,7 +32,7 @@ static const struct track_opt stacks_opts_table[] = {
 	{0},
 };
 
-static const struct track_cmd stacks_cmd = {
+static const struct track_subcmd stacks_cmd = {
 	"stacks", "[OPTIONS] PID",
 	"Print the stack of every thread of a running process, identical stacks grouped\n"
 	"with a count.  Under the shim, each thread is annotated with what it waits on,\n"
@@ -86,16 +86,10 @@ int track_cmd_stacks(int argc, char **argv)
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;
 	rc = track_stackdump_take(&d, pid, o.no_stop, o.max_frames, o.all, err, sizeof err);
-	if (rc != TRACK_EXIT_OK) {
+	if (rc != TRACK_EXIT_OK)
 		track_error("%s", err);
-	} else if (o.json) {
-		json_t *root = track_stacks_json(&d);
-		json_dumpf(root, stdout, JSON_INDENT(2));
-		fputc('\n', stdout);
-		json_decref(root);
-	} else {
-		track_stacks_text(stdout, &d);
-	}
+	else
+		track_dump_write(stdout, &d, o.json);
 	track_stackdump_free(&d);
 	if (rc == TRACK_EXIT_OK && track_flush(stdout, "standard output") != 0)
 		rc = TRACK_EXIT_FAIL;

@@ -14,7 +14,7 @@
 
 static const struct track_opt help_opt = {'h', "help", NULL, "show this help"};
 
-static size_t count_opts(const struct track_cmd *c)
+static size_t count_opts(const struct track_subcmd *c)
 {
 	size_t n = 0;
 	while (c->opts[n].name != NULL)
@@ -23,7 +23,7 @@ static size_t count_opts(const struct track_cmd *c)
 }
 
 /* The getopt_long tables for c: long options and the short-option string. */
-static void build(const struct track_cmd *c, struct option *lo, char *shorts)
+static void build(const struct track_subcmd *c, struct option *lo, char *shorts)
 {
 	size_t i, n = count_opts(c), k = 0;
 	if (c->operands_end_options)
@@ -45,7 +45,7 @@ static void build(const struct track_cmd *c, struct option *lo, char *shorts)
 
 /* The long option of c that typed ("--name" or "--name=value", abbreviated as getopt allows)
  * names, if its key is key; NULL when typed is not that long option. */
-static const struct track_opt *typed_long(const struct track_cmd *c, const char *typed, int key)
+static const struct track_opt *typed_long(const struct track_subcmd *c, const char *typed, int key)
 {
 	size_t i, n = count_opts(c), len;
 	if (strncmp(typed, "--", 2) != 0)
@@ -64,7 +64,7 @@ static const struct track_opt *typed_long(const struct track_cmd *c, const char 
  * option (or the letter of a short one), 0 for an unknown long one; argv[optind - 1] is the
  * element getopt last finished, which is the bad one when it is a long option (a bad letter
  * in a cluster such as -xq leaves optind where it was). */
-static void bad_option(const struct track_cmd *c, int opt, char **argv)
+static void bad_option(const struct track_subcmd *c, int opt, char **argv)
 {
 	const char *typed = argv[optind - 1];
 	const struct track_opt *o = optopt != 0 ? typed_long(c, typed, optopt) : NULL;
@@ -81,7 +81,7 @@ static void bad_option(const struct track_cmd *c, int opt, char **argv)
 		track_error("unknown option '%s'; try 'track %s --help'", typed, c->name);
 }
 
-int track_opt_next(const struct track_cmd *c, int argc, char **argv)
+int track_opt_next(const struct track_subcmd *c, int argc, char **argv)
 {
 	struct option lo[MAX_OPTS + 1];
 	char shorts[2 * MAX_OPTS + 3];
@@ -129,7 +129,7 @@ static void help_option(FILE *out, const struct track_opt *o)
 	}
 }
 
-void track_cmd_help(const struct track_cmd *c, FILE *out)
+void track_cmd_help(const struct track_subcmd *c, FILE *out)
 {
 	size_t i, n = count_opts(c);
 	fprintf(out, "usage: track %s%s%s\n\n%s\n\noptions:\n", c->name,

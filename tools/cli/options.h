@@ -19,7 +19,7 @@ struct track_opt {
 
 #define TRACK_LONG_ONLY(c) (256 + (c))
 
-struct track_cmd {
+struct track_subcmd {
 	const char *name;        /* "run" */
 	const char *synopsis;    /* "[OPTIONS] [--] PROGRAM [ARGS...]" */
 	const char *about;       /* the paragraph(s) between the usage line and the options */
@@ -35,10 +35,10 @@ enum {
 };
 
 /* The next option of argv: its key (its argument in optarg), or one of the TRACK_OPT_*. */
-int track_opt_next(const struct track_cmd *c, int argc, char **argv);
+int track_opt_next(const struct track_subcmd *c, int argc, char **argv);
 
 /* The help of c, as --help prints it. */
-void track_cmd_help(const struct track_cmd *c, FILE *out);
+void track_cmd_help(const struct track_subcmd *c, FILE *out);
 
 /* An option's value as a number from min to max; -1 with a one-line message if it is not. */
 int track_opt_number(const char *opt, const char *value, long min, long max, long *out);

@@ -119,7 +119,7 @@ static void hide_shim_frames(struct track_stackdump *d)
 		struct track_rthread *r = &d->rs.threads[i];
 		int k, out = 0, kept_top = 0;
 		for (k = 0; k < r->npcs; k++)
-			if (!in_shim(d->sym, r->pcs[k], k > 0)) {
+			if (!in_shim(d->view.sym, r->pcs[k], k > 0)) {
 				kept_top |= k == 0;
 				r->pcs[out++] = r->pcs[k];
 			}
@@ -174,9 +174,12 @@ int track_stackdump_take(struct track_stackdump *d, pid_t pid, int recorded, int
 	rc = recorded ? gather_recorded(d, err, errlen) : gather_remote(d, max_frames, err, errlen);
 	if (rc != TRACK_EXIT_OK)
 		return rc;
-	d->sym = d->have_snap && recorded ? track_sym_new(d->snap.mods, d->snap.nmods)
-					  : track_sym_new_pid(pid);
-	if (!recorded && d->sym != NULL)
+	track_view_init(&d->view, &d->snap, NULL, NULL);
+	/* symbols from the live process's maps, unless only the segment is read */
+	track_view_set_sym(&d->view, d->have_snap && recorded
+					     ? track_sym_new(d->snap.mods, d->snap.nmods)
+					     : track_sym_new_pid(pid));
+	if (!recorded && d->view.sym != NULL)
 		hide_shim_frames(d);
 	group(d, each_alone);
 	return TRACK_EXIT_OK;
@@ -184,7 +187,7 @@ int track_stackdump_take(struct track_stackdump *d, pid_t pid, int recorded, int
 
 void track_stackdump_free(struct track_stackdump *d)
 {
-	track_sym_free(d->sym);
+	track_view_fini(&d->view);
 	free(d->t);
 	track_rstacks_free(&d->rs);
 	if (d->have_snap)
@@ -226,5 +229,5 @@ void track_stackdump_doing(const struct track_stackdump *d, const struct track_t
 		snprintf(extra, sizeof extra, " (%u waiters)", o->waiters);
 	snprintf(buf, len, "%s 0x%llx for %s (first used at %s)%s", track_state_verb(r->state),
 		 (unsigned long long)r->wait_obj, dur,
-		 o ? track_fmt_pc(d->sym, o->first_pc, 1, where, sizeof where) : "?", extra);
+		 o ? track_fmt_pc(d->view.sym, o->first_pc, 1, where, sizeof where) : "?", extra);
 }

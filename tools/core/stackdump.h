@@ -2,7 +2,7 @@
  * stackdump.h — every thread's stack of a live process, grouped like a Go goroutine dump, with
  * what the shim knows of each thread when the process runs under it (what it waits on, for
  * how long, who holds that, what it holds, who created it).  track stacks renders one
- * (render/stacks.c); the dashboard's thread view can take one the same way.
+ * (render/dump.c); the dashboard's thread view can take one the same way.
  *
  * Two ways to take one: stop each thread briefly in turn and unwind it (remote_unwind.c),
  * which works on any process the user may ptrace; or stop nothing and use the stacks the
@@ -16,8 +16,7 @@
 #include <sys/types.h>
 
 #include "core/remote_unwind.h"
-#include "core/segread.h"
-#include "core/symbolize.h"
+#include "core/view.h"
 
 /* One thread of the dump: its frames and, when the shim saw it, its record. */
 struct track_dump_thread {
@@ -37,7 +36,8 @@ struct track_stackdump {
 	int recorded;                 /* the shim's recorded stacks: nothing was stopped */
 	struct track_snap snap;       /* the process's segment, when have_snap */
 	int have_snap;
-	struct track_symbolizer *sym; /* NULL if the process's modules cannot be read */
+	struct track_view view;       /* of snap; its symbolizer is NULL if the process's
+					 modules cannot be read */
 	struct track_dump_thread *t;
 	size_t n;
 	int groups;

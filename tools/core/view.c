@@ -23,6 +23,13 @@ struct track_symbolizer *track_view_sym(struct track_view *v)
 	return v->sym;
 }
 
+void track_view_set_sym(struct track_view *v, struct track_symbolizer *sym)
+{
+	track_sym_free(v->sym);
+	v->sym = sym;
+	v->sym_made = 1;
+}
+
 void track_view_fini(struct track_view *v)
 {
 	track_sym_free(v->sym);

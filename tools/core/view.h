@@ -35,6 +35,10 @@ void track_view_init(struct track_view *v, struct track_snap *s,
  * it).  NULL only if it cannot be made: callers then print addresses. */
 struct track_symbolizer *track_view_sym(struct track_view *v);
 
+/* Use sym (made another way: from a live process's maps) as the view's symbolizer; the view
+ * frees it. */
+void track_view_set_sym(struct track_view *v, struct track_symbolizer *sym);
+
 /* Free what the view made (not the snapshot). */
 void track_view_fini(struct track_view *v);
 

@@ -148,6 +148,18 @@ json_t *track_json_stack(const struct track_snap *s, struct track_symbolizer *sy
 	return st != NULL ? track_json_pcs(sym, st->frames, st->nframes) : json_null();
 }
 
+/* The figures of one group of the counter table (core/counters.h), by name. */
+static json_t *counters_json(const struct track_snap *s, enum track_counter_group group)
+{
+	json_t *o = json_object();
+	size_t i;
+	for (i = 0; i < track_ncounters; i++)
+		if (track_counters[i].group == group)
+			json_object_set_new(o, track_counters[i].name,
+					    u64(track_counters[i].value(s)));
+	return o;
+}
+
 static json_t *argv_array(const struct track_seg_header *h)
 {
 	json_t *a = json_array();
@@ -226,18 +238,8 @@ static json_t *thread_json(const struct track_snap *s, const struct track_thread
 
 static json_t *threads_json(const struct track_snap *s, struct track_symbolizer *sym)
 {
-	const struct track_seg_header *h = &s->hdr;
-	json_t *o = json_object(), *list = json_array();
+	json_t *o = counters_json(s, TRACK_CG_THREADS), *list = json_array();
 	uint32_t i;
-	json_object_set_new(o, "created", u64(h->threads_created));
-	json_object_set_new(o, "exited", u64(h->threads_exited));
-	json_object_set_new(o, "joined", u64(h->threads_joined));
-	json_object_set_new(o, "detached", u64(h->threads_detached));
-	json_object_set_new(o, "peak", u64(h->threads_peak));
-	json_object_set_new(o, "alive_at_exit", u64(track_alive_at_exit(s)));
-	json_object_set_new(o, "foreign", u64(h->threads_foreign));
-	json_object_set_new(o, "not_tracked", u64(h->threads_dropped));
-	json_object_set_new(o, "stale_waits", u64(h->stale_waits));
 	for (i = 0; i < s->nthreads; i++)
 		if (s->threads[i].state != TRACK_TS_UNUSED)
 			json_array_append_new(list, thread_json(s, &s->threads[i], sym));
@@ -419,15 +421,6 @@ static void findings_json(json_t *root, struct track_view *v)
 	json_object_set_new(root, "suppressed", json_integer(t.suppressed));
 }
 
-/* Every counter of what could not be recorded (core/counters.h), by its name. */
-static json_t *overflow_json(const struct track_snap *s)
-{
-	json_t *o = json_object();
-	size_t i;
-	for (i = 0; i < track_ncounters; i++)
-		json_object_set_new(o, track_counters[i].name, u64(track_counters[i].value(s)));
-	return o;
-}
 
 json_t *track_report_json(struct track_view *v)
 {
@@ -440,7 +433,7 @@ json_t *track_report_json(struct track_view *v)
 	json_object_set_new(root, "threads", threads_json(s, sym));
 	objects_json(root, s, sym);
 	findings_json(root, v);
-	json_object_set_new(root, "overflow", overflow_json(s));
+	json_object_set_new(root, "overflow", counters_json(s, TRACK_CG_OVERFLOW));
 	return root;
 }
 

@@ -61,16 +61,20 @@ static void print_header(FILE *out, struct track_view *v)
 		fprintf(out, "  ended without exit() (killed, or _exit) after about %s\n", dur);
 }
 
+/* "threads: 3 created, 3 exited, ...": the thread figures that have words (counters.c). */
 static void print_thread_totals(FILE *out, const struct track_snap *s)
 {
-	const struct track_seg_header *h = &s->hdr;
-	fprintf(out,
-		"threads: %llu created, %llu exited, %llu joined, %llu detached, peak %llu alive, "
-		"%llu alive %s\n",
-		(unsigned long long)h->threads_created, (unsigned long long)h->threads_exited,
-		(unsigned long long)h->threads_joined, (unsigned long long)h->threads_detached,
-		(unsigned long long)h->threads_peak, (unsigned long long)track_alive_at_exit(s),
-		s->alive ? "now" : "at exit");
+	const char *sep = "threads: ";
+	size_t i;
+	for (i = 0; i < track_ncounters; i++) {
+		const struct track_counter *c = &track_counters[i];
+		if (c->group != TRACK_CG_THREADS || c->text == NULL)
+			continue;
+		fputs(sep, out);
+		fprintf(out, c->text, (unsigned long long)c->value(s), s->alive ? "now" : "at exit");
+		sep = ", ";
+	}
+	fputc('\n', out);
 }
 
 /* One line per thread that was still running when the process ended. */
@@ -316,7 +320,7 @@ static void print_overflow(FILE *out, const struct track_snap *s)
 	for (i = 0; i < track_ncounters; i++) {
 		const struct track_counter *c = &track_counters[i];
 		uint64_t n = c->value(s);
-		if (n == 0 || c->level == TRACK_CL_QUIET)
+		if (c->group != TRACK_CG_OVERFLOW || n == 0 || c->level == TRACK_CL_QUIET)
 			continue;
 		fprintf(out, "%s: %llu ", c->level == TRACK_CL_WARNING ? "warning" : "note",
 			(unsigned long long)n);

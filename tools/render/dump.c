@@ -1,5 +1,5 @@
 /*
- * stacks.c — a thread dump (core/stackdump.h) as track stacks prints it: text grouped like a
+ * dump.c — a thread dump (core/stackdump.h) as track stacks prints it: text grouped like a
  * Go goroutine dump, or JSON (schema in README, "track stacks --json").
  */
 #define _GNU_SOURCE
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "render/json.h"
-#include "render/stacks.h"
+#include "render/dump.h"
 
 /* --- text ------------------------------------------------------------------------------- */
 
@@ -22,7 +22,7 @@ static void print_held(FILE *out, const struct track_stackdump *d,
 			continue;
 		fprintf(out, "    holds %s 0x%llx%s (first used at %s)\n", track_kind_name(o->kind),
 			(unsigned long long)o->addr, r->held[i] & TRACK_HELD_READ ? " for reading" : "",
-			track_fmt_pc(d->sym, o->first_pc, 1, where, sizeof where));
+			track_fmt_pc(d->view.sym, o->first_pc, 1, where, sizeof where));
 	}
 	if (r->nheld > TRACK_HELD_MAX)
 		fprintf(out, "    ... and %u more locks\n", r->nheld - TRACK_HELD_MAX);
@@ -35,7 +35,7 @@ static void print_frames(FILE *out, const struct track_stackdump *d,
 	char buf[512];
 	int i, k, n;
 	for (i = 0; i < t->npcs; i++) {
-		n = track_sym_lookup(d->sym, t->pcs[i], !(t->first_is_pc && i == 0), f, 8);
+		n = track_sym_lookup(d->view.sym, t->pcs[i], !(t->first_is_pc && i == 0), f, 8);
 		for (k = 0; k < n; k++)
 			fprintf(out, "  %s%s\n", track_sym_format(&f[k], buf, sizeof buf),
 				f[k].inlined ? " [inlined]" : "");
@@ -65,7 +65,7 @@ static void print_thread_line(FILE *out, const struct track_stackdump *d,
 		print_held(out, d, t->rec);
 		if (t->rec->create_pc)
 			fprintf(out, "    created by thread %d at %s\n", t->rec->creator_tid,
-				track_fmt_pc(d->sym, t->rec->create_pc, 1, where, sizeof where));
+				track_fmt_pc(d->view.sym, t->rec->create_pc, 1, where, sizeof where));
 	}
 }
 
@@ -93,7 +93,7 @@ static void print_heading(FILE *out, const struct track_stackdump *d)
 			     "thread waits on)\n");
 }
 
-void track_stacks_text(FILE *out, const struct track_stackdump *d)
+static void dump_text(FILE *out, const struct track_stackdump *d)
 {
 	int g;
 	size_t i;
@@ -149,7 +149,7 @@ static json_t *thread_json(const struct track_stackdump *d, const struct track_d
 		}
 		json_object_set_new(o, "creator_tid", json_integer(t->rec->creator_tid));
 		json_object_set_new(o, "created_at",
-				    track_json_location(d->sym, t->rec->create_pc, 1));
+				    track_json_location(d->view.sym, t->rec->create_pc, 1));
 	}
 	if (t->error)
 		json_object_set_new(o, "error", json_string(strerror(t->error)));
@@ -170,7 +170,7 @@ static json_t *group_json(const struct track_stackdump *d, int g)
 			json_array_append_new(ts, thread_json(d, &d->t[i]));
 		}
 	for (i = 0; i < (size_t)first->npcs; i++)
-		json_array_append_new(frames, track_json_location(d->sym, first->pcs[i],
+		json_array_append_new(frames, track_json_location(d->view.sym, first->pcs[i],
 								  !(first->first_is_pc && i == 0)));
 	json_object_set_new(grp, "count", json_integer((json_int_t)json_array_size(ts)));
 	json_object_set_new(grp, "frames", frames);
@@ -178,7 +178,7 @@ static json_t *group_json(const struct track_stackdump *d, int g)
 	return grp;
 }
 
-json_t *track_stacks_json(const struct track_stackdump *d)
+static json_t *dump_json(const struct track_stackdump *d)
 {
 	json_t *root = json_object(), *ga = json_array();
 	int g;
@@ -199,4 +199,17 @@ json_t *track_stacks_json(const struct track_stackdump *d)
 		json_array_append_new(ga, group_json(d, g));
 	json_object_set_new(root, "groups", ga);
 	return root;
+}
+
+void track_dump_write(FILE *out, const struct track_stackdump *d, int json)
+{
+	json_t *root;
+	if (!json) {
+		dump_text(out, d);
+		return;
+	}
+	root = dump_json(d);
+	json_dumpf(root, out, JSON_INDENT(2));
+	fputc('\n', out);
+	json_decref(root);
 }
