@@ -425,7 +425,9 @@ void track__order_init(void)
 {
 	const char *m = track__env("TRACK_LOCK_ORDER");
 	uint32_t cap;
-	static const char *const modes[] = {TRACK_LOCK_ORDER_MODES(TRACK__X_NAME)};
+#define BY_VALUE(e, v, name) [v] = name,
+	static const char *const modes[TRACK_LO_COUNT] = {TRACK_LOCK_ORDER_MODES(BY_VALUE)};
+#undef BY_VALUE
 	int mode = track__env_choice(m, modes, TRACK_LO_COUNT);
 	track__g.lock_order = mode >= 0 ? (uint32_t)mode
 		: m != NULL && strcmp(m, "0") == 0 ? TRACK_LO_OFF : TRACK_LO_INSTANCE;

@@ -107,7 +107,7 @@ START_TEST(bad_usage_of_every_subcommand)
 	fails(2, "1 to 4096", (char *[]){"stacks", "--max-frames", "0", "1", NULL});
 	fails(2, "one process id", (char *[]){"stacks", NULL});
 	fails(2, "non-negative number", (char *[]){"report", "--top", "-1", "1", NULL});
-	fails(2, "one of off, instance or class",
+	fails(2, "one of instance, class or off",
 	      (char *[]){"run", "--lock-order=x", "--", "true", NULL});
 	fails(2, "one of report, exit or abort",
 	      (char *[]){"run", "--on-deadlock", "x", "--", "true", NULL});

@@ -303,14 +303,17 @@ struct track_stack_rec {
 enum track_finding_kind { TRACK_FINDING_KINDS(TRACK_X_FK) TRACK_FK_COUNT };
 #undef TRACK_X_FK
 
-/* Lock-order checking (TRACK_LOCK_ORDER, track run --lock-order): X(NAME, its value).
- * INSTANCE (the default): nodes are lock objects; CLASS: nodes are lock classes, locks first
- * used at the same site. */
-#define TRACK_LOCK_ORDER_MODES(X) X(OFF, "off") X(INSTANCE, "instance") X(CLASS, "class")
+/* Lock-order checking (TRACK_LOCK_ORDER, track run --lock-order): X(NAME, value, its name),
+ * listed as messages list them, the default first.  INSTANCE: nodes are lock objects;
+ * CLASS: nodes are lock classes, locks first used at the same site. */
+#define TRACK_LOCK_ORDER_MODES(X) X(INSTANCE, 1, "instance") X(CLASS, 2, "class") X(OFF, 0, "off")
 
-#define TRACK_X_LO(e, name) TRACK_LO_##e,
-enum track_lock_order_mode { TRACK_LOCK_ORDER_MODES(TRACK_X_LO) TRACK_LO_COUNT };
+#define TRACK_X_LO(e, v, name) TRACK_LO_##e = v,
+#define TRACK_X_LO_COUNT(e, v, name) +1
+enum track_lock_order_mode { TRACK_LOCK_ORDER_MODES(TRACK_X_LO) };
+enum { TRACK_LO_COUNT = 0 TRACK_LOCK_ORDER_MODES(TRACK_X_LO_COUNT) };
 #undef TRACK_X_LO
+#undef TRACK_X_LO_COUNT
 
 /* What a confirmed deadlock does (TRACK_ON_DEADLOCK, track run --on-deadlock): REPORT
  * records it, and the program hangs as it would without track; EXIT records it, then

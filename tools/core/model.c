@@ -19,7 +19,9 @@ static const char *const mutex_types[] = {TRACK_MUTEX_TYPES(X_NAME)};
 #define X_ROBUST(e, name) "robust-" name,
 static const char *const robust_types[] = {TRACK_MUTEX_TYPES(X_ROBUST)};
 #undef X_ROBUST
-const char *const track_lock_order_names[] = {TRACK_LOCK_ORDER_MODES(X_NAME) NULL};
+#define X_LO_NAME(e, v, name) name,
+const char *const track_lock_order_names[] = {TRACK_LOCK_ORDER_MODES(X_LO_NAME) NULL};
+#undef X_LO_NAME
 const char *const track_deadlock_action_names[] = {TRACK_DEADLOCK_ACTIONS(X_NAME) NULL};
 #undef X_NAME
 #undef X_VERB
