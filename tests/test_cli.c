@@ -309,6 +309,15 @@ START_TEST(report_live_process)
 }
 END_TEST
 
+static int waiting_on_condvar(const struct track_snap *s)
+{
+	uint32_t i;
+	for (i = 0; i < s->nthreads; i++)
+		if (s->threads[i].state == TRACK_TS_COND)
+			return 1;
+	return 0;
+}
+
 /* A live view refreshed again and again (the dashboard's way) reads the segment into the
  * buffers it already has: the same tables, new figures, nothing reallocated. */
 START_TEST(snapshot_reload_reuses_its_buffers)
@@ -323,6 +332,12 @@ START_TEST(snapshot_reload_reuses_its_buffers)
 		      err);
 	ck_assert_msg(track_snap_load(path, &s, err, sizeof err) == 0, "%s", err);
 	ck_assert(s.alive);
+	/* settled first: its waiter thread made its mutex and condvar and waits */
+	for (i = 0; i < 200 && !waiting_on_condvar(&s); i++) {
+		usleep(10000);
+		ck_assert_msg(track_snap_reload(&s, err, sizeof err) == 0, "%s", err);
+	}
+	ck_assert_msg(waiting_on_condvar(&s), "the live fixture's waiter never waited");
 	threads = s.threads;
 	objs = s.objs;
 	for (i = 0; i < 5; i++) {

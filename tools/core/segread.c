@@ -307,11 +307,14 @@ struct track_lazy {
 static int read_into(int fd, void **buf, uint32_t *cap, uint32_t n, size_t size, uint64_t off)
 {
 	if (n > *cap || *buf == NULL) {
-		void *p = realloc(*buf, (size_t)(n ? n : 1) * size);
+		/* twice what was there: a table that grows between reloads is not reallocated
+		 * on every one */
+		uint32_t want = n > 2 * *cap ? n : 2 * *cap;
+		void *p = realloc(*buf, (size_t)(want ? want : 1) * size);
 		if (p == NULL)
 			return -1;
 		*buf = p;
-		*cap = n;
+		*cap = want;
 	}
 	return n > 0 ? pread_all(fd, *buf, (size_t)n * size, off) : 0;
 }
