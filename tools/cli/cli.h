@@ -22,7 +22,7 @@ void track_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The shim to preload: TRACK_LIB, else the libtrack.so installed beside this track. */
 int track_find_shim(char *out, size_t len);
 
-/* One report a subcommand writes: a renderer (render/render.h) and where its output goes.
+/* One report a subcommand writes (dest.c): a renderer (render/render.h) and where its output goes.
  * Opened when there is something to write, so that a run that fails early leaves no file. */
 struct track_dest {
 	FILE *f;
@@ -42,8 +42,5 @@ int track_dest_close(struct track_dest *d);
 /* Flush (and close, unless stdout or stderr) a report stream; -1 with a message naming where
  * it went if anything could not be written. */
 int track_flush(FILE *f, const char *name);
-
-/* Parse a non-negative integer option value; -1 if it is not one. */
-long track_parse_count(const char *s, long max);
 
 #endif

@@ -2,6 +2,7 @@
  * options.c — subcommand options from one table: help, parsing, messages (see options.h).
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +140,19 @@ void track_cmd_help(const struct track_subcmd *c, FILE *out)
 	help_option(out, &help_opt);
 	if (c->after != NULL)
 		fprintf(out, "\n%s\n", c->after);
+}
+
+long track_parse_count(const char *s, long max)
+{
+	char *end;
+	long v;
+	if (s == NULL || *s == '\0')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 0 || v > max)
+		return -1;
+	return v;
 }
 
 int track_opt_number(const char *opt, const char *value, long min, long max, long *out)

@@ -40,6 +40,10 @@ int track_opt_next(const struct track_subcmd *c, int argc, char **argv);
 /* The help of c, as --help prints it. */
 void track_cmd_help(const struct track_subcmd *c, FILE *out);
 
+/* A non-negative decimal number no larger than max (an option's value, a pid); -1 if s is
+ * not one. */
+long track_parse_count(const char *s, long max);
+
 /* An option's value as a number from min to max; -1 with a one-line message if it is not. */
 int track_opt_number(const char *opt, const char *value, long min, long max, long *out);
 
