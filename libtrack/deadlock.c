@@ -182,14 +182,14 @@ static void act(uint32_t n)
 	if (track__g.on_deadlock == TRACK_OD_REPORT)
 		return;
 	len = track__format(msg, sizeof msg,
-			   "track: deadlock: %u threads wait for each other; %s (TRACK_ON_DEADLOCK)\n",
-			   n, track__g.on_deadlock == TRACK_OD_ABORT ? "aborting" : "exiting");
+			   "track: deadlock: %u thread%s waiting for %s; %s (TRACK_ON_DEADLOCK)\n",
+			   n, n == 1 ? "" : "s", n == 1 ? "itself" : "each other", track__g.on_deadlock == TRACK_OD_ABORT ? "aborting" : "exiting");
 	if (write(2, msg, len) < 0)
 		len = 0;
 	if (track__g.on_deadlock == TRACK_OD_ABORT)
 		abort();
-	track__segment_mark_exit();
-	_exit(track__g.deadlock_exit);
+	track__segment_mark_exit(TRACK_PS_DEADLOCK, track__g.deadlock_exit);
+	track__exit_now(track__g.deadlock_exit);
 }
 
 /* Wait before re-reading the cycle, without becoming a cancellation point or changing
@@ -224,9 +224,7 @@ void track__deadlock_check(struct track__thread *t)
  * program does) and TRACK_DEADLOCK_EXITCODE (default 1). */
 void track__deadlock_init(void)
 {
-	const char *m = track__env("TRACK_ON_DEADLOCK");
-	static const char *const actions[] = {TRACK_DEADLOCK_ACTIONS(TRACK__X_NAME)};
-	int action = track__env_choice(m, actions, TRACK_OD_COUNT);
+	int action = track__env_pick(TRACK_ENV_ON_DEADLOCK);
 	track__g.on_deadlock = action >= 0 ? (uint32_t)action : TRACK_OD_REPORT;
-	track__g.deadlock_exit = (int)track__env_u64("TRACK_DEADLOCK_EXITCODE", 1, 1, 255);
+	track__g.deadlock_exit = (int)track__env_num(TRACK_ENV_DEADLOCK_EXITCODE);
 }

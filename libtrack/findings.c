@@ -11,8 +11,35 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "shim.h"
+
+/* A new finding's line for TRACK_REPORT=stderr, made under the shim lock and written after
+ * it is released (a write to a full pipe may block; nothing may block holding that lock). */
+struct announce {
+	char line[TRACK_FINDING_TEXT + 128];
+	size_t len;
+};
+
+static void announce_prepare(struct announce *a, const struct track_finding_rec *f)
+{
+	static const char *const kinds[] = {TRACK_FINDING_KINDS(TRACK__X_NAME)};
+	a->len = 0;
+	if (track__g.report != TRACK_RM_STDERR || f->severity != TRACK_SEV_ERROR)
+		return;
+	a->len = track__format(a->line, sizeof a->line,
+			       "libtrack: pid %d: %s: %s; `track report %d` has the stacks\n",
+			       track__g.hdr->pid, kinds[f->kind], f->text, track__g.hdr->pid);
+}
+
+/* The raw system call: write(2) in glibc is a cancellation point, and the shim adds none. */
+static void announce_write(const struct announce *a)
+{
+	if (a->len > 0)
+		syscall(SYS_write, 2, a->line, a->len);
+}
 
 /* A fresh record for a new finding of kind, or NULL (counted) when the table is full.
  * Called under the shim lock; the caller fills it and publishes it. */
@@ -50,6 +77,7 @@ void track__finding(uint32_t kind, const void *obj, uint32_t obj_kind, uint64_t 
 	va_list ap;
 	int saved = errno;
 	uint32_t stack;
+	struct announce an = {.len = 0};
 	if (!track__g.on || track__busy())
 		return;
 	stack = track__stack_capture(track__tls.self);
@@ -74,10 +102,12 @@ void track__finding(uint32_t kind, const void *obj, uint32_t obj_kind, uint64_t 
 	track__vformat(f->text, sizeof f->text, fmt, ap);
 	va_end(ap);
 	finding_publish(f);
+	announce_prepare(&an, f);
 out:
 	track__iunlock();
 	if (f != NULL)
 		track__modules_note_pc(pc);
+	announce_write(&an);
 	errno = saved;
 }
 
@@ -113,6 +143,7 @@ void track__finding_cycle(uint32_t kind, uint32_t severity, const uint32_t *edge
 			 uint64_t signature, uint64_t gate, uint64_t pc, uint32_t stack)
 {
 	struct track_finding_rec *f;
+	struct announce an = {.len = 0};
 	int fresh;
 	track__ilock();
 	f = finding_by_signature(kind, signature, severity, &fresh);
@@ -125,14 +156,17 @@ void track__finding_cycle(uint32_t kind, uint32_t severity, const uint32_t *edge
 		track__format(f->text, sizeof f->text, "lock-order cycle of %u locks%s", n,
 			     gate ? " (gated)" : "");
 		finding_publish(f);
+		announce_prepare(&an, f);
 	}
 	track__iunlock();
+	announce_write(&an);
 }
 
 void track__finding_deadlock(const int32_t *tids, const uint32_t *stacks, const uint64_t *objs,
 			    uint32_t n, uint64_t signature)
 {
 	struct track_finding_rec *f;
+	struct announce an = {.len = 0};
 	int fresh;
 	track__ilock();
 	f = finding_by_signature(TRACK_FK_DEADLOCK, signature, TRACK_SEV_ERROR, &fresh);
@@ -146,6 +180,8 @@ void track__finding_deadlock(const int32_t *tids, const uint32_t *stacks, const 
 		track__format(f->text, sizeof f->text, "deadlock: %u thread%s waiting for each other",
 			     n, n == 1 ? "" : "s");
 		finding_publish(f);
+		announce_prepare(&an, f);
 	}
 	track__iunlock();
+	announce_write(&an);
 }

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "shim.h"
@@ -94,33 +95,57 @@ const char *track__env(const char *name)
 	return secure_getenv(name);
 }
 
-/* An unsigned number from the environment, clamped to [lo, hi]; dflt when unset or bad. */
-uint64_t track__env_u64(const char *name, uint64_t dflt, uint64_t lo, uint64_t hi)
+/* Say once, on stderr and in the segment's env_bad, that variable v's value was not used. */
+static void env_refused(enum track_env_var v, const char *value)
 {
-	const char *s = track__env(name);
-	char *end;
-	unsigned long long v;
-	if (s == NULL || *s == '\0')
-		return dflt;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno != 0 || *end != '\0')
-		return dflt;
-	if (v < lo)
-		v = lo;
-	if (v > hi)
-		v = hi;
-	return v;
+	const char *const *names = track_env_choices(v);
+	const struct track_env_spec *sp = track_env_spec(v);
+	char line[512], allowed[160];
+	size_t n, k = 0;
+	int i;
+	if (track__g.env_bad & (1ull << v))
+		return;
+	track__g.env_bad |= 1ull << v;
+	if (names != NULL) {
+		for (i = 0; names[i] != NULL; i++)
+			k += track__format(allowed + k, sizeof allowed - k, "%s%s", i ? ", " : "",
+					   names[i]);
+	} else {
+		track__format(allowed, sizeof allowed, "a number from %llu to %llu",
+			      (unsigned long long)sp->lo, (unsigned long long)sp->hi);
+	}
+	n = track__format(line, sizeof line, "libtrack: %s=%s is not valid (%s); using the "
+			  "default\n", sp->name, value, allowed);
+	if (write(2, line, n) < 0)
+		return;
 }
 
-/* The index of value among the n names, or -1 (value NULL or none of them). */
-int track__env_choice(const char *value, const char *const *names, int n)
+/* Variable v's number, or its default when it is unset or not valid (said). */
+uint64_t track__env_num(enum track_env_var v)
 {
+	const struct track_env_spec *sp = track_env_spec(v);
+	const char *s = track__env(sp->name);
+	uint64_t n;
+	if (s == NULL || *s == '\0')
+		return sp->dflt;
+	if (track_env_number(s, sp->lo, sp->hi, &n) == 0)
+		return n;
+	env_refused(v, s);
+	return sp->dflt;
+}
+
+/* The index of variable v's value among track_env_choices(v), or -1 when it is unset or not
+ * valid (said). */
+int track__env_pick(enum track_env_var v)
+{
+	const char *s = track__env(track_env_spec(v)->name);
 	int i;
-	for (i = 0; value != NULL && i < n; i++)
-		if (strcmp(value, names[i]) == 0)
-			return i;
-	return -1;
+	if (s == NULL || *s == '\0')
+		return -1;
+	i = track_env_choice_index(s, track_env_choices(v));
+	if (i < 0)
+		env_refused(v, s);
+	return i;
 }
 
 /* One line on stderr when the shim cannot do what it was asked ("libtrack: what: detail"),
@@ -179,19 +204,54 @@ static void track__atfork_child(void)
 static void track__shutdown(void)
 {
 	if (track__g.on)
-		track__segment_mark_exit();
+		track__segment_mark_exit(TRACK_PS_EXITED, 0);
+}
+
+/* End the process now, as _exit does, without going through the wrapper below. */
+void track__exit_now(int status)
+{
+	for (;;)
+		syscall(SYS_exit_group, status);
+}
+
+/*
+ * _exit and _Exit end the process without exit()'s destructors: without these wrappers the
+ * segment would say the process was killed, and its main thread outlived it.  A vfork child
+ * calls _exit in its parent's memory, mapping included: only the segment's own process
+ * marks it (getpid() is the caller's real pid; glibc caches none).
+ */
+static void quick_exit_mark(int status)
+{
+	if (__atomic_load_n(&track__g.on, __ATOMIC_ACQUIRE) && track__g.hdr != NULL &&
+	    track__g.hdr->pid == getpid())
+		TRACK__KEEP_ERRNO(track__segment_mark_exit(TRACK_PS_QUICK_EXIT, status));
+}
+
+TRACK_EXPORT void _exit(int status)
+{
+	quick_exit_mark(status);
+	track__exit_now(status);
+}
+
+TRACK_EXPORT void _Exit(int status)
+{
+	quick_exit_mark(status);
+	track__exit_now(status);
 }
 
 __attribute__((constructor(101))) static void track__init(void)
 {
 	int saved = errno;
 	const char *off;
+	int report;
 	track__resolve();
 	if (getauxval(AT_SECURE))
 		goto out;   /* privileged: stay passive (see the top of this file) */
 	off = track__env("TRACK_DISABLE");
 	if (off != NULL && *off != '\0' && *off != '0')
 		goto out;
+	report = track__env_pick(TRACK_ENV_REPORT);
+	track__g.report = report >= 0 ? (uint32_t)report : TRACK_RM_OFF;
 	track__stacks_init();
 	track__order_init();
 	track__deadlock_init();

@@ -423,16 +423,14 @@ int track__order_slow(struct track__thread *t, uint32_t before, uint32_t flags)
 /* Read the mode and set up the class table (before the segment exists). */
 void track__order_init(void)
 {
-	const char *m = track__env("TRACK_LOCK_ORDER");
+	/* the modes by their position in the X-list, which is the order of the names */
+#define BY_POSITION(e, v, name) v,
+	static const uint32_t modes[] = {TRACK_LOCK_ORDER_MODES(BY_POSITION)};
+#undef BY_POSITION
+	int mode = track__env_pick(TRACK_ENV_LOCK_ORDER);
 	uint32_t cap;
-#define BY_VALUE(e, v, name) [v] = name,
-	static const char *const modes[TRACK_LO_COUNT] = {TRACK_LOCK_ORDER_MODES(BY_VALUE)};
-#undef BY_VALUE
-	int mode = track__env_choice(m, modes, TRACK_LO_COUNT);
-	track__g.lock_order = mode >= 0 ? (uint32_t)mode
-		: m != NULL && strcmp(m, "0") == 0 ? TRACK_LO_OFF : TRACK_LO_INSTANCE;
-	cap = track__pow2_at_least(2 * track__env_u64("TRACK_MAX_OBJECTS",
-						      TRACK_DEFAULT_MAX_OBJECTS, 16, 1u << 24));
+	track__g.lock_order = mode >= 0 ? modes[mode] : TRACK_LO_INSTANCE;
+	cap = track__pow2_at_least(2 * track__env_num(TRACK_ENV_MAX_OBJECTS));
 	classes = track__map_private((size_t)cap * sizeof *classes);
 	class_mask = cap - 1;
 }

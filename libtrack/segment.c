@@ -165,7 +165,7 @@ static void fill_identity(struct track_seg_header *h, uint64_t starttime, uint32
 	h->uid = getuid();
 	h->exec_gen = gen;
 	h->proc_starttime = starttime;
-	h->run_id = track__env_u64("TRACK_RUN_ID", 0, 0, UINT64_MAX);
+	h->run_id = track__env_num(TRACK_ENV_RUN_ID);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	h->start_realtime_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	h->start_mono_ns = track__now_ns();
@@ -189,17 +189,12 @@ static uint64_t section(uint64_t *off, uint64_t n, uint64_t size)
 static uint64_t lay_out(struct track_seg_header *h)
 {
 	uint64_t off = ROUND64(sizeof *h);
-	h->max_threads = (uint32_t)track__env_u64("TRACK_MAX_THREADS", TRACK_DEFAULT_MAX_THREADS,
-						 16, 1u << 20);
-	h->max_objects = (uint32_t)track__env_u64("TRACK_MAX_OBJECTS", TRACK_DEFAULT_MAX_OBJECTS,
-						 16, 1u << 22);
-	h->max_modules = (uint32_t)track__env_u64("TRACK_MAX_MODULES", TRACK_DEFAULT_MAX_MODULES,
-						 8, 1u << 14);
-	h->max_findings = (uint32_t)track__env_u64("TRACK_MAX_FINDINGS", TRACK_DEFAULT_MAX_FINDINGS,
-						  1, 1u << 16);
+	h->max_threads = (uint32_t)track__env_num(TRACK_ENV_MAX_THREADS);
+	h->max_objects = (uint32_t)track__env_num(TRACK_ENV_MAX_OBJECTS);
+	h->max_modules = (uint32_t)track__env_num(TRACK_ENV_MAX_MODULES);
+	h->max_findings = (uint32_t)track__env_num(TRACK_ENV_MAX_FINDINGS);
 	h->hash_slots = track__pow2_at_least(2 * h->max_objects);
-	h->max_stacks = track__pow2_at_least(track__env_u64("TRACK_MAX_STACKS",
-							    TRACK_DEFAULT_MAX_STACKS, 64, 1u << 20));
+	h->max_stacks = track__pow2_at_least(track__env_num(TRACK_ENV_MAX_STACKS));
 	h->thread_rec_size = sizeof(struct track_thread_rec);
 	h->obj_rec_size = sizeof(struct track_obj_rec);
 	h->hash_slot_size = sizeof(uint32_t);
@@ -207,8 +202,7 @@ static uint64_t lay_out(struct track_seg_header *h)
 	h->finding_rec_size = sizeof(struct track_finding_rec);
 	h->stack_rec_size = sizeof(struct track_stack_rec);
 	h->edge_rec_size = sizeof(struct track_edge_rec);
-	h->max_edges = track__pow2_at_least(track__env_u64("TRACK_MAX_EDGES",
-							   TRACK_DEFAULT_MAX_EDGES, 64, 1u << 20));
+	h->max_edges = track__pow2_at_least(track__env_num(TRACK_ENV_MAX_EDGES));
 	h->threads_off = section(&off, h->max_threads, h->thread_rec_size);
 	h->objects_off = section(&off, h->max_objects, h->obj_rec_size);
 	h->hash_off = section(&off, h->hash_slots, h->hash_slot_size);
@@ -314,6 +308,7 @@ int track__segment_create(void)
 	proto.on_deadlock = track__g.on_deadlock;
 	proto.deadlock_exit = track__g.deadlock_exit;
 	fill_identity(&proto, starttime, gen);
+	proto.env_bad = track__g.env_bad;   /* after every variable has been read */
 	proto.magic = 0;
 	memcpy(base, &proto, sizeof proto);
 
@@ -337,11 +332,17 @@ fail:
 	return -1;
 }
 
-void track__segment_mark_exit(void)
+/* Record how and when the process ended: state is TRACK_PS_EXITED, QUICK_EXIT (with code)
+ * or DEADLOCK (with code; no thread ended it by choice, so every thread outlived it).  The
+ * first end recorded stands (an atexit handler calling _exit, say). */
+void track__segment_mark_exit(uint32_t state, int code)
 {
 	struct track_seg_header *h = track__g.hdr;
 	struct track__thread *t = track__tls.self;
-	TRACK_STORE(&h->exit_tid, t != NULL ? t->tid : 0);
+	if (__atomic_load_n(&h->proc_state, __ATOMIC_ACQUIRE) != TRACK_PS_RUNNING)
+		return;
+	TRACK_STORE(&h->exit_tid, t != NULL && state != TRACK_PS_DEADLOCK ? t->tid : 0);
+	TRACK_STORE(&h->exit_code, code);
 	TRACK_STORE(&h->exit_mono_ns, track__now_ns());
-	__atomic_store_n(&h->proc_state, TRACK_PS_EXITED, __ATOMIC_RELEASE);
+	__atomic_store_n(&h->proc_state, state, __ATOMIC_RELEASE);
 }

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "track/hash.h"
+#include "track/env.h"
 #include "track/segfile.h"
 #include "track/segment.h"
 
@@ -123,6 +124,8 @@ struct track__global {
 	uint32_t lock_order;             /* TRACK_LO_* (TRACK_LOCK_ORDER) */
 	uint32_t on_deadlock;            /* TRACK_OD_* (TRACK_ON_DEADLOCK) */
 	int deadlock_exit;               /* TRACK_DEADLOCK_EXITCODE */
+	uint32_t report;                 /* TRACK_RM_* (TRACK_REPORT) */
+	uint64_t env_bad;                /* variables whose values were refused (header env_bad) */
 	uint32_t hash_mask;
 	char path[TRACK_SEGFILE_PATH_MAX]; /* the segment file */
 };
@@ -226,16 +229,17 @@ static inline uint32_t track__how_wflags(enum track__how how)
 
 /* init.c */
 TRACK_HIDDEN void track__resolve(void);
-TRACK_HIDDEN uint64_t track__env_u64(const char *name, uint64_t dflt, uint64_t lo, uint64_t hi);
 TRACK_HIDDEN const char *track__env(const char *name);
-TRACK_HIDDEN int track__env_choice(const char *value, const char *const *names, int n);
+TRACK_HIDDEN uint64_t track__env_num(enum track_env_var v);
+TRACK_HIDDEN int track__env_pick(enum track_env_var v);
 /* For the name tables of segment.h's X-lists: X(NAME, "name", ...) gives "name". */
 #define TRACK__X_NAME(e, name, ...) name,
 TRACK_HIDDEN void track__warn(const char *what, const char *detail);
+TRACK_HIDDEN __attribute__((noreturn)) void track__exit_now(int status);
 
 /* segment.c */
 TRACK_HIDDEN int  track__segment_create(void);
-TRACK_HIDDEN void track__segment_mark_exit(void);
+TRACK_HIDDEN void track__segment_mark_exit(uint32_t state, int code);
 TRACK_HIDDEN int  track__seg_reserve(const void *p, size_t len);
 TRACK_HIDDEN int  track__seg_present(const void *p);
 

@@ -119,7 +119,7 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *data)
 void track__stacks_init(void)
 {
 	Dl_info info;
-	track__g.stacks_on = track__env_u64("TRACK_STACKS", 1, 0, 1) != 0;
+	track__g.stacks_on = track__env_num(TRACK_ENV_STACKS) != 0;
 	if (track__g.stacks_on && dladdr((void *)track__stacks_init, &info) != 0)
 		dl_iterate_phdr(find_self, (void *)info.dli_fbase);
 }

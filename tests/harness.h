@@ -133,8 +133,10 @@ const char *fixture(const char *name);
 
 /* --- background processes ---------------------------------------------------------------- */
 
-/* Start `fx_threads live SECONDS` in the background with env added; returns its pid once
- * it printed "ready" (its stdout is *out). */
+/* Start argv (argv[0] a path) in the background with env added; returns its pid once it
+ * printed "ready" (its stdout is *out). */
+pid_t start_ready(char *const argv[], char *const env[], FILE **out);
+/* start_ready() of `fx_threads live SECONDS`. */
 pid_t start_live(int seconds, char *const env[], FILE **out);
 
 /* fx_blocked (tests/fixtures/blocked) in the background: threads blocked in three known

@@ -256,7 +256,7 @@ START_TEST(program_without_the_shim)
 	run_track((char *[]){"run", "--", "/bin/true", NULL}, (char *[]){"TRACK_LIB=/dev/null", NULL},
 		  &r);
 	ck_assert_int_eq(r.status, 0);
-	ck_assert_ptr_nonnull(strstr(r.err, "the program left no segment"));
+	ck_assert_msg(strstr(r.err, "ran without the shim") != NULL, "%s", r.err);
 	run_free(&r);
 }
 END_TEST

@@ -422,20 +422,20 @@ static const struct deadlock_case {
 	size_t n;
 	struct waiter_want want[5];
 } deadlocks[] = {
-	{"by default the program ends with status 1", "deadlock2", NULL, NULL, 1, 2, DL2_WAITERS},
-	{"the status is --error-exitcode's", "deadlock2", "--error-exitcode=7", NULL, 7, 2,
+	{"by default the program ends with status 7", "deadlock2", NULL, NULL, 7, 2, DL2_WAITERS},
+	{"the status is --error-exitcode's", "deadlock2", "--error-exitcode=42", NULL, 42, 2,
 	 DL2_WAITERS},
 	{"--on-deadlock=abort", "deadlock2", "--on-deadlock=abort", NULL, 134, 2, DL2_WAITERS},
 	/* report: recorded, and the program left hanging (until the fixture's watchdog) */
 	{"--on-deadlock=report", "deadlock2", "--on-deadlock=report", "FX_WATCHDOG=3", 142, 2,
 	 DL2_WAITERS},
-	{"through a join", "deadlock_join", NULL, NULL, 1, 2,
+	{"through a join", "deadlock_join", NULL, NULL, 7, 2,
 	 {{"dl-joiner", NULL, "dl-joined", "hold_a_and_join"},
 	  {"dl-joined", "A", "dl-joiner", "lock_a_blocked"}}},
-	{"with an rwlock", "deadlock_rwlock", NULL, NULL, 1, 2,
+	{"with an rwlock", "deadlock_rwlock", NULL, NULL, 7, 2,
 	 {{"dl-lm", "M", "dl-ml", "dl_wrlock_l_then_m"},
 	  {"dl-ml", "L", "dl-lm", "dl_m_then_wrlock_l"}}},
-	{"five philosophers", "philosophers", NULL, NULL, 1, 5,
+	{"five philosophers", "philosophers", NULL, NULL, 7, 5,
 	 {{"phil-0", "fork1", "phil-1", "take_left_then_right"},
 	  {"phil-1", "fork2", "phil-2", "take_left_then_right"},
 	  {"phil-2", "fork3", "phil-3", "take_left_then_right"},
@@ -461,7 +461,7 @@ END_TEST
 START_TEST(self_deadlock_on_normal_mutex)
 {
 	struct run_result r;
-	json_t *root = deadlocked(fx("double-lock-normal"), NULL, NULL, 1, &r), *f;
+	json_t *root = deadlocked(fx("double-lock-normal"), NULL, NULL, 7, &r), *f;
 	f = the_finding(root, "double-lock");
 	ck_assert_msg(loc_is(json_object_get(f, "location"), "relock_normal"), "%s", dump(f));
 	ck_assert_msg(count_findings(root, NULL) ==
@@ -561,7 +561,7 @@ END_TEST
 START_TEST(demo_philosophers)
 {
 	struct run_result r;
-	json_t *root = deadlocked(demo("demo_philosophers"), NULL, NULL, 1, &r), *f, *th;
+	json_t *root = deadlocked(demo("demo_philosophers"), NULL, NULL, 7, &r), *f, *th;
 	size_t i;
 	f = the_finding(root, "deadlock");
 	ck_assert_msg(json_array_size(json_object_get(f, "threads")) == 5, "%s", dump(f));

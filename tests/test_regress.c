@@ -57,7 +57,7 @@ START_TEST(threads_joining_each_other_deadlock)
 	char *argv[] = {strdup(fixture("fx_regress")), "mutualjoin", NULL};
 	struct run_result r;
 	json_t *root = run_track_json((char *[]){"-q", NULL}, argv, NULL, &r), *f;
-	ck_assert_int_eq(r.status, 1);
+	ck_assert_int_eq(r.status, 7);
 	f = jfind(root, "findings", "kind", "deadlock");
 	ck_assert_ptr_nonnull(f);
 	ck_assert_int_eq(json_array_size(json_object_get(f, "threads")), 2);

@@ -406,11 +406,11 @@ END_TEST
 
 START_TEST(on_deadlock_option)
 {
-	/* the default under track run: the program ends with 1, or --error-exitcode's N */
+	/* the default under track run: the program ends with 7, or --error-exitcode's N */
 	static const struct {
 		char *opt;
 		int status;
-	} ends[] = {{NULL, 1}, {"--error-exitcode=42", 42}, {"--on-deadlock=abort", 128 + 6}};
+	} ends[] = {{NULL, 7}, {"--error-exitcode=42", 42}, {"--on-deadlock=abort", 128 + 6}};
 	struct run_result r;
 	size_t i;
 	run_track((char *[]){"run", "--on-deadlock=hang", "--", "true", NULL}, NULL, &r);

@@ -38,7 +38,7 @@
 #define TRACK_SEQ_WRITING(seq) (((seq) & 1u) != 0)
 
 #define TRACK_SEGMENT_MAGIC   0x4745534b43415254ULL /* "TRACKSEG" little-endian */
-#define TRACK_SEGMENT_VERSION 4u
+#define TRACK_SEGMENT_VERSION 5u
 
 /* Default capacities; each can be changed with an environment variable at start. */
 #define TRACK_DEFAULT_MAX_THREADS  16384u  /* TRACK_MAX_THREADS */
@@ -47,6 +47,8 @@
 #define TRACK_DEFAULT_MAX_FINDINGS 256u    /* TRACK_MAX_FINDINGS */
 #define TRACK_DEFAULT_MAX_STACKS   16384u  /* TRACK_MAX_STACKS (rounded up to a power of two) */
 #define TRACK_DEFAULT_MAX_EDGES    16384u  /* TRACK_MAX_EDGES (rounded up to a power of two) */
+#define TRACK_DEFAULT_DEADLOCK_EXIT 7      /* TRACK_DEADLOCK_EXITCODE: a status of its own, not
+					      1, which programs and track use for failing */
 
 #define TRACK_CMDLINE_MAX   1024
 #define TRACK_PATH_MAX      256
@@ -325,8 +327,12 @@ enum track_deadlock_action { TRACK_DEADLOCK_ACTIONS(TRACK_X_OD) TRACK_OD_COUNT }
 #undef TRACK_X_OD
 
 /* Process states in the header. */
-#define TRACK_PS_RUNNING 1u
-#define TRACK_PS_EXITED  2u   /* exit() ran the shim's destructor */
+/* Process states in the header: how the process ended, when the shim saw it end. */
+#define TRACK_PS_RUNNING    1u
+#define TRACK_PS_EXITED     2u   /* exit() ran the shim's destructor */
+#define TRACK_PS_QUICK_EXIT 3u   /* _exit() or _Exit(), called by the program: exit_code */
+#define TRACK_PS_DEADLOCK   4u   /* the shim ended it on a deadlock (TRACK_ON_DEADLOCK=exit):
+				    exit_code */
 
 struct track_seg_header {
 	uint64_t magic;            /* TRACK_SEGMENT_MAGIC */
@@ -349,9 +355,11 @@ struct track_seg_header {
 	uint64_t run_id;           /* TRACK_RUN_ID of the `track run` that started it, or 0 */
 	uint64_t start_realtime_ns;/* CLOCK_REALTIME at shim start */
 	uint64_t start_mono_ns;    /* CLOCK_MONOTONIC at shim start */
-	uint64_t exit_mono_ns;     /* CLOCK_MONOTONIC when exit() ran, 0 otherwise */
+	uint64_t exit_mono_ns;     /* CLOCK_MONOTONIC when it ended (proc_state EXITED and after),
+				      0 otherwise */
 	uint32_t proc_state;       /* TRACK_PS_* */
-	int32_t  exit_tid;         /* thread that called exit(), 0 if unknown (killed, _exit) */
+	int32_t  exit_tid;         /* the thread that ended it by calling exit() or _exit(); 0 if
+				      none did (killed, or ended by the shim on a deadlock) */
 	char     exe[TRACK_PATH_MAX];
 	char     cmdline[TRACK_CMDLINE_MAX]; /* arguments separated by NUL, truncated */
 	uint32_t cmdline_len;
@@ -395,7 +403,11 @@ struct track_seg_header {
 	uint64_t edge_index_off;   /* the edge index: edge_index_slots uint32_t, edge index + 1 */
 	uint32_t edge_index_slots;
 	uint32_t pad4;
-	uint64_t reserved[3];
+	uint64_t env_bad;          /* bit i: entry i of TRACK_ENV_VARS (track/env.h) had a value
+				      the shim could not use, and it used the default */
+	int32_t  exit_code;        /* the status, for proc_state QUICK_EXIT and DEADLOCK */
+	uint32_t pad5;
+	uint64_t reserved[1];
 } __attribute__((aligned(64)));
 
 _Static_assert(sizeof(struct track_thread_rec) == 384, "thread record layout");

@@ -19,6 +19,11 @@ int track_cmd_stacks(int argc, char **argv);
 /* "track: <message>" on stderr. */
 void track_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* preflight.c: check every TRACK_* variable the shim reads (0, or TRACK_EXIT_USAGE, said);
+ * and why program prog, run without the shim, did not load it (a sentence). */
+int track_check_env(void);
+const char *track_untraced_cause(const char *prog);
+
 /* The shim to preload: TRACK_LIB, else the libtrack.so installed beside this track. */
 int track_find_shim(char *out, size_t len);
 

@@ -31,6 +31,7 @@ struct run_opts {
 	int top;
 	int quiet;
 	int keep;
+	int allow_untraced;   /* --allow-uninstrumented */
 	const char *lock_order;     /* TRACK_LOCK_ORDER for the program, NULL: leave as is */
 	const char *on_deadlock;    /* TRACK_ON_DEADLOCK for the program, NULL: default */
 	const char *suppressions;   /* file, NULL: $TRACK_SUPPRESSIONS */
@@ -48,21 +49,27 @@ enum {
 	OPT_SUPPRESSIONS,
 	OPT_TOP,
 	OPT_KEEP,
+	OPT_ALLOW_UNTRACED,
 };
 
 static const struct track_opt run_opts_table[] = {
 	{'o', "output", "FILE", "write the report to FILE instead of stderr"},
-	{OPT_JSON, "json", "FILE", "also write the report as JSON to FILE ('-': stdout)"},
+	{OPT_JSON, "json", "FILE", "also write the report as JSON to FILE (not stdout,\n"
+	 "which is the program's: /dev/fd/N for a descriptor)"},
 	{OPT_ERROR_EXITCODE, "error-exitcode", "N",
 	 "exit with N (1-255) if the report has findings\n"
-	 "(of severity error, not suppressed)"},
+	 "(of severity error, not suppressed); a program that\n"
+	 "ran without the shim then fails with status 6"},
+	{OPT_ALLOW_UNTRACED, "allow-uninstrumented", NULL,
+	 "with --error-exitcode: let a program that ran\n"
+	 "without the shim pass"},
 	{OPT_LOCK_ORDER, "lock-order", "MODE",
 	 "check the order locks are taken in: instance (each\n"
 	 "lock on its own, the default), class (locks first\n"
 	 "used at the same place together) or off"},
 	{OPT_ON_DEADLOCK, "on-deadlock", "WHAT",
 	 "when threads deadlock: exit (the default: report and\n"
-	 "exit with --error-exitcode's N, or 1), abort, or\n"
+	 "exit with --error-exitcode's N, or 7), abort, or\n"
 	 "report (record it and let the program hang)"},
 	{OPT_SUPPRESSIONS, "suppressions", "FILE",
 	 "leave out the findings FILE's rules match (JSON; see\n"
@@ -79,12 +86,15 @@ static const struct track_subcmd run_cmd = {
 	"left alone; when it ends, a report on its threads and locks goes to stderr.",
 	run_opts_table,
 	"exit status: the program's (128+N if killed by signal N), or --error-exitcode's\n"
-	"N when there are findings; 2 bad usage; 126 program not executable; 127 program\n"
-	"not found; 1 track itself failed.\n\n"
+	"N when there are findings; 7 a deadlock ended the program (without\n"
+	"--error-exitcode); 6 with --error-exitcode, the program ran without the shim;\n"
+	"2 bad usage (a bad option, or a TRACK_* variable the shim could not use);\n"
+	"126 program not executable; 127 program not found; 1 track itself failed.\n\n"
 	"environment: TRACK_LIB (the shim to preload), TRACK_DIR (where segments go),\n"
 	"TRACK_MAX_THREADS, TRACK_MAX_OBJECTS, TRACK_MAX_FINDINGS (table sizes),\n"
 	"TRACK_SUPPRESSIONS (suppressions file when --suppressions is not given),\n"
-	"TRACK_LOCK_ORDER and TRACK_ON_DEADLOCK (when the options are not given).",
+	"TRACK_LOCK_ORDER and TRACK_ON_DEADLOCK (when the options are not given); every\n"
+	"TRACK_* variable the shim reads is checked before the program starts.",
 	1,
 };
 
@@ -94,10 +104,19 @@ static int take_opt(struct run_opts *o, int key)
 	long v;
 	switch (key) {
 	case 'o': o->output = optarg; return 0;
-	case OPT_JSON: o->json = optarg; return 0;
+	case OPT_JSON:
+		if (strcmp(optarg, "-") == 0) {
+			/* the program's own output goes there too: the two would interleave */
+			track_error("--json -: the program writes to stdout too; name a file, or a "
+				    "descriptor you opened: --json /dev/fd/3 3>report.json");
+			return TRACK_EXIT_USAGE;
+		}
+		o->json = optarg;
+		return 0;
 	case OPT_SUPPRESSIONS: o->suppressions = optarg; return 0;
 	case 'q': o->quiet = 1; return 0;
 	case OPT_KEEP: o->keep = 1; return 0;
+	case OPT_ALLOW_UNTRACED: o->allow_untraced = 1; return 0;
 	case OPT_ERROR_EXITCODE:
 		if (track_opt_number("--error-exitcode", optarg, 1, 255, &v) != 0)
 			return TRACK_EXIT_USAGE;
@@ -159,17 +178,18 @@ static int set_preload(const char *shim)
 }
 
 /* What the shim checks and does on a deadlock.  Under track run a deadlock ends the program
- * (with --error-exitcode's N, or 1) unless the option or the environment says otherwise. */
+ * (with --error-exitcode's N, or the shim's own default, 7) unless the option or the
+ * environment says otherwise. */
 static int set_check_env(const struct run_opts *o)
 {
 	char code[16];
-	snprintf(code, sizeof code, "%d", o->error_exitcode ? o->error_exitcode : 1);
+	snprintf(code, sizeof code, "%d", o->error_exitcode);
 	if (o->lock_order != NULL && setenv("TRACK_LOCK_ORDER", o->lock_order, 1) != 0)
 		return -1;
 	if (setenv("TRACK_ON_DEADLOCK", o->on_deadlock ? o->on_deadlock : "exit",
 		   o->on_deadlock != NULL) != 0)
 		return -1;
-	return setenv("TRACK_DEADLOCK_EXITCODE", code, o->error_exitcode != 0);
+	return o->error_exitcode ? setenv("TRACK_DEADLOCK_EXITCODE", code, 1) : 0;
 }
 
 static uint64_t new_run_id(void)
@@ -227,6 +247,7 @@ static int wait_child(pid_t pid, struct track_exit *ex)
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -1;
+	ex->end_mono_ns = track_mono_ns();   /* woken as it ended: its end, to scheduling */
 	ex->known = 1;
 	if (WIFSIGNALED(status)) {
 		ex->signal = WTERMSIG(status);
@@ -244,6 +265,7 @@ struct seg_ref {
 	char path[TRACK_SEGFILE_PATH_MAX];
 	pid_t pid;
 	unsigned gen;
+	int ended;   /* its process had ended when it was reported */
 };
 
 struct collect {
@@ -347,8 +369,8 @@ static int check_writable(const char *path)
 	return -1;
 }
 
-static int report(struct collect *c, const struct run_opts *o, const struct track_exit *ex,
-		  const struct track_suppressions *sp)
+static int report(struct collect *c, const struct run_opts *o, const char *prog,
+		  const struct track_exit *ex, const struct track_suppressions *sp, int *untraced)
 {
 	struct track_render_opts ro = {o->top};
 	struct track_dest text = {0}, json = {0};
@@ -358,9 +380,10 @@ static int report(struct collect *c, const struct run_opts *o, const struct trac
 	if (c->n > 1)
 		qsort_r(c->refs, c->n, sizeof *c->refs, ref_order, &c->primary);
 	findings = total_findings(c, sp);
-	if (c->n == 0 || c->refs[0].pid != c->primary)
-		track_error("the program left no segment: it did not load libtrack.so (statically "
-			    "linked, setuid, or it cleared LD_PRELOAD)");
+	*untraced = c->n == 0 || c->refs[0].pid != c->primary;
+	if (*untraced)
+		track_error("%s ran without the shim, so nothing about it is known: %s", prog,
+			    track_untraced_cause(prog));
 	/* -q: no text report without findings; but a file named with -o is still written
 	 * (empty), so that it never holds the report of an earlier run */
 	show = !o->quiet || findings > 0;
@@ -380,11 +403,14 @@ static int report(struct collect *c, const struct run_opts *o, const struct trac
 			track_dest_add(&text, &v);
 		track_dest_add(&json, &v);
 		track_view_fini(&v);
-		/* segments are kept when a report could not be started: nothing is lost */
-		if (!o->keep && !s.alive && rc == 0)
-			unlink(c->refs[i].path);
+		c->refs[i].ended = !s.alive;
 		track_snap_free(&s);
 	}
+	/* segments are kept when a report could not be started: nothing is lost; and only
+	 * removed once all are read (an image's end is read from the next image's segment) */
+	for (i = 0; i < c->n && !o->keep && rc == 0; i++)
+		if (c->refs[i].ended)
+			unlink(c->refs[i].path);
 	if (track_dest_close(&text) != 0)
 		rc = -1;
 	if (track_dest_close(&json) != 0)
@@ -401,9 +427,11 @@ static int run_and_report(const struct run_opts *o, char **argv,
 	struct track_exit ex = {0};
 	struct collect c = {0};
 	char shim[PATH_MAX], idbuf[32];
-	int rc, status, exec_errno;
+	int rc, status, exec_errno, untraced;
 	pid_t pid;
 
+	if ((rc = track_check_env()) != 0)
+		return rc;
 	if (check_writable(o->output) != 0 || check_writable(o->json) != 0)
 		return TRACK_EXIT_FAIL;
 	if (track_find_shim(shim, sizeof shim) != 0) {
@@ -442,10 +470,13 @@ static int run_and_report(const struct run_opts *o, char **argv,
 	}
 	c.primary = pid;
 	track_seg_each(collect_visit, &c);
-	rc = report(&c, o, &ex, supp);
+	rc = report(&c, o, argv[0], &ex, supp, &untraced);
 	if (rc < 0)
 		return TRACK_EXIT_FAIL;
-	return rc > 0 && o->error_exitcode ? o->error_exitcode : status;
+	if (rc > 0 && o->error_exitcode)
+		return o->error_exitcode;
+	/* a run that checked nothing must not pass a check */
+	return untraced && o->error_exitcode && !o->allow_untraced ? TRACK_EXIT_UNTRACED : status;
 }
 
 int track_cmd_run(int argc, char **argv)

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "core/model.h"
+#include "track/env.h"
 
 #define X_NAME(e, name, ...) name,
 #define X_VERB(e, name, verb) verb,
@@ -101,17 +102,16 @@ uint64_t track_alive_at_exit(const struct track_snap *s)
 	return n;
 }
 
-static int lock_cmp(const void *a, const void *b)
+static int row_cmp(const void *a, const void *b)
 {
-	const struct track_obj_rec *x = *(const struct track_obj_rec *const *)a;
-	const struct track_obj_rec *y = *(const struct track_obj_rec *const *)b;
+	const struct track_lock_row *x = a, *y = b;
 	if (x->contended != y->contended)
 		return x->contended < y->contended ? 1 : -1;
 	if (x->wait_ns != y->wait_ns)
 		return x->wait_ns < y->wait_ns ? 1 : -1;
-	if (x->acquisitions != y->acquisitions)
-		return x->acquisitions < y->acquisitions ? 1 : -1;
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
+	if (x->rec->acquisitions != y->rec->acquisitions)
+		return x->rec->acquisitions < y->rec->acquisitions ? 1 : -1;
+	return x->rec->addr < y->rec->addr ? -1 : x->rec->addr > y->rec->addr;
 }
 
 static int is_lock(uint32_t kind)
@@ -119,18 +119,59 @@ static int is_lock(uint32_t kind)
 	return kind == TRACK_OBJ_MUTEX || kind == TRACK_OBJ_RWLOCK || kind == TRACK_OBJ_SPIN;
 }
 
-size_t track_sorted_locks(const struct track_snap *s, const struct track_obj_rec ***out)
+static int is_lock_wait(uint32_t state)
 {
-	const struct track_obj_rec **v = calloc(s->nobjs ? s->nobjs : 1, sizeof *v);
+	return state == TRACK_TS_MUTEX || state == TRACK_TS_RWLOCK_RD ||
+	       state == TRACK_TS_RWLOCK_WR || state == TRACK_TS_SPIN;
+}
+
+/* Add each thread's unfinished lock wait to the row of its lock (rows indexed by record). */
+static void add_unfinished_waits(const struct track_view *v, struct track_lock_row *by_rec)
+{
+	const struct track_snap *s = v->snap;
+	struct track_end end;
+	uint32_t i;
+	track_view_end(v, &end);
+	for (i = 0; i < s->nthreads; i++) {
+		const struct track_thread_rec *t = &s->threads[i];
+		struct track_lock_row *r;
+		uint64_t ns;
+		if (!is_lock_wait(t->state) || t->wait_obj_idx == 0 || t->wait_obj_idx > s->nobjs)
+			continue;
+		r = &by_rec[t->wait_obj_idx - 1];
+		if (r->rec->addr != t->wait_obj)
+			continue;   /* the record was reused for another object since */
+		ns = end.mono_ns > t->since_ns ? end.mono_ns - t->since_ns : 0;
+		r->contended++;
+		r->waiting++;
+		r->wait_ns += ns;
+		if (ns > r->max_wait_ns)
+			r->max_wait_ns = ns;
+	}
+}
+
+size_t track_lock_rows(const struct track_view *v, struct track_lock_row **out)
+{
+	const struct track_snap *s = v->snap;
+	struct track_lock_row *by_rec = calloc(s->nobjs ? s->nobjs : 1, sizeof *by_rec);
 	size_t n = 0;
 	uint32_t i;
-	*out = v;
-	if (v == NULL)
+	*out = by_rec;
+	if (by_rec == NULL)
 		return 0;
+	for (i = 0; i < s->nobjs; i++) {
+		const struct track_obj_rec *r = &s->objs[i];
+		by_rec[i].rec = r;
+		by_rec[i].contended = r->contended;
+		by_rec[i].wait_ns = r->wait_ns;
+		by_rec[i].max_wait_ns = r->max_wait_ns;
+	}
+	add_unfinished_waits(v, by_rec);
+	/* keep the locks worth reporting, in place */
 	for (i = 0; i < s->nobjs; i++)
-		if (is_lock(s->objs[i].kind) && track_obj_used(&s->objs[i]))
-			v[n++] = &s->objs[i];
-	qsort(v, n, sizeof *v, lock_cmp);
+		if (is_lock(s->objs[i].kind) && (track_obj_used(&s->objs[i]) || by_rec[i].waiting))
+			by_rec[n++] = by_rec[i];
+	qsort(by_rec, n, sizeof *by_rec, row_cmp);
 	return n;
 }
 
@@ -246,27 +287,133 @@ uint64_t track_findings_count(struct track_view *v)
 	return t.errors;
 }
 
-uint64_t track_duration_ns(const struct track_snap *s)
+/* The last moment the shim recorded anything: a lower bound for an unknown end. */
+static uint64_t last_event(const struct track_snap *s)
 {
-	struct timespec ts;
-	uint64_t end = s->hdr.exit_mono_ns;
-	if (end == 0) {
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		end = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-		/* a killed process: the last thing it recorded is the best end we know */
-		if (!s->alive) {
-			uint64_t last = s->hdr.start_mono_ns;
-			uint32_t i;
-			for (i = 0; i < s->nthreads; i++) {
-				if (s->threads[i].exited_ns > last)
-					last = s->threads[i].exited_ns;
-				if (s->threads[i].since_ns > last)
-					last = s->threads[i].since_ns;
-			}
-			end = last;
-		}
+	uint64_t last = s->hdr.start_mono_ns;
+	uint32_t i;
+	for (i = 0; i < s->nthreads; i++) {
+		const struct track_thread_rec *t = &s->threads[i];
+		if (t->exited_ns > last)
+			last = t->exited_ns;
+		if (t->since_ns > last)
+			last = t->since_ns;
+		if (t->created_ns > last)
+			last = t->created_ns;
 	}
-	return end > s->hdr.start_mono_ns ? end - s->hdr.start_mono_ns : 0;
+	for (i = 0; i < s->nfindings; i++)
+		if (s->findings[i].when_ns > last)
+			last = s->findings[i].when_ns;
+	return last;
+}
+
+static enum track_end_kind shim_end(uint32_t proc_state)
+{
+	switch (proc_state) {
+	case TRACK_PS_EXITED:
+		return TRACK_END_EXIT;
+	case TRACK_PS_QUICK_EXIT:
+		return TRACK_END_QUICK_EXIT;
+	case TRACK_PS_DEADLOCK:
+		return TRACK_END_DEADLOCK;
+	default:
+		return TRACK_END_UNKNOWN;
+	}
+}
+
+void track_view_end(const struct track_view *v, struct track_end *e)
+{
+	const struct track_snap *s = v->snap;
+	const struct track_exit *ex = v->exit != NULL && v->exit->known ? v->exit : NULL;
+	memset(e, 0, sizeof *e);
+	e->exact = 1;
+	e->kind = shim_end(s->hdr.proc_state);
+	if (s->alive) {
+		e->kind = TRACK_END_RUNNING;
+		e->mono_ns = s->read_mono_ns;
+		return;
+	}
+	if (e->kind != TRACK_END_UNKNOWN) {
+		e->mono_ns = s->hdr.exit_mono_ns;
+		e->code_known = e->kind != TRACK_END_EXIT;
+		e->code = s->hdr.exit_code;
+	} else if (s->replaced_mono_ns != 0) {
+		e->kind = TRACK_END_EXEC;
+		e->mono_ns = s->replaced_mono_ns;
+	} else if (ex != NULL && ex->end_mono_ns != 0) {
+		e->kind = TRACK_END_REAPED;
+		e->mono_ns = ex->end_mono_ns;
+	} else {
+		e->mono_ns = last_event(s);
+		e->exact = 0;
+	}
+	if (ex != NULL) {   /* the caller saw the status itself: it is the one that counts */
+		e->code_known = !ex->signal;
+		e->code = ex->code;
+		e->signal = ex->signal;
+	}
+}
+
+uint64_t track_duration_ns(const struct track_view *v, int *exact)
+{
+	struct track_end e;
+	uint64_t start = v->snap->hdr.start_mono_ns;
+	track_view_end(v, &e);
+	if (exact != NULL)
+		*exact = e.exact;
+	return e.mono_ns > start ? e.mono_ns - start : 0;
+}
+
+uint64_t track_state_ns(const struct track_view *v, uint64_t since, int *exact)
+{
+	struct track_end e;
+	track_view_end(v, &e);
+	*exact = e.exact;
+	return e.mono_ns > since ? e.mono_ns - since : 0;
+}
+
+const char *track_fmt_state_for(const struct track_view *v, uint64_t since, char *buf,
+				size_t len)
+{
+	char d[32];
+	int exact;
+	uint64_t ns = track_state_ns(v, since, &exact);
+	uint64_t start = v->snap->hdr.start_mono_ns;
+	if (exact)
+		snprintf(buf, len, "for %s", track_fmt_ns(ns, d, sizeof d));
+	else if (ns > 0)
+		snprintf(buf, len, "for at least %s", track_fmt_ns(ns, d, sizeof d));
+	else
+		snprintf(buf, len, "since %s after start, for how long is not known",
+			 track_fmt_ns(since > start ? since - start : 0, d, sizeof d));
+	return buf;
+}
+
+const char *track_fmt_wait_target(const struct track_view *v, const struct track_thread_rec *t,
+				  char *buf, size_t len)
+{
+	const struct track_thread_rec *w;
+	if (t->state == TRACK_TS_JOIN && t->wait_tid != 0) {
+		w = track_snap_thread(v->snap, t->wait_tid);
+		if (w != NULL)
+			snprintf(buf, len, "joining thread %d \"%.*s\"", t->wait_tid, TRACK_NAME_MAX,
+				 w->name);
+		else
+			snprintf(buf, len, "joining thread %d", t->wait_tid);
+		return buf;
+	}
+	snprintf(buf, len, "%s 0x%llx", track_state_verb(t->state),
+		 (unsigned long long)t->wait_obj);
+	return buf;
+}
+
+int track_env_refused(const struct track_seg_header *h, const char **names, int max)
+{
+	int n = 0, i;
+	for (i = 0; i < TRACK_ENV_COUNT && n < max; i++)
+		if (h->env_bad & (1ull << i))
+			names[n++] = track_env_spec((enum track_env_var)i)->name;
+	return n;
 }
 
 const char *track_cmdline(const struct track_seg_header *h, char *buf, size_t len)

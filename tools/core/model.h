@@ -33,12 +33,66 @@ int track_obj_used(const struct track_obj_rec *r);
 int track_thread_outlived(const struct track_snap *s, const struct track_thread_rec *t);
 uint64_t track_alive_at_exit(const struct track_snap *s);
 
-/* Lock-like objects (mutex, rwlock, spinlock), most contended first; returns the count.
- * *out is malloc'd and holds pointers into s. */
-size_t track_sorted_locks(const struct track_snap *s, const struct track_obj_rec ***out);
+/* --- when the facts end -----------------------------------------------------------------
+ *
+ * Every duration in a report runs to the end of what the view describes: now for a live
+ * process (when the snapshot was read), the moment it ended for one that ended.  The end is
+ * known when the shim saw it (exit, _exit, a deadlock it ended), when exec replaced the
+ * image (the next image's start), or when the caller reaped the process (track run).
+ * Otherwise (a process killed outside track run) it is not known: the last thing the shim
+ * recorded is then a lower bound, and reports say "at least". */
+enum track_end_kind {
+	TRACK_END_RUNNING,     /* alive: the end is the snapshot's time */
+	TRACK_END_EXIT,        /* exit() */
+	TRACK_END_QUICK_EXIT,  /* _exit() or _Exit(): code */
+	TRACK_END_DEADLOCK,    /* the shim ended it on a deadlock: code */
+	TRACK_END_EXEC,        /* replaced by exec */
+	TRACK_END_REAPED,      /* ended some other way; the caller reaped it (killed, say) */
+	TRACK_END_UNKNOWN,     /* ended, when and how not known */
+};
 
-/* Process duration in ns: to exit if it ended, else to now. */
-uint64_t track_duration_ns(const struct track_snap *s);
+struct track_end {
+	enum track_end_kind kind;
+	uint64_t mono_ns;      /* the end; for TRACK_END_UNKNOWN the last event recorded */
+	int exact;             /* 0: mono_ns is only a lower bound */
+	int code_known, code;  /* exit status, when known */
+	int signal;            /* killing signal, when known (else 0) */
+};
+void track_view_end(const struct track_view *v, struct track_end *e);
+
+/* How long the process ran, to its end (a lower bound when *exact is 0). */
+uint64_t track_duration_ns(const struct track_view *v, int *exact);
+
+/* How long a state that began at since (CLOCK_MONOTONIC) lasted by the end; *exact 0: at
+ * least that long (0: not even that is known). */
+uint64_t track_state_ns(const struct track_view *v, uint64_t since, int *exact);
+
+/* "for 2.13 s", "for at least 12.0 ms", or "since 1.20 s after start, for how long is not
+ * known": the duration of a state that began at since, as true as the view allows. */
+const char *track_fmt_state_for(const struct track_view *v, uint64_t since, char *buf,
+				size_t len);
+
+/* A lock's figures with the waits still under way at the end counted in: a wait that never
+ * completed (threads deadlocked, or killed while blocked) was contended, for its time so
+ * far.  Without them a deadlocked lock would read "none contended". */
+struct track_lock_row {
+	const struct track_obj_rec *rec;
+	uint64_t contended, wait_ns, max_wait_ns;
+	uint32_t waiting;      /* threads blocked on it at the end */
+};
+
+/* Lock-like objects (mutex, rwlock, spinlock), most contended first; returns the count.
+ * *out is malloc'd. */
+size_t track_lock_rows(const struct track_view *v, struct track_lock_row **out);
+
+/* What thread t waits on, as a phrase: "blocked on mutex 0x5610c0", "joining thread 4242
+ * \"worker\"" (a join names the thread, not its pthread_t, when the shim knew it). */
+const char *track_fmt_wait_target(const struct track_view *v, const struct track_thread_rec *t,
+				  char *buf, size_t len);
+
+/* The TRACK_* variables whose values the shim refused (and replaced by defaults), from the
+ * header's env_bad: their names into names, how many (at most max). */
+int track_env_refused(const struct track_seg_header *h, const char **names, int max);
 
 /* The command line, arguments joined by spaces, into buf. */
 const char *track_cmdline(const struct track_seg_header *h, char *buf, size_t len);

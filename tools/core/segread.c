@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/segread.h"
@@ -124,9 +125,11 @@ int track_seg_dirs(char dirs[][TRACK_SEGFILE_PATH_MAX], int max)
 	return n;
 }
 
-static uint64_t read_starttime(pid_t pid)
+/* Process pid's start time and state letter, from /proc/PID/stat; 0 if it cannot be read. */
+static uint64_t read_starttime(pid_t pid, char *state)
 {
 	char path[64], buf[1024];
+	const char *paren;
 	int fd;
 	ssize_t n;
 	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
@@ -138,14 +141,21 @@ static uint64_t read_starttime(pid_t pid)
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
+	paren = strrchr(buf, ')');
+	*state = paren != NULL && paren[1] == ' ' ? paren[2] : '?';
 	return track_stat_starttime(buf);
 }
 
 int track_proc_alive(pid_t pid, uint64_t starttime)
 {
+	char state = '?';
+	uint64_t st;
 	if (pid <= 0 || (kill(pid, 0) != 0 && errno != EPERM))
 		return 0;
-	return starttime == 0 || read_starttime(pid) == starttime;
+	st = read_starttime(pid, &state);
+	if (state == 'Z' || state == 'X')
+		return 0;   /* a zombie has ended: only its exit status is left to collect */
+	return starttime == 0 || st == starttime;
 }
 
 /* Whether name is a segment file of the caller's: "track.<uid>.<pid>.<gen>". */
@@ -225,7 +235,8 @@ static void find_visit(const char *path, pid_t pid, unsigned gen, void *vctx)
 
 int track_seg_find_pid(pid_t pid, char *out, size_t len, char *err, size_t errlen)
 {
-	struct find_ctx c = {pid, read_starttime(pid), 0, 0, ""};
+	char state;
+	struct find_ctx c = {pid, read_starttime(pid, &state), 0, 0, ""};
 	track_seg_each(find_visit, &c);
 	if (!c.found) {
 		if (kill(pid, 0) != 0 && errno == ESRCH)
@@ -445,6 +456,33 @@ static int build_indexes(struct track_snap *s)
 
 /* --- loading ------------------------------------------------------------------------------- */
 
+uint64_t track_mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* When the image s describes was replaced by exec: the start of the next exec generation
+ * of the same process, in the same directory (the shim of the new image starts moments
+ * after the exec).  0 if it was not. */
+static uint64_t replaced_at(const struct track_snap *s)
+{
+	char next[TRACK_SEGFILE_PATH_MAX], dir[TRACK_SEGFILE_PATH_MAX], err[16];
+	const char *slash = strrchr(s->path, '/');
+	struct track_seg_header h;
+	if (slash == NULL)
+		snprintf(dir, sizeof dir, ".");
+	else
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash - s->path), s->path);
+	if (track_segfile_path(next, sizeof next, dir, s->hdr.uid, s->hdr.pid,
+			       s->hdr.exec_gen + 1) != 0 ||
+	    track_seg_header(next, &h, err, sizeof err) != TRACK_EXIT_OK ||
+	    h.proc_starttime != s->hdr.proc_starttime)
+		return 0;
+	return h.start_mono_ns;
+}
+
 /* Read (again) all of the segment but the records read on demand, into s's buffers. */
 static int fill(struct track_snap *s, char *err, size_t errlen)
 {
@@ -487,7 +525,9 @@ static int fill(struct track_snap *s, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory reading %s", s->path);
 		return TRACK_EXIT_FAIL;
 	}
-	s->alive = track_proc_alive(s->hdr.pid, s->hdr.proc_starttime);
+	s->read_mono_ns = track_mono_ns();   /* the records are at least this fresh */
+	s->replaced_mono_ns = replaced_at(s);
+	s->alive = s->replaced_mono_ns == 0 && track_proc_alive(s->hdr.pid, s->hdr.proc_starttime);
 	return TRACK_EXIT_OK;
 }
 

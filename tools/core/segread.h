@@ -34,7 +34,9 @@ struct track_snap {
 	uint32_t *obj_index, obj_mask;   /* objects by address (segread.c) */
 	uint32_t *thr_index, thr_mask;   /* threads by tid */
 	uint32_t torn;        /* thread records that kept changing while being copied */
-	int alive;            /* the process that wrote it is still running */
+	uint64_t read_mono_ns;      /* CLOCK_MONOTONIC when the records were read */
+	uint64_t replaced_mono_ns;  /* when exec replaced this image (the next one's start), or 0 */
+	int alive;            /* the image that wrote it is still running */
 };
 
 /* Load a snapshot of the segment at path.  Returns TRACK_EXIT_OK or another track_status,
@@ -48,6 +50,9 @@ void track_snap_free(struct track_snap *s);
  * stack and lock-order tables, megabytes, are read again only as they are asked for).  On
  * failure the snapshot must be freed. */
 int track_snap_reload(struct track_snap *s, char *err, size_t errlen);
+
+/* CLOCK_MONOTONIC now, in ns: the clock of every time in a segment. */
+uint64_t track_mono_ns(void);
 
 /* Only the header of the segment at path, checked: for listing segments without reading
  * them.  Returns TRACK_EXIT_OK or another track_status, with a reason in err. */

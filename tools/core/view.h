@@ -16,6 +16,7 @@ struct track_exit {
 	int known;
 	int code;      /* exit code, when !signal */
 	int signal;    /* terminating signal, or 0 */
+	uint64_t end_mono_ns;   /* CLOCK_MONOTONIC when it was reaped: just after it ended */
 };
 
 struct track_view {

@@ -11,6 +11,7 @@
 
 #include "core/counters.h"
 #include "render/json.h"
+#include "track/env.h"
 #include "render/render.h"
 
 static json_t *hex(uint64_t v)
@@ -173,30 +174,53 @@ static json_t *argv_array(const struct track_seg_header *h)
 	return a;
 }
 
-static json_t *process_json(const struct track_snap *s, const struct track_exit *ex)
+static const char *const end_names[] = {
+	[TRACK_END_RUNNING] = "running",   [TRACK_END_EXIT] = "exit",
+	[TRACK_END_QUICK_EXIT] = "_exit",  [TRACK_END_DEADLOCK] = "deadlock",
+	[TRACK_END_EXEC] = "exec",         [TRACK_END_REAPED] = "reaped",
+	[TRACK_END_UNKNOWN] = "unknown",
+};
+
+static json_t *env_refused_json(const struct track_seg_header *h)
 {
+	const char *names[TRACK_ENV_COUNT];
+	int n = track_env_refused(h, names, TRACK_ENV_COUNT), i;
+	json_t *a = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_string(names[i]));
+	return a;
+}
+
+static json_t *process_json(struct track_view *v)
+{
+	const struct track_snap *s = v->snap;
 	const struct track_seg_header *h = &s->hdr;
 	json_t *p = json_object();
+	struct track_end e;
+	int exact;
+	track_view_end(v, &e);
 	json_object_set_new(p, "pid", json_integer(h->pid));
 	json_object_set_new(p, "ppid", json_integer(h->ppid));
 	json_object_set_new(p, "exe", fixed_str(h->exe, sizeof h->exe));
 	json_object_set_new(p, "argv", argv_array(h));
 	json_object_set_new(p, "exec_generation", json_integer(h->exec_gen));
 	json_object_set_new(p, "start_unix_ns", u64(h->start_realtime_ns));
-	json_object_set_new(p, "duration_ns", u64(track_duration_ns(s)));
+	json_object_set_new(p, "duration_ns", u64(track_duration_ns(v, &exact)));
+	json_object_set_new(p, "duration_exact", json_boolean(exact));
 	json_object_set_new(p, "running", json_boolean(s->alive));
+	json_object_set_new(p, "ended_by", json_string(end_names[e.kind]));
 	json_object_set_new(p, "called_exit", json_boolean(h->proc_state == TRACK_PS_EXITED));
-	if (ex != NULL && ex->known) {
-		json_object_set_new(p, "exit_code", ex->signal ? json_null() : json_integer(ex->code));
-		json_object_set_new(p, "signal", ex->signal ? json_integer(ex->signal) : json_null());
-	}
+	json_object_set_new(p, "exit_code", e.code_known ? json_integer(e.code) : json_null());
+	json_object_set_new(p, "signal", e.signal ? json_integer(e.signal) : json_null());
+	json_object_set_new(p, "env_refused", env_refused_json(h));
 	json_object_set_new(p, "segment", text(s->path));
 	return p;
 }
 
-static json_t *thread_json(const struct track_snap *s, const struct track_thread_rec *t,
+static json_t *thread_json(struct track_view *v, const struct track_thread_rec *t,
 			   struct track_symbolizer *sym)
 {
+	const struct track_snap *s = v->snap;
 	json_t *o = json_object(), *flags = json_array(), *held = json_array();
 	uint32_t i, n = t->nheld < TRACK_HELD_MAX ? t->nheld : TRACK_HELD_MAX;
 	const char *fnames[32];
@@ -221,7 +245,12 @@ static json_t *thread_json(const struct track_snap *s, const struct track_thread
 	if (t->state != TRACK_TS_RUNNING && t->state != TRACK_TS_EXITED) {
 		json_t *w = json_object();
 		json_object_set_new(w, "object", hex(t->wait_obj));
+		uint64_t for_ns;
+		int exact;
 		json_object_set_new(w, "since_ns", u64(t->since_ns - s->hdr.start_mono_ns));
+		for_ns = track_state_ns(v, t->since_ns, &exact);
+		json_object_set_new(w, "for_ns", u64(for_ns));
+		json_object_set_new(w, "for_exact", json_boolean(exact));
 		if (t->wait_tid)
 			json_object_set_new(w, "tid", json_integer(t->wait_tid));
 		json_object_set_new(w, "stack", track_json_stack(s, sym, t->wait_stack));
@@ -236,19 +265,21 @@ static json_t *thread_json(const struct track_snap *s, const struct track_thread
 	return o;
 }
 
-static json_t *threads_json(const struct track_snap *s, struct track_symbolizer *sym)
+static json_t *threads_json(struct track_view *v, struct track_symbolizer *sym)
 {
+	const struct track_snap *s = v->snap;
 	json_t *o = counters_json(s, TRACK_CG_THREADS), *list = json_array();
 	uint32_t i;
 	for (i = 0; i < s->nthreads; i++)
 		if (s->threads[i].state != TRACK_TS_UNUSED)
-			json_array_append_new(list, thread_json(s, &s->threads[i], sym));
+			json_array_append_new(list, thread_json(v, &s->threads[i], sym));
 	json_object_set_new(o, "list", list);
 	return o;
 }
 
+/* An object's record; for a lock, row has its figures with unfinished waits counted. */
 static json_t *object_json(const struct track_snap *s, const struct track_obj_rec *r,
-			   struct track_symbolizer *sym)
+			   const struct track_lock_row *row, struct track_symbolizer *sym)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "address", hex(r->addr));
@@ -276,28 +307,30 @@ static json_t *object_json(const struct track_snap *s, const struct track_obj_re
 		break;
 	default:
 		json_object_set_new(o, "acquisitions", u64(r->acquisitions));
-		json_object_set_new(o, "contended", u64(r->contended));
-		json_object_set_new(o, "max_wait_ns", u64(r->max_wait_ns));
+		json_object_set_new(o, "contended", u64(row ? row->contended : r->contended));
+		json_object_set_new(o, "max_wait_ns", u64(row ? row->max_wait_ns : r->max_wait_ns));
+		json_object_set_new(o, "blocked_now", u64(row ? row->waiting : 0));
 		json_object_set_new(o, "owner_tid", r->owner_tid ? json_integer(r->owner_tid)
 								: json_null());
 		if (r->kind == TRACK_OBJ_RWLOCK)
 			json_object_set_new(o, "readers", u64(r->readers));
 	}
-	json_object_set_new(o, "wait_ns", u64(r->wait_ns));
+	json_object_set_new(o, "wait_ns", u64(row ? row->wait_ns : r->wait_ns));
 	json_object_set_new(o, "timeouts", u64(r->timeouts));
 	json_object_set_new(o, "waiters", u64(r->waiters));
 	json_object_set_new(o, "peak_waiters", u64(r->peak_waiters));
 	return o;
 }
 
-static void objects_json(json_t *root, const struct track_snap *s, struct track_symbolizer *sym)
+static void objects_json(json_t *root, struct track_view *view, struct track_symbolizer *sym)
 {
+	const struct track_snap *s = view->snap;
 	json_t *locks = json_array(), *conds = json_array(), *sems = json_array(),
 	       *barriers = json_array();
-	const struct track_obj_rec **v;
-	size_t n = track_sorted_locks(s, &v), i;
+	struct track_lock_row *v;
+	size_t n = track_lock_rows(view, &v), i;
 	for (i = 0; i < n; i++)
-		json_array_append_new(locks, object_json(s, v[i], sym));
+		json_array_append_new(locks, object_json(s, v[i].rec, &v[i], sym));
 	free(v);
 	for (i = 0; i < s->nobjs; i++) {
 		const struct track_obj_rec *r = &s->objs[i];
@@ -305,7 +338,7 @@ static void objects_json(json_t *root, const struct track_snap *s, struct track_
 			      : r->kind == TRACK_OBJ_SEM ? sems
 			      : r->kind == TRACK_OBJ_BARRIER ? barriers : NULL;
 		if (dst != NULL && track_obj_used(r))
-			json_array_append_new(dst, object_json(s, r, sym));
+			json_array_append_new(dst, object_json(s, r, NULL, sym));
 	}
 	json_object_set_new(root, "locks", locks);
 	json_object_set_new(root, "condvars", conds);
@@ -429,9 +462,9 @@ json_t *track_report_json(struct track_view *v)
 	json_t *root = json_object();
 	json_object_set_new(root, "schema", json_integer(TRACK_JSON_SCHEMA));
 	json_object_set_new(root, "segment_version", json_integer(s->hdr.version));
-	json_object_set_new(root, "process", process_json(s, v->exit));
-	json_object_set_new(root, "threads", threads_json(s, sym));
-	objects_json(root, s, sym);
+	json_object_set_new(root, "process", process_json(v));
+	json_object_set_new(root, "threads", threads_json(v, sym));
+	objects_json(root, v, sym);
 	findings_json(root, v);
 	json_object_set_new(root, "overflow", counters_json(s, TRACK_CG_OVERFLOW));
 	return root;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/counters.h"
+#include "track/env.h"
 #include "render/render.h"
 
 /* n return addresses, one frame a line, each line prefixed by indent; at most max frames
@@ -40,25 +41,54 @@ static void print_stack(FILE *out, struct track_view *v, uint32_t id, const char
 		print_pcs(out, track_view_sym(v), st->frames, st->nframes, indent, max);
 }
 
+/* "warning: the shim refused TRACK_X=...": a variable it replaced by its default. */
+static void print_env_refused(FILE *out, const struct track_seg_header *h)
+{
+	const char *names[TRACK_ENV_COUNT];
+	int n = track_env_refused(h, names, TRACK_ENV_COUNT), i;
+	for (i = 0; i < n; i++)
+		fprintf(out, "  warning: %s had a value the shim could not use: it used the "
+			"default\n", names[i]);
+}
+
+/* "exited with status 3", "killed by signal 9 (Killed)", "ended by exec": how it ended. */
+static const char *end_words(const struct track_end *e, char *buf, size_t len)
+{
+	static const char *const how[] = {
+		[TRACK_END_EXIT] = "exited",
+		[TRACK_END_QUICK_EXIT] = "exited through _exit()",
+		[TRACK_END_DEADLOCK] = "ended by track on a deadlock (TRACK_ON_DEADLOCK=exit)",
+		[TRACK_END_EXEC] = "replaced by exec (its next image is reported on its own)",
+		[TRACK_END_REAPED] = "ended",
+		[TRACK_END_UNKNOWN] = "ended without exit() (killed, or ended where the shim "
+				      "could not see)",
+	};
+	if (e->signal)
+		snprintf(buf, len, "killed by signal %d (%s)", e->signal, strsignal(e->signal));
+	else if (e->code_known)
+		snprintf(buf, len, "%s with status %d", how[e->kind], e->code);
+	else
+		snprintf(buf, len, "%s", how[e->kind]);
+	return buf;
+}
+
 static void print_header(FILE *out, struct track_view *v)
 {
 	const struct track_snap *s = v->snap;
-	const struct track_exit *ex = v->exit;
-	char cmd[512], dur[32];
+	char cmd[512], dur[32], how[160];
 	const struct track_seg_header *h = &s->hdr;
+	struct track_end e;
+	track_view_end(v, &e);
 	fprintf(out, "track: pid %d: %s\n", h->pid, track_cmdline(h, cmd, sizeof cmd));
-	track_fmt_ns(track_duration_ns(s), dur, sizeof dur);
-	if (s->alive)
+	track_fmt_ns(track_duration_ns(v, NULL), dur, sizeof dur);
+	if (e.kind == TRACK_END_RUNNING)
 		fprintf(out, "  running for %s\n", dur);
-	else if (ex != NULL && ex->known && ex->signal)
-		fprintf(out, "  killed by signal %d (%s) after %s\n", ex->signal,
-			strsignal(ex->signal), dur);
-	else if (ex != NULL && ex->known)
-		fprintf(out, "  exited with status %d after %s\n", ex->code, dur);
-	else if (h->proc_state == TRACK_PS_EXITED)
-		fprintf(out, "  exited after %s\n", dur);
+	else if (e.exact)
+		fprintf(out, "  %s after %s\n", end_words(&e, how, sizeof how), dur);
 	else
-		fprintf(out, "  ended without exit() (killed, or _exit) after about %s\n", dur);
+		fprintf(out, "  %s, at a time not known: its last recorded event was %s after "
+			"start\n", end_words(&e, how, sizeof how), dur);
+	print_env_refused(out, h);
 }
 
 /* "threads: 3 created, 3 exited, ...": the thread figures that have words (counters.c). */
@@ -86,7 +116,7 @@ static void print_outliving_threads(FILE *out, struct track_view *v)
 	int shown = 0;
 	for (i = 0; i < s->nthreads; i++) {
 		const struct track_thread_rec *t = &s->threads[i];
-		char where[256], fn[256], since[32];
+		char where[256], fn[256], since[96], target[128];
 		if (!track_thread_outlived(s, t))
 			continue;
 		if (!shown++)
@@ -98,10 +128,8 @@ static void print_outliving_threads(FILE *out, struct track_view *v)
 				track_fmt_pc(sym, t->start_routine, 0, fn, sizeof fn));
 		fputc('\n', out);
 		if (t->state != TRACK_TS_RUNNING) {
-			uint64_t end = s->hdr.exit_mono_ns ? s->hdr.exit_mono_ns : t->since_ns;
-			track_fmt_ns(end > t->since_ns ? end - t->since_ns : 0, since, sizeof since);
-			fprintf(out, "    %s 0x%llx for %s, in\n", track_state_verb(t->state),
-				(unsigned long long)t->wait_obj, since);
+			fprintf(out, "    %s %s, in\n", track_fmt_wait_target(v, t, target, sizeof target),
+				track_fmt_state_for(v, t->since_ns, since, sizeof since));
 			print_stack(out, v, t->wait_stack, "      ", 8);
 		}
 		if (t->create_stack) {
@@ -114,27 +142,29 @@ static void print_outliving_threads(FILE *out, struct track_view *v)
 	}
 }
 
-static void print_lock_row(FILE *out, const struct track_obj_rec *r,
+static void print_lock_row(FILE *out, const struct track_lock_row *row,
 			   struct track_symbolizer *sym)
 {
+	const struct track_obj_rec *r = row->rec;
 	char acq[32], con[32], tot[32], max[32], where[256];
 	fprintf(out, "  0x%-14llx %-9s %12s %10s %10s %10s  %s\n", (unsigned long long)r->addr,
 		track_kind_name(r->kind), track_fmt_count(r->acquisitions, acq, sizeof acq),
-		track_fmt_count(r->contended, con, sizeof con),
-		track_fmt_ns(r->wait_ns, tot, sizeof tot),
-		track_fmt_ns(r->max_wait_ns, max, sizeof max),
+		track_fmt_count(row->contended, con, sizeof con),
+		track_fmt_ns(row->wait_ns, tot, sizeof tot),
+		track_fmt_ns(row->max_wait_ns, max, sizeof max),
 		track_fmt_pc(sym, r->first_pc, 1, where, sizeof where));
 }
 
 static void print_locks(FILE *out, struct track_view *view, int top)
 {
-	const struct track_obj_rec **v;
-	size_t n = track_sorted_locks(view->snap, &v), i, contended = 0;
-	uint64_t acq = 0;
+	struct track_lock_row *v;
+	size_t n = track_lock_rows(view, &v), i, contended = 0;
+	uint64_t acq = 0, waiting = 0;
 	char a[32];
 	for (i = 0; i < n; i++) {
-		acq += v[i]->acquisitions;
-		contended += v[i]->contended > 0;
+		acq += v[i].rec->acquisitions;
+		contended += v[i].contended > 0;
+		waiting += v[i].waiting;
 	}
 	fprintf(out, "locks: %zu used, %s acquisitions, %zu contended\n", n,
 		track_fmt_count(acq, a, sizeof a), contended);
@@ -143,7 +173,12 @@ static void print_locks(FILE *out, struct track_view *view, int top)
 		fprintf(out, "  %-16s %-9s %12s %10s %10s %10s  %s\n", "LOCK", "KIND", "ACQUIRED",
 			"CONTENDED", "WAIT TOTAL", "WAIT MAX", "FIRST USED AT");
 		for (i = 0; i < n && (int)i < top; i++)
-			print_lock_row(out, v[i], track_view_sym(view));
+			print_lock_row(out, &v[i], track_view_sym(view));
+		if (waiting)
+			fprintf(out, "  (%llu thread%s still blocked %s: counted as contended, "
+				"waiting so far)\n", (unsigned long long)waiting,
+				waiting == 1 ? " was" : "s were",
+				view->snap->alive ? "now" : "at the end");
 		if (n > (size_t)top)
 			fprintf(out, "  ... %zu more (track run --top N, or --json)\n", n - top);
 	}

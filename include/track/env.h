@@ -1,0 +1,146 @@
+/*
+ * track/env.h — the TRACK_* environment variables the shim reads, with their types, defaults
+ * and ranges, and the one parser both sides use.  The shim parses its configuration with it
+ * and records which variables had values it could not use; `track run` checks every
+ * variable it passes on with it before the program starts, so that a typo is refused at
+ * once instead of silently becoming a default (TRACK_ON_DEADLOCK=exti turning a deadlock
+ * that should end a CI job into a hang).
+ *
+ * Everything here is inline and allocation-free: the shim uses it inside other programs.
+ */
+#ifndef TRACK_ENV_H
+#define TRACK_ENV_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "track/segment.h"
+
+/* What a variable holds. */
+enum track_env_type {
+	TRACK_ENV_NUMBER,   /* an unsigned integer in [lo, hi] (decimal, or 0x hex) */
+	TRACK_ENV_CHOICE,   /* one of the names track_env_choices() lists */
+	TRACK_ENV_TEXT,     /* anything (a path, a switch): not checked here */
+};
+
+/* X(NAME, type, default, lo, hi): the variables the shim reads.  The order is the order of
+ * the bits of the segment header's env_bad, so entries are only ever added at the end. */
+#define TRACK_ENV_VARS(X)                                                          \
+	X(DIR, TEXT, 0, 0, 0)                                                      \
+	X(DISABLE, TEXT, 0, 0, 0)                                                  \
+	X(MAX_THREADS, NUMBER, TRACK_DEFAULT_MAX_THREADS, 16, 1u << 20)            \
+	X(MAX_OBJECTS, NUMBER, TRACK_DEFAULT_MAX_OBJECTS, 16, 1u << 22)            \
+	X(MAX_MODULES, NUMBER, TRACK_DEFAULT_MAX_MODULES, 8, 1u << 14)             \
+	X(MAX_FINDINGS, NUMBER, TRACK_DEFAULT_MAX_FINDINGS, 1, 1u << 16)           \
+	X(MAX_STACKS, NUMBER, TRACK_DEFAULT_MAX_STACKS, 64, 1u << 20)              \
+	X(MAX_EDGES, NUMBER, TRACK_DEFAULT_MAX_EDGES, 64, 1u << 20)                \
+	X(STACKS, NUMBER, 1, 0, 1)                                                 \
+	X(LOCK_ORDER, CHOICE, 0, 0, 0)                                             \
+	X(ON_DEADLOCK, CHOICE, 0, 0, 0)                                            \
+	X(DEADLOCK_EXITCODE, NUMBER, TRACK_DEFAULT_DEADLOCK_EXIT, 1, 255)          \
+	X(RUN_ID, NUMBER, 0, 0, UINT64_MAX)                                        \
+	X(REPORT, CHOICE, 0, 0, 0)
+
+#define TRACK_X_ENV(e, ...) TRACK_ENV_##e,
+enum track_env_var { TRACK_ENV_VARS(TRACK_X_ENV) TRACK_ENV_COUNT };
+#undef TRACK_X_ENV
+
+/* TRACK_REPORT: where the shim itself says that it found something (off: nowhere). */
+#define TRACK_REPORT_MODES(X) X(OFF, "off") X(STDERR, "stderr")
+#define TRACK_X_RM(e, name) TRACK_RM_##e,
+enum track_report_mode { TRACK_REPORT_MODES(TRACK_X_RM) TRACK_RM_COUNT };
+#undef TRACK_X_RM
+
+struct track_env_spec {
+	const char *name;          /* "TRACK_MAX_THREADS" */
+	enum track_env_type type;
+	uint64_t dflt, lo, hi;
+};
+
+static inline const struct track_env_spec *track_env_spec(enum track_env_var v)
+{
+#define TRACK_X_SPEC(e, type, dflt, lo, hi) {"TRACK_" #e, TRACK_ENV_##type, dflt, lo, hi},
+	static const struct track_env_spec specs[] = {TRACK_ENV_VARS(TRACK_X_SPEC)};
+#undef TRACK_X_SPEC
+	return &specs[v];
+}
+
+/* The names a CHOICE variable takes, NULL-terminated, in the order of its X-list in
+ * segment.h (so the index is the enumerator, or for TRACK_LOCK_ORDER the list position). */
+static inline const char *const *track_env_choices(enum track_env_var v)
+{
+#define TRACK_X_CHOICE(e, name, ...) name,
+#define TRACK_X_LO_CHOICE(e, value, name) name,
+	static const char *const lock_order[] = {TRACK_LOCK_ORDER_MODES(TRACK_X_LO_CHOICE) NULL};
+	static const char *const on_deadlock[] = {TRACK_DEADLOCK_ACTIONS(TRACK_X_CHOICE) NULL};
+	static const char *const report[] = {TRACK_REPORT_MODES(TRACK_X_CHOICE) NULL};
+#undef TRACK_X_CHOICE
+#undef TRACK_X_LO_CHOICE
+	switch (v) {
+	case TRACK_ENV_LOCK_ORDER:
+		return lock_order;
+	case TRACK_ENV_ON_DEADLOCK:
+		return on_deadlock;
+	case TRACK_ENV_REPORT:
+		return report;
+	default:
+		return NULL;
+	}
+}
+
+/* The index of s among names (NULL-terminated), or -1. */
+static inline int track_env_choice_index(const char *s, const char *const *names)
+{
+	int i;
+	for (i = 0; names != NULL && names[i] != NULL; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* s as a number in [lo, hi] (decimal, or hex after 0x): 0 and *out, or -1 (not a number,
+ * or out of range: *out is then untouched).  No strtoull: no locale, no errno. */
+static inline int track_env_number(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	uint64_t v = 0, base = 10;
+	int digits = 0;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	for (; *s != '\0'; s++, digits++) {
+		uint64_t d;
+		if (*s >= '0' && *s <= '9')
+			d = (uint64_t)(*s - '0');
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = (uint64_t)(*s - 'a' + 10);
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = (uint64_t)(*s - 'A' + 10);
+		else
+			return -1;
+		if (v > (UINT64_MAX - d) / base)
+			return -1;   /* overflows: out of any range */
+		v = v * base + d;
+	}
+	if (digits == 0 || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Check value (set, non-empty) for variable v: 0 if the shim can use it, else -1. */
+static inline int track_env_valid(enum track_env_var v, const char *value)
+{
+	const struct track_env_spec *sp = track_env_spec(v);
+	uint64_t n;
+	switch (sp->type) {
+	case TRACK_ENV_NUMBER:
+		return track_env_number(value, sp->lo, sp->hi, &n);
+	case TRACK_ENV_CHOICE:
+		return track_env_choice_index(value, track_env_choices(v)) >= 0 ? 0 : -1;
+	default:
+		return 0;
+	}
+}
+
+#endif /* TRACK_ENV_H */
