@@ -277,6 +277,28 @@ static int pages_init(int fd, char *base, uint64_t size)
 	return -1;
 }
 
+/* A process of a track run that changed user (setpriv, gosu, su-exec) has its segment in
+ * its new user's directory, where the run's user cannot see it (root's track run does):
+ * say where it is, once, rather than vanish from the report. */
+static void say_if_other_user(void)
+{
+	const char *s = track__env("TRACK_RUN_UID");
+	char line[TRACK_SEGFILE_PATH_MAX + 200];
+	uint64_t run_uid;
+	size_t n;
+	if (s == NULL || *s == '\0' || getuid() == 0)
+		return;
+	run_uid = track__env_num(TRACK_ENV_RUN_UID);
+	if (run_uid == (uint64_t)getuid() || run_uid == 0)
+		return;   /* its own run, or root's, which reads every user's segments */
+	n = track__format(line, sizeof line, "libtrack: pid %d runs as uid %u, not as uid %llu "
+			  "who started track run: its report is not in the run's; read it with "
+			  "`track report %s` as uid %u or root\n", (int)getpid(), (unsigned)getuid(),
+			  (unsigned long long)run_uid, track__g.path, (unsigned)getuid());
+	if (write(2, line, n) < 0)
+		return;
+}
+
 int track__segment_create(void)
 {
 	struct track_seg_header proto;
@@ -323,6 +345,7 @@ int track__segment_create(void)
 	track__g.hash_mask = proto.hash_slots - 1;
 	/* The magic goes in last: a reader that sees it sees a complete header. */
 	__atomic_store_n(&track__g.hdr->magic, TRACK_SEGMENT_MAGIC, __ATOMIC_RELEASE);
+	say_if_other_user();
 	return 0;
 fail:
 	track__warn(track__g.path, strerror(errno));

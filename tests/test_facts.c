@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -368,6 +369,122 @@ START_TEST(shim_reports_on_stderr)
 }
 END_TEST
 
+/* --- other users ---------------------------------------------------------------------------- */
+
+#define NOBODY 65534
+#define NOBODY_DIR "/dev/shm/track-65534"
+
+/* Remove nobody's segment directory after the test if it did not exist before it. */
+static int nobody_dir_existed;
+
+static void nobody_dir_note(void)
+{
+	nobody_dir_existed = access(NOBODY_DIR, F_OK) == 0;
+}
+
+static void nobody_dir_clean(void)
+{
+	char cmd[256];
+	if (!nobody_dir_existed) {
+		snprintf(cmd, sizeof cmd, "rm -rf %s", NOBODY_DIR);
+		ck_assert_int_eq(system(cmd), 0);
+	}
+}
+
+/* A process of a root run that drops to another user: reported, with where it ran, and its
+ * segment collected (root may read and remove it). */
+START_TEST(run_that_changes_user)
+{
+	char *const *fx = facts_argv("0", "return");
+	char pattern[128];
+	struct run_result r;
+	json_t *root;
+	char *text;
+	if (geteuid() != 0)
+		return;   /* only root can change user */
+	nobody_dir_note();
+	root = traced(NULL, (char *[]){"setpriv", "--reuid=65534", "--regid=65534",
+				       "--clear-groups", fx[0], fx[1], fx[2], fx[3], NULL},
+		      (char *[]){"TRACK_DIR", NULL}, &r);
+	text = slurp_file(tmp_path("report.txt"));
+	ck_assert_int_eq(r.status, 0);
+	/* the program is the image that ran last, as nobody */
+	ck_assert_int_eq(jint(root, "process.uid"), NOBODY);
+	ck_assert_str_eq(jstr(root, "process.ended_by"), "exit");
+	want_ints(root, "threads.created=2");
+	want_text(text, "ran as uid 65534", NULL);
+	ck_assert_str_eq(jstr(json_array_get(json_object_get(root, "other_processes"), 0),
+			      "process.ended_by"), "exec");
+	snprintf(pattern, sizeof pattern, "%s/track.%d.%lld.0", NOBODY_DIR, NOBODY,
+		 jint(root, "process.pid"));
+	ck_assert_msg(access(pattern, F_OK) != 0, "%s was left behind", pattern);
+	nobody_dir_clean();
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+/* A run's process as another user, seen by that user's own shim: it says where its segment
+ * is (its run cannot see it); not a word when it runs as the run's user. */
+START_TEST(shim_says_where_another_users_segment_is)
+{
+	struct run_result r;
+	char *dir = (char *)tmp_path("nobody"), *fx = strdup(fixture("fx_facts"));
+	if (geteuid() != 0)
+		return;
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	ck_assert_int_eq(chown(dir, NOBODY, NOBODY), 0);
+	ck_assert_int_eq(chmod(tmp_dir(), 0711), 0);
+	run_as(NOBODY, NOBODY, (char *[]){fx, "hang", "0", "return", NULL}, NULL,
+	       (char *[]){shim_preload(), trackdir_env(dir), "TRACK_RUN_UID=1000", NULL}, &r);
+	ck_assert_int_eq(r.status, 0);
+	want_text(r.err, "runs as uid 65534, not as uid 1000 who started track run",
+		  "track report ", dir, NULL);
+	run_free(&r);
+	run_as(NOBODY, NOBODY, (char *[]){fx, "hang", "0", "return", NULL}, NULL,
+	       (char *[]){shim_preload(), trackdir_env(dir), "TRACK_RUN_UID=65534", NULL}, &r);
+	ck_assert_msg(r.err_len == 0, "%s", r.err);
+	run_free(&r);
+}
+END_TEST
+
+/* Root reports on another user's live process by pid; a third user is told whose it is. */
+START_TEST(root_reads_another_users_process)
+{
+	char *const *fx = facts_argv("100", "return");
+	char spid[16], seg[128];
+	struct run_result r;
+	FILE *out;
+	pid_t pid;
+	if (geteuid() != 0)
+		return;
+	nobody_dir_note();
+	pid = start_ready((char *[]){"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+				     "--clear-groups", "/usr/bin/env", "-u", "TRACK_DIR",
+				     shim_preload(), fx[0], fx[1], fx[2], fx[3], NULL}, NULL, &out);
+	snprintf(spid, sizeof spid, "%d", (int)pid);
+	run_track((char *[]){"report", spid, NULL}, NULL, &r);
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+	want_text(r.out, "running for", "ran as uid 65534", "fx-blocked", NULL);
+	run_free(&r);
+	run_as(NOBODY - 1, NOBODY - 1, (char *[]){(char *)tool_path(), "report", spid, NULL},
+	       NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 4);
+	want_text(r.err, "belongs to nobody (uid 65534)", NULL);
+	run_free(&r);
+	kill(pid, SIGKILL);
+	wait_exit(pid, 5);
+	/* an ended process of another user: root reads its segment by path, and removes it */
+	snprintf(seg, sizeof seg, "%s/track.%d.%d.0", NOBODY_DIR, NOBODY, (int)pid);
+	run_track((char *[]){"report", seg, NULL}, NULL, &r);
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
+	want_text(r.out, "ran as uid 65534", NULL);
+	run_free(&r);
+	unlink(seg);
+	nobody_dir_clean();
+}
+END_TEST
+
 /* --json - would interleave the report with the program's stdout. */
 START_TEST(json_to_stdout_refused)
 {
@@ -396,6 +513,9 @@ int main(void)
 		TEST("environment", shim_says_it_refused_a_value),
 		TEST("uninstrumented", uninstrumented_run_fails_a_check),
 		TEST("uninstrumented", static_program_named),
+		TEST("users", run_that_changes_user),
+		TEST("users", shim_says_where_another_users_segment_is),
+		TEST("users", root_reads_another_users_process),
 		TEST("report", shim_reports_on_stderr),
 		TEST("report", json_to_stdout_refused),
 	};

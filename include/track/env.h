@@ -39,7 +39,8 @@ enum track_env_type {
 	X(ON_DEADLOCK, CHOICE, 0, 0, 0)                                            \
 	X(DEADLOCK_EXITCODE, NUMBER, TRACK_DEFAULT_DEADLOCK_EXIT, 1, 255)          \
 	X(RUN_ID, NUMBER, 0, 0, UINT64_MAX)                                        \
-	X(REPORT, CHOICE, 0, 0, 0)
+	X(REPORT, CHOICE, 0, 0, 0)                                                 \
+	X(RUN_UID, NUMBER, 0, 0, UINT32_MAX)
 
 #define TRACK_X_ENV(e, ...) TRACK_ENV_##e,
 enum track_env_var { TRACK_ENV_VARS(TRACK_X_ENV) TRACK_ENV_COUNT };

@@ -264,7 +264,7 @@ static int wait_child(pid_t pid, struct track_exit *ex)
 struct seg_ref {
 	char path[TRACK_SEGFILE_PATH_MAX];
 	pid_t pid;
-	unsigned gen;
+	uint64_t start_ns;   /* when its image started: images of one pid follow each other */
 	int ended;   /* its process had ended when it was reported */
 };
 
@@ -278,11 +278,10 @@ struct collect {
 static void collect_visit(const char *path, pid_t pid, unsigned gen, void *vctx)
 {
 	struct collect *c = vctx;
-	uint64_t id;
+	uint64_t id, start;
 	pid_t p;
-	unsigned g;
 	(void)pid, (void)gen;
-	if (track_seg_run_id(path, &id, &p, &g) != 0 || id != c->run_id)
+	if (track_seg_run_id(path, &id, &p, &start) != 0 || id != c->run_id)
 		return;
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? 2 * c->cap : 8;
@@ -294,11 +293,13 @@ static void collect_visit(const char *path, pid_t pid, unsigned gen, void *vctx)
 	}
 	snprintf(c->refs[c->n].path, sizeof c->refs[c->n].path, "%s", path);
 	c->refs[c->n].pid = p;
-	c->refs[c->n].gen = g;
+	c->refs[c->n].start_ns = start;
 	c->n++;
 }
 
-/* The primary process (the program's pid, latest exec image) first, the rest by pid. */
+/* The primary process (the program's pid, latest exec image) first, the rest by pid; the
+ * images of one pid newest first.  By start time, not exec generation: an image that
+ * changed user numbers its generations afresh in its new user's directory. */
 static int ref_order(const void *a, const void *b, void *vprimary)
 {
 	const struct seg_ref *x = a, *y = b;
@@ -308,7 +309,15 @@ static int ref_order(const void *a, const void *b, void *vprimary)
 		return yp - xp;
 	if (x->pid != y->pid)
 		return x->pid < y->pid ? -1 : 1;
-	return (int)y->gen - (int)x->gen;
+	return x->start_ns < y->start_ns ? 1 : x->start_ns > y->start_ns ? -1 : 0;
+}
+
+/* When exec replaced image i: the start of the next image of its pid (refs sorted), or 0.
+ * The segment says so itself when both are in one directory; not when the process changed
+ * user in between. */
+static uint64_t replaced_at(const struct collect *c, size_t i)
+{
+	return i > 0 && c->refs[i - 1].pid == c->refs[i].pid ? c->refs[i - 1].start_ns : 0;
 }
 
 /* Load segment i of the run; 0, or -1 (said) if it cannot be read. */
@@ -397,6 +406,10 @@ static int report(struct collect *c, const struct run_opts *o, const char *prog,
 		struct track_view v;
 		if (load(c, i, &s) != 0)
 			continue;
+		if (s.replaced_mono_ns == 0 && replaced_at(c, i) != 0) {
+			s.replaced_mono_ns = replaced_at(c, i);
+			s.alive = 0;
+		}
 		/* the exit status belongs to the program: the first process */
 		track_view_init(&v, &s, sp, i == 0 ? ex : NULL);
 		if (show)
@@ -426,7 +439,7 @@ static int run_and_report(const struct run_opts *o, char **argv,
 	struct sigaction ign = {0}, fwd = {0}, old_int, old_quit;
 	struct track_exit ex = {0};
 	struct collect c = {0};
-	char shim[PATH_MAX], idbuf[32];
+	char shim[PATH_MAX], idbuf[32], uidbuf[16];
 	int rc, status, exec_errno, untraced;
 	pid_t pid;
 
@@ -440,7 +453,9 @@ static int run_and_report(const struct run_opts *o, char **argv,
 	}
 	c.run_id = new_run_id();
 	snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)c.run_id);
+	snprintf(uidbuf, sizeof uidbuf, "%u", (unsigned)getuid());
 	if (set_preload(shim) != 0 || setenv("TRACK_RUN_ID", idbuf, 1) != 0 ||
+	    setenv("TRACK_RUN_UID", uidbuf, 1) != 0 ||
 	    set_check_env(o) != 0) {
 		track_error("cannot set up the environment: %s", strerror(errno));
 		return TRACK_EXIT_FAIL;
@@ -470,6 +485,7 @@ static int run_and_report(const struct run_opts *o, char **argv,
 	}
 	c.primary = pid;
 	track_seg_each(collect_visit, &c);
+	track_seg_each_other_user(collect_visit, &c);   /* root: processes that changed user */
 	rc = report(&c, o, argv[0], &ex, supp, &untraced);
 	if (rc < 0)
 		return TRACK_EXIT_FAIL;

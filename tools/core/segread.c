@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <pwd.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -24,6 +25,36 @@
 
 #define SEQ_RETRIES 200
 
+/* Whose segments are looked for: the caller's own (its effective uid), unless it may read
+ * another user's process and asked for one (track_seg_find_pid). */
+static uid_t seg_owner = (uid_t)-1;
+/* That user's process's own TRACK_DIR when it had one ("": it did not), in place of ours. */
+static char owner_dir[TRACK_SEGFILE_PATH_MAX];
+
+static uid_t owner(void)
+{
+	return seg_owner == (uid_t)-1 ? geteuid() : seg_owner;
+}
+
+/* The uid a segment file's name gives ("track.<uid>.<pid>.<gen>"), or -1. */
+static long name_uid(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	unsigned uid, gen;
+	int pid;
+	if (track_segfile_parse(base ? base + 1 : path, &uid, &pid, &gen) != 0)
+		return -1;
+	return uid;
+}
+
+/* Whether a segment file owned by uid may be read: the caller's (or the user it reads for),
+ * or, for root, a segment whose owner is the user its name gives: only that user or root
+ * can make such a file in that user's private directory, and root may read any user's
+ * process (as gdb and eu-stack do). */
+static int readable_owner(const char *path, uid_t uid)
+{
+	return uid == owner() || (geteuid() == 0 && name_uid(path) == (long)uid);
+}
 
 /* Open a file that may be a segment without ever blocking (a FIFO planted under a segment's
  * name), following a link, or trusting the name: it must be a regular file of the caller's,
@@ -45,10 +76,10 @@ static int open_seg(const char *path, struct stat *st, char *err, size_t errlen)
 		close(fd);
 		return -TRACK_EXIT_VERSION;
 	}
-	if (st->st_uid != geteuid()) {
+	if (!readable_owner(path, st->st_uid)) {
 		snprintf(err, errlen,
-			 "segment %s belongs to uid %u, not to you (uid %u): run track as its owner",
-			 path, (unsigned)st->st_uid, (unsigned)geteuid());
+			 "segment %s belongs to uid %u, not to you (uid %u): run track as its owner, "
+			 "or as root", path, (unsigned)st->st_uid, (unsigned)geteuid());
 		close(fd);
 		return -TRACK_EXIT_PERM;
 	}
@@ -100,7 +131,7 @@ void (*track_seg_warn)(const char *msg) = warn_stderr;
 int track_seg_dirs(char dirs[][TRACK_SEGFILE_PATH_MAX], int max)
 {
 	static const char *const bases[] = TRACK_SEGDIR_BASES;
-	const char *d = getenv("TRACK_DIR");
+	const char *d = seg_owner == (uid_t)-1 ? getenv("TRACK_DIR") : owner_dir;
 	int i, n = 0;
 	if (d != NULL && *d != '\0') {
 		if (max < 1 || strlen(d) >= TRACK_SEGFILE_PATH_MAX)
@@ -111,9 +142,9 @@ int track_seg_dirs(char dirs[][TRACK_SEGFILE_PATH_MAX], int max)
 	for (i = 0; i < TRACK_SEGDIR_NBASES && n < max; i++) {
 		struct stat st;
 		if (track_segdir_private(dirs[n], TRACK_SEGFILE_PATH_MAX, bases[i],
-					 (unsigned)geteuid()) != 0 || lstat(dirs[n], &st) != 0)
+					 (unsigned)owner()) != 0 || lstat(dirs[n], &st) != 0)
 			continue;
-		if (!track_segdir_is_private(&st, (unsigned)geteuid())) {
+		if (!track_segdir_is_private(&st, (unsigned)owner())) {
 			char msg[TRACK_SEGFILE_PATH_MAX + 96];
 			snprintf(msg, sizeof msg, "ignoring %s: not a directory of yours closed to "
 				 "others (remove it, or set TRACK_DIR)", dirs[n]);
@@ -158,43 +189,76 @@ int track_proc_alive(pid_t pid, uint64_t starttime)
 	return starttime == 0 || st == starttime;
 }
 
-/* Whether name is a segment file of the caller's: "track.<uid>.<pid>.<gen>". */
-static int parse_name(const char *name, pid_t *pid, unsigned *gen)
+/* Whether name is a segment file of uid's: "track.<uid>.<pid>.<gen>". */
+static int parse_name(const char *name, unsigned want_uid, pid_t *pid, unsigned *gen)
 {
 	unsigned uid;
 	int p;
-	if (track_segfile_parse(name, &uid, &p, gen) != 0 || uid != (unsigned)geteuid())
+	if (track_segfile_parse(name, &uid, &p, gen) != 0 || uid != want_uid)
 		return 0;
 	*pid = p;
 	return 1;
+}
+
+/* fn for every segment file of uid in dir. */
+static void each_in(const char *dir, unsigned uid, track_seg_visit fn, void *ctx)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char path[TRACK_SEGFILE_PATH_MAX];
+		pid_t pid;
+		unsigned gen;
+		int n;
+		if (!parse_name(e->d_name, uid, &pid, &gen))
+			continue;
+		n = snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		if (n < 0 || (size_t)n >= sizeof path)
+			continue;   /* cannot be named whole: never act on a cut name */
+		fn(path, pid, gen, ctx);
+	}
+	closedir(d);
 }
 
 void track_seg_each(track_seg_visit fn, void *ctx)
 {
 	char dirs[TRACK_SEGDIR_NBASES][TRACK_SEGFILE_PATH_MAX];
 	int nd = track_seg_dirs(dirs, TRACK_SEGDIR_NBASES), i;
-	for (i = 0; i < nd; i++) {
-		DIR *d = opendir(dirs[i]);
+	for (i = 0; i < nd; i++)
+		each_in(dirs[i], (unsigned)owner(), fn, ctx);
+}
+
+void track_seg_each_other_user(track_seg_visit fn, void *ctx)
+{
+	static const char *const bases[] = TRACK_SEGDIR_BASES;
+	int i;
+	if (geteuid() != 0)
+		return;   /* other users' directories are closed to anyone else */
+	for (i = 0; i < TRACK_SEGDIR_NBASES; i++) {
+		DIR *d = opendir(bases[i]);
 		struct dirent *e;
 		if (d == NULL)
 			continue;
 		while ((e = readdir(d)) != NULL) {
-			char path[TRACK_SEGFILE_PATH_MAX];
-			pid_t pid;
-			unsigned gen;
-			int n;
-			if (!parse_name(e->d_name, &pid, &gen))
+			char dir[TRACK_SEGFILE_PATH_MAX], *end;
+			unsigned long uid;
+			struct stat st;
+			if (strncmp(e->d_name, "track-", 6) != 0)
 				continue;
-			n = snprintf(path, sizeof path, "%s/%s", dirs[i], e->d_name);
-			if (n < 0 || (size_t)n >= sizeof path)
-				continue;   /* cannot be named whole: never act on a cut name */
-			fn(path, pid, gen, ctx);
+			uid = strtoul(e->d_name + 6, &end, 10);
+			if (*end != '\0' || end == e->d_name + 6 || uid == (unsigned long)geteuid() ||
+			    track_segdir_private(dir, sizeof dir, bases[i], (unsigned)uid) != 0 ||
+			    lstat(dir, &st) != 0 || !track_segdir_is_private(&st, (unsigned)uid))
+				continue;
+			each_in(dir, (unsigned)uid, fn, ctx);
 		}
 		closedir(d);
 	}
 }
 
-int track_seg_run_id(const char *path, uint64_t *run_id, pid_t *pid, unsigned *gen)
+int track_seg_run_id(const char *path, uint64_t *run_id, pid_t *pid, uint64_t *start_ns)
 {
 	struct track_seg_header h;
 	char err[TRACK_SEGFILE_PATH_MAX + 128];
@@ -203,7 +267,7 @@ int track_seg_run_id(const char *path, uint64_t *run_id, pid_t *pid, unsigned *g
 		return -1;
 	*run_id = h.run_id;
 	*pid = h.pid;
-	*gen = h.exec_gen;
+	*start_ns = h.start_mono_ns;
 	return 0;
 }
 
@@ -233,11 +297,96 @@ static void find_visit(const char *path, pid_t pid, unsigned gen, void *vctx)
 	snprintf(c->best, sizeof c->best, "%s", path);
 }
 
+/* The user who owns process pid, by its /proc directory; 0 if it can be read, else -1. */
+static int proc_owner(pid_t pid, uid_t *uid)
+{
+	char path[64];
+	struct stat st;
+	snprintf(path, sizeof path, "/proc/%d", (int)pid);
+	if (stat(path, &st) != 0)
+		return -1;
+	*uid = st.st_uid;
+	return 0;
+}
+
+/* Whether ptrace would let the caller read process pid: the kernel's own check, made by
+ * opening a file that needs it. */
+static int may_read_process(pid_t pid)
+{
+	char path[64];
+	int fd;
+	snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
+/* The TRACK_DIR in process pid's environment into out ("" if none). */
+static void proc_track_dir(pid_t pid, char *out, size_t len)
+{
+	char path[64], *buf = NULL, *p;
+	size_t cap = 0, n = 0;
+	ssize_t k;
+	int fd;
+	out[0] = '\0';
+	snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	for (;;) {
+		if (n + 4096 + 1 > cap) {
+			char *nb = realloc(buf, cap = n + 65536);
+			if (nb == NULL)
+				break;
+			buf = nb;
+		}
+		k = read(fd, buf + n, cap - n - 1);
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+	}
+	close(fd);
+	for (p = buf; buf != NULL && p < buf + n; p += strlen(p) + 1) {
+		buf[n] = '\0';
+		if (strncmp(p, "TRACK_DIR=", 10) == 0 && strlen(p + 10) < len)
+			snprintf(out, len, "%s", p + 10);
+	}
+	free(buf);
+}
+
+/* Process pid is another user's: read that user's segments if the caller may read the
+ * process (root, CAP_SYS_PTRACE), else say whose it is.  TRACK_EXIT_OK or a status. */
+static int other_users_process(pid_t pid, uid_t uid, char *err, size_t errlen)
+{
+	struct passwd *pw = getpwuid(uid);
+	char who[64];
+	snprintf(who, sizeof who, "%s%s(uid %u)", pw ? pw->pw_name : "", pw ? " " : "",
+		 (unsigned)uid);
+	if (!may_read_process(pid)) {
+		snprintf(err, errlen, "process %d belongs to %s: run track as that user, or as root",
+			 (int)pid, who);
+		return TRACK_EXIT_PERM;
+	}
+	seg_owner = uid;
+	proc_track_dir(pid, owner_dir, sizeof owner_dir);
+	return TRACK_EXIT_OK;
+}
+
 int track_seg_find_pid(pid_t pid, char *out, size_t len, char *err, size_t errlen)
 {
 	char state;
 	struct find_ctx c = {pid, read_starttime(pid, &state), 0, 0, ""};
+	uid_t uid;
+	int rc;
 	track_seg_each(find_visit, &c);
+	if (!c.found && proc_owner(pid, &uid) == 0 && uid != owner()) {
+		rc = other_users_process(pid, uid, err, errlen);
+		if (rc != TRACK_EXIT_OK)
+			return rc;
+		track_seg_each(find_visit, &c);
+	}
 	if (!c.found) {
 		if (kill(pid, 0) != 0 && errno == ESRCH)
 			snprintf(err, errlen, "no process %d, and no segment left by one", (int)pid);

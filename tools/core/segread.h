@@ -84,14 +84,20 @@ int track_seg_dirs(char dirs[][TRACK_SEGFILE_PATH_MAX], int max);
 /* The path of the newest segment of process pid (the current exec image while it runs). */
 int track_seg_find_pid(pid_t pid, char *out, size_t len, char *err, size_t errlen);
 
-/* Call fn for every segment file of the calling user: path, pid, exec generation. */
+/* Call fn for every segment file of the calling user (or of the user whose process
+ * track_seg_find_pid was pointed at): path, pid, exec generation. */
 typedef void (*track_seg_visit)(const char *path, pid_t pid, unsigned gen, void *ctx);
 void track_seg_each(track_seg_visit fn, void *ctx);
+
+/* The same for every other user's segments in their private directories, for root (nothing
+ * for anyone else): the processes of a run that changed user (setpriv, gosu, su-exec). */
+void track_seg_each_other_user(track_seg_visit fn, void *ctx);
 
 /* Whether process pid is running and is the same process (start time) the segment names. */
 int track_proc_alive(pid_t pid, uint64_t starttime);
 
-/* Whether a run-id matches the segment at path (cheap: reads the header only). */
-int track_seg_run_id(const char *path, uint64_t *run_id, pid_t *pid, unsigned *gen);
+/* The run id, pid and start (CLOCK_MONOTONIC) of the segment at path (cheap: reads the
+ * header only); 0, or -1 if it is not a readable segment of this version. */
+int track_seg_run_id(const char *path, uint64_t *run_id, pid_t *pid, uint64_t *start_ns);
 
 #endif /* TRACK_SEGREAD_H */

@@ -201,6 +201,7 @@ static json_t *process_json(struct track_view *v)
 	track_view_end(v, &e);
 	json_object_set_new(p, "pid", json_integer(h->pid));
 	json_object_set_new(p, "ppid", json_integer(h->ppid));
+	json_object_set_new(p, "uid", json_integer(h->uid));
 	json_object_set_new(p, "exe", fixed_str(h->exe, sizeof h->exe));
 	json_object_set_new(p, "argv", argv_array(h));
 	json_object_set_new(p, "exec_generation", json_integer(h->exec_gen));

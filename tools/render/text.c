@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/counters.h"
 #include "track/env.h"
@@ -88,6 +89,8 @@ static void print_header(FILE *out, struct track_view *v)
 	else
 		fprintf(out, "  %s, at a time not known: its last recorded event was %s after "
 			"start\n", end_words(&e, how, sizeof how), dur);
+	if (h->uid != (uint32_t)geteuid())   /* a process that changed user, read by root */
+		fprintf(out, "  ran as uid %u; its segment: %s\n", h->uid, s->path);
 	print_env_refused(out, h);
 }
 
@@ -120,7 +123,9 @@ static void print_outliving_threads(FILE *out, struct track_view *v)
 		if (!track_thread_outlived(s, t))
 			continue;
 		if (!shown++)
-			fprintf(out, "threads still alive %s:\n", s->alive ? "now" : "at exit");
+			fprintf(out, "threads still alive %s:\n",
+				s->alive ? "now" : s->replaced_mono_ns ? "when exec replaced the image"
+								      : "at exit");
 		fprintf(out, "  thread %d \"%.*s\"%s", t->tid, TRACK_NAME_MAX, t->name,
 			t->flags & TRACK_TF_MAIN ? " (main)" : "");
 		if (t->start_routine)
