@@ -51,13 +51,21 @@ START_TEST(help_and_version)
 	ck_assert_int_eq(r.status, 0);
 	ck_assert_ptr_nonnull(strstr(r.out, "track "));
 	run_free(&r);
-	const char *subs[] = {"run", "report", "ls", "clean"};
-	for (size_t i = 0; i < 4; i++) {
+	const char *subs[] = {"run", "report", "ls", "clean", "stacks"};
+	for (size_t i = 0; i < ARRAY_SIZE(subs); i++) {
+		char usage[64];
+		snprintf(usage, sizeof usage, "usage: track %s", subs[i]);
 		run_track((char *[]){(char *)subs[i], "--help", NULL}, NULL, &r);
 		ck_assert_int_eq(r.status, 0);
-		ck_assert_ptr_nonnull(strstr(r.out, "usage: track"));
+		ck_assert_ptr_nonnull(strstr(r.out, usage));
+		run_free(&r);
+		/* `track help COMMAND` is the same */
+		run_track((char *[]){"help", (char *)subs[i], NULL}, NULL, &r);
+		ck_assert_int_eq(r.status, 0);
+		ck_assert_msg(strstr(r.out, usage) != NULL, "%s", r.out);
 		run_free(&r);
 	}
+	fails(2, "no command 'nope'", (char *[]){"help", "nope", NULL});
 }
 END_TEST
 
@@ -387,12 +395,17 @@ END_TEST
 
 START_TEST(segment_of_other_user)
 {
-	const char *p = tmp_path("track.65534.1.0");
+	/* named for one user, owned by another: planted, and refused even to root */
+	const char *p = tmp_path("track.1000.1.0"), *q = tmp_path("track.65534.1.0");
 	if (geteuid() != 0)
 		return;   /* only root can make a file another user owns */
 	write_segment(p, TRACK_SEGMENT_VERSION, TRACK_SEGMENT_MAGIC);
 	ck_assert_int_eq(chown(p, 65534, 65534), 0);
 	fails(4, "belongs to uid 65534", (char *[]){"report", (char *)p, NULL});
+	/* owned by the user it names: root reads it (and finds this one damaged) */
+	write_segment(q, TRACK_SEGMENT_VERSION, TRACK_SEGMENT_MAGIC);
+	ck_assert_int_eq(chown(q, 65534, 65534), 0);
+	fails(3, "is damaged", (char *[]){"report", (char *)q, NULL});
 }
 END_TEST
 

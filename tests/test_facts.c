@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -369,6 +370,44 @@ START_TEST(shim_reports_on_stderr)
 }
 END_TEST
 
+/* Reading a segment allocates none of its holes: its allocated size (du) is the same after
+ * every reading command, for a live process and an ended one. */
+START_TEST(reading_costs_the_segment_nothing)
+{
+	FILE *out;
+	pid_t pid = start_ready(facts_argv("100", "return"), (char *[]){shim_preload(), NULL}, &out);
+	char spid[16];
+	const char *seg = only_segment();
+	struct stat before, after;
+	struct run_result r;
+	size_t i;
+	char *const cmds[][5] = {
+		{"ls", NULL}, {"report", spid, NULL}, {"report", "--json", "/dev/null", spid, NULL},
+		{"stacks", spid, NULL}, {"report", "--keep", (char *)seg, NULL},
+	};
+	snprintf(spid, sizeof spid, "%d", (int)pid);
+	usleep(100000);
+	ck_assert_int_eq(stat(seg, &before), 0);
+	ck_assert_msg(before.st_blocks * 512LL < before.st_size / 16,
+		      "the segment is not sparse to start with: %lld of %lld bytes",
+		      (long long)before.st_blocks * 512, (long long)before.st_size);
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		if (i == ARRAY_SIZE(cmds) - 1) {   /* the last, after the process ended */
+			kill(pid, SIGKILL);
+			wait_exit(pid, 5);
+		}
+		run_track(cmds[i], NULL, &r);
+		ck_assert_msg(r.status == 0, "track %s: %d: %s", cmds[i][0], r.status, r.err);
+		run_free(&r);
+		ck_assert_int_eq(stat(seg, &after), 0);
+		ck_assert_msg(after.st_blocks == before.st_blocks,
+			      "track %s %s: the segment grew from %lld to %lld bytes allocated",
+			      cmds[i][0], cmds[i][1] ? cmds[i][1] : "",
+			      (long long)before.st_blocks * 512, (long long)after.st_blocks * 512);
+	}
+}
+END_TEST
+
 /* --- other users ---------------------------------------------------------------------------- */
 
 #define NOBODY 65534
@@ -485,6 +524,30 @@ START_TEST(root_reads_another_users_process)
 }
 END_TEST
 
+/* The report written into a pipe nobody reads: a write error (status 1), the segments kept
+ * for `track report`, and the program's own SIGPIPE left as it was. */
+START_TEST(closed_pipe_loses_nothing)
+{
+	char *const *fx = facts_argv("0", "return");
+	int p[2], status;
+	pid_t pid;
+	ck_assert_int_eq(pipe(p), 0);
+	close(p[0]);   /* nobody reads: every write gets EPIPE (or SIGPIPE) */
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		dup2(p[1], 2);
+		execl(tool_path(), "track", "run", "--", fx[0], fx[1], fx[2], fx[3], (char *)NULL);
+		_exit(122);
+	}
+	close(p[1]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 1,
+		      "status %#x: want exit 1, a write error, not death by SIGPIPE", status);
+	only_segment();   /* kept */
+}
+END_TEST
+
 /* --json - would interleave the report with the program's stdout. */
 START_TEST(json_to_stdout_refused)
 {
@@ -513,11 +576,13 @@ int main(void)
 		TEST("environment", shim_says_it_refused_a_value),
 		TEST("uninstrumented", uninstrumented_run_fails_a_check),
 		TEST("uninstrumented", static_program_named),
+		TEST("reading", reading_costs_the_segment_nothing),
 		TEST("users", run_that_changes_user),
 		TEST("users", shim_says_where_another_users_segment_is),
 		TEST("users", root_reads_another_users_process),
 		TEST("report", shim_reports_on_stderr),
 		TEST("report", json_to_stdout_refused),
+		TEST("report", closed_pipe_loses_nothing),
 	};
 	return run_tests("facts", 60, tests, ARRAY_SIZE(tests));
 }

@@ -5,6 +5,7 @@
 #ifndef TRACK_CLI_H
 #define TRACK_CLI_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include "core/model.h"
@@ -15,6 +16,9 @@ int track_cmd_report(int argc, char **argv);
 int track_cmd_ls(int argc, char **argv);
 int track_cmd_clean(int argc, char **argv);
 int track_cmd_stacks(int argc, char **argv);
+
+/* SIGPIPE as track was started with (track ignores it; a program it runs gets it back). */
+extern struct sigaction track_sigpipe_inherited;
 
 /* "track: <message>" on stderr. */
 void track_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -221,6 +221,7 @@ static pid_t spawn(char **argv, struct sigaction *old_int, struct sigaction *old
 		int e;
 		sigaction(SIGINT, old_int, NULL);
 		sigaction(SIGQUIT, old_quit, NULL);
+		sigaction(SIGPIPE, &track_sigpipe_inherited, NULL);
 		close(p[0]);
 		execvp(argv[0], argv);
 		e = errno;
@@ -419,15 +420,16 @@ static int report(struct collect *c, const struct run_opts *o, const char *prog,
 		c->refs[i].ended = !s.alive;
 		track_snap_free(&s);
 	}
-	/* segments are kept when a report could not be started: nothing is lost; and only
-	 * removed once all are read (an image's end is read from the next image's segment) */
-	for (i = 0; i < c->n && !o->keep && rc == 0; i++)
-		if (c->refs[i].ended)
-			unlink(c->refs[i].path);
 	if (track_dest_close(&text) != 0)
 		rc = -1;
 	if (track_dest_close(&json) != 0)
 		rc = -1;
+	/* segments are kept when a report could not be written whole (a full disk, a closed
+	 * pipe): nothing is lost; and only removed once all are read (an image's end is read
+	 * from the next image's segment) */
+	for (i = 0; i < c->n && !o->keep && rc == 0; i++)
+		if (c->refs[i].ended)
+			unlink(c->refs[i].path);
 	free(c->refs);
 	return rc != 0 ? -1 : findings > 0;
 }

@@ -2,6 +2,7 @@
  * main.c — the track command: dispatch to a subcommand, or print help and version.
  */
 #define _GNU_SOURCE
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,19 +35,54 @@ static void usage(FILE *out)
 		     "commands:\n");
 	for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
-	fprintf(out, "\n'track COMMAND --help' describes a command.  Exit statuses: see "
-		     "'track run --help'.\n");
+	fprintf(out, "\n'track help COMMAND' (or 'track COMMAND --help') describes a command.  "
+		     "Exit statuses: see\n'track help run'.\n");
 }
+
+static const struct subcommand *find(const char *name)
+{
+	size_t i;
+	for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* `track help [COMMAND]`: the command's own --help, or the list of commands. */
+static int help(int argc, char **argv)
+{
+	const struct subcommand *c;
+	char *args[] = {NULL, "--help", NULL};
+	if (argc < 3) {
+		usage(stdout);
+		return 0;
+	}
+	c = find(argv[2]);
+	if (c == NULL) {
+		track_error("no command '%s'; the commands are listed by 'track help'", argv[2]);
+		return TRACK_EXIT_USAGE;
+	}
+	args[0] = argv[2];
+	return c->fn(2, args);
+}
+
+struct sigaction track_sigpipe_inherited;
 
 int main(int argc, char **argv)
 {
-	size_t i;
+	const struct subcommand *c;
+	struct sigaction ign = {0};
+	/* A report written into a closed pipe (track report | head) is a write error, said
+	 * and answered with status 1, the segments kept: not a death that loses them. */
+	ign.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &ign, &track_sigpipe_inherited);
 	if (argc < 2) {
 		usage(stderr);
 		return TRACK_EXIT_USAGE;
 	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
+	if (strcmp(argv[1], "help") == 0)
+		return help(argc, argv);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(stdout);
 		return 0;
 	}
@@ -54,9 +90,9 @@ int main(int argc, char **argv)
 		printf("track %s (segment layout %u)\n", TRACK_VERSION, TRACK_SEGMENT_VERSION);
 		return 0;
 	}
-	for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].fn(argc - 1, argv + 1);
+	c = find(argv[1]);
+	if (c != NULL)
+		return c->fn(argc - 1, argv + 1);
 	track_error("unknown command '%s'; try 'track --help'", argv[1]);
 	return TRACK_EXIT_USAGE;
 }
