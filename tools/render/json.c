@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/counters.h"
+#include "core/findings.h"
 #include "render/json.h"
 #include "track/env.h"
 #include "render/render.h"
@@ -441,16 +442,27 @@ static json_t *finding_json(struct track_view *v, const struct track_finding_rec
 }
 
 /* "findings" (those shown) and "suppressed" (how many suppressions hid). */
+/* In the report's order (core/findings.h), each with its summary and, for a cycle through
+ * the same code sites as an earlier one, "same_sites_as": that one's position. */
 static void findings_json(json_t *root, struct track_view *v)
 {
-	const struct track_snap *s = v->snap;
 	json_t *a = json_array();
+	struct track_finding_entry *e;
 	struct track_tally t;
-	uint32_t i;
+	size_t n = track_findings_list(v, &e), i, k;
+	char line[2048];
 	track_findings_tally(v, &t);
-	for (i = 0; i < s->nfindings; i++)
-		if (track_finding_shown(v, &s->findings[i]))
-			json_array_append_new(a, finding_json(v, &s->findings[i]));
+	for (i = 0; i < n; i++) {
+		json_t *o = finding_json(v, e[i].f);
+		json_object_set_new(o, "summary",
+				    json_string(track_finding_summary(v, e[i].f, line, sizeof line)));
+		for (k = 0; k < i && e[k].index != e[i].group; k++)
+			;
+		json_object_set_new(o, "same_sites_as", k < i ? json_integer((json_int_t)k)
+							      : json_null());
+		json_array_append_new(a, o);
+	}
+	free(e);
 	json_object_set_new(root, "findings", a);
 	json_object_set_new(root, "suppressed", json_integer(t.suppressed));
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/counters.h"
+#include "core/findings.h"
 #include "track/env.h"
 #include "render/render.h"
 
@@ -310,7 +311,9 @@ static void print_deadlock(FILE *out, struct track_view *v, const struct track_f
 	}
 }
 
-/* A misuse finding: what happened, how often, and where. */
+/* A misuse finding: what happened, how often, on what, and where.  For exit-holding-lock
+ * the call site is where the lock still held was taken; the stack is where the thread
+ * ended. */
 static void print_misuse(FILE *out, struct track_view *v, const struct track_finding_rec *f)
 {
 	char where[256];
@@ -320,6 +323,16 @@ static void print_misuse(FILE *out, struct track_view *v, const struct track_fin
 	if (f->severity != TRACK_SEV_ERROR)
 		fprintf(out, " (severity %s)", track_severity_name(f->severity));
 	fputc('\n', out);
+	if (f->kind == TRACK_FK_EXIT_HOLDING_LOCK && f->obj) {
+		fprintf(out, "    holding %s 0x%llx, taken at %s; the thread ended at\n",
+			track_kind_name(f->obj_kind), (unsigned long long)f->obj,
+			track_fmt_pc(track_view_sym(v), f->pc, 1, where, sizeof where));
+		print_stack(out, v, f->stack, "      ", 8);
+		return;
+	}
+	if (f->obj)
+		fprintf(out, "    on %s 0x%llx\n", track_kind_name(f->obj_kind),
+			(unsigned long long)f->obj);
 	if (f->stack)
 		print_stack(out, v, f->stack, "    at ", 8);
 	else
@@ -327,11 +340,14 @@ static void print_misuse(FILE *out, struct track_view *v, const struct track_fin
 			track_fmt_pc(track_view_sym(v), f->pc, 1, where, sizeof where));
 }
 
+/* Findings in severity order, each after its SUMMARY line; cycles through the same code
+ * sites as one listed are counted there, not repeated (core/findings.h). */
 static void print_findings(FILE *out, struct track_view *v)
 {
-	const struct track_snap *s = v->snap;
+	struct track_finding_entry *e;
 	struct track_tally t;
-	uint32_t i;
+	size_t n = track_findings_list(v, &e), i;
+	char line[2048];
 	track_findings_tally(v, &t);
 	if (t.shown == 0)
 		fprintf(out, "findings: none");
@@ -340,17 +356,22 @@ static void print_findings(FILE *out, struct track_view *v)
 	if (t.suppressed)
 		fprintf(out, " (%u suppressed)", t.suppressed);
 	fputc('\n', out);
-	for (i = 0; i < s->nfindings; i++) {
-		const struct track_finding_rec *f = &s->findings[i];
-		if (!track_finding_shown(v, f))
-			continue;
+	for (i = 0; i < n; i++) {
+		const struct track_finding_rec *f = e[i].f;
+		if (e[i].group != e[i].index)
+			continue;   /* counted with the first of its group */
+		fprintf(out, "  SUMMARY: %s\n", track_finding_summary(v, f, line, sizeof line));
 		if (f->kind == TRACK_FK_LOCK_ORDER)
 			print_lock_order(out, v, f);
 		else if (f->kind == TRACK_FK_DEADLOCK)
 			print_deadlock(out, v, f);
 		else
 			print_misuse(out, v, f);
+		if (e[i].also)
+			fprintf(out, "    and %u more cycle%s through the same code sites, between "
+				"other locks (all in --json)\n", e[i].also, e[i].also == 1 ? "" : "s");
 	}
+	free(e);
 }
 
 /* A warning or a note for each thing that could not be recorded (core/counters.h). */
