@@ -395,7 +395,12 @@ struct track_seg_header {
 	uint64_t edge_index_off;   /* the edge index: edge_index_slots uint32_t, edge index + 1 */
 	uint32_t edge_index_slots;
 	uint32_t pad4;
-	uint64_t reserved[3];
+	uint64_t gone_realtime_ns; /* written by the tools, never by the shim: CLOCK_REALTIME when
+				      a track command first found the process gone without an end
+				      of its own recorded (killed, crashed, _exit, replaced by
+				      exec): it ended before then.  0 until then (and in segments
+				      older than the field, which was reserved) */
+	uint64_t reserved[2];
 } __attribute__((aligned(64)));
 
 _Static_assert(sizeof(struct track_thread_rec) == 384, "thread record layout");

@@ -5,6 +5,7 @@
 #ifndef TRACK_CLI_H
 #define TRACK_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "core/model.h"
@@ -15,6 +16,12 @@ int track_cmd_report(int argc, char **argv);
 int track_cmd_ls(int argc, char **argv);
 int track_cmd_clean(int argc, char **argv);
 int track_cmd_stacks(int argc, char **argv);
+
+/* The sweep (cmd_ls.c): remove the segments of processes that ended more than
+ * TRACK_SWEEP_AFTER ago (default 3d; "off": none), but the one at except (NULL: none).  How
+ * many; their storage into *bytes and the age used into *after (each unless NULL).  A bad
+ * TRACK_SWEEP_AFTER is said, and nothing is removed. */
+size_t track_sweep_old(const char *except, uint64_t *bytes, const char **after);
 
 /* "track: <message>" on stderr. */
 void track_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

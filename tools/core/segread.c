@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -512,6 +513,11 @@ int track_snap_load(const char *path, struct track_snap *s, char *err, size_t er
 		close(fd);
 		return rc;
 	}
+	/* A shared lock for as long as the snapshot is held: a segment being read is never
+	 * removed, neither by its process's exit (libtrack/collect.c) nor by a sweep
+	 * (track_seg_remove).  Not waited for: a remover that holds it is about to unlink a
+	 * file this descriptor keeps readable anyway. */
+	flock(fd, LOCK_SH | LOCK_NB);
 	s->lazy = lazy_new(fd, h.max_stacks, h.max_edges);
 	if (s->lazy == NULL) {
 		snprintf(err, errlen, "out of memory reading %s", path);
@@ -529,12 +535,15 @@ int track_snap_reload(struct track_snap *s, char *err, size_t errlen)
 	return fill(s, err, errlen);
 }
 
-int track_seg_header(const char *path, struct track_seg_header *h, char *err, size_t errlen)
+int track_seg_header(const char *path, struct track_seg_header *h, struct stat *stp, char *err,
+		     size_t errlen)
 {
 	struct stat st;
 	int fd = open_seg(path, &st, err, errlen), rc;
 	if (fd < 0)
 		return -fd;
+	if (stp != NULL)
+		*stp = st;
 	if (pread_all(fd, h, sizeof *h, 0) != 0) {
 		snprintf(err, errlen, "%s is not a track segment (shorter than a header)", path);
 		rc = TRACK_EXIT_VERSION;

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "track/segfile.h"
@@ -39,7 +40,7 @@ struct track_snap {
 
 /* Load a snapshot of the segment at path.  Returns TRACK_EXIT_OK or another track_status,
  * with a one-line reason in err.  The segment's file stays open (for the records read on
- * demand) until track_snap_free. */
+ * demand), with a shared flock that keeps it from being collected, until track_snap_free. */
 int track_snap_load(const char *path, struct track_snap *s, char *err, size_t errlen);
 void track_snap_free(struct track_snap *s);
 
@@ -50,8 +51,10 @@ void track_snap_free(struct track_snap *s);
 int track_snap_reload(struct track_snap *s, char *err, size_t errlen);
 
 /* Only the header of the segment at path, checked: for listing segments without reading
- * them.  Returns TRACK_EXIT_OK or another track_status, with a reason in err. */
-int track_seg_header(const char *path, struct track_seg_header *h, char *err, size_t errlen);
+ * them; the file's status into *st unless st is NULL (set once the file opened as a
+ * segment).  Returns TRACK_EXIT_OK or another track_status, with a reason in err. */
+int track_seg_header(const char *path, struct track_seg_header *h, struct stat *st, char *err,
+		     size_t errlen);
 
 /* The stack with this id, or NULL (id 0, out of range, or never completed). */
 const struct track_stack_rec *track_snap_stack(const struct track_snap *s, uint32_t id);
