@@ -23,6 +23,7 @@
 
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "core/seglist.h"
 
 struct run_opts {
 	const char *output;
@@ -354,7 +355,7 @@ static int report(struct collect *c, const struct run_opts *o, const struct trac
 	struct track_dest text = {0}, json = {0};
 	uint64_t findings;
 	size_t i;
-	int rc = 0, show;
+	int rc = 0, show, collect;
 	if (c->n > 1)
 		qsort_r(c->refs, c->n, sizeof *c->refs, ref_order, &c->primary);
 	findings = total_findings(c, sp);
@@ -381,9 +382,10 @@ static int report(struct collect *c, const struct run_opts *o, const struct trac
 		track_dest_add(&json, &v);
 		track_view_fini(&v);
 		/* segments are kept when a report could not be started: nothing is lost */
-		if (!o->keep && !s.alive && rc == 0)
-			unlink(c->refs[i].path);
-		track_snap_free(&s);
+		collect = !o->keep && !s.alive && rc == 0;
+		track_snap_free(&s);   /* first: a snapshot held is a reader, whose segment stays */
+		if (collect)
+			track_seg_remove(c->refs[i].path, c->refs[i].pid);
 	}
 	if (track_dest_close(&text) != 0)
 		rc = -1;
@@ -443,6 +445,7 @@ static int run_and_report(const struct run_opts *o, char **argv,
 	c.primary = pid;
 	track_seg_each(collect_visit, &c);
 	rc = report(&c, o, &ex, supp);
+	track_sweep_old(NULL, NULL, NULL);
 	if (rc < 0)
 		return TRACK_EXIT_FAIL;
 	return rc > 0 && o->error_exitcode ? o->error_exitcode : status;
