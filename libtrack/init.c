@@ -178,8 +178,10 @@ static void track__atfork_child(void)
 
 static void track__shutdown(void)
 {
-	if (track__g.on)
+	if (track__g.on) {
 		track__segment_mark_exit();
+		track__segment_collect_self();
+	}
 }
 
 __attribute__((constructor(101))) static void track__init(void)
