@@ -67,6 +67,12 @@ static int nsegs(const char *dir)
 	return n;
 }
 
+/* The path of the segment of pid's first image in dir, into path. */
+static void pid_seg(const char *dir, pid_t pid, char *path, size_t len)
+{
+	snprintf(path, len, "%s/track.%u.%d.0", dir, (unsigned)geteuid(), (int)pid);
+}
+
 /* fx_threads SCENARIO ARG, traced with env; it must exit 0. */
 static void run_fx(const char *scenario, const char *arg, char **env)
 {
@@ -99,7 +105,7 @@ static pid_t start_cat(const char *dir, int *in, char *path, size_t len)
 	}
 	close(p[0]);
 	*in = p[1];
-	snprintf(path, len, "%s/track.%u.%d.0", dir, (unsigned)geteuid(), (int)pid);
+	pid_seg(dir, pid, path, len);
 	for (i = 0; i < 3000 && track_snap_load(path, &s, err, sizeof err) != 0; i++)
 		usleep(10000);
 	ck_assert_msg(i < 3000, "cat's segment never became readable: %s", err);
@@ -152,6 +158,17 @@ static void move_back(const char *path, size_t off, uint64_t ns)
 static void age_days(const char *path, unsigned days)
 {
 	move_back(path, offsetof(struct track_seg_header, start_realtime_ns), days * DAY_NS);
+}
+
+/* fx_threads live 30, traced with env, its start moved back days: a process running for
+ * that long.  Its pid; its segment into path. */
+static pid_t start_old_live(const char *dir, char **env, unsigned days, FILE **out,
+			    char *path, size_t len)
+{
+	pid_t pid = start_live(30, env, out);
+	pid_seg(dir, pid, path, len);
+	age_days(path, days);
+	return pid;
 }
 
 static const char *seg_path(json_t *e)
@@ -328,10 +345,7 @@ START_TEST(the_sweep_takes_only_old_ended_segments)
 	snprintf(old, sizeof old, "%s", seg_path(entry(l, "exit", 0)));
 	json_decref(l);
 	age_days(old, 5);
-	/* a running process that started days ago */
-	pid = start_live(30, keep, &out);
-	snprintf(path, sizeof path, "%s/track.%u.%d.0", dir, (unsigned)geteuid(), (int)pid);
-	age_days(path, 5);
+	pid = start_old_live(dir, keep, 5, &out, path, sizeof path);
 
 	/* off: nothing swept; a bad value is said, and nothing swept either */
 	track_ok((char *[]){"ls", NULL}, env_for(dir, 1, "TRACK_SWEEP_AFTER=off", NULL), &r);
@@ -405,9 +419,7 @@ START_TEST(clean_older_than)
 	snprintf(old, sizeof old, "%s", seg_path(entry(l, "leak", 0)));
 	json_decref(l);
 	age_days(old, 3);
-	pid = start_live(30, keep, &out);
-	snprintf(running, sizeof running, "%s/track.%u.%d.0", dir, (unsigned)geteuid(), (int)pid);
-	age_days(running, 3);
+	pid = start_old_live(dir, keep, 3, &out, running, sizeof running);
 	track_ok((char *[]){"clean", "-n", "--older-than", "2d", NULL}, tools, &r);
 	ck_assert_ptr_nonnull(strstr(r.out, "would remove"));
 	ck_assert_int_eq(nsegs(dir), 3);
