@@ -125,11 +125,15 @@ int track_seg_dirs(char dirs[][TRACK_SEGFILE_PATH_MAX], int max)
 	return n;
 }
 
-static uint64_t read_starttime(pid_t pid)
+/* The start time of process pid (0 if it cannot be read), and whether it has ended but
+ * not been reaped yet (a zombie: its segment has no writer any more). */
+static uint64_t read_starttime_state(pid_t pid, int *zombie)
 {
 	char path[64], buf[1024];
+	const char *paren;
 	int fd;
 	ssize_t n;
+	*zombie = 0;
 	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -139,14 +143,25 @@ static uint64_t read_starttime(pid_t pid)
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
+	paren = strrchr(buf, ')');   /* then " S ...": the state after the command name */
+	*zombie = paren != NULL && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
 	return track_stat_starttime(buf);
+}
+
+static uint64_t read_starttime(pid_t pid)
+{
+	int zombie;
+	return read_starttime_state(pid, &zombie);
 }
 
 int track_proc_alive(pid_t pid, uint64_t starttime)
 {
+	uint64_t start;
+	int zombie;
 	if (pid <= 0 || (kill(pid, 0) != 0 && errno != EPERM))
 		return 0;
-	return starttime == 0 || read_starttime(pid) == starttime;
+	start = read_starttime_state(pid, &zombie);
+	return !zombie && (starttime == 0 || start == starttime);
 }
 
 /* Whether name is a segment file of the caller's: "track.<uid>.<pid>.<gen>". */

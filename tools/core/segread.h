@@ -86,7 +86,8 @@ int track_seg_find_pid(pid_t pid, char *out, size_t len, char *err, size_t errle
 typedef void (*track_seg_visit)(const char *path, pid_t pid, unsigned gen, void *ctx);
 void track_seg_each(track_seg_visit fn, void *ctx);
 
-/* Whether process pid is running and is the same process (start time) the segment names. */
+/* Whether process pid is running (not a zombie) and is the same process (start time) the
+ * segment names; starttime 0: any process of that pid. */
 int track_proc_alive(pid_t pid, uint64_t starttime);
 
 /* Whether a run-id matches the segment at path (cheap: reads the header only). */
