@@ -133,6 +133,16 @@ size_t track_sweep_old(const char *except, uint64_t *bytes, const char **after)
 	return n;
 }
 
+/* The segments into l; -1 (said, l freed) if memory ran out. */
+static int list(struct track_seg_list *l, uint64_t now)
+{
+	if (track_seg_list(l, now) == 0)
+		return 0;
+	track_seg_list_free(l);
+	track_error("out of memory listing the segments");
+	return -1;
+}
+
 int track_cmd_ls(int argc, char **argv)
 {
 	struct track_seg_list l;
@@ -145,10 +155,8 @@ int track_cmd_ls(int argc, char **argv)
 		return rc;
 	swept = track_sweep_old(NULL, &freed, &after);
 	now = track_realtime_ns();
-	if (track_seg_list(&l, now) != 0) {
-		track_error("out of memory listing the segments");
+	if (list(&l, now) != 0)
 		return TRACK_EXIT_FAIL;
-	}
 	track_seg_list_sort(&l, o.sort, now);
 	track_listing_write(stdout, &l, now, o.json);
 	track_seg_list_free(&l);
@@ -181,10 +189,8 @@ int track_cmd_clean(int argc, char **argv)
 	int rc = parse(&clean_cmd, argc, argv, &o);
 	if (rc >= 0)
 		return rc;
-	if (track_seg_list(&l, now) != 0) {
-		track_error("out of memory listing the segments");
+	if (list(&l, now) != 0)
 		return TRACK_EXIT_FAIL;
-	}
 	for (i = 0; i < l.n; i++) {
 		const struct track_seg_entry *e = &l.v[i];
 		enum track_remove_result r;

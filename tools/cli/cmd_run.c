@@ -6,7 +6,8 @@
  * a shell: terminal signals (SIGINT, SIGQUIT) reach the program directly and track survives
  * them to report; SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2 sent to track are passed on.  Every
  * process of the run (the program, what it forks and execs) leaves a segment tagged with
- * this run's id; after the program ends they are collected, reported and removed.
+ * this run's id; after the program ends they are collected, reported and removed, and
+ * then the segments of processes that ended long ago are swept (cmd_ls.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -40,11 +40,14 @@ static void add_entry(const char *path, pid_t pid, unsigned gen, void *vl)
 	struct track_seg_list *l = vl;
 	struct track_seg_entry *e;
 	struct stat st;
-	if ((l->n & (l->n - 1)) == 0 && l->n >= 16) {   /* full at 16, 32, 64, ... */
-		e = realloc(l->v, 2 * l->n * sizeof *e);
-		if (e == NULL)
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		if ((e = realloc(l->v, cap * sizeof *e)) == NULL) {
+			l->incomplete = 1;
 			return;
+		}
 		l->v = e;
+		l->cap = cap;
 	}
 	e = &l->v[l->n++];
 	memset(e, 0, sizeof *e);
@@ -115,10 +118,7 @@ static void settle(struct track_seg_entry *e, const struct track_seg_entry *next
 int track_seg_list(struct track_seg_list *l, uint64_t now_ns)
 {
 	size_t i, k;
-	l->n = 0;
-	l->v = malloc(16 * sizeof *l->v);
-	if (l->v == NULL)
-		return -1;
+	memset(l, 0, sizeof *l);
 	track_seg_each(add_entry, l);
 	qsort(l->v, l->n, sizeof *l->v, by_pid);
 	for (i = l->n; i-- > 0;) {   /* from the end: a later image is settled first */
@@ -131,14 +131,13 @@ int track_seg_list(struct track_seg_list *l, uint64_t now_ns)
 				next = &l->v[k];
 		settle(e, next, now_ns);
 	}
-	return 0;
+	return l->incomplete ? -1 : 0;
 }
 
 void track_seg_list_free(struct track_seg_list *l)
 {
 	free(l->v);
-	l->v = NULL;
-	l->n = 0;
+	memset(l, 0, sizeof *l);
 }
 
 /* --- ages, figures, order -------------------------------------------------------------------- */
@@ -252,8 +251,10 @@ size_t track_seg_sweep(uint64_t older_ns, const char *except, uint64_t *bytes)
 	uint64_t now = track_realtime_ns();
 	size_t i, n = 0;
 	int keep_one = except != NULL && stat(except, &kept) == 0;
-	if (track_seg_list(&l, now) != 0)
+	if (track_seg_list(&l, now) != 0) {
+		track_seg_list_free(&l);
 		return 0;
+	}
 	for (i = 0; i < l.n; i++) {
 		const struct track_seg_entry *e = &l.v[i];
 		struct track_seg_age a;

@@ -44,13 +44,14 @@ struct track_seg_entry {
 
 struct track_seg_list {
 	struct track_seg_entry *v;
-	size_t n;
+	size_t n, cap;
+	int incomplete;            /* memory ran out: not every segment is listed */
 };
 
 /* Every segment of the user's (track_seg_dirs), by pid and generation, as of now_ns
  * (CLOCK_REALTIME).  An ended segment with no recorded end gets now_ns written into its
  * header (gone_realtime_ns, segment.h) the first time: the bound on its end that later ages
- * count from.  0, or -1 out of memory. */
+ * count from.  0; -1 if memory ran out (those that fitted are listed; free it either way). */
 int track_seg_list(struct track_seg_list *l, uint64_t now_ns);
 void track_seg_list_free(struct track_seg_list *l);
 
