@@ -203,8 +203,10 @@ static void track__atfork_child(void)
 
 static void track__shutdown(void)
 {
-	if (track__g.on)
+	if (track__g.on) {
 		track__segment_mark_exit(TRACK_PS_EXITED, 0);
+		track__segment_collect_self();
+	}
 }
 
 /* End the process now, as _exit does, without going through the wrapper below. */
@@ -218,13 +220,16 @@ void track__exit_now(int status)
  * _exit and _Exit end the process without exit()'s destructors: without these wrappers the
  * segment would say the process was killed, and its main thread outlived it.  A vfork child
  * calls _exit in its parent's memory, mapping included: only the segment's own process
- * marks it (getpid() is the caller's real pid; glibc caches none).
+ * marks it (getpid() is the caller's real pid; glibc caches none).  A segment with nothing
+ * in it worth keeping goes, as at exit(): shells (dash) end with _exit.
  */
 static void quick_exit_mark(int status)
 {
 	if (__atomic_load_n(&track__g.on, __ATOMIC_ACQUIRE) && track__g.hdr != NULL &&
-	    track__g.hdr->pid == getpid())
+	    track__g.hdr->pid == getpid()) {
 		TRACK__KEEP_ERRNO(track__segment_mark_exit(TRACK_PS_QUICK_EXIT, status));
+		TRACK__KEEP_ERRNO(track__segment_collect_self());
+	}
 }
 
 TRACK_EXPORT void _exit(int status)

@@ -243,6 +243,9 @@ TRACK_HIDDEN void track__segment_mark_exit(uint32_t state, int code);
 TRACK_HIDDEN int  track__seg_reserve(const void *p, size_t len);
 TRACK_HIDDEN int  track__seg_present(const void *p);
 
+/* collect.c: at exit, remove the segment unless it holds evidence (see there) */
+TRACK_HIDDEN void track__segment_collect_self(void);
+
 /* ilock.c: the shim's own locks for its slow paths */
 TRACK_HIDDEN void track__spin_take(int *word);
 TRACK_HIDDEN void track__spin_drop(int *word);

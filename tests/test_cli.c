@@ -285,7 +285,8 @@ END_TEST
 START_TEST(report_live_process)
 {
 	FILE *out;
-	pid_t pid = start_live(3, (char *[]){shim_preload(), NULL}, &out);
+	/* TRACK_KEEP: its clean exit would take the segment with it (shim_collects_...) */
+	pid_t pid = start_live(3, (char *[]){shim_preload(), "TRACK_KEEP=1", NULL}, &out);
 	char pidstr[16], *json = (char *)tmp_path("live.json");
 	struct run_result r;
 	json_error_t e;
@@ -308,10 +309,16 @@ START_TEST(report_live_process)
 	fclose(out);
 	json_decref(root);
 	run_free(&r);
-	/* its segment is still there for a report after exit; that report collects it */
+	/* its segment is still there for a report after exit; reading it keeps it, --collect
+	 * removes it */
 	run_track((char *[]){"report", pidstr, NULL}, NULL, &r);
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	ck_assert_ptr_nonnull(strstr(r.out, "threads: 1 created"));
+	run_free(&r);
+	run_track((char *[]){"report", "--collect", pidstr, NULL}, NULL, &r);
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	ck_assert_ptr_nonnull(strstr(r.out, "threads: 1 created"));
+	ck_assert_str_eq(r.err, "");
 	run_free(&r);
 	fails(5, NULL, (char *[]){"report", pidstr, NULL});
 }
@@ -409,19 +416,21 @@ START_TEST(segment_of_other_user)
 }
 END_TEST
 
-/* A directory of the test's for segments, name in tmp_dir(); env is set to "TRACK_DIR=" it. */
-static const char *seg_dir(const char *name, char *env[2])
+/* A directory of the test's for segments, name in tmp_dir(); env is set to "TRACK_DIR=" it
+ * and TRACK_KEEP=1 (the shim keeps the segment of a clean exit). */
+static const char *seg_dir(const char *name, char *env[3])
 {
 	const char *dir = tmp_path(name);
 	ck_assert_int_eq(mkdir(dir, 0700), 0);
 	env[0] = trackdir_env(dir);
-	env[1] = NULL;
+	env[1] = "TRACK_KEEP=1";
+	env[2] = NULL;
 	return dir;
 }
 
 START_TEST(segment_is_private_and_collected)
 {
-	char *env[2];
+	char *env[3];
 	const char *dir = seg_dir("segs", env);
 	struct run_result r;
 	FILE *out;
@@ -455,7 +464,7 @@ END_TEST
 
 START_TEST(run_leaves_no_segment_behind)
 {
-	char *env[2];
+	char *env[3];
 	seg_dir("segs2", env);
 	struct run_result r;
 	run_track((char *[]){"run", "-q", "--", (char *)fixture("fx_threads"), "fork", NULL}, env,
@@ -475,7 +484,7 @@ END_TEST
 
 START_TEST(linked_program)
 {
-	char *env[2];
+	char *env[3];
 	const char *dir = seg_dir("segs3", env);
 	char *argv[] = {(char *)fixture("fx_linked"), NULL};
 	struct run_result r;

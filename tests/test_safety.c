@@ -330,7 +330,8 @@ START_TEST(planted_fifo_does_not_hang_the_program)
 	char **argv = fx("rw17", NULL, NULL);
 	pid_t pid;
 	FILE *f;
-	pid = stopped_child(argv, (char *[]){shim_preload(), trackdir_env(dir), NULL}, out);
+	pid = stopped_child(argv, (char *[]){shim_preload(), trackdir_env(dir), "TRACK_KEEP=1", NULL},
+			    out);
 	snprintf(fifo, sizeof fifo, "%s/track.%u.%d.0", dir, (unsigned)getuid(), (int)pid);
 	ck_assert_int_eq(mkfifo(fifo, 0666), 0);
 	ck_assert_int_eq(chown(fifo, NOBODY, NOBODY), 0);
@@ -490,19 +491,43 @@ START_TEST(long_track_dir_is_refused_not_cut)
 }
 END_TEST
 
-/* By default segments go to a directory of the user's own, closed to others.  (This test
- * touches the user's real one: it removes only the segment it made, and the directory if it
- * made that too.) */
+/* --- needs root -------------------------------------------------------------------------- */
+
+/* A tmpfs of size bytes on dir, private to this test's mount namespace (the test's process
+ * and what it starts from now on). */
+static void private_tmpfs(const char *dir, const char *size)
+{
+	char opts[64];
+	ck_assert_int_eq(unshare(CLONE_NEWNS), 0);
+	ck_assert_int_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	snprintf(opts, sizeof opts, "size=%s", size);
+	ck_assert_int_eq(mount("tmpfs", dir, "tmpfs", 0, opts), 0);
+}
+
+/* A small private tmpfs on a new directory of the test's. */
+static const char *small_tmpfs(const char *name, const char *size)
+{
+	const char *d = tmp_path(name);
+	ck_assert_int_eq(mkdir(d, 0700), 0);
+	private_tmpfs(d, size);
+	return d;
+}
+
+/* By default segments go to a directory of the user's own, closed to others, made by the
+ * first process that needs it.  The test's /dev/shm is a tmpfs of its own: the directory is
+ * made from nothing, and nothing the test makes can be left in the user's real one. */
 START_TEST(default_directory_is_private)
 {
-	char dir[300], seg[700], marker[64], *line;
+	char dir[300], marker[64], *line;
+	char *env[] = {shim_preload(), "TRACK_DIR", "TRACK_KEEP=1", NULL};
 	struct run_result r;
 	struct stat st;
-	int existed, pid;
+	int pid;
+	private_tmpfs("/dev/shm", "64m");
 	snprintf(dir, sizeof dir, "/dev/shm/track-%u", (unsigned)getuid());
 	snprintf(marker, sizeof marker, "marker-%d", (int)getpid());
-	existed = lstat(dir, &st) == 0;
-	run(fx("fds", marker, NULL), NULL, (char *[]){shim_preload(), "TRACK_DIR", NULL}, &r);
+	ck_assert_int_ne(lstat(dir, &st), 0);
+	run(fx("fds", marker, NULL), NULL, env, &r);
 	ck_assert_int_eq(r.status, 0);
 	run_free(&r);
 	ck_assert_int_eq(lstat(dir, &st), 0);
@@ -516,41 +541,35 @@ START_TEST(default_directory_is_private)
 	while (line > r.out && line[-1] != '\n')
 		line--;
 	ck_assert_int_eq(sscanf(line, "%d", &pid), 1);
+	ck_assert_int_eq(r.status, 0);
 	run_free(&r);
-	snprintf(seg, sizeof seg, "%s/track.%u.%d.0", dir, (unsigned)getuid(), pid);
-	ck_assert_int_eq(unlink(seg), 0);
-	if (!existed)
-		rmdir(dir);
+	/* without TRACK_KEEP, the same clean exit leaves nothing there */
+	run_track_limited((char *[]){"clean", NULL}, (char *[]){"TRACK_DIR", NULL}, &r);
+	ck_assert_ptr_nonnull(strstr(r.out, "removed"));
+	run_free(&r);
+	env[2] = NULL;
+	run(fx("fds", marker, NULL), NULL, env, &r);
+	ck_assert_int_eq(r.status, 0);
+	run_free(&r);
+	run_track_limited((char *[]){"ls", NULL}, (char *[]){"TRACK_DIR", NULL}, &r);
+	ck_assert_str_eq(r.out, "no segments\n");
+	run_free(&r);
 }
 END_TEST
-
-/* --- needs root -------------------------------------------------------------------------- */
-
-/* A tmpfs of size bytes, private to this test's mount namespace. */
-static const char *small_tmpfs(const char *name, const char *size)
-{
-	const char *d = tmp_path(name);
-	char opts[64];
-	ck_assert_int_eq(mkdir(d, 0700), 0);
-	ck_assert_int_eq(unshare(CLONE_NEWNS), 0);
-	ck_assert_int_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
-	snprintf(opts, sizeof opts, "size=%s", size);
-	ck_assert_int_eq(mount("tmpfs", d, "tmpfs", 0, opts), 0);
-	return d;
-}
 
 /* D3: a full TRACK_DIR file system killed programs (and the tools) with SIGBUS at their
  * first write to a new page of the segment. */
 START_TEST(full_file_system_kills_nothing)
 {
 	const char *dir = small_tmpfs("small", "4m");
-	char fill[700], *env[3];
+	char fill[700], *env[4];
 	struct run_result r;
 	json_t *root;
 	int fd;
 	env[0] = shim_preload();
 	env[1] = trackdir_env(dir);
-	env[2] = NULL;
+	env[2] = "TRACK_KEEP=1";   /* the segment of its clean exit is read below */
+	env[3] = NULL;
 	/* a segment that outgrows the 4 MB: tables stop growing, the program goes on */
 	run(fx("mchurn", "100000", "1"), NULL, env, &r);
 	ck_assert_int_eq(r.status, 0);
@@ -672,6 +691,7 @@ START_TEST(setuid_program_gets_a_passive_shim)
 	ck_assert_int_eq(mkdir(cmd, 0777), 0);
 	ck_assert_int_eq(chmod(cmd, 0777), 0);
 	env[0] = trackdir_env(cmd);
+	env[3] = "TRACK_KEEP=1";   /* its clean exit would take the segment looked for below */
 	run_as(NOBODY, NOBODY, (char *[]){prog, NULL}, NULL, env, &r);
 	run_free(&r);
 	snprintf(cmd, sizeof cmd, "ls %s/open | grep -q '^track\\.%d\\.'", base, NOBODY);
@@ -698,7 +718,6 @@ int main(void)
 		TEST("shim", longjmp_out_of_a_wait_is_no_deadlock),
 		TEST("shim", handler_inside_a_wait_leaves_it_standing),
 		TEST("shim", long_track_dir_is_refused_not_cut),
-		TEST("shim", default_directory_is_private),
 		TEST("shim", thread_creation_takes_signals),
 		TEST("shim", foreign_stacks_and_odd_frame_info),
 		TEST("shim", attribute_signal_mask_makes_no_ghost),
@@ -711,6 +730,7 @@ int main(void)
 		TEST("root", five_processes_in_64_mb),
 		TEST("root", threads_made_on_a_full_file_system),
 		TEST("root", setuid_program_gets_a_passive_shim),
+		TEST("root", default_directory_is_private),
 	};
 	size_t n = ARRAY_SIZE(tests), shim = n;
 	while (shim > 0 && strcmp(tests[shim - 1].tcase, "root") == 0)

@@ -407,7 +407,10 @@ struct track_seg_header {
 				      the shim could not use, and it used the default */
 	int32_t  exit_code;        /* the status, for proc_state QUICK_EXIT and DEADLOCK */
 	uint32_t pad5;
-	uint64_t reserved[1];
+	uint64_t gone_realtime_ns; /* written by the tools, never by the shim: CLOCK_REALTIME when
+				      a track command first found the process gone without an end
+				      of its own recorded (killed, crashed, replaced by exec): it
+				      ended before then.  0 until then */
 } __attribute__((aligned(64)));
 
 _Static_assert(sizeof(struct track_thread_rec) == 384, "thread record layout");

@@ -6,6 +6,7 @@
 #define TRACK_CLI_H
 
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "core/model.h"
@@ -19,6 +20,11 @@ int track_cmd_stacks(int argc, char **argv);
 
 /* SIGPIPE as track was started with (track ignores it; a program it runs gets it back). */
 extern struct sigaction track_sigpipe_inherited;
+/* The sweep (cmd_ls.c): remove the segments of processes that ended more than
+ * TRACK_SWEEP_AFTER ago (default 3d; "off": none), but the one at except (NULL: none).  How
+ * many; their storage into *bytes and the age used into *after (each unless NULL).  A bad
+ * TRACK_SWEEP_AFTER is said, and nothing is removed. */
+size_t track_sweep_old(const char *except, uint64_t *bytes, const char **after);
 
 /* "track: <message>" on stderr. */
 void track_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,46 +1,107 @@
 /*
- * cmd_ls.c — `track ls` lists the segments of traced processes, running and ended;
- * `track clean` removes those whose process has ended.
+ * cmd_ls.c — the segments' lifecycle from the command line: `track ls` lists the segments of
+ * traced processes, running and ended; `track clean` removes those whose process has ended
+ * (all, or those that ended long enough ago); and the sweep that track ls, track run and
+ * track report make of segments whose process ended more than TRACK_SWEEP_AFTER ago.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
-#include <signal.h>
-#include <unistd.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "core/seglist.h"
+#include "render/listing.h"
 
-static const struct track_opt no_opts[] = {{0}};
+#define SWEEP_DEFAULT "3d"   /* a crash on Friday evening is still there on Monday morning */
+
+/* Options with no short form. */
+enum {
+	OPT_SORT = TRACK_LONG_ONLY(0),
+	OPT_JSON,
+	OPT_OLDER_THAN,
+};
+
+static const struct track_opt ls_opts[] = {
+	{OPT_SORT, "sort", "KEY",
+	 "order by pid (the default), or largest first by age,\n"
+	 "threads, objects, findings or size"},
+	{OPT_JSON, "json", NULL, "print a JSON array instead (README: track ls --json)"},
+	{0},
+};
 
 static const struct track_subcmd ls_cmd = {
-	"ls", "",
-	"List the segments of traced processes (yours), running and ended.\n"
-	"THREADS is the number alive (at exit, for an ended process).",
-	no_opts, "exit status: 0 listed (also when there are none); 2 bad usage.", 0,
+	"ls", "[--sort KEY] [--json]",
+	"List the segments of traced processes (yours).  STATE is running, exec'd (the\n"
+	"process runs a later image now), ended or unreadable.  AGE is how long ago it\n"
+	"started (running) or ended; \">3h\": it ended 3 hours ago or earlier (its end\n"
+	"was not recorded, as when it is killed); \"?\": not known.  THREADS and\n"
+	"OBJECTS are the threads and the synchronisation objects (locks, condvars,\n"
+	"semaphores, barriers) alive, at exit for an ended process; FINDINGS those the\n"
+	"shim recorded (before suppressions); SIZE the memory the segment takes.\n"
+	"Segments of processes that ended more than TRACK_SWEEP_AFTER ago (default " SWEEP_DEFAULT ")\n"
+	"are removed first.",
+	ls_opts, "exit status: 0 listed (also when there are none); 2 bad usage.", 0,
 };
 
 static const struct track_opt clean_opts[] = {
 	{'n', "dry-run", NULL, "list what would be removed, remove nothing"},
+	{OPT_OLDER_THAN, "older-than", "DURATION",
+	 "only segments of processes that ended at least\n"
+	 "DURATION ago (30s, 10m, 2h, 7d); not those whose\n"
+	 "end is unknown, nor unreadable ones"},
 	{0},
 };
 
 static const struct track_subcmd clean_cmd = {
-	"clean", "[-n|--dry-run]",
-	"Remove the segments (yours) left by processes that have ended.",
+	"clean", "[-n|--dry-run] [--older-than DURATION]",
+	"Remove the segments (yours) left by processes that have ended.  A segment whose\n"
+	"process runs, or that a track command is reading, is never removed.",
 	clean_opts, "exit status: 0 done (also when there was nothing to remove); 2 bad usage.",
 	0,
 };
 
-/* Options of ls and clean: -1 to go on, else the exit status. */
-static int parse(const struct track_subcmd *c, int argc, char **argv, int *dry_run)
+struct lsopts {
+	enum track_seg_sort sort;
+	int json;
+	int dry_run;
+	uint64_t older;       /* clean --older-than, in ns */
+	int older_set;
+};
+
+/* One option of ls or clean into o; 0, or TRACK_EXIT_USAGE (said). */
+static int take_opt(struct lsopts *o, int key)
 {
-	int key;
+	int i;
+	switch (key) {
+	case 'n': o->dry_run = 1; return 0;
+	case OPT_JSON: o->json = 1; return 0;
+	case OPT_OLDER_THAN:
+		o->older_set = 1;
+		return track_opt_duration("--older-than", optarg, &o->older) == 0 ? 0
+										   : TRACK_EXIT_USAGE;
+	case OPT_SORT:
+		if (track_opt_choice("--sort", optarg, track_seg_sort_names) != 0)
+			return TRACK_EXIT_USAGE;
+		for (i = 0; strcmp(track_seg_sort_names[i], optarg) != 0; i++)
+			;
+		o->sort = (enum track_seg_sort)i;
+		return 0;
+	}
+	return TRACK_EXIT_USAGE;
+}
+
+/* Options of ls and clean: -1 to go on, else the exit status. */
+static int parse(const struct track_subcmd *c, int argc, char **argv, struct lsopts *o)
+{
+	int key, rc;
+	memset(o, 0, sizeof *o);
 	while ((key = track_opt_next(c, argc, argv)) != TRACK_OPT_END) {
 		if (key == TRACK_OPT_HELP)
 			return 0;
-		if (key != 'n')
-			return TRACK_EXIT_USAGE;
-		*dry_run = 1;
+		if ((rc = take_opt(o, key)) != 0)
+			return rc;
 	}
 	if (optind < argc) {
 		track_error("unexpected argument '%s'; try 'track %s --help'", argv[optind],
@@ -50,72 +111,102 @@ static int parse(const struct track_subcmd *c, int argc, char **argv, int *dry_r
 	return -1;
 }
 
-struct ls_ctx {
-	int rows;
-	int dry_run;
-	int removed;
-};
-
-/* One line a segment, from its header alone: listing a hundred segments reads a hundred
- * pages, not a hundred tables. */
-static void ls_visit(const char *path, pid_t pid, unsigned gen, void *vctx)
+size_t track_sweep_old(const char *except, uint64_t *bytes, const char **after)
 {
-	struct ls_ctx *c = vctx;
-	struct track_seg_header h;
-	char err[512], cmd[256];
-	uint64_t findings;
-	if (!c->rows++)
-		printf("%-8s %-4s %-8s %8s %8s %8s  %s\n", "PID", "GEN", "STATE", "THREADS",
-		       "LOCKS", "FINDINGS", "COMMAND");
-	if (track_seg_header(path, &h, err, sizeof err) != TRACK_EXIT_OK) {
-		printf("%-8d %-4u %-8s %8s %8s %8s  (%s)\n", (int)pid, gen, "?", "-", "-", "-", err);
-		return;
+	const char *v = getenv("TRACK_SWEEP_AFTER");
+	uint64_t older, freed = 0;
+	size_t n;
+	if (v == NULL || *v == '\0')
+		v = SWEEP_DEFAULT;
+	if (after != NULL)
+		*after = v;
+	if (strcmp(v, "off") == 0)
+		return 0;
+	if (track_parse_duration(v, &older) != 0) {
+		track_error("TRACK_SWEEP_AFTER='%s' is not a duration such as 30s, 10m, 2h or 7d, "
+			    "or off: no old segment was removed; set it right", v);
+		return 0;
 	}
-	findings = h.findings_used < h.max_findings ? h.findings_used : h.max_findings;
-	printf("%-8d %-4u %-8s %8llu %8llu %8llu  %s\n", h.pid, h.exec_gen,
-	       track_proc_alive(h.pid, h.proc_starttime) ? "running" : "ended",
-	       (unsigned long long)h.threads_alive, (unsigned long long)h.objects_live,
-	       (unsigned long long)findings, track_cmdline(&h, cmd, sizeof cmd));
+	n = track_seg_sweep(older, except, &freed);
+	if (bytes != NULL)
+		*bytes = freed;
+	return n;
+}
+
+/* The segments into l; -1 (said, l freed) if memory ran out. */
+static int list(struct track_seg_list *l, uint64_t now)
+{
+	if (track_seg_list(l, now) == 0)
+		return 0;
+	track_seg_list_free(l);
+	track_error("out of memory listing the segments");
+	return -1;
 }
 
 int track_cmd_ls(int argc, char **argv)
 {
-	struct ls_ctx c = {0, 0, 0};
-	int rc = parse(&ls_cmd, argc, argv, &c.dry_run);
+	struct track_seg_list l;
+	struct lsopts o;
+	const char *after = NULL;
+	uint64_t now, freed = 0;
+	size_t swept;
+	int rc = parse(&ls_cmd, argc, argv, &o);
 	if (rc >= 0)
 		return rc;
-	track_seg_each(ls_visit, &c);
-	if (c.rows == 0)
-		printf("no segments\n");
-	return 0;
+	swept = track_sweep_old(NULL, &freed, &after);
+	now = track_realtime_ns();
+	if (list(&l, now) != 0)
+		return TRACK_EXIT_FAIL;
+	track_seg_list_sort(&l, o.sort, now);
+	track_listing_write(stdout, &l, now, o.json);
+	track_seg_list_free(&l);
+	if (swept > 0)
+		track_error("removed %zu segment%s (%llu KB) of processes that ended more than %s "
+			    "ago (TRACK_SWEEP_AFTER)", swept, swept == 1 ? "" : "s",
+			    (unsigned long long)(freed / 1024), after);
+	return track_flush(stdout, "standard output") == 0 ? 0 : TRACK_EXIT_FAIL;
 }
 
-static void clean_visit(const char *path, pid_t pid, unsigned gen, void *vctx)
+/* Whether clean takes e: an ended process's segment (that ended long enough ago, with
+ * --older-than), or an unreadable file named like a segment of a process that is gone. */
+static int cleanable(const struct track_seg_entry *e, const struct lsopts *o, uint64_t now)
 {
-	struct ls_ctx *c = vctx;
-	struct track_seg_header h;
-	char err[512];
-	(void)gen;
-	if (track_seg_header(path, &h, err, sizeof err) == TRACK_EXIT_OK) {
-		if (track_proc_alive(h.pid, h.proc_starttime))
-			return;
-	} else if (kill(pid, 0) == 0) {
-		return;   /* unreadable, but its process may still be using it */
-	}
-	if (c->dry_run || unlink(path) == 0) {
-		printf("%s %s\n", c->dry_run ? "would remove" : "removed", path);
-		c->removed++;
-	}
+	struct track_seg_age a;
+	if (e->state == TRACK_SEG_UNREADABLE)
+		return !o->older_set && !track_proc_alive(e->pid, 0);
+	if (e->state != TRACK_SEG_ENDED)
+		return 0;
+	track_seg_age(e, now, &a);
+	return !o->older_set || (a.known && a.ns >= o->older);
 }
 
 int track_cmd_clean(int argc, char **argv)
 {
-	struct ls_ctx c = {0, 0, 0};
-	int rc = parse(&clean_cmd, argc, argv, &c.dry_run);
+	struct track_seg_list l;
+	struct lsopts o;
+	uint64_t now = track_realtime_ns();
+	size_t i, n = 0;
+	int rc = parse(&clean_cmd, argc, argv, &o);
 	if (rc >= 0)
 		return rc;
-	track_seg_each(clean_visit, &c);
-	if (c.removed == 0)
+	if (list(&l, now) != 0)
+		return TRACK_EXIT_FAIL;
+	for (i = 0; i < l.n; i++) {
+		const struct track_seg_entry *e = &l.v[i];
+		enum track_remove_result r;
+		if (!cleanable(e, &o, now))
+			continue;
+		n++;
+		if (o.dry_run) {
+			printf("would remove %s\n", e->path);
+		} else if ((r = track_seg_remove(e->path, e->pid)) == TRACK_RM_REMOVED) {
+			printf("removed %s\n", e->path);
+		} else {
+			printf("kept %s: %s\n", e->path, track_remove_words[r]);
+		}
+	}
+	track_seg_list_free(&l);
+	if (n == 0)
 		printf("nothing to remove\n");
-	return 0;
+	return track_flush(stdout, "standard output") == 0 ? 0 : TRACK_EXIT_FAIL;
 }

@@ -1,7 +1,8 @@
 /*
  * cmd_report.c — `track report PID|SEGMENT`: the report of track run, for a process that
- * runs (live, without stopping it) or for the segment an ended process left behind.  A
- * segment of an ended process is collected (removed) once reported, unless --keep.
+ * runs (live, without stopping it) or for the segment an ended process left behind.  Reading
+ * destroys nothing: the segment of an ended process is removed only when --collect asks.
+ * Then the segments of processes that ended long ago are swept (cmd_ls.c), but this one.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -11,12 +12,14 @@
 
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "core/seglist.h"
 
 /* Options with no short form. */
 enum {
 	OPT_JSON = TRACK_LONG_ONLY(0),
 	OPT_TOP,
 	OPT_KEEP,
+	OPT_COLLECT,
 	OPT_SUPPRESSIONS,
 };
 
@@ -24,7 +27,8 @@ static const struct track_opt report_opts_table[] = {
 	{OPT_JSON, "json", "FILE",
 	 "write the report as JSON to FILE ('-': stdout)\ninstead of text"},
 	{OPT_TOP, "top", "N", "list the N most contended locks (default 10)"},
-	{OPT_KEEP, "keep", NULL, "keep the segment of an ended process (default:\nremove it)"},
+	{OPT_COLLECT, "collect", NULL, "remove the segment of an ended process once\nreported"},
+	{OPT_KEEP, "keep", NULL, "keep the segment (the default; for scripts written\nwhen it was not)"},
 	{OPT_SUPPRESSIONS, "suppressions", "FILE",
 	 "leave out the findings FILE's rules match (default:\n"
 	 "$TRACK_SUPPRESSIONS; see README, Suppressions)"},
@@ -45,9 +49,17 @@ static const struct track_subcmd report_cmd = {
 struct report_opts {
 	const char *json;
 	struct track_render_opts render;
-	int keep;
+	int collect;
 	const struct track_suppressions *supp;
 };
+
+/* --collect: remove the reported segment; said when it could not be. */
+static void collect_segment(const char *path, pid_t pid)
+{
+	enum track_remove_result r = track_seg_remove(path, pid);
+	if (r != TRACK_RM_REMOVED)
+		track_error("kept %s: %s", path, track_remove_words[r]);
+}
 
 /* Load the snapshot at path and report it; returns the exit status. */
 static int report_segment(const char *path, const struct report_opts *o)
@@ -56,7 +68,7 @@ static int report_segment(const char *path, const struct report_opts *o)
 	struct track_view v;
 	struct track_dest d;
 	char err[512];
-	int rc = track_snap_load(path, &s, err, sizeof err);
+	int collect, rc = track_snap_load(path, &s, err, sizeof err);
 	if (rc != TRACK_EXIT_OK) {
 		track_error("%s", err);
 		return rc;
@@ -71,9 +83,10 @@ static int report_segment(const char *path, const struct report_opts *o)
 		rc = track_dest_close(&d);
 	}
 	rc = rc == 0 ? 0 : TRACK_EXIT_FAIL;
-	if (rc == 0 && !o->keep && !s.alive)
-		unlink(path);
-	track_snap_free(&s);
+	collect = rc == 0 && o->collect && !s.alive;
+	track_snap_free(&s);   /* first: a snapshot held is a reader, whose segment stays */
+	if (collect)
+		collect_segment(path, s.hdr.pid);
 	return rc;
 }
 
@@ -114,7 +127,10 @@ int track_cmd_report(int argc, char **argv)
 			o.render.top = (int)v;
 			break;
 		case OPT_KEEP:
-			o.keep = 1;
+			o.collect = 0;
+			break;
+		case OPT_COLLECT:
+			o.collect = 1;
 			break;
 		case OPT_SUPPRESSIONS:
 			supp_path = optarg;
@@ -135,6 +151,8 @@ int track_cmd_report(int argc, char **argv)
 	rc = resolve_target(argv[optind], path, sizeof path);
 	if (rc == 0)
 		rc = report_segment(path, &o);
+	if (rc == 0)
+		track_sweep_old(path, NULL, NULL);
 	track_supp_free(supp);
 	return rc;
 }

@@ -6,7 +6,8 @@
  * a shell: terminal signals (SIGINT, SIGQUIT) reach the program directly and track survives
  * them to report; SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2 sent to track are passed on.  Every
  * process of the run (the program, what it forks and execs) leaves a segment tagged with
- * this run's id; after the program ends they are collected, reported and removed.
+ * this run's id; after the program ends they are collected, reported and removed, and
+ * then the segments of processes that ended long ago are swept (cmd_ls.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,6 +24,7 @@
 
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "core/seglist.h"
 
 struct run_opts {
 	const char *output;
@@ -417,8 +419,9 @@ static int report(struct collect *c, const struct run_opts *o, const char *prog,
 			track_dest_add(&text, &v);
 		track_dest_add(&json, &v);
 		track_view_fini(&v);
+		track_view_fini(&v);
 		c->refs[i].ended = !s.alive;
-		track_snap_free(&s);
+		track_snap_free(&s);   /* a snapshot held is a reader, whose segment stays */
 	}
 	if (track_dest_close(&text) != 0)
 		rc = -1;
@@ -429,7 +432,7 @@ static int report(struct collect *c, const struct run_opts *o, const char *prog,
 	 * from the next image's segment) */
 	for (i = 0; i < c->n && !o->keep && rc == 0; i++)
 		if (c->refs[i].ended)
-			unlink(c->refs[i].path);
+			track_seg_remove(c->refs[i].path, c->refs[i].pid);
 	free(c->refs);
 	return rc != 0 ? -1 : findings > 0;
 }
@@ -489,6 +492,7 @@ static int run_and_report(const struct run_opts *o, char **argv,
 	track_seg_each(collect_visit, &c);
 	track_seg_each_other_user(collect_visit, &c);   /* root: processes that changed user */
 	rc = report(&c, o, argv[0], &ex, supp, &untraced);
+	track_sweep_old(NULL, NULL, NULL);
 	if (rc < 0)
 		return TRACK_EXIT_FAIL;
 	if (rc > 0 && o->error_exitcode)

@@ -169,6 +169,38 @@ int track_opt_number(const char *opt, const char *value, long min, long max, lon
 	return -1;
 }
 
+int track_parse_duration(const char *s, uint64_t *ns)
+{
+	static const struct {
+		char unit;
+		uint64_t ns;
+	} units[] = {{'s', 1000000000ull}, {'m', 60000000000ull}, {'h', 3600000000000ull},
+		     {'d', 86400000000000ull}};
+	char *end;
+	unsigned long long v;
+	size_t i;
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || end[0] == '\0' || end[1] != '\0')
+		return -1;
+	for (i = 0; i < sizeof units / sizeof units[0]; i++)
+		if (*end == units[i].unit && v <= UINT64_MAX / units[i].ns) {
+			*ns = v * units[i].ns;
+			return 0;
+		}
+	return -1;
+}
+
+int track_opt_duration(const char *opt, const char *value, uint64_t *ns)
+{
+	if (track_parse_duration(value, ns) == 0)
+		return 0;
+	track_error("%s needs a duration such as 30s, 10m, 2h or 7d, not '%s'", opt, value);
+	return -1;
+}
+
 int track_opt_choice(const char *opt, const char *value, const char *const *choices)
 {
 	char list[256];

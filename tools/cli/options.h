@@ -7,6 +7,7 @@
 #ifndef TRACK_OPTIONS_H
 #define TRACK_OPTIONS_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 struct track_opt {
@@ -46,6 +47,13 @@ long track_parse_count(const char *s, long max);
 
 /* An option's value as a number from min to max; -1 with a one-line message if it is not. */
 int track_opt_number(const char *opt, const char *value, long min, long max, long *out);
+
+/* A duration: a whole number and a unit, s, m, h or d ("30s", "10m", "2h", "7d"), into *ns;
+ * -1 if s is not one (a bare number is not: seconds or days?). */
+int track_parse_duration(const char *s, uint64_t *ns);
+
+/* An option's value as a duration; -1 with a one-line message if it is not one. */
+int track_opt_duration(const char *opt, const char *value, uint64_t *ns);
 
 /* Whether value is one of choices (NULL-terminated); -1 with a one-line message if not. */
 int track_opt_choice(const char *opt, const char *value, const char *const *choices);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,7 +52,7 @@ static long name_uid(const char *path)
  * or, for root, a segment whose owner is the user its name gives: only that user or root
  * can make such a file in that user's private directory, and root may read any user's
  * process (as gdb and eu-stack do). */
-static int readable_owner(const char *path, uid_t uid)
+int track_seg_owner_ok(const char *path, uid_t uid)
 {
 	return uid == owner() || (geteuid() == 0 && name_uid(path) == (long)uid);
 }
@@ -76,7 +77,7 @@ static int open_seg(const char *path, struct stat *st, char *err, size_t errlen)
 		close(fd);
 		return -TRACK_EXIT_VERSION;
 	}
-	if (!readable_owner(path, st->st_uid)) {
+	if (!track_seg_owner_ok(path, st->st_uid)) {
 		snprintf(err, errlen,
 			 "segment %s belongs to uid %u, not to you (uid %u): run track as its owner, "
 			 "or as root", path, (unsigned)st->st_uid, (unsigned)geteuid());
@@ -156,13 +157,15 @@ int track_seg_dirs(char dirs[][TRACK_SEGFILE_PATH_MAX], int max)
 	return n;
 }
 
-/* Process pid's start time and state letter, from /proc/PID/stat; 0 if it cannot be read. */
-static uint64_t read_starttime(pid_t pid, char *state)
+/* The start time of process pid (0 if it cannot be read), and whether it has ended but
+ * not been reaped yet (a zombie: its segment has no writer any more). */
+static uint64_t read_starttime_state(pid_t pid, int *zombie)
 {
 	char path[64], buf[1024];
 	const char *paren;
 	int fd;
 	ssize_t n;
+	*zombie = 0;
 	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -172,21 +175,25 @@ static uint64_t read_starttime(pid_t pid, char *state)
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
-	paren = strrchr(buf, ')');
-	*state = paren != NULL && paren[1] == ' ' ? paren[2] : '?';
+	paren = strrchr(buf, ')');   /* then " S ...": the state after the command name */
+	*zombie = paren != NULL && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
 	return track_stat_starttime(buf);
+}
+
+static uint64_t read_starttime(pid_t pid)
+{
+	int zombie;
+	return read_starttime_state(pid, &zombie);
 }
 
 int track_proc_alive(pid_t pid, uint64_t starttime)
 {
-	char state = '?';
-	uint64_t st;
+	uint64_t start;
+	int zombie;
 	if (pid <= 0 || (kill(pid, 0) != 0 && errno != EPERM))
 		return 0;
-	st = read_starttime(pid, &state);
-	if (state == 'Z' || state == 'X')
-		return 0;   /* a zombie has ended: only its exit status is left to collect */
-	return starttime == 0 || st == starttime;
+	start = read_starttime_state(pid, &zombie);
+	return !zombie && (starttime == 0 || start == starttime);
 }
 
 /* Whether name is a segment file of uid's: "track.<uid>.<pid>.<gen>". */
@@ -376,8 +383,7 @@ static int other_users_process(pid_t pid, uid_t uid, char *err, size_t errlen)
 
 int track_seg_find_pid(pid_t pid, char *out, size_t len, char *err, size_t errlen)
 {
-	char state;
-	struct find_ctx c = {pid, read_starttime(pid, &state), 0, 0, ""};
+	struct find_ctx c = {pid, read_starttime(pid), 0, 0, ""};
 	uid_t uid;
 	int rc;
 	track_seg_each(find_visit, &c);
@@ -626,7 +632,7 @@ static uint64_t replaced_at(const struct track_snap *s)
 		snprintf(dir, sizeof dir, "%.*s", (int)(slash - s->path), s->path);
 	if (track_segfile_path(next, sizeof next, dir, s->hdr.uid, s->hdr.pid,
 			       s->hdr.exec_gen + 1) != 0 ||
-	    track_seg_header(next, &h, err, sizeof err) != TRACK_EXIT_OK ||
+	    track_seg_header(next, &h, NULL, err, sizeof err) != TRACK_EXIT_OK ||
 	    h.proc_starttime != s->hdr.proc_starttime)
 		return 0;
 	return h.start_mono_ns;
@@ -701,6 +707,11 @@ int track_snap_load(const char *path, struct track_snap *s, char *err, size_t er
 		close(fd);
 		return rc;
 	}
+	/* A shared lock for as long as the snapshot is held: a segment being read is never
+	 * removed, neither by its process's exit (libtrack/collect.c) nor by a sweep
+	 * (track_seg_remove).  Not waited for: a remover that holds it is about to unlink a
+	 * file this descriptor keeps readable anyway. */
+	flock(fd, LOCK_SH | LOCK_NB);
 	s->lazy = lazy_new(fd, h.max_stacks, h.max_edges);
 	if (s->lazy == NULL) {
 		snprintf(err, errlen, "out of memory reading %s", path);
@@ -718,12 +729,15 @@ int track_snap_reload(struct track_snap *s, char *err, size_t errlen)
 	return fill(s, err, errlen);
 }
 
-int track_seg_header(const char *path, struct track_seg_header *h, char *err, size_t errlen)
+int track_seg_header(const char *path, struct track_seg_header *h, struct stat *stp, char *err,
+		     size_t errlen)
 {
 	struct stat st;
 	int fd = open_seg(path, &st, err, errlen), rc;
 	if (fd < 0)
 		return -fd;
+	if (stp != NULL)
+		*stp = st;
 	if (pread_all(fd, h, sizeof *h, 0) != 0) {
 		snprintf(err, errlen, "%s is not a track segment (shorter than a header)", path);
 		rc = TRACK_EXIT_VERSION;

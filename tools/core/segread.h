@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "track/segfile.h"
@@ -41,7 +42,7 @@ struct track_snap {
 
 /* Load a snapshot of the segment at path.  Returns TRACK_EXIT_OK or another track_status,
  * with a one-line reason in err.  The segment's file stays open (for the records read on
- * demand) until track_snap_free. */
+ * demand), with a shared flock that keeps it from being collected, until track_snap_free. */
 int track_snap_load(const char *path, struct track_snap *s, char *err, size_t errlen);
 void track_snap_free(struct track_snap *s);
 
@@ -54,9 +55,17 @@ int track_snap_reload(struct track_snap *s, char *err, size_t errlen);
 /* CLOCK_MONOTONIC now, in ns: the clock of every time in a segment. */
 uint64_t track_mono_ns(void);
 
+/* Whether a segment file at path owned by uid is one track may read and remove: the
+ * caller's (or the user's whose process it was pointed at), or, for root, a segment owned
+ * by the user its name gives (only that user or root can make one in that user's private
+ * directory). */
+int track_seg_owner_ok(const char *path, uid_t uid);
+
 /* Only the header of the segment at path, checked: for listing segments without reading
- * them.  Returns TRACK_EXIT_OK or another track_status, with a reason in err. */
-int track_seg_header(const char *path, struct track_seg_header *h, char *err, size_t errlen);
+ * them; the file's status into *st unless st is NULL (set once the file opened as a
+ * segment).  Returns TRACK_EXIT_OK or another track_status, with a reason in err. */
+int track_seg_header(const char *path, struct track_seg_header *h, struct stat *st, char *err,
+		     size_t errlen);
 
 /* The stack with this id, or NULL (id 0, out of range, or never completed). */
 const struct track_stack_rec *track_snap_stack(const struct track_snap *s, uint32_t id);
@@ -93,7 +102,8 @@ void track_seg_each(track_seg_visit fn, void *ctx);
  * for anyone else): the processes of a run that changed user (setpriv, gosu, su-exec). */
 void track_seg_each_other_user(track_seg_visit fn, void *ctx);
 
-/* Whether process pid is running and is the same process (start time) the segment names. */
+/* Whether process pid is running (not a zombie) and is the same process (start time) the
+ * segment names; starttime 0: any process of that pid. */
 int track_proc_alive(pid_t pid, uint64_t starttime);
 
 /* The run id, pid and start (CLOCK_MONOTONIC) of the segment at path (cheap: reads the

@@ -162,7 +162,7 @@ static json_t *counters_json(const struct track_snap *s, enum track_counter_grou
 	return o;
 }
 
-static json_t *argv_array(const struct track_seg_header *h)
+json_t *track_json_argv(const struct track_seg_header *h)
 {
 	json_t *a = json_array();
 	size_t n = h->cmdline_len < sizeof h->cmdline ? h->cmdline_len : sizeof h->cmdline;
@@ -204,7 +204,7 @@ static json_t *process_json(struct track_view *v)
 	json_object_set_new(p, "ppid", json_integer(h->ppid));
 	json_object_set_new(p, "uid", json_integer(h->uid));
 	json_object_set_new(p, "exe", fixed_str(h->exe, sizeof h->exe));
-	json_object_set_new(p, "argv", argv_array(h));
+	json_object_set_new(p, "argv", track_json_argv(h));
 	json_object_set_new(p, "exec_generation", json_integer(h->exec_gen));
 	json_object_set_new(p, "start_unix_ns", u64(h->start_realtime_ns));
 	json_object_set_new(p, "duration_ns", u64(track_duration_ns(v, &exact)));

@@ -19,6 +19,9 @@ json_t *track_report_json(struct track_view *v);
  * are UTF-8, else with each byte that is not written as the four characters \xHH. */
 json_t *track_json_text(const char *p, size_t n);
 
+/* The command line a segment's header holds, as an array of its arguments. */
+json_t *track_json_argv(const struct track_seg_header *h);
+
 /* A location object {"pc", "function", "offset", "file", "line", "module", "inlined_into"}. */
 json_t *track_json_location(struct track_symbolizer *sym, uint64_t pc, int is_return);
 
