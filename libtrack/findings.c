@@ -177,8 +177,8 @@ void track__finding_deadlock(const int32_t *tids, const uint32_t *stacks, const 
 		memcpy(f->objs, objs, f->nitems * sizeof *objs);
 		f->stack = stacks[0];
 		f->obj = objs[0];
-		track__format(f->text, sizeof f->text, "deadlock: %u thread%s waiting for each other",
-			     n, n == 1 ? "" : "s");
+		track__format(f->text, sizeof f->text, "deadlock: %u thread%s waiting for %s", n,
+			     n == 1 ? "" : "s", n == 1 ? "itself" : "each other");
 		finding_publish(f);
 		announce_prepare(&an, f);
 	}

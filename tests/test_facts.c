@@ -548,6 +548,45 @@ START_TEST(closed_pipe_loses_nothing)
 }
 END_TEST
 
+/* The text report reads well in a CI log: findings by severity, a SUMMARY line each, one
+ * bug's cycles folded into one entry, the locks threads hold, like threads grouped, and
+ * stacks cut at --num-callers. */
+START_TEST(findings_read_well)
+{
+	struct run_result r;
+	json_t *root = traced((char *[]){"--num-callers", "3", NULL},
+			      (char *[]){strdup(fixture("fx_facts")), "findings", NULL}, NULL, &r);
+	json_t *fs = json_object_get(root, "findings"), *f;
+	char *text = slurp_file(tmp_path("report.txt"));
+	const char *dl, *inv, *gated, *p;
+	size_t i, summaries = 0, same = 0;
+	ck_assert_int_eq(r.status, 7);
+	/* JSON: all eight (the relock is a double-lock too), deadlock first, then the errors,
+	 * then the gated inversion */
+	ck_assert_msg(json_array_size(fs) == 8, "%s", findings_text(root));
+	ck_assert_str_eq(jstr(json_array_get(fs, 0), "kind"), "deadlock");
+	ck_assert_str_eq(jstr(json_array_get(fs, 7), "severity"), "info");
+	json_array_foreach(fs, i, f) {
+		ck_assert_msg(jstr(f, "summary") != NULL, "%s", dump(f));
+		same += json_is_integer(json_object_get(f, "same_sites_as"));
+	}
+	ck_assert_msg(same == 4, "4 cycles through the same sites as a fifth: %s", dump(fs));
+	/* text: four entries, in that order, each under its SUMMARY */
+	for (p = text; (p = strstr(p, "SUMMARY: ")) != NULL; p++)
+		summaries++;
+	ck_assert_msg(summaries == 4, "%zu summaries: %s", summaries, text);
+	dl = strstr(text, "SUMMARY: deadlock of 1 thread");
+	inv = strstr(text, "SUMMARY: lock-order-inversion: ");
+	gated = strstr(text, "SUMMARY: lock-order-inversion (gated)");
+	ck_assert_msg(dl && inv && gated && dl < inv && inv < gated, "%s", text);
+	want_text(text, "pair_", "and 4 more cycles through the same code sites",
+		  "3 threads alike: running idle", "holds mutex 0x", "taken at hold_kept",
+		  "... ", NULL);
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
 /* --json - would interleave the report with the program's stdout. */
 START_TEST(json_to_stdout_refused)
 {
@@ -582,6 +621,7 @@ int main(void)
 		TEST("users", root_reads_another_users_process),
 		TEST("report", shim_reports_on_stderr),
 		TEST("report", json_to_stdout_refused),
+		TEST("report", findings_read_well),
 		TEST("report", closed_pipe_loses_nothing),
 	};
 	return run_tests("facts", 60, tests, ARRAY_SIZE(tests));

@@ -21,12 +21,14 @@ enum {
 	OPT_KEEP,
 	OPT_COLLECT,
 	OPT_SUPPRESSIONS,
+	OPT_NUM_CALLERS,
 };
 
 static const struct track_opt report_opts_table[] = {
 	{OPT_JSON, "json", "FILE",
 	 "write the report as JSON to FILE ('-': stdout)\ninstead of text"},
 	{OPT_TOP, "top", "N", "list the N most contended locks (default 10)"},
+	{OPT_NUM_CALLERS, "num-callers", "N", "frames per stack in the text report (default 12)"},
 	{OPT_COLLECT, "collect", NULL, "remove the segment of an ended process once\nreported"},
 	{OPT_KEEP, "keep", NULL, "keep the segment (the default; for scripts written\nwhen it was not)"},
 	{OPT_SUPPRESSIONS, "suppressions", "FILE",
@@ -108,7 +110,7 @@ static int resolve_target(const char *arg, char *path, size_t len)
 
 int track_cmd_report(int argc, char **argv)
 {
-	struct report_opts o = {NULL, {10}, 0, NULL};
+	struct report_opts o = {NULL, {10, TRACK_RENDER_FRAMES, "report"}, 0, NULL};
 	struct track_suppressions *supp = NULL;
 	const char *supp_path = NULL;
 	char path[512], err[512];
@@ -125,6 +127,11 @@ int track_cmd_report(int argc, char **argv)
 			if (track_opt_number("--top", optarg, 0, 1000000, &v) != 0)
 				return TRACK_EXIT_USAGE;
 			o.render.top = (int)v;
+			break;
+		case OPT_NUM_CALLERS:
+			if (track_opt_number("--num-callers", optarg, 1, TRACK_STACK_DEPTH + 2, &v) != 0)
+				return TRACK_EXIT_USAGE;
+			o.render.frames = (int)v;
 			break;
 		case OPT_KEEP:
 			o.collect = 0;

@@ -31,6 +31,7 @@ struct run_opts {
 	const char *json;
 	int error_exitcode;   /* 0: not set */
 	int top;
+	int frames;   /* --num-callers */
 	int quiet;
 	int keep;
 	int allow_untraced;   /* --allow-uninstrumented */
@@ -52,6 +53,7 @@ enum {
 	OPT_TOP,
 	OPT_KEEP,
 	OPT_ALLOW_UNTRACED,
+	OPT_NUM_CALLERS,
 };
 
 static const struct track_opt run_opts_table[] = {
@@ -77,6 +79,7 @@ static const struct track_opt run_opts_table[] = {
 	 "leave out the findings FILE's rules match (JSON; see\n"
 	 "README, Suppressions)"},
 	{OPT_TOP, "top", "N", "list the N most contended locks (default 10)"},
+	{OPT_NUM_CALLERS, "num-callers", "N", "frames per stack in the text report (default 12)"},
 	{'q', "quiet", NULL, "print the report only if it has findings"},
 	{OPT_KEEP, "keep", NULL, "keep the segments instead of removing them"},
 	{0},
@@ -123,6 +126,11 @@ static int take_opt(struct run_opts *o, int key)
 		if (track_opt_number("--error-exitcode", optarg, 1, 255, &v) != 0)
 			return TRACK_EXIT_USAGE;
 		o->error_exitcode = (int)v;
+		return 0;
+	case OPT_NUM_CALLERS:
+		if (track_opt_number("--num-callers", optarg, 1, TRACK_STACK_DEPTH + 2, &v) != 0)
+			return TRACK_EXIT_USAGE;
+		o->frames = (int)v;
 		return 0;
 	case OPT_TOP:
 		if (track_opt_number("--top", optarg, 0, 1000000, &v) != 0)
@@ -384,7 +392,7 @@ static int check_writable(const char *path)
 static int report(struct collect *c, const struct run_opts *o, const char *prog,
 		  const struct track_exit *ex, const struct track_suppressions *sp, int *untraced)
 {
-	struct track_render_opts ro = {o->top};
+	struct track_render_opts ro = {o->top, o->frames, "run"};
 	struct track_dest text = {0}, json = {0};
 	uint64_t findings;
 	size_t i;

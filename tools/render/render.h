@@ -16,8 +16,12 @@
 #include "core/model.h"
 
 struct track_render_opts {
-	int top;   /* locks to list for the primary process */
+	int top;              /* locks to list for the primary process */
+	int frames;           /* frames per stack in text (--num-callers); 0: the default */
+	const char *command;  /* the subcommand writing it ("run", "report"), for hints */
 };
+
+#define TRACK_RENDER_FRAMES 12   /* frames per stack in text by default */
 
 struct track_renderer {
 	const char *name;   /* "text", "json": what --format and the front ends call it */

@@ -31,7 +31,7 @@ static void print_pcs(FILE *out, struct track_symbolizer *sym, const uint64_t *p
 				f[k].inlined ? " [inlined]" : "");
 	}
 	if (i < n)
-		fprintf(out, "%s... %zu more frames\n", indent, n - i);
+		fprintf(out, "%s... %zu more frame%s\n", indent, n - i, n - i == 1 ? "" : "s");
 }
 
 /* The same for the stack with this id; nothing for id 0. */
@@ -111,41 +111,138 @@ static void print_thread_totals(FILE *out, const struct track_snap *s)
 	fputc('\n', out);
 }
 
-/* One line per thread that was still running when the process ended. */
-static void print_outliving_threads(FILE *out, struct track_view *v)
+/* Whether two outliving threads read the same: same function, state, object and stacks,
+ * holding nothing (so printing one says all of both). */
+static int same_thread(const struct track_thread_rec *a, const struct track_thread_rec *b)
+{
+	return a->start_routine == b->start_routine && a->state == b->state &&
+	       a->wait_obj == b->wait_obj && a->wait_stack == b->wait_stack &&
+	       a->create_stack == b->create_stack && a->create_pc == b->create_pc &&
+	       a->creator_tid == b->creator_tid && a->nheld == 0 && b->nheld == 0 &&
+	       !(a->flags & TRACK_TF_MAIN) && !(b->flags & TRACK_TF_MAIN);
+}
+
+/* ", held by thread 12 \"worker\"" (or "... (which has exited)"), for a thread blocked on
+ * a lock whose owner is known. */
+static const char *held_by(const struct track_snap *s, const struct track_thread_rec *t,
+			   char *buf, size_t len)
+{
+	const struct track_obj_rec *o = t->wait_obj_idx ? track_snap_obj(s, t->wait_obj_idx) : NULL;
+	const struct track_thread_rec *w;
+	buf[0] = '\0';
+	if (o == NULL || o->addr != t->wait_obj || o->owner_tid == 0 ||
+	    (t->state != TRACK_TS_MUTEX && t->state != TRACK_TS_RWLOCK_RD &&
+	     t->state != TRACK_TS_RWLOCK_WR && t->state != TRACK_TS_SPIN))
+		return buf;
+	w = track_snap_thread(s, o->owner_tid);
+	snprintf(buf, len, ", held by thread %d \"%.*s\"%s", o->owner_tid, TRACK_NAME_MAX,
+		 w != NULL ? w->name : "", w != NULL && w->state == TRACK_TS_EXITED
+						 ? " (which has exited)" : "");
+	return buf;
+}
+
+/* "    holds mutex 0x.. (rwlock 0x.. for reading), taken at f (a.c:3)", one line a lock. */
+static void print_held(FILE *out, struct track_view *v, const struct track_thread_rec *t)
 {
 	const struct track_snap *s = v->snap;
-	struct track_symbolizer *sym = track_view_sym(v);
-	uint32_t i;
+	uint32_t i, n = t->nheld < TRACK_HELD_MAX ? t->nheld : TRACK_HELD_MAX;
+	char at[256];
+	for (i = 0; i < n; i++) {
+		const struct track_obj_rec *o = track_snap_obj(s, t->held[i] & ~TRACK_HELD_READ);
+		if (o == NULL)
+			continue;
+		fprintf(out, "    holds %s 0x%llx%s, taken at %s\n", track_kind_name(o->kind),
+			(unsigned long long)o->addr, t->held[i] & TRACK_HELD_READ ? " for reading" : "",
+			track_fmt_pc(track_view_sym(v), t->held_pc[i], 1, at, sizeof at));
+	}
+	if (t->nheld > n)
+		fprintf(out, "    holds %u more locks\n", t->nheld - n);
+}
+
+/* The first line of a thread, or of a group of like threads: who, running what. */
+static void print_thread_who(FILE *out, struct track_view *v, const uint32_t *idx, size_t n)
+{
+	const struct track_snap *s = v->snap;
+	const struct track_thread_rec *t = &s->threads[idx[0]];
+	char fn[256];
+	size_t i;
+	if (n == 1)
+		fprintf(out, "  thread %d \"%.*s\"%s", t->tid, TRACK_NAME_MAX, t->name,
+			t->flags & TRACK_TF_MAIN ? " (main)" : "");
+	else
+		fprintf(out, "  %zu threads alike:", n);
+	if (t->start_routine)
+		fprintf(out, " running %s", track_fmt_pc(track_view_sym(v), t->start_routine, 0, fn,
+							  sizeof fn));
+	fputc('\n', out);
+	for (i = 0; n > 1 && i < n; i++) {
+		const struct track_thread_rec *u = &s->threads[idx[i]];
+		if (i == 8) {
+			fprintf(out, " ... %zu more\n", n - i);
+			break;
+		}
+		fprintf(out, "%s%d \"%.*s\"%s", i == 0 ? "    threads " : ", ", u->tid, TRACK_NAME_MAX,
+			u->name, i + 1 == n ? "\n" : "");
+	}
+}
+
+/* A thread that outlived the process (or is alive now), or a group of like ones (idx, n):
+ * who, what it waits on and for how long (the longest of a group), what it holds, where it
+ * was created. */
+static void print_outliving(FILE *out, struct track_view *v, const uint32_t *idx, size_t n,
+			    int frames)
+{
+	const struct track_snap *s = v->snap;
+	const struct track_thread_rec *t = &s->threads[idx[0]];
+	char where[256], since[96], target[128], owner[128];
+	uint64_t first = t->since_ns;
+	size_t i;
+	print_thread_who(out, v, idx, n);
+	for (i = 1; i < n; i++)
+		if (s->threads[idx[i]].since_ns < first)
+			first = s->threads[idx[i]].since_ns;
+	if (t->state != TRACK_TS_RUNNING) {
+		fprintf(out, "    %s %s%s%s, in\n", track_fmt_wait_target(v, t, target, sizeof target),
+			track_fmt_state_for(v, first, since, sizeof since),
+			n > 1 ? " (the longest)" : "", held_by(s, t, owner, sizeof owner));
+		print_stack(out, v, t->wait_stack, "      ", frames);
+	}
+	print_held(out, v, t);
+	if (t->create_stack) {
+		fprintf(out, "    created by thread %d at\n", t->creator_tid);
+		print_stack(out, v, t->create_stack, "      ", frames);
+	} else if (t->create_pc) {
+		fprintf(out, "    created by thread %d at %s\n", t->creator_tid,
+			track_fmt_pc(track_view_sym(v), t->create_pc, 1, where, sizeof where));
+	}
+}
+
+/* The threads still running when the process ended (or now), like ones grouped. */
+static void print_outliving_threads(FILE *out, struct track_view *v, int frames)
+{
+	const struct track_snap *s = v->snap;
+	uint32_t *idx = malloc((s->nthreads ? s->nthreads : 1) * sizeof *idx);
+	char *done = calloc(s->nthreads ? s->nthreads : 1, 1);
+	uint32_t i, j;
+	size_t n;
 	int shown = 0;
-	for (i = 0; i < s->nthreads; i++) {
-		const struct track_thread_rec *t = &s->threads[i];
-		char where[256], fn[256], since[96], target[128];
-		if (!track_thread_outlived(s, t))
+	for (i = 0; idx != NULL && done != NULL && i < s->nthreads; i++) {
+		if (done[i] || !track_thread_outlived(s, &s->threads[i]))
 			continue;
 		if (!shown++)
 			fprintf(out, "threads still alive %s:\n",
 				s->alive ? "now" : s->replaced_mono_ns ? "when exec replaced the image"
 								      : "at exit");
-		fprintf(out, "  thread %d \"%.*s\"%s", t->tid, TRACK_NAME_MAX, t->name,
-			t->flags & TRACK_TF_MAIN ? " (main)" : "");
-		if (t->start_routine)
-			fprintf(out, " running %s",
-				track_fmt_pc(sym, t->start_routine, 0, fn, sizeof fn));
-		fputc('\n', out);
-		if (t->state != TRACK_TS_RUNNING) {
-			fprintf(out, "    %s %s, in\n", track_fmt_wait_target(v, t, target, sizeof target),
-				track_fmt_state_for(v, t->since_ns, since, sizeof since));
-			print_stack(out, v, t->wait_stack, "      ", 8);
-		}
-		if (t->create_stack) {
-			fprintf(out, "    created by thread %d at\n", t->creator_tid);
-			print_stack(out, v, t->create_stack, "      ", 6);
-		} else if (t->create_pc) {
-			fprintf(out, "    created by thread %d at %s\n", t->creator_tid,
-				track_fmt_pc(sym, t->create_pc, 1, where, sizeof where));
-		}
+		for (n = 0, j = i; j < s->nthreads; j++)
+			if (!done[j] && track_thread_outlived(s, &s->threads[j]) &&
+			    (j == i || same_thread(&s->threads[i], &s->threads[j]))) {
+				idx[n++] = j;
+				done[j] = 1;
+			}
+		print_outliving(out, v, idx, n, frames);
 	}
+	free(idx);
+	free(done);
 }
 
 static void print_lock_row(FILE *out, const struct track_lock_row *row,
@@ -161,7 +258,8 @@ static void print_lock_row(FILE *out, const struct track_lock_row *row,
 		track_fmt_pc(sym, r->first_pc, 1, where, sizeof where));
 }
 
-static void print_locks(FILE *out, struct track_view *view, int top)
+static void print_locks(FILE *out, struct track_view *view, int top,
+			const struct track_render_opts *o)
 {
 	struct track_lock_row *v;
 	size_t n = track_lock_rows(view, &v), i, contended = 0;
@@ -186,7 +284,8 @@ static void print_locks(FILE *out, struct track_view *view, int top)
 				waiting == 1 ? " was" : "s were",
 				view->snap->alive ? "now" : "at the end");
 		if (n > (size_t)top)
-			fprintf(out, "  ... %zu more (track run --top N, or --json)\n", n - top);
+			fprintf(out, "  ... %zu more (track %s --top N, or --json FILE)\n", n - top,
+				o->command != NULL ? o->command : "report");
 	}
 	free(v);
 }
@@ -240,7 +339,8 @@ static const char *lock_name(const struct track_snap *s, struct track_symbolizer
 }
 
 /* One edge of a cycle: who took which lock where, then both stacks. */
-static void print_edge(FILE *out, struct track_view *v, const struct track_edge_rec *e)
+static void print_edge(FILE *out, struct track_view *v, const struct track_edge_rec *e,
+		       int frames)
 {
 	const struct track_snap *s = v->snap;
 	struct track_symbolizer *sym = track_view_sym(v);
@@ -256,15 +356,16 @@ static void print_edge(FILE *out, struct track_view *v, const struct track_edge_
 	fprintf(out, "      %s taken at %s:\n", lock_name(s, sym, e, 0, 0, first, sizeof first),
 		partial ? "(reconstructed), partial: the function that took it had returned"
 			: "(reconstructed from the second lock's stack)");
-	print_pcs(out, sym, from, n, "        ", 12);
+	print_pcs(out, sym, from, n, "        ", frames);
 	fprintf(out, "      %s taken, holding the first, at:\n", second);
 	if (e->to_stack)
-		print_stack(out, v, e->to_stack, "        ", 12);
+		print_stack(out, v, e->to_stack, "        ", frames);
 	else
 		fprintf(out, "        %s\n", at2);
 }
 
-static void print_lock_order(FILE *out, struct track_view *v, const struct track_finding_rec *f)
+static void print_lock_order(FILE *out, struct track_view *v, const struct track_finding_rec *f,
+			     int frames)
 {
 	const struct track_snap *s = v->snap;
 	uint32_t i, n = track_finding_items(f);
@@ -278,7 +379,7 @@ static void print_lock_order(FILE *out, struct track_view *v, const struct track
 	for (i = 0; i < n; i++) {
 		const struct track_edge_rec *e = track_snap_edge(s, f->edges[i]);
 		if (e != NULL)
-			print_edge(out, v, e);
+			print_edge(out, v, e, frames);
 		else
 			fprintf(out, "    (an edge of this cycle is no longer in the segment)\n");
 	}
@@ -290,7 +391,8 @@ static void print_lock_order(FILE *out, struct track_view *v, const struct track
 	}
 }
 
-static void print_deadlock(FILE *out, struct track_view *v, const struct track_finding_rec *f)
+static void print_deadlock(FILE *out, struct track_view *v, const struct track_finding_rec *f,
+			   int frames)
 {
 	uint32_t i, n = track_finding_items(f);
 	if (n == 1)
@@ -307,14 +409,15 @@ static void print_deadlock(FILE *out, struct track_view *v, const struct track_f
 		else
 			fprintf(out, "waits for %s 0x%llx held by thread %d\n", w.kind,
 				(unsigned long long)w.object, w.held_by);
-		print_stack(out, v, w.stack, "      ", 12);
+		print_stack(out, v, w.stack, "      ", frames);
 	}
 }
 
 /* A misuse finding: what happened, how often, on what, and where.  For exit-holding-lock
  * the call site is where the lock still held was taken; the stack is where the thread
  * ended. */
-static void print_misuse(FILE *out, struct track_view *v, const struct track_finding_rec *f)
+static void print_misuse(FILE *out, struct track_view *v, const struct track_finding_rec *f,
+			 int frames)
 {
 	char where[256];
 	fprintf(out, "  %s: %.*s", track_finding_name(f->kind), TRACK_FINDING_TEXT, f->text);
@@ -327,14 +430,14 @@ static void print_misuse(FILE *out, struct track_view *v, const struct track_fin
 		fprintf(out, "    holding %s 0x%llx, taken at %s; the thread ended at\n",
 			track_kind_name(f->obj_kind), (unsigned long long)f->obj,
 			track_fmt_pc(track_view_sym(v), f->pc, 1, where, sizeof where));
-		print_stack(out, v, f->stack, "      ", 8);
+		print_stack(out, v, f->stack, "      ", frames);
 		return;
 	}
 	if (f->obj)
 		fprintf(out, "    on %s 0x%llx\n", track_kind_name(f->obj_kind),
 			(unsigned long long)f->obj);
 	if (f->stack)
-		print_stack(out, v, f->stack, "    at ", 8);
+		print_stack(out, v, f->stack, "    at ", frames);
 	else
 		fprintf(out, "    at %s\n",
 			track_fmt_pc(track_view_sym(v), f->pc, 1, where, sizeof where));
@@ -342,7 +445,7 @@ static void print_misuse(FILE *out, struct track_view *v, const struct track_fin
 
 /* Findings in severity order, each after its SUMMARY line; cycles through the same code
  * sites as one listed are counted there, not repeated (core/findings.h). */
-static void print_findings(FILE *out, struct track_view *v)
+static void print_findings(FILE *out, struct track_view *v, int frames)
 {
 	struct track_finding_entry *e;
 	struct track_tally t;
@@ -362,11 +465,11 @@ static void print_findings(FILE *out, struct track_view *v)
 			continue;   /* counted with the first of its group */
 		fprintf(out, "  SUMMARY: %s\n", track_finding_summary(v, f, line, sizeof line));
 		if (f->kind == TRACK_FK_LOCK_ORDER)
-			print_lock_order(out, v, f);
+			print_lock_order(out, v, f, frames);
 		else if (f->kind == TRACK_FK_DEADLOCK)
-			print_deadlock(out, v, f);
+			print_deadlock(out, v, f, frames);
 		else
-			print_misuse(out, v, f);
+			print_misuse(out, v, f, frames);
 		if (e[i].also)
 			fprintf(out, "    and %u more cycle%s through the same code sites, between "
 				"other locks (all in --json)\n", e[i].also, e[i].also == 1 ? "" : "s");
@@ -394,7 +497,8 @@ static void print_overflow(FILE *out, const struct track_snap *s)
 
 struct text_state {
 	FILE *out;
-	int top;
+	struct track_render_opts o;
+	int top, frames;
 };
 
 static void *text_begin(FILE *out, const struct track_render_opts *o)
@@ -402,7 +506,9 @@ static void *text_begin(FILE *out, const struct track_render_opts *o)
 	struct text_state *st = malloc(sizeof *st);
 	if (st != NULL) {
 		st->out = out;
+		st->o = *o;
 		st->top = o->top;
+		st->frames = o->frames > 0 ? o->frames : TRACK_RENDER_FRAMES;
 	}
 	return st;
 }
@@ -417,10 +523,10 @@ static void text_process(void *vst, struct track_view *v, size_t index)
 		fprintf(out, "\nother processes of this run:\n");
 	print_header(out, v);
 	print_thread_totals(out, v->snap);
-	print_outliving_threads(out, v);
-	print_locks(out, v, index == 0 ? st->top : (st->top < 3 ? st->top : 3));
+	print_outliving_threads(out, v, st->frames);
+	print_locks(out, v, index == 0 ? st->top : (st->top < 3 ? st->top : 3), &st->o);
 	print_waits(out, v->snap);
-	print_findings(out, v);
+	print_findings(out, v, st->frames);
 	print_overflow(out, v->snap);
 }
 
