@@ -276,7 +276,7 @@ static void peak_undo(uint64_t from, uint64_t to)
 }
 
 /* A fresh slot while few are used, then the oldest reaped one, then any fresh one, then any
- * ended one; -1 if none (and counted).  Under the shim lock. */
+ * ended one; -1 if none.  Under the shim lock. */
 static int64_t slot_alloc(void)
 {
 	struct track_seg_header *h = track__g.hdr;
@@ -305,7 +305,6 @@ static int64_t slot_alloc(void)
 			return i;
 		}
 	}
-	TRACK_ADD(&h->threads_dropped, 1);
 	return -1;
 }
 
@@ -345,7 +344,8 @@ static void state_free(struct track__thread *t)
 	pool_free = (uint32_t)(t - pool) + 1;
 }
 
-/* Claim and clear a slot; the caller fills it.  Returns NULL when the table is full. */
+/* Claim and clear a slot; the caller fills it.  Returns NULL when the table is full; the
+ * caller counts the thread that goes untracked. */
 static struct track_thread_rec *slot_claim(uint32_t *slot_out)
 {
 	struct track_thread_rec *thr = NULL;
@@ -490,6 +490,8 @@ static struct track__thread *register_self(uint32_t flags)
 	if (t == NULL) {
 		if (thr != NULL)
 			unclaim(thr);
+		else
+			TRACK_ADD(&track__g.hdr->threads_dropped, 1);
 		track__tls.gone = 1;   /* table full of live threads: leave this one untracked */
 		track__tls.busy--;
 		return NULL;
@@ -641,6 +643,56 @@ static void *trampoline(void *arg)
 	return ret;
 }
 
+/*
+ * A thread created while every record is a live thread's goes untracked.  It is counted
+ * once, here (created, and not tracked), and must not be counted again as an unknown
+ * thread when it first calls into the shim: it starts through this trampoline, which marks
+ * it gone.  Its function and argument wait in one of a few cells, static (no allocation),
+ * taken with a compare-and-swap and freed as soon as the thread starts.  With every cell
+ * in use (that many creations not yet started) it starts as a plain thread, and is counted
+ * when it first calls in, if it does.
+ */
+#define UNTRACKED_CELLS 64
+static struct untracked_cell {
+	void *(*fn)(void *);
+	void *arg;
+	int busy;
+} untracked[UNTRACKED_CELLS];
+
+static void *untracked_trampoline(void *cellp)
+{
+	struct untracked_cell *c = cellp;
+	void *(*fn)(void *) = c->fn;
+	void *arg = c->arg;
+	__atomic_store_n(&c->busy, 0, __ATOMIC_RELEASE);
+	track__tls.gone = 1;   /* counted by its creator */
+	return fn(arg);
+}
+
+static int create_untracked(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *),
+			    void *arg)
+{
+	int i, rc, zero;
+	for (i = 0; i < UNTRACKED_CELLS; i++) {
+		zero = 0;
+		if (__atomic_compare_exchange_n(&untracked[i].busy, &zero, 1, 0, __ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			break;
+	}
+	if (i == UNTRACKED_CELLS)
+		return track__real.create(th, attr, fn, arg);
+	untracked[i].fn = fn;
+	untracked[i].arg = arg;
+	rc = track__real.create(th, attr, untracked_trampoline, &untracked[i]);
+	if (rc != 0) {
+		__atomic_store_n(&untracked[i].busy, 0, __ATOMIC_RELEASE);
+		return rc;
+	}
+	TRACK_ADD(&track__g.hdr->threads_created, 1);
+	TRACK_ADD(&track__g.hdr->threads_dropped, 1);
+	return rc;
+}
+
 /* The new thread's stack size as its attributes say (or glibc's default), for the unwinder's
  * bounds, and whether it starts detached. */
 static uint64_t attr_facts(const pthread_attr_t *attr, int *detached)
@@ -664,9 +716,10 @@ TRACK_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
 	uint32_t slot;
 	int detached, rc;
 	track__resolve();
-	if (!track__g.on || (t = track__self()) == NULL || track__busy() ||
-	    (thr = slot_claim(&slot)) == NULL)
+	if (!track__g.on || (t = track__self()) == NULL || track__busy())
 		return track__real.create(th, attr, fn, arg);
+	if ((thr = slot_claim(&slot)) == NULL)
+		return create_untracked(th, attr, fn, arg);
 	p = &priv[slot];
 	p->stack_size = attr_facts(attr, &detached);
 	p->fn = fn;
@@ -753,9 +806,10 @@ static int join_common(pthread_t th, void **ret, clockid_t clk, const struct tim
 	}
 	if (rc == 0) {
 		target = tmap_get(th, 1);
-		if (target != NULL)
+		if (target != NULL) {   /* an untracked thread is in no count but not_tracked */
 			reaped(target, TRACK_TF_JOINED);
-		TRACK_ADD(&track__g.hdr->threads_joined, 1);
+			TRACK_ADD(&track__g.hdr->threads_joined, 1);
+		}
 	} else if (rc == EINVAL || rc == ESRCH) {
 		track__finding(TRACK_FK_JOIN_INVALID, (void *)th, 0, pc, 0,
 			      "pthread_join on a thread that is not joinable (%s)",
@@ -824,9 +878,10 @@ TRACK_EXPORT int pthread_detach(pthread_t th)
 	/* A thread detaching itself may do so before its creator has mapped it. */
 	if (target == NULL && pthread_equal(th, pthread_self()) && track__tls.self != NULL)
 		target = track__tls.self->thr;
-	if (target != NULL)
+	if (target != NULL) {
 		reaped(target, TRACK_TF_DETACHED);
-	TRACK_ADD(&track__g.hdr->threads_detached, 1);
+		TRACK_ADD(&track__g.hdr->threads_detached, 1);
+	}
 	return rc;
 }
 

@@ -265,6 +265,26 @@ START_TEST(join_names_the_thread)
 }
 END_TEST
 
+/* More threads at once than records: each untracked thread counted once, as created and
+ * not tracked, and in no other figure. */
+START_TEST(untracked_threads_counted_once)
+{
+	struct run_result r;
+	json_t *root = traced(NULL, (char *[]){strdup(fixture("fx_facts")), "many", "40", NULL},
+			      (char *[]){"TRACK_MAX_THREADS=16", NULL}, &r);
+	ck_assert_int_eq(r.status, 0);
+	/* 16 records: main's and 15 threads' */
+	want_ints(root, "threads.created=40 threads.not_tracked=25 threads.exited=15 "
+			"threads.joined=15 overflow.threads_not_tracked=25");
+	json_decref(root);
+	run_free(&r);
+	root = traced(NULL, (char *[]){strdup(fixture("fx_facts")), "many", "40", NULL}, NULL, &r);
+	want_ints(root, "threads.created=40 threads.not_tracked=0 threads.joined=40");
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
 /* Every variable the shim reads, a bad value: track run refuses it before starting. */
 static const struct {
 	const char *env, *says;
@@ -610,6 +630,7 @@ int main(void)
 		TEST("durations", live_waits_run_to_now),
 		TEST("exit_facts", deadlock_exit_facts),
 		TEST("exit_facts", join_names_the_thread),
+		TEST("exit_facts", untracked_threads_counted_once),
 		LOOP_TEST("environment", bad_environment_refused, ARRAY_SIZE(bad_env)),
 		TEST("environment", good_environment_passes),
 		TEST("environment", shim_says_it_refused_a_value),

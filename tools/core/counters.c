@@ -84,7 +84,7 @@ const struct track_counter track_counters[] = {
 
 	{"threads_not_tracked", TRACK_CG_OVERFLOW, TRACK_CL_WARNING,
 	 "Threads not recorded: the thread table was full of live threads.",
-	 "threads not tracked: raise TRACK_MAX_THREADS (now %u)",
+	 "threads not tracked (in no figure but \"created\"): raise TRACK_MAX_THREADS (now %u)",
 	 get_threads_dropped, limit_max_threads},
 	{"thread_records_recycled", TRACK_CG_OVERFLOW, TRACK_CL_QUIET,
 	 "Records of ended threads reused for new threads.", NULL, get_threads_recycled, NULL},
