@@ -88,8 +88,9 @@ int track_thread_outlived(const struct track_snap *s, const struct track_thread_
 {
 	if (t->state == TRACK_TS_EXITED || t->state == TRACK_TS_UNUSED)
 		return 0;
-	/* The thread that called exit() ended the process: it did not outlive it. */
-	return s->alive || t->tid != s->hdr.exit_tid;
+	/* The thread that called exit() ended the process: it did not outlive it.  A thread that
+	 * had not started yet (no tid) did not end either. */
+	return s->alive || !track_thread_started(t) || t->tid != s->hdr.exit_tid;
 }
 
 uint64_t track_alive_at_exit(const struct track_snap *s)
