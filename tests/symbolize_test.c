@@ -6,7 +6,8 @@
  * Covered: functions and lines in this test binary (compiled -g), inline frames from an
  * -O2 fixture library (tests/fixtures/symfix.c, compiled here at run time with the C
  * compiler), stripped, debuglinked and build-id-mismatched copies of that library, C++
- * demangling, a live process by pid, and bad input that must not crash.
+ * demangling, a live process by pid, the variables data addresses lie in (track_sym_data),
+ * and bad input that must not crash.
  *
  * Tools can be overridden at build time: TEST_CC, TEST_OBJCOPY, TEST_STRIP, SYMFIX_SRC.
  */
@@ -16,6 +17,7 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <link.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -679,6 +681,97 @@ START_TEST(test_many_lookups)
 }
 END_TEST
 
+/* ---- (5) data: the variable an address lies in ----------------------------------------- */
+
+pthread_mutex_t symtest_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t symtest_locks[5];
+static struct {
+	int n;
+	pthread_mutex_t lock;
+} symtest_guarded;
+static int symtest_grid[3][4];
+/* More .bss than a page: its end is past the file's mappings in /proc/PID/maps. */
+static pthread_mutex_t symtest_many[30000];
+
+static const char *data_name(struct track_symbolizer *s, const volatile void *p)
+{
+	return track_sym_data(s, (uint64_t)(uintptr_t)p, 0);
+}
+
+START_TEST(test_data_self)
+{
+	struct modtab *t = modtab_self();
+	struct track_symbolizer *s = track_sym_new(t->v, t->n);
+	int on_stack = 0;
+	void *heap = malloc(64);
+	const char *first;
+	ck_assert_str_eq(data_name(s, &symtest_lock), "symtest_lock");
+	first = data_name(s, &symtest_locks[3]);
+	ck_assert_str_eq(first, "symtest_locks[3]");
+	ck_assert_ptr_eq(data_name(s, &symtest_locks[3]), first);   /* cached */
+	ck_assert_str_eq(data_name(s, &symtest_locks[0]), "symtest_locks[0]");
+	ck_assert_str_eq(data_name(s, &symtest_guarded.lock), "symtest_guarded.lock");
+	ck_assert_str_eq(data_name(s, &symtest_grid[2][1]), "symtest_grid[2][1]");
+	ck_assert_str_eq(data_name(s, (char *)&symtest_grid[1][3] + 2), "symtest_grid[1][3]+0x2");
+	/* a libc variable, from its symbol tables */
+	ck_assert_str_eq(data_name(s, &stdout), "stdout");
+	/* none: the heap, the stack, code, nothing */
+	ck_assert_ptr_null(data_name(s, heap));
+	ck_assert_ptr_null(data_name(s, &on_stack));
+	ck_assert_ptr_null(data_name(s, (void *)(uintptr_t)sym_known_leaf));
+	ck_assert_ptr_null(track_sym_data(s, 0, 0));
+	ck_assert_ptr_null(track_sym_data(NULL, (uint64_t)(uintptr_t)&symtest_lock, 0));
+	test_sink = on_stack;
+	free(heap);
+	track_sym_free(s);
+	free(t);
+}
+END_TEST
+
+/* From a live process's maps (track stacks without a segment's module table), the .bss
+ * beyond the file's last page too, which the maps give as an anonymous mapping. */
+START_TEST(test_data_pid)
+{
+	struct track_symbolizer *s = track_sym_new_pid(getpid());
+	void *heap = malloc(64);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_str_eq(data_name(s, &symtest_lock), "symtest_lock");
+	ck_assert_str_eq(data_name(s, &symtest_many[29999]), "symtest_many[29999]");
+	ck_assert_str_eq(data_name(s, &symtest_guarded.lock), "symtest_guarded.lock");
+	ck_assert_ptr_null(data_name(s, heap));
+	free(heap);
+	track_sym_free(s);
+}
+END_TEST
+
+/* With DWARF: elements and members; without: the symbol and an offset; stripped: only what
+ * .dynsym exports. */
+START_TEST(test_data_fixture)
+{
+	void *h = open_fixture();
+	uintptr_t (*data)(int), member, priv;
+	struct modtab *t = modtab_self();
+	struct track_symbolizer *s = track_sym_new(t->v, t->n);
+	*(void **)&data = dlsym(h, "symfix_data");
+	ck_assert_ptr_nonnull(data);
+	member = data(0);
+	priv = data(1);
+	ck_assert_str_eq(track_sym_data(s, member, 0), "symfix_table[2].lock");
+	ck_assert_str_eq(track_sym_data(s, priv, 0), "symfix_private[5]");
+	track_sym_free(s);
+	s = sym_for_copy(t, "libsymfix-nodebug.so", 0);
+	ck_assert_str_eq(track_sym_data(s, member, 0), "symfix_table+0x68");
+	ck_assert_str_eq(track_sym_data(s, priv, 0), "symfix_private+0x28");
+	track_sym_free(s);
+	s = sym_for_copy(t, "libsymfix-stripped.so", 0);
+	ck_assert_str_eq(track_sym_data(s, member, 0), "symfix_table+0x68");
+	ck_assert_ptr_null(track_sym_data(s, priv, 0));
+	track_sym_free(s);
+	free(t);
+	dlclose(h);
+}
+END_TEST
+
 /* ---- fixture build and main ---------------------------------------------------------- */
 
 /* Run a shell command; 1 if it succeeded. */
@@ -730,6 +823,8 @@ static Suite *symbolize_suite(void)
 	tcase_add_test(tc, test_pid_mode);
 	tcase_add_test(tc, test_pid_gone);
 	tcase_add_test(tc, test_many_lookups);
+	tcase_add_test(tc, test_data_self);
+	tcase_add_test(tc, test_data_pid);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("fixture");
 	tcase_add_test(tc, test_inline_frames);
@@ -738,6 +833,7 @@ static Suite *symbolize_suite(void)
 	tcase_add_test(tc, test_debuglink);
 	tcase_add_test(tc, test_no_aranges);
 	tcase_add_test(tc, test_build_id_mismatch);
+	tcase_add_test(tc, test_data_fixture);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("bad_input");
 	tcase_add_test(tc, test_bad_pcs);

@@ -600,7 +600,8 @@ START_TEST(findings_read_well)
 	gated = strstr(text, "SUMMARY: lock-order-inversion (gated)");
 	ck_assert_msg(dl && inv && gated && dl < inv && inv < gated, "%s", text);
 	want_text(text, "pair_", "and 4 more cycles through the same code sites",
-		  "3 threads alike: running idle", "holds mutex 0x", "taken at hold_kept",
+		  "3 threads alike: running idle", "holds mutex kept, taken at hold_kept",
+		  "SUMMARY: deadlock of 1 thread: thread ", " waits for mutex self at findings",
 		  "... ", NULL);
 	json_decref(root);
 	run_free(&r);

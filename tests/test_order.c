@@ -156,6 +156,21 @@ static void no_findings(json_t *root)
 
 /* ---- lock-order cycles ----------------------------------------------------------------- */
 
+/* The variable of the fixture's lock printed as label: "A" is lock_a, "fork2" forks[2]. */
+static const char *lock_var(const char *label, char *buf, size_t len)
+{
+	static const char *const vars[][2] = {{"A", "lock_a"}, {"B", "lock_b"}, {"C", "lock_c"},
+					      {"G", "lock_g"}, {"M", "lock_m"}, {"L", "rw_l"}};
+	size_t i;
+	for (i = 0; i < ARRAY_SIZE(vars); i++)
+		if (strcmp(label, vars[i][0]) == 0)
+			return vars[i][1];
+	ck_assert_msg(strncmp(label, "fork", 4) == 0, "no variable for lock %s", label);
+	snprintf(buf, len, "forks[%s]", label + 4);
+	return buf;
+}
+
+
 /* One edge of a cycle: lock `from` was held (taken in fn) when lock `to` was taken (in fn),
  * by thread `thread` (a name the fixture printed a tid for), or any thread if NULL. */
 struct edge_want {
@@ -183,6 +198,17 @@ static void check_cycle(json_t *f, const struct run_result *r, const struct edge
 				edge = e;
 		ck_assert_msg(edge != NULL, "no edge %s -> %s (0x%llx -> 0x%llx): %s", w->from,
 			      w->to, from, to, dump(f));
+		/* static locks: named after their variables */
+		{
+			char b1[32], b2[32];
+			const char *vf = lock_var(w->from, b1, sizeof b1),
+				   *vt = lock_var(w->to, b2, sizeof b2);
+			const char *nf = jstr(edge, "from_name"), *nt = jstr(edge, "to_name");
+			ck_assert_msg(nf != NULL && nt != NULL && strcmp(nf, vf) == 0 &&
+					      strcmp(nt, vt) == 0,
+				      "edge %s -> %s: want names %s -> %s: %s", w->from, w->to, vf,
+				      vt, dump(edge));
+		}
 		ck_assert_msg(loc_is(json_object_get(edge, "to_location"), w->fn),
 			      "edge %s -> %s: to_location is not in %s: %s", w->from, w->to, w->fn,
 			      dump(edge));
@@ -258,9 +284,16 @@ START_TEST(inversion_is_reported_with_its_edges)
 			      dump(f));
 	if (c->gate != NULL && strcmp(c->gate, "-") != 0) {
 		json_t *first = json_array_get(json_object_get(f, "cycle"), 0);
+		char buf[32], *text = slurp_file(tmp_path("report.txt")), line[64];
 		ck_assert_msg(jaddr(f, "gated_by") == out_addr(&r, c->gate),
 			      "gated_by is not %s (%s): %s", c->gate,
 			      out_field(&r, "addr", c->gate), dump(f));
+		ck_assert_str_eq(jstr(f, "gated_by_name"), lock_var(c->gate, buf, sizeof buf));
+		snprintf(line, sizeof line, "gated by mutex %s:",
+			 lock_var(c->gate, buf, sizeof buf));
+		ck_assert_msg(text != NULL && strstr(text, line) != NULL, "no \"%s\" in:\n%s", line,
+			      text);
+		free(text);
 		ck_assert(stack_has(json_object_get(first, "to_stack"), "gate_then_a_then_b") ||
 			  stack_has(json_object_get(first, "to_stack"), "gate_then_b_then_a"));
 	}
@@ -352,7 +385,8 @@ struct waiter_want {
 };
 
 /* The one deadlock finding of case what (named in failure messages) holds the n threads of
- * want, as the fixture's output (r) names them. */
+ * want, as the fixture's output (r) names them; each lock waited on is named after its
+ * variable, in JSON and in the text report. */
 static void check_deadlock(const char *what, json_t *root, const struct run_result *r,
 			   const struct waiter_want *want, size_t n)
 {
@@ -375,13 +409,26 @@ static void check_deadlock(const char *what, json_t *root, const struct run_resu
 		ck_assert_msg(jstr(th, "name") && strcmp(jstr(th, "name"), w->name) == 0,
 			      "%s: thread %lld should be named %s: %s", what, tid, w->name,
 			      dump(th));
-		if (w->waits_on != NULL)
+		if (w->waits_on != NULL) {
+			char buf[32], line[128], *text = slurp_file(tmp_path("report.txt"));
+			const char *var = lock_var(w->waits_on, buf, sizeof buf);
 			ck_assert_msg(jaddr(th, "waits_on") == out_addr(r, w->waits_on),
 				      "%s: %s should wait on %s (%s): %s", what, w->name,
 				      w->waits_on, out_field(r, "addr", w->waits_on), dump(th));
-		else
+			ck_assert_msg(jstr(th, "waits_on_name") != NULL &&
+					      strcmp(jstr(th, "waits_on_name"), var) == 0,
+				      "%s: %s should wait on %s: %s", what, w->name, var, dump(th));
+			snprintf(line, sizeof line, "\"%s\" waits for %s %s held by thread %lld",
+				 w->name, jstr(th, "object_kind"), var, out_tid(r, w->held_by));
+			ck_assert_msg(text != NULL && strstr(text, line) != NULL,
+				      "%s: no \"%s\" in the text report:\n%s", what, line, text);
+			free(text);
+		} else {
 			ck_assert_msg(jaddr(th, "waits_on") != 0, "%s: %s waits on nothing: %s",
 				      what, w->name, dump(th));
+			/* a pthread_t: no name */
+			ck_assert_ptr_null(json_object_get(th, "waits_on_name"));
+		}
 		ck_assert_msg(jint(th, "held_by") == out_tid(r, w->held_by),
 			      "%s: %s: held_by should be %s (%lld): %s", what, w->name, w->held_by,
 			      out_tid(r, w->held_by), dump(th));

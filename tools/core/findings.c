@@ -97,10 +97,13 @@ size_t track_findings_list(struct track_view *v, struct track_finding_entry **ou
 	return n;
 }
 
-/* "mutex 0x55d0c0ffee00": an object as the summary names it. */
-static const char *object_words(uint32_t kind, uint64_t addr, char *buf, size_t len)
+/* "mutex g_stats", "mutex 0x55d0c0ffee00": an object as the summary names it. */
+static const char *object_words(struct track_view *v, uint32_t kind, uint64_t addr, char *buf,
+				size_t len)
 {
-	snprintf(buf, len, "%s 0x%llx", track_kind_name(kind), (unsigned long long)addr);
+	char name[256];
+	snprintf(buf, len, "%s %s", track_kind_name(kind),
+		 track_obj_label(v->snap, track_view_sym(v), addr, kind, name, sizeof name));
 	return buf;
 }
 
@@ -123,11 +126,11 @@ static void summary_cycle(struct track_view *v, const struct track_finding_rec *
 		const struct track_edge_rec *e = track_snap_edge(v->snap, f->edges[i]);
 		const struct track_obj_rec *o = e != NULL ? track_edge_lock(v->snap, e, 0) : NULL;
 		if (o != NULL)
-			append(locks, sizeof locks, &lf, object_words(o->kind, o->addr, one,
+			append(locks, sizeof locks, &lf, object_words(v, o->kind, o->addr, one,
 								       sizeof one));
 		if (e != NULL)
-			append(sites, sizeof sites, &sf, track_fmt_pc(sym, e->to_pc, 1, one,
-								      sizeof one));
+			append(sites, sizeof sites, &sf, track_fmt_site(v->snap, sym, e->to_pc,
+									e->to_stack, one, sizeof one));
 	}
 	snprintf(buf, len, "lock-order-inversion%s: %s taken in a cycle (%u locks) at %s",
 		 f->gate ? " (gated)" : "", locks, n, sites);
@@ -136,7 +139,7 @@ static void summary_cycle(struct track_view *v, const struct track_finding_rec *
 static void summary_deadlock(struct track_view *v, const struct track_finding_rec *f,
 			     char *buf, size_t len)
 {
-	char sites[1024] = "", one[256], pc[256];
+	char sites[1024] = "", one[640], pc[256];
 	uint32_t i, n = track_finding_items(f);
 	int first = 1;
 	for (i = 0; i < n; i++) {
@@ -147,12 +150,14 @@ static void summary_deadlock(struct track_view *v, const struct track_finding_re
 		if (w.join)
 			snprintf(one, sizeof one, "thread %d joins thread %d", w.tid, w.held_by);
 		else
-			snprintf(one, sizeof one, "thread %d waits for %s 0x%llx", w.tid, w.kind,
-				 (unsigned long long)w.object);
+			snprintf(one, sizeof one, "thread %d waits for %s %s", w.tid, w.kind,
+				 track_obj_label(v->snap, track_view_sym(v), w.object,
+						 TRACK_OBJ_NONE, pc, sizeof pc));
 		if (st != NULL && st->nframes > 0) {
 			size_t k = strlen(one);
 			snprintf(one + k, sizeof one - k, " at %s",
-				 track_fmt_pc(track_view_sym(v), st->frames[0], 1, pc, sizeof pc));
+				 track_fmt_site(v->snap, track_view_sym(v), st->frames[0], w.stack, pc,
+						sizeof pc));
 		}
 		append(sites, sizeof sites, &first, one);
 	}
@@ -171,8 +176,8 @@ const char *track_finding_summary(struct track_view *v, const struct track_findi
 		const struct track_stack_rec *st = track_snap_stack(v->snap, f->stack);
 		uint64_t pc = f->pc ? f->pc : st != NULL && st->nframes ? st->frames[0] : 0;
 		snprintf(buf, len, "%s: %s at %s", track_finding_name(f->kind),
-			 f->obj ? object_words(f->obj_kind, f->obj, obj, sizeof obj) : "",
-			 track_fmt_pc(track_view_sym(v), pc, 1, at, sizeof at));
+			 f->obj ? object_words(v, f->obj_kind, f->obj, obj, sizeof obj) : "",
+			 track_fmt_site(v->snap, track_view_sym(v), pc, f->stack, at, sizeof at));
 	}
 	return buf;
 }

@@ -89,8 +89,9 @@ int track_thread_outlived(const struct track_snap *s, const struct track_thread_
 {
 	if (t->state == TRACK_TS_EXITED || t->state == TRACK_TS_UNUSED)
 		return 0;
-	/* The thread that called exit() ended the process: it did not outlive it. */
-	return s->alive || t->tid != s->hdr.exit_tid;
+	/* The thread that called exit() ended the process: it did not outlive it.  A thread that
+	 * had not started yet (no tid) did not end either. */
+	return s->alive || !track_thread_started(t) || t->tid != s->hdr.exit_tid;
 }
 
 uint64_t track_alive_at_exit(const struct track_snap *s)
@@ -402,8 +403,15 @@ const char *track_fmt_wait_target(const struct track_view *v, const struct track
 			snprintf(buf, len, "joining thread %d", t->wait_tid);
 		return buf;
 	}
-	snprintf(buf, len, "%s 0x%llx", track_state_verb(t->state),
-		 (unsigned long long)t->wait_obj);
+	{
+		char name[256];
+		snprintf(buf, len, "%s %s", track_state_verb(t->state),
+			 t->state == TRACK_TS_JOIN   /* a pthread_t, not an object */
+				 ? (snprintf(name, sizeof name, "0x%llx",
+					     (unsigned long long)t->wait_obj), name)
+				 : track_obj_label(v->snap, track_view_sym((struct track_view *)v),
+						   t->wait_obj, TRACK_OBJ_NONE, name, sizeof name));
+	}
 	return buf;
 }
 

@@ -133,7 +133,9 @@ const struct track_obj_rec *track_edge_lock(const struct track_snap *s,
 /* The stack where edge e's first lock was taken.  The shim keeps only the return address of
  * that call (from_pc); the function that made it is usually still on the stack when it takes
  * the second lock, so the stack is from_pc followed by the frames of to_stack below the first
- * frame in from_pc's function.  Without such a frame it is from_pc alone and *partial = 1.
+ * frame in from_pc's function.  Without such a frame, or when from_pc's function is the
+ * runtime's (track_frame_in_runtime: a helper such as std::lock_guard's constructor, which
+ * returned in between), it is from_pc alone and *partial = 1.
  * Fills out with at most max return addresses and returns how many. */
 size_t track_edge_from_stack(struct track_view *v, const struct track_edge_rec *e, uint64_t *out,
 			     size_t max, int *partial);
@@ -158,5 +160,53 @@ uint32_t track_finding_items(const struct track_finding_rec *f);
 /* One location, symbolized if possible ("fn+0x1a (file.c:88)"), into buf. */
 const char *track_fmt_pc(struct track_symbolizer *sym, uint64_t pc, int is_return, char *buf,
 			 size_t len);
+
+/* --- sites and names (names.c) -------------------------------------------------------------- */
+
+/* Whether a symbolized entry belongs to the C or C++ runtime rather than to the program: its
+ * module is libc, libstdc++, libgcc_s, libpthread, ld.so (or LLVM's libc++), or its source
+ * file is a system header (/usr/include/..., a C++ standard library header such as
+ * bits/std_mutex.h or gthr-posix.h), where an inline function of the runtime was compiled
+ * into the program. */
+int track_frame_in_runtime(const struct track_frame *f);
+
+/* The site of a call: the one location a report gives for it ("first used at", "created by
+ * thread N at", "took A at", a finding's location).  It is the first entry, innermost first
+ * and inline entries included, of the call's stack pcs[0..n) (return addresses) that is not
+ * in the runtime: for a lock taken through std::lock_guard, the line of the program that
+ * made the guard, not std_mutex.h.  When every frame is the runtime's, pcs[0]'s innermost
+ * entry, as before.  Fills out like track_sym_lookup (the chosen entry first, then the
+ * functions it was inlined into) and returns how many; 0 when n is 0 or pcs[0] is 0.
+ * Stack listings show every frame: only the one-line site skips the runtime. */
+int track_site_pcs(struct track_symbolizer *sym, const uint64_t *pcs, size_t n,
+		   struct track_frame *out, int max);
+/* The same for the call at return address pc whose stack has id stack (0: none): the stack
+ * is used when it is that call's (its first frame is pc). */
+int track_site(const struct track_snap *s, struct track_symbolizer *sym, uint64_t pc,
+	       uint32_t stack, struct track_frame *out, int max);
+/* Either, formatted as track_fmt_pc formats a location ("?" for pc 0). */
+const char *track_fmt_site(const struct track_snap *s, struct track_symbolizer *sym, uint64_t pc,
+			   uint32_t stack, char *buf, size_t len);
+const char *track_fmt_site_pcs(struct track_symbolizer *sym, const uint64_t *pcs, size_t n,
+			       char *buf, size_t len);
+
+/* The name of the global or static variable that the object of kind (TRACK_OBJ_NONE: not
+ * known, then looked up in s) at addr lies in ("g_stats", "g_buckets[3]", "q.lock",
+ * "g_buckets+0x50": track_sym_data, told the object's size by its kind), or NULL: a heap or
+ * stack object, or no symbolizer. */
+const char *track_obj_name(const struct track_snap *s, struct track_symbolizer *sym,
+			   uint64_t addr, uint32_t kind);
+/* What a report calls the object at addr: its variable's name, else its address "0x...". */
+const char *track_obj_label(const struct track_snap *s, struct track_symbolizer *sym,
+			    uint64_t addr, uint32_t kind, char *buf, size_t len);
+/* Finding f's message with each object address in it replaced by its variable's name. */
+const char *track_finding_text(const struct track_snap *s, struct track_symbolizer *sym,
+			       const struct track_finding_rec *f, char *buf, size_t len);
+
+/* Whether the thread of record t has started: the creator fills a record (start routine,
+ * creator, creation stack) before the new thread runs, and the thread gives its tid when it
+ * first runs.  A thread that had not started when the process ended, or when a live process
+ * was read, has no tid and no name yet. */
+int track_thread_started(const struct track_thread_rec *t);
 
 #endif /* TRACK_MODEL_H */

@@ -74,7 +74,12 @@ size_t track_edge_from_stack(struct track_view *v, const struct track_edge_rec *
 		return 0;
 	}
 	out[n++] = e->from_pc;
-	if (st != NULL && (sym = track_view_sym(v)) != NULL && real_function(sym, e->from_pc, &fn))
+	/* A function of the C or C++ runtime that took the first lock (std::lock_guard's
+	 * constructor, __gthread_mutex_lock out of line at -O0) returned before the second was
+	 * taken: the same function on the second lock's stack is another call of it, and its
+	 * callers need not be the first call's. */
+	if (st != NULL && (sym = track_view_sym(v)) != NULL &&
+	    real_function(sym, e->from_pc, &fn) && !track_frame_in_runtime(&fn))
 		at = frame_in(sym, st, &fn);
 	*partial = at < 0;
 	if (at >= 0)

@@ -208,7 +208,7 @@ void track_stackdump_doing(const struct track_stackdump *d, const struct track_t
 {
 	const struct track_obj_rec *o = d->have_snap ? track_snap_obj(&d->snap, r->wait_obj_idx)
 						     : NULL;
-	char dur[32], where[256], extra[160] = "";
+	char dur[32], where[256], extra[160] = "", name[256];
 	uint64_t since = d->now_ns > r->since_ns ? d->now_ns - r->since_ns : 0;
 	track_fmt_ns(since, dur, sizeof dur);
 	if (r->state == TRACK_TS_RUNNING) {
@@ -227,7 +227,12 @@ void track_stackdump_doing(const struct track_stackdump *d, const struct track_t
 		snprintf(extra, sizeof extra, " held by %u reader(s)", o->readers);
 	else if (o != NULL && o->waiters > 1)
 		snprintf(extra, sizeof extra, " (%u waiters)", o->waiters);
-	snprintf(buf, len, "%s 0x%llx for %s (first used at %s)%s", track_state_verb(r->state),
-		 (unsigned long long)r->wait_obj, dur,
-		 o ? track_fmt_pc(d->view.sym, o->first_pc, 1, where, sizeof where) : "?", extra);
+	snprintf(buf, len, "%s %s for %s (first used at %s)%s", track_state_verb(r->state),
+		 track_obj_label(&d->snap, d->view.sym, r->wait_obj,
+				 o != NULL ? o->kind : TRACK_OBJ_NONE, name, sizeof name),
+		 dur,
+		 o ? track_fmt_site(&d->snap, d->view.sym, o->first_pc, o->first_stack, where,
+				    sizeof where)
+		   : "?",
+		 extra);
 }

@@ -30,6 +30,7 @@
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +53,16 @@ struct sym_mod {
 	int state;              /* enum mod_state */
 	Dwfl *dwfl;             /* owned (table mode); NULL in pid mode, where all share one */
 	Dwfl_Module *dm;        /* valid when state == MOD_READY */
+	struct var_ent *vars;   /* the module's variables from DWARF, by address (track_sym_data) */
+	size_t nvars;
+	bool vars_read;
+};
+
+/* A variable DWARF places at a fixed address, and its type: names its array elements and
+   members. */
+struct var_ent {
+	uint64_t addr;          /* in the process */
+	Dwarf_Die type;
 };
 
 struct cache_ent {
@@ -358,8 +369,13 @@ static bool sym_names_die(const char *sym, Dwarf_Die *die)
 static Dwarf_Die *cu_containing(Dwfl_Module *dm, Dwarf_Addr addr, Dwarf_Addr *bias)
 {
 	Dwarf_Die *cu = dwfl_module_addrdie(dm, addr, bias);
-	if (cu != NULL)
+	/* libdwfl gives an address between two units' ranges to the unit below it: the code of
+	 * crt1.o (_start), which has no DWARF, would borrow a line of whatever unit precedes it
+	 * (a header's, in C++).  A unit that states its ranges must hold the address. */
+	if (cu != NULL && (dwarf_haspc(cu, addr - *bias) > 0 ||
+			   (!dwarf_hasattr(cu, DW_AT_low_pc) && !dwarf_hasattr(cu, DW_AT_ranges))))
 		return cu;
+	cu = NULL;
 	while ((cu = dwfl_module_nextcu(dm, cu, bias)) != NULL)
 		if (dwarf_haspc(cu, addr - *bias) > 0)
 			return cu;
@@ -414,9 +430,11 @@ static int resolve_in_module(struct track_symbolizer *S, struct sym_mod *m, uint
 		return 0;
 	}
 
-	/* Innermost location: the line table row for addr. */
-	dl = dwfl_module_getsrc(dm, addr);
-	if (dl != NULL) {
+	/* Innermost location: the line table row for addr, in the unit that holds addr (code
+	   outside every unit, such as _start, has no line: the nearest row below it would be
+	   another function's). */
+	dl = cu != NULL ? dwfl_module_getsrc(dm, addr) : NULL;
+	if (dl != NULL && dwarf_dieoffset(dwfl_linecu(dl)) == dwarf_dieoffset(cu)) {
 		int ln = 0;
 		file = dwfl_lineinfo(dl, NULL, &ln, NULL, NULL, NULL);
 		line = file != NULL ? ln : 0;
@@ -497,11 +515,303 @@ static int resolve(struct track_symbolizer *S, uint64_t pc, int is_ret, struct t
 	return 1;
 }
 
+/* ---- data ---------------------------------------------------------------------------- */
+
+/* The address of a variable DIE with a fixed location (DW_OP_addr, or DW_OP_addrx through
+   .debug_addr), module-relative; false for anything else (a register, the stack, TLS). */
+static bool var_addr(Dwarf_Die *die, Dwarf_Addr *addr)
+{
+	Dwarf_Attribute a, res;
+	Dwarf_Op *expr;
+	size_t len;
+	if (dwarf_attr(die, DW_AT_location, &a) == NULL ||
+	    dwarf_getlocation(&a, &expr, &len) != 0 || len != 1)
+		return false;
+	if (expr[0].atom == DW_OP_addr) {
+		*addr = expr[0].number;
+		return true;
+	}
+	if ((expr[0].atom == DW_OP_addrx || expr[0].atom == DW_OP_GNU_addr_index) &&
+	    dwarf_getlocation_attr(&a, &expr[0], &res) == 0 && dwarf_formaddr(&res, addr) == 0)
+		return true;
+	return false;
+}
+
+static int var_cmp(const void *a, const void *b)
+{
+	const struct var_ent *x = a, *y = b;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* Collect the variables among die's children: a unit's, a namespace's (C++), recursively
+   for namespaces only, so that the walk stays near the top of the tree (function statics
+   are left out: they keep their symbol's offset). */
+static void vars_walk(struct sym_mod *m, Dwarf_Die *parent, Dwarf_Addr bias, size_t *cap,
+		      int depth)
+{
+	Dwarf_Die child, type;
+	Dwarf_Attribute a;
+	Dwarf_Addr addr;
+	if (depth > 8 || dwarf_child(parent, &child) != 0)
+		return;
+	do {
+		int tag = dwarf_tag(&child);
+		if (tag == DW_TAG_namespace) {
+			vars_walk(m, &child, bias, cap, depth + 1);
+			continue;
+		}
+		if (tag != DW_TAG_variable || !var_addr(&child, &addr) ||
+		    dwarf_formref_die(dwarf_attr_integrate(&child, DW_AT_type, &a), &type) == NULL)
+			continue;
+		if (m->nvars == *cap) {
+			size_t ncap = *cap ? *cap * 2 : 64;
+			struct var_ent *n = realloc(m->vars, ncap * sizeof *n);
+			if (n == NULL)
+				return;
+			m->vars = n;
+			*cap = ncap;
+		}
+		m->vars[m->nvars].addr = addr + bias;
+		m->vars[m->nvars].type = type;
+		m->nvars++;
+	} while (dwarf_siblingof(&child, &child) == 0);
+}
+
+/* The module's variables, read once, on the first data address that falls into it. */
+static void vars_read(struct sym_mod *m)
+{
+	Dwarf_Die *cu = NULL;
+	Dwarf_Addr bias;
+	size_t cap = 0;
+	m->vars_read = true;
+	while ((cu = dwfl_module_nextcu(m->dm, cu, &bias)) != NULL)
+		vars_walk(m, cu, bias, &cap, 0);
+	if (m->nvars > 1)
+		qsort(m->vars, m->nvars, sizeof *m->vars, var_cmp);
+}
+
+/* The type of the variable at addr, from DWARF; NULL if unknown. */
+static Dwarf_Die *var_type(struct sym_mod *m, uint64_t addr)
+{
+	struct var_ent key, *e;
+	if (!m->vars_read)
+		vars_read(m);
+	key.addr = addr;
+	e = m->nvars ? bsearch(&key, m->vars, m->nvars, sizeof *m->vars, var_cmp) : NULL;
+	return e != NULL ? &e->type : NULL;
+}
+
+/* A typedef or a qualifier: a name for another type. */
+static bool type_alias(Dwarf_Die *t)
+{
+	int tag = dwarf_tag(t);
+	return tag == DW_TAG_typedef || tag == DW_TAG_const_type || tag == DW_TAG_volatile_type ||
+	       tag == DW_TAG_restrict_type || tag == DW_TAG_atomic_type;
+}
+
+/* Peel typedefs and qualifiers off *t in place; false if what they name is unknown. */
+static bool type_strip(Dwarf_Die *t)
+{
+	Dwarf_Attribute a;
+	int i;
+	for (i = 0; i < 16 && type_alias(t); i++)
+		if (dwarf_formref_die(dwarf_attr_integrate(t, DW_AT_type, &a), t) == NULL)
+			return false;
+	return !type_alias(t);
+}
+
+/* The type die refers to (DW_AT_type), without typedefs and qualifiers. */
+static bool type_of(Dwarf_Die *die, Dwarf_Die *out)
+{
+	Dwarf_Attribute a;
+	return dwarf_formref_die(dwarf_attr_integrate(die, DW_AT_type, &a), out) != NULL &&
+	       type_strip(out);
+}
+
+static void put(char *buf, size_t len, size_t *o, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void put(char *buf, size_t len, size_t *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	if (*o >= len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *o, len - *o, fmt, ap);
+	va_end(ap);
+	*o = n < 0 ? len : *o + (size_t)n;
+}
+
+/* Array indices: "[3]" or "[1][2]" for byte *off of array type t; *t becomes the element's
+   type and *off the offset within the element.  False if a size is unknown. */
+static bool index_array(Dwarf_Die *t, uint64_t *off, char *buf, size_t len, size_t *o)
+{
+	Dwarf_Die elem, sub;
+	Dwarf_Word esize, counts[8];
+	int ndim = 0, i;
+	if (!type_of(t, &elem) || dwarf_aggregate_size(&elem, &esize) != 0 || esize == 0)
+		return false;
+	if (dwarf_child(t, &sub) == 0) {
+		do {
+			Dwarf_Attribute a;
+			Dwarf_Word v;
+			if (dwarf_tag(&sub) != DW_TAG_subrange_type)
+				continue;
+			if (ndim == 8)
+				return false;
+			counts[ndim] = 0;
+			if (dwarf_formudata(dwarf_attr(&sub, DW_AT_count, &a), &v) == 0)
+				counts[ndim] = v;
+			else if (dwarf_formudata(dwarf_attr(&sub, DW_AT_upper_bound, &a), &v) == 0)
+				counts[ndim] = v + 1;
+			ndim++;
+		} while (dwarf_siblingof(&sub, &sub) == 0);
+	}
+	if (ndim == 0)
+		ndim = 1, counts[0] = 0;
+	for (i = 1; i < ndim; i++)
+		if (counts[i] == 0)
+			return false;   /* only the first bound may be unknown (int a[][4]) */
+	for (i = 0; i < ndim; i++) {
+		uint64_t stride = esize;
+		int k;
+		for (k = i + 1; k < ndim; k++)
+			stride *= counts[k];
+		put(buf, len, o, "[%llu]", (unsigned long long)(*off / stride));
+		*off %= stride;
+	}
+	*t = elem;
+	return true;
+}
+
+/* The member of struct, class or union t that holds byte *off: ".name" (nothing for an
+   anonymous member or a base class); *t becomes its type, *off the offset within it. */
+static bool into_member(Dwarf_Die *t, uint64_t *off, char *buf, size_t len, size_t *o)
+{
+	Dwarf_Die m, mt;
+	if (dwarf_child(t, &m) != 0)
+		return false;
+	do {
+		Dwarf_Attribute a;
+		Dwarf_Word loc, size;
+		int tag = dwarf_tag(&m);
+		const char *name;
+		if ((tag != DW_TAG_member && tag != DW_TAG_inheritance) ||
+		    dwarf_formudata(dwarf_attr(&m, DW_AT_data_member_location, &a), &loc) != 0 ||
+		    !type_of(&m, &mt) || dwarf_aggregate_size(&mt, &size) != 0 || *off < loc ||
+		    *off - loc >= size)
+			continue;
+		name = tag == DW_TAG_member ? dwarf_diename(&m) : NULL;
+		if (name != NULL)
+			put(buf, len, o, ".%s", name);
+		*off -= loc;
+		*t = mt;
+		return true;
+	} while (dwarf_siblingof(&m, &m) == 0);
+	return false;
+}
+
+/* What the object of size bytes (0: unknown) at byte off of a variable of type t is: array
+   elements and members, then any bytes left over ("[3]", "[2].lock", "+0x8").  It goes down
+   while what it names is bigger than the object: a mutex at the start of a struct is its
+   member ("q.lock"), a mutex is not its own first member ("g_stats", not "g_stats.__data");
+   without a size, into arrays always and into members only past their start. */
+static void describe(Dwarf_Die *type, uint64_t off, uint64_t size, char *buf, size_t len,
+		     size_t *o)
+{
+	Dwarf_Die t;
+	int depth;
+	if (type != NULL) {
+		t = *type;
+		for (depth = 0; depth < 16 && type_strip(&t); depth++) {
+			int tag = dwarf_tag(&t);
+			Dwarf_Word tsize;
+			int bigger = size == 0 || (dwarf_aggregate_size(&t, &tsize) == 0 &&
+						    tsize > size);
+			if (tag == DW_TAG_array_type && bigger) {
+				if (!index_array(&t, &off, buf, len, o))
+					break;
+			} else if ((size != 0 ? bigger : off > 0) &&
+				   (tag == DW_TAG_structure_type || tag == DW_TAG_class_type ||
+				    tag == DW_TAG_union_type)) {
+				if (!into_member(&t, &off, buf, len, o))
+					break;
+			} else {
+				break;
+			}
+		}
+	}
+	if (off > 0)
+		put(buf, len, o, "+0x%llx", (unsigned long long)off);
+}
+
+/* The module whose data addr is in.  A module table from the shim covers every PT_LOAD
+   segment, .bss included; /proc/PID/maps (pid mode) gives only the file's mappings, and the
+   part of .bss past the file's last page is an anonymous mapping after them: there, the
+   nearest module below addr is asked for its segments' extent. */
+static struct sym_mod *data_module(struct track_symbolizer *S, uint64_t addr)
+{
+	struct sym_mod *m = find_module(S, addr), *below = NULL;
+	Dwarf_Addr bias;
+	GElf_Ehdr eh;
+	Elf *elf;
+	size_t i, n;
+	uint64_t end = 0;
+	if (m != NULL || !S->pid_mode)
+		return m;
+	for (i = 0; i < S->nmods; i++)
+		if (S->mods[i].lo <= addr && (below == NULL || S->mods[i].lo > below->lo))
+			below = &S->mods[i];
+	if (below == NULL || below->dm == NULL ||
+	    (elf = dwfl_module_getelf(below->dm, &bias)) == NULL ||
+	    gelf_getehdr(elf, &eh) == NULL || elf_getphdrnum(elf, &n) != 0)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		GElf_Phdr ph;
+		if (gelf_getphdr(elf, (int)i, &ph) != NULL && ph.p_type == PT_LOAD &&
+		    bias + ph.p_vaddr + ph.p_memsz > end)
+			end = bias + ph.p_vaddr + ph.p_memsz;
+	}
+	return addr < end ? below : NULL;
+}
+
+/* The name of the variable addr lies in, interned; NULL if no data symbol holds it. */
+static const char *resolve_data(struct track_symbolizer *S, uint64_t addr, uint64_t size)
+{
+	struct sym_mod *m = addr != 0 ? data_module(S, addr) : NULL;
+	const char *name;
+	GElf_Off off = 0;
+	GElf_Sym sym;
+	char buf[512];
+	size_t o = 0;
+	if (m != NULL && m->state == MOD_UNTRIED)
+		load_module(S, m);
+	if (m == NULL || m->state != MOD_READY || m->dm == NULL)
+		return NULL;
+	name = dwfl_module_addrinfo(m->dm, addr, &off, &sym, NULL, NULL, NULL);
+	/* Only a variable that holds addr: a sizeless or neighbouring symbol would be a guess. */
+	if (name == NULL || name[0] == '\0' || GELF_ST_TYPE(sym.st_info) != STT_OBJECT ||
+	    sym.st_size == 0 || off >= sym.st_size)
+		return NULL;
+	name = fn_name(S, name);
+	if (name == NULL)
+		return NULL;
+	/* A copy-relocated variable of a library (stdout in the executable's .bss) keeps its
+	   version in the executable's .symtab: "stdout@GLIBC_2.2.5". */
+	put(buf, sizeof buf, &o, "%.*s", (int)strcspn(name, "@"), name);
+	describe(var_type(m, addr - off), off, size, buf, sizeof buf, &o);
+	return intern(S, buf);
+}
+
 /* ---- cache --------------------------------------------------------------------------- */
+
+/* What a cache entry answers, beside its address: a code location (is_ret 0 or 1) or the
+   variable holding a data address, for an object of some size (KEY_DATA + the size). */
+#define KEY_DATA 2
 
 static size_t cache_slot(uint64_t pc, int is_ret, size_t cap)
 {
-	uint64_t h = track_hash_mix(pc ^ ((uint64_t)is_ret << 63));
+	uint64_t h = track_hash_mix(pc ^ ((uint64_t)is_ret << 62));
 	return (size_t)(h ^ (h >> 31)) & (cap - 1);
 }
 
@@ -631,9 +941,11 @@ void track_sym_free(struct track_symbolizer *S)
 	size_t i;
 	if (S == NULL)
 		return;
-	for (i = 0; i < S->nmods; i++)
+	for (i = 0; i < S->nmods; i++) {
 		if (S->mods[i].dwfl != NULL)
 			dwfl_end(S->mods[i].dwfl);
+		free(S->mods[i].vars);
+	}
 	if (S->proc_dwfl != NULL)
 		dwfl_end(S->proc_dwfl);
 	for (i = 0; i < S->cache_cap; i++)
@@ -646,25 +958,44 @@ void track_sym_free(struct track_symbolizer *S)
 	free(S);
 }
 
+/* The cache entry for (pc, key): filled if known, else the empty slot to fill; NULL if the
+   cache cannot take one. */
+static struct cache_ent *cache_entry(struct track_symbolizer *S, uint64_t pc, int key)
+{
+	size_t j;
+	if (S == NULL)
+		return NULL;
+	if ((S->cache_used + 1) * 2 > S->cache_cap)
+		cache_grow(S); /* on failure the table, if any, still has room: kept half empty */
+	if (S->cache_cap == 0 || (S->cache_used + 1) * 2 > S->cache_cap)
+		return NULL;
+	for (j = cache_slot(pc, key, S->cache_cap); S->cache[j].f != NULL;
+	     j = (j + 1) & (S->cache_cap - 1))
+		if (S->cache[j].pc == pc && S->cache[j].is_ret == key)
+			break;
+	return &S->cache[j];
+}
+
+static void cache_fill(struct track_symbolizer *S, struct cache_ent *e, uint64_t pc, int key,
+		       struct track_frame *f, int n)
+{
+	e->pc = pc;
+	e->is_ret = key;
+	e->n = n;
+	e->f = f;
+	S->cache_used++;
+}
+
 int track_sym_lookup(struct track_symbolizer *S, uint64_t pc, int is_return,
 		     struct track_frame *out, int max)
 {
 	struct track_frame *f = NULL;
-	struct cache_ent *e = NULL;
+	struct cache_ent *e;
 	int n, k;
 	is_return = is_return != 0;
 	if (out == NULL || max < 1)
 		return 0;
-	if (S != NULL && (S->cache_used + 1) * 2 > S->cache_cap)
-		cache_grow(S); /* on failure the table, if any, still has room: it is kept half empty */
-	if (S != NULL && S->cache_cap > 0 && (S->cache_used + 1) * 2 <= S->cache_cap) {
-		size_t j;
-		for (j = cache_slot(pc, is_return, S->cache_cap); S->cache[j].f != NULL;
-		     j = (j + 1) & (S->cache_cap - 1))
-			if (S->cache[j].pc == pc && S->cache[j].is_ret == is_return)
-				break;
-		e = &S->cache[j];
-	}
+	e = cache_entry(S, pc, is_return);
 	if (e != NULL && e->f != NULL) {
 		f = e->f;
 		n = e->n;
@@ -676,13 +1007,8 @@ int track_sym_lookup(struct track_symbolizer *S, uint64_t pc, int is_return,
 			out->pc = pc;
 			return 1;
 		}
-		if (e != NULL) {
-			e->pc = pc;
-			e->is_ret = is_return;
-			e->n = n;
-			e->f = f;
-			S->cache_used++;
-		}
+		if (e != NULL)
+			cache_fill(S, e, pc, is_return, f, n);
 	}
 	/* Keep the outermost entries: the last one is always the real function. */
 	k = n < max ? n : max;
@@ -690,6 +1016,26 @@ int track_sym_lookup(struct track_symbolizer *S, uint64_t pc, int is_return,
 	if (e == NULL)
 		free(f);
 	return k;
+}
+
+const char *track_sym_data(struct track_symbolizer *S, uint64_t addr, uint64_t size)
+{
+	struct cache_ent *e;
+	struct track_frame *f;
+	const char *name;
+	int key = KEY_DATA + (int)(size < 0x10000 ? size : 0xffff);
+	if (S == NULL || addr == 0)
+		return NULL;
+	e = cache_entry(S, addr, key);
+	if (e != NULL && e->f != NULL)
+		return e->f->function;
+	name = resolve_data(S, addr, size);
+	if (e != NULL && (f = calloc(1, sizeof *f)) != NULL) {
+		f->pc = addr;
+		f->function = name;   /* interned, or NULL: no variable */
+		cache_fill(S, e, addr, key, f, 1);
+	}
+	return name;
 }
 
 static const char *base_name(const char *p)

@@ -63,6 +63,19 @@ void track_sym_free(struct track_symbolizer *sym);
 int track_sym_lookup(struct track_symbolizer *sym, uint64_t pc, int is_return,
 		     struct track_frame *out, int max);
 
+/* The variable that the object of size bytes at data address addr lies in, named as a
+   report names that object:
+     "g_stats"            the variable itself (demangled: "worker()::m", "ns::g_lock")
+     "g_buckets[3]"       an element of an array, when DWARF gives the element's type
+     "q.lock"             a member (also at the start of the variable, when it is bigger
+                          than the object), likewise
+     "g_buckets+0x78"     a byte offset into it, without DWARF
+   from the module's symbol tables (.symtab, else .dynsym: STT_OBJECT symbols, with a size
+   that covers addr) and its DWARF.  size 0: not known (members are then named only past
+   the variable's start).  NULL when no variable holds addr: the heap, a stack, an anonymous
+   mapping, a stripped module.  The string is the symbolizer's; answers are cached. */
+const char *track_sym_data(struct track_symbolizer *sym, uint64_t addr, uint64_t size);
+
 /* Format one entry into buf and return buf:
      "function+0x1a (file.c:88)"         function and line known
      "function (file.c:88)"              inlined entry

@@ -15,14 +15,16 @@ static void print_held(FILE *out, const struct track_stackdump *d,
 		       const struct track_thread_rec *r)
 {
 	uint32_t i, n = r->nheld < TRACK_HELD_MAX ? r->nheld : TRACK_HELD_MAX;
-	char where[256];
+	char where[256], name[256];
 	for (i = 0; i < n; i++) {
 		const struct track_obj_rec *o = track_snap_obj(&d->snap, r->held[i] & ~TRACK_HELD_READ);
 		if (o == NULL)
 			continue;
-		fprintf(out, "    holds %s 0x%llx%s (first used at %s)\n", track_kind_name(o->kind),
-			(unsigned long long)o->addr, r->held[i] & TRACK_HELD_READ ? " for reading" : "",
-			track_fmt_pc(d->view.sym, o->first_pc, 1, where, sizeof where));
+		fprintf(out, "    holds %s %s%s (first used at %s)\n", track_kind_name(o->kind),
+			track_obj_label(&d->snap, d->view.sym, o->addr, o->kind, name, sizeof name),
+			r->held[i] & TRACK_HELD_READ ? " for reading" : "",
+			track_fmt_site(&d->snap, d->view.sym, o->first_pc, o->first_stack, where,
+				       sizeof where));
 	}
 	if (r->nheld > TRACK_HELD_MAX)
 		fprintf(out, "    ... and %u more locks\n", r->nheld - TRACK_HELD_MAX);
@@ -65,7 +67,8 @@ static void print_thread_line(FILE *out, const struct track_stackdump *d,
 		print_held(out, d, t->rec);
 		if (t->rec->create_pc)
 			fprintf(out, "    created by thread %d at %s\n", t->rec->creator_tid,
-				track_fmt_pc(d->view.sym, t->rec->create_pc, 1, where, sizeof where));
+				track_fmt_site(&d->snap, d->view.sym, t->rec->create_pc,
+					       t->rec->create_stack, where, sizeof where));
 	}
 }
 
@@ -142,6 +145,13 @@ static json_t *thread_json(const struct track_stackdump *d, const struct track_d
 			char hex[32];
 			snprintf(hex, sizeof hex, "0x%llx", (unsigned long long)t->rec->wait_obj);
 			json_object_set_new(o, "waiting_on", json_string(hex));
+			if (t->rec->state != TRACK_TS_JOIN) {
+				json_t *name = track_json_obj_name(&d->snap, d->view.sym,
+								   t->rec->wait_obj,
+								   TRACK_OBJ_NONE);
+				if (name != NULL)
+					json_object_set_new(o, "waiting_on_name", name);
+			}
 			json_object_set_new(o, "waiting_ns",
 					    json_integer((json_int_t)(d->now_ns > t->rec->since_ns
 								      ? d->now_ns - t->rec->since_ns
@@ -149,7 +159,8 @@ static json_t *thread_json(const struct track_stackdump *d, const struct track_d
 		}
 		json_object_set_new(o, "creator_tid", json_integer(t->rec->creator_tid));
 		json_object_set_new(o, "created_at",
-				    track_json_location(d->view.sym, t->rec->create_pc, 1));
+				    track_json_site(&d->snap, d->view.sym, t->rec->create_pc,
+						    t->rec->create_stack));
 	}
 	if (t->error)
 		json_object_set_new(o, "error", json_string(strerror(t->error)));

@@ -107,19 +107,17 @@ static void set_frame(json_t *o, const struct track_frame *f)
 		json_object_set_new(o, "module", text(f->module));
 }
 
-json_t *track_json_location(struct track_symbolizer *sym, uint64_t pc, int is_return)
+/* A location from its symbolized entries f[0..n) (innermost first). */
+static json_t *frames_json(struct track_symbolizer *sym, uint64_t pc, const struct track_frame *f,
+			   int n)
 {
-	struct track_frame f[8];
 	json_t *o;
-	int n, i;
+	int i;
 	if (pc == 0)
 		return json_null();
 	o = json_object();
-	json_object_set_new(o, "pc", hex(pc));
-	if (sym == NULL)
-		return o;
-	n = track_sym_lookup(sym, pc, is_return, f, 8);
-	if (n <= 0)
+	json_object_set_new(o, "pc", hex(n > 0 && f[0].pc != 0 ? f[0].pc : pc));
+	if (sym == NULL || n <= 0)
 		return o;
 	set_frame(o, &f[0]);
 	if (n > 1) {
@@ -133,6 +131,44 @@ json_t *track_json_location(struct track_symbolizer *sym, uint64_t pc, int is_re
 		json_object_set_new(o, "inlined_into", into);
 	}
 	return o;
+}
+
+json_t *track_json_location(struct track_symbolizer *sym, uint64_t pc, int is_return)
+{
+	struct track_frame f[8];
+	int n = sym != NULL && pc != 0 ? track_sym_lookup(sym, pc, is_return, f, 8) : 0;
+	return frames_json(sym, pc, f, n);
+}
+
+json_t *track_json_site(const struct track_snap *s, struct track_symbolizer *sym, uint64_t pc,
+			uint32_t stack)
+{
+	struct track_frame f[8];
+	int n = sym != NULL && pc != 0 ? track_site(s, sym, pc, stack, f, 8) : 0;
+	return frames_json(sym, pc, f, n);
+}
+
+json_t *track_json_site_pcs(struct track_symbolizer *sym, const uint64_t *pcs, size_t n)
+{
+	struct track_frame f[8];
+	int k = sym != NULL ? track_site_pcs(sym, pcs, n, f, 8) : 0;
+	return frames_json(sym, n > 0 ? pcs[0] : 0, f, k);
+}
+
+json_t *track_json_obj_name(const struct track_snap *s, struct track_symbolizer *sym,
+			    uint64_t addr, uint32_t kind)
+{
+	const char *name = track_obj_name(s, sym, addr, kind);
+	return name != NULL ? text(name) : NULL;
+}
+
+/* o[key] = the name of the object at addr, when it has one. */
+static void set_obj_name(json_t *o, const char *key, const struct track_snap *s,
+			 struct track_symbolizer *sym, uint64_t addr, uint32_t kind)
+{
+	json_t *name = track_json_obj_name(s, sym, addr, kind);
+	if (name != NULL)
+		json_object_set_new(o, key, name);
 }
 
 json_t *track_json_pcs(struct track_symbolizer *sym, const uint64_t *pcs, size_t n)
@@ -223,20 +259,26 @@ static json_t *thread_json(struct track_view *v, const struct track_thread_rec *
 			   struct track_symbolizer *sym)
 {
 	const struct track_snap *s = v->snap;
-	json_t *o = json_object(), *flags = json_array(), *held = json_array();
+	json_t *o = json_object(), *flags = json_array(), *held = json_array(),
+	       *held_names = json_array();
 	uint32_t i, n = t->nheld < TRACK_HELD_MAX ? t->nheld : TRACK_HELD_MAX;
 	const char *fnames[32];
 	int k, nf = track_thread_flag_names(t->flags, fnames, 32);
-	json_object_set_new(o, "tid", json_integer(t->tid));
+	int started = track_thread_started(t);
+	/* A thread that had not started yet has no tid and is in no state of its own. */
+	json_object_set_new(o, "tid", started ? json_integer(t->tid) : json_null());
 	json_object_set_new(o, "name", fixed_str(t->name, TRACK_NAME_MAX));
-	json_object_set_new(o, "state", json_string(track_state_name(t->state)));
+	json_object_set_new(o, "state", json_string(started || t->state == TRACK_TS_EXITED
+							    ? track_state_name(t->state)
+							    : "not-started"));
 	json_object_set_new(o, "alive_at_exit", json_boolean(track_thread_outlived(s, t)));
 	for (k = 0; k < nf; k++)
 		json_array_append_new(flags, json_string(fnames[k]));
 	json_object_set_new(o, "flags", flags);
 	json_object_set_new(o, "creator_tid", json_integer(t->creator_tid));
 	json_object_set_new(o, "start_routine", track_json_location(sym, t->start_routine, 0));
-	json_object_set_new(o, "created_at", track_json_location(sym, t->create_pc, 1));
+	json_object_set_new(o, "created_at",
+			    track_json_site(s, sym, t->create_pc, t->create_stack));
 	json_object_set_new(o, "created_stack", track_json_stack(s, sym, t->create_stack));
 	json_object_set_new(o, "created_ns", u64(t->created_ns > s->hdr.start_mono_ns
 						       ? t->created_ns - s->hdr.start_mono_ns : 0));
@@ -249,6 +291,8 @@ static json_t *thread_json(struct track_view *v, const struct track_thread_rec *
 		json_object_set_new(w, "object", hex(t->wait_obj));
 		uint64_t for_ns;
 		int exact;
+		if (t->state != TRACK_TS_JOIN)
+			set_obj_name(w, "object_name", s, sym, t->wait_obj, TRACK_OBJ_NONE);
 		json_object_set_new(w, "since_ns", u64(t->since_ns - s->hdr.start_mono_ns));
 		for_ns = track_state_ns(v, t->since_ns, &exact);
 		json_object_set_new(w, "for_ns", u64(for_ns));
@@ -260,10 +304,15 @@ static json_t *thread_json(struct track_view *v, const struct track_thread_rec *
 	}
 	for (i = 0; i < n; i++) {
 		uint32_t idx = (t->held[i] & ~TRACK_HELD_READ);
-		if (idx >= 1 && idx <= s->nobjs)
-			json_array_append_new(held, hex(s->objs[idx - 1].addr));
+		json_t *name;
+		if (idx < 1 || idx > s->nobjs)
+			continue;
+		json_array_append_new(held, hex(s->objs[idx - 1].addr));
+		name = track_json_obj_name(s, sym, s->objs[idx - 1].addr, s->objs[idx - 1].kind);
+		json_array_append_new(held_names, name != NULL ? name : json_null());
 	}
 	json_object_set_new(o, "held_locks", held);
+	json_object_set_new(o, "held_lock_names", held_names);
 	return o;
 }
 
@@ -285,12 +334,13 @@ static json_t *object_json(const struct track_snap *s, const struct track_obj_re
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "address", hex(r->addr));
+	set_obj_name(o, "name", s, sym, r->addr, r->kind);
 	json_object_set_new(o, "kind", json_string(track_kind_name(r->kind)));
 	if (r->kind == TRACK_OBJ_MUTEX && !(r->flags & TRACK_OF_STATIC))
 		json_object_set_new(o, "type", json_string(track_mutex_type_name(r->subtype)));
 	json_object_set_new(o, "live", json_boolean(r->flags & TRACK_OF_LIVE));
 	json_object_set_new(o, "static_init", json_boolean(r->flags & TRACK_OF_STATIC));
-	json_object_set_new(o, "first_use", track_json_location(sym, r->first_pc, 1));
+	json_object_set_new(o, "first_use", track_json_site(s, sym, r->first_pc, r->first_stack));
 	json_object_set_new(o, "first_use_stack", track_json_stack(s, sym, r->first_stack));
 	json_object_set_new(o, "first_tid", json_integer(r->first_tid));
 	switch (r->kind) {
@@ -349,7 +399,8 @@ static void objects_json(json_t *root, struct track_view *view, struct track_sym
 }
 
 /* One end of an edge: "from"/"to" (address, or null if its record now describes another
- * object), "from_kind"/"to_kind" and "from_first_use"/"to_first_use". */
+ * object), "from_name"/"to_name" (when it has one), "from_kind"/"to_kind" and
+ * "from_first_use"/"to_first_use". */
 static void set_edge_lock(json_t *o, const struct track_snap *s, struct track_symbolizer *sym,
 			  const struct track_edge_rec *e, int to)
 {
@@ -357,10 +408,13 @@ static void set_edge_lock(json_t *o, const struct track_snap *s, struct track_sy
 	char key[32];
 	const char *end = to ? "to" : "from";
 	json_object_set_new(o, end, r != NULL ? hex(r->addr) : json_null());
+	snprintf(key, sizeof key, "%s_name", end);
+	if (r != NULL)
+		set_obj_name(o, key, s, sym, r->addr, r->kind);
 	snprintf(key, sizeof key, "%s_kind", end);
 	json_object_set_new(o, key, r != NULL ? json_string(track_kind_name(r->kind)) : json_null());
 	snprintf(key, sizeof key, "%s_first_use", end);
-	json_object_set_new(o, key, r != NULL ? track_json_location(sym, r->first_pc, 1)
+	json_object_set_new(o, key, r != NULL ? track_json_site(s, sym, r->first_pc, r->first_stack)
 					      : json_null());
 }
 
@@ -376,8 +430,8 @@ static json_t *edge_json(struct track_view *v, const struct track_edge_rec *e)
 	set_edge_lock(o, s, sym, e, 1);
 	json_object_set_new(o, "class", json_boolean(track_edge_by_class(s, e)));
 	json_object_set_new(o, "tid", json_integer(e->tid));
-	json_object_set_new(o, "from_location", track_json_location(sym, e->from_pc, 1));
-	json_object_set_new(o, "to_location", track_json_location(sym, e->to_pc, 1));
+	json_object_set_new(o, "from_location", track_json_site_pcs(sym, from, n));
+	json_object_set_new(o, "to_location", track_json_site(s, sym, e->to_pc, e->to_stack));
 	json_object_set_new(o, "to_stack", track_json_stack(s, sym, e->to_stack));
 	json_object_set_new(o, "from_stack", track_json_pcs(sym, from, n));
 	json_object_set_new(o, "from_stack_partial", json_boolean(partial));
@@ -394,6 +448,9 @@ static void set_cycle(json_t *o, struct track_view *v, const struct track_findin
 	}
 	json_object_set_new(o, "cycle", cycle);
 	json_object_set_new(o, "gated_by", f->gate ? hex(f->gate) : json_null());
+	if (f->gate)
+		set_obj_name(o, "gated_by_name", v->snap, track_view_sym(v), f->gate,
+			     TRACK_OBJ_NONE);
 }
 
 static void set_deadlock(json_t *o, const struct track_snap *s, struct track_symbolizer *sym,
@@ -410,6 +467,8 @@ static void set_deadlock(json_t *o, const struct track_snap *s, struct track_sym
 									    TRACK_NAME_MAX)
 							       : json_null());
 		json_object_set_new(t, "waits_on", hex(w.object));
+		if (!w.join)
+			set_obj_name(t, "waits_on_name", s, sym, w.object, TRACK_OBJ_NONE);
 		json_object_set_new(t, "object_kind", json_string(w.kind));
 		json_object_set_new(t, "held_by", json_integer(w.held_by));
 		json_object_set_new(t, "stack", track_json_stack(s, sym, w.stack));
@@ -423,16 +482,20 @@ static json_t *finding_json(struct track_view *v, const struct track_finding_rec
 	const struct track_snap *s = v->snap;
 	struct track_symbolizer *sym = track_view_sym(v);
 	json_t *o = json_object();
+	char msg[TRACK_FINDING_TEXT + 256];
 	json_object_set_new(o, "kind", json_string(track_finding_name(f->kind)));
 	json_object_set_new(o, "severity", json_string(track_severity_name(f->severity)));
-	json_object_set_new(o, "message", fixed_str(f->text, TRACK_FINDING_TEXT));
+	json_object_set_new(o, "message", text(track_finding_text(s, sym, f, msg, sizeof msg)));
 	json_object_set_new(o, "tid", json_integer(f->tid));
 	json_object_set_new(o, "count", u64(f->count));
-	if (f->obj)
+	if (f->obj) {
 		json_object_set_new(o, "object", hex(f->obj));
+		if (f->kind != TRACK_FK_JOIN_INVALID)   /* its object is a pthread_t */
+			set_obj_name(o, "object_name", s, sym, f->obj, f->obj_kind);
+	}
 	if (f->other_tid)
 		json_object_set_new(o, "other_tid", json_integer(f->other_tid));
-	json_object_set_new(o, "location", track_json_location(sym, f->pc, 1));
+	json_object_set_new(o, "location", track_json_site(s, sym, f->pc, f->stack));
 	json_object_set_new(o, "stack", track_json_stack(s, sym, f->stack));
 	if (f->kind == TRACK_FK_LOCK_ORDER)
 		set_cycle(o, v, f);

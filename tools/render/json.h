@@ -25,6 +25,17 @@ json_t *track_json_argv(const struct track_seg_header *h);
 /* A location object {"pc", "function", "offset", "file", "line", "module", "inlined_into"}. */
 json_t *track_json_location(struct track_symbolizer *sym, uint64_t pc, int is_return);
 
+/* The location object of a call's site (model.h, track_site): the first frame of its stack
+ * outside the C and C++ runtime; null for pc 0. */
+json_t *track_json_site(const struct track_snap *s, struct track_symbolizer *sym, uint64_t pc,
+			uint32_t stack);
+json_t *track_json_site_pcs(struct track_symbolizer *sym, const uint64_t *pcs, size_t n);
+
+/* The name of the variable the object of kind (TRACK_OBJ_NONE: not known) at addr lies in,
+ * as a JSON string, or NULL (no key should be written) for a heap or stack object. */
+json_t *track_json_obj_name(const struct track_snap *s, struct track_symbolizer *sym,
+			    uint64_t addr, uint32_t kind);
+
 /* n return addresses as an array of locations. */
 json_t *track_json_pcs(struct track_symbolizer *sym, const uint64_t *pcs, size_t n);
 

@@ -146,13 +146,14 @@ static void print_held(FILE *out, struct track_view *v, const struct track_threa
 {
 	const struct track_snap *s = v->snap;
 	uint32_t i, n = t->nheld < TRACK_HELD_MAX ? t->nheld : TRACK_HELD_MAX;
-	char at[256];
+	char at[256], name[256];
 	for (i = 0; i < n; i++) {
 		const struct track_obj_rec *o = track_snap_obj(s, t->held[i] & ~TRACK_HELD_READ);
 		if (o == NULL)
 			continue;
-		fprintf(out, "    holds %s 0x%llx%s, taken at %s\n", track_kind_name(o->kind),
-			(unsigned long long)o->addr, t->held[i] & TRACK_HELD_READ ? " for reading" : "",
+		fprintf(out, "    holds %s %s%s, taken at %s\n", track_kind_name(o->kind),
+			track_obj_label(s, track_view_sym(v), o->addr, o->kind, name, sizeof name),
+			t->held[i] & TRACK_HELD_READ ? " for reading" : "",
 			track_fmt_pc(track_view_sym(v), t->held_pc[i], 1, at, sizeof at));
 	}
 	if (t->nheld > n)
@@ -166,11 +167,13 @@ static void print_thread_who(FILE *out, struct track_view *v, const uint32_t *id
 	const struct track_thread_rec *t = &s->threads[idx[0]];
 	char fn[256];
 	size_t i;
-	if (n == 1)
+	if (n > 1)
+		fprintf(out, "  %zu threads alike:", n);
+	else if (!track_thread_started(t))
+		fprintf(out, "  thread (%s)", s->alive ? "not started yet" : "had not started");
+	else
 		fprintf(out, "  thread %d \"%.*s\"%s", t->tid, TRACK_NAME_MAX, t->name,
 			t->flags & TRACK_TF_MAIN ? " (main)" : "");
-	else
-		fprintf(out, "  %zu threads alike:", n);
 	if (t->start_routine)
 		fprintf(out, " running %s", track_fmt_pc(track_view_sym(v), t->start_routine, 0, fn,
 							  sizeof fn));
@@ -194,7 +197,7 @@ static void print_outliving(FILE *out, struct track_view *v, const uint32_t *idx
 {
 	const struct track_snap *s = v->snap;
 	const struct track_thread_rec *t = &s->threads[idx[0]];
-	char where[256], since[96], target[128], owner[128];
+	char where[256], since[96], target[320], owner[128];
 	uint64_t first = t->since_ns;
 	size_t i;
 	print_thread_who(out, v, idx, n);
@@ -213,7 +216,7 @@ static void print_outliving(FILE *out, struct track_view *v, const uint32_t *idx
 		print_stack(out, v, t->create_stack, "      ", frames);
 	} else if (t->create_pc) {
 		fprintf(out, "    created by thread %d at %s\n", t->creator_tid,
-			track_fmt_pc(track_view_sym(v), t->create_pc, 1, where, sizeof where));
+			track_fmt_site(s, track_view_sym(v), t->create_pc, 0, where, sizeof where));
 	}
 }
 
@@ -245,17 +248,23 @@ static void print_outliving_threads(FILE *out, struct track_view *v, int frames)
 	free(done);
 }
 
-static void print_lock_row(FILE *out, const struct track_lock_row *row,
-			   struct track_symbolizer *sym)
+/* The LOCK column: wide enough for the names of the rows shown, up to a point. */
+#define LOCK_COL_MIN 16
+#define LOCK_COL_MAX 32
+
+static void print_lock_row(FILE *out, const struct track_snap *s, const struct track_lock_row *row,
+			   struct track_symbolizer *sym, int width)
 {
 	const struct track_obj_rec *r = row->rec;
-	char acq[32], con[32], tot[32], max[32], where[256];
-	fprintf(out, "  0x%-14llx %-9s %12s %10s %10s %10s  %s\n", (unsigned long long)r->addr,
-		track_kind_name(r->kind), track_fmt_count(r->acquisitions, acq, sizeof acq),
+	char acq[32], con[32], tot[32], max[32], where[256], name[256];
+	fprintf(out, "  %-*s %-9s %12s %10s %10s %10s  %s\n", width,
+		track_obj_label(s, sym, r->addr, r->kind, name, sizeof name),
+		track_kind_name(r->kind),
+		track_fmt_count(r->acquisitions, acq, sizeof acq),
 		track_fmt_count(row->contended, con, sizeof con),
 		track_fmt_ns(row->wait_ns, tot, sizeof tot),
 		track_fmt_ns(row->max_wait_ns, max, sizeof max),
-		track_fmt_pc(sym, r->first_pc, 1, where, sizeof where));
+		track_fmt_site(s, sym, r->first_pc, r->first_stack, where, sizeof where));
 }
 
 static void print_locks(FILE *out, struct track_view *view, int top,
@@ -273,11 +282,20 @@ static void print_locks(FILE *out, struct track_view *view, int top,
 	fprintf(out, "locks: %zu used, %s acquisitions, %zu contended\n", n,
 		track_fmt_count(acq, a, sizeof a), contended);
 	if (n > 0) {
+		struct track_symbolizer *sym = track_view_sym(view);
+		int width = LOCK_COL_MIN;
+		char name[256];
+		for (i = 0; i < n && (int)i < top; i++) {
+			int w = (int)strlen(track_obj_label(view->snap, sym, v[i].rec->addr,
+							    v[i].rec->kind, name, sizeof name));
+			if (w > width)
+				width = w < LOCK_COL_MAX ? w : LOCK_COL_MAX;
+		}
 		fprintf(out, "  %s:\n", contended ? "most contended" : "none contended; most used");
-		fprintf(out, "  %-16s %-9s %12s %10s %10s %10s  %s\n", "LOCK", "KIND", "ACQUIRED",
-			"CONTENDED", "WAIT TOTAL", "WAIT MAX", "FIRST USED AT");
+		fprintf(out, "  %-*s %-9s %12s %10s %10s %10s  %s\n", width, "LOCK", "KIND",
+			"ACQUIRED", "CONTENDED", "WAIT TOTAL", "WAIT MAX", "FIRST USED AT");
 		for (i = 0; i < n && (int)i < top; i++)
-			print_lock_row(out, &v[i], track_view_sym(view));
+			print_lock_row(out, view->snap, &v[i], sym, width);
 		if (waiting)
 			fprintf(out, "  (%llu thread%s still blocked %s: counted as contended, "
 				"waiting so far)\n", (unsigned long long)waiting,
@@ -318,23 +336,23 @@ static void print_waits(FILE *out, const struct track_snap *s)
 		fprintf(out, "barriers: %u used, %llu waits\n", nb, (unsigned long long)bw);
 }
 
-/* "mutex 0x55d0c0ffee00", with " (first used at f (x.c:1))" if first_use; a lock whose
- * record now describes another object is named by its id. */
+/* "mutex g_a" or "mutex 0x55d0c0ffee00", with " (first used at f (x.c:1))" if first_use; a
+ * lock whose record now describes another object is named by its id. */
 static const char *lock_name(const struct track_snap *s, struct track_symbolizer *sym,
 			     const struct track_edge_rec *e, int to, int first_use, char *buf,
 			     size_t len)
 {
 	const struct track_obj_rec *o = track_edge_lock(s, e, to);
-	char where[256];
+	char where[256], name[256];
 	if (o == NULL)
 		snprintf(buf, len, "lock #%u", to ? e->to_id : e->from_id);
 	else if (first_use)
-		snprintf(buf, len, "%s 0x%llx (first used at %s)", track_kind_name(o->kind),
-			 (unsigned long long)o->addr,
-			 track_fmt_pc(sym, o->first_pc, 1, where, sizeof where));
+		snprintf(buf, len, "%s %s (first used at %s)", track_kind_name(o->kind),
+			 track_obj_label(s, sym, o->addr, o->kind, name, sizeof name),
+			 track_fmt_site(s, sym, o->first_pc, o->first_stack, where, sizeof where));
 	else
-		snprintf(buf, len, "%s 0x%llx", track_kind_name(o->kind),
-			 (unsigned long long)o->addr);
+		snprintf(buf, len, "%s %s", track_kind_name(o->kind),
+			 track_obj_label(s, sym, o->addr, o->kind, name, sizeof name));
 	return buf;
 }
 
@@ -344,15 +362,15 @@ static void print_edge(FILE *out, struct track_view *v, const struct track_edge_
 {
 	const struct track_snap *s = v->snap;
 	struct track_symbolizer *sym = track_view_sym(v);
-	char first[512], second[256], at1[256], at2[256];
+	char first[768], second[512], at1[256], at2[256];
 	uint64_t from[TRACK_FROM_STACK_MAX];
 	int partial;
 	size_t n = track_edge_from_stack(v, e, from, TRACK_FROM_STACK_MAX, &partial);
 	lock_name(s, sym, e, 0, 1, first, sizeof first);
 	lock_name(s, sym, e, 1, 0, second, sizeof second);
 	fprintf(out, "    thread %d took %s at %s, then %s at %s\n", e->tid, first,
-		track_fmt_pc(sym, e->from_pc, 1, at1, sizeof at1), second,
-		track_fmt_pc(sym, e->to_pc, 1, at2, sizeof at2));
+		track_fmt_site_pcs(sym, from, n, at1, sizeof at1), second,
+		track_fmt_site(s, sym, e->to_pc, e->to_stack, at2, sizeof at2));
 	fprintf(out, "      %s taken at %s:\n", lock_name(s, sym, e, 0, 0, first, sizeof first),
 		partial ? "(reconstructed), partial: the function that took it had returned"
 			: "(reconstructed from the second lock's stack)");
@@ -361,7 +379,7 @@ static void print_edge(FILE *out, struct track_view *v, const struct track_edge_
 	if (e->to_stack)
 		print_stack(out, v, e->to_stack, "        ", frames);
 	else
-		fprintf(out, "        %s\n", at2);
+		fprintf(out, "        %s\n", track_fmt_pc(sym, e->to_pc, 1, at2, sizeof at2));
 }
 
 static void print_lock_order(FILE *out, struct track_view *v, const struct track_finding_rec *f,
@@ -385,9 +403,12 @@ static void print_lock_order(FILE *out, struct track_view *v, const struct track
 	}
 	if (f->gate) {
 		const struct track_obj_rec *g = track_snap_obj_at(s, f->gate);
-		fprintf(out, "    gated by %s 0x%llx: cannot deadlock while every path takes it "
+		char name[256];
+		fprintf(out, "    gated by %s %s: cannot deadlock while every path takes it "
 			"first (severity %s)\n", g != NULL ? track_kind_name(g->kind) : "lock",
-			(unsigned long long)f->gate, track_severity_name(f->severity));
+			track_obj_label(s, track_view_sym(v), f->gate,
+					g != NULL ? g->kind : TRACK_OBJ_NONE, name, sizeof name),
+			track_severity_name(f->severity));
 	}
 }
 
@@ -401,14 +422,17 @@ static void print_deadlock(FILE *out, struct track_view *v, const struct track_f
 		fprintf(out, "  DEADLOCK: %u threads waiting for each other\n", n);
 	for (i = 0; i < n; i++) {
 		struct track_wait w;
+		char name[256];
 		track_deadlock_wait(v->snap, f, i, &w);
 		fprintf(out, "    thread %d \"%.*s\" ", w.tid, TRACK_NAME_MAX,
 			w.thread != NULL ? w.thread->name : "");
 		if (w.join)
 			fprintf(out, "joins thread %d\n", w.held_by);
 		else
-			fprintf(out, "waits for %s 0x%llx held by thread %d\n", w.kind,
-				(unsigned long long)w.object, w.held_by);
+			fprintf(out, "waits for %s %s held by thread %d\n", w.kind,
+				track_obj_label(v->snap, track_view_sym(v), w.object,
+						TRACK_OBJ_NONE, name, sizeof name),
+				w.held_by);
 		print_stack(out, v, w.stack, "      ", frames);
 	}
 }
@@ -419,28 +443,32 @@ static void print_deadlock(FILE *out, struct track_view *v, const struct track_f
 static void print_misuse(FILE *out, struct track_view *v, const struct track_finding_rec *f,
 			 int frames)
 {
-	char where[256];
-	fprintf(out, "  %s: %.*s", track_finding_name(f->kind), TRACK_FINDING_TEXT, f->text);
+	char where[256], text[TRACK_FINDING_TEXT + 256], name[256];
+	fprintf(out, "  %s: %s", track_finding_name(f->kind),
+		track_finding_text(v->snap, track_view_sym(v), f, text, sizeof text));
 	if (f->count > 1)
 		fprintf(out, " (%u times)", f->count);
 	if (f->severity != TRACK_SEV_ERROR)
 		fprintf(out, " (severity %s)", track_severity_name(f->severity));
 	fputc('\n', out);
 	if (f->kind == TRACK_FK_EXIT_HOLDING_LOCK && f->obj) {
-		fprintf(out, "    holding %s 0x%llx, taken at %s; the thread ended at\n",
-			track_kind_name(f->obj_kind), (unsigned long long)f->obj,
+		fprintf(out, "    holding %s %s, taken at %s; the thread ended at\n",
+			track_kind_name(f->obj_kind),
+			track_obj_label(v->snap, track_view_sym(v), f->obj, f->obj_kind, name,
+					sizeof name),
 			track_fmt_pc(track_view_sym(v), f->pc, 1, where, sizeof where));
 		print_stack(out, v, f->stack, "      ", frames);
 		return;
 	}
 	if (f->obj)
-		fprintf(out, "    on %s 0x%llx\n", track_kind_name(f->obj_kind),
-			(unsigned long long)f->obj);
+		fprintf(out, "    on %s %s\n", track_kind_name(f->obj_kind),
+			track_obj_label(v->snap, track_view_sym(v), f->obj, f->obj_kind, name,
+					sizeof name));
 	if (f->stack)
 		print_stack(out, v, f->stack, "    at ", frames);
 	else
 		fprintf(out, "    at %s\n",
-			track_fmt_pc(track_view_sym(v), f->pc, 1, where, sizeof where));
+			track_fmt_site(v->snap, track_view_sym(v), f->pc, 0, where, sizeof where));
 }
 
 /* Findings in severity order, each after its SUMMARY line; cycles through the same code
