@@ -476,7 +476,7 @@ const char *jemalloc_path(void)
 
 /* --- background processes ---------------------------------------------------------------- */
 
-pid_t start_live(int seconds, char *const env[], FILE **out)
+pid_t start_fixture(const char *name, char *const args[], char *const env[], FILE **out)
 {
 	int p[2];
 	pid_t pid;
@@ -484,14 +484,15 @@ pid_t start_live(int seconds, char *const env[], FILE **out)
 	ck_assert_int_eq(pipe(p), 0);
 	pid = fork();
 	if (pid == 0) {
-		char secs[16];
+		char *argv[16] = {(char *)name};
 		size_t i;
-		snprintf(secs, sizeof secs, "%d", seconds);
+		for (i = 0; args[i] && i + 2 < ARRAY_SIZE(argv); i++)
+			argv[i + 1] = args[i];
 		dup2(p[1], 1);
 		close(p[0]);
 		for (i = 0; env && env[i]; i++)
 			putenv(env[i]);
-		execl(fixture("fx_threads"), "fx_threads", "live", secs, (char *)NULL);
+		execv(fixture(name), argv);
 		_exit(122);
 	}
 	close(p[1]);
@@ -499,6 +500,13 @@ pid_t start_live(int seconds, char *const env[], FILE **out)
 	ck_assert_ptr_nonnull(fgets(line, sizeof line, *out));
 	ck_assert_int_eq(strncmp(line, "ready", 5), 0);
 	return pid;
+}
+
+pid_t start_live(int seconds, char *const env[], FILE **out)
+{
+	char secs[16];
+	snprintf(secs, sizeof secs, "%d", seconds);
+	return start_fixture("fx_threads", (char *[]){"live", secs, NULL}, env, out);
 }
 
 int read_line(int fd, char *buf, size_t len, int timeout_ms)

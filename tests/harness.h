@@ -133,8 +133,10 @@ const char *fixture(const char *name);
 
 /* --- background processes ---------------------------------------------------------------- */
 
-/* Start `fx_threads live SECONDS` in the background with env added; returns its pid once
- * it printed "ready" (its stdout is *out). */
+/* Start fixture `name args...` (args NULL-terminated, at most 14) in the background with
+ * env added; returns its pid once it printed a line starting "ready" (its stdout is *out). */
+pid_t start_fixture(const char *name, char *const args[], char *const env[], FILE **out);
+/* start_fixture() of `fx_threads live SECONDS`: a thread waiting on a condvar that long. */
 pid_t start_live(int seconds, char *const env[], FILE **out);
 
 /* fx_blocked (tests/fixtures/blocked) in the background: threads blocked in three known
