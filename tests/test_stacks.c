@@ -516,6 +516,29 @@ START_TEST(held_for_reading)
 }
 END_TEST
 
+/* fx_sync self-lock: a thread waits for the mutex it holds itself. */
+START_TEST(waiting_for_itself)
+{
+	struct run_result r;
+	json_t *root, *w, *m;
+	FILE *out;
+	pid_t pid = start_fixture("fx_sync", (char *[]){"self-lock", NULL},
+				  (char *[]){shim_preload(), NULL}, &out);
+	root = stacks_json(pid, NULL, &r);
+	end_fixture(pid, out);
+	w = thread_named(root, "fx_sync", "mutex");
+	m = thread_named(root, "fx_sync", "running");
+	ck_assert_msg(w && m, "%s", r.out);
+	ck_assert_int_eq(jint(w, "held_by.tid"), jint(w, "tid"));
+	ck_assert_str_eq(jstr(json_array_get(json_object_get(w, "holds"), 0), "addr"),
+			 jstr(w, "waiting_on"));
+	ck_assert(json_is_null(json_object_get(m, "held_by")));
+	ck_assert_int_eq(json_array_size(json_object_get(m, "holds")), 0);
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
 /* --- how long --------------------------------------------------------------------------- */
 
 static long long mono_ns(void)
@@ -595,6 +618,7 @@ int main(void)
 		TEST("busy", contradictions_are_caught),
 		TEST("held", json_held_by_and_holds),
 		TEST("held", held_for_reading),
+		TEST("held", waiting_for_itself),
 		TEST("held", waits_timed_to_when_read),
 	};
 	return run_tests("stacks", 120, tests, ARRAY_SIZE(tests));

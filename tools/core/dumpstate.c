@@ -200,9 +200,7 @@ static void find_holder(const struct track_stackdump *d, struct track_dump_threa
 	const struct track_dump_thread *owner = NULL, *named;
 	uint32_t readers = 0;
 	size_t k;
-	for (k = 0; k < n; k++) {
-		if (h[k].t == w)
-			continue;
+	for (k = 0; k < n; k++) {   /* w itself among them: it waits on a lock it holds */
 		if (h[k].read)
 			readers++;
 		else

@@ -165,7 +165,7 @@ static json_t *readers_json(const struct track_stackdump *d, const struct track_
 	size_t i;
 	for (i = 0; i < d->n; i++) {
 		const struct track_dump_lock *l;
-		if (&d->t[i] == t || d->t[i].rec == NULL)
+		if (d->t[i].rec == NULL)
 			continue;
 		l = track_stackdump_holding(&d->t[i], t->rec->wait_obj);
 		if (l != NULL && l->read)
