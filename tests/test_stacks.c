@@ -487,16 +487,25 @@ START_TEST(json_held_by_and_holds)
 }
 END_TEST
 
+/* `track stacks --json` of a fresh `fx_sync scenario` under the shim, then ended; its pid in
+ * *pid. */
+static json_t *sync_dump(const char *scenario, pid_t *pid, struct run_result *r)
+{
+	FILE *out;
+	json_t *root;
+	*pid = start_fixture("fx_sync", (char *[]){(char *)scenario, NULL},
+			     (char *[]){shim_preload(), NULL}, &out);
+	root = stacks_json(*pid, NULL, r);
+	end_fixture(*pid, out);
+	return root;
+}
+
 /* fx_sync read-held: a writer waits while the main thread holds the rwlock for reading. */
 START_TEST(held_for_reading)
 {
 	struct run_result r;
-	json_t *root, *w, *m, *h;
-	FILE *out;
-	pid_t pid = start_fixture("fx_sync", (char *[]){"read-held", NULL},
-				  (char *[]){shim_preload(), NULL}, &out);
-	root = stacks_json(pid, NULL, &r);
-	end_fixture(pid, out);
+	pid_t pid;
+	json_t *root = sync_dump("read-held", &pid, &r), *w, *m, *h;
 	w = thread_named(root, "fx_sync", "rwlock-write");
 	m = thread_named(root, "fx_sync", "running");
 	ck_assert_msg(w && m, "%s", r.out);
@@ -520,12 +529,8 @@ END_TEST
 START_TEST(waiting_for_itself)
 {
 	struct run_result r;
-	json_t *root, *w, *m;
-	FILE *out;
-	pid_t pid = start_fixture("fx_sync", (char *[]){"self-lock", NULL},
-				  (char *[]){shim_preload(), NULL}, &out);
-	root = stacks_json(pid, NULL, &r);
-	end_fixture(pid, out);
+	pid_t pid;
+	json_t *root = sync_dump("self-lock", &pid, &r), *w, *m;
 	w = thread_named(root, "fx_sync", "mutex");
 	m = thread_named(root, "fx_sync", "running");
 	ck_assert_msg(w && m, "%s", r.out);
