@@ -499,11 +499,20 @@ pid_t start_ready(char *const argv[], char *const env[], FILE **out)
 	return pid;
 }
 
+pid_t start_fixture(const char *name, char *const args[], char *const env[], FILE **out)
+{
+	char *argv[16] = {strdup(fixture(name))};
+	size_t i;
+	for (i = 0; args[i] && i + 2 < ARRAY_SIZE(argv); i++)
+		argv[i + 1] = args[i];
+	return start_ready(argv, env, out);
+}
+
 pid_t start_live(int seconds, char *const env[], FILE **out)
 {
 	char secs[16];
 	snprintf(secs, sizeof secs, "%d", seconds);
-	return start_ready((char *[]){strdup(fixture("fx_threads")), "live", secs, NULL}, env, out);
+	return start_fixture("fx_threads", (char *[]){"live", secs, NULL}, env, out);
 }
 
 int read_line(int fd, char *buf, size_t len, int timeout_ms)

@@ -134,9 +134,11 @@ const char *fixture(const char *name);
 /* --- background processes ---------------------------------------------------------------- */
 
 /* Start argv (argv[0] a path) in the background with env added; returns its pid once it
- * printed "ready" (its stdout is *out). */
+ * printed a line starting "ready" (its stdout is *out). */
 pid_t start_ready(char *const argv[], char *const env[], FILE **out);
-/* start_ready() of `fx_threads live SECONDS`. */
+/* start_ready() of fixture `name args...` (args NULL-terminated, at most 14). */
+pid_t start_fixture(const char *name, char *const args[], char *const env[], FILE **out);
+/* start_fixture() of `fx_threads live SECONDS`: a thread waiting on a condvar that long. */
 pid_t start_live(int seconds, char *const env[], FILE **out);
 
 /* fx_blocked (tests/fixtures/blocked) in the background: threads blocked in three known

@@ -18,10 +18,13 @@
  *
  * 3. PTRACE_SEIZE (does not stop it), PTRACE_INTERRUPT, wait for the stop, copy the
  *    registers and the top of the stack (from just below the stack pointer to the end of
- *    its mapping, at most STACK_COPY bytes), PTRACE_DETACH.  The thread is stopped only for
- *    that copy, never while we unwind.  A signal that arrived meanwhile (signal-delivery-
- *    stop) is handed back at detach; a thread that was in a group-stop (SIGSTOP) goes back
- *    to it.
+ *    its mapping, at most STACK_COPY bytes), the caller's hook (struct track_rhook: what it
+ *    must read at the same instant), PTRACE_DETACH.  The thread is stopped only for that
+ *    copy, never while we unwind; it is stopped again if the hook asks (it read something
+ *    the thread was in the middle of changing).  A signal that arrived meanwhile
+ *    (signal-delivery-stop) is handed back at detach; a thread that was in a group-stop
+ *    (SIGSTOP) goes back to it.  A thread read in place (2.) has the hook called between
+ *    its copy and the second schedstat reading.
  *
  * 4. The copy is unwound with libdwfl (CFI first, libdwfl's own fallbacks after) while the
  *    thread runs on.  libdwfl loads the CFI of each module once for all threads.  Reads
@@ -64,6 +67,7 @@
 #define DEFAULT_FRAMES 256
 #define STOP_TIMEOUT_NS  (1000ull * 1000 * 1000)  /* a thread that does not stop in 1 s */
 #define DSLEEP_WAIT_NS   (100ull * 1000 * 1000)   /* wait for a thread to leave 'D' */
+#define LET_RUN_NS       (2ull * 1000 * 1000)     /* wait for a thread let go to run */
 
 #if defined(__x86_64__)
 #define RU_NREGS 17        /* DWARF 0-16: rax rdx rcx rbx rsi rdi rbp rsp r8-r15 rip */
@@ -88,6 +92,8 @@ struct ru_ctx {
 	size_t stk_len;            /* bytes of stk that hold the copy */
 	unsigned char *stk;        /* STACK_COPY bytes */
 	long pagesize;
+	const struct track_rhook *hook;  /* the caller's, or NULL */
+	size_t hook_i;             /* index of the thread being taken, for the hook */
 };
 
 static uint64_t now_ns(void)
@@ -101,6 +107,13 @@ static void sleep_ns(long ns)
 {
 	struct timespec ts = { 0, ns };
 	nanosleep(&ts, NULL);
+}
+
+/* The caller's hook, at the instant the thread whose copy is in c is held still (see
+   struct track_rhook); settled when there is none. */
+static bool hook_settled(const struct ru_ctx *c, pid_t tid)
+{
+	return c->hook == NULL || c->hook->at_stop(c->hook->arg, c->hook_i, tid, c->pc) != 0;
 }
 
 /* ---- libdwfl callbacks ---------------------------------------------------------------- */
@@ -599,18 +612,36 @@ static bool read_schedstat(const char *path, char *buf, size_t len)
 	return n > 0 && buf[n - 1] == '\n';
 }
 
+/* The times switched in, the last field of a schedstat line; 0 if not counted. */
+static unsigned long long switches_in(const char *line)
+{
+	const char *p = strrchr(line, ' ');
+	return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+/* The same of thread tid now, 0 if it cannot be read. */
+static unsigned long long thread_switches_in(pid_t pid, pid_t tid)
+{
+	char path[64], line[128];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", (int)pid, (int)tid);
+	return read_schedstat(path, line, sizeof line) ? switches_in(line) : 0;
+}
+
 /* Copy a sleeping thread without stopping it: its user sp and pc as saved when it entered
    the kernel (/proc/PID/task/TID/syscall, which the kernel reads only while the thread is
    off the CPU) and its stack, with the thread's schedstat read before and after: unchanged,
    the thread did not run at all meanwhile, so the copy is as consistent as a stop would
-   make it.  Only x86_64, where return addresses are on the stack: on aarch64 the link
-   register, not exposed there, holds the innermost one.  0, or -1 (the thread runs, or
-   moved during the copy, or the files are not there: stop it instead). */
+   make it; the hook is called between the copy and the second reading, and is just as
+   consistent with it.  Only x86_64, where return addresses are on the stack: on aarch64
+   the link register, not exposed there, holds the innermost one.  0, or -1 (the thread
+   runs, or moved during the copy, or the files are not there, or the hook's reading was
+   not settled: stop it instead). */
 static int peek_thread(struct ru_ctx *c, pid_t tid)
 {
 #if defined(__x86_64__)
 	char path[64], before[128], after[128], sc[256], *p, *end;
-	unsigned long long sp, pc, pcount;
+	unsigned long long sp, pc;
+	bool settled;
 	int i;
 
 	snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", (int)c->pid, (int)tid);
@@ -618,9 +649,7 @@ static int peek_thread(struct ru_ctx *c, pid_t tid)
 		return -1;
 	/* Times switched in: 0 means the kernel does not count (no sched_info), and then an
 	   unchanged line proves nothing. */
-	p = strrchr(before, ' ');
-	pcount = p ? strtoull(p + 1, NULL, 10) : 0;
-	if (pcount == 0)
+	if (switches_in(before) == 0)
 		return -1;
 	snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", (int)c->pid, (int)tid);
 	if (read_small(path, sc, sizeof sc) <= 0)
@@ -653,8 +682,9 @@ static int peek_thread(struct ru_ctx *c, pid_t tid)
 	c->pc = pc;
 	c->sp_pc_only = true;
 	copy_stack(c, sp);
+	settled = hook_settled(c, tid);
 	snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", (int)c->pid, (int)tid);
-	if (!read_schedstat(path, after, sizeof after) || strcmp(before, after) != 0)
+	if (!read_schedstat(path, after, sizeof after) || strcmp(before, after) != 0 || !settled)
 		return -1;
 	return 0;
 #else
@@ -695,12 +725,13 @@ static int wait_stop(pid_t tid, int *status, uint64_t t0)
 	}
 }
 
-/* Stop tid, copy it, resume it.  0, or errno: ESRCH (gone), EPERM (refused), ETIMEDOUT
-   (did not stop: left attached with the stop pending, see the header).  *t0, *ts, *t1:
-   when the stop was requested, seen, and when the thread was resumed (*ts stays 0 if it
-   was never seen stopped). */
+/* Stop tid, copy it, call the hook, resume it.  0, or errno: ESRCH (gone), EPERM
+   (refused), ETIMEDOUT (did not stop: left attached with the stop pending, see the
+   header).  *t0, *ts, *t1: when the stop was requested, seen, and when the thread was
+   resumed (*ts stays 0 if it was never seen stopped); *settled: what the hook said, and
+   if it was not, *ran the times the thread had been switched in (see stop_until_settled). */
 static int stop_copy_resume(struct ru_ctx *c, pid_t tid, uint64_t *t0, uint64_t *ts,
-			    uint64_t *t1)
+			    uint64_t *t1, bool *settled, unsigned long long *ran)
 {
 	int status = 0, sig, e, r;
 
@@ -723,6 +754,10 @@ static int stop_copy_resume(struct ru_ctx *c, pid_t tid, uint64_t *t0, uint64_t 
 	sig = (status >> 16) == 0 ? WSTOPSIG(status) : 0;
 	*ts = now_ns();
 	e = copy_thread(c, tid);
+	if (e == 0)
+		*settled = hook_settled(c, tid);
+	if (!*settled)
+		*ran = thread_switches_in(c->pid, tid);
 	if (ptrace(PTRACE_DETACH, tid, NULL, (void *)(uintptr_t)sig) != 0 && e == 0)
 		e = errno;   /* ESRCH: killed while stopped (SIGKILL needs no resume) */
 	*t1 = now_ns();
@@ -859,6 +894,44 @@ static struct track_rthread *new_thread(struct walk *w, pid_t tid)
 	return &o->threads[o->nthreads++];
 }
 
+/* Wait, a little, until thread tid has been switched in more than ran times: it has run
+   since it was let go (on a busy machine a thread let go may wait for a CPU, and stopping
+   it again at once would find it where it was). */
+static void let_run(pid_t pid, pid_t tid, unsigned long long ran)
+{
+	uint64_t t0 = now_ns();
+	while (ran != 0 && thread_switches_in(pid, tid) <= ran && now_ns() - t0 < LET_RUN_NS)
+		sched_yield();
+}
+
+/* Stop th, copy it and let it go, again while the hook says that what it read was not
+   settled (TRACK_RHOOK_TRIES stops at most), letting it run in between to finish what it
+   was doing.  0, or stop_copy_resume's error. */
+static int stop_until_settled(struct walk *w, struct track_rthread *th)
+{
+	int e;
+	bool settled;
+	unsigned long long ran = 0;
+	do {
+		uint64_t t0 = 0, ts = 0, t1 = 0;
+		if (th->stops > 0)
+			let_run(w->pid, th->tid, ran);
+		settled = true;
+		e = stop_copy_resume(w->c, th->tid, &t0, &ts, &t1, &settled, &ran);
+		if (t0 == 0)
+			break;
+		th->stops++;
+		th->stopped_ns += t1 - t0;
+		th->held_ns += ts ? t1 - ts : 0;
+		if (w->first_stop == 0)
+			w->first_stop = t0;
+		w->last_resume = t1;
+		if (t1 - t0 > w->out->max_stopped_ns)
+			w->out->max_stopped_ns = t1 - t0;
+	} while (e == 0 && !settled && th->stops < TRACK_RHOOK_TRIES);
+	return e;
+}
+
 /* Take one thread.  Returns 0, or EPERM when ptrace is refused before any thread could be
    taken (the caller then gives up with a reason), or ENOMEM. */
 static int take_thread(struct walk *w, pid_t tid)
@@ -866,11 +939,12 @@ static int take_thread(struct walk *w, pid_t tid)
 	struct track_rthread *th = new_thread(w, tid);
 	struct frame_acc a = { w->dwfl, w->scratch, 0, w->max_frames, false, false, false };
 	char state = '?';
-	uint64_t t0 = 0, ts = 0, t1 = 0, waited = 0;
+	uint64_t waited = 0;
 	int e, r;
 
 	if (!th)
 		return ENOMEM;
+	w->c->hook_i = (size_t)(th - w->out->threads);
 	if (read_thread_stat(w->pid, tid, th->name, &state) != 0 || state == 'Z' ||
 	    state == 'X' || state == 'x') {
 		th->error = ESRCH;
@@ -899,16 +973,7 @@ static int take_thread(struct walk *w, pid_t tid)
 		return 0;
 	}
 
-	e = stop_copy_resume(w->c, tid, &t0, &ts, &t1);
-	if (t0) {
-		th->stopped_ns = t1 - t0;
-		th->held_ns = ts ? t1 - ts : 0;
-		if (w->first_stop == 0)
-			w->first_stop = t0;
-		w->last_resume = t1;
-		if (th->stopped_ns > w->out->max_stopped_ns)
-			w->out->max_stopped_ns = th->stopped_ns;
-	}
+	e = stop_until_settled(w, th);
 	if (e == EPERM) {
 		/* A thread that exited just now (a zombie) refuses too. */
 		if (read_thread_stat(w->pid, tid, th->name, &state) != 0 || state == 'Z' ||
@@ -993,6 +1058,12 @@ static int precheck(pid_t *pid, char *err, size_t errlen)
 int track_remote_stacks(pid_t pid, int max_frames, struct track_rstacks *out, char *err,
 			size_t errlen)
 {
+	return track_remote_stacks_hooked(pid, max_frames, NULL, out, err, errlen);
+}
+
+int track_remote_stacks_hooked(pid_t pid, int max_frames, const struct track_rhook *hook,
+			       struct track_rstacks *out, char *err, size_t errlen)
+{
 	uint64_t start = now_ns();
 	struct walk w;
 	pid_t *list = NULL, *seen = NULL, *cur = NULL;
@@ -1039,6 +1110,7 @@ int track_remote_stacks(pid_t pid, int max_frames, struct track_rstacks *out, ch
 		goto fail_ctx;
 	}
 	w.c->pid = pid;
+	w.c->hook = hook;
 	w.c->pagesize = sysconf(_SC_PAGESIZE);
 	read_maps(w.c);
 	w.dwfl = dwfl_begin(&proc_callbacks);

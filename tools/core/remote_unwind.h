@@ -40,11 +40,13 @@ struct track_rthread {
 				     except the frame a signal handler interrupted (the one
 				     after __restore_rt), whose pc is exact too */
 	uint64_t stopped_ns;      /* how long this thread was stopped: an upper bound, from
-				     the interrupt request until the detach returned; 0 if it
-				     was read without stopping it */
+				     the interrupt request until the detach returned (summed
+				     over its stops, see struct track_rhook); 0 if it was read
+				     without stopping it */
 	uint64_t held_ns;         /* of that, the part after its stop was seen (copy and
 				     detach): the rest is the thread's way into the stop, which
 				     a loaded machine lengthens by scheduling delay */
+	int stops;                /* times it was stopped (more than 1: see track_rhook) */
 	int error;                /* 0, or errno-like:
 				     ESRCH      the thread exited before it could be read
 				     EPERM      this thread could not be traced (e.g. its own tracer)
@@ -66,6 +68,21 @@ struct track_rstacks {
 	Dwfl *dwfl;                     /* the modules of the process as reported at the start
 					   (dwfl_linux_proc_report), kept for symbolizing; owned,
 					   freed by track_rstacks_free; NULL after a failure */
+};
+
+/*
+ * What a caller reads about a thread at the instant its stack is taken, rather than before
+ * or after: at_stop is called while the thread cannot run, ptrace-stopped or (read in place)
+ * asleep and shown by its scheduler counters not to have run since before its stack was
+ * copied, and before it is let go.  i is the thread's index in out->threads, pc its current
+ * pc.  It returns whether what it read there is settled: false (say, a record the thread
+ * was in the middle of writing) has the thread let go and stopped again, up to
+ * TRACK_RHOOK_TRIES stops in all; the last call for a thread is the one that counts.
+ */
+#define TRACK_RHOOK_TRIES 8
+struct track_rhook {
+	int (*at_stop)(void *arg, size_t i, pid_t tid, uint64_t pc);
+	void *arg;
 };
 
 /*
@@ -97,6 +114,9 @@ struct track_rstacks {
  */
 int track_remote_stacks(pid_t pid, int max_frames, struct track_rstacks *out, char *err,
 			size_t errlen);
+/* The same, calling hook (NULL: none) at every thread's stop. */
+int track_remote_stacks_hooked(pid_t pid, int max_frames, const struct track_rhook *hook,
+			       struct track_rstacks *out, char *err, size_t errlen);
 
 /* Free everything in *s (threads, pcs, dwfl) and zero it.  NULL is fine. */
 void track_rstacks_free(struct track_rstacks *s);

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -788,6 +789,51 @@ const struct track_thread_rec *track_snap_thread(const struct track_snap *s, int
 			best = t;
 	}
 	return best;
+}
+
+/* Thread record slot i now, checked by its counter; see track_snap_thread_now. */
+static int thread_slot_now(const struct track_snap *s, uint32_t i, int32_t tid,
+			   struct track_thread_rec *out)
+{
+	uint64_t off = s->hdr.threads_off + (uint64_t)i * sizeof *out;
+	uint32_t again;
+	if (pread_all(s->lazy->fd, out, sizeof *out, off) != 0 || out->tid != tid ||
+	    out->state == TRACK_TS_UNUSED || out->state == TRACK_TS_EXITED)
+		return -1;
+	if (pread_all(s->lazy->fd, &again, sizeof again, off) != 0)
+		return -1;
+	return !TRACK_SEQ_WRITING(out->seq) && again == out->seq;
+}
+
+int track_snap_thread_now(const struct track_snap *s, int32_t tid, struct track_thread_rec *out)
+{
+	const struct track_thread_rec *known = track_snap_thread(s, tid);
+	uint64_t used;
+	uint32_t i, n;
+	int32_t t;
+	if (s->lazy == NULL)
+		return -1;
+	if (known != NULL)
+		return thread_slot_now(s, (uint32_t)(known - s->threads), tid, out);
+	/* A thread registered since the snapshot: in a slot handed out since (a recycled one,
+	 * when the table is full, is not looked for) */
+	if (pread_all(s->lazy->fd, &used, sizeof used,
+		      offsetof(struct track_seg_header, threads_used)) != 0)
+		return -1;
+	n = clamp_count(used, s->hdr.max_threads);
+	for (i = s->nthreads; i < n; i++)
+		if (pread_all(s->lazy->fd, &t, sizeof t, s->hdr.threads_off + (uint64_t)i * sizeof *out +
+			      offsetof(struct track_thread_rec, tid)) == 0 && t == tid)
+			return thread_slot_now(s, i, tid, out);
+	return -1;
+}
+
+int track_snap_obj_now(const struct track_snap *s, uint32_t idx, struct track_obj_rec *out)
+{
+	if (s->lazy == NULL || idx < 1 || idx > s->hdr.max_objects)
+		return -1;
+	return pread_all(s->lazy->fd, out, sizeof *out,
+			 s->hdr.objects_off + (uint64_t)(idx - 1) * sizeof *out);
 }
 
 const struct track_obj_rec *track_snap_obj_at(const struct track_snap *s, uint64_t addr)

@@ -82,6 +82,16 @@ const struct track_obj_rec *track_snap_obj_at(const struct track_snap *s, uint64
 /* The thread record of tid (the newest, if the tid was reused), or NULL. */
 const struct track_thread_rec *track_snap_thread(const struct track_snap *s, int32_t tid);
 
+/* Records as they are in the file now, not as the snapshot holds them: for a reader that
+ * must see one at a moment of its choosing (track stacks, while the thread it describes is
+ * stopped).  The thread record of tid is looked for where the snapshot has it, then among
+ * the records handed out since.  Returns 1 (copied, and its sequence counter was even and
+ * the same before and after the copy), 0 (copied while being written: not consistent), or
+ * -1 (no such record, or it cannot be read). */
+int track_snap_thread_now(const struct track_snap *s, int32_t tid, struct track_thread_rec *out);
+/* The object record with this index + 1 now: 0, or -1 (out of the table, or unreadable). */
+int track_snap_obj_now(const struct track_snap *s, uint32_t idx, struct track_obj_rec *out);
+
 /* Where the reader's warnings go (a directory it ignores, and why): a line on stderr unless
  * a front end that owns the terminal (the dashboard) sets another function. */
 extern void (*track_seg_warn)(const char *msg);

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/dumpstate.h"
 #include "core/model.h"
-#include "core/stackdump.h"
 
 /* The shim's record of a thread that is still running, or NULL. */
 static const struct track_thread_rec *rec_of(const struct track_stackdump *d, pid_t tid)
@@ -41,13 +41,17 @@ static void load_segment(struct track_stackdump *d)
 
 static int gather_remote(struct track_stackdump *d, int max_frames, char *err, size_t errlen)
 {
+	struct track_dump_stop x;
+	struct track_rhook hook = {track_dump_at_stop, &x};
 	size_t i;
-	int rc = track_remote_stacks(d->pid, max_frames, &d->rs, err, errlen);
+	int rc, taken;
+	track_dump_stop_init(&x, d);
+	rc = track_remote_stacks_hooked(d->pid, max_frames, d->have_snap ? &hook : NULL, &d->rs,
+					err, errlen);
 	if (rc != 0)
 		return rc == ESRCH ? TRACK_EXIT_NOENT : rc == EPERM ? TRACK_EXIT_PERM
 								  : TRACK_EXIT_FAIL;
-	d->t = calloc(d->rs.nthreads ? d->rs.nthreads : 1, sizeof *d->t);
-	if (d->t == NULL) {
+	if (track_dump_reserve(d, d->rs.nthreads) != 0) {
 		snprintf(err, errlen, "out of memory");
 		return TRACK_EXIT_FAIL;
 	}
@@ -61,7 +65,12 @@ static int gather_remote(struct track_stackdump *d, int max_frames, char *err, s
 		t->first_is_pc = 1;
 		t->error = r->error;
 		t->stopped_ns = r->stopped_ns;
-		t->rec = rec_of(d, r->tid);
+		t->stops = r->stops;
+		/* The state goes with the stack taken at the same stop, if there is one (d->t
+		 * may have moved since the hook: rec is set again). */
+		taken = r->error == 0 || r->error == E2BIG || r->error == EIO;
+		t->rec = taken && t->state.tid == r->tid ? &t->state : NULL;
+		t->state_changing = taken && t->state_changing;
 	}
 	return TRACK_EXIT_OK;
 }
@@ -74,8 +83,7 @@ static int gather_recorded(struct track_stackdump *d, char *err, size_t errlen)
 			 "shim recorded, so the process must run under it", (int)d->pid);
 		return TRACK_EXIT_NOENT;
 	}
-	d->t = calloc(d->snap.nthreads ? d->snap.nthreads : 1, sizeof *d->t);
-	if (d->t == NULL) {
+	if (track_dump_reserve(d, d->snap.nthreads) != 0) {
 		snprintf(err, errlen, "out of memory");
 		return TRACK_EXIT_FAIL;
 	}
@@ -88,7 +96,7 @@ static int gather_recorded(struct track_stackdump *d, char *err, size_t errlen)
 		t = &d->t[d->n++];
 		t->tid = r->tid;
 		snprintf(t->name, sizeof t->name, "%.*s", TRACK_NAME_MAX, r->name);
-		t->rec = r;
+		track_dump_state_recorded(d, t, r);
 		st = r->state != TRACK_TS_RUNNING ? track_snap_stack(&d->snap, r->wait_stack) : NULL;
 		if (st != NULL) {
 			t->pcs = st->frames;
@@ -181,6 +189,7 @@ int track_stackdump_take(struct track_stackdump *d, pid_t pid, int recorded, int
 					     : track_sym_new_pid(pid));
 	if (!recorded && d->view.sym != NULL)
 		hide_shim_frames(d);
+	track_dump_relate(d);
 	group(d, each_alone);
 	return TRACK_EXIT_OK;
 }
@@ -201,38 +210,4 @@ size_t track_stackdump_stopped(const struct track_stackdump *d)
 	for (i = 0; i < d->rs.nthreads; i++)
 		n += d->rs.threads[i].stopped_ns > 0;
 	return n;
-}
-
-void track_stackdump_doing(const struct track_stackdump *d, const struct track_thread_rec *r,
-			   char *buf, size_t len)
-{
-	const struct track_obj_rec *o = d->have_snap ? track_snap_obj(&d->snap, r->wait_obj_idx)
-						     : NULL;
-	char dur[32], where[256], extra[160] = "", name[256];
-	uint64_t since = d->now_ns > r->since_ns ? d->now_ns - r->since_ns : 0;
-	track_fmt_ns(since, dur, sizeof dur);
-	if (r->state == TRACK_TS_RUNNING) {
-		snprintf(buf, len, "running");
-		return;
-	}
-	if (r->state == TRACK_TS_JOIN) {
-		snprintf(buf, len, "joining thread %d \"%.*s\" for %s", r->wait_tid, TRACK_NAME_MAX,
-			 track_stackdump_name(d, r->wait_tid), dur);
-		return;
-	}
-	if (o != NULL && o->owner_tid != 0)
-		snprintf(extra, sizeof extra, " held by thread %d \"%.*s\"", o->owner_tid,
-			 TRACK_NAME_MAX, track_stackdump_name(d, o->owner_tid));
-	else if (o != NULL && o->readers != 0)
-		snprintf(extra, sizeof extra, " held by %u reader(s)", o->readers);
-	else if (o != NULL && o->waiters > 1)
-		snprintf(extra, sizeof extra, " (%u waiters)", o->waiters);
-	snprintf(buf, len, "%s %s for %s (first used at %s)%s", track_state_verb(r->state),
-		 track_obj_label(&d->snap, d->view.sym, r->wait_obj,
-				 o != NULL ? o->kind : TRACK_OBJ_NONE, name, sizeof name),
-		 dur,
-		 o ? track_fmt_site(&d->snap, d->view.sym, o->first_pc, o->first_stack, where,
-				    sizeof where)
-		   : "?",
-		 extra);
 }

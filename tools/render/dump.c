@@ -9,25 +9,26 @@
 #include "render/json.h"
 #include "render/dump.h"
 
+/* A thread whose state could not be read consistently with its stack. */
+#define STATE_CHANGING "state not known: the shim was changing it at every stop"
+
 /* --- text ------------------------------------------------------------------------------- */
 
 static void print_held(FILE *out, const struct track_stackdump *d,
-		       const struct track_thread_rec *r)
+		       const struct track_dump_thread *t)
 {
-	uint32_t i, n = r->nheld < TRACK_HELD_MAX ? r->nheld : TRACK_HELD_MAX;
+	uint32_t i;
 	char where[256], name[256];
-	for (i = 0; i < n; i++) {
-		const struct track_obj_rec *o = track_snap_obj(&d->snap, r->held[i] & ~TRACK_HELD_READ);
-		if (o == NULL)
-			continue;
-		fprintf(out, "    holds %s %s%s (first used at %s)\n", track_kind_name(o->kind),
-			track_obj_label(&d->snap, d->view.sym, o->addr, o->kind, name, sizeof name),
-			r->held[i] & TRACK_HELD_READ ? " for reading" : "",
-			track_fmt_site(&d->snap, d->view.sym, o->first_pc, o->first_stack, where,
-				       sizeof where));
+	for (i = 0; i < t->nholds; i++) {
+		const struct track_dump_lock *l = &t->holds[i];
+		fprintf(out, "    holds %s %s%s (first used at %s)\n", track_kind_name(l->kind),
+			track_obj_label(&d->snap, d->view.sym, l->addr, l->kind, name, sizeof name),
+			l->read ? " for reading" : "",
+			track_fmt_site(&d->snap, d->view.sym, l->first_pc, 0, where, sizeof where));
 	}
-	if (r->nheld > TRACK_HELD_MAX)
-		fprintf(out, "    ... and %u more locks\n", r->nheld - TRACK_HELD_MAX);
+	if (t->holds_unlisted > 0)
+		fprintf(out, "    ... and %u more lock%s\n", t->holds_unlisted,
+			t->holds_unlisted == 1 ? "" : "s");
 }
 
 static void print_frames(FILE *out, const struct track_stackdump *d,
@@ -54,8 +55,10 @@ static void print_thread_line(FILE *out, const struct track_stackdump *d,
 	char what[768];
 	fprintf(out, "thread %d \"%s\"", t->tid, t->name);
 	if (t->rec != NULL) {
-		track_stackdump_doing(d, t->rec, what, sizeof what);
+		track_stackdump_doing(d, t, what, sizeof what);
 		fprintf(out, ": [%s]", what);
+	} else if (t->state_changing) {
+		fprintf(out, ": [%s]", STATE_CHANGING);
 	} else if (t->error == ESRCH) {
 		fprintf(out, ": [exited while being read]");
 	} else if (t->error == ETIMEDOUT) {
@@ -64,7 +67,7 @@ static void print_thread_line(FILE *out, const struct track_stackdump *d,
 	fputc('\n', out);
 	if (t->rec != NULL) {
 		char where[256];
-		print_held(out, d, t->rec);
+		print_held(out, d, t);
 		if (t->rec->create_pc)
 			fprintf(out, "    created by thread %d at %s\n", t->rec->creator_tid,
 				track_fmt_site(&d->snap, d->view.sym, t->rec->create_pc,
@@ -80,7 +83,8 @@ static void print_heading(FILE *out, const struct track_stackdump *d)
 	fprintf(out, "track stacks: pid %d", (int)d->pid);
 	if (d->have_snap)
 		fprintf(out, " (%s)", track_cmdline(&d->snap.hdr, cmd, sizeof cmd));
-	fprintf(out, ": %zu threads, %d group%s\n", d->n, d->groups, d->groups == 1 ? "" : "s");
+	fprintf(out, ": %zu thread%s, %d group%s\n", d->n, d->n == 1 ? "" : "s", d->groups,
+		d->groups == 1 ? "" : "s");
 	if (d->recorded)
 		fprintf(out, "nothing was stopped (--no-stop): stacks recorded by the shim when each "
 			     "thread began to wait\n");
@@ -131,41 +135,118 @@ static void dump_text(FILE *out, const struct track_stackdump *d)
 
 /* --- JSON ------------------------------------------------------------------------------- */
 
+static json_t *hex_json(uint64_t v)
+{
+	char hex[32];
+	snprintf(hex, sizeof hex, "0x%llx", (unsigned long long)v);
+	return json_string(hex);
+}
+
+/* {tid, name} of a thread, name null when it is not among the threads shown. */
+static json_t *who_json(pid_t tid, const char *name)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "tid", json_integer(tid));
+	json_object_set_new(o, "name", name ? track_json_text(name, strlen(name)) : json_null());
+	return o;
+}
+
+/* Who holds what t waits on, as the text says it: the owner, or null. */
+static json_t *held_by_json(const struct track_dump_thread *t)
+{
+	if (t->held_by != NULL)
+		return who_json(t->held_by->tid, t->held_by->name);
+	if (t->held_by_absent != 0)
+		return who_json(t->held_by_absent, NULL);
+	return json_null();
+}
+
+/* The threads shown holding for reading the rwlock t waits on. */
+static json_t *readers_json(const struct track_stackdump *d, const struct track_dump_thread *t)
+{
+	json_t *a = json_array();
+	size_t i;
+	for (i = 0; i < d->n; i++) {
+		const struct track_dump_lock *l;
+		if (d->t[i].rec == NULL)
+			continue;
+		l = track_stackdump_holding(&d->t[i], t->rec->wait_obj);
+		if (l != NULL && l->read)
+			json_array_append_new(a, who_json(d->t[i].tid, d->t[i].name));
+	}
+	return a;
+}
+
+static json_t *holds_json(const struct track_stackdump *d, const struct track_dump_thread *t)
+{
+	json_t *a = json_array();
+	uint32_t i;
+	for (i = 0; i < t->nholds; i++) {
+		const struct track_dump_lock *l = &t->holds[i];
+		json_t *o = json_object();
+		json_t *name = track_json_obj_name(&d->snap, d->view.sym, l->addr, l->kind);
+		json_object_set_new(o, "addr", hex_json(l->addr));
+		if (name != NULL)
+			json_object_set_new(o, "name", name);
+		json_object_set_new(o, "kind", json_string(track_kind_name(l->kind)));
+		json_object_set_new(o, "mode", json_string(l->read ? "read" : "write"));
+		json_object_set_new(o, "taken_at", track_json_site(&d->snap, d->view.sym, l->taken_pc,
+								     0));
+		json_object_set_new(o, "first_used_at",
+				    track_json_site(&d->snap, d->view.sym, l->first_pc, 0));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+/* What the shim says of t, read with its stack. */
+static void state_json(json_t *o, const struct track_stackdump *d,
+		       const struct track_dump_thread *t)
+{
+	char what[768];
+	json_object_set_new(o, "state", json_string(track_state_name(t->rec->state)));
+	track_stackdump_doing(d, t, what, sizeof what);
+	json_object_set_new(o, "doing", json_string(what));
+	if (t->rec->state != TRACK_TS_RUNNING) {
+		json_object_set_new(o, "waiting_on", hex_json(t->rec->wait_obj));
+		if (t->rec->state != TRACK_TS_JOIN) {   /* a join waits on a pthread_t */
+			json_t *name = track_json_obj_name(&d->snap, d->view.sym, t->rec->wait_obj,
+							   TRACK_OBJ_NONE);
+			if (name != NULL)
+				json_object_set_new(o, "waiting_on_name", name);
+		}
+		json_object_set_new(o, "waiting_ns",
+				    json_integer((json_int_t)track_stackdump_waited(t)));
+	}
+	if (t->rec->state != TRACK_TS_RUNNING && t->rec->state != TRACK_TS_JOIN)
+		json_object_set_new(o, "waiters", json_integer(t->waiters));
+	json_object_set_new(o, "held_by", held_by_json(t));
+	if (t->readers_shown > 0)
+		json_object_set_new(o, "held_by_readers", readers_json(d, t));
+	json_object_set_new(o, "holds", holds_json(d, t));
+	json_object_set_new(o, "holds_unlisted", json_integer(t->holds_unlisted));
+	json_object_set_new(o, "creator_tid", json_integer(t->rec->creator_tid));
+	json_object_set_new(o, "created_at", track_json_site(&d->snap, d->view.sym,
+							     t->rec->create_pc, t->rec->create_stack));
+}
+
 static json_t *thread_json(const struct track_stackdump *d, const struct track_dump_thread *t)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "tid", json_integer(t->tid));
 	json_object_set_new(o, "name", track_json_text(t->name, strlen(t->name)));
 	if (t->rec != NULL) {
-		char what[768];
-		json_object_set_new(o, "state", json_string(track_state_name(t->rec->state)));
-		track_stackdump_doing(d, t->rec, what, sizeof what);
-		json_object_set_new(o, "doing", json_string(what));
-		if (t->rec->state != TRACK_TS_RUNNING) {
-			char hex[32];
-			snprintf(hex, sizeof hex, "0x%llx", (unsigned long long)t->rec->wait_obj);
-			json_object_set_new(o, "waiting_on", json_string(hex));
-			if (t->rec->state != TRACK_TS_JOIN) {
-				json_t *name = track_json_obj_name(&d->snap, d->view.sym,
-								   t->rec->wait_obj,
-								   TRACK_OBJ_NONE);
-				if (name != NULL)
-					json_object_set_new(o, "waiting_on_name", name);
-			}
-			json_object_set_new(o, "waiting_ns",
-					    json_integer((json_int_t)(d->now_ns > t->rec->since_ns
-								      ? d->now_ns - t->rec->since_ns
-								      : 0)));
-		}
-		json_object_set_new(o, "creator_tid", json_integer(t->rec->creator_tid));
-		json_object_set_new(o, "created_at",
-				    track_json_site(&d->snap, d->view.sym, t->rec->create_pc,
-						    t->rec->create_stack));
+		state_json(o, d, t);
+	} else if (t->state_changing) {
+		json_object_set_new(o, "state", json_null());
+		json_object_set_new(o, "doing", json_string(STATE_CHANGING));
 	}
 	if (t->error)
 		json_object_set_new(o, "error", json_string(strerror(t->error)));
-	if (!d->recorded)
+	if (!d->recorded) {
 		json_object_set_new(o, "stopped_ns", json_integer((json_int_t)t->stopped_ns));
+		json_object_set_new(o, "stops", json_integer(t->stops));
+	}
 	return o;
 }
 
