@@ -193,7 +193,7 @@ static uint64_t lay_out(struct track_seg_header *h)
 	h->max_objects = (uint32_t)track__env_num(TRACK_ENV_MAX_OBJECTS);
 	h->max_modules = (uint32_t)track__env_num(TRACK_ENV_MAX_MODULES);
 	h->max_findings = (uint32_t)track__env_num(TRACK_ENV_MAX_FINDINGS);
-	h->hash_slots = track__pow2_at_least(2 * h->max_objects);
+	h->hash_slots = track__index_slots(track__pow2_at_least(2 * h->max_objects));
 	h->max_stacks = track__pow2_at_least(track__env_num(TRACK_ENV_MAX_STACKS));
 	h->thread_rec_size = sizeof(struct track_thread_rec);
 	h->obj_rec_size = sizeof(struct track_obj_rec);
@@ -342,7 +342,7 @@ int track__segment_create(void)
 	track__g.stacks = (struct track_stack_rec *)(base + proto.stacks_off);
 	track__g.edges = (struct track_edge_rec *)(base + proto.edges_off);
 	track__g.edge_index = (uint32_t *)(base + proto.edge_index_off);
-	track__g.hash_mask = proto.hash_slots - 1;
+	track__g.index_top = track__pow2_at_least(2 * proto.max_objects);
 	/* The magic goes in last: a reader that sees it sees a complete header. */
 	__atomic_store_n(&track__g.hdr->magic, TRACK_SEGMENT_MAGIC, __ATOMIC_RELEASE);
 	say_if_other_user();

@@ -126,7 +126,7 @@ struct track__global {
 	int deadlock_exit;               /* TRACK_DEADLOCK_EXITCODE */
 	uint32_t report;                 /* TRACK_RM_* (TRACK_REPORT) */
 	uint64_t env_bad;                /* variables whose values were refused (header env_bad) */
-	uint32_t hash_mask;
+	uint32_t index_top;              /* slots of the object index's largest level (objects.c) */
 	char path[TRACK_SEGFILE_PATH_MAX]; /* the segment file */
 };
 
@@ -350,6 +350,15 @@ static inline uint32_t track__pow2_at_least(uint64_t v)
 	while (p < v)
 		p <<= 1;
 	return p;
+}
+
+/* The object index (objects.c) is a row of open-addressing tables, each twice the one before:
+ * TRACK__INDEX_LEVEL0 slots, then twice that, up to top = twice the object capacity; laid
+ * out smallest first.  How many slots all of them take. */
+#define TRACK__INDEX_LEVEL0 4096u
+static inline uint32_t track__index_slots(uint32_t top)
+{
+	return top <= TRACK__INDEX_LEVEL0 ? top : 2 * top - TRACK__INDEX_LEVEL0;
 }
 
 /* --- inline fast paths ------------------------------------------------------------------ */

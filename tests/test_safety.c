@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "core/segread.h"
 #include "track/segment.h"
 
 #define NOBODY 65534
@@ -155,6 +156,60 @@ START_TEST(thread_storm_memory_is_bounded)
 	argv = fx("storm", "30000", NULL);
 	rss_pair(argv, &nat, &tr);
 	ck_assert_msg(tr < 2 * nat + 16384, "storm: %ld KB natively, %ld KB with the shim", nat, tr);
+	free(argv[0]);
+}
+END_TEST
+
+/* Bytes of [off, off + len) of the file at path that hold data (not holes). */
+static long long allocated_in(const char *path, off_t off, off_t len)
+{
+	int fd = open(path, O_RDONLY);
+	off_t at = off, end = off + len, data, hole;
+	long long n = 0;
+	ck_assert_int_ge(fd, 0);
+	while (at < end && (data = lseek(fd, at, SEEK_DATA)) >= 0 && data < end) {
+		hole = lseek(fd, data, SEEK_HOLE);
+		if (hole < 0 || hole > end)
+			hole = end;
+		n += hole - data;
+		at = hole;
+	}
+	close(fd);
+	return n;
+}
+
+/* The object index grows with the objects: a program with a few hundred locks touches a
+ * few pages of it, not all 512 KB (D8's memory, mostly the index); one with many grows it,
+ * and every lock is still found: each is one record with both its acquisitions. */
+START_TEST(object_index_grows_with_the_objects)
+{
+	static const struct {
+		const char *n;
+		long long at_most, at_least;
+	} c[] = {{"300", 32 * 1024, 0}, {"20000", 512 * 1024, 64 * 1024}};
+	char **argv = fx("mchurn", c[_i].n, "1");
+	struct run_result r;
+	struct track_seg_header h;
+	char err[512], seg[512];
+	json_t *root = traced((char *[]){"--keep", NULL}, argv, NULL, &r), *locks, *l;
+	long long acq = 0, idx;
+	size_t i;
+	ck_assert_int_eq(r.status, 0);
+	want_ints(root, "overflow.objects_not_tracked=0");
+	locks = json_object_get(root, "locks");
+	ck_assert_int_eq(json_array_size(locks), atol(c[_i].n));
+	json_array_foreach(locks, i, l)
+		acq += jint(l, "acquisitions");
+	ck_assert_int_eq(acq, 2 * atol(c[_i].n));
+	snprintf(seg, sizeof seg, "%s", jstr(root, "process.segment"));
+	ck_assert_int_eq(track_seg_header(seg, &h, NULL, err, sizeof err), 0);
+	idx = allocated_in(seg, (off_t)h.hash_off, (off_t)h.hash_slots * 4);
+	ck_assert_msg(idx <= c[_i].at_most && idx >= c[_i].at_least,
+		      "%s objects: %lld bytes of the %u-slot index allocated", c[_i].n, idx,
+		      h.hash_slots);
+	unlink(seg);
+	json_decref(root);
+	run_free(&r);
 	free(argv[0]);
 }
 END_TEST
@@ -712,6 +767,7 @@ int main(void)
 		TEST("shim", no_descriptor_opened_in_the_program),
 		TEST("shim", thread_storm_memory_is_bounded),
 		TEST("shim", more_live_locks_than_the_table_holds),
+		LOOP_TEST("shim", object_index_grows_with_the_objects, 2),
 		TEST("shim", handler_calls_do_not_corrupt_the_interrupted_lock_path),
 		TEST("shim", signal_at_thread_start_makes_no_ghost),
 		TEST("shim", more_read_locks_held_than_listed),
