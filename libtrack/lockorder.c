@@ -126,31 +126,31 @@ static struct track_edge_rec *edge_new(uint64_t key)
 	return e;
 }
 
+static int edge_is(uint32_t id, void *key)
+{
+	const struct track_edge_rec *e = edge_at(id);
+	return e != NULL && e->key == *(const uint64_t *)key;
+}
+
 /* The edge for key, or a fresh one made for it (*added set); NULL if there is no room.
- * Edges are kept in the order they were first seen; an index of 4-byte slots finds them
- * (a few hundred edges touch few pages).  Under the graph lock. */
+ * Edges are kept in the order they were first seen; a levelled index of 4-byte slots finds
+ * them (index.c: a few hundred edges touch few pages).  Under the graph lock. */
 static struct track_edge_rec *edge_get(uint64_t key, int *added)
 {
-	uint32_t mask = track__g.hdr->edge_index_slots - 1, i, n;
+	uint32_t hash = track_hash_bits(key, 32), *slot;
+	struct track_edge_rec *e;
 	*added = 0;
-	i = track_hash_bits(key, 32) & mask;
-	for (n = 0; n < 256 && n <= mask; n++, i = (i + 1) & mask) {
-		uint32_t *slot = &track__g.edge_index[i];
-		uint32_t id = track__seg_present(slot) ? *slot : 0;
-		struct track_edge_rec *e;
-		if (id == 0) {
-			if (track__seg_reserve(slot, sizeof *slot) != 0 || (e = edge_new(key)) == NULL)
-				break;
-			*slot = (uint32_t)(e - track__g.edges) + 1;
-			*added = 1;
-			return e;
-		}
-		e = edge_at(id);
-		if (e != NULL && e->key == key)
-			return e;
+	slot = track__index_find(&track__g.edge_ix, hash, edge_is, &key);
+	if (slot != NULL)
+		return edge_at(track__index_value(slot));
+	slot = track__index_claim(&track__g.edge_ix, hash, track__g.hdr->edges_used);
+	if (slot == NULL || (e = edge_new(key)) == NULL) {
+		TRACK_ADD(&track__g.hdr->edges_dropped, 1);
+		return NULL;
 	}
-	TRACK_ADD(&track__g.hdr->edges_dropped, 1);
-	return NULL;
+	__atomic_store_n(slot, (uint32_t)(e - track__g.edges) + 1, __ATOMIC_RELEASE);
+	*added = 1;
+	return e;
 }
 
 /* What a thread knows about one new acquisition, for making edges towards it. */

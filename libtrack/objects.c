@@ -21,13 +21,7 @@
  * Index slots and records are only touched on pages of the segment already populated
  * (segment.c): a slot on a page never populated is empty.
  *
- * The index grows in levels, so that a program with few objects touches few of its pages
- * (a hash spreads even a handful of objects over every page of a 512 KB table, which was
- * most of the shim's memory in a thread storm).  Level k is a table of its own, LEVEL0 << k
- * slots (shim.h), placed after the smaller ones; new objects go into the current level,
- * which goes up when the live objects would fill half of it, so no table is ever more than
- * half full.  Entries never move: look-ups stay lock-free, and try the levels from the
- * first, where most objects of most programs are.
+ * The index is levelled (index.c): a program with few objects touches few of its pages.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,7 +29,6 @@
 
 #include "shim.h"
 
-#define MAX_PROBE     1024u
 #define RECYCLE_SCAN  256u
 #define RETRY_EVERY   64u     /* misses on a full table between two recycling attempts */
 #define LIMBO_SLOTS   256u    /* recycled records waiting out their grace period */
@@ -51,7 +44,6 @@ static struct {
 	uint32_t head, len;
 } limbo;
 
-static uint32_t level;        /* the index level new objects are placed at */
 static uint32_t free_head;    /* index + 1 of the first retired record, 0 if none */
 static uint32_t recycle_hand;
 
@@ -60,144 +52,44 @@ static inline uint32_t hash_addr(uintptr_t a)
 	return track_hash_bits(a, 32);
 }
 
-/* The record with index + 1 v, or NULL if v is no record (empty, tombstone). */
-static uint32_t slot_value(const uint32_t *s)
-{
-	return track__seg_present(s) ? __atomic_load_n(s, __ATOMIC_ACQUIRE) : TRACK_SLOT_EMPTY;
-}
-
-/* One level of the index: slots [base, base + mask] of the array. */
-struct level {
-	uint32_t base, mask;
-};
-
-static inline uint32_t level0_slots(void)
-{
-	return track__g.index_top < TRACK__INDEX_LEVEL0 ? track__g.index_top : TRACK__INDEX_LEVEL0;
-}
-
-/* Level k; the last is the largest, index_top slots. */
-static inline struct level level_at(uint32_t k)
-{
-	uint32_t l0 = level0_slots();
-	struct level l = {l0 * ((1u << k) - 1), (l0 << k) - 1};
-	return l;
-}
-
-static inline int level_is_last(uint32_t k)
-{
-	return (level0_slots() << k) >= track__g.index_top;
-}
-
-/* The level slot i lies in. */
-static struct level level_of(uint32_t i)
-{
-	uint32_t k = 0;
-	while (!level_is_last(k) && i >= level_at(k + 1).base)
-		k++;
-	return level_at(k);
-}
-
-/* The slot after i in its level's probe order. */
-static inline uint32_t next_slot(struct level l, uint32_t i)
-{
-	return l.base + ((i - l.base + 1) & l.mask);
-}
-
-static inline uint32_t prev_slot(struct level l, uint32_t i)
-{
-	return l.base + ((i - l.base - 1) & l.mask);
-}
-
-/*
- * Free slot s (under the shim lock).  A slot that ends its probe chain (the next is empty)
- * becomes empty, and so do the tombstones just before it: no look-up goes past an empty
- * slot, and nothing was beyond these.  Elsewhere it becomes a tombstone, which look-ups
- * pass.  Without this, a program that makes locks at ever new addresses fills the index
- * with tombstones, and every miss walks the whole probe limit.
- */
-static void slot_free(uint32_t *s)
-{
-	uint32_t i = (uint32_t)(s - track__g.hash), n;
-	struct level l = level_of(i);
-	if (slot_value(&track__g.hash[next_slot(l, i)]) != TRACK_SLOT_EMPTY) {
-		__atomic_store_n(s, TRACK_SLOT_TOMB, __ATOMIC_RELEASE);
-		return;
-	}
-	__atomic_store_n(s, TRACK_SLOT_EMPTY, __ATOMIC_RELEASE);
-	for (n = 0; n < MAX_PROBE; n++) {
-		i = prev_slot(l, i);
-		if (slot_value(&track__g.hash[i]) != TRACK_SLOT_TOMB)
-			break;
-		__atomic_store_n(&track__g.hash[i], TRACK_SLOT_EMPTY, __ATOMIC_RELEASE);
-	}
-}
-
 static struct track_obj_rec *rec_at(uint32_t v)
 {
 	return v != TRACK_SLOT_EMPTY && v <= track__g.hdr->max_objects ? &track__g.objs[v - 1] : NULL;
 }
 
-/* On a's chain in level l: the slot that holds record index + 1 idx, or with idx 0 the
- * first that holds a record whose address is a; NULL at the chain's end. */
-static uint32_t *chain_find(struct level l, uintptr_t a, uint32_t idx)
+/* What a slot of the index must hold to be the one looked for: record index + 1 idx, or,
+ * with idx 0, a record whose address is a. */
+struct wanted {
+	uintptr_t a;
+	uint32_t idx;
+};
+
+static int is_wanted(uint32_t v, void *ctx)
 {
-	uint32_t i = l.base + (hash_addr(a) & l.mask), n;
-	for (n = 0; n < MAX_PROBE && n <= l.mask; n++, i = next_slot(l, i)) {
-		uint32_t *s = &track__g.hash[i], v = slot_value(s);
-		struct track_obj_rec *r;
-		if (v == TRACK_SLOT_EMPTY)
-			return NULL;
-		if (v == TRACK_SLOT_TOMB)
-			continue;
-		if (idx != 0 ? v == idx
-			     : (r = rec_at(v)) != NULL && TRACK_LOAD(&r->addr) == (uint64_t)a)
-			return s;
-	}
-	return NULL;
+	const struct wanted *w = ctx;
+	struct track_obj_rec *r;
+	return w->idx != 0 ? v == w->idx
+			   : (r = rec_at(v)) != NULL && TRACK_LOAD(&r->addr) == (uint64_t)w->a;
 }
 
-/* The slot holding a's record (see chain_find), in any level up to the current one; NULL
- * if none.  Lock-free: used on the miss path.  A slot on a page never populated is empty
- * (segment.c). */
+/* The slot of the index that holds record index + 1 idx, or with idx 0 the first that holds
+ * a record whose address is a; NULL if none.  Lock-free: used on the miss path. */
 static uint32_t *slot_of(uintptr_t a, uint32_t idx)
 {
-	uint32_t top = __atomic_load_n(&level, __ATOMIC_ACQUIRE), k;
-	uint32_t *s;
-	for (k = 0; k <= top; k++)
-		if ((s = chain_find(level_at(k), a, idx)) != NULL)
-			return s;
-	return NULL;
+	struct wanted w = {a, idx};
+	return track__index_find(&track__g.obj_index, hash_addr(a), is_wanted, &w);
 }
 
-/* Before a new object goes in: the level up while the live objects would fill more than
- * half of the current one.  Under the shim lock; published before the slot is written. */
-static void level_up(void)
-{
-	uint64_t live = TRACK_LOAD(&track__g.hdr->objects_live) + 1;
-	while (!level_is_last(level) && live > (level_at(level).mask + 1ull) / 2)
-		__atomic_store_n(&level, level + 1, __ATOMIC_RELEASE);
-}
-
-/* A slot to put a new record for address a in: the first tombstone on its chain in the
- * current level, or the empty slot that ends it (its page populated first).  Under the
- * shim lock. */
+/* A slot to put a new record for address a in (NULL: chain too long).  Under the lock. */
 static uint32_t *slot_claim(uintptr_t a)
 {
-	struct level l;
-	uint32_t n, i;
-	level_up();
-	l = level_at(level);
-	i = l.base + (hash_addr(a) & l.mask);
-	for (n = 0; n < MAX_PROBE && n <= l.mask; n++, i = next_slot(l, i)) {
-		uint32_t *s = &track__g.hash[i];
-		uint32_t v = track__seg_present(s) ? *s : TRACK_SLOT_EMPTY;
-		if (v == TRACK_SLOT_TOMB)
-			return s;
-		if (v == TRACK_SLOT_EMPTY)
-			return track__seg_reserve(s, sizeof *s) == 0 ? s : NULL;
-	}
-	return NULL;   /* chain too long */
+	return track__index_claim(&track__g.obj_index, hash_addr(a),
+				  TRACK_LOAD(&track__g.hdr->objects_live));
+}
+
+static void slot_free(uint32_t *s)
+{
+	track__index_free(&track__g.obj_index, s);
 }
 
 /* Take a record out of service: caches see the new generation, the slot becomes a tombstone,
@@ -440,7 +332,6 @@ void track__obj_destroy(const void *addr)
 void track__objects_reset(void)
 {
 	free_head = 0;
-	level = 0;   /* the child's index is new and empty */
 	recycle_hand = 0;
 	limbo.head = limbo.len = 0;
 }

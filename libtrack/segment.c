@@ -210,7 +210,7 @@ static uint64_t lay_out(struct track_seg_header *h)
 	h->findings_off = section(&off, h->max_findings, h->finding_rec_size);
 	h->stacks_off = section(&off, h->max_stacks, h->stack_rec_size);
 	h->edges_off = section(&off, h->max_edges, h->edge_rec_size);
-	h->edge_index_slots = 2 * h->max_edges;
+	h->edge_index_slots = track__index_slots(2 * h->max_edges);
 	h->edge_index_off = section(&off, h->edge_index_slots, sizeof(uint32_t));
 	h->header_size = sizeof *h;
 	h->version = TRACK_SEGMENT_VERSION;
@@ -342,7 +342,9 @@ int track__segment_create(void)
 	track__g.stacks = (struct track_stack_rec *)(base + proto.stacks_off);
 	track__g.edges = (struct track_edge_rec *)(base + proto.edges_off);
 	track__g.edge_index = (uint32_t *)(base + proto.edge_index_off);
-	track__g.index_top = track__pow2_at_least(2 * proto.max_objects);
+	track__index_init(&track__g.obj_index, track__g.hash,
+			  track__pow2_at_least(2 * proto.max_objects));
+	track__index_init(&track__g.edge_ix, track__g.edge_index, 2 * proto.max_edges);
 	/* The magic goes in last: a reader that sees it sees a complete header. */
 	__atomic_store_n(&track__g.hdr->magic, TRACK_SEGMENT_MAGIC, __ATOMIC_RELEASE);
 	say_if_other_user();

@@ -109,6 +109,21 @@ extern __thread struct track__tls track__tls __attribute__((tls_model("initial-e
 
 /* --- process state ---------------------------------------------------------------------- */
 
+/* An index of the segment (index.c): a row of open-addressing tables of uint32_t slots,
+ * each twice the one before, TRACK__INDEX_LEVEL0 slots first, up to top; laid out smallest
+ * first, track__index_slots(top) slots in all.  Filled a level at a time. */
+#define TRACK__INDEX_LEVEL0 4096u
+struct track__index {
+	uint32_t *slots;
+	uint32_t top;     /* slots of the largest level (a power of two) */
+	uint32_t level;   /* the level new entries go into */
+};
+
+static inline uint32_t track__index_slots(uint32_t top)
+{
+	return top <= TRACK__INDEX_LEVEL0 ? top : 2 * top - TRACK__INDEX_LEVEL0;
+}
+
 struct track__global {
 	int on;                          /* segment mapped: record; otherwise pass through */
 	struct track_seg_header *hdr;
@@ -126,7 +141,8 @@ struct track__global {
 	int deadlock_exit;               /* TRACK_DEADLOCK_EXITCODE */
 	uint32_t report;                 /* TRACK_RM_* (TRACK_REPORT) */
 	uint64_t env_bad;                /* variables whose values were refused (header env_bad) */
-	uint32_t index_top;              /* slots of the object index's largest level (objects.c) */
+	struct track__index obj_index;   /* objects by address (objects.c) */
+	struct track__index edge_ix;     /* lock-order edges by pair of locks (lockorder.c) */
 	char path[TRACK_SEGFILE_PATH_MAX]; /* the segment file */
 };
 
@@ -246,6 +262,16 @@ TRACK_HIDDEN int  track__seg_present(const void *p);
 /* collect.c: at exit, remove the segment unless it holds evidence (see there) */
 TRACK_HIDDEN void track__segment_collect_self(void);
 
+/* index.c: levelled open-addressing indexes.  find: the slot whose value match() accepts
+ * on hash's chain at any level (lock-free); claim: a slot for a new entry (under the
+ * owner's lock; live: entries now); free: give a slot back (under the owner's lock). */
+TRACK_HIDDEN void track__index_init(struct track__index *ix, uint32_t *slots, uint32_t top);
+TRACK_HIDDEN uint32_t track__index_value(const uint32_t *s);
+TRACK_HIDDEN uint32_t *track__index_find(const struct track__index *ix, uint32_t hash,
+					 int (*match)(uint32_t v, void *ctx), void *ctx);
+TRACK_HIDDEN uint32_t *track__index_claim(struct track__index *ix, uint32_t hash, uint64_t live);
+TRACK_HIDDEN void track__index_free(const struct track__index *ix, uint32_t *s);
+
 /* ilock.c: the shim's own locks for its slow paths */
 TRACK_HIDDEN void track__spin_take(int *word);
 TRACK_HIDDEN void track__spin_drop(int *word);
@@ -352,14 +378,6 @@ static inline uint32_t track__pow2_at_least(uint64_t v)
 	return p;
 }
 
-/* The object index (objects.c) is a row of open-addressing tables, each twice the one before:
- * TRACK__INDEX_LEVEL0 slots, then twice that, up to top = twice the object capacity; laid
- * out smallest first.  How many slots all of them take. */
-#define TRACK__INDEX_LEVEL0 4096u
-static inline uint32_t track__index_slots(uint32_t top)
-{
-	return top <= TRACK__INDEX_LEVEL0 ? top : 2 * top - TRACK__INDEX_LEVEL0;
-}
 
 /* --- inline fast paths ------------------------------------------------------------------ */
 

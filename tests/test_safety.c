@@ -178,16 +178,19 @@ static long long allocated_in(const char *path, off_t off, off_t len)
 	return n;
 }
 
-/* The object index grows with the objects: a program with a few hundred locks touches a
- * few pages of it, not all 512 KB (D8's memory, mostly the index); one with many grows it,
- * and every lock is still found: each is one record with both its acquisitions. */
+/* The indexes grow with what they hold: a program with a few hundred locks (or lock-order
+ * edges) touches a few pages of them, not all 512 KB (D8's memory, mostly the indexes); one
+ * with many grows them, and every lock is still found: each is one record with both its
+ * acquisitions. */
 START_TEST(object_index_grows_with_the_objects)
 {
 	static const struct {
-		const char *n;
-		long long at_most, at_least;
-	} c[] = {{"300", 32 * 1024, 0}, {"20000", 512 * 1024, 64 * 1024}};
-	char **argv = fx("mchurn", c[_i].n, "1");
+		const char *n, *mode;
+		long long at_most, at_least;   /* of the object index, or with mode 3 the edges' */
+	} c[] = {{"300", "1", 32 * 1024, 0}, {"20000", "1", 512 * 1024, 64 * 1024},
+		 {"300", "3", 32 * 1024, 0}, {"12000", "3", 256 * 1024, 128 * 1024}};
+	char **argv = fx("mchurn", c[_i].n, c[_i].mode);
+	int edges = strcmp(c[_i].mode, "3") == 0;
 	struct run_result r;
 	struct track_seg_header h;
 	char err[512], seg[512];
@@ -197,16 +200,19 @@ START_TEST(object_index_grows_with_the_objects)
 	ck_assert_int_eq(r.status, 0);
 	want_ints(root, "overflow.objects_not_tracked=0");
 	locks = json_object_get(root, "locks");
-	ck_assert_int_eq(json_array_size(locks), atol(c[_i].n));
+	ck_assert_int_eq(json_array_size(locks), atol(c[_i].n) + edges);
 	json_array_foreach(locks, i, l)
 		acq += jint(l, "acquisitions");
-	ck_assert_int_eq(acq, 2 * atol(c[_i].n));
+	ck_assert_int_eq(acq, 2 * atol(c[_i].n) * (1 + edges));
 	snprintf(seg, sizeof seg, "%s", jstr(root, "process.segment"));
 	ck_assert_int_eq(track_seg_header(seg, &h, NULL, err, sizeof err), 0);
-	idx = allocated_in(seg, (off_t)h.hash_off, (off_t)h.hash_slots * 4);
+	if (edges)
+		want_ints(root, "overflow.edges_not_recorded=0");
+	idx = edges ? allocated_in(seg, (off_t)h.edge_index_off, (off_t)h.edge_index_slots * 4)
+		    : allocated_in(seg, (off_t)h.hash_off, (off_t)h.hash_slots * 4);
 	ck_assert_msg(idx <= c[_i].at_most && idx >= c[_i].at_least,
-		      "%s objects: %lld bytes of the %u-slot index allocated", c[_i].n, idx,
-		      h.hash_slots);
+		      "%s objects, mode %s: %lld bytes of the %u-slot index allocated", c[_i].n,
+		      c[_i].mode, idx, edges ? h.edge_index_slots : h.hash_slots);
 	unlink(seg);
 	json_decref(root);
 	run_free(&r);
@@ -767,7 +773,7 @@ int main(void)
 		TEST("shim", no_descriptor_opened_in_the_program),
 		TEST("shim", thread_storm_memory_is_bounded),
 		TEST("shim", more_live_locks_than_the_table_holds),
-		LOOP_TEST("shim", object_index_grows_with_the_objects, 2),
+		LOOP_TEST("shim", object_index_grows_with_the_objects, 4),
 		TEST("shim", handler_calls_do_not_corrupt_the_interrupted_lock_path),
 		TEST("shim", signal_at_thread_start_makes_no_ghost),
 		TEST("shim", more_read_locks_held_than_listed),
