@@ -9,6 +9,8 @@
  *              - the shim recorded a finding (or had to drop one);
  *              - a thread other than the one calling exit() is still alive: the "threads
  *                still alive at exit" a leak check is about;
+ *              - with TRACK_LEAKS=1, a thread ended that was never joined or detached, or a
+ *                lock is still held: what the tools report as leaks (tools/core/leaks.c);
  *              - a track command is reading the segment (the tools hold a shared flock on a
  *                segment while they read it): whoever watches the process wants its end.
  *   removed    otherwise; and with it the segments of this process's earlier exec images
@@ -46,6 +48,28 @@ static int others_alive(const struct track_seg_header *h)
 	return TRACK_LOAD(&h->threads_dropped) != 0;
 }
 
+/* With leak checking on: whether an ended thread was never joined nor detached, or a lock
+ * is still held (the leaks the tools derive besides threads still alive). */
+static int leaves_leaks(const struct track_seg_header *h)
+{
+	uint64_t used = TRACK_LOAD(&h->threads_used), i;
+	uint64_t n = used < h->max_threads ? used : h->max_threads;
+	uint64_t m = TRACK_LOAD(&h->objects_used);
+	for (i = 0; i < n; i++) {
+		const struct track_thread_rec *t = &track__g.threads[i];
+		if (TRACK_LOAD(&t->state) == TRACK_TS_EXITED && TRACK_LOAD(&t->creator_tid) != 0 &&
+		    !(TRACK_LOAD(&t->flags) & (TRACK_TF_DETACHED | TRACK_TF_JOINED | TRACK_TF_FOREIGN)))
+			return 1;
+	}
+	for (i = 0; i < m && i < h->max_objects; i++) {
+		const struct track_obj_rec *o = &track__g.objs[i];
+		if ((TRACK_LOAD(&o->flags) & TRACK_OF_LIVE) &&
+		    (TRACK_LOAD(&o->owner_tid) != 0 || TRACK_LOAD(&o->readers) != 0))
+			return 1;
+	}
+	return 0;
+}
+
 static int has_findings(const struct track_seg_header *h)
 {
 	return TRACK_LOAD(&h->findings_used) != 0 || TRACK_LOAD(&h->findings_dropped) != 0;
@@ -57,7 +81,7 @@ static int worth_keeping(const struct track_seg_header *h)
 	const char *keep = track__env("TRACK_KEEP");
 	if (h->run_id != 0 || (keep != NULL && *keep != '\0' && strcmp(keep, "0") != 0))
 		return 1;
-	return has_findings(h) || others_alive(h);
+	return has_findings(h) || others_alive(h) || (h->leak_check && leaves_leaks(h));
 }
 
 /* Open the file at path if it is the segment of image gen of this process (me), a regular

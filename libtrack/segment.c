@@ -330,6 +330,7 @@ int track__segment_create(void)
 	proto.on_deadlock = track__g.on_deadlock;
 	proto.deadlock_exit = track__g.deadlock_exit;
 	fill_identity(&proto, starttime, gen);
+	proto.leak_check = (uint32_t)track__env_num(TRACK_ENV_LEAKS);
 	proto.env_bad = track__g.env_bad;   /* after every variable has been read */
 	proto.magic = 0;
 	memcpy(base, &proto, sizeof proto);

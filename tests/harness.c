@@ -476,6 +476,23 @@ const char *jemalloc_path(void)
 
 /* --- background processes ---------------------------------------------------------------- */
 
+char *only_segment(void)
+{
+	const char *dir = getenv("TRACK_DIR");
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char *path = NULL;
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, "track.", 6) == 0) {
+			ck_assert_msg(path == NULL, "two segments in %s", dir);
+			ck_assert_int_ge(asprintf(&path, "%s/%s", dir, e->d_name), 0);
+		}
+	closedir(d);
+	ck_assert_msg(path != NULL, "no segment in %s", dir);
+	return path;
+}
+
 pid_t start_ready(char *const argv[], char *const env[], FILE **out)
 {
 	int p[2];

@@ -56,6 +56,9 @@ int run_tests(const char *suite, double timeout, const struct test_def *defs, si
  * process is short-lived, so they are not freed). */
 const char *tmp_dir(void);
 const char *tmp_path(const char *name);
+/* The one segment file in the test's TRACK_DIR (fails the test if there is none, or more
+ * than one); a new string. */
+char *only_segment(void);
 /* A path in the run's directory, shared by all the tests of the run (for inputs made once
  * and reused), removed when the run ends. */
 const char *run_path(const char *name);

@@ -153,24 +153,6 @@ START_TEST(exec_ends_an_image)
 }
 END_TEST
 
-/* The one segment file in this test's TRACK_DIR. */
-static const char *only_segment(void)
-{
-	const char *dir = getenv("TRACK_DIR");
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char *path = NULL;
-	ck_assert_ptr_nonnull(d);
-	while ((e = readdir(d)) != NULL)
-		if (strncmp(e->d_name, "track.", 6) == 0) {
-			ck_assert_msg(path == NULL, "two segments in %s", dir);
-			ck_assert_int_ge(asprintf(&path, "%s/%s", dir, e->d_name), 0);
-		}
-	closedir(d);
-	ck_assert_msg(path != NULL, "no segment in %s", dir);
-	return path;
-}
-
 /* Killed outside track run, nobody saw when: the report says so, and never "for 0 ns". */
 START_TEST(killed_unseen)
 {

@@ -41,7 +41,8 @@ enum track_env_type {
 	X(RUN_ID, NUMBER, 0, 0, UINT64_MAX)                                        \
 	X(REPORT, CHOICE, 0, 0, 0)                                                 \
 	X(RUN_UID, NUMBER, 0, 0, UINT32_MAX)                                       \
-	X(KEEP, TEXT, 0, 0, 0)
+	X(KEEP, TEXT, 0, 0, 0)                                                     \
+	X(LEAKS, NUMBER, 0, 0, 1)
 
 #define TRACK_X_ENV(e, ...) TRACK_ENV_##e,
 enum track_env_var { TRACK_ENV_VARS(TRACK_X_ENV) TRACK_ENV_COUNT };

@@ -299,7 +299,11 @@ struct track_stack_rec {
 	X(LOCK_ORDER, "lock-order-inversion")       /* a cycle in the lock-order graph */ \
 	X(DEADLOCK, "deadlock")                     /* threads waiting in a cycle, now */ \
 	X(COND_NO_MUTEX, "cond-wait-without-mutex") /* without holding its mutex */ \
-	X(COND_TWO_MUTEXES, "cond-two-mutexes")     /* one condvar, two mutexes at once */
+	X(COND_TWO_MUTEXES, "cond-two-mutexes")     /* one condvar, two mutexes at once */ \
+	/* derived by the tools when the process has ended, if leak checking was asked for \
+	 * (header leak_check): never written by the shim */                          \
+	X(THREAD_LEAK, "thread-leak")               /* alive at exit, or ended unjoined */ \
+	X(LOCK_HELD_AT_EXIT, "lock-held-at-exit")   /* still locked when it ended */
 
 #define TRACK_X_FK(e, name) TRACK_FK_##e,
 enum track_finding_kind { TRACK_FINDING_KINDS(TRACK_X_FK) TRACK_FK_COUNT };
@@ -406,7 +410,7 @@ struct track_seg_header {
 	uint64_t env_bad;          /* bit i: entry i of TRACK_ENV_VARS (track/env.h) had a value
 				      the shim could not use, and it used the default */
 	int32_t  exit_code;        /* the status, for proc_state QUICK_EXIT and DEADLOCK */
-	uint32_t pad5;
+	uint32_t leak_check;       /* 1: TRACK_LEAKS asked for leak findings at the end */
 	uint64_t gone_realtime_ns; /* written by the tools, never by the shim: CLOCK_REALTIME when
 				      a track command first found the process gone without an end
 				      of its own recorded (killed, crashed, replaced by exec): it

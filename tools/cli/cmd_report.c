@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "core/leaks.h"
 #include "core/seglist.h"
 
 /* Options with no short form. */
@@ -20,6 +21,7 @@ enum {
 	OPT_TOP,
 	OPT_KEEP,
 	OPT_COLLECT,
+	OPT_LEAKS,
 	OPT_SUPPRESSIONS,
 	OPT_NUM_CALLERS,
 };
@@ -29,6 +31,8 @@ static const struct track_opt report_opts_table[] = {
 	 "write the report as JSON to FILE ('-': stdout)\ninstead of text"},
 	{OPT_TOP, "top", "N", "list the N most contended locks (default 10)"},
 	{OPT_NUM_CALLERS, "num-callers", "N", "frames per stack in the text report (default 12)"},
+	{OPT_LEAKS, "leaks", NULL, "of an ended process: report the threads it left\n"
+	 "running or unjoined and the locks left held\n(as track run --leaks does)"},
 	{OPT_COLLECT, "collect", NULL, "remove the segment of an ended process once\nreported"},
 	{OPT_KEEP, "keep", NULL, "keep the segment (the default; for scripts written\nwhen it was not)"},
 	{OPT_SUPPRESSIONS, "suppressions", "FILE",
@@ -52,6 +56,7 @@ struct report_opts {
 	const char *json;
 	struct track_render_opts render;
 	int collect;
+	int leaks;   /* --leaks */
 	const struct track_suppressions *supp;
 };
 
@@ -78,6 +83,8 @@ static int report_segment(const char *path, const struct report_opts *o)
 	rc = o->json != NULL ? track_dest_open(&d, "json", o->json, NULL, NULL, &o->render)
 			     : track_dest_open(&d, "text", NULL, stdout, "standard output",
 					       &o->render);
+	if (o->leaks)
+		track_leaks_derive(&s);
 	if (rc == 0) {
 		track_view_init(&v, &s, o->supp, NULL);
 		track_dest_add(&d, &v);
@@ -110,7 +117,7 @@ static int resolve_target(const char *arg, char *path, size_t len)
 
 int track_cmd_report(int argc, char **argv)
 {
-	struct report_opts o = {NULL, {10, TRACK_RENDER_FRAMES, "report"}, 0, NULL};
+	struct report_opts o = {NULL, {10, TRACK_RENDER_FRAMES, "report"}, 0, 0, NULL};
 	struct track_suppressions *supp = NULL;
 	const char *supp_path = NULL;
 	char path[512], err[512];
@@ -138,6 +145,9 @@ int track_cmd_report(int argc, char **argv)
 			break;
 		case OPT_COLLECT:
 			o.collect = 1;
+			break;
+		case OPT_LEAKS:
+			o.leaks = 1;
 			break;
 		case OPT_SUPPRESSIONS:
 			supp_path = optarg;

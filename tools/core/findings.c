@@ -172,6 +172,9 @@ const char *track_finding_summary(struct track_view *v, const struct track_findi
 		summary_cycle(v, f, buf, len);
 	} else if (f->kind == TRACK_FK_DEADLOCK) {
 		summary_deadlock(v, f, buf, len);
+	} else if (f->kind == TRACK_FK_THREAD_LEAK) {
+		snprintf(buf, len, "thread-leak: %.*s, created at %s", TRACK_FINDING_TEXT, f->text,
+			 track_fmt_site(v->snap, track_view_sym(v), f->pc, f->stack, at, sizeof at));
 	} else {
 		const struct track_stack_rec *st = track_snap_stack(v->snap, f->stack);
 		uint64_t pc = f->pc ? f->pc : st != NULL && st->nframes ? st->frames[0] : 0;

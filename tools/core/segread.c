@@ -682,6 +682,7 @@ static int fill(struct track_snap *s, char *err, size_t errlen)
 		return TRACK_EXIT_FAIL;
 	}
 	s->read_mono_ns = track_mono_ns();   /* the records are at least this fresh */
+	s->leaks_derived = 0;                /* the findings were read afresh */
 	s->replaced_mono_ns = replaced_at(s);
 	s->alive = s->replaced_mono_ns == 0 && track_proc_alive(s->hdr.pid, s->hdr.proc_starttime);
 	return TRACK_EXIT_OK;
@@ -723,6 +724,24 @@ int track_snap_load(const char *path, struct track_snap *s, char *err, size_t er
 	if (rc != TRACK_EXIT_OK)
 		track_snap_free(s);
 	return rc;
+}
+
+struct track_finding_rec *track_snap_add_finding(struct track_snap *s)
+{
+	struct track_lazy *z = s->lazy;
+	struct track_finding_rec *f;
+	if (s->nfindings == z->cap_findings) {
+		uint32_t want = z->cap_findings ? 2 * z->cap_findings : 16;
+		void *p = realloc(s->findings, (size_t)want * sizeof *s->findings);
+		if (p == NULL)
+			return NULL;
+		s->findings = p;
+		z->cap_findings = want;
+	}
+	f = &s->findings[s->nfindings++];
+	memset(f, 0, sizeof *f);
+	f->valid = 1;
+	return f;
 }
 
 int track_snap_reload(struct track_snap *s, char *err, size_t errlen)

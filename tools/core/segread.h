@@ -37,6 +37,7 @@ struct track_snap {
 	uint32_t torn;        /* thread records that kept changing while being copied */
 	uint64_t read_mono_ns;      /* CLOCK_MONOTONIC when the records were read */
 	uint64_t replaced_mono_ns;  /* when exec replaced this image (the next one's start), or 0 */
+	int leaks_derived;    /* the leak findings were added (core/leaks.c) */
 	int alive;            /* the image that wrote it is still running */
 };
 
@@ -51,6 +52,10 @@ void track_snap_free(struct track_snap *s);
  * stack and lock-order tables, megabytes, are read again only as they are asked for).  On
  * failure the snapshot must be freed. */
 int track_snap_reload(struct track_snap *s, char *err, size_t errlen);
+
+/* A new, zeroed and valid finding record appended to the snapshot's findings, for facts
+ * the tools derive (core/leaks.c); NULL without memory.  A reload drops them. */
+struct track_finding_rec *track_snap_add_finding(struct track_snap *s);
 
 /* CLOCK_MONOTONIC now, in ns: the clock of every time in a segment. */
 uint64_t track_mono_ns(void);

@@ -3,12 +3,15 @@
  */
 #include <string.h>
 
+#include "core/leaks.h"
 #include "core/view.h"
 
 void track_view_init(struct track_view *v, struct track_snap *s,
 		     const struct track_suppressions *supp, const struct track_exit *ex)
 {
 	memset(v, 0, sizeof *v);
+	if (s->hdr.leak_check)
+		track_leaks_derive(s);   /* asked for by TRACK_LEAKS: findings like any other */
 	v->snap = s;
 	v->supp = supp;
 	v->exit = ex;

@@ -27,7 +27,9 @@ struct track_view {
 	int sym_made;
 };
 
-/* A view of s; nothing is symbolized until something asks (track_view_sym). */
+/* A view of s; nothing is symbolized until something asks (track_view_sym).  If the
+ * segment asked for leak checking (TRACK_LEAKS), the leak findings of an ended process are
+ * added to s first (core/leaks.h). */
 void track_view_init(struct track_view *v, struct track_snap *s,
 		     const struct track_suppressions *supp, const struct track_exit *ex);
 

@@ -451,6 +451,15 @@ static void print_misuse(FILE *out, struct track_view *v, const struct track_fin
 	if (f->severity != TRACK_SEV_ERROR)
 		fprintf(out, " (severity %s)", track_severity_name(f->severity));
 	fputc('\n', out);
+	if (f->kind == TRACK_FK_THREAD_LEAK) {   /* the stack is where it was created */
+		fprintf(out, "    created by thread %d at\n", f->other_tid);
+		if (f->stack)
+			print_stack(out, v, f->stack, "      ", frames);
+		else
+			fprintf(out, "      %s\n", track_fmt_site(v->snap, track_view_sym(v), f->pc, 0,
+							 where, sizeof where));
+		return;
+	}
 	if (f->kind == TRACK_FK_EXIT_HOLDING_LOCK && f->obj) {
 		fprintf(out, "    holding %s %s, taken at %s; the thread ended at\n",
 			track_kind_name(f->obj_kind),

@@ -1,0 +1,104 @@
+/*
+ * leaks.c — what a process left behind when it ended, as findings: threads it started that
+ * were still alive at its end, joinable threads that ended and were never joined (what
+ * ThreadSanitizer calls a thread leak), and locks still held.  Asked for with TRACK_LEAKS=1
+ * (`track run --leaks`), which the shim records in the header, or `track report --leaks`.
+ *
+ * The shim records the facts anyway (thread records, lock owners); the judgement is made
+ * here, once the process has ended, and added to the snapshot as findings of their own
+ * kinds, so that suppressions, --error-exitcode, the summaries and every format treat them
+ * as any other finding.  A live process is never judged: its threads may still be joined.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/leaks.h"
+
+/* Whether thread record t is one the program started and is responsible for: made by its
+ * pthread_create, not the main thread, not one glibc or a library started outside the shim. */
+static int program_thread(const struct track_thread_rec *t)
+{
+	return t->state != TRACK_TS_UNUSED && !(t->flags & (TRACK_TF_MAIN | TRACK_TF_FOREIGN)) &&
+	       t->creator_tid != 0;
+}
+
+static void add_thread_leak(struct track_snap *s, const struct track_thread_rec *t,
+			    const char *what)
+{
+	struct track_finding_rec *f = track_snap_add_finding(s);
+	if (f == NULL)
+		return;
+	f->kind = TRACK_FK_THREAD_LEAK;
+	f->severity = TRACK_SEV_ERROR;
+	f->tid = t->tid;
+	f->count = 1;
+	f->pc = t->create_pc;
+	f->stack = t->create_stack;
+	f->other_tid = t->creator_tid;
+	f->when_ns = t->created_ns;
+	snprintf(f->text, sizeof f->text, "thread %d \"%.*s\" %s", t->tid, TRACK_NAME_MAX,
+		 t->name, what);
+}
+
+/* Where the owner of lock index + 1 idx took it, from its held list; 0 if not listed. */
+static uint64_t taken_at(const struct track_thread_rec *owner, uint32_t idx)
+{
+	uint32_t i, n = owner->nheld < TRACK_HELD_MAX ? owner->nheld : TRACK_HELD_MAX;
+	for (i = 0; i < n; i++)
+		if ((owner->held[i] & ~TRACK_HELD_READ) == idx)
+			return owner->held_pc[i];
+	return 0;
+}
+
+static void add_lock_leak(struct track_snap *s, const struct track_obj_rec *o, uint32_t idx)
+{
+	const struct track_thread_rec *owner =
+		o->owner_tid ? track_snap_thread(s, o->owner_tid) : NULL;
+	struct track_finding_rec *f = track_snap_add_finding(s);
+	if (f == NULL)
+		return;
+	f->kind = TRACK_FK_LOCK_HELD_AT_EXIT;
+	f->severity = TRACK_SEV_ERROR;
+	f->tid = o->owner_tid;
+	f->count = 1;
+	f->obj = o->addr;
+	f->obj_kind = o->kind;
+	f->pc = owner != NULL ? taken_at(owner, idx) : 0;
+	if (f->pc == 0)
+		f->pc = o->first_pc;
+	if (o->owner_tid)
+		snprintf(f->text, sizeof f->text, "%s 0x%llx still locked by thread %d at the end",
+			 track_kind_name(o->kind), (unsigned long long)o->addr, o->owner_tid);
+	else
+		snprintf(f->text, sizeof f->text, "rwlock 0x%llx still held by %u reader%s at the end",
+			 (unsigned long long)o->addr, o->readers, o->readers == 1 ? "" : "s");
+}
+
+static int is_lock(uint32_t kind)
+{
+	return kind == TRACK_OBJ_MUTEX || kind == TRACK_OBJ_RWLOCK || kind == TRACK_OBJ_SPIN;
+}
+
+void track_leaks_derive(struct track_snap *s)
+{
+	uint32_t i, n = s->nthreads, m = s->nobjs;
+	if (s->alive || s->leaks_derived)
+		return;
+	s->leaks_derived = 1;
+	for (i = 0; i < n; i++) {
+		const struct track_thread_rec *t = &s->threads[i];
+		if (!program_thread(t))
+			continue;
+		if (track_thread_outlived(s, t))
+			add_thread_leak(s, t, "was still running when the process ended");
+		else if (t->state == TRACK_TS_EXITED &&
+			 !(t->flags & (TRACK_TF_DETACHED | TRACK_TF_JOINED)))
+			add_thread_leak(s, t, "ended and was never joined (nor detached)");
+	}
+	for (i = 0; i < m; i++) {
+		const struct track_obj_rec *o = &s->objs[i];
+		if (is_lock(o->kind) && (o->flags & TRACK_OF_LIVE) &&
+		    (o->owner_tid != 0 || o->readers != 0))
+			add_lock_leak(s, o, i + 1);
+	}
+}
