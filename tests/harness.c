@@ -493,17 +493,23 @@ char *only_segment(void)
 	return path;
 }
 
-pid_t start_ready(char *const argv[], char *const env[], FILE **out)
+pid_t start_talking(char *const argv[], char *const env[], FILE **out, FILE **in)
 {
-	int p[2];
+	int p[2], q[2] = {-1, -1};
 	pid_t pid;
 	char line[64];
 	ck_assert_int_eq(pipe(p), 0);
+	if (in != NULL)
+		ck_assert_int_eq(pipe(q), 0);
 	pid = fork();
 	if (pid == 0) {
 		size_t i;
 		dup2(p[1], 1);
 		close(p[0]);
+		if (in != NULL) {
+			dup2(q[0], 0);
+			close(q[1]);
+		}
 		for (i = 0; env && env[i]; i++)
 			putenv(env[i]);
 		execv(argv[0], argv);
@@ -511,9 +517,19 @@ pid_t start_ready(char *const argv[], char *const env[], FILE **out)
 	}
 	close(p[1]);
 	*out = fdopen(p[0], "r");
+	if (in != NULL) {
+		close(q[0]);
+		*in = fdopen(q[1], "w");
+		setvbuf(*in, NULL, _IOLBF, 0);
+	}
 	ck_assert_msg(fgets(line, sizeof line, *out) != NULL, "%s said nothing", argv[0]);
 	ck_assert_int_eq(strncmp(line, "ready", 5), 0);
 	return pid;
+}
+
+pid_t start_ready(char *const argv[], char *const env[], FILE **out)
+{
+	return start_talking(argv, env, out, NULL);
 }
 
 pid_t start_fixture(const char *name, char *const args[], char *const env[], FILE **out)

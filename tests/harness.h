@@ -139,6 +139,8 @@ const char *fixture(const char *name);
 /* Start argv (argv[0] a path) in the background with env added; returns its pid once it
  * printed a line starting "ready" (its stdout is *out). */
 pid_t start_ready(char *const argv[], char *const env[], FILE **out);
+/* The same with its stdin a pipe too (*in, line-buffered), to tell it what to do next. */
+pid_t start_talking(char *const argv[], char *const env[], FILE **out, FILE **in);
 /* start_ready() of fixture `name args...` (args NULL-terminated, at most 14). */
 pid_t start_fixture(const char *name, char *const args[], char *const env[], FILE **out);
 /* start_fixture() of `fx_threads live SECONDS`: a thread waiting on a condvar that long. */

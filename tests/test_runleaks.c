@@ -1,13 +1,16 @@
 /*
- * test_runleaks.c — `track run --leaks`, TRACK_LEAKS=1 and `track report --leaks`: what a
- * program leaves behind at its end (threads still running, joinable threads never joined,
- * locks still held) reported as findings that --error-exitcode counts, and nothing for a
- * program that cleans up.
+ * test_runleaks.c — leak checks from the command line.  `track run --leaks`, TRACK_LEAKS=1
+ * and `track report --leaks`: what a program leaves behind at its end (threads still
+ * running, joinable threads never joined, locks still held) reported as findings that
+ * --error-exitcode counts, and nothing for a program that cleans up.  `track snapshot` and
+ * `track leaks`: threads (and descriptors) started since a snapshot of a live process,
+ * with a grace period, ignore rules, and a one-line error for every bad input.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -109,6 +112,203 @@ START_TEST(preloaded_with_track_leaks)
 }
 END_TEST
 
+/* --- track snapshot and track leaks ------------------------------------------------------- */
+
+struct pool {
+	pid_t pid;
+	FILE *out, *in;
+	char spid[16];
+	char *snap;   /* the snapshot file */
+};
+
+/* fx_facts pool under the shim, and a snapshot of it (with descriptors). */
+static void pool_start(struct pool *p)
+{
+	struct run_result r;
+	p->pid = start_talking(facts("pool", NULL, NULL), (char *[]){shim_preload(), NULL},
+			       &p->out, &p->in);
+	snprintf(p->spid, sizeof p->spid, "%d", (int)p->pid);
+	p->snap = (char *)tmp_path("snap.json");
+	run_track((char *[]){"snapshot", "--fds", "-o", p->snap, p->spid, NULL}, NULL, &r);
+	ck_assert_msg(r.status == 0, "snapshot: %d: %s", r.status, r.err);
+	run_free(&r);
+}
+
+/* Tell the pool a command and wait for its "ok". */
+static void pool_say(struct pool *p, const char *cmd)
+{
+	char line[64];
+	fprintf(p->in, "%s\n", cmd);
+	ck_assert_ptr_nonnull(fgets(line, sizeof line, p->out));
+	ck_assert_str_eq(line, "ok\n");
+}
+
+static void pool_end(struct pool *p)
+{
+	fclose(p->in);
+	ck_assert_int_eq(wait_exit(p->pid, 10), 0);
+	fclose(p->out);
+}
+
+/* `track leaks PID --since SNAP extra...` into r. */
+static void leaks(struct pool *p, char *const extra[], struct run_result *r)
+{
+	char *argv[16] = {"leaks", p->spid, "--since", p->snap};
+	size_t i;
+	for (i = 0; extra != NULL && extra[i] != NULL && i + 5 < ARRAY_SIZE(argv); i++)
+		argv[4 + i] = extra[i];
+	run_track(argv, NULL, r);
+}
+
+START_TEST(leaked_pool_reported)
+{
+	struct pool p;
+	struct run_result r;
+	pool_start(&p);
+	pool_say(&p, "start");
+	leaks(&p, (char *[]){"--timeout", "100ms", NULL}, &r);
+	ck_assert_msg(r.status == 1, "status %d: %s", r.status, r.err);
+	want_text(r.out, "3 threads started since the snapshot are still alive after 100.0 ms",
+		  "\"pool-worker\" running pool_worker", "waiting on condvar pool_cv for",
+		  "created by thread ", "pool (fx_facts.c:", NULL);
+	run_free(&r);
+	pool_say(&p, "stop");
+	pool_end(&p);
+}
+END_TEST
+
+/* Negative: the pool stopped and joined, nothing is left. */
+START_TEST(joined_pool_passes)
+{
+	struct pool p;
+	struct run_result r;
+	pool_start(&p);
+	pool_say(&p, "start");
+	pool_say(&p, "stop");
+	leaks(&p, NULL, &r);
+	ck_assert_msg(r.status == 0, "status %d: %s%s", r.status, r.out, r.err);
+	want_text(r.out, "nothing started since the snapshot is still alive", NULL);
+	run_free(&r);
+	pool_end(&p);
+}
+END_TEST
+
+/* Workers that take 200 ms to end pass with a 1 s grace period, not with 50 ms. */
+START_TEST(slow_shutdown_and_the_grace_period)
+{
+	struct pool p;
+	struct run_result r;
+	pool_start(&p);
+	pool_say(&p, "start");
+	pool_say(&p, "stop-slow");
+	leaks(&p, (char *[]){"--timeout", "50ms", NULL}, &r);
+	ck_assert_msg(r.status == 1, "50 ms: status %d: %s", r.status, r.out);
+	run_free(&r);
+	leaks(&p, (char *[]){"--timeout", "1s", NULL}, &r);
+	ck_assert_msg(r.status == 0, "1 s: status %d: %s", r.status, r.out);
+	run_free(&r);
+	pool_say(&p, "stop");
+	pool_end(&p);
+}
+END_TEST
+
+/* Each kind of ignore rule leaves the workers out; one that matches nothing is said. */
+START_TEST(ignore_rules)
+{
+	static char *const rules[] = {"fn=pool_worker", "name=pool-*", "created=pool"};
+	struct pool p;
+	struct run_result r;
+	size_t i;
+	pool_start(&p);
+	pool_say(&p, "start");
+	for (i = 0; i < ARRAY_SIZE(rules); i++) {
+		leaks(&p, (char *[]){"--timeout", "50ms", "--ignore", rules[i], NULL}, &r);
+		ck_assert_msg(r.status == 0, "%s: status %d: %s", rules[i], r.status, r.out);
+		ck_assert_msg(r.err_len == 0, "%s: %s", rules[i], r.err);
+		run_free(&r);
+	}
+	leaks(&p, (char *[]){"--timeout", "50ms", "--ignore", "name=pol-*", NULL}, &r);
+	ck_assert_int_eq(r.status, 1);
+	want_text(r.err, "warning: --ignore name=pol-* matched no thread", NULL);
+	run_free(&r);
+	pool_say(&p, "stop");
+	pool_end(&p);
+}
+END_TEST
+
+/* --fds: a descriptor opened since the snapshot; none without one. */
+START_TEST(descriptor_leak)
+{
+	struct pool p;
+	struct run_result r;
+	pool_start(&p);
+	leaks(&p, (char *[]){"--fds", "--timeout", "50ms", NULL}, &r);
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.out);
+	run_free(&r);
+	pool_say(&p, "open");
+	leaks(&p, (char *[]){"--fds", "--timeout", "50ms", NULL}, &r);
+	ck_assert_int_eq(r.status, 1);
+	want_text(r.out, "1 descriptor opened since the snapshot is still open", "-> /dev/null",
+		  NULL);
+	run_free(&r);
+	pool_end(&p);
+}
+END_TEST
+
+/* Every bad input: one line, status 2. */
+START_TEST(bad_input)
+{
+	static const struct {
+		const char *content, *says;
+	} files[] = {
+		{"not json", "not a track snapshot"},
+		{"{\"format\": \"track-snapshot\", \"version\": 1, \"pid\": ", "not a track snapshot"},
+		{"{\"format\": \"something\", \"version\": 1}", "not a track snapshot (make one"},
+		{"{\"format\": \"track-snapshot\", \"version\": 9}", "snapshot version 9"},
+		{"{\"format\": \"track-snapshot\", \"version\": 1, \"pid\": 1, \"starttime\": 1,"
+		 " \"taken_mono_ns\": 1, \"threads\": [{\"tid\": -4}]}", "a damaged track snapshot"},
+		{"{\"format\": \"track-snapshot\", \"version\": 1, \"pid\": 1, \"starttime\": 1,"
+		 " \"taken_mono_ns\": 1, \"threads\": []}", "is a snapshot of process 1"},
+	};
+	struct pool p;
+	struct run_result r;
+	size_t i;
+	pool_start(&p);
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		char name[32];
+		snprintf(name, sizeof name, "bad%zu.json", i);
+		run_track((char *[]){"leaks", p.spid, "--since", (char *)write_tmp(name, files[i].content),
+				     NULL}, NULL, &r);
+		ck_assert_msg(r.status == 2 && strstr(r.err, files[i].says) != NULL &&
+				      strchr(r.err, '\n') == r.err + r.err_len - 1,
+			      "file %zu: status %d: %s", i, r.status, r.err);
+		run_free(&r);
+	}
+	run_track((char *[]){"leaks", p.spid, "--since", p.snap, "--timeout", "soon", NULL}, NULL, &r);
+	ck_assert_int_eq(r.status, 2);
+	want_text(r.err, "--timeout needs a duration", NULL);
+	run_free(&r);
+	run_track((char *[]){"leaks", p.spid, NULL}, NULL, &r);
+	ck_assert_int_eq(r.status, 2);
+	want_text(r.err, "--since FILE is needed", NULL);
+	run_free(&r);
+	run_track((char *[]){"leaks", "999999999", "--since", p.snap, NULL}, NULL, &r);
+	ck_assert_int_eq(r.status, 2);
+	want_text(r.err, "no process 999999999", NULL);
+	run_free(&r);
+	run_track((char *[]){"leaks", p.spid, "--since", p.snap, "--ignore", "what=x", NULL}, NULL,
+		  &r);
+	ck_assert_int_eq(r.status, 2);
+	run_free(&r);
+	pool_end(&p);
+	/* a process without the shim */
+	run_track((char *[]){"snapshot", "1", NULL}, NULL, &r);
+	ck_assert_int_eq(r.status, 2);
+	want_text(r.err, "process 1 has no track segment", NULL);
+	run_free(&r);
+}
+END_TEST
+
 int main(void)
 {
 	const struct test_def tests[] = {
@@ -116,6 +316,12 @@ int main(void)
 		TEST("leaks", unjoined_thread),
 		TEST("leaks", nothing_left_nothing_said),
 		TEST("leaks", preloaded_with_track_leaks),
+		TEST("cli", leaked_pool_reported),
+		TEST("cli", joined_pool_passes),
+		TEST("cli", slow_shutdown_and_the_grace_period),
+		TEST("cli", ignore_rules),
+		TEST("cli", descriptor_leak),
+		TEST("cli", bad_input),
 	};
 	return run_tests("runleaks", 60, tests, ARRAY_SIZE(tests));
 }

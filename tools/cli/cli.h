@@ -17,6 +17,12 @@ int track_cmd_report(int argc, char **argv);
 int track_cmd_ls(int argc, char **argv);
 int track_cmd_clean(int argc, char **argv);
 int track_cmd_stacks(int argc, char **argv);
+int track_cmd_snapshot(int argc, char **argv);
+int track_cmd_leaks(int argc, char **argv);
+
+/* The segment of running process pid, loaded into s; TRACK_EXIT_OK, or a status with the
+ * reason said (no segment, ended, not readable) (cmd_snapshot.c). */
+int track_load_live(pid_t pid, struct track_snap *s);
 
 /* SIGPIPE as track was started with (track ignores it; a program it runs gets it back). */
 extern struct sigaction track_sigpipe_inherited;

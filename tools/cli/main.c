@@ -25,6 +25,8 @@ static const struct subcommand commands[] = {
 	{"report", track_cmd_report, "report on a process from its segment (live or exited)"},
 	{"ls", track_cmd_ls, "list the segments of traced processes"},
 	{"clean", track_cmd_clean, "remove segments left by processes that have ended"},
+	{"snapshot", track_cmd_snapshot, "record a live process's threads (and descriptors)"},
+	{"leaks", track_cmd_leaks, "threads (descriptors) started since a snapshot, still alive"},
 };
 
 static void usage(FILE *out)

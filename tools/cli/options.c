@@ -183,6 +183,10 @@ int track_parse_duration(const char *s, uint64_t *ns)
 		return -1;
 	errno = 0;
 	v = strtoull(s, &end, 10);
+	if (errno == 0 && strcmp(end, "ms") == 0 && v <= UINT64_MAX / 1000000ull) {
+		*ns = v * 1000000ull;
+		return 0;
+	}
 	if (errno != 0 || end[0] == '\0' || end[1] != '\0')
 		return -1;
 	for (i = 0; i < sizeof units / sizeof units[0]; i++)
@@ -197,7 +201,7 @@ int track_opt_duration(const char *opt, const char *value, uint64_t *ns)
 {
 	if (track_parse_duration(value, ns) == 0)
 		return 0;
-	track_error("%s needs a duration such as 30s, 10m, 2h or 7d, not '%s'", opt, value);
+	track_error("%s needs a duration such as 500ms, 30s, 10m, 2h or 7d, not '%s'", opt, value);
 	return -1;
 }
 

@@ -220,6 +220,11 @@ static void print_outliving(FILE *out, struct track_view *v, const uint32_t *idx
 	}
 }
 
+void track_text_thread(FILE *out, struct track_view *v, uint32_t idx, int frames)
+{
+	print_outliving(out, v, &idx, 1, frames > 0 ? frames : TRACK_RENDER_FRAMES);
+}
+
 /* The threads still running when the process ended (or now), like ones grouped. */
 static void print_outliving_threads(FILE *out, struct track_view *v, int frames)
 {
