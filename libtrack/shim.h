@@ -379,6 +379,11 @@ static inline uint32_t track__pow2_at_least(uint64_t v)
 }
 
 
+/* leakinfo.c: for the leak API (leaks.c, include/track.h) */
+struct track_leak_opts;
+TRACK_HIDDEN int track__leak_ignored(uint32_t slot, const struct track_leak_opts *o);
+TRACK_HIDDEN char *track__leak_report(const uint32_t *slots, uint32_t n, uint64_t waited_ns);
+
 /* --- inline fast paths ------------------------------------------------------------------ */
 
 /* The calling thread's state, registering it on first sight; NULL when not tracking. */
