@@ -429,8 +429,8 @@ START_TEST(clean_older_than)
 		run_track((char *[]){"clean", "--older-than", (char *)bad[i], NULL}, tools, &r);
 		ck_assert_msg(r.status == 2, "--older-than '%s': status %d", bad[i], r.status);
 		ck_assert_msg(strncmp(r.err, "track: ", 7) == 0 &&
-			      strstr(r.err, "--older-than needs a duration such as 30s, 10m, 2h "
-				     "or 7d") != NULL &&
+			      strstr(r.err, "--older-than needs a duration such as 500ms, 30s, 10m, "
+				     "2h or 7d") != NULL &&
 			      strchr(r.err, '\n') == r.err + r.err_len - 1, "%s", r.err);
 		run_free(&r);
 	}
