@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <check.h>
 #include <dirent.h>
+#include <libgen.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -475,6 +476,23 @@ const char *jemalloc_path(void)
 }
 
 /* --- background processes ---------------------------------------------------------------- */
+
+char **demo_argv(const char *name, const char *arg)
+{
+	static char path[1024];
+	static char *argv[3];
+	const char *d = getenv("TRACK_DEMOS");
+	char bin[1024];
+	if (d == NULL) {
+		snprintf(bin, sizeof bin, "%s", tool_path());
+		d = dirname(bin);
+	}
+	snprintf(path, sizeof path, "%s/%s", d, name);
+	argv[0] = path;
+	argv[1] = (char *)arg;
+	argv[2] = NULL;
+	return argv;
+}
 
 char *only_segment(void)
 {

@@ -131,6 +131,9 @@ char *trackdir_env(const char *dir);
 const char *jemalloc_path(void);
 
 const char *tool_path(void);
+/* The argv of demo program name (build/bin/name, or $TRACK_DEMOS/name) with one argument
+ * (or none: NULL); a static array, one at a time. */
+char **demo_argv(const char *name, const char *arg);
 /* Path of a fixture program: $TRACK_FIXTURES/name (static buffer, one at a time). */
 const char *fixture(const char *name);
 

@@ -573,26 +573,11 @@ END_TEST
 /* ---- demos ------------------------------------------------------------------------------- */
 
 /* build/bin/NAME: the demos sit beside track (or in $TRACK_DEMOS). */
-static char **demo(const char *name)
-{
-	static char path[1024];
-	static char *argv[2];
-	const char *d = getenv("TRACK_DEMOS");
-	char bin[1024];
-	if (d == NULL) {
-		snprintf(bin, sizeof bin, "%s", tool_path());
-		d = dirname(bin);
-	}
-	snprintf(path, sizeof path, "%s/%s", d, name);
-	argv[0] = path;
-	argv[1] = NULL;
-	return argv;
-}
 
 START_TEST(demo_inversion)
 {
 	struct run_result r;
-	json_t *root = traced(NULL, demo("demo_inversion"), NULL, &r), *f, *e;
+	json_t *root = traced(NULL, demo_argv("demo_inversion", NULL), NULL, &r), *f, *e;
 	size_t i;
 	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
 	ck_assert_ptr_nonnull(strstr(r.out, "balances: alice 80, bob 70"));
@@ -608,7 +593,7 @@ END_TEST
 START_TEST(demo_philosophers)
 {
 	struct run_result r;
-	json_t *root = deadlocked(demo("demo_philosophers"), NULL, NULL, 7, &r), *f, *th;
+	json_t *root = deadlocked(demo_argv("demo_philosophers", NULL), NULL, NULL, 7, &r), *f, *th;
 	size_t i;
 	f = the_finding(root, "deadlock");
 	ck_assert_msg(json_array_size(json_object_get(f, "threads")) == 5, "%s", dump(f));
@@ -633,7 +618,7 @@ START_TEST(demo_misuse)
 		"cond-wait-without-mutex", "exit-holding-lock", "join-invalid",
 	};
 	struct run_result r;
-	json_t *root = traced(NULL, demo("demo_misuse"), NULL, &r);
+	json_t *root = traced(NULL, demo_argv("demo_misuse", NULL), NULL, &r);
 	size_t i;
 	ck_assert_msg(r.status == 0, "status %d: %s", r.status, r.err);
 	for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++)

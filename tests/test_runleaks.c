@@ -112,6 +112,26 @@ START_TEST(preloaded_with_track_leaks)
 }
 END_TEST
 
+/* The demo: a pool that forgets its workers is four thread leaks; stopped, or stopped
+ * slowly and joined, none. */
+START_TEST(demo_pool)
+{
+	static const struct {
+		const char *mode;
+		int leaks;
+	} c[] = {{"leak", 4}, {"clean", 0}, {"slow", 0}};
+	struct run_result r;
+	char want[64];
+	json_t *root = traced((char *[]){"--leaks", NULL}, demo_argv("demo_pool", c[_i].mode), NULL,
+			      &r);
+	ck_assert_int_eq(r.status, 0);
+	snprintf(want, sizeof want, "thread-leak=%d lock-held-at-exit=0", c[_i].leaks);
+	want_findings(root, want);
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
 /* --- track snapshot and track leaks ------------------------------------------------------- */
 
 struct pool {
@@ -316,6 +336,7 @@ int main(void)
 		TEST("leaks", unjoined_thread),
 		TEST("leaks", nothing_left_nothing_said),
 		TEST("leaks", preloaded_with_track_leaks),
+		LOOP_TEST("leaks", demo_pool, 3),
 		TEST("cli", leaked_pool_reported),
 		TEST("cli", joined_pool_passes),
 		TEST("cli", slow_shutdown_and_the_grace_period),

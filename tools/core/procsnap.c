@@ -4,8 +4,9 @@
  * JSON document (`track snapshot`), read back, and compared with the process later
  * (`track leaks`): what is alive now that was not then.
  *
- * A thread is known by its tid and when it was created (CLOCK_MONOTONIC, from its record):
- * tids are reused, creation times are not.  A descriptor is known by its number and the
+ * A thread is known by when it was created (CLOCK_MONOTONIC, from its record) and its tid:
+ * tids are reused, creation times are not.  A thread created but not yet running has no
+ * tid yet; it is alive all the same (it will run), and known by its creation time alone.  A descriptor is known by its number and the
  * device and inode it refers to, so a number closed and opened again on something else is
  * new.  The snapshot is untrusted input when read back: every field is checked, and a
  * snapshot of another process (pid and start time) is refused.
@@ -28,7 +29,7 @@
 
 static int thread_alive(const struct track_thread_rec *t)
 {
-	return t->state != TRACK_TS_UNUSED && t->state != TRACK_TS_EXITED && t->tid != 0;
+	return t->state != TRACK_TS_UNUSED && t->state != TRACK_TS_EXITED;
 }
 
 /* Descriptors of pid: number, device, inode and what /proc says it points to. */
@@ -243,7 +244,8 @@ int track_procsnap_had_thread(const struct track_procsnap *ps, const struct trac
 {
 	size_t i;
 	for (i = 0; i < ps->nthreads; i++)
-		if (ps->threads[i].tid == t->tid && ps->threads[i].created_ns == t->created_ns)
+		if (ps->threads[i].created_ns == t->created_ns &&
+		    (ps->threads[i].tid == t->tid || ps->threads[i].tid == 0 || t->tid == 0))
 			return 1;
 	return 0;
 }
