@@ -4,10 +4,12 @@
  * The pool starts four workers that wait on a condvar for jobs, runs some, and then, in
  * the default "leak" mode, returns from main without telling them to stop: the workers are
  * still alive when the process ends (what goleak catches in a Go test).  "clean" stops and
- * joins them; "slow" stops them and they take 200 ms to wind down before main joins them.
+ * joins them; "slow" stops them and they take 200 ms to wind down before main joins them;
+ * "fd" stops them cleanly but leaves its job log open.
  *
  *   track run --leaks -- build/bin/demo_pool          thread-leak, 4 times
  *   track run --leaks -- build/bin/demo_pool clean    no findings
+ *   track run --leaks --fds -- build/bin/demo_pool fd  fd-leak, once
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -74,6 +76,8 @@ int main(int argc, char **argv)
 		usleep(1000);
 	if (strcmp(mode, "leak") != 0)
 		stop(w);
+	if (strcmp(mode, "fd") == 0 && fopen("/dev/null", "w") == NULL)   /* the log, never closed */
+		return 1;
 	printf("%ld jobs done (%s)\n", done, mode);
 	return 0;
 }

@@ -81,7 +81,8 @@ static int worth_keeping(const struct track_seg_header *h)
 	const char *keep = track__env("TRACK_KEEP");
 	if (h->run_id != 0 || (keep != NULL && *keep != '\0' && strcmp(keep, "0") != 0))
 		return 1;
-	return has_findings(h) || others_alive(h) || (h->leak_check && leaves_leaks(h));
+	return has_findings(h) || others_alive(h) || (h->leak_check && leaves_leaks(h)) ||
+	       TRACK_LOAD(&h->fds_used) != 0 || TRACK_LOAD(&h->fds_dropped) != 0;
 }
 
 /* Open the file at path if it is the segment of image gen of this process (me), a regular

@@ -205,6 +205,7 @@ static void track__shutdown(void)
 {
 	if (track__g.on) {
 		track__segment_mark_exit(TRACK_PS_EXITED, 0);
+		track__fds_at_end();
 		track__segment_collect_self();
 	}
 }
@@ -228,6 +229,7 @@ static void quick_exit_mark(int status)
 	if (__atomic_load_n(&track__g.on, __ATOMIC_ACQUIRE) && track__g.hdr != NULL &&
 	    track__g.hdr->pid == getpid()) {
 		TRACK__KEEP_ERRNO(track__segment_mark_exit(TRACK_PS_QUICK_EXIT, status));
+		TRACK__KEEP_ERRNO(track__fds_at_end());
 		TRACK__KEEP_ERRNO(track__segment_collect_self());
 	}
 }

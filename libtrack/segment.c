@@ -212,6 +212,8 @@ static uint64_t lay_out(struct track_seg_header *h)
 	h->edges_off = section(&off, h->max_edges, h->edge_rec_size);
 	h->edge_index_slots = track__index_slots(2 * h->max_edges);
 	h->edge_index_off = section(&off, h->edge_index_slots, sizeof(uint32_t));
+	h->max_fds = 64;
+	h->fds_off = section(&off, h->max_fds, sizeof(struct track_fd_rec));
 	h->header_size = sizeof *h;
 	h->version = TRACK_SEGMENT_VERSION;
 	return off;
@@ -343,12 +345,14 @@ int track__segment_create(void)
 	track__g.stacks = (struct track_stack_rec *)(base + proto.stacks_off);
 	track__g.edges = (struct track_edge_rec *)(base + proto.edges_off);
 	track__g.edge_index = (uint32_t *)(base + proto.edge_index_off);
+	track__g.fds = (struct track_fd_rec *)(base + proto.fds_off);
 	track__index_init(&track__g.obj_index, track__g.hash,
 			  track__pow2_at_least(2 * proto.max_objects));
 	track__index_init(&track__g.edge_ix, track__g.edge_index, 2 * proto.max_edges);
 	/* The magic goes in last: a reader that sees it sees a complete header. */
 	__atomic_store_n(&track__g.hdr->magic, TRACK_SEGMENT_MAGIC, __ATOMIC_RELEASE);
 	say_if_other_user();
+	track__fds_at_start();
 	return 0;
 fail:
 	track__warn(track__g.path, strerror(errno));

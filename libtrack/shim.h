@@ -135,6 +135,7 @@ struct track__global {
 	struct track_stack_rec *stacks;
 	struct track_edge_rec *edges;
 	uint32_t *edge_index;            /* edge index + 1 by pair of lock ids */
+	struct track_fd_rec *fds;        /* descriptors left open (fdleaks.c) */
 	int stacks_on;                   /* capture stacks on slow paths (TRACK_STACKS) */
 	uint32_t lock_order;             /* TRACK_LO_* (TRACK_LOCK_ORDER) */
 	uint32_t on_deadlock;            /* TRACK_OD_* (TRACK_ON_DEADLOCK) */
@@ -252,6 +253,10 @@ TRACK_HIDDEN int track__env_pick(enum track_env_var v);
 #define TRACK__X_NAME(e, name, ...) name,
 TRACK_HIDDEN void track__warn(const char *what, const char *detail);
 TRACK_HIDDEN __attribute__((noreturn)) void track__exit_now(int status);
+
+/* fdleaks.c: descriptors open at the start, and those opened since, at the end */
+TRACK_HIDDEN void track__fds_at_start(void);
+TRACK_HIDDEN void track__fds_at_end(void);
 
 /* segment.c */
 TRACK_HIDDEN int  track__segment_create(void);

@@ -117,15 +117,17 @@ END_TEST
 START_TEST(demo_pool)
 {
 	static const struct {
-		const char *mode;
-		int leaks;
-	} c[] = {{"leak", 4}, {"clean", 0}, {"slow", 0}};
+		const char *mode, *opt;
+		int leaks, fds;
+	} c[] = {{"leak", "--leaks", 4, 0}, {"clean", "--fds", 0, 0}, {"slow", "--leaks", 0, 0},
+		 {"fd", "--fds", 0, 1}, {"fd", "--leaks", 0, 0}};
 	struct run_result r;
-	char want[64];
-	json_t *root = traced((char *[]){"--leaks", NULL}, demo_argv("demo_pool", c[_i].mode), NULL,
-			      &r);
+	char want[96];
+	json_t *root = traced((char *[]){"--leaks", (char *)c[_i].opt, NULL},
+			      demo_argv("demo_pool", c[_i].mode), NULL, &r);
 	ck_assert_int_eq(r.status, 0);
-	snprintf(want, sizeof want, "thread-leak=%d lock-held-at-exit=0", c[_i].leaks);
+	snprintf(want, sizeof want, "thread-leak=%d lock-held-at-exit=0 fd-leak=%d", c[_i].leaks,
+		 c[_i].fds);
 	want_findings(root, want);
 	json_decref(root);
 	run_free(&r);
@@ -336,7 +338,7 @@ int main(void)
 		TEST("leaks", unjoined_thread),
 		TEST("leaks", nothing_left_nothing_said),
 		TEST("leaks", preloaded_with_track_leaks),
-		LOOP_TEST("leaks", demo_pool, 3),
+		LOOP_TEST("leaks", demo_pool, 5),
 		TEST("cli", leaked_pool_reported),
 		TEST("cli", joined_pool_passes),
 		TEST("cli", slow_shutdown_and_the_grace_period),

@@ -42,7 +42,7 @@ enum track_env_type {
 	X(REPORT, CHOICE, 0, 0, 0)                                                 \
 	X(RUN_UID, NUMBER, 0, 0, UINT32_MAX)                                       \
 	X(KEEP, TEXT, 0, 0, 0)                                                     \
-	X(LEAKS, NUMBER, 0, 0, 1)
+	X(LEAKS, NUMBER, 0, 0, 2)
 
 #define TRACK_X_ENV(e, ...) TRACK_ENV_##e,
 enum track_env_var { TRACK_ENV_VARS(TRACK_X_ENV) TRACK_ENV_COUNT };

@@ -38,7 +38,7 @@
 #define TRACK_SEQ_WRITING(seq) (((seq) & 1u) != 0)
 
 #define TRACK_SEGMENT_MAGIC   0x4745534b43415254ULL /* "TRACKSEG" little-endian */
-#define TRACK_SEGMENT_VERSION 5u
+#define TRACK_SEGMENT_VERSION 6u
 
 /* Default capacities; each can be changed with an environment variable at start. */
 #define TRACK_DEFAULT_MAX_THREADS  16384u  /* TRACK_MAX_THREADS */
@@ -303,7 +303,8 @@ struct track_stack_rec {
 	/* derived by the tools when the process has ended, if leak checking was asked for \
 	 * (header leak_check): never written by the shim */                          \
 	X(THREAD_LEAK, "thread-leak")               /* alive at exit, or ended unjoined */ \
-	X(LOCK_HELD_AT_EXIT, "lock-held-at-exit")   /* still locked when it ended */
+	X(LOCK_HELD_AT_EXIT, "lock-held-at-exit")   /* still locked when it ended */ \
+	X(FD_LEAK, "fd-leak")                       /* opened since the start, still open */
 
 #define TRACK_X_FK(e, name) TRACK_FK_##e,
 enum track_finding_kind { TRACK_FINDING_KINDS(TRACK_X_FK) TRACK_FK_COUNT };
@@ -329,6 +330,16 @@ enum { TRACK_LO_COUNT = 0 TRACK_LOCK_ORDER_MODES(TRACK_X_LO_COUNT) };
 #define TRACK_X_OD(e, name) TRACK_OD_##e,
 enum track_deadlock_action { TRACK_DEADLOCK_ACTIONS(TRACK_X_OD) TRACK_OD_COUNT };
 #undef TRACK_X_OD
+
+/* A descriptor open when the process ended that was not open when it started (written at
+ * the end, with TRACK_LEAKS=2). */
+#define TRACK_FD_TARGET_MAX 104
+struct track_fd_rec {
+	int32_t  fd;
+	uint32_t pad;
+	uint64_t dev, ino;         /* what it refers to */
+	char     target[TRACK_FD_TARGET_MAX];  /* /proc/self/fd/N's link, cut to fit */
+};
 
 /* Process states in the header. */
 /* Process states in the header: how the process ended, when the shim saw it end. */
@@ -411,6 +422,11 @@ struct track_seg_header {
 				      the shim could not use, and it used the default */
 	int32_t  exit_code;        /* the status, for proc_state QUICK_EXIT and DEADLOCK */
 	uint32_t leak_check;       /* 1: TRACK_LEAKS asked for leak findings at the end */
+	uint64_t fds_off;          /* descriptors open at the end that were not at the start
+				      (TRACK_LEAKS=2): max_fds track_fd_rec */
+	uint32_t max_fds, fds_used;
+	uint64_t fds_dropped;      /* more of them than max_fds */
+	uint64_t reserved[5];
 	uint64_t gone_realtime_ns; /* written by the tools, never by the shim: CLOCK_REALTIME when
 				      a track command first found the process gone without an end
 				      of its own recorded (killed, crashed, replaced by exec): it
@@ -423,6 +439,7 @@ _Static_assert(sizeof(struct track_edge_rec) == 128, "edge record layout");
 _Static_assert(sizeof(struct track_stack_rec) == 256, "stack record layout");
 _Static_assert(sizeof(struct track_module_rec) == 320, "module record layout");
 _Static_assert(sizeof(struct track_finding_rec) == 576, "finding record layout");
-_Static_assert(sizeof(struct track_seg_header) == 1792, "header layout");
+_Static_assert(sizeof(struct track_fd_rec) == 128, "descriptor record layout");
+_Static_assert(sizeof(struct track_seg_header) == 1856, "header layout");
 
 #endif /* TRACK_SEGMENT_H */

@@ -34,7 +34,7 @@ struct run_opts {
 	int frames;   /* --num-callers */
 	int quiet;
 	int keep;
-	int leaks;            /* --leaks: TRACK_LEAKS=1 for the program */
+	int leaks;            /* --leaks: TRACK_LEAKS=1 for the program; --fds: 2 */
 	int allow_untraced;   /* --allow-uninstrumented */
 	const char *lock_order;     /* TRACK_LOCK_ORDER for the program, NULL: leave as is */
 	const char *on_deadlock;    /* TRACK_ON_DEADLOCK for the program, NULL: default */
@@ -54,6 +54,7 @@ enum {
 	OPT_TOP,
 	OPT_KEEP,
 	OPT_LEAKS,
+	OPT_FDS,
 	OPT_ALLOW_UNTRACED,
 	OPT_NUM_CALLERS,
 };
@@ -87,6 +88,8 @@ static const struct track_opt run_opts_table[] = {
 	{OPT_LEAKS, "leaks", NULL, "report what the program left at its end: threads\n"
 	 "still running or never joined, locks still held\n"
 	 "(findings thread-leak, lock-held-at-exit)"},
+	{OPT_FDS, "fds", NULL, "with --leaks: also descriptors opened and still\n"
+	 "open at the end (finding fd-leak)"},
 	{0},
 };
 
@@ -126,7 +129,8 @@ static int take_opt(struct run_opts *o, int key)
 	case OPT_SUPPRESSIONS: o->suppressions = optarg; return 0;
 	case 'q': o->quiet = 1; return 0;
 	case OPT_KEEP: o->keep = 1; return 0;
-	case OPT_LEAKS: o->leaks = 1; return 0;
+	case OPT_LEAKS: o->leaks = o->leaks > 1 ? o->leaks : 1; return 0;
+	case OPT_FDS: o->leaks = 2; return 0;
 	case OPT_ALLOW_UNTRACED: o->allow_untraced = 1; return 0;
 	case OPT_ERROR_EXITCODE:
 		if (track_opt_number("--error-exitcode", optarg, 1, 255, &v) != 0)
@@ -205,7 +209,7 @@ static int set_check_env(const struct run_opts *o)
 	if (setenv("TRACK_ON_DEADLOCK", o->on_deadlock ? o->on_deadlock : "exit",
 		   o->on_deadlock != NULL) != 0)
 		return -1;
-	if (o->leaks && setenv("TRACK_LEAKS", "1", 1) != 0)
+	if (o->leaks && setenv("TRACK_LEAKS", o->leaks > 1 ? "2" : "1", 1) != 0)
 		return -1;
 	return o->error_exitcode ? setenv("TRACK_DEADLOCK_EXITCODE", code, 1) : 0;
 }

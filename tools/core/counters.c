@@ -26,6 +26,7 @@ HEADER_FIELD(threads_recycled)
 HEADER_FIELD(objects_dropped)
 HEADER_FIELD(objects_recycled)
 HEADER_FIELD(findings_dropped)
+HEADER_FIELD(fds_dropped)
 HEADER_FIELD(modules_dropped)
 HEADER_FIELD(stacks_dropped)
 HEADER_FIELD(edges_dropped)
@@ -99,6 +100,9 @@ const struct track_counter track_counters[] = {
 	 "Findings not recorded: the finding table was full.",
 	 "findings not recorded: raise TRACK_MAX_FINDINGS (now %u)",
 	 get_findings_dropped, limit_max_findings},
+	{"fds_not_recorded", TRACK_CG_OVERFLOW, TRACK_CL_WARNING,
+	 "Descriptors left open at the end beyond the 64 the segment records (TRACK_LEAKS=2).",
+	 "more descriptors left open, not recorded (64 are)", get_fds_dropped, NULL},
 	{"modules_not_recorded", TRACK_CG_OVERFLOW, TRACK_CL_WARNING,
 	 "Loaded modules not recorded: their code shows as bare addresses.",
 	 "modules not recorded, their code shown as addresses: raise TRACK_MAX_MODULES (now %u)",

@@ -172,6 +172,8 @@ const char *track_finding_summary(struct track_view *v, const struct track_findi
 		summary_cycle(v, f, buf, len);
 	} else if (f->kind == TRACK_FK_DEADLOCK) {
 		summary_deadlock(v, f, buf, len);
+	} else if (f->kind == TRACK_FK_FD_LEAK) {
+		snprintf(buf, len, "fd-leak: %.*s", TRACK_FINDING_TEXT, f->text);
 	} else if (f->kind == TRACK_FK_THREAD_LEAK) {
 		snprintf(buf, len, "thread-leak: %.*s, created at %s", TRACK_FINDING_TEXT, f->text,
 			 track_fmt_site(v->snap, track_view_sym(v), f->pc, f->stack, at, sizeof at));

@@ -74,6 +74,18 @@ static void add_lock_leak(struct track_snap *s, const struct track_obj_rec *o, u
 			 (unsigned long long)o->addr, o->readers, o->readers == 1 ? "" : "s");
 }
 
+static void add_fd_leak(struct track_snap *s, const struct track_fd_rec *r)
+{
+	struct track_finding_rec *f = track_snap_add_finding(s);
+	if (f == NULL)
+		return;
+	f->kind = TRACK_FK_FD_LEAK;
+	f->severity = TRACK_SEV_ERROR;
+	f->count = 1;
+	snprintf(f->text, sizeof f->text, "descriptor %d (%.*s) opened and still open at the end",
+		 r->fd, TRACK_FD_TARGET_MAX, r->target);
+}
+
 static int is_lock(uint32_t kind)
 {
 	return kind == TRACK_OBJ_MUTEX || kind == TRACK_OBJ_RWLOCK || kind == TRACK_OBJ_SPIN;
@@ -101,4 +113,6 @@ void track_leaks_derive(struct track_snap *s)
 		    (o->owner_tid != 0 || o->readers != 0))
 			add_lock_leak(s, o, i + 1);
 	}
+	for (i = 0; i < s->nfds; i++)
+		add_fd_leak(s, &s->fds[i]);
 }

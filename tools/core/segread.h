@@ -27,6 +27,8 @@ struct track_snap {
 	uint32_t nmods;
 	struct track_finding_rec *findings;
 	uint32_t nfindings;
+	struct track_fd_rec *fds;   /* descriptors left open at the end (TRACK_LEAKS=2) */
+	uint32_t nfds;
 	uint32_t nstacks;     /* table size: ids run from 1 to nstacks */
 	uint32_t nedges;      /* table size: edge ids run from 1 to nedges */
 	struct track_lazy *lazy;  /* stack and edge records, read from the file when first asked

@@ -456,6 +456,8 @@ static void print_misuse(FILE *out, struct track_view *v, const struct track_fin
 	if (f->severity != TRACK_SEV_ERROR)
 		fprintf(out, " (severity %s)", track_severity_name(f->severity));
 	fputc('\n', out);
+	if (f->kind == TRACK_FK_FD_LEAK)
+		return;   /* where it was opened is not known: the shim does not wrap open */
 	if (f->kind == TRACK_FK_THREAD_LEAK) {   /* the stack is where it was created */
 		fprintf(out, "    created by thread %d at\n", f->other_tid);
 		if (f->stack)
