@@ -306,6 +306,17 @@ START_TEST(bad_input)
 			      "file %zu: status %d: %s", i, r.status, r.err);
 		run_free(&r);
 	}
+	/* a directory, and a file larger than any snapshot (sparse: nothing is written) */
+	run_track((char *[]){"leaks", p.spid, "--since", (char *)tmp_dir(), NULL}, NULL, &r);
+	ck_assert_int_eq(r.status, 2);
+	want_text(r.err, "not a regular file", NULL);
+	run_free(&r);
+	ck_assert_int_eq(truncate(write_tmp("huge.json", "{"), 1ll << 30), 0);
+	run_track((char *[]){"leaks", p.spid, "--since", (char *)tmp_path("huge.json"), NULL}, NULL,
+		  &r);
+	ck_assert_int_eq(r.status, 2);
+	want_text(r.err, "far too large", NULL);
+	run_free(&r);
 	run_track((char *[]){"leaks", p.spid, "--since", p.snap, "--timeout", "soon", NULL}, NULL, &r);
 	ck_assert_int_eq(r.status, 2);
 	want_text(r.err, "--timeout needs a duration", NULL);

@@ -26,6 +26,7 @@
 #define SNAP_FORMAT "track-snapshot"
 #define SNAP_VERSION 1
 #define SNAP_MAX_ITEMS 4000000   /* more threads or descriptors than any process has */
+#define SNAP_MAX_BYTES (512ull << 20)   /* a snapshot of SNAP_MAX_ITEMS threads fits */
 
 static int thread_alive(const struct track_thread_rec *t)
 {
@@ -206,7 +207,13 @@ int track_procsnap_read(const char *path, struct track_procsnap *ps, char *err, 
 	uint64_t version, pid;
 	const char *format;
 	int rc = TRACK_EXIT_USAGE;
+	struct stat st;
 	memset(ps, 0, sizeof *ps);
+	if (stat(path, &st) == 0 && (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > SNAP_MAX_BYTES)) {
+		snprintf(err, errlen, "%s: not a track snapshot (%s)", path,
+			 S_ISREG(st.st_mode) ? "far too large" : "not a regular file");
+		return TRACK_EXIT_USAGE;
+	}
 	o = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
 	if (o == NULL) {
 		snprintf(err, errlen, "%s: not a track snapshot: %s (line %d)", path, je.text,
