@@ -9,7 +9,7 @@
 
 #include "core/model.h"
 
-#define TRACK_JSON_SCHEMA 1   /* bumped on incompatible changes to the report's shape */
+#define TRACK_JSON_SCHEMA 2   /* bumped on incompatible changes to the report's shape: 2, a thread's tid may be null (not started) */
 
 /* The report of the view's process; findings its suppressions hide are counted in
  * "suppressed" instead of listed. */
