@@ -411,7 +411,9 @@ static int report(struct collect *c, const struct run_opts *o, const char *prog,
 	int rc = 0, show;
 	if (c->n > 1)
 		qsort_r(c->refs, c->n, sizeof *c->refs, ref_order, &c->primary);
-	findings = total_findings(c, sp);
+	/* -q must know before it writes anything; otherwise the findings are counted as the
+	 * segments are read for the report, each read once */
+	findings = o->quiet ? total_findings(c, sp) : 0;
 	*untraced = c->n == 0 || c->refs[0].pid != c->primary;
 	if (*untraced)
 		track_error("%s ran without the shim, so nothing about it is known: %s", prog,
@@ -438,7 +440,8 @@ static int report(struct collect *c, const struct run_opts *o, const char *prog,
 		if (show)
 			track_dest_add(&text, &v);
 		track_dest_add(&json, &v);
-		track_view_fini(&v);
+		if (!o->quiet)
+			findings += track_findings_count(&v);
 		track_view_fini(&v);
 		c->refs[i].ended = !s.alive;
 		track_snap_free(&s);   /* a snapshot held is a reader, whose segment stays */
