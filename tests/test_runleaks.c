@@ -191,7 +191,8 @@ START_TEST(leaked_pool_reported)
 	leaks(&p, (char *[]){"--timeout", "100ms", NULL}, &r);
 	ck_assert_msg(r.status == 1, "status %d: %s", r.status, r.err);
 	want_text(r.out, "3 threads started since the snapshot are still alive after 100.0 ms",
-		  "\"pool-worker\" running pool_worker", "waiting on condvar pool_cv for",
+		  "3 threads alike: running pool_worker", "\"pool-worker\", ",
+		  "waiting on condvar pool_cv for",
 		  "created by thread ", "pool (fx_facts.c:", NULL);
 	run_free(&r);
 	pool_say(&p, "stop");

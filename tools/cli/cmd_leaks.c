@@ -223,8 +223,7 @@ static void report(FILE *out, struct track_view *v, const struct leaks_opts *o,
 		fprintf(out, "track leaks: pid %d: %zu thread%s started since the snapshot %s still "
 			"alive after %s:\n", (int)o->pid, nthreads, nthreads == 1 ? "" : "s",
 			nthreads == 1 ? "is" : "are", waited);
-	for (i = 0; i < nthreads; i++)
-		track_text_thread(out, v, idx[i], o->frames);
+	track_text_threads(out, v, idx, nthreads, o->frames);
 	if (nfds > 0)
 		fprintf(out, "track leaks: pid %d: %zu descriptor%s opened since the snapshot %s "
 			"still open:\n", (int)o->pid, nfds, nfds == 1 ? "" : "s",

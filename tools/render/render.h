@@ -37,11 +37,12 @@ struct track_renderer {
 extern const struct track_renderer track_text_renderer;
 extern const struct track_renderer track_json_renderer;
 
-/* Thread idx of the view's snapshot as the text report shows a thread alive at the end: who,
- * running what, what it waits on and for how long, held by whom, what it holds, where it
- * was created (frames per stack; 0: the default).  For front ends that list threads of
- * their own choosing (track leaks). */
-void track_text_thread(FILE *out, struct track_view *v, uint32_t idx, int frames);
+/* The threads list[0..n) of the view's snapshot (indexes) as the text report shows threads
+ * alive at the end, like ones grouped: who, running what, what it waits on and for how
+ * long, held by whom, what it holds, where it was created (frames per stack; 0: the
+ * default).  For front ends that list threads of their own choosing (track leaks). */
+void track_text_threads(FILE *out, struct track_view *v, const uint32_t *list, size_t n,
+			int frames);
 
 /* The renderer called name, or NULL. */
 const struct track_renderer *track_renderer_find(const char *name);

@@ -220,37 +220,43 @@ static void print_outliving(FILE *out, struct track_view *v, const uint32_t *idx
 	}
 }
 
-void track_text_thread(FILE *out, struct track_view *v, uint32_t idx, int frames)
+void track_text_threads(FILE *out, struct track_view *v, const uint32_t *list, size_t n,
+			int frames)
 {
-	print_outliving(out, v, &idx, 1, frames > 0 ? frames : TRACK_RENDER_FRAMES);
+	const struct track_snap *s = v->snap;
+	uint32_t *group = malloc((n ? n : 1) * sizeof *group);
+	char *done = calloc(n ? n : 1, 1);
+	size_t i, j, k;
+	for (i = 0; group != NULL && done != NULL && i < n; i++) {
+		if (done[i])
+			continue;
+		for (k = 0, j = i; j < n; j++)
+			if (!done[j] && (j == i || same_thread(&s->threads[list[i]],
+							       &s->threads[list[j]]))) {
+				group[k++] = list[j];
+				done[j] = 1;
+			}
+		print_outliving(out, v, group, k, frames > 0 ? frames : TRACK_RENDER_FRAMES);
+	}
+	free(group);
+	free(done);
 }
 
 /* The threads still running when the process ended (or now), like ones grouped. */
 static void print_outliving_threads(FILE *out, struct track_view *v, int frames)
 {
 	const struct track_snap *s = v->snap;
-	uint32_t *idx = malloc((s->nthreads ? s->nthreads : 1) * sizeof *idx);
-	char *done = calloc(s->nthreads ? s->nthreads : 1, 1);
-	uint32_t i, j;
-	size_t n;
-	int shown = 0;
-	for (i = 0; idx != NULL && done != NULL && i < s->nthreads; i++) {
-		if (done[i] || !track_thread_outlived(s, &s->threads[i]))
-			continue;
-		if (!shown++)
-			fprintf(out, "threads still alive %s:\n",
-				s->alive ? "now" : s->replaced_mono_ns ? "when exec replaced the image"
-								      : "at exit");
-		for (n = 0, j = i; j < s->nthreads; j++)
-			if (!done[j] && track_thread_outlived(s, &s->threads[j]) &&
-			    (j == i || same_thread(&s->threads[i], &s->threads[j]))) {
-				idx[n++] = j;
-				done[j] = 1;
-			}
-		print_outliving(out, v, idx, n, frames);
-	}
-	free(idx);
-	free(done);
+	uint32_t *list = malloc((s->nthreads ? s->nthreads : 1) * sizeof *list), i;
+	size_t n = 0;
+	for (i = 0; list != NULL && i < s->nthreads; i++)
+		if (track_thread_outlived(s, &s->threads[i]))
+			list[n++] = i;
+	if (n > 0)
+		fprintf(out, "threads still alive %s:\n",
+			s->alive ? "now" : s->replaced_mono_ns ? "when exec replaced the image"
+							      : "at exit");
+	track_text_threads(out, v, list, n, frames);
+	free(list);
 }
 
 /* The LOCK column: wide enough for the names of the rows shown, up to a point. */
