@@ -200,6 +200,39 @@ START_TEST(leaked_pool_reported)
 }
 END_TEST
 
+/* --json: the same answer for a script, leaked and not. */
+START_TEST(leaks_as_json)
+{
+	struct pool p;
+	struct run_result r;
+	json_t *root, *t;
+	pool_start(&p);
+	pool_say(&p, "start");
+	leaks(&p, (char *[]){"--json", "--timeout", "50ms", "--fds", NULL}, &r);
+	ck_assert_int_eq(r.status, 1);
+	root = json_loads(r.out, 0, NULL);
+	ck_assert_msg(root != NULL, "%s", r.out);
+	ck_assert(json_is_true(json_object_get(root, "leaked")));
+	ck_assert_int_eq(json_array_size(json_object_get(root, "threads")), 3);
+	t = json_array_get(json_object_get(root, "threads"), 0);
+	ck_assert_str_eq(jstr(t, "name"), "pool-worker");
+	ck_assert_str_eq(jstr(t, "state"), "condvar");
+	ck_assert_int_eq(json_array_size(json_object_get(root, "fds")), 0);
+	json_decref(root);
+	run_free(&r);
+	pool_say(&p, "stop");
+	leaks(&p, (char *[]){"--json", NULL}, &r);
+	ck_assert_int_eq(r.status, 0);
+	root = json_loads(r.out, 0, NULL);
+	ck_assert_msg(root != NULL, "%s", r.out);
+	ck_assert(json_is_false(json_object_get(root, "leaked")));
+	ck_assert_int_eq(json_array_size(json_object_get(root, "threads")), 0);
+	json_decref(root);
+	run_free(&r);
+	pool_end(&p);
+}
+END_TEST
+
 /* Negative: the pool stopped and joined, nothing is left. */
 START_TEST(joined_pool_passes)
 {
@@ -353,6 +386,7 @@ int main(void)
 		LOOP_TEST("leaks", demo_pool, 5),
 		TEST("cli", leaked_pool_reported),
 		TEST("cli", joined_pool_passes),
+		TEST("cli", leaks_as_json),
 		TEST("cli", slow_shutdown_and_the_grace_period),
 		TEST("cli", ignore_rules),
 		TEST("cli", descriptor_leak),

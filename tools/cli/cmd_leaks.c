@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "core/procsnap.h"
+#include "render/json.h"
 
 #define MAX_RULES 64
 #define PAUSE_FIRST_NS 1000000ull     /* 1 ms, doubled after each look ... */
@@ -26,6 +27,7 @@ enum {
 	OPT_IGNORE,
 	OPT_FDS,
 	OPT_NUM_CALLERS,
+	OPT_JSON,
 };
 
 static const struct track_opt leaks_opts_table[] = {
@@ -41,6 +43,7 @@ static const struct track_opt leaks_opts_table[] = {
 	{OPT_FDS, "fds", NULL, "also report descriptors opened since (the snapshot\n"
 	 "must have been taken with --fds)"},
 	{OPT_NUM_CALLERS, "num-callers", "N", "frames per stack (default 12)"},
+	{OPT_JSON, "json", NULL, "print the result as JSON (README, track leaks)"},
 	{0},
 };
 
@@ -66,7 +69,7 @@ struct leaks_opts {
 	const char *since;
 	uint64_t timeout_ns;
 	struct rule rules[MAX_RULES];
-	int nrules, fds, frames;
+	int nrules, fds, frames, json;
 	pid_t pid;
 };
 
@@ -105,6 +108,7 @@ static int parse(int argc, char **argv, struct leaks_opts *o)
 		case TRACK_OPT_HELP: return -1;
 		case OPT_SINCE: o->since = optarg; break;
 		case OPT_FDS: o->fds = 1; break;
+		case OPT_JSON: o->json = 1; break;
 		case OPT_TIMEOUT:
 			if (track_opt_duration("--timeout", optarg, &o->timeout_ns) != 0)
 				return TRACK_EXIT_USAGE;
@@ -212,6 +216,35 @@ static void pause_ns(uint64_t ns)
 	nanosleep(&ts, NULL);
 }
 
+/* The result as JSON: {"pid", "leaked", "waited_ns", "threads": [thread..], "fds"?:
+ * [{"fd", "target"}..]} (threads as the report's threads.list has them). */
+static void report_json(FILE *out, struct track_view *v, const struct leaks_opts *o,
+			const uint32_t *idx, size_t nthreads, const struct track_procsnap *now,
+			const size_t *fdx, size_t nfds, uint64_t waited_ns)
+{
+	json_t *root = json_object(), *ts = json_array(), *fs = json_array();
+	size_t i;
+	json_object_set_new(root, "pid", json_integer(o->pid));
+	json_object_set_new(root, "leaked", json_boolean(nthreads + nfds > 0));
+	json_object_set_new(root, "waited_ns", json_integer((json_int_t)waited_ns));
+	for (i = 0; i < nthreads; i++)
+		json_array_append_new(ts, track_json_thread(v, &v->snap->threads[idx[i]]));
+	json_object_set_new(root, "threads", ts);
+	for (i = 0; i < nfds; i++) {
+		json_t *f = json_object();
+		json_object_set_new(f, "fd", json_integer(now->fds[fdx[i]].fd));
+		json_object_set_new(f, "target", json_string(now->fds[fdx[i]].target));
+		json_array_append_new(fs, f);
+	}
+	if (o->fds)
+		json_object_set_new(root, "fds", fs);
+	else
+		json_decref(fs);
+	json_dumpf(root, out, JSON_INDENT(1));
+	fputc('\n', out);
+	json_decref(root);
+}
+
 static void report(FILE *out, struct track_view *v, const struct leaks_opts *o,
 		   const uint32_t *idx, size_t nthreads, const struct track_procsnap *now,
 		   const size_t *fdx, size_t nfds)
@@ -267,10 +300,17 @@ static int check(struct track_snap *s, struct leaks_opts *o, const struct track_
 	int rc = 0;
 	track_view_init(&v, s, NULL, NULL);
 	while (idx != NULL) {
-		if (look(&v, o, since, idx, &nthreads, &now, &fdx, &nfds) == 0)
+		if (look(&v, o, since, idx, &nthreads, &now, &fdx, &nfds) == 0) {
+			if (o->json)
+				report_json(stdout, &v, o, idx, 0, &now, fdx, 0, track_mono_ns() - start);
 			break;
+		}
 		if (track_mono_ns() - start >= o->timeout_ns) {
-			report(stdout, &v, o, idx, nthreads, &now, fdx, nfds);
+			if (o->json)
+				report_json(stdout, &v, o, idx, nthreads, &now, fdx, nfds,
+					    track_mono_ns() - start);
+			else
+				report(stdout, &v, o, idx, nthreads, &now, fdx, nfds);
 			rc = 1;
 			break;
 		}
@@ -311,7 +351,7 @@ int track_cmd_leaks(int argc, char **argv)
 	for (k = 0; k < o.nrules && rc != TRACK_EXIT_USAGE; k++)   /* a typo must not silently ignore nothing */
 		if (!o.rules[k].matched)
 			track_error("warning: --ignore %s matched no thread", o.rules[k].text);
-	if (rc == 0)
+	if (rc == 0 && !o.json)
 		printf("track leaks: pid %d: nothing started since the snapshot is still alive\n",
 		       (int)o.pid);
 	track_procsnap_free(&since);

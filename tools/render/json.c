@@ -316,6 +316,11 @@ static json_t *thread_json(struct track_view *v, const struct track_thread_rec *
 	return o;
 }
 
+json_t *track_json_thread(struct track_view *v, const struct track_thread_rec *t)
+{
+	return thread_json(v, t, track_view_sym(v));
+}
+
 static json_t *threads_json(struct track_view *v, struct track_symbolizer *sym)
 {
 	const struct track_snap *s = v->snap;

@@ -15,6 +15,9 @@
  * "suppressed" instead of listed. */
 json_t *track_report_json(struct track_view *v);
 
+/* Thread record t of the view's snapshot as the report's threads.list has it. */
+json_t *track_json_thread(struct track_view *v, const struct track_thread_rec *t);
+
 /* n bytes from the target (names, arguments, paths) as a JSON string: as they are when they
  * are UTF-8, else with each byte that is not written as the four characters \xHH. */
 json_t *track_json_text(const char *p, size_t n);
