@@ -83,6 +83,9 @@ static int report_segment(const char *path, const struct report_opts *o)
 	rc = o->json != NULL ? track_dest_open(&d, "json", o->json, NULL, NULL, &o->render)
 			     : track_dest_open(&d, "text", NULL, stdout, "standard output",
 					       &o->render);
+	if (o->leaks && s.alive)
+		track_error("note: process %d is running: --leaks judges a process at its end (for "
+			    "a running one: track snapshot, then track leaks)", (int)s.hdr.pid);
 	if (o->leaks)
 		track_leaks_derive(&s);
 	if (rc == 0) {
