@@ -153,10 +153,12 @@ TRACK_EXPORT int pthread_cond_destroy(pthread_cond_t *c)
 	track__resolve();
 	r = track__lock_rec(&t, c, TRACK_OBJ_COND, 0, 0);
 	if (r != NULL && TRACK_LOAD(&r->waiters) != 0 &&
-	    TRACK_LOAD(&r->last_wake_ns) < TRACK_LOAD(&r->last_wait_ns))
+	    TRACK_LOAD(&r->last_wake_ns) < TRACK_LOAD(&r->last_wait_ns)) {
 		track__finding(TRACK_FK_DESTROY_COND_WAITERS, c, TRACK_OBJ_COND, TRACK_RA(), 0,
 			      "condvar %p destroyed with %u thread(s) waiting", (void *)c,
 			      TRACK_LOAD(&r->waiters));
+		track__destroy_hang_check(r, c);
+	}
 	rc = track__real.cond_destroy(c);
 	if (rc == 0 && r != NULL)
 		track__obj_destroy(c);

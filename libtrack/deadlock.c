@@ -175,15 +175,16 @@ static uint64_t chain_signature(const struct chain *c)
 	return h | 1;
 }
 
-static void act(uint32_t n)
+/* A hang confirmed and recorded (what: "deadlock: 2 threads waiting for each other"): per
+ * TRACK_ON_DEADLOCK, leave it, or say so and end the process. */
+static void act(const char *what)
 {
-	char msg[160];
+	char msg[200];
 	size_t len;
 	if (track__g.on_deadlock == TRACK_OD_REPORT)
 		return;
-	len = track__format(msg, sizeof msg,
-			   "track: deadlock: %u thread%s waiting for %s; %s (TRACK_ON_DEADLOCK)\n",
-			   n, n == 1 ? "" : "s", n == 1 ? "itself" : "each other", track__g.on_deadlock == TRACK_OD_ABORT ? "aborting" : "exiting");
+	len = track__format(msg, sizeof msg, "track: %s; %s (TRACK_ON_DEADLOCK)\n", what,
+			    track__g.on_deadlock == TRACK_OD_ABORT ? "aborting" : "exiting");
 	if (write(2, msg, len) < 0)
 		len = 0;
 	if (track__g.on_deadlock == TRACK_OD_ABORT)
@@ -207,6 +208,7 @@ static void confirm_pause(struct timespec *left)
 void track__deadlock_check(struct track__thread *t)
 {
 	struct chain first, again;
+	char what[96];
 	struct timespec pause = {0, CONFIRM_NS};
 	/* Our state is published; now look at the others' (pairs with their fences). */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -217,7 +219,48 @@ void track__deadlock_check(struct track__thread *t)
 		return;
 	track__finding_deadlock(again.tids, again.stacks, again.objs, again.n,
 			       chain_signature(&again));
-	act(again.n);
+	track__format(what, sizeof what, "deadlock: %u thread%s waiting for %s", again.n,
+		      again.n == 1 ? "" : "s", again.n == 1 ? "itself" : "each other");
+	act(what);
+}
+
+/* How many threads wait on condvar obj now with no timeout, and the latest moment one of
+ * them began: a destroy that finds them waits for them for ever. */
+static uint32_t untimed_waiters(uint64_t obj, uint64_t *latest)
+{
+	uint64_t i, n = TRACK_LOAD(&track__g.hdr->threads_used);
+	uint32_t count = 0;
+	*latest = 0;
+	for (i = 0; i < n && i < track__g.hdr->max_threads; i++) {
+		struct wait_view v;
+		if (!read_wait(&track__g.threads[i], &v) || v.state != TRACK_TS_COND ||
+		    v.obj != obj || (v.flags & TRACK_WF_TIMED))
+			continue;
+		count++;
+		if (v.since > *latest)
+			*latest = v.since;
+	}
+	return count;
+}
+
+void track__destroy_hang_check(struct track_obj_rec *r, const void *cond)
+{
+	struct timespec pause = {0, CONFIRM_NS};
+	uint64_t latest, again_latest;
+	uint64_t woken = TRACK_LOAD(&r->last_wake_ns);
+	uint32_t n = untimed_waiters((uint64_t)(uintptr_t)cond, &latest);
+	char what[160];
+	if (n == 0 || track__g.on_deadlock == TRACK_OD_REPORT)
+		return;
+	confirm_pause(&pause);
+	/* still the same waiters, and nobody was woken meanwhile */
+	if (untimed_waiters((uint64_t)(uintptr_t)cond, &again_latest) != n ||
+	    again_latest != latest || TRACK_LOAD(&r->last_wake_ns) != woken)
+		return;
+	track__format(what, sizeof what, "condvar %p destroyed with %u thread%s waiting on it that "
+		      "nobody will wake: the destroy waits for them for ever", cond, n,
+		      n == 1 ? "" : "s");
+	act(what);
 }
 
 /* TRACK_ON_DEADLOCK=report|exit|abort (default report: by hand, nothing changes what the

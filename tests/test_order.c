@@ -490,6 +490,28 @@ static const struct deadlock_case {
 	  {"phil-4", "fork0", "phil-0", "take_left_then_right"}}},
 };
 
+/* A condvar destroyed while a thread waits in it for ever: glibc's destroy would wait for
+ * ever too; it is found, and ended like a deadlock.  Negative: the waiter with a timeout
+ * (destroy-cond-with-waiters) is reported but left to end by itself. */
+START_TEST(destroy_hang_is_ended)
+{
+	struct run_result r;
+	json_t *root = deadlocked(fx("destroy-cond-untimed"), NULL, NULL, 7, &r);
+	ck_assert_str_eq(jstr(root, "process.ended_by"), "deadlock");
+	want_findings(root, "destroy-cond-with-waiters=1");
+	ck_assert_msg(strstr(r.out, "destroy returned") == NULL, "%s", r.out);
+	want_text(r.err, "track: condvar ", "destroyed with 1 thread waiting on it that nobody "
+		  "will wake", NULL);
+	json_decref(root);
+	run_free(&r);
+	root = deadlocked(fx("destroy-cond-with-waiters"), NULL, NULL, 0, &r);
+	want_findings(root, "destroy-cond-with-waiters=1");
+	ck_assert_str_eq(jstr(root, "process.ended_by"), "exit");
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
 START_TEST(deadlock_is_found_and_ended)
 {
 	const struct deadlock_case *c = &deadlocks[_i];
@@ -682,6 +704,7 @@ int main(void)
 		TEST("inversions", class_mode_finds_class_cycle),
 		LOOP_TEST("inversions", negatives_report_nothing, ARRAY_SIZE(negatives)),
 		LOOP_TEST("deadlocks", deadlock_is_found_and_ended, ARRAY_SIZE(deadlocks)),
+		TEST("deadlocks", destroy_hang_is_ended),
 		TEST("deadlocks", self_deadlock_on_normal_mutex),
 		TEST("deadlocks", slow_is_not_a_deadlock),
 		LOOP_TEST("misuse", misuse_is_found_once, ARRAY_SIZE(misuses)),
