@@ -157,7 +157,7 @@ TRACK_EXPORT int pthread_cond_destroy(pthread_cond_t *c)
 		track__finding(TRACK_FK_DESTROY_COND_WAITERS, c, TRACK_OBJ_COND, TRACK_RA(), 0,
 			      "condvar %p destroyed with %u thread(s) waiting", (void *)c,
 			      TRACK_LOAD(&r->waiters));
-		track__destroy_hang_check(r, c);
+		track__destroy_hang_check(r, c, TRACK_TS_COND);
 	}
 	rc = track__real.cond_destroy(c);
 	if (rc == 0 && r != NULL)

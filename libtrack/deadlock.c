@@ -224,16 +224,16 @@ void track__deadlock_check(struct track__thread *t)
 	act(what);
 }
 
-/* How many threads wait on condvar obj now with no timeout, and the latest moment one of
+/* How many threads wait (state) on obj now with no timeout, and the latest moment one of
  * them began: a destroy that finds them waits for them for ever. */
-static uint32_t untimed_waiters(uint64_t obj, uint64_t *latest)
+static uint32_t untimed_waiters(uint64_t obj, uint32_t state, uint64_t *latest)
 {
 	uint64_t i, n = TRACK_LOAD(&track__g.hdr->threads_used);
 	uint32_t count = 0;
 	*latest = 0;
 	for (i = 0; i < n && i < track__g.hdr->max_threads; i++) {
 		struct wait_view v;
-		if (!read_wait(&track__g.threads[i], &v) || v.state != TRACK_TS_COND ||
+		if (!read_wait(&track__g.threads[i], &v) || v.state != state ||
 		    v.obj != obj || (v.flags & TRACK_WF_TIMED))
 			continue;
 		count++;
@@ -243,23 +243,24 @@ static uint32_t untimed_waiters(uint64_t obj, uint64_t *latest)
 	return count;
 }
 
-void track__destroy_hang_check(struct track_obj_rec *r, const void *cond)
+void track__destroy_hang_check(struct track_obj_rec *r, const void *obj, uint32_t state)
 {
 	struct timespec pause = {0, CONFIRM_NS};
-	uint64_t latest, again_latest;
-	uint64_t woken = TRACK_LOAD(&r->last_wake_ns);
-	uint32_t n = untimed_waiters((uint64_t)(uintptr_t)cond, &latest);
+	uint64_t latest, again_latest, at = (uint64_t)(uintptr_t)obj;
+	uint64_t woken = TRACK_LOAD(&r->last_wake_ns), waits = TRACK_LOAD(&r->acquisitions);
+	uint32_t n = untimed_waiters(at, state, &latest);
 	char what[160];
 	if (n == 0 || track__g.on_deadlock == TRACK_OD_REPORT)
 		return;
 	confirm_pause(&pause);
-	/* still the same waiters, and nobody was woken meanwhile */
-	if (untimed_waiters((uint64_t)(uintptr_t)cond, &again_latest) != n ||
-	    again_latest != latest || TRACK_LOAD(&r->last_wake_ns) != woken)
+	/* still the same waiters, nobody woken, no barrier round completed meanwhile */
+	if (untimed_waiters(at, state, &again_latest) != n || again_latest != latest ||
+	    TRACK_LOAD(&r->last_wake_ns) != woken || TRACK_LOAD(&r->acquisitions) != waits)
 		return;
-	track__format(what, sizeof what, "condvar %p destroyed with %u thread%s waiting on it that "
-		      "nobody will wake: the destroy waits for them for ever", cond, n,
-		      n == 1 ? "" : "s");
+	track__format(what, sizeof what, "%s %p destroyed with %u thread%s waiting %s it that "
+		      "nobody will release: the destroy waits for them for ever",
+		      state == TRACK_TS_BARRIER ? "barrier" : "condvar", obj, n, n == 1 ? "" : "s",
+		      state == TRACK_TS_BARRIER ? "at" : "on");
 	act(what);
 }
 

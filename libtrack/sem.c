@@ -130,9 +130,20 @@ TRACK_EXPORT int pthread_barrier_init(pthread_barrier_t *b, const pthread_barrie
 			     TRACK_RA());
 }
 
+/* A barrier destroyed while threads wait at it: glibc's destroy waits for them to leave,
+ * which they never do unless the round completes; confirmed, ended as a deadlock is. */
 TRACK_EXPORT int pthread_barrier_destroy(pthread_barrier_t *b)
 {
+	struct track__thread *t;
+	struct track_obj_rec *r;
 	track__resolve();
+	r = track__lock_rec(&t, b, TRACK_OBJ_BARRIER, 0, 0);
+	if (r != NULL && TRACK_LOAD(&r->waiters) != 0) {
+		track__finding(TRACK_FK_DESTROY_BARRIER_WAITERS, b, TRACK_OBJ_BARRIER, TRACK_RA(), 0,
+			      "barrier %p destroyed with %u thread(s) waiting at it", (void *)b,
+			      TRACK_LOAD(&r->waiters));
+		track__destroy_hang_check(r, b, TRACK_TS_BARRIER);
+	}
 	return track__destroyed(track__real.barrier_destroy(b), b);
 }
 

@@ -350,9 +350,11 @@ TRACK_HIDDEN void track__order_reset(void);
 
 /* deadlock.c: wait-for cycles */
 TRACK_HIDDEN void track__deadlock_check(struct track__thread *t);
-/* A condvar about to be destroyed with waiters: if some wait with no timeout and nobody
- * wakes them, glibc's destroy waits for ever; confirmed, it is ended as a deadlock is. */
-TRACK_HIDDEN void track__destroy_hang_check(struct track_obj_rec *r, const void *cond);
+/* A condvar or barrier (state: the waiters' TRACK_TS_COND or TRACK_TS_BARRIER) about to be
+ * destroyed with waiters: if some wait with no timeout and nobody wakes them, glibc's
+ * destroy waits for ever; confirmed, it is ended as a deadlock is. */
+TRACK_HIDDEN void track__destroy_hang_check(struct track_obj_rec *r, const void *obj,
+					   uint32_t state);
 TRACK_HIDDEN void track__deadlock_init(void);
 
 /* stacks.c */

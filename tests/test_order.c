@@ -501,12 +501,23 @@ START_TEST(destroy_hang_is_ended)
 	want_findings(root, "destroy-cond-with-waiters=1");
 	ck_assert_msg(strstr(r.out, "destroy returned") == NULL, "%s", r.out);
 	want_text(r.err, "track: condvar ", "destroyed with 1 thread waiting on it that nobody "
-		  "will wake", NULL);
+		  "will release", NULL);
 	json_decref(root);
 	run_free(&r);
 	root = deadlocked(fx("destroy-cond-with-waiters"), NULL, NULL, 0, &r);
 	want_findings(root, "destroy-cond-with-waiters=1");
 	ck_assert_str_eq(jstr(root, "process.ended_by"), "exit");
+	json_decref(root);
+	run_free(&r);
+	/* a barrier: one of two waits, then it is destroyed; and, allowed, after the round */
+	root = deadlocked(fx("destroy-barrier-untimed"), NULL, NULL, 7, &r);
+	want_findings(root, "destroy-barrier-with-waiters=1");
+	want_text(r.err, "track: barrier ", "destroyed with 1 thread waiting at it", NULL);
+	json_decref(root);
+	run_free(&r);
+	root = deadlocked(fx("destroy-barrier-after-round"), NULL, NULL, 0, &r);
+	want_findings(root, "destroy-barrier-with-waiters=0");
+	want_text(r.out, "destroy returned", NULL);
 	json_decref(root);
 	run_free(&r);
 }

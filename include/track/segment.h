@@ -300,6 +300,7 @@ struct track_stack_rec {
 	X(DEADLOCK, "deadlock")                     /* threads waiting in a cycle, now */ \
 	X(COND_NO_MUTEX, "cond-wait-without-mutex") /* without holding its mutex */ \
 	X(COND_TWO_MUTEXES, "cond-two-mutexes")     /* one condvar, two mutexes at once */ \
+	X(DESTROY_BARRIER_WAITERS, "destroy-barrier-with-waiters")                   \
 	/* derived by the tools when the process has ended, if leak checking was asked for \
 	 * (header leak_check): never written by the shim */                          \
 	X(THREAD_LEAK, "thread-leak")               /* alive at exit, or ended unjoined */ \
