@@ -68,6 +68,11 @@ static int rw_lock(pthread_rwlock_t *l, int write, enum track__how how, clockid_
 	r = track__lock_rec(&t, l, TRACK_OBJ_RWLOCK, pc, 1);
 	if (r == NULL || track__busy())
 		return rw_real(l, write, how, clk, abs);
+	/* its own write holder asking again: glibc answers EDEADLK, as for an errorcheck mutex */
+	if (TRACK_LOAD(&r->owner_tid) == t->tid)
+		track__finding(TRACK_FK_DOUBLE_LOCK, l, TRACK_OBJ_RWLOCK, pc, t->tid,
+			      "thread %d asked for the %s side of rwlock %p whose write side it "
+			      "holds", t->tid, write ? "write" : "read", (void *)l);
 	track__wait_begin(&w, t, r, write ? TRACK_TS_RWLOCK_WR : TRACK_TS_RWLOCK_RD, l,
 			 track__how_wflags(how) | (write ? TRACK_WF_WRITE : 0));
 	rc = rw_real(l, write, how, clk, abs);

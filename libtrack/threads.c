@@ -784,9 +784,16 @@ static int join_common(pthread_t th, void **ret, clockid_t clk, const struct tim
 	struct track__thread *t = track__g.on ? track__self() : NULL;
 	struct track_thread_rec *target;
 	int rc;
-	/* Joining oneself fails at once (EDEADLK): no wait, and no deadlock to find. */
-	if (t == NULL || pthread_equal(th, pthread_self()))
+	/* Joining oneself fails at once (EDEADLK): no wait, and no deadlock to find; a bug. */
+	if (t == NULL)
 		return call(th, ret, clk, abs);
+	if (pthread_equal(th, pthread_self())) {
+		rc = call(th, ret, clk, abs);
+		track__finding(TRACK_FK_JOIN_INVALID, (void *)th, 0, pc, t->tid,
+			      "thread %d joined itself (%s)", t->tid,
+			      rc == EDEADLK ? "EDEADLK" : "it returned");
+		return rc;
+	}
 	target = tmap_get(th, 0);
 	{
 		struct join_wait w __attribute__((cleanup(join_wait_end))) = {NULL, 0, 0};
@@ -872,6 +879,10 @@ TRACK_EXPORT int pthread_detach(pthread_t th)
 	int rc;
 	track__resolve();
 	rc = track__real.detach(th);
+	if (rc != 0 && (rc == EINVAL || rc == ESRCH) && track__g.on && !track__busy())
+		track__finding(TRACK_FK_DETACH_INVALID, (void *)th, 0, TRACK_RA(), 0,
+			      "pthread_detach on a thread that is not joinable (%s)",
+			      rc == EINVAL ? "detached or already joined" : "no such thread");
 	if (rc != 0 || !track__g.on || track__busy())
 		return rc;
 	target = tmap_get(th, 1);

@@ -583,6 +583,9 @@ static const struct {
 	{"cond-two-mutexes", "cond-two-mutexes", "wait_with_second_mutex"},
 	{"exit-holding-lock", "exit-holding-lock", "return_holding_lock"},
 	{"join-invalid", "join-invalid", "join_detached_thread"},
+	{"self-join", "join-invalid", "join_self"},
+	{"detach-twice", "detach-invalid", "detach_again"},
+	{"rwlock-relock", "double-lock", "rdlock_while_writing"},
 };
 
 START_TEST(misuse_is_found_once)

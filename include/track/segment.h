@@ -301,6 +301,7 @@ struct track_stack_rec {
 	X(COND_NO_MUTEX, "cond-wait-without-mutex") /* without holding its mutex */ \
 	X(COND_TWO_MUTEXES, "cond-two-mutexes")     /* one condvar, two mutexes at once */ \
 	X(DESTROY_BARRIER_WAITERS, "destroy-barrier-with-waiters")                   \
+	X(DETACH_INVALID, "detach-invalid")         /* a detached or joined thread */ \
 	/* derived by the tools when the process has ended, if leak checking was asked for \
 	 * (header leak_check): never written by the shim */                          \
 	X(THREAD_LEAK, "thread-leak")               /* alive at exit, or ended unjoined */ \

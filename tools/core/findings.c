@@ -180,8 +180,11 @@ const char *track_finding_summary(struct track_view *v, const struct track_findi
 	} else {
 		const struct track_stack_rec *st = track_snap_stack(v->snap, f->stack);
 		uint64_t pc = f->pc ? f->pc : st != NULL && st->nframes ? st->frames[0] : 0;
-		snprintf(buf, len, "%s: %s at %s", track_finding_name(f->kind),
-			 f->obj ? object_words(v, f->obj_kind, f->obj, obj, sizeof obj) : "",
+		/* a join's or detach's object is a pthread_t, no object to name */
+		int named = f->obj != 0 && f->obj_kind != TRACK_OBJ_NONE;
+		snprintf(buf, len, "%s: %s%sat %s", track_finding_name(f->kind),
+			 named ? object_words(v, f->obj_kind, f->obj, obj, sizeof obj) : "",
+			 named ? " " : "",
 			 track_fmt_site(v->snap, track_view_sym(v), pc, f->stack, at, sizeof at));
 	}
 	return buf;

@@ -482,7 +482,7 @@ static void print_misuse(FILE *out, struct track_view *v, const struct track_fin
 		print_stack(out, v, f->stack, "      ", frames);
 		return;
 	}
-	if (f->obj)
+	if (f->obj && f->obj_kind != TRACK_OBJ_NONE)
 		fprintf(out, "    on %s %s\n", track_kind_name(f->obj_kind),
 			track_obj_label(v->snap, track_view_sym(v), f->obj, f->obj_kind, name,
 					sizeof name));
