@@ -111,6 +111,26 @@ out:
 	errno = saved;
 }
 
+void track__init_refused(const void *addr, uint32_t kind, uint64_t pc)
+{
+	static const char *const calls[TRACK_OBJ_KIND_COUNT] = {
+		[TRACK_OBJ_MUTEX] = "pthread_mutex_init", [TRACK_OBJ_RWLOCK] = "pthread_rwlock_init",
+		[TRACK_OBJ_SPIN] = "pthread_spin_init",   [TRACK_OBJ_COND] = "pthread_cond_init",
+		[TRACK_OBJ_SEM] = "sem_init",             [TRACK_OBJ_BARRIER] = "pthread_barrier_init",
+	};
+	const char *call = kind < TRACK_OBJ_KIND_COUNT && calls[kind] ? calls[kind] : "init";
+	track__api_failed(call, addr, kind == TRACK_OBJ_BARRIER
+				      ? "an invalid attribute, or a count of 0"
+				      : "an invalid attribute or value", pc);
+}
+
+void track__api_failed(const char *call, const void *obj, const char *why, uint64_t pc)
+{
+	/* no object in the key: once per call site, whatever object it was called on */
+	track__finding(TRACK_FK_API_CALL_FAILED, NULL, TRACK_OBJ_NONE, pc, 0,
+		      "%s(%p) failed with EINVAL: %s", call, obj, why);
+}
+
 /* A finding with a list payload (a lock-order cycle or a deadlock), reported once per
  * signature: a cycle seen again only counts; one that was gated and is no longer gets its
  * severity raised.  Returns the record to fill, or NULL.  Called under the shim lock. */

@@ -303,12 +303,20 @@ TRACK_HIDDEN struct track_obj_rec *track__obj_init(const void *addr, uint32_t ki
 						  uint64_t pc);
 TRACK_HIDDEN void track__obj_destroy(const void *addr);
 
+/* A call glibc refuses for an invalid argument (EINVAL): a bug of the caller, recorded once
+ * per call site as api-call-failed, saying why; an init refused so (findings.c). */
+TRACK_HIDDEN void track__api_failed(const char *call, const void *obj, const char *why,
+				    uint64_t pc);
+TRACK_HIDDEN void track__init_refused(const void *addr, uint32_t kind, uint64_t pc);
+
 /* The tail of the init wrappers: the real call's result, and a fresh record for the object
- * when it succeeded. */
+ * when it succeeded; an init refused for an invalid argument is recorded. */
 static inline int track__inited(int rc, const void *addr, uint32_t kind, uint64_t pc)
 {
 	if (rc == 0 && track__g.on)
 		track__obj_init(addr, kind, pc);
+	else if (rc == EINVAL && track__g.on)
+		track__init_refused(addr, kind, pc);
 	return rc;
 }
 

@@ -586,6 +586,8 @@ static const struct {
 	{"self-join", "join-invalid", "join_self"},
 	{"detach-twice", "detach-invalid", "detach_again"},
 	{"rwlock-relock", "double-lock", "rdlock_while_writing"},
+	{"barrier-count-0", "api-call-failed", "barrier_of_none"},
+	{"bad-timeout", "api-call-failed", "wait_until_nonsense"},
 };
 
 START_TEST(misuse_is_found_once)

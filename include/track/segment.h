@@ -302,6 +302,7 @@ struct track_stack_rec {
 	X(COND_TWO_MUTEXES, "cond-two-mutexes")     /* one condvar, two mutexes at once */ \
 	X(DESTROY_BARRIER_WAITERS, "destroy-barrier-with-waiters")                   \
 	X(DETACH_INVALID, "detach-invalid")         /* a detached or joined thread */ \
+	X(API_CALL_FAILED, "api-call-failed")       /* refused for an invalid argument */ \
 	/* derived by the tools when the process has ended, if leak checking was asked for \
 	 * (header leak_check): never written by the shim */                          \
 	X(THREAD_LEAK, "thread-leak")               /* alive at exit, or ended unjoined */ \
