@@ -305,11 +305,36 @@ struct track_obj_rec *track__obj_slow(struct track__thread *t, uintptr_t a, uint
 	return make(t, a, kind, pc, 0);
 }
 
+/* An init over an object still in use: held (its owner or readers would release a lock
+ * that is no longer theirs) or waited on.  An unused one initialised again without a destroy
+ * is undefined too, but common and harmless in glibc: not reported. */
+static void reinit_check(const void *addr, uint64_t pc)
+{
+	static const char *const kinds[] = {TRACK_OBJ_KINDS(TRACK__X_NAME)};
+	struct track_obj_rec *old = find_live((uintptr_t)addr);
+	int32_t owner;
+	uint32_t readers, waiters;
+	if (old == NULL)
+		return;
+	owner = TRACK_LOAD(&old->owner_tid);
+	readers = TRACK_LOAD(&old->readers);
+	waiters = TRACK_LOAD(&old->waiters);
+	if (owner != 0)
+		track__finding(TRACK_FK_REINIT_LIVE, addr, old->kind, pc, owner,
+			      "%s %p initialised again while thread %d holds it", kinds[old->kind],
+			      addr, owner);
+	else if (readers != 0 || waiters != 0)
+		track__finding(TRACK_FK_REINIT_LIVE, addr, old->kind, pc, 0,
+			      "%s %p initialised again while %u thread(s) %s it", kinds[old->kind],
+			      addr, readers ? readers : waiters, readers ? "read-hold" : "wait on");
+}
+
 struct track_obj_rec *track__obj_init(const void *addr, uint32_t kind, uint64_t pc)
 {
 	struct track__thread *t = track__self();
 	if (t == NULL || track__busy())
 		return NULL;
+	reinit_check(addr, pc);
 	return make(t, (uintptr_t)addr, kind, pc, 1);
 }
 

@@ -588,6 +588,7 @@ static const struct {
 	{"rwlock-relock", "double-lock", "rdlock_while_writing"},
 	{"barrier-count-0", "api-call-failed", "barrier_of_none"},
 	{"bad-timeout", "api-call-failed", "wait_until_nonsense"},
+	{"reinit-locked", "reinit-in-use", "init_while_locked"},
 };
 
 START_TEST(misuse_is_found_once)

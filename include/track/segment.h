@@ -303,6 +303,7 @@ struct track_stack_rec {
 	X(DESTROY_BARRIER_WAITERS, "destroy-barrier-with-waiters")                   \
 	X(DETACH_INVALID, "detach-invalid")         /* a detached or joined thread */ \
 	X(API_CALL_FAILED, "api-call-failed")       /* refused for an invalid argument */ \
+	X(REINIT_LIVE, "reinit-in-use")             /* initialised again while held or waited */ \
 	/* derived by the tools when the process has ended, if leak checking was asked for \
 	 * (header leak_check): never written by the shim */                          \
 	X(THREAD_LEAK, "thread-leak")               /* alive at exit, or ended unjoined */ \
