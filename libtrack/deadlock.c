@@ -219,8 +219,7 @@ void track__deadlock_check(struct track__thread *t)
 		return;
 	track__finding_deadlock(again.tids, again.stacks, again.objs, again.n,
 			       chain_signature(&again));
-	track__format(what, sizeof what, "deadlock: %u thread%s waiting for %s", again.n,
-		      again.n == 1 ? "" : "s", again.n == 1 ? "itself" : "each other");
+	track__deadlock_words(what, sizeof what, again.n);
 	act(what);
 }
 

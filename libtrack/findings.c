@@ -131,6 +131,18 @@ void track__api_failed(const char *call, const void *obj, const char *why, uint6
 		      "%s(%p) failed with EINVAL: %s", call, obj, why);
 }
 
+void track__timeout_refused(const char *call, const void *obj, uint64_t pc)
+{
+	track__api_failed(call, obj, "its timeout's nanoseconds are out of range, or its clock "
+			  "is not one it takes", pc);
+}
+
+size_t track__deadlock_words(char *buf, size_t len, uint32_t n)
+{
+	return track__format(buf, len, "deadlock: %u thread%s waiting for %s", n,
+			     n == 1 ? "" : "s", n == 1 ? "itself" : "each other");
+}
+
 /* A finding with a list payload (a lock-order cycle or a deadlock), reported once per
  * signature: a cycle seen again only counts; one that was gated and is no longer gets its
  * severity raised.  Returns the record to fill, or NULL.  Called under the shim lock. */
@@ -197,8 +209,7 @@ void track__finding_deadlock(const int32_t *tids, const uint32_t *stacks, const 
 		memcpy(f->objs, objs, f->nitems * sizeof *objs);
 		f->stack = stacks[0];
 		f->obj = objs[0];
-		track__format(f->text, sizeof f->text, "deadlock: %u thread%s waiting for %s", n,
-			     n == 1 ? "" : "s", n == 1 ? "itself" : "each other");
+		track__deadlock_words(f->text, sizeof f->text, n);
 		finding_publish(f);
 		announce_prepare(&an, f);
 	}

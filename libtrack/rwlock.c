@@ -56,12 +56,11 @@ static int rw_lock(pthread_rwlock_t *l, int write, enum track__how how, clockid_
 		track__resolve();
 		/* glibc checks the clock and timeout before trying: so must we. */
 		if (!track__how_args_ok(how, clk, abs)) {
-			track__api_failed(how == TRACK__TIMED ? (write ? "pthread_rwlock_timedwrlock"
-								       : "pthread_rwlock_timedrdlock")
-							      : (write ? "pthread_rwlock_clockwrlock"
-								       : "pthread_rwlock_clockrdlock"),
-					  l, "its timeout's nanoseconds are out of range, or its clock "
-					  "is not one it takes", pc);
+			track__timeout_refused(how == TRACK__TIMED
+						       ? (write ? "pthread_rwlock_timedwrlock"
+								: "pthread_rwlock_timedrdlock")
+						       : (write ? "pthread_rwlock_clockwrlock"
+								: "pthread_rwlock_clockrdlock"), l, pc);
 			return rw_real(l, write, how, clk, abs);
 		}
 	}

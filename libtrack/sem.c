@@ -37,9 +37,7 @@ static int sem_wait_any(sem_t *s, enum track__how how, clockid_t clk, const stru
 	int rc, saved;
 	track__resolve();
 	if (!track__how_args_ok(how, clk, abs)) {   /* the real call reports the bad argument */
-		track__api_failed(how == TRACK__TIMED ? "sem_timedwait" : "sem_clockwait", s,
-				  "its timeout's nanoseconds are out of range, or its clock is not "
-				  "one it takes", pc);
+		track__timeout_refused(how == TRACK__TIMED ? "sem_timedwait" : "sem_clockwait", s, pc);
 		return sem_real(s, how, clk, abs);
 	}
 	r = track__lock_rec(&t, s, TRACK_OBJ_SEM, pc, 1);

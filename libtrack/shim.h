@@ -308,6 +308,10 @@ TRACK_HIDDEN void track__obj_destroy(const void *addr);
 TRACK_HIDDEN void track__api_failed(const char *call, const void *obj, const char *why,
 				    uint64_t pc);
 TRACK_HIDDEN void track__init_refused(const void *addr, uint32_t kind, uint64_t pc);
+/* A timed wait whose timeout or clock glibc refuses before trying. */
+TRACK_HIDDEN void track__timeout_refused(const char *call, const void *obj, uint64_t pc);
+/* "deadlock: 2 threads waiting for each other": the finding's words and the exit line's. */
+TRACK_HIDDEN size_t track__deadlock_words(char *buf, size_t len, uint32_t n);
 
 /* The tail of the init wrappers: the real call's result, and a fresh record for the object
  * when it succeeded; an init refused for an invalid argument is recorded. */

@@ -125,16 +125,13 @@ static int parse(int argc, char **argv, struct leaks_opts *o)
 		default: return TRACK_EXIT_USAGE;
 		}
 	}
-	if (optind != argc - 1 || (v = track_parse_count(argv[optind], INT32_MAX)) < 1) {
-		track_error("name one process id; try 'track leaks --help'");
+	if (track_opt_pid(&leaks_cmd, argc, argv, &o->pid) != 0)
 		return TRACK_EXIT_USAGE;
-	}
 	if (o->since == NULL) {
 		track_error("--since FILE is needed: take one first with 'track snapshot %s -o FILE'",
 			    argv[optind]);
 		return TRACK_EXIT_USAGE;
 	}
-	o->pid = (pid_t)v;
 	return 0;
 }
 

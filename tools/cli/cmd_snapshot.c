@@ -57,7 +57,6 @@ int track_load_live(pid_t pid, struct track_snap *s)
 static int parse(int argc, char **argv, const char **out, int *fds, pid_t *pid)
 {
 	int key;
-	long v;
 	while ((key = track_opt_next(&snapshot_cmd, argc, argv)) != TRACK_OPT_END) {
 		switch (key) {
 		case TRACK_OPT_HELP: return -1;
@@ -66,12 +65,7 @@ static int parse(int argc, char **argv, const char **out, int *fds, pid_t *pid)
 		default: return TRACK_EXIT_USAGE;
 		}
 	}
-	if (optind != argc - 1 || (v = track_parse_count(argv[optind], INT32_MAX)) < 1) {
-		track_error("name one process id; try 'track snapshot --help'");
-		return TRACK_EXIT_USAGE;
-	}
-	*pid = (pid_t)v;
-	return 0;
+	return track_opt_pid(&snapshot_cmd, argc, argv, pid) == 0 ? 0 : TRACK_EXIT_USAGE;
 }
 
 int track_cmd_snapshot(int argc, char **argv)

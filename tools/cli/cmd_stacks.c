@@ -66,12 +66,7 @@ static int parse(int argc, char **argv, struct st_opts *o, pid_t *pid)
 			return TRACK_EXIT_USAGE;
 		}
 	}
-	if (optind != argc - 1 || (v = track_parse_count(argv[optind], INT32_MAX)) < 1) {
-		track_error("name one process id; try 'track stacks --help'");
-		return TRACK_EXIT_USAGE;
-	}
-	*pid = (pid_t)v;
-	return 0;
+	return track_opt_pid(&stacks_cmd, argc, argv, pid) == 0 ? 0 : TRACK_EXIT_USAGE;
 }
 
 int track_cmd_stacks(int argc, char **argv)

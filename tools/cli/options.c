@@ -169,6 +169,17 @@ int track_opt_number(const char *opt, const char *value, long min, long max, lon
 	return -1;
 }
 
+int track_opt_pid(const struct track_subcmd *c, int argc, char **argv, pid_t *pid)
+{
+	long v;
+	if (optind != argc - 1 || (v = track_parse_count(argv[optind], INT32_MAX)) < 1) {
+		track_error("name one process id; try 'track %s --help'", c->name);
+		return -1;
+	}
+	*pid = (pid_t)v;
+	return 0;
+}
+
 int track_parse_duration(const char *s, uint64_t *ns)
 {
 	static const struct {

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 struct track_opt {
 	int key;                 /* what track_opt_next returns for it: a character if it has
@@ -44,6 +45,10 @@ void track_cmd_help(const struct track_subcmd *c, FILE *out);
 /* A non-negative decimal number no larger than max (an option's value, a pid); -1 if s is
  * not one. */
 long track_parse_count(const char *s, long max);
+
+/* The one operand left after the options, a process id, into *pid: 0, or -1 with "name one
+ * process id; try 'track CMD --help'" said. */
+int track_opt_pid(const struct track_subcmd *c, int argc, char **argv, pid_t *pid);
 
 /* An option's value as a number from min to max; -1 with a one-line message if it is not. */
 int track_opt_number(const char *opt, const char *value, long min, long max, long *out);

@@ -179,9 +179,7 @@ static int waits_on_object(const struct track_dump_thread *t)
 
 static int lock_wait(const struct track_dump_thread *t)
 {
-	uint32_t s = t->rec ? t->rec->state : TRACK_TS_RUNNING;
-	return s == TRACK_TS_MUTEX || s == TRACK_TS_RWLOCK_RD || s == TRACK_TS_RWLOCK_WR ||
-	       s == TRACK_TS_SPIN;
+	return t->rec != NULL && track_state_is_lock_wait(t->rec->state);
 }
 
 static const struct track_dump_thread *shown(const struct track_stackdump *d, pid_t tid)

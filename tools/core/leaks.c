@@ -86,11 +86,6 @@ static void add_fd_leak(struct track_snap *s, const struct track_fd_rec *r)
 		 r->fd, TRACK_FD_TARGET_MAX, r->target);
 }
 
-static int is_lock(uint32_t kind)
-{
-	return kind == TRACK_OBJ_MUTEX || kind == TRACK_OBJ_RWLOCK || kind == TRACK_OBJ_SPIN;
-}
-
 void track_leaks_derive(struct track_snap *s)
 {
 	uint32_t i, n = s->nthreads, m = s->nobjs;
@@ -109,7 +104,7 @@ void track_leaks_derive(struct track_snap *s)
 	}
 	for (i = 0; i < m; i++) {
 		const struct track_obj_rec *o = &s->objs[i];
-		if (is_lock(o->kind) && (o->flags & TRACK_OF_LIVE) &&
+		if (track_kind_is_lock(o->kind) && (o->flags & TRACK_OF_LIVE) &&
 		    (o->owner_tid != 0 || o->readers != 0))
 			add_lock_leak(s, o, i + 1);
 	}

@@ -115,12 +115,12 @@ static int row_cmp(const void *a, const void *b)
 	return x->rec->addr < y->rec->addr ? -1 : x->rec->addr > y->rec->addr;
 }
 
-static int is_lock(uint32_t kind)
+int track_kind_is_lock(uint32_t kind)
 {
 	return kind == TRACK_OBJ_MUTEX || kind == TRACK_OBJ_RWLOCK || kind == TRACK_OBJ_SPIN;
 }
 
-static int is_lock_wait(uint32_t state)
+int track_state_is_lock_wait(uint32_t state)
 {
 	return state == TRACK_TS_MUTEX || state == TRACK_TS_RWLOCK_RD ||
 	       state == TRACK_TS_RWLOCK_WR || state == TRACK_TS_SPIN;
@@ -137,7 +137,8 @@ static void add_unfinished_waits(const struct track_view *v, struct track_lock_r
 		const struct track_thread_rec *t = &s->threads[i];
 		struct track_lock_row *r;
 		uint64_t ns;
-		if (!is_lock_wait(t->state) || t->wait_obj_idx == 0 || t->wait_obj_idx > s->nobjs)
+		if (!track_state_is_lock_wait(t->state) || t->wait_obj_idx == 0 ||
+		    t->wait_obj_idx > s->nobjs)
 			continue;
 		r = &by_rec[t->wait_obj_idx - 1];
 		if (r->rec->addr != t->wait_obj)
@@ -170,7 +171,8 @@ size_t track_lock_rows(const struct track_view *v, struct track_lock_row **out)
 	add_unfinished_waits(v, by_rec);
 	/* keep the locks worth reporting, in place */
 	for (i = 0; i < s->nobjs; i++)
-		if (is_lock(s->objs[i].kind) && (track_obj_used(&s->objs[i]) || by_rec[i].waiting))
+		if (track_kind_is_lock(s->objs[i].kind) &&
+		    (track_obj_used(&s->objs[i]) || by_rec[i].waiting))
 			by_rec[n++] = by_rec[i];
 	qsort(by_rec, n, sizeof *by_rec, row_cmp);
 	return n;
@@ -390,28 +392,25 @@ const char *track_fmt_state_for(const struct track_view *v, uint64_t since, char
 	return buf;
 }
 
-const char *track_fmt_wait_target(const struct track_view *v, const struct track_thread_rec *t,
+const char *track_fmt_wait_target(struct track_view *v, const struct track_thread_rec *t,
 				  char *buf, size_t len)
 {
 	const struct track_thread_rec *w;
-	if (t->state == TRACK_TS_JOIN && t->wait_tid != 0) {
-		w = track_snap_thread(v->snap, t->wait_tid);
-		if (w != NULL)
-			snprintf(buf, len, "joining thread %d \"%.*s\"", t->wait_tid, TRACK_NAME_MAX,
-				 w->name);
-		else
-			snprintf(buf, len, "joining thread %d", t->wait_tid);
+	char name[256];
+	if (t->state != TRACK_TS_JOIN) {
+		snprintf(buf, len, "%s %s", track_state_verb(t->state),
+			 track_obj_label(v->snap, track_view_sym(v), t->wait_obj, TRACK_OBJ_NONE,
+					 name, sizeof name));
 		return buf;
 	}
-	{
-		char name[256];
-		snprintf(buf, len, "%s %s", track_state_verb(t->state),
-			 t->state == TRACK_TS_JOIN   /* a pthread_t, not an object */
-				 ? (snprintf(name, sizeof name, "0x%llx",
-					     (unsigned long long)t->wait_obj), name)
-				 : track_obj_label(v->snap, track_view_sym((struct track_view *)v),
-						   t->wait_obj, TRACK_OBJ_NONE, name, sizeof name));
-	}
+	w = t->wait_tid != 0 ? track_snap_thread(v->snap, t->wait_tid) : NULL;
+	if (w != NULL)
+		snprintf(buf, len, "joining thread %d \"%.*s\"", t->wait_tid, TRACK_NAME_MAX, w->name);
+	else if (t->wait_tid != 0)
+		snprintf(buf, len, "joining thread %d", t->wait_tid);
+	else   /* a pthread_t, not an object */
+		snprintf(buf, len, "%s 0x%llx", track_state_verb(t->state),
+			 (unsigned long long)t->wait_obj);
 	return buf;
 }
 

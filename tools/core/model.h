@@ -25,6 +25,10 @@ int track_thread_flag_names(uint32_t flags, const char **out, int max);
 extern const char *const track_lock_order_names[];
 extern const char *const track_deadlock_action_names[];
 
+/* Whether kind is a lock (mutex, rwlock, spinlock), and whether state is a wait for one. */
+int track_kind_is_lock(uint32_t kind);
+int track_state_is_lock_wait(uint32_t state);
+
 /* Whether an object is worth reporting: live, or used at least once.  The text counts and
  * the JSON lists of locks, condvars, semaphores and barriers both use it. */
 int track_obj_used(const struct track_obj_rec *r);
@@ -87,7 +91,7 @@ size_t track_lock_rows(const struct track_view *v, struct track_lock_row **out);
 
 /* What thread t waits on, as a phrase: "blocked on mutex 0x5610c0", "joining thread 4242
  * \"worker\"" (a join names the thread, not its pthread_t, when the shim knew it). */
-const char *track_fmt_wait_target(const struct track_view *v, const struct track_thread_rec *t,
+const char *track_fmt_wait_target(struct track_view *v, const struct track_thread_rec *t,
 				  char *buf, size_t len);
 
 /* The TRACK_* variables whose values the shim refused (and replaced by defaults), from the

@@ -131,8 +131,7 @@ static const char *held_by(const struct track_snap *s, const struct track_thread
 	const struct track_thread_rec *w;
 	buf[0] = '\0';
 	if (o == NULL || o->addr != t->wait_obj || o->owner_tid == 0 ||
-	    (t->state != TRACK_TS_MUTEX && t->state != TRACK_TS_RWLOCK_RD &&
-	     t->state != TRACK_TS_RWLOCK_WR && t->state != TRACK_TS_SPIN))
+	    !track_state_is_lock_wait(t->state))
 		return buf;
 	w = track_snap_thread(s, o->owner_tid);
 	snprintf(buf, len, ", held by thread %d \"%.*s\"%s", o->owner_tid, TRACK_NAME_MAX,
