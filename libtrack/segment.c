@@ -214,6 +214,12 @@ static uint64_t lay_out(struct track_seg_header *h)
 	h->edge_index_off = section(&off, h->edge_index_slots, sizeof(uint32_t));
 	h->max_fds = 64;
 	h->fds_off = section(&off, h->max_fds, sizeof(struct track_fd_rec));
+	h->max_profs = track__pow2_at_least(track__env_num(TRACK_ENV_MAX_PROFILES));
+	h->profs_off = section(&off, h->max_profs, sizeof(struct track_prof_rec));
+	h->prof_index_slots = track__index_slots(2 * h->max_profs);
+	h->prof_index_off = section(&off, h->prof_index_slots, sizeof(uint32_t));
+	h->max_queues = TRACK_MAX_QUEUES;
+	h->queues_off = section(&off, h->max_queues, sizeof(struct track_queue_rec));
 	h->header_size = sizeof *h;
 	h->version = TRACK_SEGMENT_VERSION;
 	return off;
@@ -346,6 +352,10 @@ int track__segment_create(void)
 	track__g.edges = (struct track_edge_rec *)(base + proto.edges_off);
 	track__g.edge_index = (uint32_t *)(base + proto.edge_index_off);
 	track__g.fds = (struct track_fd_rec *)(base + proto.fds_off);
+	track__g.profs = (struct track_prof_rec *)(base + proto.profs_off);
+	track__g.queues = (struct track_queue_rec *)(base + proto.queues_off);
+	track__index_init(&track__g.prof_ix, (uint32_t *)(base + proto.prof_index_off),
+			  2 * proto.max_profs);
 	track__index_init(&track__g.obj_index, track__g.hash,
 			  track__pow2_at_least(2 * proto.max_objects));
 	track__index_init(&track__g.edge_ix, track__g.edge_index, 2 * proto.max_edges);

@@ -136,6 +136,8 @@ struct track__global {
 	struct track_edge_rec *edges;
 	uint32_t *edge_index;            /* edge index + 1 by pair of lock ids */
 	struct track_fd_rec *fds;        /* descriptors left open (fdleaks.c) */
+	struct track_prof_rec *profs;    /* wait and hold profiles (profile.c) */
+	struct track_queue_rec *queues;  /* queues registered through track.h (queues.c) */
 	int stacks_on;                   /* capture stacks on slow paths (TRACK_STACKS) */
 	uint32_t lock_order;             /* TRACK_LO_* (TRACK_LOCK_ORDER) */
 	uint32_t on_deadlock;            /* TRACK_OD_* (TRACK_ON_DEADLOCK) */
@@ -144,6 +146,8 @@ struct track__global {
 	uint64_t env_bad;                /* variables whose values were refused (header env_bad) */
 	struct track__index obj_index;   /* objects by address (objects.c) */
 	struct track__index edge_ix;     /* lock-order edges by pair of locks (lockorder.c) */
+	struct track__index prof_ix;     /* profiles by identity (profile.c) */
+	uint32_t hold_sample;            /* TRACK_HOLD_SAMPLE */
 	char path[TRACK_SEGFILE_PATH_MAX]; /* the segment file */
 };
 

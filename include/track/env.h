@@ -42,7 +42,9 @@ enum track_env_type {
 	X(REPORT, CHOICE, 0, 0, 0)                                                 \
 	X(RUN_UID, NUMBER, 0, 0, UINT32_MAX)                                       \
 	X(KEEP, TEXT, 0, 0, 0)                                                     \
-	X(LEAKS, NUMBER, 0, 0, 2)
+	X(LEAKS, NUMBER, 0, 0, 2)                                                  \
+	X(MAX_PROFILES, NUMBER, TRACK_DEFAULT_MAX_PROFILES, 64, 1u << 20)          \
+	X(HOLD_SAMPLE, NUMBER, TRACK_DEFAULT_HOLD_SAMPLE, 0, 1u << 20)
 
 #define TRACK_X_ENV(e, ...) TRACK_ENV_##e,
 enum track_env_var { TRACK_ENV_VARS(TRACK_X_ENV) TRACK_ENV_COUNT };

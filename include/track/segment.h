@@ -20,6 +20,11 @@
  *   track_edge_rec[]      the lock-order graph: one edge per (held lock -> lock acquired
  *                         while holding it) first seen, in the order they were first seen
  *   uint32_t index[]      open-addressing index: pair of lock ids -> edge index + 1
+ *   track_fd_rec[]        descriptors left open at the end (TRACK_LEAKS=2)
+ *   track_prof_rec[]      wait and hold profiles: per object, per waiting call stack, per
+ *                         holding call site, per join site; each a log-linear histogram
+ *   uint32_t index[]      open-addressing index: profile identity -> profile index + 1
+ *   track_queue_rec[]     queues the program registered through track.h
  *
  * Any change to these structures bumps TRACK_SEGMENT_VERSION; a tool refuses a segment whose
  * version differs from its own rather than misread it.
@@ -38,7 +43,7 @@
 #define TRACK_SEQ_WRITING(seq) (((seq) & 1u) != 0)
 
 #define TRACK_SEGMENT_MAGIC   0x4745534b43415254ULL /* "TRACKSEG" little-endian */
-#define TRACK_SEGMENT_VERSION 6u
+#define TRACK_SEGMENT_VERSION 7u
 
 /* Default capacities; each can be changed with an environment variable at start. */
 #define TRACK_DEFAULT_MAX_THREADS  16384u  /* TRACK_MAX_THREADS */
@@ -47,6 +52,9 @@
 #define TRACK_DEFAULT_MAX_FINDINGS 256u    /* TRACK_MAX_FINDINGS */
 #define TRACK_DEFAULT_MAX_STACKS   16384u  /* TRACK_MAX_STACKS (rounded up to a power of two) */
 #define TRACK_DEFAULT_MAX_EDGES    16384u  /* TRACK_MAX_EDGES (rounded up to a power of two) */
+#define TRACK_DEFAULT_MAX_PROFILES 4096u   /* TRACK_MAX_PROFILES (rounded up to a power of two) */
+#define TRACK_DEFAULT_HOLD_SAMPLE  64u     /* TRACK_HOLD_SAMPLE: time 1 uncontended hold in N */
+#define TRACK_MAX_QUEUES           64u
 #define TRACK_DEFAULT_DEADLOCK_EXIT 7      /* TRACK_DEADLOCK_EXITCODE: a status of its own, not
 					      1, which programs and track use for failing */
 
@@ -199,8 +207,11 @@ struct track_obj_rec {
 	uint64_t last_wait_ns;   /* cond: when the latest current wait began */
 	uint64_t last_wake_ns;   /* cond: latest broadcast (or signal, with one waiter) */
 	uint32_t pins;           /* mutex: condvar waits that released it and will take it back */
-	uint32_t pad3;
-	uint64_t reserved2[3];
+	int32_t  sem_value;      /* sem: its count after the latest post or wait (sem_getvalue) */
+	uint32_t prof_wait;      /* shim-private cache: its TRACK_PR_WAIT profile (index + 1) */
+	uint32_t prof_hold;      /* shim-private cache: its TRACK_PR_HOLD profile (index + 1) */
+	uint64_t idle_wakes;     /* cond: signals and broadcasts that found no thread waiting */
+	uint64_t reserved2;
 } __attribute__((aligned(64)));
 
 #define TRACK_OF_LIVE      0x01u  /* record describes a live object */
@@ -345,7 +356,102 @@ struct track_fd_rec {
 	char     target[TRACK_FD_TARGET_MAX];  /* /proc/self/fd/N's link, cut to fit */
 };
 
-/* Process states in the header. */
+/*
+ * Profiles: how long threads waited, and held locks, as counts, totals, maxima and a
+ * histogram of durations.  The histogram is log-linear: bucket 0 counts durations under
+ * 2^TRACK_HIST_MIN_LOG ns (256 ns); then each power of two from there to 2^TRACK_HIST_MAX_LOG
+ * ns (68.7 s) is cut into TRACK_HIST_SUB equal buckets (so a bucket is at most 25% wider
+ * than its lower bound); the last bucket counts everything longer.
+ */
+#define TRACK_HIST_SUB     4
+#define TRACK_HIST_MIN_LOG 8
+#define TRACK_HIST_MAX_LOG 36
+#define TRACK_HIST_BUCKETS (2 + TRACK_HIST_SUB * (TRACK_HIST_MAX_LOG - TRACK_HIST_MIN_LOG))
+
+/* The bucket a duration of ns falls in. */
+static inline uint32_t track_hist_bucket(uint64_t ns)
+{
+	uint32_t e;
+	if (ns < (1ull << TRACK_HIST_MIN_LOG))
+		return 0;
+	e = 63u - (uint32_t)__builtin_clzll(ns);
+	if (e >= TRACK_HIST_MAX_LOG)
+		return TRACK_HIST_BUCKETS - 1;
+	return 1u + (e - TRACK_HIST_MIN_LOG) * TRACK_HIST_SUB +
+	       (uint32_t)((ns >> (e - 2)) & (TRACK_HIST_SUB - 1));
+}
+
+/* The least duration bucket b counts (its upper bound is the next one's lower bound; the
+ * last bucket has none). */
+static inline uint64_t track_hist_lower(uint32_t b)
+{
+	uint32_t e, sub;
+	if (b == 0)
+		return 0;
+	if (b >= TRACK_HIST_BUCKETS - 1)
+		return 1ull << TRACK_HIST_MAX_LOG;
+	e = TRACK_HIST_MIN_LOG + (b - 1) / TRACK_HIST_SUB;
+	sub = (b - 1) % TRACK_HIST_SUB;
+	return (1ull << e) + (uint64_t)sub * (1ull << (e - 2));
+}
+
+/* What a profile record measures: X(NAME, report name). */
+#define TRACK_PROF_ROLES(X)                                                     \
+	X(NONE, "none")                                                             \
+	X(WAIT, "wait")           /* an object's blocking waits: a lock's contended \
+				     acquisitions; condvar, semaphore and barrier waits */ \
+	X(HOLD, "hold")           /* a lock's hold times (sampled: see hold_sample) */ \
+	X(WAIT_SITE, "wait-site") /* the waits on one object from one call stack */ \
+	X(HOLD_SITE, "hold-site") /* the waits on one lock charged to the call that held it \
+				     when the wait began (its return address) */      \
+	X(JOIN_SITE, "join-site") /* joins that blocked, from one call stack */
+
+#define TRACK_X_PR(e, name) TRACK_PR_##e,
+enum track_prof_role { TRACK_PROF_ROLES(TRACK_X_PR) TRACK_PR_COUNT };
+#undef TRACK_X_PR
+
+/*
+ * One profile.  Identity (written once, before ready): role, object, site.  Figures
+ * (written with relaxed atomic adds by any thread, no lock): count of events, their total
+ * and longest duration, and the histogram.  Hold profiles are estimates: an uncontended
+ * hold is timed once in hold_sample and counted hold_sample times, a hold that began with
+ * a wait is always timed and counted once; samples says how many were timed.
+ */
+struct track_prof_rec {
+	uint64_t key;          /* hash of the identity; 0: empty */
+	uint32_t ready;        /* 1 once the identity is complete */
+	uint32_t role;         /* enum track_prof_role */
+	uint32_t obj_kind;     /* enum track_obj_kind (join: TRACK_OBJ_NONE) */
+	uint32_t lock_id;      /* the object's lock id (unique for its lifetime); 0 for joins */
+	uint64_t addr;         /* the object's address */
+	uint64_t pc;           /* wait, hold: where the object was first used; sites: the call's
+				  return address */
+	uint32_t stack;        /* wait, hold: the object's first-use stack; wait-site, join-site:
+				  the waiter's stack; hold-site: 0 (only pc is known) */
+	uint32_t pad;
+	uint64_t count;        /* events (holds: estimated) */
+	uint64_t total_ns;     /* their total duration (holds: estimated) */
+	uint64_t max_ns;       /* the longest one */
+	uint64_t samples;      /* events timed */
+	uint64_t hist[TRACK_HIST_BUCKETS];
+} __attribute__((aligned(64)));
+
+/* A queue the program registered with track_queue_register (track.h).  The program's calls
+ * update the counters with one relaxed atomic each; depth is enqueued - dequeued. */
+#define TRACK_QUEUE_NAME 48
+struct track_queue_rec {
+	uint32_t valid;        /* 1 once registered */
+	uint32_t pad;
+	uint64_t capacity;     /* 0: unbounded */
+	uint64_t enqueued, dequeued;
+	uint64_t rejected;     /* enqueues refused: the queue was full (backpressure) */
+	uint64_t high_water;   /* the greatest depth seen at an enqueue */
+	uint64_t waits;        /* producers that waited for room */
+	uint64_t wait_ns;      /* their total wait */
+	uint64_t created_ns;   /* CLOCK_MONOTONIC */
+	char     name[TRACK_QUEUE_NAME];
+} __attribute__((aligned(64)));
+
 /* Process states in the header: how the process ended, when the shim saw it end. */
 #define TRACK_PS_RUNNING    1u
 #define TRACK_PS_EXITED     2u   /* exit() ran the shim's destructor */
@@ -430,6 +536,15 @@ struct track_seg_header {
 				      (TRACK_LEAKS=2): max_fds track_fd_rec */
 	uint32_t max_fds, fds_used;
 	uint64_t fds_dropped;      /* more of them than max_fds */
+	/* profiles (track_prof_rec) and registered queues (track_queue_rec) */
+	uint64_t profs_off, prof_index_off, queues_off;
+	uint32_t max_profs, prof_index_slots;
+	uint64_t profs_used;       /* profile records handed out */
+	uint64_t profs_dropped;    /* events not profiled: the profile table was full */
+	uint32_t hold_sample;      /* 1 uncontended hold in hold_sample is timed (0: none) */
+	uint32_t max_queues;
+	uint64_t queues_used;
+	uint64_t queues_dropped;   /* registrations refused: the queue table was full */
 	uint64_t reserved[5];
 	uint64_t gone_realtime_ns; /* written by the tools, never by the shim: CLOCK_REALTIME when
 				      a track command first found the process gone without an end
@@ -444,6 +559,8 @@ _Static_assert(sizeof(struct track_stack_rec) == 256, "stack record layout");
 _Static_assert(sizeof(struct track_module_rec) == 320, "module record layout");
 _Static_assert(sizeof(struct track_finding_rec) == 576, "finding record layout");
 _Static_assert(sizeof(struct track_fd_rec) == 128, "descriptor record layout");
-_Static_assert(sizeof(struct track_seg_header) == 1856, "header layout");
+_Static_assert(sizeof(struct track_prof_rec) == 1024, "profile record layout");
+_Static_assert(sizeof(struct track_queue_rec) == 128, "queue record layout");
+_Static_assert(sizeof(struct track_seg_header) == 1920, "header layout");
 
 #endif /* TRACK_SEGMENT_H */

@@ -439,6 +439,9 @@ static int header_ok(const struct track_seg_header *h, uint64_t fsize, char *err
 	    !section_ok(h->edges_off, h->max_edges, h->edge_rec_size, h->total_size) ||
 	    !section_ok(h->edge_index_off, h->edge_index_slots, sizeof(uint32_t), h->total_size) ||
 	    !section_ok(h->fds_off, h->max_fds, sizeof(struct track_fd_rec), h->total_size) ||
+	    !section_ok(h->profs_off, h->max_profs, sizeof(struct track_prof_rec), h->total_size) ||
+	    !section_ok(h->queues_off, h->max_queues, sizeof(struct track_queue_rec),
+			h->total_size) ||
 	    !section_ok(h->stacks_off, h->max_stacks, h->stack_rec_size, h->total_size) ||
 	    !section_ok(h->threads_off, h->max_threads, h->thread_rec_size, h->total_size) ||
 	    !section_ok(h->objects_off, h->max_objects, h->obj_rec_size, h->total_size) ||
@@ -465,7 +468,7 @@ struct track_lazy {
 	uint8_t *stack_read, *edge_read;
 	/* buffers kept across reloads, and their capacities */
 	uint32_t cap_threads, cap_objs, cap_mods, cap_findings, cap_obj_index, cap_thr_index;
-	uint32_t cap_fds;
+	uint32_t cap_fds, cap_profs, cap_queues;
 	uint32_t *seq, cap_seq;   /* the thread records' counters, read a second time */
 };
 
@@ -663,6 +666,8 @@ static int fill(struct track_snap *s, char *err, size_t errlen)
 	s->nmods = clamp_count(s->hdr.modules_used, s->hdr.max_modules);
 	s->nfindings = clamp_count(s->hdr.findings_used, s->hdr.max_findings);
 	s->nfds = clamp_count(s->hdr.fds_used, s->hdr.max_fds);
+	s->nprofs = clamp_count(s->hdr.profs_used, s->hdr.max_profs);
+	s->nqueues = clamp_count(s->hdr.queues_used, s->hdr.max_queues);
 	s->nstacks = s->hdr.max_stacks;
 	s->nedges = clamp_count(s->hdr.edges_used, s->hdr.max_edges);
 	if (read_into(z->fd, (void **)&s->threads, &z->cap_threads, s->nthreads,
@@ -674,7 +679,11 @@ static int fill(struct track_snap *s, char *err, size_t errlen)
 	    read_into(z->fd, (void **)&s->findings, &z->cap_findings, s->nfindings,
 		      sizeof *s->findings, s->hdr.findings_off) != 0 ||
 	    read_into(z->fd, (void **)&s->fds, &z->cap_fds, s->nfds, sizeof *s->fds,
-		      s->hdr.fds_off) != 0) {
+		      s->hdr.fds_off) != 0 ||
+	    read_into(z->fd, (void **)&s->profs, &z->cap_profs, s->nprofs, sizeof *s->profs,
+		      s->hdr.profs_off) != 0 ||
+	    read_into(z->fd, (void **)&s->queues, &z->cap_queues, s->nqueues,
+		      sizeof *s->queues, s->hdr.queues_off) != 0) {
 		snprintf(err, errlen, "cannot read %s: %s", s->path,
 			 errno == ENOMEM ? "out of memory" : "the file is shorter than it says");
 		return TRACK_EXIT_FAIL;
@@ -885,6 +894,8 @@ void track_snap_free(struct track_snap *s)
 	free(s->mods);
 	free(s->findings);
 	free(s->fds);
+	free(s->profs);
+	free(s->queues);
 	if (z != NULL) {
 		close(z->fd);
 		lazy_free(z);

@@ -29,6 +29,10 @@ struct track_snap {
 	uint32_t nfindings;
 	struct track_fd_rec *fds;   /* descriptors left open at the end (TRACK_LEAKS=2) */
 	uint32_t nfds;
+	struct track_prof_rec *profs;   /* wait and hold profiles (core/profile.h reads them) */
+	uint32_t nprofs;                /* records handed out: check ready before use */
+	struct track_queue_rec *queues; /* queues the program registered (check valid) */
+	uint32_t nqueues;
 	uint32_t nstacks;     /* table size: ids run from 1 to nstacks */
 	uint32_t nedges;      /* table size: edge ids run from 1 to nedges */
 	struct track_lazy *lazy;  /* stack and edge records, read from the file when first asked
