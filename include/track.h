@@ -1,6 +1,7 @@
 /*
  * track.h — the public in-process API of track: thread-leak snapshots and checks, for tests
- * (goleak for pthreads programs).
+ * (goleak for pthreads programs), and queues a program registers so that the tools show
+ * their depth, capacity, high-water mark, rejections and producers' waits.
  *
  *	track_snapshot_t *snap;
  *	track_snapshot(&snap);                 // which threads are alive now
@@ -32,8 +33,12 @@
 #define TRACK_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 #include <dlfcn.h>
+
+#include "track/segment.h"
 
 /* RTLD_DEFAULT, which dlfcn.h defines only under _GNU_SOURCE: the global scope. */
 #define TRACK__RTLD_DEFAULT ((void *)0)
@@ -42,7 +47,7 @@
 extern "C" {
 #endif
 
-#define TRACK_API_VERSION 1
+#define TRACK_API_VERSION 2   /* 1: leaks; 2: and queues */
 
 /* What the API's calls return. */
 enum track_status {
@@ -82,6 +87,8 @@ struct track_api {
 	int (*check_leaks)(const track_snapshot_t *snap, const struct track_leak_opts *opts,
 			   char **report);
 	void (*snapshot_free)(track_snapshot_t *snap);
+	/* version 2 */
+	struct track_queue_rec *(*queue_register)(const char *name, uint64_t capacity);
 };
 
 typedef const struct track_api *(*track_api_get_fn)(unsigned version);
@@ -130,6 +137,87 @@ static inline void track_snapshot_free(track_snapshot_t *snap)
 	const struct track_api *api = snap != NULL ? track_api() : NULL;
 	if (api != NULL)
 		api->snapshot_free(snap);
+}
+
+/*
+ * Queues.  A bounded buffer, a work queue or a connection backlog is often the thing to
+ * watch in a pthreads program; the tools show condvars and semaphores already, and these
+ * calls add the program's own queues:
+ *
+ *	static track_queue_t *q;
+ *	q = track_queue_register("requests", 128);   // once; NULL without the shim: fine
+ *	...
+ *	if (full) { track_queue_rejected(q); return EBUSY; }
+ *	push(item); track_queue_enqueued(q);
+ *	...
+ *	item = pop(); track_queue_dequeued(q);
+ *
+ * and around a producer's wait for room:
+ *
+ *	uint64_t t0 = track_queue_wait_begin(q);
+ *	while (full) pthread_cond_wait(&not_full, &lock);
+ *	track_queue_wait_end(q, t0);
+ *
+ * Every call takes a NULL queue and then does nothing, so a program runs the same without
+ * the shim, for the cost of a test.  With it, enqueue, dequeue and reject are one relaxed
+ * atomic on the queue's record in the segment (enqueue also keeps the high-water mark);
+ * the wait calls read the clock.  Depth is enqueued - dequeued: report every enqueue and
+ * every dequeue, from any thread.  Registering a name again returns the same queue.  A
+ * queue belongs to the process that registered it: a child of fork registers its own.
+ */
+typedef struct track_queue_rec track_queue_t;
+
+/* The queue called name (at most TRACK_QUEUE_NAME - 1 bytes are kept), with capacity items
+ * (0: unbounded); NULL when the shim is absent or its queue table is full. */
+static inline track_queue_t *track_queue_register(const char *name, uint64_t capacity)
+{
+	const struct track_api *api = track_api();
+	return api != NULL && api->version >= 2 ? api->queue_register(name, capacity) : NULL;
+}
+
+static inline void track_queue_enqueued(track_queue_t *q)
+{
+	uint64_t depth;
+	if (q == NULL)
+		return;
+	depth = __atomic_add_fetch(&q->enqueued, 1, __ATOMIC_RELAXED) -
+		__atomic_load_n(&q->dequeued, __ATOMIC_RELAXED);
+	if (depth > __atomic_load_n(&q->high_water, __ATOMIC_RELAXED) && depth < (1ull << 62))
+		__atomic_store_n(&q->high_water, depth, __ATOMIC_RELAXED);
+}
+
+static inline void track_queue_dequeued(track_queue_t *q)
+{
+	if (q != NULL)
+		__atomic_add_fetch(&q->dequeued, 1, __ATOMIC_RELAXED);
+}
+
+/* An item refused because the queue was full: backpressure. */
+static inline void track_queue_rejected(track_queue_t *q)
+{
+	if (q != NULL)
+		__atomic_add_fetch(&q->rejected, 1, __ATOMIC_RELAXED);
+}
+
+/* A producer begins to wait for room: returns what track_queue_wait_end needs (0 when
+ * there is no queue). */
+static inline uint64_t track_queue_wait_begin(track_queue_t *q)
+{
+	struct timespec ts;
+	if (q == NULL)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline void track_queue_wait_end(track_queue_t *q, uint64_t t0)
+{
+	uint64_t now;
+	if (q == NULL || t0 == 0)
+		return;
+	now = track_queue_wait_begin(q);
+	__atomic_add_fetch(&q->waits, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&q->wait_ns, now - t0, __ATOMIC_RELAXED);
 }
 
 /* A name for a status, for messages. */

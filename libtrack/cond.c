@@ -119,6 +119,9 @@ static void cond_count(pthread_cond_t *c, int broadcast, uint64_t pc)
 	if (r == NULL)
 		return;
 	TRACK_ADD(broadcast ? &r->broadcasts : &r->signals, 1);
+	if (TRACK_LOAD(&r->waiters) == 0)
+		TRACK_ADD(&r->idle_wakes, 1);   /* nobody to wake: lost, unless the state it
+						   signals is checked before waiting */
 	/* Remember a wake-up that leaves nobody blocked: every current waiter (broadcast), or
 	 * the only one (signal).  Destroying the condvar right after is allowed. */
 	if (broadcast || TRACK_LOAD(&r->waiters) <= 1)

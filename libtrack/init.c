@@ -260,6 +260,7 @@ __attribute__((constructor(101))) static void track__init(void)
 	report = track__env_pick(TRACK_ENV_REPORT);
 	track__g.report = report >= 0 ? (uint32_t)report : TRACK_RM_OFF;
 	track__stacks_init();
+	track__profile_init();
 	track__order_init();
 	track__deadlock_init();
 	if (track__segment_create() != 0 || track__threads_init() != 0)

@@ -161,10 +161,12 @@ static const struct track_api api = {
 	.snapshot = snapshot,
 	.check_leaks = check_leaks,
 	.snapshot_free = snapshot_free,
+	.queue_register = track__queue_register,
 };
 
-/* The one exported name of the API: its table, when the caller's version is this one. */
+/* The one exported name of the API: its table, for a caller of this version or an earlier
+ * one (each version only adds members at the end). */
 TRACK_EXPORT const struct track_api *track_api_get(unsigned version)
 {
-	return version == TRACK_API_VERSION ? &api : NULL;
+	return version >= 1 && version <= TRACK_API_VERSION ? &api : NULL;
 }

@@ -11,6 +11,30 @@
 static const char *const kind_names[TRACK_OBJ_KIND_COUNT] = {TRACK_OBJ_KINDS(TRACK_X_NAME)};
 #undef TRACK_X_NAME
 
+static int is_lock_wait(uint32_t state)
+{
+	return state == TRACK_TS_MUTEX || state == TRACK_TS_SPIN || state == TRACK_TS_RWLOCK_RD ||
+	       state == TRACK_TS_RWLOCK_WR;
+}
+
+/* Where the owner of lock r took it (the return address of its call), read from the owner's
+ * record; 0 if there is no single owner (free, or held for reading), or it changed while
+ * being read. */
+static uint64_t holder_pc(const struct track_obj_rec *r)
+{
+	int32_t owner = TRACK_LOAD(&r->owner_tid);
+	const struct track_thread_rec *o = owner != 0 ? track__thread_by_tid(owner) : NULL;
+	uint32_t idx = track__obj_index(r), n, i;
+	uint64_t pc = 0;
+	if (o == NULL)
+		return 0;
+	n = TRACK_LOAD(&o->nheld);
+	for (i = 0; i < n && i < TRACK_HELD_MAX && pc == 0; i++)
+		if ((TRACK_LOAD(&o->held[i]) & ~TRACK_HELD_READ) == idx)
+			pc = TRACK_LOAD(&o->held_pc[i]);
+	return TRACK_LOAD(&r->owner_tid) == owner ? pc : 0;
+}
+
 void track__wait_begin(struct track__wait *w, struct track__thread *t, struct track_obj_rec *r,
 		      uint32_t state, const void *addr, uint32_t wflags)
 {
@@ -26,12 +50,14 @@ void track__wait_begin(struct track__wait *w, struct track__thread *t, struct tr
 	w->r = r;
 	w->prev_sp = t->wait_sp;
 	w->prev_gen = t->wait_gen;
+	w->state = state;
+	w->holder_pc = is_lock_wait(state) ? holder_pc(r) : 0;
+	w->stack = track__stack_capture(t);
 	t->wait_sp = (uintptr_t)w;
 	t->wait_gen = TRACK_LOAD(&r->gen);
 	track__thread_set_state(t, state, (uint64_t)(uintptr_t)addr, track__obj_index(r), 0,
-			       track__stack_capture(t), wflags);
-	if (state == TRACK_TS_MUTEX || state == TRACK_TS_SPIN || state == TRACK_TS_RWLOCK_RD ||
-	    state == TRACK_TS_RWLOCK_WR)
+			       w->stack, wflags);
+	if (is_lock_wait(state))
 		track__deadlock_check(t);
 	w->t0 = track__now_ns();
 	w->dt = 0;
@@ -49,6 +75,10 @@ void track__wait_end(struct track__wait *w)
 	if (track__tls.self == t && t->wait_sp == (uintptr_t)w) {
 		TRACK_SUB(&w->r->waiters, 1);
 		track__thread_running(t, w->dt);
+		if (!is_lock_wait(w->state)) {   /* a lock's are its acquisition's: contended */
+			track__prof_obj(w->r, TRACK_PR_WAIT, w->dt, 1);
+			track__prof_site(TRACK_PR_WAIT_SITE, w->r, 0, w->stack, w->dt);
+		}
 	}
 	if (track__tls.self == t) {
 		t->wait_sp = w->prev_sp;
@@ -57,22 +87,48 @@ void track__wait_end(struct track__wait *w)
 	w->t = NULL;
 }
 
+void track__contended(struct track__thread *t, struct track_obj_rec *r,
+		      const struct track__wait *w)
+{
+	struct track_thread_rec *thr = t->thr;
+	uint64_t dt = w->dt, pc = 0;
+	uint32_t n = thr->nheld;
+	TRACK_STORE(&thr->contended, thr->contended + 1);
+	TRACK_STORE(&r->contended, r->contended + 1);
+	TRACK_STORE(&r->wait_ns, r->wait_ns + dt);
+	if (dt > r->max_wait_ns)
+		TRACK_STORE(&r->max_wait_ns, dt);
+	if (n - 1 < TRACK_HELD_MAX && (thr->held[n - 1] & ~TRACK_HELD_READ) == track__obj_index(r)) {
+		pc = thr->held_pc[n - 1];
+		t->held_t0[n - 1] = (w->t0 + dt) | 1;   /* its clock is read: time this hold */
+	}
+	track__prof_obj(r, TRACK_PR_WAIT, dt, 1);
+	track__prof_site(TRACK_PR_WAIT_SITE, r, pc, w->stack, dt);
+	if (w->holder_pc != 0)
+		track__prof_site(TRACK_PR_HOLD_SITE, r, w->holder_pc, 0, dt);
+}
+
 /* Remove listed entry i, closing the gap in every parallel list; when locks beyond the list
  * are held, one of them, unknown, takes the freed last slot as a placeholder (0). */
 static void held_drop_at(struct track__thread *t, uint32_t i, uint32_t listed, int more_beyond)
 {
 	struct track_thread_rec *thr = t->thr;
+	if (t->held_t0[i] != 0)
+		track__hold_end(t, i);
 	t->held_xor ^= t->held_id[i];
 	for (; i + 1 < listed; i++) {
 		TRACK_STORE(&thr->held[i], thr->held[i + 1]);
 		TRACK_STORE(&thr->held_pc[i], thr->held_pc[i + 1]);
 		t->held_id[i] = t->held_id[i + 1];
+		t->held_t0[i] = t->held_t0[i + 1];
 	}
 	if (more_beyond) {
 		TRACK_STORE(&thr->held[listed - 1], 0);
 		TRACK_STORE(&thr->held_pc[listed - 1], 0);
 		t->held_id[listed - 1] = 0;
 	}
+	if (listed > 0)
+		t->held_t0[listed - 1] = 0;
 }
 
 /*

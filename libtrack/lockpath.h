@@ -117,6 +117,10 @@ struct track__wait {
 	struct track_obj_rec *r;
 	uint64_t t0;
 	uint64_t dt;
+	uint32_t state;        /* the thread's state while it waits */
+	uint32_t stack;        /* where it waits (stack id), 0 if not captured */
+	uint64_t holder_pc;    /* a lock: where its owner took it, when the wait began (0: no
+				  owner known) */
 	uintptr_t prev_sp;     /* the thread's wait_sp and wait_gen before this wait: a wait */
 	uint64_t prev_gen;     /* in a signal handler nests in another */
 };
@@ -126,15 +130,10 @@ TRACK_HIDDEN void track__wait_begin(struct track__wait *w, struct track__thread 
 				   uint32_t wflags);
 TRACK_HIDDEN void track__wait_end(struct track__wait *w);
 
-/* Statistics of an acquisition that had to wait (called holding the lock). */
-static inline void track__contended(struct track__thread *t, struct track_obj_rec *r, uint64_t dt)
-{
-	TRACK_STORE(&t->thr->contended, t->thr->contended + 1);
-	TRACK_STORE(&r->contended, r->contended + 1);
-	TRACK_STORE(&r->wait_ns, r->wait_ns + dt);
-	if (dt > r->max_wait_ns)
-		TRACK_STORE(&r->max_wait_ns, dt);
-}
+/* Statistics of an acquisition that had to wait, w (called holding the lock): the lock's
+ * figures, its profiles, and the timing of the hold that begins now. */
+TRACK_HIDDEN void track__contended(struct track__thread *t, struct track_obj_rec *r,
+				   const struct track__wait *w);
 
 /* Release bookkeeping for an exclusive unlock; returns 0 when t was the owner, -1 (nothing
  * changed) when it was not, which the caller reports as misuse. */

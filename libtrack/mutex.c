@@ -96,7 +96,7 @@ static int mutex_wait(pthread_mutex_t *m, enum track__how how, clockid_t clk,
 	track__wait_end(&w);
 	if (rc == 0 || rc == EOWNERDEAD) {
 		track__got_excl(t, r, pc, 1);
-		track__contended(t, r, w.dt);
+		track__contended(t, r, &w);
 	} else if (rc == ETIMEDOUT) {
 		TRACK_ADD(&r->timeouts, 1);
 	}
@@ -267,6 +267,8 @@ TRACK_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 	    likely(c.rec->owner_tid == t->tid) && likely(c.rec->depth == 0) &&
 	    likely((n = (thr = t->thr)->nheld) - 1 < TRACK_HELD_MAX) &&
 	    likely(thr->held[n - 1] == c.idx)) {
+		if (unlikely(t->held_t0[n - 1] != 0))
+			track__hold_end(t, n - 1);
 		TRACK_STORE(&c.rec->owner_tid, 0);
 		t->held_xor ^= t->held_id[n - 1];
 		TRACK_STORE(&thr->nheld, n - 1);

@@ -86,7 +86,7 @@ static int rw_lock(pthread_rwlock_t *l, int write, enum track__how how, clockid_
 	if (rc == 0) {
 		if (write) {
 			track__got_excl(t, r, pc, 1);
-			track__contended(t, r, w.dt);
+			track__contended(t, r, &w);
 		} else {
 			track__got_shared(t, r, pc, 1);
 			TRACK_ADD(&r->contended, 1);

@@ -335,6 +335,7 @@ int track__segment_create(void)
 	proto.total_size = size;
 	proto.stacks_enabled = (uint32_t)track__g.stacks_on;
 	proto.lock_order_mode = track__g.lock_order;
+	proto.hold_sample = track__g.hold_sample;
 	proto.on_deadlock = track__g.on_deadlock;
 	proto.deadlock_exit = track__g.deadlock_exit;
 	fill_identity(&proto, starttime, gen);

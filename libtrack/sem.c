@@ -29,6 +29,16 @@ static int sem_real(sem_t *s, enum track__how how, clockid_t clk, const struct t
 	}
 }
 
+/* Keep the semaphore's count in its record (what a queue view shows), after a call that
+ * changed it; errno is left as it was. */
+static void note_value(struct track_obj_rec *r, sem_t *s)
+{
+	int v = 0, saved = errno;
+	if (r != NULL && sem_getvalue(s, &v) == 0)
+		TRACK_STORE(&r->sem_value, v);
+	errno = saved;
+}
+
 static int sem_wait_any(sem_t *s, enum track__how how, clockid_t clk, const struct timespec *abs,
 			uint64_t pc)
 {
@@ -48,6 +58,7 @@ static int sem_wait_any(sem_t *s, enum track__how how, clockid_t clk, const stru
 	saved = errno;
 	if (track__real.sem_trywait(s) == 0) {
 		TRACK_ADD(&r->acquisitions, 1);
+		note_value(r, s);
 		return 0;
 	}
 	if (errno != EAGAIN)
@@ -63,6 +74,7 @@ static int sem_wait_any(sem_t *s, enum track__how how, clockid_t clk, const stru
 			TRACK_ADD(&r->acquisitions, 1);
 			TRACK_ADD(&r->contended, 1);
 			TRACK_ADD(&r->wait_ns, ctx.w.dt);
+			note_value(r, s);
 		} else if (saved == ETIMEDOUT) {
 			TRACK_ADD(&r->timeouts, 1);
 		}
@@ -93,8 +105,10 @@ TRACK_EXPORT int sem_trywait(sem_t *s)
 	int rc;
 	track__resolve();
 	rc = track__real.sem_trywait(s);
-	if (rc == 0 && (r = track__lock_rec(&t, s, TRACK_OBJ_SEM, TRACK_RA(), 1)) != NULL)
+	if (rc == 0 && (r = track__lock_rec(&t, s, TRACK_OBJ_SEM, TRACK_RA(), 1)) != NULL) {
 		TRACK_ADD(&r->acquisitions, 1);
+		note_value(r, s);
+	}
 	return rc;
 }
 
@@ -102,20 +116,27 @@ TRACK_EXPORT int sem_post(sem_t *s)
 {
 	struct track__thread *t;
 	struct track_obj_rec *r;
-	int saved = errno;
+	int saved = errno, rc;
 	track__resolve();
 	r = track__lock_rec(&t, s, TRACK_OBJ_SEM, TRACK_RA(), 1);
 	if (r != NULL)
 		TRACK_ADD(&r->signals, 1);
 	errno = saved;
-	return track__real.sem_post(s);
+	rc = track__real.sem_post(s);
+	if (rc == 0)
+		note_value(r, s);
+	return rc;
 }
 
 TRACK_EXPORT int sem_init(sem_t *s, int pshared, unsigned value)
 {
+	struct track__thread *t;
+	int rc;
 	track__resolve();
-	return track__inited(track__real.sem_init(s, pshared, value), s, TRACK_OBJ_SEM,
-			     TRACK_RA());
+	rc = track__inited(track__real.sem_init(s, pshared, value), s, TRACK_OBJ_SEM, TRACK_RA());
+	if (rc == 0 && track__g.on)
+		note_value(track__lock_rec(&t, s, TRACK_OBJ_SEM, 0, 0), s);
+	return rc;
 }
 
 TRACK_EXPORT int sem_destroy(sem_t *s)

@@ -90,6 +90,10 @@ struct track__thread {
 					  to (to 0: it did not) */
 	uint32_t next_free;            /* free-list link of the private state pool (index + 1) */
 	uint32_t held_id[TRACK_HELD_MAX]; /* lock-order node of each listed held lock */
+	uint64_t held_t0[TRACK_HELD_MAX]; /* when each listed held lock was taken, if its hold is
+					  timed (profile.c), else 0; low bit set: counted once */
+	uint32_t hold_left;            /* holds to let pass before the next timed one */
+	uint32_t rng;                  /* its sampling's random state */
 	struct track__cache_ent cache[TRACK_CACHE_SIZE];
 	struct track__ecache_ent ecache[TRACK_ECACHE_SIZE];
 };
@@ -364,6 +368,21 @@ TRACK_HIDDEN void track__order_assign(struct track_obj_rec *r);
 TRACK_HIDDEN int track__order_slow(struct track__thread *t, uint32_t before, uint32_t flags);
 TRACK_HIDDEN void track__order_reset(void);
 
+/* profile.c: wait and hold profiles */
+TRACK_HIDDEN void track__profile_init(void);
+/* An event of an object's own profile (role TRACK_PR_WAIT or TRACK_PR_HOLD), counted weight
+ * times; an event of a site's (TRACK_PR_*_SITE; r NULL for a join). */
+TRACK_HIDDEN void track__prof_obj(struct track_obj_rec *r, uint32_t role, uint64_t ns,
+				  uint64_t weight);
+TRACK_HIDDEN void track__prof_site(uint32_t role, const struct track_obj_rec *r, uint64_t pc,
+				   uint32_t stack, uint64_t ns);
+/* Time the hold of listed held lock n from now; the hold of listed lock i is over. */
+TRACK_HIDDEN void track__hold_begin(struct track__thread *t, uint32_t n);
+TRACK_HIDDEN void track__hold_end(struct track__thread *t, uint32_t i);
+
+/* queues.c: queues registered through track.h */
+TRACK_HIDDEN struct track_queue_rec *track__queue_register(const char *name, uint64_t capacity);
+
 /* deadlock.c: wait-for cycles */
 TRACK_HIDDEN void track__deadlock_check(struct track__thread *t);
 /* A condvar or barrier (state: the waiters' TRACK_TS_COND or TRACK_TS_BARRIER) about to be
@@ -500,10 +519,16 @@ static inline uint32_t track__held_push_idx(struct track__thread *t, uint32_t id
 	TRACK_STORE(&thr->nheld, n + 1);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (likely(n < TRACK_HELD_MAX)) {
+		uint32_t left = t->hold_left;
 		TRACK_STORE(&thr->held[n], idx);
 		TRACK_STORE(&thr->held_pc[n], pc);
 		t->held_id[n] = id;
 		t->held_xor ^= id;   /* of the listed locks only: the others are unknown later */
+		t->held_t0[n] = 0;
+		if (unlikely(left == 0))
+			track__hold_begin(t, n);
+		else
+			t->hold_left = left - 1;
 	}
 	return n;
 }
@@ -522,6 +547,8 @@ static inline void track__held_pop(struct track__thread *t, struct track_obj_rec
 	uint32_t n = thr->nheld;
 	if (likely(n > 0 && n <= TRACK_HELD_MAX &&
 		   (thr->held[n - 1] & ~TRACK_HELD_READ) == track__obj_index(r))) {
+		if (unlikely(t->held_t0[n - 1] != 0))
+			track__hold_end(t, n - 1);
 		t->held_xor ^= t->held_id[n - 1];
 		TRACK_STORE(&thr->nheld, n - 1);
 		return;

@@ -43,7 +43,7 @@ TRACK_EXPORT int pthread_spin_lock(pthread_spinlock_t *s)
 	track__wait_end(&w);
 	if (rc == 0) {
 		track__got_excl(t, r, TRACK_RA(), 1);
-		track__contended(t, r, w.dt);
+		track__contended(t, r, &w);
 	}
 	return rc;
 }

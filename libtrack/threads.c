@@ -756,14 +756,19 @@ struct join_wait {
 	struct track__thread *t;
 	uint64_t t0;
 	uintptr_t prev_sp;
+	uint32_t stack;
 };
 
 static void join_wait_end(struct join_wait *w)
 {
+	uint64_t dt;
 	if (w->t == NULL || track__tls.self != w->t)
 		return;
-	if (w->t->wait_sp == (uintptr_t)w)   /* not closed meanwhile as stale */
-		track__thread_running(w->t, track__now_ns() - w->t0);
+	if (w->t->wait_sp == (uintptr_t)w) {   /* not closed meanwhile as stale */
+		dt = track__now_ns() - w->t0;
+		track__thread_running(w->t, dt);
+		track__prof_site(TRACK_PR_JOIN_SITE, NULL, 0, w->stack, dt);
+	}
 	w->t->wait_sp = w->prev_sp;
 }
 
@@ -796,15 +801,16 @@ static int join_common(pthread_t th, void **ret, clockid_t clk, const struct tim
 	}
 	target = tmap_get(th, 0);
 	{
-		struct join_wait w __attribute__((cleanup(join_wait_end))) = {NULL, 0, 0};
+		struct join_wait w __attribute__((cleanup(join_wait_end))) = {NULL, 0, 0, 0};
 		if (blocks) {
 			if (TRACK_LOAD(&t->thr->state) != TRACK_TS_RUNNING)
 				track__wait_stale(t);
 			w.prev_sp = t->wait_sp;
 			t->wait_sp = (uintptr_t)&w;
+			w.stack = track__stack_capture(t);
 			track__thread_set_state(t, TRACK_TS_JOIN, (uint64_t)th, 0,
 					       target ? TRACK_LOAD(&target->tid) : 0,
-					       track__stack_capture(t), abs ? TRACK_WF_TIMED : 0);
+					       w.stack, abs ? TRACK_WF_TIMED : 0);
 			track__deadlock_check(t);
 			w.t = t;
 			w.t0 = track__now_ns();

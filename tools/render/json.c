@@ -11,6 +11,7 @@
 
 #include "core/counters.h"
 #include "core/findings.h"
+#include "core/profile.h"
 #include "render/json.h"
 #include "track/env.h"
 #include "render/render.h"
@@ -333,6 +334,26 @@ static json_t *threads_json(struct track_view *v, struct track_symbolizer *sym)
 	return o;
 }
 
+/* A profile summed up: {"count", "total_ns", "max_ns", "p50_ns", "p95_ns", "p99_ns",
+ * "samples"}, or null when it has had no event. */
+static json_t *dist_json(const struct track_prof_rec *p)
+{
+	struct track_dist d;
+	json_t *o;
+	if (p == NULL)
+		return json_null();
+	track_dist_of(p, &d);
+	o = json_object();
+	json_object_set_new(o, "count", u64(d.count));
+	json_object_set_new(o, "total_ns", u64(d.total_ns));
+	json_object_set_new(o, "max_ns", u64(d.max_ns));
+	json_object_set_new(o, "p50_ns", u64(d.p50));
+	json_object_set_new(o, "p95_ns", u64(d.p95));
+	json_object_set_new(o, "p99_ns", u64(d.p99));
+	json_object_set_new(o, "samples", u64(d.samples));
+	return o;
+}
+
 /* An object's record; for a lock, row has its figures with unfinished waits counted. */
 static json_t *object_json(const struct track_snap *s, const struct track_obj_rec *r,
 			   const struct track_lock_row *row, struct track_symbolizer *sym)
@@ -376,6 +397,9 @@ static json_t *object_json(const struct track_snap *s, const struct track_obj_re
 	json_object_set_new(o, "timeouts", u64(r->timeouts));
 	json_object_set_new(o, "waiters", u64(r->waiters));
 	json_object_set_new(o, "peak_waiters", u64(r->peak_waiters));
+	json_object_set_new(o, "wait", dist_json(track_obj_prof(s, r, TRACK_PR_WAIT)));
+	if (track_kind_is_lock(r->kind))
+		json_object_set_new(o, "hold", dist_json(track_obj_prof(s, r, TRACK_PR_HOLD)));
 	return o;
 }
 
