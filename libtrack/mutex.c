@@ -192,6 +192,13 @@ static __attribute__((noinline)) int mutex_lock_slow(pthread_mutex_t *m, int rc,
 	return mutex_after_try(m, rc, TRACK__PLAIN, 0, NULL, pc);
 }
 
+/* What the hot path leaves out of line: a hold to time, a nested lock's order. */
+static __attribute__((noinline)) int mutex_took_more(struct track__thread *t, uint32_t before)
+{
+	track__hold_tick(t, before);
+	return track__order_note(t, before, TRACK_EF_TO_WRITE);
+}
+
 /* The hot path, kept straight so that it needs no stack frame: a plain mutex taken at the
  * first try, its record in this thread's cache, not already held by this thread. */
 TRACK_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
@@ -205,9 +212,11 @@ TRACK_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 		TRACK_STORE(&c.rec->owner_tid, t->tid);
 		TRACK_STORE(&c.rec->acquisitions, c.rec->acquisitions + 1);
 		before = track__held_push_idx(t, c.idx, c.rec->lock_id, TRACK_RA());
-		if (likely(before == 0))
+		if (likely(before == 0) && likely(t->hold_left != 0)) {
+			t->hold_left--;
 			return 0;
-		return track__order_note(t, before, TRACK_EF_TO_WRITE);
+		}
+		return mutex_took_more(t, before);
 	}
 	return mutex_lock_slow(m, rc, TRACK_RA());
 }
@@ -266,9 +275,7 @@ TRACK_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 	if (likely(t != NULL) && likely(track__obj_cached(t, m, &c)) &&
 	    likely(c.rec->owner_tid == t->tid) && likely(c.rec->depth == 0) &&
 	    likely((n = (thr = t->thr)->nheld) - 1 < TRACK_HELD_MAX) &&
-	    likely(thr->held[n - 1] == c.idx)) {
-		if (unlikely(t->held_t0[n - 1] != 0))
-			track__hold_end(t, n - 1);
+	    likely(thr->held[n - 1] == c.idx) && likely(t->held_t0[n - 1] == 0)) {
 		TRACK_STORE(&c.rec->owner_tid, 0);
 		t->held_xor ^= t->held_id[n - 1];
 		TRACK_STORE(&thr->nheld, n - 1);

@@ -519,25 +519,34 @@ static inline uint32_t track__held_push_idx(struct track__thread *t, uint32_t id
 	TRACK_STORE(&thr->nheld, n + 1);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (likely(n < TRACK_HELD_MAX)) {
-		uint32_t left = t->hold_left;
 		TRACK_STORE(&thr->held[n], idx);
 		TRACK_STORE(&thr->held_pc[n], pc);
 		t->held_id[n] = id;
 		t->held_xor ^= id;   /* of the listed locks only: the others are unknown later */
-		t->held_t0[n] = 0;
-		if (unlikely(left == 0))
-			track__hold_begin(t, n);
-		else
-			t->hold_left = left - 1;
 	}
 	return n;
+}
+
+/* Count a hold of listed held lock n (n < TRACK_HELD_MAX) towards the next timed one, and
+ * time it if it is that one.  Apart from the push so that the uncontended lock path can
+ * keep it out of line (a call in the middle of it would cost that path a stack frame).
+ * held_t0[] of a slot not in use is always 0: whatever releases a lock clears its slot. */
+static inline void track__hold_tick(struct track__thread *t, uint32_t n)
+{
+	uint32_t left = t->hold_left;
+	if (likely(left != 0))
+		t->hold_left = left - 1;
+	else if (n < TRACK_HELD_MAX)
+		track__hold_begin(t, n);
 }
 
 /* Record that thread t now holds lock r (called with the lock held). */
 static inline uint32_t track__held_push(struct track__thread *t, struct track_obj_rec *r,
 				       uint32_t mark, uint64_t pc)
 {
-	return track__held_push_idx(t, track__obj_index(r) | mark, r->lock_id, pc);
+	uint32_t n = track__held_push_idx(t, track__obj_index(r) | mark, r->lock_id, pc);
+	track__hold_tick(t, n);
+	return n;
 }
 
 /* Record that thread t no longer holds lock r. */
