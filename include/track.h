@@ -19,6 +19,7 @@
  *   - run under the preloaded shim (LD_PRELOAD, track run): found the same way;
  *   - run without the shim, or with the shim disabled (TRACK_DISABLE, no segment): every call
  *     returns TRACK_ABSENT, a status of its own: a test can skip, it never passes by default.
+ * A snapshot also lists the descriptors open then, for track_check_fd_leaks.
  * The API reads the shim's thread records (the same ones reports use) from the calling
  * thread; nothing is added to any lock or thread path.  Before glibc 2.34, link with -ldl.
  *
@@ -47,7 +48,7 @@
 extern "C" {
 #endif
 
-#define TRACK_API_VERSION 2   /* 1: leaks; 2: and queues */
+#define TRACK_API_VERSION 2   /* 1: thread leaks; 2: descriptor leaks and queues */
 
 /* What the API's calls return. */
 enum track_status {
@@ -89,6 +90,8 @@ struct track_api {
 	void (*snapshot_free)(track_snapshot_t *snap);
 	/* version 2 */
 	struct track_queue_rec *(*queue_register)(const char *name, uint64_t capacity);
+	int (*check_fd_leaks)(const track_snapshot_t *snap, const struct track_leak_opts *opts,
+			      char **report);
 };
 
 typedef const struct track_api *(*track_api_get_fn)(unsigned version);
@@ -130,6 +133,25 @@ static inline int track_check_leaks(const track_snapshot_t *snap,
 	if (report != NULL)
 		*report = NULL;
 	return api != NULL ? api->check_leaks(snap, opts, report) : TRACK_ABSENT;
+}
+
+/*
+ * The descriptors open now that were not open at snap (the same number on another file
+ * counts as new), looked for until opts->deadline_ms has passed without them all closing
+ * (only the deadline and retry cap of opts apply).  TRACK_LEAKS: *report (if report is not
+ * NULL) is a malloc'd text listing each with what it refers to (a path, socket:[...],
+ * pipe:[...], anon_inode:[eventfd] ...); free() it.  TRACK_ERROR: snap was taken in another
+ * process, or the descriptors could not be listed.
+ */
+static inline int track_check_fd_leaks(const track_snapshot_t *snap,
+				       const struct track_leak_opts *opts, char **report)
+{
+	const struct track_api *api = track_api();
+	if (report != NULL)
+		*report = NULL;
+	if (api == NULL)
+		return TRACK_ABSENT;
+	return api->version >= 2 ? api->check_fd_leaks(snap, opts, report) : TRACK_ERROR;
 }
 
 static inline void track_snapshot_free(track_snapshot_t *snap)

@@ -30,7 +30,7 @@ struct dirent64 {
 };
 
 /* Call fn for every descriptor of this process but the one reading the list. */
-static void each_fd(void (*fn)(int fd))
+void track__each_fd(void (*fn)(int fd, void *ctx), void *ctx)
 {
 	char buf[2048];
 	long n;
@@ -46,26 +46,28 @@ static void each_fd(void (*fn)(int fd))
 			for (p = d->name; *p >= '0' && *p <= '9' && fd < FD_BITS; p++)
 				fd = fd * 10 + (*p - '0');
 			if (p != d->name && *p == '\0' && fd != dir)
-				fn(fd);
+				fn(fd, ctx);
 			at += d->reclen;
 		}
 	}
 	close(dir);
 }
 
-static void note_open(int fd)
+static void note_open(int fd, void *ctx)
 {
+	(void)ctx;
 	if (fd < FD_BITS)
 		open_at_start[fd / 64] |= 1ull << (fd % 64);
 }
 
-static void record_new(int fd)
+static void record_new(int fd, void *ctx)
 {
 	struct track_seg_header *h = track__g.hdr;
 	struct track_fd_rec *r;
 	char link[32];
 	struct stat st;
 	ssize_t n;
+	(void)ctx;
 	if (fd < FD_BITS && (open_at_start[fd / 64] & (1ull << (fd % 64))))
 		return;
 	if (h->fds_used >= h->max_fds) {
@@ -89,11 +91,11 @@ static void record_new(int fd)
 
 /* open, getdents64, readlink and close are cancellation points: a cancel pending in the
  * exiting thread must not act inside the shim. */
-static void each_fd_uncancelled(void (*fn)(int fd))
+static void each_fd_uncancelled(void (*fn)(int fd, void *ctx))
 {
 	int state;
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
-	each_fd(fn);
+	track__each_fd(fn, NULL);
 	pthread_setcancelstate(state, NULL);
 }
 

@@ -29,6 +29,8 @@ struct snap_ent {
 struct track_snapshot {
 	pid_t pid;          /* taken in this process: after fork, the records are another's */
 	uint32_t n;
+	struct track__fd_list fds;   /* descriptors open at the snapshot */
+	int fds_taken;
 	struct snap_ent ent[]; /* by slot, ascending */
 };
 
@@ -75,6 +77,8 @@ static int snapshot(track_snapshot_t **out)
 		return TRACK_ERROR;
 	s->pid = getpid();
 	s->n = 0;
+	s->fds = (struct track__fd_list){NULL, 0, 0, 0};
+	s->fds_taken = track__fd_list_take(&s->fds) == 0;
 	for (i = 0; i < used; i++)
 		if (alive(i, &gen))
 			s->ent[s->n++] = (struct snap_ent){i, gen};
@@ -84,6 +88,8 @@ static int snapshot(track_snapshot_t **out)
 
 static void snapshot_free(track_snapshot_t *s)
 {
+	if (s != NULL)
+		free(s->fds.ent);
 	free(s);
 }
 
@@ -124,25 +130,16 @@ static void sleep_ms(long ms)
 		;
 }
 
-static int check_leaks(const track_snapshot_t *snap, const struct track_leak_opts *opts,
-		       char **report)
+/* goleak's loop: look() until it finds nothing or opts' deadline passes, pausing from 1 ms
+ * doubling up to the retry cap; what the last look found. */
+static uint32_t look_until_deadline(const struct track_leak_opts *o,
+				    uint32_t (*look)(void *ctx), void *ctx)
 {
-	static const struct track_leak_opts none;
-	const struct track_leak_opts *o = opts != NULL ? opts : &none;
 	long deadline = o->deadline_ms > 0 ? o->deadline_ms : DEFAULT_DEADLINE_MS;
 	long cap = o->max_retry_ms > 0 ? o->max_retry_ms : DEFAULT_MAX_RETRY_MS, pause = 1;
-	uint64_t t0 = track__now_ns(), end = t0 + (uint64_t)deadline * 1000000u;
-	struct track__thread *me;
-	uint32_t *leaked, n;
-	int64_t self;
-	if (!shim_on())
-		return TRACK_ABSENT;
-	me = track__self();   /* registers the caller if it never called into the shim */
-	self = me != NULL ? (int64_t)me->slot : -1;
-	leaked = malloc((size_t)track__g.hdr->max_threads * sizeof *leaked);
-	if (leaked == NULL)
-		return TRACK_ERROR;
-	while ((n = new_threads(snap, o, self, leaked)) != 0) {
+	uint64_t end = track__now_ns() + (uint64_t)deadline * 1000000u;
+	uint32_t n;
+	while ((n = look(ctx)) != 0) {
 		uint64_t now = track__now_ns();
 		long left = now < end ? (long)((end - now) / 1000000u) + 1 : 0;
 		if (left == 0)
@@ -150,10 +147,78 @@ static int check_leaks(const track_snapshot_t *snap, const struct track_leak_opt
 		sleep_ms(pause < left ? pause : left);
 		pause = pause * 2 < cap ? pause * 2 : cap;
 	}
+	return n;
+}
+
+static const struct track_leak_opts no_opts;
+
+struct thread_look {
+	const struct track_snapshot *snap;
+	const struct track_leak_opts *o;
+	int64_t self;
+	uint32_t *leaked;
+};
+
+static uint32_t look_threads(void *ctx)
+{
+	struct thread_look *l = ctx;
+	return new_threads(l->snap, l->o, l->self, l->leaked);
+}
+
+static int check_leaks(const track_snapshot_t *snap, const struct track_leak_opts *opts,
+		       char **report)
+{
+	struct thread_look l = {snap, opts != NULL ? opts : &no_opts, -1, NULL};
+	uint64_t t0 = track__now_ns();
+	struct track__thread *me;
+	uint32_t n;
+	if (!shim_on())
+		return TRACK_ABSENT;
+	me = track__self();   /* registers the caller if it never called into the shim */
+	l.self = me != NULL ? (int64_t)me->slot : -1;
+	l.leaked = malloc((size_t)track__g.hdr->max_threads * sizeof *l.leaked);
+	if (l.leaked == NULL)
+		return TRACK_ERROR;
+	n = look_until_deadline(l.o, look_threads, &l);
 	if (n != 0 && report != NULL)
-		*report = track__leak_report(leaked, n, track__now_ns() - t0);
-	free(leaked);
+		*report = track__leak_report(l.leaked, n, track__now_ns() - t0);
+	free(l.leaked);
 	return n == 0 ? TRACK_OK : TRACK_LEAKS;
+}
+
+struct fd_look {
+	const struct track_snapshot *snap;
+	struct track__fd_list now;
+	uint32_t leaked;
+};
+
+static uint32_t look_fds(void *ctx)
+{
+	struct fd_look *l = ctx;
+	if (track__fd_list_take(&l->now) != 0)
+		return 0;
+	l->leaked = track__fd_list_new_since(&l->now, &l->snap->fds);
+	return l->leaked;
+}
+
+static int check_fd_leaks(const track_snapshot_t *snap, const struct track_leak_opts *opts,
+			  char **report)
+{
+	struct fd_look l = {snap, {NULL, 0, 0, 0}, 0};
+	uint64_t t0 = track__now_ns();
+	if (!shim_on())
+		return TRACK_ABSENT;
+	if (snap == NULL || snap->pid != getpid() || !snap->fds_taken)
+		return TRACK_ERROR;   /* no descriptors to compare with */
+	look_until_deadline(opts != NULL ? opts : &no_opts, look_fds, &l);
+	if (l.now.n == 0 && l.leaked == 0 && l.now.ent == NULL) {
+		free(l.now.ent);
+		return TRACK_ERROR;   /* could not list them */
+	}
+	if (l.leaked != 0 && report != NULL)
+		*report = track__fd_list_report(&l.now, l.leaked, track__now_ns() - t0);
+	free(l.now.ent);
+	return l.leaked == 0 ? TRACK_OK : TRACK_LEAKS;
 }
 
 static const struct track_api api = {
@@ -162,6 +227,7 @@ static const struct track_api api = {
 	.check_leaks = check_leaks,
 	.snapshot_free = snapshot_free,
 	.queue_register = track__queue_register,
+	.check_fd_leaks = check_fd_leaks,
 };
 
 /* The one exported name of the API: its table, for a caller of this version or an earlier

@@ -85,12 +85,19 @@ static int private_dir(const char *base, char *out, size_t len, const char **why
 	return 0;
 }
 
-/* Where the segment goes: TRACK_DIR, else the first private directory that can be had. */
+/* Where the segment goes: TRACK_DIR, else the first private directory that can be had.  A
+ * child of fork keeps its parent's directory (its segment is next to the parent's, where
+ * whoever reads the parent's looks), whatever the environment says by then. */
 static int segment_dir(char *out, size_t len)
 {
 	static const char *const bases[] = TRACK_SEGDIR_BASES;
-	const char *d = track__env("TRACK_DIR"), *why = NULL;
+	const char *d = track__env("TRACK_DIR"), *why = NULL, *slash = strrchr(track__g.path, '/');
 	int i;
+	if (slash != NULL && (size_t)(slash - track__g.path) < len) {
+		memcpy(out, track__g.path, (size_t)(slash - track__g.path));
+		out[slash - track__g.path] = '\0';
+		return 0;
+	}
 	if (d != NULL && *d != '\0') {
 		size_t n = strlen(d);
 		if (n >= len) {

@@ -265,6 +265,28 @@ TRACK_HIDDEN __attribute__((noreturn)) void track__exit_now(int status);
 /* fdleaks.c: descriptors open at the start, and those opened since, at the end */
 TRACK_HIDDEN void track__fds_at_start(void);
 TRACK_HIDDEN void track__fds_at_end(void);
+/* Call fn for every descriptor of this process (but the one reading the list). */
+TRACK_HIDDEN void track__each_fd(void (*fn)(int fd, void *ctx), void *ctx);
+
+/* leakfds.c: descriptor lists for the leak API (they allocate: never on a pthread path) */
+struct track__fd_ent {
+	int fd;
+	int is_new;            /* set by track__fd_list_new_since */
+	uint64_t dev, ino;
+};
+struct track__fd_list {
+	struct track__fd_ent *ent;   /* by fd, ascending; malloc'd */
+	uint32_t n, cap;
+	int failed;
+};
+/* The descriptors open now into l (its buffer reused); -1 if they could not be listed. */
+TRACK_HIDDEN int track__fd_list_take(struct track__fd_list *l);
+/* Mark those of now not in then (by number and file) but the shim's own; how many. */
+TRACK_HIDDEN uint32_t track__fd_list_new_since(struct track__fd_list *now,
+					       const struct track__fd_list *then);
+/* A malloc'd report of the n marked descriptors of now. */
+TRACK_HIDDEN char *track__fd_list_report(const struct track__fd_list *now, uint32_t n,
+					 uint64_t waited_ns);
 
 /* segment.c */
 TRACK_HIDDEN int  track__segment_create(void);

@@ -4,6 +4,8 @@
  */
 #define _GNU_SOURCE
 #include <check.h>
+
+#include "track/check.h"
 #include <dirent.h>
 #include <libgen.h>
 #include <errno.h>
@@ -211,6 +213,9 @@ int run_tests(const char *suite, double timeout, const struct test_def *defs, si
 			tcs[ntc] = tcase_create(defs[i].tcase);
 			tcase_set_timeout(tcs[ntc], timeout);
 			tcase_add_checked_fixture(tcs[ntc], test_setup, test_teardown);
+			/* The suites are linked with libtrack: no test may leave a thread
+			 * of its own running (goleak's check, track/check.h). */
+			track_tcase_add_leak_check(tcs[ntc]);
 			suite_add_tcase(s, tcs[ntc]);
 			ntc++;
 		}

@@ -4,7 +4,8 @@
  * worker is reported with its start routine, name and creation site; a pool that joins its
  * workers passes; workers that take 200 ms to end pass within the deadline and fail a
  * shorter one; each ignore rule, matching and not; without the shim a status of its own;
- * linked with -ltrack; the Check fixture, forked and not.
+ * linked with -ltrack; the Check fixture, forked and not; descriptors opened since the
+ * snapshot, closed, reused for another file and closed late, from the API and the fixture.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -164,6 +165,77 @@ START_TEST(check_fixture_passes_clean)
 }
 END_TEST
 
+START_TEST(fd_leak_reported)
+{
+	struct run_result r;
+	leaks_preloaded((char *[]){"fdleak", NULL}, ST_LEAKS, &r);
+	want_text(r.out, "status leaks", "3 descriptors opened since the snapshot",
+		  "-> /dev/null", "-> pipe:[", NULL);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(fd_closed_passes)
+{
+	struct run_result r;
+	leaks_preloaded((char *[]){"fdclean", NULL}, ST_OK, &r);
+	want_text(r.out, "status ok", NULL);
+	run_free(&r);
+}
+END_TEST
+
+/* A number open at the snapshot now on another file is a new descriptor. */
+START_TEST(fd_reused_number_counts)
+{
+	struct run_result r;
+	leaks_preloaded((char *[]){"fdswap", NULL}, ST_LEAKS, &r);
+	want_text(r.out, "status leaks", "fd 0 -> /dev/zero", NULL);
+	run_free(&r);
+}
+END_TEST
+
+/* Closed by another thread 200 ms later: within the default deadline of 1 s. */
+START_TEST(fd_closed_late_within_deadline)
+{
+	struct run_result r;
+	leaks_preloaded((char *[]){"fdslow", NULL}, ST_OK, &r);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(fd_absent_without_shim)
+{
+	struct run_result r;
+	run_fx("fx_leaks", (char *[]){"fdleak", NULL}, (char *[]){"LD_PRELOAD", NULL}, &r);
+	ck_assert_msg(r.status == ST_ABSENT, "status %d\n%s", r.status, r.out);
+	want_text(r.out, "status absent", NULL);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(check_fixture_fails_on_fd_leak)
+{
+	struct run_result r;
+	run_fx("fx_check", (char *[]){"fdleak", NULL}, (char *[]){shim_preload(), check_mode(_i),
+								    NULL}, &r);
+	ck_assert_msg(r.status == 1, "status %d\n%s%s", r.status, r.out, r.err);
+	want_text(r.out, "0%: Checks: 1, Failures: 1", "1 descriptor opened since the snapshot",
+		  "-> /dev/null", NULL);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(check_fixture_passes_closed_fd)
+{
+	struct run_result r;
+	run_fx("fx_check", (char *[]){"fdclean", NULL}, (char *[]){shim_preload(), check_mode(_i),
+								     NULL}, &r);
+	ck_assert_msg(r.status == 0, "status %d\n%s%s", r.status, r.out, r.err);
+	want_text(r.out, "100%: Checks: 1", NULL);
+	run_free(&r);
+}
+END_TEST
+
 START_TEST(check_fixture_without_shim)
 {
 	struct run_result r;
@@ -188,6 +260,13 @@ int main(void)
 		TEST("api", absent_without_shim),
 		TEST("api", absent_when_disabled),
 		TEST("api", linked_with_libtrack),
+		TEST("fds", fd_leak_reported),
+		TEST("fds", fd_closed_passes),
+		TEST("fds", fd_reused_number_counts),
+		TEST("fds", fd_closed_late_within_deadline),
+		TEST("fds", fd_absent_without_shim),
+		LOOP_TEST("check", check_fixture_fails_on_fd_leak, 2),
+		LOOP_TEST("check", check_fixture_passes_closed_fd, 2),
 		LOOP_TEST("check", check_fixture_fails_on_leak, 2),
 		LOOP_TEST("check", check_fixture_passes_clean, 2),
 		LOOP_TEST("check", check_fixture_without_shim, 2),

@@ -24,7 +24,9 @@
  * pass unchecked calls track_check_leaks() and treats TRACK_ABSENT as it sees fit.
  *
  * Options for the fixture's check (deadline, ignore rules): point track_check_opts at them
- * before the tests run (NULL: the defaults of track.h).
+ * before the tests run (NULL: the defaults of track.h).  Set track_check_fds to 1 to have it
+ * check descriptors as well: a test that leaves open a descriptor it opened fails, the
+ * message naming what each refers to.
  */
 #ifndef TRACK_CHECK_H
 #define TRACK_CHECK_H
@@ -41,6 +43,8 @@ extern "C" {
 
 /* The options of the fixture's check; NULL: the defaults. */
 static const struct track_leak_opts *track_check_opts;
+/* Non-zero: the fixture checks descriptors too (set it before the tests run). */
+static int track_check_fds;
 
 static track_snapshot_t *track_check_snap_;
 static int track_check_said_;
@@ -55,21 +59,33 @@ static inline void track_check_absent_note(void)
 			"link -ltrack): thread leaks not checked\n");
 }
 
-/* The check as a Check assertion: the test fails with the leak report as its message. */
-#define ck_assert_no_thread_leaks_opts(snap, opts)                                        \
+/* A check (track_check_leaks or track_check_fd_leaks) as a Check assertion: the test
+ * fails with the check's report as its message. */
+#define track_ck_assert_check_(check, snap, opts, what)                                  \
 	do {                                                                              \
 		char *track_report_ = NULL;                                               \
-		int track_status_ = track_check_leaks((snap), (opts), &track_report_);     \
+		int track_status_ = check((snap), (opts), &track_report_);                \
 		if (track_status_ == TRACK_ABSENT)                                        \
 			track_check_absent_note();                                        \
 		ck_assert_msg(track_status_ != TRACK_LEAKS, "%s",                         \
-			      track_report_ != NULL ? track_report_ : "threads leaked");   \
-		ck_assert_msg(track_status_ != TRACK_ERROR, "track: leak check failed "   \
-			      "(out of memory)");                                         \
+			      track_report_ != NULL ? track_report_ : what " leaked");     \
+		ck_assert_msg(track_status_ != TRACK_ERROR, "track: %s check failed",     \
+			      what);                                                      \
 		free(track_report_);                                                      \
 	} while (0)
 
+/* The test fails with the leak report as its message when threads it started are alive. */
+#define ck_assert_no_thread_leaks_opts(snap, opts)                                        \
+	track_ck_assert_check_(track_check_leaks, snap, opts, "thread")
+
 #define ck_assert_no_thread_leaks(snap) ck_assert_no_thread_leaks_opts((snap), NULL)
+
+/* The same for descriptors: the test fails, listing them, when descriptors opened since
+ * snap are still open (track_check_fd_leaks). */
+#define ck_assert_no_fd_leaks_opts(snap, opts)                                            \
+	track_ck_assert_check_(track_check_fd_leaks, snap, opts, "descriptor")
+
+#define ck_assert_no_fd_leaks(snap) ck_assert_no_fd_leaks_opts((snap), NULL)
 
 /* The fixture's two halves (tcase_add_checked_fixture), for those who add it themselves. */
 static inline void track_check_setup(void)
@@ -85,6 +101,8 @@ static inline void track_check_teardown(void)
 	if (snap == NULL)
 		return;   /* no shim: noted at setup */
 	ck_assert_no_thread_leaks_opts(snap, track_check_opts);
+	if (track_check_fds)
+		ck_assert_no_fd_leaks_opts(snap, track_check_opts);
 	track_snapshot_free(snap);
 }
 
