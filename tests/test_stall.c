@@ -287,10 +287,10 @@ static const char *const bad_values[][2] = {
 	{"--timeout=1", "--timeout needs a duration"},
 	{"--max-threads=0", "--max-threads needs a number"},
 	{"--max-threads=many", "--max-threads needs a number"},
-	{"--dump-signal=KILL", "--dump-signal needs a signal"},
-	{"--dump-signal=SEGV", "--dump-signal needs a signal"},
-	{"--dump-signal=99", "--dump-signal needs a signal"},
-	{"--dump-signal=QUITE", "--dump-signal needs a signal"},
+	{"--dump-signal=KILL", "--dump-signal needs a catchable signal"},
+	{"--dump-signal=SEGV", "--dump-signal needs a catchable signal"},
+	{"--dump-signal=99", "--dump-signal needs a catchable signal"},
+	{"--dump-signal=QUITE", "--dump-signal needs a catchable signal"},
 };
 
 /* Each bad value: one line saying what to use, exit 2, and the program never runs. */

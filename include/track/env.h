@@ -214,8 +214,8 @@ static inline const char *track_env_type_words(enum track_env_type t)
 	case TRACK_ENV_DURATION:
 		return "a duration such as 500ms, 5s, 2m or 1h";
 	case TRACK_ENV_SIGNAL:
-		return "a signal such as SIGQUIT, USR1, 10 or a real-time one, not one the "
-		       "program's faults or the system use";
+		return "a catchable signal such as SIGQUIT, USR1 or 10 (not KILL, STOP, CHLD or "
+		       "a fault signal)";
 	default:
 		return NULL;
 	}
