@@ -27,7 +27,7 @@ static void announce_prepare(struct announce *a, const struct track_finding_rec 
 {
 	static const char *const kinds[] = {TRACK_FINDING_KINDS(TRACK__X_NAME)};
 	a->len = 0;
-	if (track__g.report != TRACK_RM_STDERR || f->severity != TRACK_SEV_ERROR)
+	if (track__g.report != TRACK_RM_STDERR || f->severity > TRACK_SEV_WARNING)
 		return;
 	a->len = track__format(a->line, sizeof a->line,
 			       "libtrack: pid %d: %s: %s; `track report %d` has the stacks\n",
@@ -187,6 +187,25 @@ void track__finding_cycle(uint32_t kind, uint32_t severity, const uint32_t *edge
 		memcpy(f->edges, edges, f->nitems * sizeof *edges);
 		track__format(f->text, sizeof f->text, "lock-order cycle of %u locks%s", n,
 			     gate ? " (gated)" : "");
+		finding_publish(f);
+		announce_prepare(&an, f);
+	}
+	track__iunlock();
+	announce_write(&an);
+}
+
+void track__finding_put(const struct track_finding_rec *src)
+{
+	struct track_finding_rec *f;
+	struct announce an = {.len = 0};
+	int fresh;
+	track__ilock();
+	f = finding_by_signature(src->kind, src->signature, src->severity, &fresh);
+	if (f != NULL) {
+		memcpy((char *)f + sizeof f->valid, (const char *)src + sizeof src->valid,
+		       sizeof *f - sizeof f->valid);
+		f->count = 1;
+		f->when_ns = track__now_ns();
 		finding_publish(f);
 		announce_prepare(&an, f);
 	}

@@ -110,6 +110,8 @@ static void env_refused(enum track_env_var v, const char *value)
 		for (i = 0; names[i] != NULL; i++)
 			k += track__format(allowed + k, sizeof allowed - k, "%s%s", i ? ", " : "",
 					   names[i]);
+	} else if (track_env_type_words(sp->type) != NULL) {
+		track__format(allowed, sizeof allowed, "%s", track_env_type_words(sp->type));
 	} else {
 		track__format(allowed, sizeof allowed, "a number from %llu to %llu",
 			      (unsigned long long)sp->lo, (unsigned long long)sp->hi);
@@ -120,7 +122,8 @@ static void env_refused(enum track_env_var v, const char *value)
 		return;
 }
 
-/* Variable v's number, or its default when it is unset or not valid (said). */
+/* Variable v's number (a duration in ns, a signal's number), or its default when it is unset
+ * or not valid (said). */
 uint64_t track__env_num(enum track_env_var v)
 {
 	const struct track_env_spec *sp = track_env_spec(v);
@@ -128,7 +131,7 @@ uint64_t track__env_num(enum track_env_var v)
 	uint64_t n;
 	if (s == NULL || *s == '\0')
 		return sp->dflt;
-	if (track_env_number(s, sp->lo, sp->hi, &n) == 0)
+	if (track_env_parse(v, s, &n) == 0)
 		return n;
 	env_refused(v, s);
 	return sp->dflt;
@@ -194,6 +197,8 @@ static void track__atfork_child(void)
 	if (track__g.on) {   /* it lowers busy itself, once the child's state is ready */
 		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
 		track__threads_after_fork();
+		if (track__g.on)
+			track__watchdog_after_fork();
 		pthread_setcancelstate(state, NULL);
 	} else {
 		t->busy--;
@@ -268,6 +273,7 @@ __attribute__((constructor(101))) static void track__init(void)
 	track__modules_scan();
 	pthread_atfork(track__atfork_prepare, track__atfork_parent, track__atfork_child);
 	__atomic_store_n(&track__g.on, 1, __ATOMIC_RELEASE);
+	track__watchdog_init();
 out:
 	errno = saved;
 }

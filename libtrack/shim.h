@@ -152,6 +152,7 @@ struct track__global {
 	struct track__index edge_ix;     /* lock-order edges by pair of locks (lockorder.c) */
 	struct track__index prof_ix;     /* profiles by identity (profile.c) */
 	uint32_t hold_sample;            /* TRACK_HOLD_SAMPLE */
+	uint32_t thread_limit;           /* TRACK_THREAD_LIMIT, 0: none (watchdog.c) */
 	char path[TRACK_SEGFILE_PATH_MAX]; /* the segment file */
 };
 
@@ -259,6 +260,8 @@ TRACK_HIDDEN uint64_t track__env_num(enum track_env_var v);
 TRACK_HIDDEN int track__env_pick(enum track_env_var v);
 /* For the name tables of segment.h's X-lists: X(NAME, "name", ...) gives "name". */
 #define TRACK__X_NAME(e, name, ...) name,
+/* For TRACK_THREAD_STATES: X(NAME, "name", "in words") gives "in words". */
+#define TRACK__X_VERB(e, name, verb) verb,
 TRACK_HIDDEN void track__warn(const char *what, const char *detail);
 TRACK_HIDDEN __attribute__((noreturn)) void track__exit_now(int status);
 
@@ -381,6 +384,10 @@ TRACK_HIDDEN void track__finding(uint32_t kind, const void *obj, uint32_t obj_ki
 TRACK_HIDDEN void track__finding_cycle(uint32_t kind, uint32_t severity, const uint32_t *edges,
 				      uint32_t n, uint64_t signature, uint64_t gate, uint64_t pc,
 				      uint32_t stack);
+/* A finding the caller filled (kind, severity, signature and the rest), recorded unless one
+ * of its kind and signature is there already (which then counts it): stall and
+ * thread-limit findings, made where track__finding's own capture does not fit. */
+TRACK_HIDDEN void track__finding_put(const struct track_finding_rec *src);
 TRACK_HIDDEN void track__finding_deadlock(const int32_t *tids, const uint32_t *stacks,
 					 const uint64_t *objs, uint32_t n, uint64_t signature);
 
@@ -413,6 +420,14 @@ TRACK_HIDDEN void track__deadlock_check(struct track__thread *t);
 TRACK_HIDDEN void track__destroy_hang_check(struct track_obj_rec *r, const void *obj,
 					   uint32_t state);
 TRACK_HIDDEN void track__deadlock_init(void);
+
+/* watchdog.c: stall alerts, the thread limit, the dump signal */
+TRACK_HIDDEN void track__watchdog_init(void);
+TRACK_HIDDEN void track__watchdog_after_fork(void);
+/* Called by pthread_create when a thread limit is set: records thread-limit the first time
+ * the live threads, thr's among them, are more than the limit. */
+TRACK_HIDDEN void track__thread_limit_crossed(struct track__thread *t,
+					     const struct track_thread_rec *thr);
 
 /* stacks.c */
 TRACK_HIDDEN void track__stacks_init(void);

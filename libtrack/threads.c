@@ -731,6 +731,8 @@ TRACK_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
 	thr->flags = detached == PTHREAD_CREATE_DETACHED ? TRACK_TF_DETACHED : 0;
 	thr->create_stack = track__stack_capture(t);
 	bump_alive(&peak_from, &peak_to);   /* counted now: the thread may end before we return */
+	if (unlikely(track__g.thread_limit != 0))
+		track__thread_limit_crossed(t, thr);
 	track__modules_note_pc(thr->create_pc);
 	rc = track__real.create(th, attr, trampoline, (void *)(uintptr_t)slot);
 	if (rc != 0) {

@@ -11,6 +11,7 @@
 #ifndef TRACK_ENV_H
 #define TRACK_ENV_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -21,7 +22,13 @@ enum track_env_type {
 	TRACK_ENV_NUMBER,   /* an unsigned integer in [lo, hi] (decimal, or 0x hex) */
 	TRACK_ENV_CHOICE,   /* one of the names track_env_choices() lists */
 	TRACK_ENV_TEXT,     /* anything (a path, a switch): not checked here */
+	TRACK_ENV_DURATION, /* a duration with its unit (track_env_duration), in ns in [lo, hi] */
+	TRACK_ENV_SIGNAL,   /* a signal the shim may catch, by name or number (track_env_signal) */
 };
+
+#define TRACK_NS_MS 1000000ull
+#define TRACK_NS_S  1000000000ull
+#define TRACK_NS_D  (86400ull * TRACK_NS_S)
 
 /* X(NAME, type, default, lo, hi): the variables the shim reads.  The order is the order of
  * the bits of the segment header's env_bad, so entries are only ever added at the end. */
@@ -44,7 +51,10 @@ enum track_env_type {
 	X(KEEP, TEXT, 0, 0, 0)                                                     \
 	X(LEAKS, NUMBER, 0, 0, 2)                                                  \
 	X(MAX_PROFILES, NUMBER, TRACK_DEFAULT_MAX_PROFILES, 64, 1u << 20)          \
-	X(HOLD_SAMPLE, NUMBER, TRACK_DEFAULT_HOLD_SAMPLE, 0, 1u << 20)
+	X(HOLD_SAMPLE, NUMBER, TRACK_DEFAULT_HOLD_SAMPLE, 0, 1u << 20)            \
+	X(STALL, DURATION, 0, TRACK_NS_MS, 365 * TRACK_NS_D)                       \
+	X(THREAD_LIMIT, NUMBER, 0, 1, 1u << 22)                                    \
+	X(DUMP_SIGNAL, SIGNAL, 0, 0, 0)
 
 #define TRACK_X_ENV(e, ...) TRACK_ENV_##e,
 enum track_env_var { TRACK_ENV_VARS(TRACK_X_ENV) TRACK_ENV_COUNT };
@@ -133,19 +143,120 @@ static inline int track_env_number(const char *s, uint64_t lo, uint64_t hi, uint
 	return 0;
 }
 
-/* Check value (set, non-empty) for variable v: 0 if the shim can use it, else -1. */
-static inline int track_env_valid(enum track_env_var v, const char *value)
+/* s as a duration, a whole number and its unit: ms, s, m, h or d ("500ms", "5s", "2m"), into
+ * *ns: 0, or -1 (a bare number is not one: seconds or days?).  The tools' options and the
+ * shim's variables take durations with this one parser. */
+static inline int track_env_duration(const char *s, uint64_t *ns)
+{
+	static const struct {
+		char unit[3];
+		uint64_t ns;
+	} units[] = {{"ms", TRACK_NS_MS}, {"s", TRACK_NS_S}, {"m", 60 * TRACK_NS_S},
+		     {"h", 3600 * TRACK_NS_S}, {"d", TRACK_NS_D}};
+	char digits[24];
+	size_t n = 0, i;
+	uint64_t v;
+	while (s[n] >= '0' && s[n] <= '9')
+		n++;
+	if (n == 0 || n >= sizeof digits)
+		return -1;
+	memcpy(digits, s, n);
+	digits[n] = '\0';
+	if (track_env_number(digits, 0, UINT64_MAX, &v) != 0)
+		return -1;
+	for (i = 0; i < sizeof units / sizeof units[0]; i++)
+		if (strcmp(s + n, units[i].unit) == 0 && v <= UINT64_MAX / units[i].ns) {
+			*ns = v * units[i].ns;
+			return 0;
+		}
+	return -1;
+}
+
+/* The signals a TRACK_SIGNAL variable may name: none the kernel or glibc keeps for itself
+ * (KILL, STOP, glibc's 32 and 33) or sends for a fault the program made (SEGV, BUS, FPE, ILL,
+ * TRAP, SYS, ABRT), nor CHLD, which is for waiting. */
+#define TRACK_ENV_SIGNALS(X) X(HUP) X(INT) X(QUIT) X(USR1) X(USR2) X(TERM) X(WINCH) X(PWR) \
+	X(URG) X(XCPU) X(PROF) X(VTALRM) X(ALRM) X(IO) X(TTIN) X(TTOU) X(TSTP) X(CONT)
+
+/* s as such a signal: a name ("SIGQUIT" or "QUIT") or a number (3, or from SIGRTMIN to
+ * SIGRTMAX); the number, or -1. */
+static inline int track_env_signal(const char *s)
+{
+#define TRACK_X_SIG(name) {#name, SIG##name},
+	static const struct {
+		const char *name;
+		int sig;
+	} sigs[] = {TRACK_ENV_SIGNALS(TRACK_X_SIG)};
+#undef TRACK_X_SIG
+	uint64_t n;
+	size_t i;
+	if (strncmp(s, "SIG", 3) == 0)
+		s += 3;
+	if (track_env_number(s, 1, 64, &n) == 0) {
+		if ((int)n >= SIGRTMIN && (int)n <= SIGRTMAX)
+			return (int)n;
+		for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+			if (sigs[i].sig == (int)n)
+				return (int)n;
+		return -1;
+	}
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		if (strcmp(s, sigs[i].name) == 0)
+			return sigs[i].sig;
+	return -1;
+}
+
+/* What a variable of type t takes, in words, for the types that a range or a list of names
+ * does not say; NULL for the others. */
+static inline const char *track_env_type_words(enum track_env_type t)
+{
+	switch (t) {
+	case TRACK_ENV_DURATION:
+		return "a duration such as 500ms, 5s, 2m or 1h";
+	case TRACK_ENV_SIGNAL:
+		return "a catchable signal such as SIGQUIT, USR1 or 10 (not KILL, STOP, CHLD or "
+		       "a fault signal)";
+	default:
+		return NULL;
+	}
+}
+
+/* value (set, non-empty) of variable v as a number (a NUMBER, a DURATION in ns, a SIGNAL's
+ * number, a CHOICE's index), into *out: 0, or -1 if the shim cannot use it. */
+static inline int track_env_parse(enum track_env_var v, const char *value, uint64_t *out)
 {
 	const struct track_env_spec *sp = track_env_spec(v);
 	uint64_t n;
+	int i;
 	switch (sp->type) {
 	case TRACK_ENV_NUMBER:
-		return track_env_number(value, sp->lo, sp->hi, &n);
+		return track_env_number(value, sp->lo, sp->hi, out);
+	case TRACK_ENV_DURATION:
+		if (track_env_duration(value, &n) != 0 || n < sp->lo || n > sp->hi)
+			return -1;
+		*out = n;
+		return 0;
+	case TRACK_ENV_SIGNAL:
+		i = track_env_signal(value);
+		break;
 	case TRACK_ENV_CHOICE:
-		return track_env_choice_index(value, track_env_choices(v)) >= 0 ? 0 : -1;
+		i = track_env_choice_index(value, track_env_choices(v));
+		break;
 	default:
+		*out = 0;
 		return 0;
 	}
+	if (i < 0)
+		return -1;
+	*out = (uint64_t)i;
+	return 0;
+}
+
+/* Check value (set, non-empty) for variable v: 0 if the shim can use it, else -1. */
+static inline int track_env_valid(enum track_env_var v, const char *value)
+{
+	uint64_t n;
+	return track_env_parse(v, value, &n);
 }
 
 #endif /* TRACK_ENV_H */

@@ -260,10 +260,36 @@ struct track_finding_rec {
 	uint64_t objs[TRACK_CYCLE_MAX];   /* deadlock: what each of them waits on */
 } __attribute__((aligned(64)));
 
-/* A finding's severity: X(NAME, report name).  ERROR counts for --error-exitcode; INFO is
- * shown, not counted (e.g. an inversion every path of which holds a common gate lock, which
- * therefore cannot deadlock). */
-#define TRACK_SEVERITIES(X) X(ERROR, "error") X(INFO, "info")
+/*
+ * A stall finding (written by the shim's watchdog thread, once per wait: its signature is
+ * the thread's record generation, tid and the wait's start): tid the thread that waits, stack
+ * where its wait began, obj and obj_kind what it waits on (a join: the pthread_t, kind none),
+ * other_tid the lock's owner or the thread joined (0: none known), other_stack that thread's
+ * own wait stack when it was blocked too, and in the arrays:
+ */
+#define TRACK_STALL_WAITER_STATE 0  /* edges[]: the waiter's state (enum track_thread_state) */
+#define TRACK_STALL_OTHER_STATE  1  /* edges[]: the other thread's state when seen, 0 unknown */
+#define TRACK_STALL_SINCE        0  /* objs[]: CLOCK_MONOTONIC ns when the wait began */
+#define TRACK_STALL_THRESHOLD    1  /* objs[]: the threshold (TRACK_STALL) in ns */
+#define TRACK_STALL_OTHER_OBJ    2  /* objs[]: what the other thread waited on, if blocked */
+#define TRACK_STALL_OTHER_PC     3  /* objs[]: return address of the call where the owner
+				       took the lock (its held_pc), if the shim listed it */
+/*
+ * A thread-limit finding (once per process, at the pthread_create that made the live
+ * threads more than the limit): tid the creator, stack and pc its pthread_create call; then
+ * the creation sites with the most live threads at that moment, most first: stacks[i] a
+ * site's create_stack (0: threads the shim did not create, the main thread among them),
+ * objs[i] how many live threads it started, nitems how many sites are listed.
+ */
+#define TRACK_LIMIT_ALIVE 0         /* tids[]: threads alive after the creation */
+#define TRACK_LIMIT_LIMIT 1         /* tids[]: the limit (TRACK_THREAD_LIMIT) */
+#define TRACK_LIMIT_OTHER 2         /* tids[]: live threads from sites not listed */
+
+/* A finding's severity: X(NAME, report name).  ERROR counts for --error-exitcode; WARNING
+ * (stall, thread-limit: slow or big, perhaps not wrong) counts only with --stall-is-error;
+ * INFO is shown, not counted (e.g. an inversion every path of which holds a common gate
+ * lock, which therefore cannot deadlock).  Lower is more severe. */
+#define TRACK_SEVERITIES(X) X(ERROR, "error") X(WARNING, "warning") X(INFO, "info")
 
 #define TRACK_X_SEV(e, name) TRACK_SEV_##e,
 enum track_severity { TRACK_SEVERITIES(TRACK_X_SEV) TRACK_SEV_COUNT };
@@ -315,6 +341,8 @@ struct track_stack_rec {
 	X(DETACH_INVALID, "detach-invalid")         /* a detached or joined thread */ \
 	X(API_CALL_FAILED, "api-call-failed")       /* refused for an invalid argument */ \
 	X(REINIT_LIVE, "reinit-in-use")             /* initialised again while held or waited */ \
+	X(STALL, "stall")                           /* blocked longer than TRACK_STALL */ \
+	X(THREAD_LIMIT, "thread-limit")             /* more threads alive than TRACK_THREAD_LIMIT */ \
 	/* derived by the tools when the process has ended, if leak checking was asked for \
 	 * (header leak_check): never written by the shim */                          \
 	X(THREAD_LEAK, "thread-leak")               /* alive at exit, or ended unjoined */ \
@@ -545,7 +573,14 @@ struct track_seg_header {
 	uint32_t max_queues;
 	uint64_t queues_used;
 	uint64_t queues_dropped;   /* registrations refused: the queue table was full */
-	uint64_t reserved[5];
+	/* stall alerts and dumps (TRACK_STALL, TRACK_THREAD_LIMIT, TRACK_DUMP_SIGNAL) */
+	uint64_t stall_ns;         /* TRACK_STALL: a wait this long is a stall (0: not checked) */
+	uint32_t thread_limit;     /* TRACK_THREAD_LIMIT (0: none) */
+	uint32_t dump_signal;      /* TRACK_DUMP_SIGNAL's number (0: none) */
+	uint64_t dump_requests;    /* times that signal arrived: `track run` watches it */
+	int32_t  watchdog_tid;     /* the shim's watchdog thread, in no thread count (0: none) */
+	uint32_t pad5;
+	uint64_t reserved[1];
 	uint64_t gone_realtime_ns; /* written by the tools, never by the shim: CLOCK_REALTIME when
 				      a track command first found the process gone without an end
 				      of its own recorded (killed, crashed, replaced by exec): it

@@ -38,6 +38,10 @@ void track_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* preflight.c: check every TRACK_* variable the shim reads (0, or TRACK_EXIT_USAGE, said);
  * and why program prog, run without the shim, did not load it (a sentence). */
 int track_check_env(void);
+
+/* An option (opt) whose value becomes TRACK_* variable var for the program: 0 if the shim
+ * can use value, else -1 with "--opt needs <what var takes>, not 'value'" said. */
+int track_opt_env(const char *opt, const char *var, const char *value);
 const char *track_untraced_cause(const char *prog);
 
 /* The shim to preload: TRACK_LIB, else the libtrack.so installed beside this track. */

@@ -17,7 +17,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,6 +27,8 @@
 #include "cli/cli.h"
 #include "cli/options.h"
 #include "core/seglist.h"
+#include "core/stackdump.h"
+#include "render/dump.h"
 
 struct run_opts {
 	const char *output;
@@ -39,6 +43,11 @@ struct run_opts {
 	const char *lock_order;     /* TRACK_LOCK_ORDER for the program, NULL: leave as is */
 	const char *on_deadlock;    /* TRACK_ON_DEADLOCK for the program, NULL: default */
 	const char *suppressions;   /* file, NULL: $TRACK_SUPPRESSIONS */
+	const char *stall;          /* TRACK_STALL for the program, NULL: leave as is */
+	const char *max_threads;    /* TRACK_THREAD_LIMIT */
+	const char *dump_signal;    /* TRACK_DUMP_SIGNAL */
+	int stall_is_error;         /* warnings (stall, thread-limit) count for --error-exitcode */
+	uint64_t timeout_ns;        /* --timeout: 0 none */
 };
 
 
@@ -57,6 +66,11 @@ enum {
 	OPT_FDS,
 	OPT_ALLOW_UNTRACED,
 	OPT_NUM_CALLERS,
+	OPT_STALL,
+	OPT_STALL_IS_ERROR,
+	OPT_MAX_THREADS,
+	OPT_TIMEOUT,
+	OPT_DUMP_SIGNAL,
 };
 
 static const struct track_opt run_opts_table[] = {
@@ -90,6 +104,17 @@ static const struct track_opt run_opts_table[] = {
 	 "(findings thread-leak, lock-held-at-exit)"},
 	{OPT_FDS, "fds", NULL, "with --leaks: also descriptors opened and still\n"
 	 "open at the end (finding fd-leak)"},
+	{OPT_STALL, "stall", "DURATION", "report a thread blocked longer than DURATION (500ms,\n"
+	 "5s, 2m) on a lock, condvar, join, semaphore or\n"
+	 "barrier: finding stall, severity warning"},
+	{OPT_MAX_THREADS, "max-threads", "N", "report more than N threads alive at once, with the\n"
+	 "sites that created most: finding thread-limit"},
+	{OPT_STALL_IS_ERROR, "stall-is-error", NULL, "stall and thread-limit findings count for\n"
+	 "--error-exitcode too"},
+	{OPT_TIMEOUT, "timeout", "DURATION", "if the program still runs after DURATION: print\n"
+	 "every thread's stack, kill it, report, exit 124"},
+	{OPT_DUMP_SIGNAL, "dump-signal", "SIG", "when the program gets SIG (QUIT, USR1, ...), print\n"
+	 "every thread's stack and let it go on"},
 	{0},
 };
 
@@ -99,23 +124,49 @@ static const struct track_subcmd run_cmd = {
 	"left alone; when it ends, a report on its threads and locks goes to stderr.",
 	run_opts_table,
 	"exit status: the program's (128+N if killed by signal N), or --error-exitcode's\n"
-	"N when there are findings; 7 a deadlock ended the program (without\n"
+	"N when there are findings; 124 --timeout ended the program; 7 a deadlock ended\n"
+	"the program (without\n"
 	"--error-exitcode); 6 with --error-exitcode, the program ran without the shim;\n"
 	"2 bad usage (a bad option, or a TRACK_* variable the shim could not use);\n"
 	"126 program not executable; 127 program not found; 1 track itself failed.\n\n"
 	"environment: TRACK_LIB (the shim to preload), TRACK_DIR (where segments go),\n"
 	"TRACK_MAX_THREADS, TRACK_MAX_OBJECTS, TRACK_MAX_FINDINGS (table sizes),\n"
 	"TRACK_SUPPRESSIONS (suppressions file when --suppressions is not given),\n"
-	"TRACK_LOCK_ORDER and TRACK_ON_DEADLOCK (when the options are not given); every\n"
+	"TRACK_LOCK_ORDER, TRACK_ON_DEADLOCK, TRACK_STALL, TRACK_THREAD_LIMIT and\n"
+	"TRACK_DUMP_SIGNAL (when the options are not given); every\n"
 	"TRACK_* variable the shim reads is checked before the program starts.",
 	1,
 };
+
+/* An option whose value becomes a TRACK_* variable of the program's environment, checked
+ * as the shim would: into *dst; 0, or TRACK_EXIT_USAGE (said). */
+static int take_env_opt(const char *opt, const char *var, const char **dst)
+{
+	if (track_opt_env(opt, var, optarg) != 0)
+		return TRACK_EXIT_USAGE;
+	*dst = optarg;
+	return 0;
+}
 
 /* One option into o; 0, or TRACK_EXIT_USAGE (said). */
 static int take_opt(struct run_opts *o, int key)
 {
 	long v;
 	switch (key) {
+	case OPT_STALL: return take_env_opt("--stall", "TRACK_STALL", &o->stall);
+	case OPT_MAX_THREADS:
+		return take_env_opt("--max-threads", "TRACK_THREAD_LIMIT", &o->max_threads);
+	case OPT_DUMP_SIGNAL:
+		return take_env_opt("--dump-signal", "TRACK_DUMP_SIGNAL", &o->dump_signal);
+	case OPT_STALL_IS_ERROR: o->stall_is_error = 1; return 0;
+	case OPT_TIMEOUT:
+		if (track_opt_duration("--timeout", optarg, &o->timeout_ns) != 0)
+			return TRACK_EXIT_USAGE;
+		if (o->timeout_ns == 0) {
+			track_error("--timeout needs a duration longer than 0, not '%s'", optarg);
+			return TRACK_EXIT_USAGE;
+		}
+		return 0;
 	case 'o': o->output = optarg; return 0;
 	case OPT_JSON:
 		if (strcmp(optarg, "-") == 0) {
@@ -211,6 +262,10 @@ static int set_check_env(const struct run_opts *o)
 		return -1;
 	if (o->leaks && setenv("TRACK_LEAKS", o->leaks > 1 ? "2" : "1", 1) != 0)
 		return -1;
+	if ((o->stall && setenv("TRACK_STALL", o->stall, 1) != 0) ||
+	    (o->max_threads && setenv("TRACK_THREAD_LIMIT", o->max_threads, 1) != 0) ||
+	    (o->dump_signal && setenv("TRACK_DUMP_SIGNAL", o->dump_signal, 1) != 0))
+		return -1;
 	return o->error_exitcode ? setenv("TRACK_DEADLOCK_EXITCODE", code, 1) : 0;
 }
 
@@ -278,6 +333,85 @@ static int wait_child(pid_t pid, struct track_exit *ex)
 	}
 	ex->code = WEXITSTATUS(status);
 	return ex->code;
+}
+
+/* --- watching the program while it runs: --timeout and --dump-signal ---------------------- */
+
+/* Every thread's stack of process pid, grouped, on stderr (what `track stacks` prints). */
+static void dump_stacks(pid_t pid, const char *why)
+{
+	struct track_stackdump d;
+	char err[512];
+	int rc;
+	fflush(stdout);
+	fprintf(stderr, "track: %s; the stacks of process %d:\n", why, (int)pid);
+	rc = track_stackdump_take(&d, pid, 0, 64, 0, err, sizeof err);
+	if (rc != TRACK_EXIT_OK)
+		track_error("no stacks: %s", err);
+	else
+		track_dump_write(stderr, &d, 0);
+	track_stackdump_free(&d);
+	fflush(stderr);
+}
+
+/* Whether process pid asked for a dump since *seen: its segment's count of dump signals
+ * (the shim's handler bumps it), per exec image (*path: the one last read). */
+static int dump_asked(pid_t pid, char *path, size_t len, uint64_t *seen)
+{
+	struct track_seg_header h;
+	char now[TRACK_SEGFILE_PATH_MAX], err[512];
+	if (track_seg_find_pid(pid, now, sizeof now, err, sizeof err) != TRACK_EXIT_OK ||
+	    track_seg_header(now, &h, NULL, err, sizeof err) != TRACK_EXIT_OK)
+		return 0;
+	if (strcmp(now, path) != 0) {   /* a new image: its count starts again */
+		snprintf(path, len, "%s", now);
+		*seen = 0;
+	}
+	if (h.dump_requests == *seen)
+		return 0;
+	*seen = h.dump_requests;
+	return 1;
+}
+
+#define WATCH_TICK_MS 100   /* how often the segment is read for dump requests */
+
+/* Wait until process pid ends, the timeout passes (then: its stacks, SIGKILL; *timed_out
+ * set) or it asks for a dump (its stacks, and on).  Returns when it has ended, not reaped. */
+static void watch_child(pid_t pid, const struct run_opts *o, int *timed_out)
+{
+	uint64_t start = track_mono_ns(), seen = 0;
+	char path[TRACK_SEGFILE_PATH_MAX] = "", why[128];
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	for (;;) {
+		uint64_t now = track_mono_ns();
+		int ms = o->dump_signal ? WATCH_TICK_MS : 1000;
+		siginfo_t si;
+		if (o->timeout_ns && now - start >= o->timeout_ns) {
+			snprintf(why, sizeof why, "--timeout: the program still runs after %.3g s",
+				 (double)o->timeout_ns / 1e9);
+			dump_stacks(pid, why);
+			kill(pid, SIGKILL);
+			*timed_out = 1;
+			break;
+		}
+		if (o->timeout_ns && o->timeout_ns - (now - start) < (uint64_t)ms * 1000000u)
+			ms = (int)((o->timeout_ns - (now - start)) / 1000000u) + 1;
+		if (pidfd >= 0) {
+			struct pollfd p = {pidfd, POLLIN, 0};
+			if (poll(&p, 1, ms) > 0)
+				break;
+		} else {   /* no pidfd (a kernel before 5.3): look every tick */
+			memset(&si, 0, sizeof si);
+			if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+			    si.si_pid == pid)
+				break;
+			usleep((useconds_t)(ms < WATCH_TICK_MS ? ms : WATCH_TICK_MS) * 1000u);
+		}
+		if (o->dump_signal && dump_asked(pid, path, sizeof path, &seen))
+			dump_stacks(pid, "the program got its dump signal");
+	}
+	if (pidfd >= 0)
+		close(pidfd);
 }
 
 /* --- collecting the run's segments ------------------------------------------------------- */
@@ -355,7 +489,8 @@ static int load(const struct collect *c, size_t i, struct track_snap *s)
 
 /* What --error-exitcode and --quiet go by: the findings of severity error that no
  * suppression hides, in every process of the run. */
-static uint64_t total_findings(const struct collect *c, const struct track_suppressions *sp)
+static uint64_t total_findings(const struct collect *c, const struct track_suppressions *sp,
+			       int stall_is_error)
 {
 	uint64_t n = 0;
 	size_t i;
@@ -365,6 +500,7 @@ static uint64_t total_findings(const struct collect *c, const struct track_suppr
 		if (load(c, i, &s) != 0)
 			continue;
 		track_view_init(&v, &s, sp, NULL);
+		v.stall_is_error = stall_is_error;
 		n += track_findings_count(&v);
 		track_view_fini(&v);
 		track_snap_free(&s);
@@ -413,7 +549,7 @@ static int report(struct collect *c, const struct run_opts *o, const char *prog,
 		qsort_r(c->refs, c->n, sizeof *c->refs, ref_order, &c->primary);
 	/* -q must know before it writes anything; otherwise the findings are counted as the
 	 * segments are read for the report, each read once */
-	findings = o->quiet ? total_findings(c, sp) : 0;
+	findings = o->quiet ? total_findings(c, sp, o->stall_is_error) : 0;
 	*untraced = c->n == 0 || c->refs[0].pid != c->primary;
 	if (*untraced)
 		track_error("%s ran without the shim, so nothing about it is known: %s", prog,
@@ -437,6 +573,7 @@ static int report(struct collect *c, const struct run_opts *o, const char *prog,
 		}
 		/* the exit status belongs to the program: the first process */
 		track_view_init(&v, &s, sp, i == 0 ? ex : NULL);
+		v.stall_is_error = o->stall_is_error;
 		if (show)
 			track_dest_add(&text, &v);
 		track_dest_add(&json, &v);
@@ -468,7 +605,7 @@ static int run_and_report(const struct run_opts *o, char **argv,
 	struct track_exit ex = {0};
 	struct collect c = {0};
 	char shim[PATH_MAX], idbuf[32], uidbuf[16];
-	int rc, status, exec_errno, untraced;
+	int rc, status, exec_errno, untraced, timed_out = 0;
 	pid_t pid;
 
 	if ((rc = track_check_env()) != 0)
@@ -502,6 +639,8 @@ static int run_and_report(const struct run_opts *o, char **argv,
 	sigaction(SIGHUP, &fwd, NULL);
 	sigaction(SIGUSR1, &fwd, NULL);
 	sigaction(SIGUSR2, &fwd, NULL);
+	if (o->timeout_ns || o->dump_signal)
+		watch_child(pid, o, &timed_out);
 	status = wait_child(pid, &ex);
 	if (exec_errno != 0) {
 		track_error("cannot run %s: %s", argv[0], strerror(exec_errno));
@@ -518,6 +657,8 @@ static int run_and_report(const struct run_opts *o, char **argv,
 	track_sweep_old(NULL, NULL, NULL);
 	if (rc < 0)
 		return TRACK_EXIT_FAIL;
+	if (timed_out)
+		return TRACK_EXIT_TIMEOUT;
 	if (rc > 0 && o->error_exitcode)
 		return o->error_exitcode;
 	/* a run that checked nothing must not pass a check */

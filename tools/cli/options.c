@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "cli/options.h"
+#include "track/env.h"
 
 #define MAX_OPTS 24
 #define HELP_COLUMN 26   /* where option help starts; longer spellings get a line of their own */
@@ -182,30 +183,7 @@ int track_opt_pid(const struct track_subcmd *c, int argc, char **argv, pid_t *pi
 
 int track_parse_duration(const char *s, uint64_t *ns)
 {
-	static const struct {
-		char unit;
-		uint64_t ns;
-	} units[] = {{'s', 1000000000ull}, {'m', 60000000000ull}, {'h', 3600000000000ull},
-		     {'d', 86400000000000ull}};
-	char *end;
-	unsigned long long v;
-	size_t i;
-	if (s == NULL || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno == 0 && strcmp(end, "ms") == 0 && v <= UINT64_MAX / 1000000ull) {
-		*ns = v * 1000000ull;
-		return 0;
-	}
-	if (errno != 0 || end[0] == '\0' || end[1] != '\0')
-		return -1;
-	for (i = 0; i < sizeof units / sizeof units[0]; i++)
-		if (*end == units[i].unit && v <= UINT64_MAX / units[i].ns) {
-			*ns = v * units[i].ns;
-			return 0;
-		}
-	return -1;
+	return s != NULL ? track_env_duration(s, ns) : -1;
 }
 
 int track_opt_duration(const char *opt, const char *value, uint64_t *ns)

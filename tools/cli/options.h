@@ -53,8 +53,9 @@ int track_opt_pid(const struct track_subcmd *c, int argc, char **argv, pid_t *pi
 /* An option's value as a number from min to max; -1 with a one-line message if it is not. */
 int track_opt_number(const char *opt, const char *value, long min, long max, long *out);
 
-/* A duration: a whole number and a unit, s, m, h or d ("30s", "10m", "2h", "7d"), into *ns;
- * -1 if s is not one (a bare number is not: seconds or days?). */
+/* A duration: a whole number and a unit, ms, s, m, h or d ("500ms", "30s", "2h", "7d"), into
+ * *ns; -1 if s is not one (a bare number is not: seconds or days?).  track/env.h's parser,
+ * which the shim's TRACK_STALL uses too. */
 int track_parse_duration(const char *s, uint64_t *ns);
 
 /* An option's value as a duration; -1 with a one-line message if it is not one. */

@@ -23,7 +23,8 @@
 #include "track/env.h"
 #include "track/segfile.h"
 
-/* "report, exit, abort" or "a number from 16 to 1048576": what variable v takes. */
+/* "report, exit, abort", "a number from 16 to 1048576", "a duration such as 500ms, ...":
+ * what variable v takes, in words. */
 static const char *allowed(enum track_env_var v, char *buf, size_t len)
 {
 	const char *const *names = track_env_choices(v);
@@ -31,6 +32,8 @@ static const char *allowed(enum track_env_var v, char *buf, size_t len)
 	size_t k = 0;
 	int i;
 	buf[0] = '\0';
+	if (track_env_type_words(sp->type) != NULL)
+		return track_env_type_words(sp->type);
 	if (names == NULL) {
 		snprintf(buf, len, "a number from %llu to %llu", (unsigned long long)sp->lo,
 			 (unsigned long long)sp->hi);
@@ -60,6 +63,22 @@ static int check_dir(const char *d)
 	if (why == NULL)
 		return 0;
 	track_error("TRACK_DIR=%s: %s; create it, or unset TRACK_DIR to use the default", d, why);
+	return -1;
+}
+
+int track_opt_env(const char *opt, const char *var, const char *value)
+{
+	char buf[256];
+	int v;
+	for (v = 0; v < TRACK_ENV_COUNT; v++) {
+		if (strcmp(track_env_spec((enum track_env_var)v)->name, var) != 0)
+			continue;
+		if (track_env_valid((enum track_env_var)v, value) == 0)
+			return 0;
+		track_error("%s needs %s, not '%s'", opt,
+			    allowed((enum track_env_var)v, buf, sizeof buf), value);
+		return -1;
+	}
 	return -1;
 }
 

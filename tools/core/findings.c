@@ -12,12 +12,13 @@
 
 #include "core/findings.h"
 
-/* Deadlocks first: they happened; then what counts for --error-exitcode; then the rest. */
+/* Deadlocks first: they happened; then by severity (errors, what --error-exitcode counts,
+ * then warnings, then the rest). */
 static int rank(const struct track_finding_rec *f)
 {
 	if (f->kind == TRACK_FK_DEADLOCK)
 		return 0;
-	return f->severity == TRACK_SEV_ERROR ? 1 : 2;
+	return f->severity < TRACK_SEV_COUNT ? 1 + (int)f->severity : 1;
 }
 
 /* The code sites of a lock-order cycle: each edge's (from_pc, to_pc), sorted, so that the
@@ -164,6 +165,13 @@ static void summary_deadlock(struct track_view *v, const struct track_finding_re
 	snprintf(buf, len, "deadlock of %u thread%s: %s", n, n == 1 ? "" : "s", sites);
 }
 
+/* Where finding f was made: its call site, or its stack's first frame. */
+static uint64_t finding_pc(const struct track_snap *s, const struct track_finding_rec *f)
+{
+	const struct track_stack_rec *st = track_snap_stack(s, f->stack);
+	return f->pc ? f->pc : st != NULL && st->nframes ? st->frames[0] : 0;
+}
+
 const char *track_finding_summary(struct track_view *v, const struct track_finding_rec *f,
 				  char *buf, size_t len)
 {
@@ -177,12 +185,17 @@ const char *track_finding_summary(struct track_view *v, const struct track_findi
 	} else if (f->kind == TRACK_FK_API_CALL_FAILED) {   /* the text names the call */
 		snprintf(buf, len, "api-call-failed: %.*s, at %s", TRACK_FINDING_TEXT, f->text,
 			 track_fmt_site(v->snap, track_view_sym(v), f->pc, f->stack, at, sizeof at));
+	} else if (f->kind == TRACK_FK_STALL || f->kind == TRACK_FK_THREAD_LIMIT) {
+		char text[TRACK_FINDING_TEXT + 256];
+		snprintf(buf, len, "%s: %s, at %s", track_finding_name(f->kind),
+			 track_finding_text(v->snap, track_view_sym(v), f, text, sizeof text),
+			 track_fmt_site(v->snap, track_view_sym(v), finding_pc(v->snap, f), f->stack,
+					at, sizeof at));
 	} else if (f->kind == TRACK_FK_THREAD_LEAK) {
 		snprintf(buf, len, "thread-leak: %.*s, created at %s", TRACK_FINDING_TEXT, f->text,
 			 track_fmt_site(v->snap, track_view_sym(v), f->pc, f->stack, at, sizeof at));
 	} else {
-		const struct track_stack_rec *st = track_snap_stack(v->snap, f->stack);
-		uint64_t pc = f->pc ? f->pc : st != NULL && st->nframes ? st->frames[0] : 0;
+		uint64_t pc = finding_pc(v->snap, f);
 		/* a join's or detach's object is a pthread_t, no object to name */
 		int named = f->obj != 0 && f->obj_kind != TRACK_OBJ_NONE;
 		snprintf(buf, len, "%s: %s%sat %s", track_finding_name(f->kind),

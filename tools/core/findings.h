@@ -13,10 +13,10 @@ struct track_finding_entry {
 	uint32_t group;   /* index of the first finding of its bug: itself, or for a lock-order
 			     cycle through the same code sites as an earlier one, that one */
 	uint32_t also;    /* for the first of a group: how many more it has */
-	int rank;         /* 0 deadlock, 1 error, 2 info */
+	int rank;         /* 0 deadlock, 1 error, 2 warning, 3 info */
 };
 
-/* The shown findings, deadlocks first, then errors, then info (each in the order found),
+/* The shown findings, deadlocks first, then errors, warnings, info (each in the order found),
  * the cycles of one group following its first.  *out is malloc'd; returns how many. */
 size_t track_findings_list(struct track_view *v, struct track_finding_entry **out);
 

@@ -279,7 +279,8 @@ void track_findings_tally(struct track_view *v, struct track_tally *t)
 			continue;
 		}
 		t->shown++;
-		t->errors += f->severity == TRACK_SEV_ERROR;
+		t->errors += f->severity == TRACK_SEV_ERROR ||
+			     (v->stall_is_error && f->severity == TRACK_SEV_WARNING);
 	}
 }
 

@@ -107,7 +107,8 @@ const char *track_fmt_ns(uint64_t ns, char *buf, size_t len);
 const char *track_fmt_count(uint64_t n, char *buf, size_t len);
 
 /* Which findings a report shows: the complete ones that none of the view's suppressions
- * hides.  errors: the shown findings of severity error, what --error-exitcode counts. */
+ * hides.  errors: the shown findings of severity error (and warning, when the view's
+ * stall_is_error says so), what --error-exitcode counts. */
 struct track_tally {
 	uint32_t shown, suppressed;
 	uint64_t errors;

@@ -18,6 +18,7 @@ enum track_status {
 	TRACK_EXIT_NOENT = 5,      /* no such process, or it has no segment */
 	TRACK_EXIT_UNTRACED = 6,   /* track run --error-exitcode: the program ran without the shim */
 	TRACK_EXIT_DEADLOCK = TRACK_DEFAULT_DEADLOCK_EXIT,  /* 7: the shim ended a deadlock */
+	TRACK_EXIT_TIMEOUT = 124,  /* track run --timeout ended the program (as GNU timeout) */
 	TRACK_EXIT_NOEXEC = 126,   /* track run: program found but cannot be executed */
 	TRACK_EXIT_NOTFOUND = 127, /* track run: program not found */
 };

@@ -25,6 +25,9 @@ struct track_view {
 	const struct track_exit *exit;           /* NULL: not known */
 	struct track_symbolizer *sym;            /* made on first use: see track_view_sym */
 	int sym_made;
+	int stall_is_error;                      /* findings of severity warning (stall,
+						    thread-limit) count as errors
+						    (--stall-is-error) */
 };
 
 /* A view of s; nothing is symbolized until something asks (track_view_sym).  If the

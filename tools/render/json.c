@@ -506,6 +506,58 @@ static void set_deadlock(json_t *o, const struct track_snap *s, struct track_sym
 	json_object_set_new(o, "threads", threads);
 }
 
+/* A stall's details: the waiter's state and wait, the threshold, and the thread it waits for
+ * ("other": the lock's owner or the thread joined, or null). */
+static void set_stall(json_t *o, struct track_view *v, const struct track_finding_rec *f)
+{
+	const struct track_snap *s = v->snap;
+	struct track_symbolizer *sym = track_view_sym(v);
+	json_t *st = json_object(), *other = json_null();
+	json_object_set_new(st, "state",
+			    json_string(track_state_name(f->edges[TRACK_STALL_WAITER_STATE])));
+	json_object_set_new(st, "threshold_ns", u64(f->objs[TRACK_STALL_THRESHOLD]));
+	json_object_set_new(st, "seen_after_ns", u64(f->when_ns - f->objs[TRACK_STALL_SINCE]));
+	if (f->other_tid) {
+		other = json_object();
+		json_object_set_new(other, "tid", json_integer(f->other_tid));
+		json_object_set_new(other, "role", json_string(
+			f->edges[TRACK_STALL_WAITER_STATE] == TRACK_TS_JOIN ? "joined" : "owner"));
+		json_object_set_new(other, "state",
+				    json_string(track_state_name(f->edges[TRACK_STALL_OTHER_STATE])));
+		json_object_set_new(other, "waits_on", f->objs[TRACK_STALL_OTHER_OBJ]
+				    ? hex(f->objs[TRACK_STALL_OTHER_OBJ]) : json_null());
+		json_object_set_new(other, "stack", track_json_stack(s, sym, f->other_stack));
+		json_object_set_new(other, "took_lock_at", f->objs[TRACK_STALL_OTHER_PC]
+				    ? track_json_location(sym, f->objs[TRACK_STALL_OTHER_PC], 1)
+				    : json_null());
+	}
+	json_object_set_new(st, "other", other);
+	json_object_set_new(o, "stall", st);
+}
+
+/* A thread limit's figures and the creation sites with the most live threads. */
+static void set_thread_limit(json_t *o, struct track_view *v, const struct track_finding_rec *f)
+{
+	const struct track_snap *s = v->snap;
+	struct track_symbolizer *sym = track_view_sym(v);
+	json_t *tl = json_object(), *sites = json_array();
+	uint32_t i, n = track_finding_items(f);
+	json_object_set_new(tl, "alive", json_integer(f->tids[TRACK_LIMIT_ALIVE]));
+	json_object_set_new(tl, "limit", json_integer(f->tids[TRACK_LIMIT_LIMIT]));
+	for (i = 0; i < n; i++) {
+		json_t *site = json_object();
+		json_object_set_new(site, "threads", u64(f->objs[i]));
+		const struct track_stack_rec *st = track_snap_stack(s, f->stacks[i]);
+		json_object_set_new(site, "location", st != NULL
+				    ? track_json_site_pcs(sym, st->frames, st->nframes) : json_null());
+		json_object_set_new(site, "stack", track_json_stack(s, sym, f->stacks[i]));
+		json_array_append_new(sites, site);
+	}
+	json_object_set_new(tl, "sites", sites);
+	json_object_set_new(tl, "other_threads", json_integer(f->tids[TRACK_LIMIT_OTHER]));
+	json_object_set_new(o, "thread_limit", tl);
+}
+
 static json_t *finding_json(struct track_view *v, const struct track_finding_rec *f)
 {
 	const struct track_snap *s = v->snap;
@@ -530,6 +582,10 @@ static json_t *finding_json(struct track_view *v, const struct track_finding_rec
 		set_cycle(o, v, f);
 	else if (f->kind == TRACK_FK_DEADLOCK)
 		set_deadlock(o, s, sym, f);
+	else if (f->kind == TRACK_FK_STALL)
+		set_stall(o, v, f);
+	else if (f->kind == TRACK_FK_THREAD_LIMIT)
+		set_thread_limit(o, v, f);
 	return o;
 }
 

@@ -492,6 +492,80 @@ static void print_misuse(FILE *out, struct track_view *v, const struct track_fin
 			track_fmt_site(v->snap, track_view_sym(v), f->pc, 0, where, sizeof where));
 }
 
+/* "thread 12 "worker"": a thread and the name it had, when its record is still there. */
+static const char *thread_words(const struct track_snap *s, int32_t tid, char *buf, size_t len)
+{
+	const struct track_thread_rec *t = track_snap_thread(s, tid);
+	snprintf(buf, len, "thread %d \"%.*s\"", tid, TRACK_NAME_MAX, t != NULL ? t->name : "");
+	return buf;
+}
+
+/* A stall: who waits, on what, since when, where; and the thread it waits for (the lock's
+ * owner, the thread joined): its state when the stall was seen, and its own wait or where it
+ * took the lock. */
+static void print_stall(FILE *out, struct track_view *v, const struct track_finding_rec *f,
+			int frames)
+{
+	const struct track_snap *s = v->snap;
+	char text[TRACK_FINDING_TEXT + 256], who[64], name[256], at[256];
+	uint32_t other_state = f->edges[TRACK_STALL_OTHER_STATE];
+	fprintf(out, "  stall: %s", track_finding_text(s, track_view_sym(v), f, text, sizeof text));
+	if (f->count > 1)
+		fprintf(out, " (%u waits at this place on this object)", f->count);
+	fprintf(out, " (severity %s)\n", track_severity_name(f->severity));
+	fprintf(out, "    %s %s", thread_words(s, f->tid, who, sizeof who),
+		track_state_verb(f->edges[TRACK_STALL_WAITER_STATE]));
+	if (f->obj_kind != TRACK_OBJ_NONE)
+		fprintf(out, " %s", track_obj_label(s, track_view_sym(v), f->obj, f->obj_kind, name,
+						    sizeof name));
+	fprintf(out, ", at\n");
+	print_stack(out, v, f->stack, "      ", frames);
+	if (f->other_tid == 0)
+		return;
+	fprintf(out, "    %s %s, %s", f->edges[TRACK_STALL_WAITER_STATE] == TRACK_TS_JOIN
+					   ? "joins" : "held by",
+		thread_words(s, f->other_tid, who, sizeof who), track_state_verb(other_state));
+	if (other_state >= TRACK_TS_MUTEX && other_state <= TRACK_TS_BARRIER &&
+	    other_state != TRACK_TS_JOIN && f->objs[TRACK_STALL_OTHER_OBJ])
+		fprintf(out, " %s", track_obj_label(s, track_view_sym(v),
+						    f->objs[TRACK_STALL_OTHER_OBJ], TRACK_OBJ_NONE,
+						    name, sizeof name));
+	if (f->other_stack) {
+		fprintf(out, ", at\n");
+		print_stack(out, v, f->other_stack, "      ", frames);
+	} else if (f->objs[TRACK_STALL_OTHER_PC]) {
+		fprintf(out, "; it took the lock at %s\n",
+			track_fmt_pc(track_view_sym(v), f->objs[TRACK_STALL_OTHER_PC], 1, at,
+				     sizeof at));
+	} else {
+		fputc('\n', out);
+	}
+}
+
+/* Too many threads: where the one that crossed the limit was created, then the creation
+ * sites with the most live threads then. */
+static void print_thread_limit(FILE *out, struct track_view *v,
+			       const struct track_finding_rec *f, int frames)
+{
+	uint32_t i, n = track_finding_items(f);
+	fprintf(out, "  thread-limit: %.*s (severity %s); the thread that crossed it was created "
+		"by thread %d at\n", TRACK_FINDING_TEXT, f->text, track_severity_name(f->severity),
+		f->tid);
+	print_stack(out, v, f->stack, "      ", frames);
+	fprintf(out, "    live threads by creation site, most first:\n");
+	for (i = 0; i < n; i++) {
+		fprintf(out, "    %llu thread%s created at\n", (unsigned long long)f->objs[i],
+			f->objs[i] == 1 ? "" : "s");
+		if (f->stacks[i])
+			print_stack(out, v, f->stacks[i], "      ", frames < 6 ? frames : 6);
+		else
+			fprintf(out, "      (not created through the shim: the main thread, or "
+				"threads started before it)\n");
+	}
+	if (f->tids[TRACK_LIMIT_OTHER] > 0)
+		fprintf(out, "    %d more from other sites\n", f->tids[TRACK_LIMIT_OTHER]);
+}
+
 /* Findings in severity order, each after its SUMMARY line; cycles through the same code
  * sites as one listed are counted there, not repeated (core/findings.h). */
 static void print_findings(FILE *out, struct track_view *v, int frames)
@@ -517,6 +591,10 @@ static void print_findings(FILE *out, struct track_view *v, int frames)
 			print_lock_order(out, v, f, frames);
 		else if (f->kind == TRACK_FK_DEADLOCK)
 			print_deadlock(out, v, f, frames);
+		else if (f->kind == TRACK_FK_STALL)
+			print_stall(out, v, f, frames);
+		else if (f->kind == TRACK_FK_THREAD_LIMIT)
+			print_thread_limit(out, v, f, frames);
 		else
 			print_misuse(out, v, f, frames);
 		if (e[i].also)
