@@ -193,9 +193,10 @@ static __attribute__((noinline)) int mutex_lock_slow(pthread_mutex_t *m, int rc,
 }
 
 /* What the hot path leaves out of line: a hold to time, a nested lock's order. */
-static __attribute__((noinline)) int mutex_took_more(struct track__thread *t, uint32_t before)
+static __attribute__((noinline)) int mutex_took_more(struct track__thread *t, uint32_t before,
+						    uint64_t acq)
 {
-	track__hold_tick(t, before);
+	track__hold_tick(t, before, acq);
 	return track__order_note(t, before, TRACK_EF_TO_WRITE);
 }
 
@@ -208,15 +209,17 @@ TRACK_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 	int rc = plain_trylock(m, t);
 	if (likely(rc == 0) && likely(track__obj_cached(t, m, &c)) &&
 	    likely(c.rec->owner_tid != t->tid)) {
+		uint64_t acq = c.rec->acquisitions;
 		uint32_t before;
 		TRACK_STORE(&c.rec->owner_tid, t->tid);
-		TRACK_STORE(&c.rec->acquisitions, c.rec->acquisitions + 1);
+		TRACK_STORE(&c.rec->acquisitions, acq + 1);
 		before = track__held_push_idx(t, c.idx, c.rec->lock_id, TRACK_RA());
-		if (likely(before == 0) && likely(t->hold_left != 0)) {
+		if (likely(before == 0) && likely(t->hold_left != 0) &&
+		    likely(acq >= TRACK_HOLD_FIRST)) {
 			t->hold_left--;
 			return 0;
 		}
-		return mutex_took_more(t, before);
+		return mutex_took_more(t, before, acq);
 	}
 	return mutex_lock_slow(m, rc, TRACK_RA());
 }

@@ -405,8 +405,9 @@ TRACK_HIDDEN void track__prof_obj(struct track_obj_rec *r, uint32_t role, uint64
 				  uint64_t weight);
 TRACK_HIDDEN void track__prof_site(uint32_t role, const struct track_obj_rec *r, uint64_t pc,
 				   uint32_t stack, uint64_t ns);
-/* Time the hold of listed held lock n from now; the hold of listed lock i is over. */
-TRACK_HIDDEN void track__hold_begin(struct track__thread *t, uint32_t n);
+/* Time the hold of listed held lock n from now (every: counted once, else as a sample);
+ * the hold of listed lock i is over. */
+TRACK_HIDDEN void track__hold_begin(struct track__thread *t, uint32_t n, int every);
 TRACK_HIDDEN void track__hold_end(struct track__thread *t, uint32_t i);
 
 /* queues.c: queues registered through track.h */
@@ -564,25 +565,33 @@ static inline uint32_t track__held_push_idx(struct track__thread *t, uint32_t id
 	return n;
 }
 
-/* Count a hold of listed held lock n (n < TRACK_HELD_MAX) towards the next timed one, and
- * time it if it is that one.  Apart from the push so that the uncontended lock path can
- * keep it out of line (a call in the middle of it would cost that path a stack frame).
- * held_t0[] of a slot not in use is always 0: whatever releases a lock clears its slot. */
-static inline void track__hold_tick(struct track__thread *t, uint32_t n)
+/* A lock's first TRACK_HOLD_FIRST acquisitions have every hold timed (a lock taken rarely
+ * is measured exactly); after that, 1 in TRACK_HOLD_SAMPLE is (profile.c). */
+#define TRACK_HOLD_FIRST 1024u
+
+/* A hold of listed held lock n of a lock acquired acq times before: time it if it is one
+ * of the lock's first, or the one the thread's countdown picks.  Apart from the push so that
+ * the uncontended lock path can keep it out of line (a call in the middle of it would cost
+ * that path a stack frame).  held_t0[] of a slot not in use is always 0: whatever releases a
+ * lock clears its slot. */
+static inline void track__hold_tick(struct track__thread *t, uint32_t n, uint64_t acq)
 {
 	uint32_t left = t->hold_left;
-	if (likely(left != 0))
+	if (unlikely(acq < TRACK_HOLD_FIRST)) {
+		if (n < TRACK_HELD_MAX)
+			track__hold_begin(t, n, 1);
+	} else if (likely(left != 0)) {
 		t->hold_left = left - 1;
-	else if (n < TRACK_HELD_MAX)
-		track__hold_begin(t, n);
+	} else if (n < TRACK_HELD_MAX) {
+		track__hold_begin(t, n, 0);
+	}
 }
 
-/* Record that thread t now holds lock r (called with the lock held). */
 static inline uint32_t track__held_push(struct track__thread *t, struct track_obj_rec *r,
 				       uint32_t mark, uint64_t pc)
 {
 	uint32_t n = track__held_push_idx(t, track__obj_index(r) | mark, r->lock_id, pc);
-	track__hold_tick(t, n);
+	track__hold_tick(t, n, TRACK_LOAD(&r->acquisitions));
 	return n;
 }
 

@@ -441,9 +441,10 @@ enum track_prof_role { TRACK_PROF_ROLES(TRACK_X_PR) TRACK_PR_COUNT };
 /*
  * One profile.  Identity (written once, before ready): role, object, site.  Figures
  * (written with relaxed atomic adds by any thread, no lock): count of events, their total
- * and longest duration, and the histogram.  Hold profiles are estimates: an uncontended
- * hold is timed once in hold_sample and counted hold_sample times, a hold that began with
- * a wait is always timed and counted once; samples says how many were timed.
+ * and longest duration, and the histogram.  Hold profiles are estimates: a lock's first 1024
+ * holds are all timed and counted once; after that an uncontended hold is timed once in
+ * hold_sample and counted hold_sample times; a hold that began with a wait is always timed
+ * and counted once; samples says how many were timed.
  */
 struct track_prof_rec {
 	uint64_t key;          /* hash of the identity; 0: empty */
@@ -569,7 +570,8 @@ struct track_seg_header {
 	uint32_t max_profs, prof_index_slots;
 	uint64_t profs_used;       /* profile records handed out */
 	uint64_t profs_dropped;    /* events not profiled: the profile table was full */
-	uint32_t hold_sample;      /* 1 uncontended hold in hold_sample is timed (0: none) */
+	uint32_t hold_sample;      /* past a lock's first 1024 holds, 1 uncontended hold in
+				      hold_sample is timed (0: no hold is) */
 	uint32_t max_queues;
 	uint64_t queues_used;
 	uint64_t queues_dropped;   /* registrations refused: the queue table was full */

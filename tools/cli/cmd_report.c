@@ -64,7 +64,7 @@ struct report_opts {
 static void collect_segment(const char *path, pid_t pid)
 {
 	enum track_remove_result r = track_seg_remove(path, pid);
-	if (r != TRACK_RM_REMOVED)
+	if (r != TRACK_REMOVE_REMOVED)
 		track_error("kept %s: %s", path, track_remove_words[r]);
 }
 
