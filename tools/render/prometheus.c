@@ -353,16 +353,16 @@ static void put_counters(struct prom *p, struct track_view *v, const char *lab)
 
 static void put_findings(struct prom *p, struct track_view *v, const char *base)
 {
-	uint64_t n[TRACK_FK_COUNT][4] = {{0}};
+	uint64_t n[TRACK_FK_COUNT][TRACK_SEV_COUNT] = {{0}};
 	char lab[LABELS_MAX];
 	uint32_t i, k;
 	for (i = 0; i < v->snap->nfindings; i++) {
 		const struct track_finding_rec *f = &v->snap->findings[i];
-		if (track_finding_shown(v, f) && f->kind < TRACK_FK_COUNT && f->severity < 4)
+		if (track_finding_shown(v, f) && f->kind < TRACK_FK_COUNT && f->severity < TRACK_SEV_COUNT)
 			n[f->kind][f->severity]++;
 	}
 	for (i = 0; i < TRACK_FK_COUNT; i++)
-		for (k = 0; k < 4; k++)
+		for (k = 0; k < TRACK_SEV_COUNT; k++)
 			if (n[i][k] > 0)
 				put_u64(family(p, "track_findings", "gauge",
 					       "Findings reported (not suppressed), by kind and "
