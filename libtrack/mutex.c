@@ -103,11 +103,27 @@ static int mutex_wait(pthread_mutex_t *m, enum track__how how, clockid_t clk,
 	return rc;
 }
 
+/* glibc refused a call on m as invalid (EINVAL): a mutex destroyed (glibc marks its kind
+ * -1), or memory that never was one.  Recorded once per call site. */
+static int mutex_invalid(const pthread_mutex_t *m, const char *call, uint64_t pc)
+{
+	if (__atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) == -1)
+		track__finding(TRACK_FK_USE_AFTER_DESTROY, m, TRACK_OBJ_MUTEX, pc, 0,
+			      "%s on mutex %p after pthread_mutex_destroy (EINVAL)", call,
+			      (const void *)m);
+	else
+		track__api_failed(call, m, "not an initialised mutex (garbage, or memory that "
+				  "never was one)", pc);
+	return EINVAL;
+}
+
 /* trylock said something other than EBUSY: pass it on, bookkeeping a robust takeover. */
 static int mutex_try_other(pthread_mutex_t *m, int rc, uint64_t pc)
 {
 	if (rc == EOWNERDEAD)
 		track__took(m, TRACK_OBJ_MUTEX, pc, 0, 0);
+	else if (rc == EINVAL && track__g.on)
+		TRACK__KEEP_ERRNO(mutex_invalid(m, "lock", pc));
 	return rc;
 }
 
@@ -260,9 +276,15 @@ static __attribute__((noinline)) int mutex_unlock_slow(pthread_mutex_t *m, uint6
 {
 	struct track__thread *t;
 	struct track_obj_rec *r = track__lock_rec(&t, m, TRACK_OBJ_MUTEX, 0, 0);
-	if (unlikely(r == NULL))
+	int rc;
+	if (unlikely(r == NULL)) {
 		track__unlock_untracked(t, m);
-	else if (unlikely(track__release_excl(t, r) != 0))
+		rc = __pthread_mutex_unlock(m);
+		if (rc == EINVAL && t != NULL)
+			TRACK__KEEP_ERRNO(mutex_invalid(m, "unlock", pc));
+		return rc;
+	}
+	if (unlikely(track__release_excl(t, r) != 0))
 		return track__unlock_misuse(t, r, m, pc, real_unlock,
 					   __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED));
 	return __pthread_mutex_unlock(m);

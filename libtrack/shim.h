@@ -168,6 +168,7 @@ struct track__real {
 	int (*timedjoin_np)(pthread_t, void **, const struct timespec *);
 	int (*clockjoin_np)(pthread_t, void **, clockid_t, const struct timespec *);
 	int (*detach)(pthread_t);
+	int (*cancel)(pthread_t);
 	void (*exit)(void *) __attribute__((noreturn));
 	int (*setname_np)(pthread_t, const char *);
 	int (*mutex_timedlock)(pthread_mutex_t *, const struct timespec *);
@@ -328,6 +329,7 @@ TRACK_HIDDEN struct track_thread_rec *track__thread_by_tid(int32_t tid);
 TRACK_HIDDEN int32_t track__tid_of_pthread(uint64_t th);
 TRACK_HIDDEN void track__thread_running(struct track__thread *t, uint64_t waited_ns);
 TRACK_HIDDEN void track__wait_stale(struct track__thread *t);
+TRACK_HIDDEN void track__note_exit_holding(struct track__thread *t, const char *how);
 
 /* objects.c; all three leave errno as it was */
 TRACK_HIDDEN struct track_obj_rec *track__obj_slow(struct track__thread *t, uintptr_t addr,
@@ -335,12 +337,17 @@ TRACK_HIDDEN struct track_obj_rec *track__obj_slow(struct track__thread *t, uint
 TRACK_HIDDEN struct track_obj_rec *track__obj_init(const void *addr, uint32_t kind,
 						  uint64_t pc);
 TRACK_HIDDEN void track__obj_destroy(const void *addr);
+/* The live record of the object at addr, or NULL (no cache, no record made). */
+TRACK_HIDDEN struct track_obj_rec *track__obj_find(const void *addr);
 
 /* A call glibc refuses for an invalid argument (EINVAL): a bug of the caller, recorded once
  * per call site as api-call-failed, saying why; an init refused so (findings.c). */
 TRACK_HIDDEN void track__api_failed(const char *call, const void *obj, const char *why,
 				    uint64_t pc);
 TRACK_HIDDEN void track__init_refused(const void *addr, uint32_t kind, uint64_t pc);
+/* At the end: a thread that ended holding a lock moments before the process ended, with
+ * nobody waiting for it, is informational (findings.c). */
+TRACK_HIDDEN void track__exit_holding_review(uint64_t end_ns);
 /* A timed wait whose timeout or clock glibc refuses before trying. */
 TRACK_HIDDEN void track__timeout_refused(const char *call, const void *obj, uint64_t pc);
 /* "deadlock: 2 threads waiting for each other": the finding's words and the exit line's. */
@@ -378,7 +385,10 @@ TRACK_HIDDEN size_t track__format(char *buf, size_t len, const char *fmt, ...)
 TRACK_HIDDEN size_t track__vformat(char *buf, size_t len, const char *fmt, va_list ap);
 
 /* findings.c */
-TRACK_HIDDEN void track__finding(uint32_t kind, const void *obj, uint32_t obj_kind, uint64_t pc,
+/* Returns the new record (already visible), or NULL when it only counted a known finding,
+ * or could not be made. */
+TRACK_HIDDEN struct track_finding_rec *track__finding(uint32_t kind, const void *obj,
+						     uint32_t obj_kind, uint64_t pc,
 				int32_t other_tid, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
 TRACK_HIDDEN void track__finding_cycle(uint32_t kind, uint32_t severity, const uint32_t *edges,

@@ -252,7 +252,8 @@ struct track_finding_rec {
 	char     text[TRACK_FINDING_TEXT];
 	uint32_t severity;     /* TRACK_SEV_* */
 	uint32_t nitems;       /* entries used in edges[] or tids[]/stacks[] */
-	uint64_t signature;    /* identifies a cycle: the same cycle is reported once */
+	uint64_t signature;    /* identifies a cycle: the same cycle is reported once;
+				  exit-holding-lock: the lock's waits and timeouts so far */
 	uint64_t gate;         /* lock-order: address of the lock held around every edge, or 0 */
 	uint32_t edges[TRACK_CYCLE_MAX];  /* lock-order cycle: edge index + 1, in cycle order */
 	int32_t  tids[TRACK_CYCLE_MAX];   /* deadlock: the threads in the wait-for cycle */
@@ -341,6 +342,8 @@ struct track_stack_rec {
 	X(DETACH_INVALID, "detach-invalid")         /* a detached or joined thread */ \
 	X(API_CALL_FAILED, "api-call-failed")       /* refused for an invalid argument */ \
 	X(REINIT_LIVE, "reinit-in-use")             /* initialised again while held or waited */ \
+	X(CANCEL_INVALID, "cancel-invalid")         /* pthread_cancel of a joined thread */ \
+	X(USE_AFTER_DESTROY, "use-after-destroy")   /* a mutex used after its destroy */ \
 	X(STALL, "stall")                           /* blocked longer than TRACK_STALL */ \
 	X(THREAD_LIMIT, "thread-limit")             /* more threads alive than TRACK_THREAD_LIMIT */ \
 	/* derived by the tools when the process has ended, if leak checking was asked for \
