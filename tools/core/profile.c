@@ -2,6 +2,7 @@
  * profile.c — reading the wait and hold profiles of a snapshot (see profile.h).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/profile.h"
 
@@ -92,4 +93,106 @@ const struct track_prof_rec *track_obj_prof(const struct track_snap *s,
 			return p;
 	}
 	return NULL;
+}
+
+/* --- the index by object ------------------------------------------------------------------ */
+
+/* Object identity (a join site has none: address 0), role, then most total time first. */
+static int by_object(const void *a, const void *b)
+{
+	const struct track_prof_rec *x = *(const struct track_prof_rec *const *)a;
+	const struct track_prof_rec *y = *(const struct track_prof_rec *const *)b;
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	if (x->lock_id != y->lock_id)
+		return x->lock_id < y->lock_id ? -1 : 1;
+	if (x->obj_kind != y->obj_kind)
+		return x->obj_kind < y->obj_kind ? -1 : 1;
+	if (x->role != y->role)
+		return x->role < y->role ? -1 : 1;
+	return by_total_desc(a, b);
+}
+
+int track_prof_index_init(struct track_prof_index *ix, const struct track_snap *s)
+{
+	uint32_t i;
+	ix->n = 0;
+	ix->p = malloc((s->nprofs ? s->nprofs : 1) * sizeof *ix->p);
+	if (ix->p == NULL)
+		return -1;
+	for (i = 0; i < s->nprofs; i++)
+		if (s->profs[i].ready && s->profs[i].samples > 0 && s->profs[i].role < TRACK_PR_COUNT)
+			ix->p[ix->n++] = &s->profs[i];
+	qsort(ix->p, ix->n, sizeof *ix->p, by_object);
+	return 0;
+}
+
+void track_prof_index_fini(struct track_prof_index *ix)
+{
+	free(ix->p);
+	ix->p = NULL;
+	ix->n = 0;
+}
+
+/* Where key's run begins (the first entry not before it, ignoring totals). */
+static size_t lower_bound(const struct track_prof_index *ix, const struct track_prof_rec *key)
+{
+	size_t lo = 0, hi = ix->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct track_prof_rec *p = ix->p[mid];
+		int before = p->addr != key->addr ? p->addr < key->addr
+			     : p->lock_id != key->lock_id ? p->lock_id < key->lock_id
+			     : p->obj_kind != key->obj_kind ? p->obj_kind < key->obj_kind
+			     : p->role < key->role;
+		if (before)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+size_t track_prof_find(const struct track_prof_index *ix, const struct track_obj_rec *r,
+		       uint32_t role, const struct track_prof_rec *const **first)
+{
+	struct track_prof_rec key;
+	size_t i, n = 0;
+	memset(&key, 0, sizeof key);
+	key.role = role;
+	if (r != NULL) {
+		key.addr = r->addr;
+		key.lock_id = r->lock_id;
+		key.obj_kind = r->kind;
+	}
+	i = lower_bound(ix, &key);
+	*first = ix->p != NULL ? ix->p + i : NULL;
+	while (i + n < ix->n && ix->p[i + n]->addr == key.addr &&
+	       ix->p[i + n]->lock_id == key.lock_id && ix->p[i + n]->obj_kind == key.obj_kind &&
+	       ix->p[i + n]->role == role)
+		n++;
+	return n;
+}
+
+const struct track_prof_rec *track_prof_own(const struct track_prof_index *ix,
+					    const struct track_obj_rec *r, uint32_t role)
+{
+	const struct track_prof_rec *const *p;
+	size_t n = track_prof_find(ix, r, role, &p), i;
+	for (i = 0; i < n; i++)
+		if (p[i]->pc == r->first_pc)
+			return p[i];
+	return NULL;
+}
+
+size_t track_hist_bins(const uint64_t *hist, struct track_hist_bin *out)
+{
+	size_t n = 0;
+	uint32_t b;
+	for (b = 0; b < TRACK_HIST_BUCKETS; b++)
+		if (hist[b] > 0) {
+			out[n].lower_ns = track_hist_lower(b);
+			out[n++].count = hist[b];
+		}
+	return n;
 }
