@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/model.h"
 #include "core/profile.h"
 
 uint64_t track_hist_quantile(const uint64_t *hist, uint64_t max_ns, double q)
@@ -195,4 +196,13 @@ size_t track_hist_bins(const uint64_t *hist, struct track_hist_bin *out)
 			out[n++].count = hist[b];
 		}
 	return n;
+}
+
+const char *track_fmt_prof_site(const struct track_snap *s, struct track_symbolizer *sym,
+				const struct track_prof_rec *p, char *buf, size_t len)
+{
+	const struct track_stack_rec *st = p->pc == 0 ? track_snap_stack(s, p->stack) : NULL;
+	if (st != NULL)
+		return track_fmt_site_pcs(sym, st->frames, st->nframes, buf, len);
+	return track_fmt_site(s, sym, p->pc, p->role == TRACK_PR_HOLD_SITE ? 0 : p->stack, buf, len);
 }

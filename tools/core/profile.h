@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "core/segread.h"
+#include "core/symbolize.h"
 
 /* One histogram, summed up. */
 struct track_dist {
@@ -61,6 +62,12 @@ size_t track_prof_find(const struct track_prof_index *ix, const struct track_obj
 /* The one profile of role (TRACK_PR_WAIT or TRACK_PR_HOLD) about r, or NULL. */
 const struct track_prof_rec *track_prof_own(const struct track_prof_index *ix,
 					    const struct track_obj_rec *r, uint32_t role);
+
+/* Where a site profile's events happened, as reports give a site (track_fmt_site): its call
+ * (pc) with its stack; for a join site, which has no pc, the stack's own site; hold sites
+ * have a pc only. */
+const char *track_fmt_prof_site(const struct track_snap *s, struct track_symbolizer *sym,
+				const struct track_prof_rec *p, char *buf, size_t len);
 
 /* Non-empty buckets of a histogram, as the reports list them: the least duration the bucket
  * counts (track_hist_lower) and how many.  Fills at most TRACK_HIST_BUCKETS entries of out,

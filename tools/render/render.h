@@ -19,6 +19,7 @@ struct track_render_opts {
 	int top;              /* locks to list for the primary process */
 	int frames;           /* frames per stack in text (--num-callers); 0: the default */
 	const char *command;  /* the subcommand writing it ("run", "report"), for hints */
+	int sort;             /* enum track_lock_sort: the order of lock tables (--sort) */
 };
 
 #define TRACK_RENDER_FRAMES 12   /* frames per stack in text by default */
