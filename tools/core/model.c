@@ -542,6 +542,8 @@ static int sort_cmp(const void *pa, const void *pb)
 	if (c == 0)
 		c = DESC(a->row.contended, b->row.contended);
 	if (c == 0)
+		c = DESC(a->row.rec->acquisitions, b->row.rec->acquisitions);
+	if (c == 0)
 		c = -DESC(a->row.rec->addr, b->row.rec->addr);
 	return c;
 }

@@ -95,7 +95,7 @@ size_t track_lock_rows(const struct track_view *v, struct track_lock_row **out);
 /* How lock tables are ordered (--sort): X(NAME, its name), the default first.  WAIT: total
  * wait (unfinished waits counted); HOLD: estimated total hold time; CONTENDED: contended
  * acquisitions; ACQUISITIONS; NAME: what reports call the lock, A to Z.  Ties go to the
- * longer wait, then the more contended, then the lower address. */
+ * longer wait, then the more contended, the more acquired, the lower address. */
 #define TRACK_LOCK_SORTS(X)                                                     \
 	X(WAIT, "wait") X(HOLD, "hold") X(CONTENDED, "contended")                   \
 	X(ACQUISITIONS, "acquisitions") X(NAME, "name")

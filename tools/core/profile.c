@@ -198,11 +198,41 @@ size_t track_hist_bins(const uint64_t *hist, struct track_hist_bin *out)
 	return n;
 }
 
+/* Whether stack id begins at pc. */
+static int stack_begins(const struct track_snap *s, uint32_t id, uint64_t pc)
+{
+	const struct track_stack_rec *st = track_snap_stack(s, id);
+	return st != NULL && st->nframes > 0 && st->frames[0] == pc;
+}
+
+uint32_t track_prof_site_stack(const struct track_snap *s, const struct track_prof_rec *p)
+{
+	const struct track_obj_rec *r = track_snap_obj_at(s, p->addr);
+	uint32_t i;
+	if (p->role != TRACK_PR_HOLD_SITE)
+		return p->stack;
+	if (p->pc == 0)
+		return 0;
+	/* the same lock's stacks first: a wrapper's return address is shared by its callers */
+	for (i = 0; i < s->nprofs; i++) {
+		const struct track_prof_rec *w = &s->profs[i];
+		if (w->ready && w->role == TRACK_PR_WAIT_SITE && w->addr == p->addr &&
+		    w->lock_id == p->lock_id && stack_begins(s, w->stack, p->pc))
+			return w->stack;
+	}
+	if (r != NULL && r->lock_id == p->lock_id && stack_begins(s, r->first_stack, p->pc))
+		return r->first_stack;
+	for (i = 1; i <= s->nstacks; i++)
+		if (stack_begins(s, i, p->pc))
+			return i;
+	return 0;
+}
+
 const char *track_fmt_prof_site(const struct track_snap *s, struct track_symbolizer *sym,
 				const struct track_prof_rec *p, char *buf, size_t len)
 {
 	const struct track_stack_rec *st = p->pc == 0 ? track_snap_stack(s, p->stack) : NULL;
 	if (st != NULL)
 		return track_fmt_site_pcs(sym, st->frames, st->nframes, buf, len);
-	return track_fmt_site(s, sym, p->pc, p->role == TRACK_PR_HOLD_SITE ? 0 : p->stack, buf, len);
+	return track_fmt_site(s, sym, p->pc, track_prof_site_stack(s, p), buf, len);
 }

@@ -63,9 +63,15 @@ size_t track_prof_find(const struct track_prof_index *ix, const struct track_obj
 const struct track_prof_rec *track_prof_own(const struct track_prof_index *ix,
 					    const struct track_obj_rec *r, uint32_t role);
 
+/* The stack to find a site profile's site with: its own; for a holding site, which has only
+ * the return address of the holder's lock call, a recorded stack that begins at that address
+ * (the same call seen waiting, or first using the lock), so that a call made through the
+ * runtime (std::mutex::lock out of line) is named by the program's line; 0 if none. */
+uint32_t track_prof_site_stack(const struct track_snap *s, const struct track_prof_rec *p);
+
 /* Where a site profile's events happened, as reports give a site (track_fmt_site): its call
- * (pc) with its stack; for a join site, which has no pc, the stack's own site; hold sites
- * have a pc only. */
+ * (pc) with its stack (track_prof_site_stack); for a join site, which has no pc, the stack's
+ * own site. */
 const char *track_fmt_prof_site(const struct track_snap *s, struct track_symbolizer *sym,
 				const struct track_prof_rec *p, char *buf, size_t len);
 

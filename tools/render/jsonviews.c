@@ -61,9 +61,8 @@ static json_t *site_json(struct track_view *v, const struct track_prof_rec *p)
 	if (p->pc == 0 && st != NULL)
 		json_object_set_new(o, "site", track_json_site_pcs(sym, st->frames, st->nframes));
 	else
-		json_object_set_new(o, "site", track_json_site(s, sym, p->pc,
-							      p->role == TRACK_PR_HOLD_SITE ? 0
-											    : p->stack));
+		json_object_set_new(o, "site",
+				    track_json_site(s, sym, p->pc, track_prof_site_stack(s, p)));
 	if (p->role != TRACK_PR_HOLD_SITE)
 		json_object_set_new(o, "stack", track_json_stack(s, sym, p->stack));
 	return o;

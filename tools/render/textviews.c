@@ -391,11 +391,12 @@ void track_text_pools(FILE *out, struct track_view *v, int top)
 	fprintf(out, "  %-28s %7s %5s %7s %7s %8s %9s  %s\n", "POOL", "THREADS", "ALIVE",
 		"RUNNING", "BLOCKED", "BLOCKED%", "LIFETIME", "BLOCKED ON");
 	for (i = 0; i < n && (int)i < top; i++)
-		fprintf(out, "  %-28.28s %7u %5u %7u %7u %7.0f%% %9s  %s\n",
+		fprintf(out, "  %-28.28s %7u %5u %7u %7u %7.0f%% %9s%s%s\n",
 			pool_name(v, &p[i], name, sizeof name), p[i].threads, p[i].alive,
 			p[i].running, track_pool_blocked(&p[i]),
 			100.0 * track_pool_blocked_share(&p[i]),
-			track_fmt_ns(p[i].life_ns, life, sizeof life), blocked_on(&p[i], on, sizeof on));
+			track_fmt_ns(p[i].life_ns, life, sizeof life),
+			track_pool_blocked(&p[i]) ? "  " : "", blocked_on(&p[i], on, sizeof on));
 	if (n > (size_t)top)
 		fprintf(out, "  ... %zu more (--top N, or --json FILE)\n", n - top);
 	fprintf(out, "  (BLOCKED%%: the share of its threads' lifetime spent blocked in pthread "
