@@ -24,6 +24,7 @@ enum {
 	OPT_LEAKS,
 	OPT_SUPPRESSIONS,
 	OPT_NUM_CALLERS,
+	OPT_SORT,
 };
 
 static const struct track_opt report_opts_table[] = {
@@ -31,8 +32,10 @@ static const struct track_opt report_opts_table[] = {
 	 "write the report as JSON to FILE ('-': stdout)\ninstead of text"},
 	TRACK_FORMAT_OPTIONS,
 	{'o', "output", "FILE", "write the report to FILE (default: stdout)"},
-	{OPT_TOP, "top", "N", "list the N most contended locks (default 10;\n"
-	 "prometheus: the N locks with most wait time get\nseries of their own)"},
+	{OPT_TOP, "top", "N", "list the first N locks (default 10; prometheus: the\n"
+	 "N locks with most wait time get series of their own)"},
+	{OPT_SORT, "sort", "KEY", "order locks by wait (total wait, the default), hold\n"
+	 "(total hold time), contended, acquisitions or name"},
 	{OPT_NUM_CALLERS, "num-callers", "N", "frames per stack in the text report (default 12)"},
 	{OPT_LEAKS, "leaks", NULL, "of an ended process: report the threads it left\n"
 	 "running or unjoined and the locks left held\n(as track run --leaks does)"},
@@ -124,8 +127,8 @@ static int resolve_target(const char *arg, char *path, size_t len)
 
 int track_cmd_report(int argc, char **argv)
 {
-	struct report_opts o = {NULL, NULL, NULL, {10, TRACK_RENDER_FRAMES, "report", 0, 0}, 0, 0,
-				NULL};
+	struct report_opts o = {NULL, NULL, NULL, {10, TRACK_RENDER_FRAMES, "report", 0, 0, TRACK_LS_WAIT},
+				0, 0, NULL};
 	struct track_suppressions *supp = NULL;
 	const char *supp_path = NULL;
 	char path[512], err[512];
@@ -151,6 +154,11 @@ int track_cmd_report(int argc, char **argv)
 			if (track_opt_number("--top", optarg, 0, 1000000, &v) != 0)
 				return TRACK_EXIT_USAGE;
 			o.render.top = (int)v;
+			break;
+		case OPT_SORT:
+			if (track_opt_choice("--sort", optarg, track_lock_sort_names) != 0)
+				return TRACK_EXIT_USAGE;
+			o.render.sort = track_lock_sort_of(optarg);
 			break;
 		case OPT_NUM_CALLERS:
 			if (track_opt_number("--num-callers", optarg, 1, TRACK_STACK_DEPTH + 2, &v) != 0)

@@ -37,6 +37,7 @@ struct run_opts {
 	const char *json;
 	int error_exitcode;   /* 0: not set */
 	int top;
+	int sort;     /* --sort: enum track_lock_sort */
 	int frames;   /* --num-callers */
 	int quiet;
 	int keep;
@@ -73,6 +74,7 @@ enum {
 	OPT_MAX_THREADS,
 	OPT_TIMEOUT,
 	OPT_DUMP_SIGNAL,
+	OPT_SORT,
 };
 
 static const struct track_opt run_opts_table[] = {
@@ -98,7 +100,9 @@ static const struct track_opt run_opts_table[] = {
 	{OPT_SUPPRESSIONS, "suppressions", "FILE",
 	 "leave out the findings FILE's rules match (JSON; see\n"
 	 "README, Suppressions)"},
-	{OPT_TOP, "top", "N", "list the N most contended locks (default 10)"},
+	{OPT_TOP, "top", "N", "list the first N locks (default 10)"},
+	{OPT_SORT, "sort", "KEY", "order locks by wait (total wait, the default), hold\n"
+	 "(total hold time), contended, acquisitions or name"},
 	{OPT_NUM_CALLERS, "num-callers", "N", "frames per stack in the text report (default 12)"},
 	{'q', "quiet", NULL, "print the report only if it has findings"},
 	{OPT_KEEP, "keep", NULL, "keep the segments instead of removing them"},
@@ -218,6 +222,11 @@ static int take_opt(struct run_opts *o, int key)
 		if (track_opt_number("--top", optarg, 0, 1000000, &v) != 0)
 			return TRACK_EXIT_USAGE;
 		o->top = (int)v;
+		return 0;
+	case OPT_SORT:
+		if (track_opt_choice("--sort", optarg, track_lock_sort_names) != 0)
+			return TRACK_EXIT_USAGE;
+		o->sort = track_lock_sort_of(optarg);
 		return 0;
 	case OPT_LOCK_ORDER:
 		if (track_opt_choice("--lock-order", optarg, track_lock_order_names) != 0)
@@ -565,7 +574,8 @@ static int check_writable(const char *path)
 static int report(struct collect *c, const struct run_opts *o, const char *prog,
 		  const struct track_exit *ex, const struct track_suppressions *sp, int *untraced)
 {
-	struct track_render_opts ro = {o->top, o->frames, "run", o->view, o->value_count};
+	struct track_render_opts ro = {o->top, o->frames, "run", o->view, o->value_count,
+				       o->sort};
 	const char *format = o->format != NULL ? o->format : "text";
 	struct track_dest text = {0}, json = {0};
 	uint64_t findings;

@@ -24,7 +24,7 @@ static const char index_page[] =
 
 int track_export_metrics(FILE *out, int top)
 {
-	struct track_render_opts o = {top, 0, "exporter", 0, 0};
+	struct track_render_opts o = {.top = top, .command = "exporter", .sort = TRACK_LS_WAIT};
 	struct track_seg_list l = {0};
 	struct track_output r;
 	size_t i;

@@ -21,6 +21,7 @@ struct track_render_opts {
 	const char *command;  /* the subcommand writing it ("run", "report"), for hints */
 	int view;             /* folded, pprof: enum track_prof_view (contention, ...) */
 	int value_count;      /* folded: weigh stacks by events, not nanoseconds */
+	int sort;             /* enum track_lock_sort: the order of lock tables (--sort) */
 };
 
 #define TRACK_RENDER_FRAMES 12   /* frames per stack in text by default */
