@@ -77,6 +77,11 @@ static uint32_t class_of(uint64_t pc)
 	return 0;
 }
 
+uint32_t track__order_serial(void)
+{
+	return __atomic_load_n(&next_lock_id, __ATOMIC_RELAXED);
+}
+
 /* Give a new object record its ids (called by objects.c under the shim lock). */
 void track__order_assign(struct track_obj_rec *r)
 {

@@ -82,6 +82,7 @@ struct track__thread {
 	uint32_t held_xor;             /* xor of held_id[] over all held locks */
 	uint32_t filling;              /* inside cache_fill (objects.c): a nested one skips */
 	uintptr_t stack_lo, stack_hi;  /* this thread's stack, as far as known; hi 0: unknown */
+	uint32_t born_lock_id;         /* track__order_serial() when it was registered */
 	uintptr_t wait_sp;             /* an address in the frame of the current wait's wrapper
 					  (its struct track__wait), 0 if none */
 	uint64_t wait_gen;             /* generation of the record the current wait is on */
@@ -404,6 +405,8 @@ TRACK_HIDDEN void track__finding_deadlock(const int32_t *tids, const uint32_t *s
 /* lockorder.c: the lock-order graph */
 TRACK_HIDDEN void track__order_init(void);
 TRACK_HIDDEN void track__order_assign(struct track_obj_rec *r);
+/* The last instance lock id given out: locks made later have greater ids. */
+TRACK_HIDDEN uint32_t track__order_serial(void);
 TRACK_HIDDEN int track__order_slow(struct track__thread *t, uint32_t before, uint32_t flags);
 TRACK_HIDDEN void track__order_reset(void);
 
