@@ -129,8 +129,9 @@ const struct track_counter track_counters[] = {
 	{"queues_not_registered", TRACK_CG_OVERFLOW, TRACK_CL_WARNING,
 	 "Queue registrations refused: the program registered more than 64 queues.",
 	 "queue registrations refused: more than 64 queues", get_queues_dropped, NULL},
-	{"edges_reclaimed", TRACK_CG_OVERFLOW, TRACK_CL_QUIET,
-	 "Lock-order edges of destroyed locks taken out of the graph, their records reused.",
+	{"edge_records_recycled", TRACK_CG_OVERFLOW, TRACK_CL_QUIET,
+	 "Lock-order edges of destroyed locks taken out of the graph, their records reused "
+	 "(unless a finding names them).",
 	 NULL, get_edges_reclaimed, NULL},
 	{"searches_cut", TRACK_CG_OVERFLOW, TRACK_CL_WARNING,
 	 "Lock-order cycle searches stopped by their visit budget: cycles through the locks not "

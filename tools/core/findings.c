@@ -187,8 +187,10 @@ const char *track_finding_summary(struct track_view *v, const struct track_findi
 		summary_deadlock(v, f, buf, len);
 	} else if (f->kind == TRACK_FK_FD_LEAK) {
 		snprintf(buf, len, "fd-leak: %.*s", TRACK_FINDING_TEXT, f->text);
-	} else if (f->kind == TRACK_FK_API_CALL_FAILED) {   /* the text names the call */
-		snprintf(buf, len, "api-call-failed: %.*s, at %s", TRACK_FINDING_TEXT, f->text,
+	} else if (f->kind == TRACK_FK_API_CALL_FAILED ||   /* the text names the call */
+		   f->kind == TRACK_FK_CHECKING_INCOMPLETE) {   /* ... what was lost */
+		snprintf(buf, len, "%s: %.*s, at %s", track_finding_name(f->kind),
+			 TRACK_FINDING_TEXT, f->text,
 			 track_fmt_site(v->snap, track_view_sym(v), f->pc, f->stack, at, sizeof at));
 	} else if (f->kind == TRACK_FK_STALL || f->kind == TRACK_FK_THREAD_LIMIT) {
 		char text[TRACK_FINDING_TEXT + 256];
