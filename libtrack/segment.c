@@ -192,6 +192,28 @@ static uint64_t section(uint64_t *off, uint64_t n, uint64_t size)
 	return at;
 }
 
+/* Whether this kernel populates pages on request (MADV_POPULATE_WRITE, Linux 5.14). */
+static int populate_works(void)
+{
+	size_t len = (size_t)sysconf(_SC_PAGESIZE);
+	void *p = track__map_private(len);
+	int ok = p != NULL && madvise(p, len, MADV_POPULATE_WRITE) == 0;
+	if (p != NULL)
+		munmap(p, len);
+	return ok;
+}
+
+/* The edge table's size.  Its default is large because only the edges in use take pages;
+ * but a kernel without MADV_POPULATE_WRITE makes pages_init allocate the whole segment at
+ * start, so there, unless TRACK_MAX_EDGES says otherwise, it keeps its old size. */
+static uint32_t edges_wanted(void)
+{
+	const char *set = track__env(track_env_spec(TRACK_ENV_MAX_EDGES)->name);
+	if ((set == NULL || *set == '\0') && !populate_works())
+		return TRACK_FALLBACK_MAX_EDGES;
+	return track__pow2_at_least(track__env_num(TRACK_ENV_MAX_EDGES));
+}
+
 /* Lay out the sections from the capacities in the environment. */
 static uint64_t lay_out(struct track_seg_header *h)
 {
@@ -209,7 +231,7 @@ static uint64_t lay_out(struct track_seg_header *h)
 	h->finding_rec_size = sizeof(struct track_finding_rec);
 	h->stack_rec_size = sizeof(struct track_stack_rec);
 	h->edge_rec_size = sizeof(struct track_edge_rec);
-	h->max_edges = track__pow2_at_least(track__env_num(TRACK_ENV_MAX_EDGES));
+	h->max_edges = edges_wanted();
 	h->threads_off = section(&off, h->max_threads, h->thread_rec_size);
 	h->objects_off = section(&off, h->max_objects, h->obj_rec_size);
 	h->hash_off = section(&off, h->hash_slots, h->hash_slot_size);

@@ -56,6 +56,9 @@
 #define TRACK_DEFAULT_MAX_STACKS   16384u  /* TRACK_MAX_STACKS (rounded up to a power of two) */
 #define TRACK_DEFAULT_MAX_EDGES    1048576u /* TRACK_MAX_EDGES (rounded up to a power of two):
 					      edges among live locks; a destroyed lock's are reused */
+#define TRACK_FALLBACK_MAX_EDGES   16384u  /* its default where the kernel cannot populate
+					      pages on request (before 5.14): the whole segment
+					      is allocated at start there */
 #define TRACK_DEFAULT_SEARCH_VISITS 4096u  /* TRACK_SEARCH_VISITS: locks one cycle search visits */
 #define TRACK_CYCLE_ITEMS_PER_FINDING 256u /* the long-cycle section: this many entries per
 					      finding of TRACK_MAX_FINDINGS */
