@@ -97,6 +97,7 @@ static void slot_free(uint32_t *s)
 static void retire(struct track_obj_rec *r, int to_free_list)
 {
 	uint32_t idx = track__obj_index(r), *s = slot_of((uintptr_t)r->addr, idx);
+	track__order_forget(r);   /* its lock id dies: its lock-order edges go */
 	TRACK_ADD(&r->gen, 2);   /* stays even: stable, but another generation */
 	r->flags &= ~TRACK_OF_LIVE;
 	if (s != NULL)
