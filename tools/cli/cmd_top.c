@@ -221,6 +221,8 @@ int track_cmd_top(int argc, char **argv)
 	int rc = parse(argc, argv, &o);
 	if (rc >= 0)
 		return rc;
+	if (!o.batch && !track_top_terminal_ok())
+		return TRACK_EXIT_FAIL;
 	rc = optind < argc ? track_resolve_target(argv[optind], path, sizeof path) : pick(&o, path, sizeof path);
 	if (rc != TRACK_EXIT_OK)
 		return rc < 0 ? 0 : rc;   /* -1: the user quit the picker */

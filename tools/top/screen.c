@@ -53,15 +53,21 @@ static void colours(void)
 	top_attr[ROLE_FOCUS] = A_BOLD | A_REVERSE | COLOR_PAIR(1);
 }
 
+int track_top_terminal_ok(void)
+{
+	if (isatty(0) && isatty(1))
+		return 1;
+	track_error("track top needs a terminal; use --batch for frames as text");
+	return 0;
+}
+
 int top_term_begin(void)
 {
 	const char *cs;
 	if (term_begun)
 		return 0;
-	if (!isatty(0) || !isatty(1)) {
-		track_error("track top needs a terminal; use --batch for frames as text");
+	if (!track_top_terminal_ok())
 		return -1;
-	}
 	setlocale(LC_ALL, "");
 	cs = nl_langinfo(CODESET);
 	top_ascii = cs == NULL || strcmp(cs, "UTF-8") != 0;
@@ -127,7 +133,7 @@ static void draw_header(struct loop *L)
 	snprintf(line, sizeof line, "track top  %s%s", track_top_title(t, line + 256, 256),
 		 L->paused ? "  PAUSED" : "");
 	put_line(L->head, 0, line, top_attr[ROLE_TITLE]);
-	snprintf(line, sizeof line, "threads %zu (peak %llu) +%s/s -%s/s ", t->nthreads,
+	snprintf(line, sizeof line, "threads %zu, peak %llu, new %s/s, ended %s/s ", t->nthreads,
 		 (unsigned long long)t->peak, track_top_fmt_rate(t->created_per_s, c, sizeof c),
 		 track_top_fmt_rate(t->exited_per_s, e, sizeof e));
 	put_line(L->head, 1, line, A_NORMAL);
@@ -145,11 +151,11 @@ static void draw_footer(struct loop *L)
 	if (L->status[0])
 		snprintf(line, sizeof line, "%s", L->status);
 	else if (!L->ss->model.alive)
-		snprintf(line, sizeof line, "process %d has ended: its last state.  q quit  h help",
+		snprintf(line, sizeof line, "process %d has ended: its last state.  h:help q:quit",
 			 (int)L->ss->model.pid);
 	else
-		snprintf(line, sizeof line, "Tab panel  Enter stack  s live stacks  > sort  / filter  "
-			 "p pause  +- %.1fs  h help  q quit", L->delay);
+		snprintf(line, sizeof line, "Tab:panel Enter:stack s:live >:sort /:filter p:pause "
+			 "+-:%.1fs h:help q:quit", L->delay);
 	put_line(L->foot, 0, line, top_attr[ROLE_SELECT]);
 	wnoutrefresh(L->foot);
 }

@@ -17,6 +17,9 @@ struct track_top_ui_opts {
 	enum track_top_lock_sort sort;   /* the locks' first order */
 };
 
+/* Whether stdin and stdout are a terminal the screen can use; if not, says so (use --batch). */
+int track_top_terminal_ok(void);
+
 /* Run the screen on ss until the user quits: the exit status (0; 1 if the terminal could
  * not be used, said). */
 int track_top_ui(struct track_top_session *ss, const struct track_top_ui_opts *o);
