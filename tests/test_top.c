@@ -76,19 +76,6 @@ static double jnum(json_t *o, const char *key)
 	return json_number_value(v);
 }
 
-/* The element of array arr (a field of o) whose "name" (or key) is value. */
-static json_t *named(json_t *o, const char *arr, const char *key, const char *value)
-{
-	json_t *a = json_object_get(o, arr), *e;
-	size_t i;
-	json_array_foreach(a, i, e) {
-		const char *s = json_string_value(json_object_get(e, key));
-		if (s != NULL && strcmp(s, value) == 0)
-			return e;
-	}
-	return NULL;
-}
-
 /* The hot lock ranks first by wait per second; acquisitions per second is the difference
  * of the two frames' totals over the time between them, and plausible for the demo. */
 START_TEST(hot_lock_first_and_rates)
@@ -104,7 +91,7 @@ START_TEST(hot_lock_first_and_rates)
 		      "first lock: %s", dump(json_object_get(f[1], "locks")));
 	ck_assert_int_eq(jint(f[1], "pid"), pid);
 	/* the first frame has no rate yet: null, not a guess */
-	l1 = named(f[0], "locks", "name", "stats_lock");
+	l1 = jfind(f[0], "locks", "name", "stats_lock");
 	ck_assert_ptr_nonnull(l1);
 	ck_assert(json_is_null(json_object_get(l1, "acquisitions_per_s")));
 	per_s = jnum(l2, "acquisitions_per_s");
@@ -114,9 +101,9 @@ START_TEST(hot_lock_first_and_rates)
 	ck_assert_msg(per_s > 10 && per_s <= 2100, "stats_lock %f acquisitions/s", per_s);
 	ck_assert_msg(jnum(f[1], "interval_s") >= 0.9 && jnum(f[1], "interval_s") < 10, "%s", dump(f[1]));
 	ck_assert_msg(jnum(l2, "waiters") <= 2 && jnum(l2, "contended_pct") > 0, "%s", dump(l2));
-	pool = named(f[1], "pools", "routine", "worker");
+	pool = jfind(f[1], "pools", "routine", "worker");
 	ck_assert_msg(pool != NULL && jnum(pool, "threads") == 3, "%s", dump(json_object_get(f[1], "pools")));
-	ck_assert_int_eq(jnum(named(f[1], "pools", "routine", "producer"), "threads"), 2);
+	ck_assert_int_eq(jnum(jfind(f[1], "pools", "routine", "producer"), "threads"), 2);
 	stop_pipeline(pid, in);
 }
 END_TEST
@@ -156,7 +143,7 @@ START_TEST(queue_rejections)
 	struct run_result r;
 	usleep(500000);
 	ck_assert_uint_eq(json_frames((char *[]){"--iterations", "2", "--delay", "1", pid_str(pid), NULL}, f, 3), 2);
-	q = named(f[1], "queues", "name", "jobs");
+	q = jfind(f[1], "queues", "name", "jobs");
 	ck_assert_msg(q != NULL, "%s", dump(json_object_get(f[1], "queues")));
 	ck_assert_int_eq(jnum(q, "capacity"), 8);
 	ck_assert_msg(jnum(q, "depth") <= 8 && jnum(q, "high_water") == 8, "%s", dump(q));
@@ -169,7 +156,7 @@ START_TEST(queue_rejections)
 	pid = start_pipeline((char *[]){"--slow", "--capacity", "8", NULL}, &in);
 	usleep(500000);
 	ck_assert_uint_eq(json_frames((char *[]){"--iterations", "1", pid_str(pid), NULL}, f + 2, 1), 1);
-	q = named(f[2], "queues", "name", "jobs");
+	q = jfind(f[2], "queues", "name", "jobs");
 	ck_assert_msg(q != NULL && jnum(q, "rejected") == 0 && jnum(q, "producer_waits") > 0, "%s", dump(q));
 	stop_pipeline(pid, in);
 }
@@ -244,7 +231,7 @@ START_TEST(end_and_replay)
 	ck_assert_uint_eq(json_frames((char *[]){"--iterations", "3", seg, NULL}, f, 2), 1);
 	ck_assert(json_is_false(json_object_get(f[0], "alive")));
 	ck_assert_int_eq(jint(f[0], "pid"), pid);
-	q = named(f[0], "queues", "name", "jobs");
+	q = jfind(f[0], "queues", "name", "jobs");
 	ck_assert_msg(q != NULL && jnum(q, "capacity") == 16, "%s", dump(f[0]));
 }
 END_TEST
@@ -392,11 +379,27 @@ static int has_colour(const char *s)
 	return 0;
 }
 
+/* track top PID (0: none, to pick) in tmux, at 80x24, with env; its status goes to the
+ * test's file "status". */
 static void start_screen(pid_t pid, const char *env)
 {
-	char *status = (char *)tmp_path("status");
-	free(tmux_out("new-session -d -s top -x 80 -y 24 'env %s TRACK_DIR=%s %s top %d; "
-		      "echo $? > %s; sleep 30'", env, getenv("TRACK_DIR"), tool_path(), (int)pid, status));
+	char *status = (char *)tmp_path("status"), target[16] = "";
+	if (pid > 0)
+		snprintf(target, sizeof target, "%d", (int)pid);
+	/* bounded: a test that fails leaves no screen running behind it */
+	free(tmux_out("new-session -d -s top -x 80 -y 24 'env %s TRACK_DIR=%s timeout --foreground 120 %s top %s; "
+		      "echo $? > %s; sleep 10'", env, getenv("TRACK_DIR"), tool_path(), target, status));
+}
+
+/* The status track top ended with, once it has. */
+static char *screen_status(void)
+{
+	char *st = NULL;
+	int i;
+	for (i = 0; i < 100 && (st = slurp_file(tmp_path("status"))) == NULL; i++)
+		usleep(100000);
+	ck_assert_msg(st != NULL, "track top did not end");
+	return st;
 }
 
 static void end_screen(void)
@@ -409,7 +412,6 @@ START_TEST(screen_80x24)
 	FILE *in;
 	pid_t pid = start_pipeline((char *[]){"--hot", NULL}, &in);
 	char *s, *st;
-	int i;
 	snprintf(sock, sizeof sock, "track-test-%d", (int)getpid());
 	start_screen(pid, "NO_COLOR=");
 	s = screen_with("Wait-for (");
@@ -435,9 +437,90 @@ START_TEST(screen_80x24)
 	clean_screen(s, 80, 24);
 	ck_assert_msg(strstr(s, "> Locks (") != NULL, "%s", s);
 	free(tmux_out("send-keys -t top q"));
-	for (i = 0; i < 100 && (st = slurp_file(tmp_path("status"))) == NULL; i++)
+	st = screen_status();
+	ck_assert_msg(strcmp(st, "0\n") == 0, "status: %s", st);
+	end_screen();
+	stop_pipeline(pid, in);
+}
+END_TEST
+
+/* Wait up to 10 s for the screen to stop showing what. */
+static char *screen_without(const char *what)
+{
+	int i;
+	char *s = NULL;
+	for (i = 0; i < 100; i++) {
+		s = capture(0);
+		if (strstr(s, what) == NULL)
+			return s;
 		usleep(100000);
-	ck_assert_msg(st != NULL && strcmp(st, "0\n") == 0, "status: %s", st ? st : "none");
+	}
+	ck_abort_msg("the screen kept showing '%s':\n%s", what, s);
+	return s;
+}
+
+static void keys(const char *k)
+{
+	free(tmux_out("send-keys -t top %s", k));
+}
+
+/* Pause, the sort column by > and by F6's list, the filter, Enter's recorded stack and s's
+ * live stacks. */
+START_TEST(screen_keys)
+{
+	FILE *in;
+	pid_t pid = start_pipeline((char *[]){"--hot", NULL}, &in);
+	char *s;
+	snprintf(sock, sizeof sock, "track-test-%d", (int)getpid());
+	start_screen(pid, "");
+	screen_with("Wait-for (");
+	keys("p");
+	screen_with("PAUSED");
+	keys("p");
+	screen_without("PAUSED");
+	screen_with("Locks (3) by WAIT/S");
+	keys("'>'");
+	screen_with("Locks (3) by ACQ/S");
+	keys("F6 Down Enter");
+	screen_with("Locks (3) by CONT%");
+	keys("-l /producer");
+	keys("Enter");
+	s = screen_with("[filter]");
+	ck_assert_msg(strstr(s, "worker") == NULL && strstr(s, "producer") != NULL, "%s", s);
+	keys("/ Escape");
+	screen_without("[filter]");
+	keys("Enter");   /* the first thread: main */
+	s = screen_with("recorded stack");
+	ck_assert_msg(strstr(s, "created at:") != NULL, "%s", s);
+	keys("q");
+	screen_with("Wait-for (");
+	keys("s");
+	s = screen_with("live stacks");
+	ck_assert_msg(strstr(s, "worker") != NULL, "%s", s);
+	keys("q");
+	screen_with("Wait-for (");
+	keys("q");
+	end_screen();
+	stop_pipeline(pid, in);
+}
+END_TEST
+
+/* Without a PID: the picker lists the traced process; Enter watches it. */
+START_TEST(screen_picker)
+{
+	FILE *in;
+	pid_t pid = start_pipeline((char *[]){NULL}, &in);
+	char *s, spid[32];
+	snprintf(sock, sizeof sock, "track-test-%d", (int)getpid());
+	snprintf(spid, sizeof spid, "%d ", (int)pid);
+	start_screen(0, "");
+	s = screen_with("pick a traced process");
+	ck_assert_msg(strstr(s, spid) != NULL && strstr(s, "demo_pipeline") != NULL, "%s", s);
+	keys("Enter");
+	s = screen_with("Wait-for (");
+	ck_assert_msg(strstr(s, spid) != NULL, "%s", s);
+	keys("q");
+	ck_assert_str_eq(screen_status(), "0\n");
 	end_screen();
 	stop_pipeline(pid, in);
 }
@@ -472,6 +555,8 @@ int main(void)
 		TEST("batch", pick_the_only_one),
 		TEST("usage", bad_input),
 		TEST("screen", screen_80x24),
+		TEST("screen", screen_keys),
+		TEST("screen", screen_picker),
 		TEST("screen", screen_no_color),
 	};
 	return run_tests("top", 120, tests, ARRAY_SIZE(tests));

@@ -476,11 +476,12 @@ static int registered_queues(struct track_top *t, const struct track_snap *s, do
 		q->capacity = r->capacity;
 		q->high_water = r->high_water;
 		q->rejected = r->rejected;
-		q->waiters = (uint32_t)r->waits;
-		was = swap_slot(pv->queues, i, 1, r->enqueued, r->rejected, 0, &old);
+		q->producer_waits = r->waits;
+		was = swap_slot(pv->queues, i, 1, r->enqueued, r->rejected, r->waits, &old);
 		have = was != NULL && pv->have;
 		q->enqueued_per_s = rate(r->enqueued, have ? was->a : 0, have, dt);
 		q->rejected_per_s = rate(r->rejected, have ? was->b : 0, have, dt);
+		q->waits_per_s = rate(r->waits, have ? was->c : 0, have, dt);
 	}
 	return 0;
 }

@@ -89,8 +89,9 @@ struct track_top_queue {
 	uint64_t depth, capacity, high_water, rejected;  /* registered queues */
 	double rejected_per_s, enqueued_per_s;           /* registered; signals/s (condvar),
 							    posts/s (semaphore) in enqueued */
-	uint32_t waiters;          /* condvar, semaphore: threads waiting now; registered:
-				      producers that waited for room, in total */
+	uint32_t waiters;          /* condvar, semaphore: threads waiting now */
+	uint64_t producer_waits;   /* registered: producers that waited for room, in total */
+	double waits_per_s;        /* ... and per second since the previous frame */
 	int32_t sem_value;
 };
 

@@ -66,8 +66,8 @@ const char *track_top_fmt_bar(uint64_t depth, uint64_t cap, int width, char *buf
 const char *track_top_title(const struct track_top *t, char *buf, size_t len)
 {
 	char up[32];
-	snprintf(buf, len, "pid %d  %.60s  up %s  %s", (int)t->pid, t->command,
-		 track_fmt_ns(t->uptime_ns, up, sizeof up), t->alive ? "running" : "ENDED");
+	snprintf(buf, len, "pid %d  %s  up %s  %s", (int)t->pid, t->alive ? "running" : "ENDED",
+		 track_fmt_ns(t->uptime_ns, up, sizeof up), t->command);
 	return buf;
 }
 
@@ -141,10 +141,12 @@ static const char *queue_kind(enum track_top_queue_type type)
 
 const char *track_top_queue_row(const struct track_top_queue *q, char *buf, size_t len)
 {
-	char bar[64], high[24], rej[16], in[16];
+	char bar[64], high[24], rej[16], in[16], waits[24], w[16];
+	snprintf(waits, sizeof waits, "%u", q->waiters);
 	if (q->type == TRACK_TOP_Q_REGISTERED) {
 		track_top_fmt_bar(q->depth, q->capacity, 10, bar, sizeof bar);
 		snprintf(high, sizeof high, "%llu", (unsigned long long)q->high_water);
+		snprintf(waits, sizeof waits, "%s/s", track_top_fmt_rate(q->waits_per_s, w, sizeof w));
 	} else if (q->type == TRACK_TOP_Q_SEM) {
 		snprintf(bar, sizeof bar, "value %d", (int)q->sem_value);
 		snprintf(high, sizeof high, "-");
@@ -152,9 +154,9 @@ const char *track_top_queue_row(const struct track_top_queue *q, char *buf, size
 		snprintf(bar, sizeof bar, "-");
 		snprintf(high, sizeof high, "-");
 	}
-	snprintf(buf, len, "%-20.20s %-9s %-20s %6s %6s %6s %7u", q->name, queue_kind(q->type), bar,
+	snprintf(buf, len, "%-20.20s %-9s %-20s %6s %6s %6s %7s", q->name, queue_kind(q->type), bar,
 		 high, track_top_fmt_rate(q->rejected_per_s, rej, sizeof rej),
-		 track_top_fmt_rate(q->enqueued_per_s, in, sizeof in), q->waiters);
+		 track_top_fmt_rate(q->enqueued_per_s, in, sizeof in), waits);
 	return buf;
 }
 
@@ -310,7 +312,8 @@ static json_t *queue_json(const struct track_top_queue *q)
 		json_object_set_new(o, "rejected", u64(q->rejected));
 		json_object_set_new(o, "rejected_per_s", num_or_null(q->rejected_per_s));
 		json_object_set_new(o, "enqueued_per_s", num_or_null(q->enqueued_per_s));
-		json_object_set_new(o, "producer_waits", json_integer(q->waiters));
+		json_object_set_new(o, "producer_waits", u64(q->producer_waits));
+		json_object_set_new(o, "producer_waits_per_s", num_or_null(q->waits_per_s));
 		return o;
 	}
 	if (q->type == TRACK_TOP_Q_SEM)

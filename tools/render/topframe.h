@@ -22,7 +22,7 @@ void track_top_write_text(FILE *out, const struct track_top *t, const struct tra
 /* One frame as a JSON object on one line (README, "track top --json"). */
 void track_top_write_json(FILE *out, const struct track_top *t, const struct track_top_opts *o);
 
-/* The header's lines, shared with the curses screen: "pid 12 cmd  up 3.0 s  running",
+/* The header's lines, shared with the curses screen: "pid 12  running  up 3.0 s  cmd",
  * the threads line with its rates, the counts by state, the findings lit. */
 const char *track_top_title(const struct track_top *t, char *buf, size_t len);
 const char *track_top_threads_line(const struct track_top *t, char *buf, size_t len);
@@ -40,6 +40,8 @@ const char *track_top_pool_row(const struct track_top_pool *p, char *buf, size_t
 #define TRACK_TOP_LOCK_HEAD \
 	"LOCK                 ACQ/S CONT%   WAIT/S WAIT-P95 WAIT-MAX HOLD-P95  OWNER WAIT FIRST USED AT"
 const char *track_top_lock_row(const struct track_top_lock *l, char *buf, size_t len);
+/* WAITERS: threads waiting now (condvar, semaphore); producers that waited for room per
+ * second (a registered queue). */
 #define TRACK_TOP_QUEUE_HEAD "QUEUE                KIND       DEPTH/CAPACITY        HIGH  REJ/S   IN/S WAITERS"
 const char *track_top_queue_row(const struct track_top_queue *q, char *buf, size_t len);
 #define TRACK_TOP_THREAD_HEAD "TID     NAME            STATE          FOR       POOL / DOING"

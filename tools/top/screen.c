@@ -130,8 +130,8 @@ static void draw_header(struct loop *L)
 	char line[512], spark[TRACK_TOP_HISTORY * 4], c[16], e[16];
 	int w = getmaxx(L->head);
 	werase(L->head);
-	snprintf(line, sizeof line, "track top  %s%s", track_top_title(t, line + 256, 256),
-		 L->paused ? "  PAUSED" : "");
+	snprintf(line, sizeof line, "track top %s %s", L->paused ? "PAUSED" : "",
+		 track_top_title(t, line + 256, 256));
 	put_line(L->head, 0, line, top_attr[ROLE_TITLE]);
 	snprintf(line, sizeof line, "threads %zu, peak %llu, new %s/s, ended %s/s ", t->nthreads,
 		 (unsigned long long)t->peak, track_top_fmt_rate(t->created_per_s, c, sizeof c),
@@ -162,6 +162,12 @@ static void draw_footer(struct loop *L)
 
 static void draw(struct loop *L)
 {
+	if (L->head == NULL || L->body == NULL || L->foot == NULL) {   /* smaller than 7 lines */
+		erase();
+		mvaddnstr(0, 0, "track top: the terminal is too small", COLS);
+		refresh();
+		return;
+	}
 	draw_header(L);
 	top_draw_panels(L->body, &L->sc);
 	draw_footer(L);
@@ -172,17 +178,51 @@ static void draw(struct loop *L)
 static void layout(struct loop *L)
 {
 	int h = LINES, w = COLS;
-	if (L->head) {
+	if (L->head)
 		delwin(L->head);
+	if (L->body)
 		delwin(L->body);
+	if (L->foot)
 		delwin(L->foot);
-	}
+	L->head = L->body = L->foot = NULL;
 	if (h < HEADER_LINES + 3)
-		h = HEADER_LINES + 3;
+		return;
 	L->head = newwin(HEADER_LINES, w, 0, 0);
 	L->body = newwin(h - HEADER_LINES - 1, w, HEADER_LINES, 0);
 	L->foot = newwin(1, w, h - 1, 0);
 	wnoutrefresh(stdscr);
+}
+
+/* F6: the locks' sort column, chosen from a list. */
+static void sort_menu(struct loop *L)
+{
+	int i, ch, sel = (int)L->sc.sort;
+	WINDOW *m = newwin(TRACK_TOP_SORT_COUNT + 2, 22, 1, 1);
+	if (m == NULL)
+		return;
+	keypad(m, TRUE);
+	for (;;) {
+		werase(m);
+		box(m, 0, 0);
+		mvwaddstr(m, 0, 2, "sort locks by");
+		for (i = 0; i < TRACK_TOP_SORT_COUNT; i++) {
+			attr_t a = i == sel ? top_attr[ROLE_SELECT] : A_NORMAL;
+			wattr_on(m, a, NULL);
+			mvwprintw(m, i + 1, 2, "%-18s", track_top_sort_names[i]);
+			wattr_off(m, a, NULL);
+		}
+		wrefresh(m);
+		ch = wgetch(m);
+		if (ch == KEY_UP && sel > 0)
+			sel--;
+		else if (ch == KEY_DOWN && sel + 1 < TRACK_TOP_SORT_COUNT)
+			sel++;
+		else if (ch == '\n' || ch == KEY_ENTER)
+			L->sc.sort = (enum track_top_lock_sort)sel;
+		if (ch == '\n' || ch == KEY_ENTER || ch == KEY_ESC || ch == 'q' || ch == KEY_F(6))
+			break;
+	}
+	delwin(m);
 }
 
 /* --- keys ----------------------------------------------------------------------------------- */
@@ -277,7 +317,8 @@ static const char help_text[] =
 	"  Up/Down, PgUp/PgDn, Home/End   move in the focused panel\n"
 	"  Left/Right                     scroll the rows sideways\n"
 	"  Tab, Shift-Tab                 next, previous panel\n"
-	"  F6 or >, <                     next, previous sort column of the locks\n"
+	"  F6                             choose the locks' sort column\n"
+	"  >, <                           next, previous sort column of the locks\n"
 	"  Enter                          the selected thread's or lock's recorded stack\n"
 	"  s                              every thread's live stack (stops each briefly)\n"
 	"  p                              pause, resume\n"
@@ -315,7 +356,8 @@ static int key(struct loop *L, int ch)
 	case KEY_RIGHT: L->sc.hscroll += L->sc.hscroll < 200 ? 8 : 0; break;
 	case KEY_TAB: L->sc.focus = (L->sc.focus + 1) % PANEL_COUNT; L->sc.hscroll = 0; break;
 	case KEY_BTAB: L->sc.focus = (L->sc.focus + PANEL_COUNT - 1) % PANEL_COUNT; break;
-	case KEY_F(6): case '>': L->sc.sort = (L->sc.sort + 1) % TRACK_TOP_SORT_COUNT; break;
+	case KEY_F(6): sort_menu(L); break;
+	case '>': L->sc.sort = (L->sc.sort + 1) % TRACK_TOP_SORT_COUNT; break;
 	case '<': L->sc.sort = (L->sc.sort + TRACK_TOP_SORT_COUNT - 1) % TRACK_TOP_SORT_COUNT; break;
 	case '\n': case KEY_ENTER: show_stack(L); break;
 	case 's': live_stacks(L); break;
