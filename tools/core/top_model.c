@@ -27,8 +27,17 @@ struct slot_prev {
 	uint64_t gen;
 	uint64_t a, b, c;   /* locks: acquisitions, wait ns, contended; condvars and
 			       semaphores: signals (posts); threads: ns blocked; queues:
-			       enqueued, rejected */
+			       enqueued, rejected, producer waits */
 	int seen;
+};
+
+/* Per pool, the (state, object) most of its blocked threads share: a majority vote in one
+ * pass (Boyer-Moore), then a count of the winner. */
+struct vote {
+	uint32_t state;
+	uint64_t obj;
+	uint32_t n;
+	uint64_t blocked_delta, span;   /* ns blocked since the previous frame, ns alive */
 };
 
 struct track_top_prev {
@@ -36,7 +45,8 @@ struct track_top_prev {
 	int have;
 	struct slot_prev *objs, *thrs, *queues;
 	size_t cap_objs, cap_thrs, cap_queues;
-	size_t cap_locks, cap_pools, cap_queue_rows, cap_threads, cap_chains;
+	struct vote *votes;   /* one per pool, for the frame being made */
+	size_t cap_locks, cap_pools, cap_queue_rows, cap_threads, cap_chains, cap_votes;
 };
 
 void track_top_init(struct track_top *t)
@@ -51,6 +61,7 @@ void track_top_free(struct track_top *t)
 		free(t->prev->objs);
 		free(t->prev->thrs);
 		free(t->prev->queues);
+		free(t->prev->votes);
 		free(t->prev);
 	}
 	free(t->locks);
@@ -173,15 +184,6 @@ static struct track_top_pool *pool_of(struct track_top *t, uint64_t routine)
 	return NULL;
 }
 
-/* Per pool, the (state, object) most of its blocked threads share: a majority vote in one
- * pass (Boyer-Moore), then a count of the winner. */
-struct vote {
-	uint32_t state;
-	uint64_t obj;
-	uint32_t n;
-	uint64_t blocked_delta, span;   /* ns blocked since the previous frame, ns alive */
-};
-
 static void vote(struct vote *vt, const struct track_thread_rec *r)
 {
 	if (!state_blocked(r->state))
@@ -221,10 +223,9 @@ static int do_threads(struct track_top *t, struct track_view *v, double dt)
 {
 	const struct track_snap *s = v->snap;
 	struct track_top_prev *pv = t->prev;
-	struct vote *votes = NULL;
+	struct vote *votes = pv->votes;
 	uint32_t i;
-	size_t p, cap_votes = 0;
-	int rc = -1;
+	size_t p;
 	memset(t->by_state, 0, sizeof t->by_state);
 	t->nthreads = t->npools = 0;
 	if (GROW(pv->thrs, pv->cap_thrs, s->nthreads) || GROW(t->threads, pv->cap_threads, s->nthreads))
@@ -249,8 +250,9 @@ static int do_threads(struct track_top *t, struct track_view *v, double dt)
 			track_fmt_wait_target(v, r, tt->doing, sizeof tt->doing);
 		if ((pool = pool_of(t, r->start_routine)) == NULL) {
 			if (GROW(t->pools, pv->cap_pools, t->npools + 1) ||
-			    grow((void **)&votes, &cap_votes, t->npools + 1, sizeof *votes))
-				goto out;
+			    GROW(pv->votes, pv->cap_votes, t->npools + 1))
+				return -1;
+			votes = pv->votes;
 			pool = &t->pools[t->npools];
 			memset(pool, 0, sizeof *pool);
 			memset(&votes[t->npools], 0, sizeof *votes);
@@ -293,10 +295,7 @@ static int do_threads(struct track_top *t, struct track_view *v, double dt)
 		}
 	}
 	qsort(t->pools, t->npools, sizeof *t->pools, by_threads_desc);
-	rc = 0;
-out:
-	free(votes);
-	return rc;
+	return 0;
 }
 
 /* --- findings ---------------------------------------------------------------------------- */
@@ -802,13 +801,21 @@ int track_top_open(struct track_top_session *ss, const char *path, char *err, si
 
 int track_top_refresh(struct track_top_session *ss, char *err, size_t errlen)
 {
+	struct track_top *t = &ss->model;
 	int rc;
-	if (!ss->snap.alive && !ss->model.alive && ss->model.frame > 0)
+	if (ss->broken) {
+		snprintf(err, errlen, "the segment could not be read again");
+		return TRACK_EXIT_FAIL;
+	}
+	if (!ss->snap.alive && !t->alive && t->frame > 0)
 		return TRACK_EXIT_OK;   /* ended, and already shown so: the last picture stays */
 	if (ss->snap.alive) {
 		rc = track_snap_reload(&ss->snap, err, errlen);
-		if (rc != TRACK_EXIT_OK)
+		if (rc != TRACK_EXIT_OK) {
+			ss->broken = 1;   /* what the lists point to may be gone */
+			t->nthreads = t->npools = t->nlocks = t->nqueues = t->nchains = 0;
 			return rc;
+		}
 	}
 	if (track_top_update(&ss->model, &ss->view) != 0) {
 		snprintf(err, errlen, "out of memory");
@@ -823,6 +830,6 @@ void track_top_close(struct track_top_session *ss)
 		return;
 	track_top_free(&ss->model);
 	track_view_fini(&ss->view);
-	track_snap_free(&ss->snap);
+	track_snap_free(&ss->snap);   /* also after a failed reload, as segread.h asks */
 	ss->loaded = 0;
 }

@@ -175,12 +175,15 @@ struct track_top_session {
 	struct track_view view;
 	struct track_top model;
 	int loaded;
+	int broken;    /* a reload failed: the snapshot is not to be read again, and the model
+			  shows nothing of it (its records may be gone) */
 };
 
 /* Load the segment at path and compute the first frame: TRACK_EXIT_OK, or a track_status
  * with a one-line reason in err. */
 int track_top_open(struct track_top_session *ss, const char *path, char *err, size_t errlen);
-/* Read the segment again (unless its process has ended) and compute the next frame. */
+/* Read the segment again (unless its process has ended) and compute the next frame.  After
+ * a failure (said in err) the session is broken: the model's lists are empty and stay so. */
 int track_top_refresh(struct track_top_session *ss, char *err, size_t errlen);
 void track_top_close(struct track_top_session *ss);
 

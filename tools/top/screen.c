@@ -122,6 +122,7 @@ struct loop {
 	double delay;
 	int paused;
 	char status[160];   /* a message for the footer, until the next key */
+	char failure[160];  /* why the segment cannot be read any more: for good */
 };
 
 static void draw_header(struct loop *L)
@@ -148,7 +149,9 @@ static void draw_footer(struct loop *L)
 {
 	char line[256];
 	werase(L->foot);
-	if (L->status[0])
+	if (L->failure[0])
+		snprintf(line, sizeof line, "%s", L->failure);
+	else if (L->status[0])
 		snprintf(line, sizeof line, "%s", L->status);
 	else if (!L->ss->model.alive)
 		snprintf(line, sizeof line, "process %d has ended: its last state.  h:help q:quit",
@@ -379,14 +382,14 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Refresh the session; a failure to read is said in the footer and the last picture kept. */
+/* Refresh the session; a failure to read is said in the footer, for good. */
 static void tick(struct loop *L)
 {
 	char err[512];
-	if (L->paused || !L->ss->model.alive)
+	if (L->paused || !L->ss->model.alive || L->ss->broken)
 		return;
 	if (track_top_refresh(L->ss, err, sizeof err) != TRACK_EXIT_OK)
-		snprintf(L->status, sizeof L->status, "cannot read the segment: %.120s", err);
+		snprintf(L->failure, sizeof L->failure, "cannot read the segment: %.120s  q:quit", err);
 	track_top_sort_locks(L->sc.t, L->sc.sort);
 }
 
