@@ -496,7 +496,8 @@ START_TEST(screen_keys)
 	screen_with("Wait-for (");
 	keys("s");
 	s = screen_with("live stacks");
-	ck_assert_msg(strstr(s, "worker") != NULL, "%s", s);
+	ck_assert_msg(strstr(s, "track stacks: pid ") != NULL && strstr(s, " 8 threads") != NULL,
+		      "%s", s);
 	keys("q");
 	screen_with("Wait-for (");
 	keys("q");
