@@ -370,6 +370,81 @@ static double bench_alive(long n)
 	return (double)(t1 - t0) / (double)n / 1000.0;
 }
 
+/* --- 9. what a clock read costs ------------------------------------------------------------
+ * clock_gettime(CLOCK_MONOTONIC) through the vDSO: what timing every hold would add (two
+ * reads per hold), against an uncontended pair (case 1t).  The shim does not wrap it. */
+
+static double bench_clock(long n)
+{
+	struct timespec ts;
+	uint64_t t0, t1, sum = 0;
+	long i;
+	for (i = 0; i < 1000; i++)
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		sum += (uint64_t)ts.tv_nsec;
+		BARRIER();
+	}
+	t1 = now_ns();
+	if (sum == 0)
+		die("clock_gettime", EINVAL);
+	return (double)(t1 - t0) / (double)n;
+}
+
+/* --- 10. wait accounting: blocked time measured by the waiter itself ----------------------
+ * One thread holds the lock about 2 ms at a time, n times; each time the other, told the
+ * lock is held, times its own pthread_mutex_lock call, which blocks until the holder lets
+ * go.  Prints the waiter's own total in ns: bench/run compares it with the wait total the
+ * shim reports for the lock (both include the wake-up). */
+
+static pthread_mutex_t m_acc = PTHREAD_MUTEX_INITIALIZER;
+static volatile int acc_held, acc_done;
+static long acc_rounds;
+
+static void spin_until(volatile int *flag, int value)
+{
+	while (__atomic_load_n(flag, __ATOMIC_ACQUIRE) != value)
+		sched_yield();
+}
+
+static void *acc_holder(void *arg)
+{
+	struct timespec hold = {0, 2 * 1000000L};
+	long i;
+	(void)arg;
+	for (i = 0; i < acc_rounds; i++) {
+		CHECK(pthread_mutex_lock(&m_acc));
+		__atomic_store_n(&acc_held, 1, __ATOMIC_RELEASE);
+		nanosleep(&hold, NULL);
+		CHECK(pthread_mutex_unlock(&m_acc));
+		spin_until(&acc_done, 1);
+		__atomic_store_n(&acc_done, 0, __ATOMIC_RELEASE);
+	}
+	return NULL;
+}
+
+static double bench_waitacc(long n)
+{
+	pthread_t t;
+	uint64_t sum = 0, t0;
+	long i;
+	acc_rounds = n;
+	CHECK(pthread_create(&t, NULL, acc_holder, NULL));
+	for (i = 0; i < n; i++) {
+		spin_until(&acc_held, 1);
+		__atomic_store_n(&acc_held, 0, __ATOMIC_RELEASE);
+		t0 = now_ns();
+		CHECK(pthread_mutex_lock(&m_acc));
+		sum += now_ns() - t0;
+		CHECK(pthread_mutex_unlock(&m_acc));
+		__atomic_store_n(&acc_done, 1, __ATOMIC_RELEASE);
+	}
+	CHECK(pthread_join(t, NULL));
+	return (double)sum;
+}
+
 /* --- driver ------------------------------------------------------------------------------- */
 
 static const struct bcase {
@@ -387,6 +462,9 @@ static const struct bcase {
 	{ "nested", bench_nested, "ns per lock A, lock B, unlock B, unlock A" },
 	{ "storm", bench_storm, "us per short-lived detached thread (global and local mutex)" },
 	{ "alive", bench_alive, "us per thread, all alive at once in a condvar wait" },
+	{ "clock", bench_clock, "ns per clock_gettime(CLOCK_MONOTONIC) (vDSO)" },
+	{ "waitacc", bench_waitacc,
+	  "total ns the waiter measured itself blocked in pthread_mutex_lock, N waits of ~2 ms" },
 };
 
 static void usage(FILE *f)

@@ -68,8 +68,8 @@ static void finding_publish(struct track_finding_rec *f)
 	TRACK_STORE(&track__g.hdr->findings_used, track__g.hdr->findings_used + 1);
 }
 
-void track__finding(uint32_t kind, const void *obj, uint32_t obj_kind, uint64_t pc,
-		   int32_t other_tid, const char *fmt, ...)
+struct track_finding_rec *track__finding(uint32_t kind, const void *obj, uint32_t obj_kind,
+					 uint64_t pc, int32_t other_tid, const char *fmt, ...)
 {
 	struct track_seg_header *h = track__g.hdr;
 	struct track_finding_rec *f = NULL;
@@ -79,7 +79,7 @@ void track__finding(uint32_t kind, const void *obj, uint32_t obj_kind, uint64_t 
 	uint32_t stack;
 	struct announce an = {.len = 0};
 	if (!track__g.on || track__busy())
-		return;
+		return NULL;
 	stack = track__stack_capture(track__tls.self);
 	track__ilock();
 	n = h->findings_used;
@@ -109,6 +109,45 @@ out:
 		track__modules_note_pc(pc);
 	announce_write(&an);
 	errno = saved;
+	return f;
+}
+
+/* How soon before the end a thread may end holding a lock for it to be part of the end. */
+#define EXITING_NS 1000000000ull
+
+/*
+ * Threads that end holding a lock as the process ends (the JVM's VM thread does so on every
+ * run), and a process that calls exit() holding a lock it keeps for its whole life (redis
+ * does), harm nobody: no thread waits for that lock, and none will.  At the end, such a
+ * finding, made within EXITING_NS of it on a lock nobody asked for since (its signature is
+ * the lock's count of waits and timeouts when the thread ended), is made informational.
+ * One that a thread waits for is an error: that thread is stuck for good.
+ */
+void track__exit_holding_review(uint64_t end_ns)
+{
+	struct track_seg_header *h = track__g.hdr;
+	uint64_t i, n;
+	if (!track__g.on || h == NULL)
+		return;
+	track__ilock();
+	n = h->findings_used;
+	for (i = 0; i < n; i++) {
+		struct track_finding_rec *f = &track__g.findings[i];
+		const struct track_obj_rec *r;
+		size_t len;
+		if (f->kind != TRACK_FK_EXIT_HOLDING_LOCK || f->severity != TRACK_SEV_ERROR ||
+		    f->when_ns + EXITING_NS < end_ns)
+			continue;
+		r = track__obj_find((const void *)(uintptr_t)f->obj);
+		if (r != NULL && (TRACK_LOAD(&r->waiters) != 0 ||
+				  TRACK_LOAD(&r->contended) + TRACK_LOAD(&r->timeouts) != f->signature))
+			continue;
+		len = strlen(f->text);
+		track__format(f->text + len, sizeof f->text - len,
+			      " as the process ended; nobody waited for it");
+		TRACK_STORE(&f->severity, TRACK_SEV_INFO);
+	}
+	track__iunlock();
 }
 
 void track__init_refused(const void *addr, uint32_t kind, uint64_t pc)

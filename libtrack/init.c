@@ -53,6 +53,7 @@ void track__resolve(void)
 	R(timedjoin_np, "pthread_timedjoin_np");
 	R(clockjoin_np, "pthread_clockjoin_np");
 	R(detach, "pthread_detach");
+	R(cancel, "pthread_cancel");
 	R(exit, "pthread_exit");
 	R(setname_np, "pthread_setname_np");
 	R(mutex_timedlock, "pthread_mutex_timedlock");
@@ -209,6 +210,10 @@ static void track__atfork_child(void)
 static void track__shutdown(void)
 {
 	if (track__g.on) {
+		struct track__thread *t = track__tls.self;
+		if (t != NULL)   /* exit(), or a return from main, with locks held */
+			track__note_exit_holding(t, "called exit()");
+		track__exit_holding_review(track__now_ns());
 		track__segment_mark_exit(TRACK_PS_EXITED, 0);
 		track__fds_at_end();
 		track__segment_collect_self();
@@ -233,6 +238,7 @@ static void quick_exit_mark(int status)
 {
 	if (__atomic_load_n(&track__g.on, __ATOMIC_ACQUIRE) && track__g.hdr != NULL &&
 	    track__g.hdr->pid == getpid()) {
+		TRACK__KEEP_ERRNO(track__exit_holding_review(track__now_ns()));
 		TRACK__KEEP_ERRNO(track__segment_mark_exit(TRACK_PS_QUICK_EXIT, status));
 		TRACK__KEEP_ERRNO(track__fds_at_end());
 		TRACK__KEEP_ERRNO(track__segment_collect_self());

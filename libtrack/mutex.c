@@ -103,11 +103,27 @@ static int mutex_wait(pthread_mutex_t *m, enum track__how how, clockid_t clk,
 	return rc;
 }
 
+/* glibc refused a call on m as invalid (EINVAL): a mutex destroyed (glibc marks its kind
+ * -1), or memory that never was one.  Recorded once per call site. */
+static int mutex_invalid(const pthread_mutex_t *m, const char *call, uint64_t pc)
+{
+	if (__atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED) == -1)
+		track__finding(TRACK_FK_USE_AFTER_DESTROY, m, TRACK_OBJ_MUTEX, pc, 0,
+			      "%s on mutex %p after pthread_mutex_destroy (EINVAL)", call,
+			      (const void *)m);
+	else
+		track__api_failed(call, m, "not an initialised mutex (garbage, or memory that "
+				  "never was one)", pc);
+	return EINVAL;
+}
+
 /* trylock said something other than EBUSY: pass it on, bookkeeping a robust takeover. */
 static int mutex_try_other(pthread_mutex_t *m, int rc, uint64_t pc)
 {
 	if (rc == EOWNERDEAD)
 		track__took(m, TRACK_OBJ_MUTEX, pc, 0, 0);
+	else if (rc == EINVAL && track__g.on)
+		TRACK__KEEP_ERRNO(mutex_invalid(m, "lock", pc));
 	return rc;
 }
 
@@ -193,9 +209,10 @@ static __attribute__((noinline)) int mutex_lock_slow(pthread_mutex_t *m, int rc,
 }
 
 /* What the hot path leaves out of line: a hold to time, a nested lock's order. */
-static __attribute__((noinline)) int mutex_took_more(struct track__thread *t, uint32_t before)
+static __attribute__((noinline)) int mutex_took_more(struct track__thread *t, uint32_t before,
+						    uint64_t acq)
 {
-	track__hold_tick(t, before);
+	track__hold_tick(t, before, acq);
 	return track__order_note(t, before, TRACK_EF_TO_WRITE);
 }
 
@@ -208,15 +225,17 @@ TRACK_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 	int rc = plain_trylock(m, t);
 	if (likely(rc == 0) && likely(track__obj_cached(t, m, &c)) &&
 	    likely(c.rec->owner_tid != t->tid)) {
+		uint64_t acq = c.rec->acquisitions;
 		uint32_t before;
 		TRACK_STORE(&c.rec->owner_tid, t->tid);
-		TRACK_STORE(&c.rec->acquisitions, c.rec->acquisitions + 1);
+		TRACK_STORE(&c.rec->acquisitions, acq + 1);
 		before = track__held_push_idx(t, c.idx, c.rec->lock_id, TRACK_RA());
-		if (likely(before == 0) && likely(t->hold_left != 0)) {
+		if (likely(before == 0) && likely(t->hold_left != 0) &&
+		    likely(acq >= TRACK_HOLD_FIRST)) {
 			t->hold_left--;
 			return 0;
 		}
-		return mutex_took_more(t, before);
+		return mutex_took_more(t, before, acq);
 	}
 	return mutex_lock_slow(m, rc, TRACK_RA());
 }
@@ -257,9 +276,15 @@ static __attribute__((noinline)) int mutex_unlock_slow(pthread_mutex_t *m, uint6
 {
 	struct track__thread *t;
 	struct track_obj_rec *r = track__lock_rec(&t, m, TRACK_OBJ_MUTEX, 0, 0);
-	if (unlikely(r == NULL))
+	int rc;
+	if (unlikely(r == NULL)) {
 		track__unlock_untracked(t, m);
-	else if (unlikely(track__release_excl(t, r) != 0))
+		rc = __pthread_mutex_unlock(m);
+		if (rc == EINVAL && t != NULL)
+			TRACK__KEEP_ERRNO(mutex_invalid(m, "unlock", pc));
+		return rc;
+	}
+	if (unlikely(track__release_excl(t, r) != 0))
 		return track__unlock_misuse(t, r, m, pc, real_unlock,
 					   __atomic_load_n(&m->__data.__owner, __ATOMIC_RELAXED));
 	return __pthread_mutex_unlock(m);

@@ -206,6 +206,11 @@ static struct track_obj_rec *find_live(uintptr_t a)
 	return find_live_gen(a, &gen);
 }
 
+struct track_obj_rec *track__obj_find(const void *addr)
+{
+	return find_live((uintptr_t)addr);
+}
+
 static void cache_fill(struct track__thread *t, uintptr_t a, struct track_obj_rec *r,
 		       uint64_t gen)
 {
@@ -308,7 +313,7 @@ struct track_obj_rec *track__obj_slow(struct track__thread *t, uintptr_t a, uint
 /* An init over an object still in use: held (its owner or readers would release a lock
  * that is no longer theirs) or waited on.  An unused one initialised again without a destroy
  * is undefined too, but common and harmless in glibc: not reported. */
-static void reinit_check(const void *addr, uint64_t pc)
+static void reinit_check(struct track__thread *t, const void *addr, uint64_t pc)
 {
 	static const char *const kinds[] = {TRACK_OBJ_KINDS(TRACK__X_NAME)};
 	struct track_obj_rec *old = find_live((uintptr_t)addr);
@@ -323,6 +328,8 @@ static void reinit_check(const void *addr, uint64_t pc)
 		track__finding(TRACK_FK_REINIT_LIVE, addr, old->kind, pc, owner,
 			      "%s %p initialised again while thread %d holds it", kinds[old->kind],
 			      addr, owner);
+	if (owner == t->tid)   /* the init unlocked it: the caller holds it no more */
+		track__held_remove_slow(t, track__obj_index(old));
 	else if (readers != 0 || waiters != 0)
 		track__finding(TRACK_FK_REINIT_LIVE, addr, old->kind, pc, 0,
 			      "%s %p initialised again while %u thread(s) %s it", kinds[old->kind],
@@ -334,7 +341,7 @@ struct track_obj_rec *track__obj_init(const void *addr, uint32_t kind, uint64_t 
 	struct track__thread *t = track__self();
 	if (t == NULL || track__busy())
 		return NULL;
-	reinit_check(addr, pc);
+	reinit_check(t, addr, pc);
 	return make(t, (uintptr_t)addr, kind, pc, 1);
 }
 

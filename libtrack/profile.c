@@ -11,10 +11,12 @@
  * blocked, a hold that was timed) come here.
  *
  * Hold times cost two clock reads, more than an uncontended lock and unlock together, so
- * they are sampled (TRACK_HOLD_SAMPLE, 1 in N by default 64): each thread counts down a
- * random interval of mean N between timed holds, so that no periodic pattern in the
- * program hides a lock from the sample, and a timed hold counts for N.  A hold that began
- * with a wait has its clock read already and is always timed, counted once.
+ * most are sampled.  A lock's first TRACK_HOLD_FIRST (1024) holds are all timed, each counted
+ * once: a lock taken rarely (often the one held long) is measured exactly.  After that,
+ * each thread counts down a random interval of mean TRACK_HOLD_SAMPLE (64) between timed
+ * holds, so that no periodic pattern in the program hides a lock from the sample, and a
+ * timed hold counts for TRACK_HOLD_SAMPLE.  A hold that began with a wait has its clock
+ * read already and is always timed, counted once.  TRACK_HOLD_SAMPLE=0 times none.
  */
 #define _GNU_SOURCE
 
@@ -154,14 +156,15 @@ static uint32_t next_gap(struct track__thread *t)
 	return n <= 1 ? 0 : x % (2 * n - 1);
 }
 
-void track__hold_begin(struct track__thread *t, uint32_t n)
+void track__hold_begin(struct track__thread *t, uint32_t n, int every)
 {
-	if (track__g.hold_sample == 0) {
+	if (track__g.hold_sample == 0) {   /* hold timing off */
 		t->hold_left = UINT32_MAX;
 		return;
 	}
-	t->hold_left = next_gap(t);
-	t->held_t0[n] = track__now_ns() & ~1ull;
+	if (!every)
+		t->hold_left = next_gap(t);
+	t->held_t0[n] = every ? track__now_ns() | 1u : track__now_ns() & ~1ull;
 }
 
 void track__hold_end(struct track__thread *t, uint32_t i)

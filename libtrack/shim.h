@@ -168,6 +168,7 @@ struct track__real {
 	int (*timedjoin_np)(pthread_t, void **, const struct timespec *);
 	int (*clockjoin_np)(pthread_t, void **, clockid_t, const struct timespec *);
 	int (*detach)(pthread_t);
+	int (*cancel)(pthread_t);
 	void (*exit)(void *) __attribute__((noreturn));
 	int (*setname_np)(pthread_t, const char *);
 	int (*mutex_timedlock)(pthread_mutex_t *, const struct timespec *);
@@ -328,6 +329,7 @@ TRACK_HIDDEN struct track_thread_rec *track__thread_by_tid(int32_t tid);
 TRACK_HIDDEN int32_t track__tid_of_pthread(uint64_t th);
 TRACK_HIDDEN void track__thread_running(struct track__thread *t, uint64_t waited_ns);
 TRACK_HIDDEN void track__wait_stale(struct track__thread *t);
+TRACK_HIDDEN void track__note_exit_holding(struct track__thread *t, const char *how);
 
 /* objects.c; all three leave errno as it was */
 TRACK_HIDDEN struct track_obj_rec *track__obj_slow(struct track__thread *t, uintptr_t addr,
@@ -335,12 +337,17 @@ TRACK_HIDDEN struct track_obj_rec *track__obj_slow(struct track__thread *t, uint
 TRACK_HIDDEN struct track_obj_rec *track__obj_init(const void *addr, uint32_t kind,
 						  uint64_t pc);
 TRACK_HIDDEN void track__obj_destroy(const void *addr);
+/* The live record of the object at addr, or NULL (no cache, no record made). */
+TRACK_HIDDEN struct track_obj_rec *track__obj_find(const void *addr);
 
 /* A call glibc refuses for an invalid argument (EINVAL): a bug of the caller, recorded once
  * per call site as api-call-failed, saying why; an init refused so (findings.c). */
 TRACK_HIDDEN void track__api_failed(const char *call, const void *obj, const char *why,
 				    uint64_t pc);
 TRACK_HIDDEN void track__init_refused(const void *addr, uint32_t kind, uint64_t pc);
+/* At the end: a thread that ended holding a lock moments before the process ended, with
+ * nobody waiting for it, is informational (findings.c). */
+TRACK_HIDDEN void track__exit_holding_review(uint64_t end_ns);
 /* A timed wait whose timeout or clock glibc refuses before trying. */
 TRACK_HIDDEN void track__timeout_refused(const char *call, const void *obj, uint64_t pc);
 /* "deadlock: 2 threads waiting for each other": the finding's words and the exit line's. */
@@ -378,7 +385,10 @@ TRACK_HIDDEN size_t track__format(char *buf, size_t len, const char *fmt, ...)
 TRACK_HIDDEN size_t track__vformat(char *buf, size_t len, const char *fmt, va_list ap);
 
 /* findings.c */
-TRACK_HIDDEN void track__finding(uint32_t kind, const void *obj, uint32_t obj_kind, uint64_t pc,
+/* Returns the new record (already visible), or NULL when it only counted a known finding,
+ * or could not be made. */
+TRACK_HIDDEN struct track_finding_rec *track__finding(uint32_t kind, const void *obj,
+						     uint32_t obj_kind, uint64_t pc,
 				int32_t other_tid, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
 TRACK_HIDDEN void track__finding_cycle(uint32_t kind, uint32_t severity, const uint32_t *edges,
@@ -405,8 +415,9 @@ TRACK_HIDDEN void track__prof_obj(struct track_obj_rec *r, uint32_t role, uint64
 				  uint64_t weight);
 TRACK_HIDDEN void track__prof_site(uint32_t role, const struct track_obj_rec *r, uint64_t pc,
 				   uint32_t stack, uint64_t ns);
-/* Time the hold of listed held lock n from now; the hold of listed lock i is over. */
-TRACK_HIDDEN void track__hold_begin(struct track__thread *t, uint32_t n);
+/* Time the hold of listed held lock n from now (every: counted once, else as a sample);
+ * the hold of listed lock i is over. */
+TRACK_HIDDEN void track__hold_begin(struct track__thread *t, uint32_t n, int every);
 TRACK_HIDDEN void track__hold_end(struct track__thread *t, uint32_t i);
 
 /* queues.c: queues registered through track.h */
@@ -564,25 +575,33 @@ static inline uint32_t track__held_push_idx(struct track__thread *t, uint32_t id
 	return n;
 }
 
-/* Count a hold of listed held lock n (n < TRACK_HELD_MAX) towards the next timed one, and
- * time it if it is that one.  Apart from the push so that the uncontended lock path can
- * keep it out of line (a call in the middle of it would cost that path a stack frame).
- * held_t0[] of a slot not in use is always 0: whatever releases a lock clears its slot. */
-static inline void track__hold_tick(struct track__thread *t, uint32_t n)
+/* A lock's first TRACK_HOLD_FIRST acquisitions have every hold timed (a lock taken rarely
+ * is measured exactly); after that, 1 in TRACK_HOLD_SAMPLE is (profile.c). */
+#define TRACK_HOLD_FIRST 1024u
+
+/* A hold of listed held lock n of a lock acquired acq times before: time it if it is one
+ * of the lock's first, or the one the thread's countdown picks.  Apart from the push so that
+ * the uncontended lock path can keep it out of line (a call in the middle of it would cost
+ * that path a stack frame).  held_t0[] of a slot not in use is always 0: whatever releases a
+ * lock clears its slot. */
+static inline void track__hold_tick(struct track__thread *t, uint32_t n, uint64_t acq)
 {
 	uint32_t left = t->hold_left;
-	if (likely(left != 0))
+	if (unlikely(acq < TRACK_HOLD_FIRST)) {
+		if (n < TRACK_HELD_MAX)
+			track__hold_begin(t, n, 1);
+	} else if (likely(left != 0)) {
 		t->hold_left = left - 1;
-	else if (n < TRACK_HELD_MAX)
-		track__hold_begin(t, n);
+	} else if (n < TRACK_HELD_MAX) {
+		track__hold_begin(t, n, 0);
+	}
 }
 
-/* Record that thread t now holds lock r (called with the lock held). */
 static inline uint32_t track__held_push(struct track__thread *t, struct track_obj_rec *r,
 				       uint32_t mark, uint64_t pc)
 {
 	uint32_t n = track__held_push_idx(t, track__obj_index(r) | mark, r->lock_id, pc);
-	track__hold_tick(t, n);
+	track__hold_tick(t, n, TRACK_LOAD(&r->acquisitions));
 	return n;
 }
 

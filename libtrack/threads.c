@@ -436,22 +436,36 @@ static void unclaim(struct track_thread_rec *thr)
 	track__tls.gone = 1;
 }
 
+/* Record that thread t ends (how: "ended", "called exit()") holding locks, if it does;
+ * located where the first listed lock it still holds was taken.  A robust mutex's owner
+ * dying is what the attribute is for: the next locker gets EOWNERDEAD. */
+void track__note_exit_holding(struct track__thread *t, const char *how)
+{
+	struct track_thread_rec *thr = t->thr;
+	uint32_t i, n = thr->nheld < TRACK_HELD_MAX ? thr->nheld : TRACK_HELD_MAX;
+	const struct track_obj_rec *r;
+	struct track_finding_rec *f;
+	if (thr->nheld == 0)
+		return;
+	for (i = 0; i < n && thr->held[i] == 0; i++)
+		;
+	r = i < n ? &track__g.objs[(thr->held[i] & ~TRACK_HELD_READ) - 1] : NULL;
+	if (r != NULL && r->kind == TRACK_OBJ_MUTEX && (r->subtype & TRACK_MUTEX_ROBUST) &&
+	    thr->nheld == 1)
+		return;
+	f = track__finding(TRACK_FK_EXIT_HOLDING_LOCK, r ? (void *)(uintptr_t)r->addr : NULL,
+			  r ? r->kind : 0, i < n ? thr->held_pc[i] : 0, 0,
+			  "thread %d %s holding %u lock(s)", t->tid, how, thr->nheld);
+	if (f != NULL && r != NULL)   /* who asked for it later: see track__exit_holding_review */
+		TRACK_STORE(&f->signature, TRACK_LOAD(&r->contended) + TRACK_LOAD(&r->timeouts));
+}
+
 /* Close the calling thread's record: it is ending. */
 static void close_self(struct track__thread *t, uint32_t why)
 {
 	struct track_thread_rec *thr = t->thr;
 	int w;
-	if (thr->nheld > 0) {
-		/* Located where the first listed lock it still holds was taken. */
-		uint32_t i, n = thr->nheld < TRACK_HELD_MAX ? thr->nheld : TRACK_HELD_MAX;
-		const struct track_obj_rec *r;
-		for (i = 0; i < n && thr->held[i] == 0; i++)
-			;
-		r = i < n ? &track__g.objs[(thr->held[i] & ~TRACK_HELD_READ) - 1] : NULL;
-		track__finding(TRACK_FK_EXIT_HOLDING_LOCK, r ? (void *)(uintptr_t)r->addr : NULL,
-			      r ? r->kind : 0, i < n ? thr->held_pc[i] : 0, 0,
-			      "thread %d ended holding %u lock(s)", t->tid, thr->nheld);
-	}
+	track__note_exit_holding(t, "ended");
 	__atomic_or_fetch(&thr->flags, why, __ATOMIC_RELAXED);
 	w = seq_begin(thr);
 	TRACK_STORE(&thr->exited_ns, track__now_ns());
@@ -693,6 +707,38 @@ static int create_untracked(pthread_t *th, const pthread_attr_t *attr, void *(*f
 	return rc;
 }
 
+/* --- joined handles ---------------------------------------------------------------------------
+ *
+ * The pthread_t of a joined thread is dead: glibc may free or reuse its descriptor, and a
+ * pthread_cancel of it is undefined (it may signal another thread).  The values of the
+ * threads joined lately are kept, so that a cancel of one is told; a new thread given the
+ * same value takes it off.  Under the shim lock. */
+#define JOINED_RING 64u
+static uint64_t joined_ring[JOINED_RING];
+static uint32_t joined_next;
+
+static void joined_note(pthread_t th)
+{
+	joined_ring[joined_next++ % JOINED_RING] = (uint64_t)th;
+}
+
+static void joined_forget(pthread_t th)
+{
+	uint32_t i;
+	for (i = 0; i < JOINED_RING; i++)
+		if (joined_ring[i] == (uint64_t)th)
+			joined_ring[i] = 0;
+}
+
+static int joined_lately(pthread_t th)
+{
+	uint32_t i;
+	for (i = 0; i < JOINED_RING; i++)
+		if (th != 0 && joined_ring[i] == (uint64_t)th)
+			return 1;
+	return 0;
+}
+
 /* The new thread's stack size as its attributes say (or glibc's default), for the unwinder's
  * bounds, and whether it starts detached. */
 static uint64_t attr_facts(const pthread_attr_t *attr, int *detached)
@@ -743,11 +789,30 @@ TRACK_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
 		return rc;
 	}
 	TRACK_ADD(&track__g.hdr->threads_created, 1);
+	track__ilock();
+	joined_forget(*th);   /* a live thread's handle now */
+	track__iunlock();
 	if (detached == PTHREAD_CREATE_DETACHED)
 		TRACK_ADD(&track__g.hdr->threads_detached, 1);
 	else
 		tmap_put(*th, slot);
 	return rc;
+}
+
+TRACK_EXPORT int pthread_cancel(pthread_t th)
+{
+	int dead = 0;
+	track__resolve();
+	if (track__g.on && !track__busy()) {
+		track__ilock();
+		dead = joined_lately(th);
+		track__iunlock();
+	}
+	if (dead)
+		track__finding(TRACK_FK_CANCEL_INVALID, (void *)th, 0, TRACK_RA(), 0,
+			      "pthread_cancel of a thread already joined: its handle is no "
+			      "longer valid");
+	return track__real.cancel(th);
 }
 
 /* --- joining -------------------------------------------------------------------------------- */
@@ -820,6 +885,9 @@ static int join_common(pthread_t th, void **ret, clockid_t clk, const struct tim
 		rc = call(th, ret, clk, abs);
 	}
 	if (rc == 0) {
+		track__ilock();
+		joined_note(th);
+		track__iunlock();
 		target = tmap_get(th, 1);
 		if (target != NULL) {   /* an untracked thread is in no count but not_tracked */
 			reaped(target, TRACK_TF_JOINED);

@@ -773,26 +773,40 @@ json_t *jfind(json_t *root, const char *array_path, const char *field, const cha
 	return NULL;
 }
 
-static int count_in(json_t *proc, const char *kind)
+/* Findings of proc of kind (NULL: any), and only those that are not informational if
+ * serious. */
+static int count_in(json_t *proc, const char *kind, int serious)
 {
 	json_t *f = json_object_get(proc, "findings"), *e;
 	size_t i;
 	int n = 0;
 	json_array_foreach(f, i, e) {
 		const char *k = json_string_value(json_object_get(e, "kind"));
-		n += kind == NULL || (k != NULL && strcmp(k, kind) == 0);
+		const char *sev = json_string_value(json_object_get(e, "severity"));
+		n += (kind == NULL || (k != NULL && strcmp(k, kind) == 0)) &&
+		     (!serious || sev == NULL || strcmp(sev, "info") != 0);
 	}
+	return n;
+}
+
+static int count_all(json_t *root, const char *kind, int serious)
+{
+	json_t *others = json_object_get(root, "other_processes"), *p;
+	size_t i;
+	int n = count_in(root, kind, serious);
+	json_array_foreach(others, i, p)
+		n += count_in(p, kind, serious);
 	return n;
 }
 
 int count_findings(json_t *root, const char *kind)
 {
-	json_t *others = json_object_get(root, "other_processes"), *p;
-	size_t i;
-	int n = count_in(root, kind);
-	json_array_foreach(others, i, p)
-		n += count_in(p, kind);
-	return n;
+	return count_all(root, kind, 0);
+}
+
+int count_serious(json_t *root)
+{
+	return count_all(root, NULL, 1);
 }
 
 /* Leaked: only ever made for a failure message, in a test's short-lived process. */

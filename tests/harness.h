@@ -189,6 +189,8 @@ const char *jstr(json_t *root, const char *path);
 json_t *jfind(json_t *root, const char *array_path, const char *field, const char *value);
 /* The number of findings of kind (NULL: any) in root.findings and in other_processes. */
 int count_findings(json_t *root, const char *kind);
+/* Findings of every process that are errors or warnings (not informational). */
+int count_serious(json_t *root);
 /* Every finding (other processes' too) as compact JSON, for a failure message. */
 const char *findings_text(json_t *root);
 /* j as compact JSON, cut at 3000 characters, for a failure message. */

@@ -266,6 +266,8 @@ static const struct inversion_case inversions[] = {
 	 {{"A", "B", "trylock_a_then_lock_b", "try-a-b"}, {"B", "A", "take_b_then_a", "ba"}}},
 	{"rwlock_writer", "error", NULL, 2,             /* an rwlock's writer makes a cycle */
 	 {{"L", "M", "rdlock_l_then_m", "rd-l-m"}, {"M", "L", "lock_m_then_wrlock_l", "m-wr-l"}}},
+	{"rwlock_readers_wpref", "error", NULL, 2,      /* readers wait behind a queued writer */
+	 {{"L", "M", "rdlock_l_then_m", "rd-l-m"}, {"M", "L", "lock_m_then_rdlock_l", "m-rd-l"}}},
 	{"gate", "info", "G", 2,                        /* gated: info only, --error-exitcode 0 */
 	 {{"A", "B", "take_a_then_b", NULL}, {"B", "A", "take_b_then_a", NULL}}},
 };
@@ -359,6 +361,7 @@ static const char *const negatives[] = {
 	"address_reuse",      /* old -> B; old destroyed; new at the same address; B -> new */
 	"recursive",          /* recursive relock while a later lock is held */
 	"rwlock_readers",     /* L(read) -> M, M -> L(read) */
+	"cancel-live",        /* a live thread cancelled, then joined */
 	"class_order",        /* opposite orders, different instances (instance mode) */
 	"destroy_cond_after_broadcast",   /* the waiter is woken, only the mutex is awaited */
 	"clean",              /* every primitive used correctly */
@@ -589,6 +592,9 @@ static const struct {
 	{"barrier-count-0", "api-call-failed", "barrier_of_none"},
 	{"bad-timeout", "api-call-failed", "wait_until_nonsense"},
 	{"reinit-locked", "reinit-in-use", "init_while_locked"},
+	{"exit-called-holding", "exit-holding-lock", "exit_called_holding"},
+	{"cancel-after-join", "cancel-invalid", "cancel_joined"},
+	{"lock-after-destroy", "use-after-destroy", "lock_destroyed"},
 };
 
 START_TEST(misuse_is_found_once)
@@ -604,6 +610,48 @@ START_TEST(misuse_is_found_once)
 	ck_assert_msg(loc_is(json_object_get(f, "location"), misuses[_i].fn),
 		      "%s: location should be in %s: %s", misuses[_i].scenario, misuses[_i].fn,
 		      dump(f));
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+/* A thread that ends holding a lock as the process ends, nobody asking for it (the JVM's VM
+ * thread on every run), is informational: it does not fail --error-exitcode. */
+START_TEST(exit_holding_at_the_end_is_info)
+{
+	struct run_result r;
+	json_t *root = scenario("exit-holding-at-end", (char *[]){"--error-exitcode=9", NULL}, &r);
+	json_t *f = the_finding(root, "exit-holding-lock");
+	ck_assert_msg(r.status == 0, "status %d: %s", r.status, findings_text(root));
+	ck_assert_msg(strcmp(jstr(f, "severity"), "info") == 0, "%s", dump(f));
+	ck_assert_msg(strstr(jstr(f, "message"), "nobody waited for it") != NULL, "%s", dump(f));
+	ck_assert_msg(loc_is(json_object_get(f, "location"), "return_holding_lock"), "%s", dump(f));
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(exit_holding_alone_is_info)
+{
+	struct run_result r;
+	json_t *root = scenario("exit-called-holding-alone", (char *[]){"--error-exitcode=9", NULL},
+				&r);
+	json_t *f = the_finding(root, "exit-holding-lock");
+	ck_assert_msg(strcmp(jstr(f, "severity"), "info") == 0, "%s", dump(f));
+	ck_assert_msg(strstr(jstr(f, "message"), "called exit()") != NULL, "%s", dump(f));
+	ck_assert_msg(loc_is(json_object_get(f, "location"), "exit_called_holding_alone"), "%s",
+		      dump(f));
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+START_TEST(robust_owner_death_is_not_misuse)
+{
+	struct run_result r;
+	json_t *root = scenario("exit-holding-robust", NULL, &r);
+	ck_assert_ptr_nonnull(strstr(r.out, "robust: EOWNERDEAD"));
+	no_findings(root);
 	json_decref(root);
 	run_free(&r);
 }
@@ -725,6 +773,9 @@ int main(void)
 		TEST("deadlocks", self_deadlock_on_normal_mutex),
 		TEST("deadlocks", slow_is_not_a_deadlock),
 		LOOP_TEST("misuse", misuse_is_found_once, ARRAY_SIZE(misuses)),
+		TEST("misuse", exit_holding_at_the_end_is_info),
+		TEST("misuse", exit_holding_alone_is_info),
+		TEST("misuse", robust_owner_death_is_not_misuse),
 		TEST("demos", demo_inversion),
 		TEST("demos", demo_philosophers),
 		TEST("demos", demo_misuse),

@@ -252,7 +252,8 @@ struct track_finding_rec {
 	char     text[TRACK_FINDING_TEXT];
 	uint32_t severity;     /* TRACK_SEV_* */
 	uint32_t nitems;       /* entries used in edges[] or tids[]/stacks[] */
-	uint64_t signature;    /* identifies a cycle: the same cycle is reported once */
+	uint64_t signature;    /* identifies a cycle: the same cycle is reported once;
+				  exit-holding-lock: the lock's waits and timeouts so far */
 	uint64_t gate;         /* lock-order: address of the lock held around every edge, or 0 */
 	uint32_t edges[TRACK_CYCLE_MAX];  /* lock-order cycle: edge index + 1, in cycle order */
 	int32_t  tids[TRACK_CYCLE_MAX];   /* deadlock: the threads in the wait-for cycle */
@@ -341,6 +342,8 @@ struct track_stack_rec {
 	X(DETACH_INVALID, "detach-invalid")         /* a detached or joined thread */ \
 	X(API_CALL_FAILED, "api-call-failed")       /* refused for an invalid argument */ \
 	X(REINIT_LIVE, "reinit-in-use")             /* initialised again while held or waited */ \
+	X(CANCEL_INVALID, "cancel-invalid")         /* pthread_cancel of a joined thread */ \
+	X(USE_AFTER_DESTROY, "use-after-destroy")   /* a mutex used after its destroy */ \
 	X(STALL, "stall")                           /* blocked longer than TRACK_STALL */ \
 	X(THREAD_LIMIT, "thread-limit")             /* more threads alive than TRACK_THREAD_LIMIT */ \
 	/* derived by the tools when the process has ended, if leak checking was asked for \
@@ -441,9 +444,10 @@ enum track_prof_role { TRACK_PROF_ROLES(TRACK_X_PR) TRACK_PR_COUNT };
 /*
  * One profile.  Identity (written once, before ready): role, object, site.  Figures
  * (written with relaxed atomic adds by any thread, no lock): count of events, their total
- * and longest duration, and the histogram.  Hold profiles are estimates: an uncontended
- * hold is timed once in hold_sample and counted hold_sample times, a hold that began with
- * a wait is always timed and counted once; samples says how many were timed.
+ * and longest duration, and the histogram.  Hold profiles are estimates: a lock's first 1024
+ * holds are all timed and counted once; after that an uncontended hold is timed once in
+ * hold_sample and counted hold_sample times; a hold that began with a wait is always timed
+ * and counted once; samples says how many were timed.
  */
 struct track_prof_rec {
 	uint64_t key;          /* hash of the identity; 0: empty */
@@ -569,7 +573,8 @@ struct track_seg_header {
 	uint32_t max_profs, prof_index_slots;
 	uint64_t profs_used;       /* profile records handed out */
 	uint64_t profs_dropped;    /* events not profiled: the profile table was full */
-	uint32_t hold_sample;      /* 1 uncontended hold in hold_sample is timed (0: none) */
+	uint32_t hold_sample;      /* past a lock's first 1024 holds, 1 uncontended hold in
+				      hold_sample is timed (0: no hold is) */
 	uint32_t max_queues;
 	uint64_t queues_used;
 	uint64_t queues_dropped;   /* registrations refused: the queue table was full */

@@ -19,6 +19,7 @@ int track_cmd_clean(int argc, char **argv);
 int track_cmd_stacks(int argc, char **argv);
 int track_cmd_snapshot(int argc, char **argv);
 int track_cmd_leaks(int argc, char **argv);
+int track_cmd_exporter(int argc, char **argv);
 int track_cmd_top(int argc, char **argv);
 
 /* The segment of running process pid, loaded into s; TRACK_EXIT_OK, or a status with the
@@ -68,6 +69,30 @@ void track_dest_add(struct track_dest *d, struct track_view *v);
 /* Finish, flush and close (unless stdout or stderr); -1 with a message naming where it
  * went if anything could not be written.  A dest never opened is fine. */
 int track_dest_close(struct track_dest *d);
+
+/* --- the report formats (formats.c): --format, --view and --value of track run and report */
+enum {
+	TRACK_OPT_FORMAT = 256 + 200,   /* keys beyond any subcommand's own (options.h) */
+	TRACK_OPT_VIEW,
+	TRACK_OPT_VALUE,
+};
+/* The three entries of an option table (options.h). */
+#define TRACK_FORMAT_OPTIONS                                                            \
+	{TRACK_OPT_FORMAT, "format", "FORMAT",                                          \
+	 "report as text (the default), json, folded (flame\n"                          \
+	 "graph stacks), pprof (gzipped profile.proto) or\n"                            \
+	 "prometheus (text exposition)"},                                               \
+	{TRACK_OPT_VIEW, "view", "VIEW",                                                \
+	 "folded and pprof: which waits: contention (for\n"                             \
+	 "locks, by waiter; the default), blocking (condvars,\n"                        \
+	 "semaphores, barriers, joins) or holding (lock waits\n"                        \
+	 "charged to the call that held the lock)"},                                    \
+	{TRACK_OPT_VALUE, "value", "WHAT",                                              \
+	 "folded: weigh stacks by ns waited (the default) or\n"                         \
+	 "by count of waits"}
+/* Take one of those options into *format and o: 1 taken; 0 not one of them; -1 a bad
+ * value (said: exit TRACK_EXIT_USAGE). */
+int track_format_opt(int key, const char *arg, const char **format, struct track_render_opts *o);
 
 /* Flush (and close, unless stdout or stderr) a report stream; -1 with a message naming where
  * it went if anything could not be written. */

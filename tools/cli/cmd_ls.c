@@ -199,7 +199,7 @@ int track_cmd_clean(int argc, char **argv)
 		n++;
 		if (o.dry_run) {
 			printf("would remove %s\n", e->path);
-		} else if ((r = track_seg_remove(e->path, e->pid)) == TRACK_RM_REMOVED) {
+		} else if ((r = track_seg_remove(e->path, e->pid)) == TRACK_REMOVE_REMOVED) {
 			printf("removed %s\n", e->path);
 		} else {
 			printf("kept %s: %s\n", e->path, track_remove_words[r]);

@@ -24,12 +24,18 @@ enum {
 	OPT_LEAKS,
 	OPT_SUPPRESSIONS,
 	OPT_NUM_CALLERS,
+	OPT_SORT,
 };
 
 static const struct track_opt report_opts_table[] = {
 	{OPT_JSON, "json", "FILE",
 	 "write the report as JSON to FILE ('-': stdout)\ninstead of text"},
-	{OPT_TOP, "top", "N", "list the N most contended locks (default 10)"},
+	TRACK_FORMAT_OPTIONS,
+	{'o', "output", "FILE", "write the report to FILE (default: stdout)"},
+	{OPT_TOP, "top", "N", "list the first N locks (default 10; prometheus: the\n"
+	 "N locks with most wait time get series of their own)"},
+	{OPT_SORT, "sort", "KEY", "order locks by wait (total wait, the default), hold\n"
+	 "(total hold time), contended, acquisitions or name"},
 	{OPT_NUM_CALLERS, "num-callers", "N", "frames per stack in the text report (default 12)"},
 	{OPT_LEAKS, "leaks", NULL, "of an ended process: report the threads it left\n"
 	 "running or unjoined and the locks left held\n(as track run --leaks does)"},
@@ -51,9 +57,10 @@ static const struct track_subcmd report_cmd = {
 	0,
 };
 
-/* What to write: text to stdout, or JSON to a file. */
+/* What to write: text to stdout, or JSON to a file, or --format's to --output's. */
 struct report_opts {
 	const char *json;
+	const char *format, *output;   /* --format, --output: NULL for the defaults */
 	struct track_render_opts render;
 	int collect;
 	int leaks;   /* --leaks */
@@ -64,7 +71,7 @@ struct report_opts {
 static void collect_segment(const char *path, pid_t pid)
 {
 	enum track_remove_result r = track_seg_remove(path, pid);
-	if (r != TRACK_RM_REMOVED)
+	if (r != TRACK_REMOVE_REMOVED)
 		track_error("kept %s: %s", path, track_remove_words[r]);
 }
 
@@ -81,8 +88,8 @@ static int report_segment(const char *path, const struct report_opts *o)
 		return rc;
 	}
 	rc = o->json != NULL ? track_dest_open(&d, "json", o->json, NULL, NULL, &o->render)
-			     : track_dest_open(&d, "text", NULL, stdout, "standard output",
-					       &o->render);
+			     : track_dest_open(&d, o->format ? o->format : "text", o->output,
+					       stdout, "standard output", &o->render);
 	if (o->leaks && s.alive)
 		track_error("note: process %d is running: --leaks judges a process at its end (for "
 			    "a running one: track snapshot, then track leaks)", (int)s.hdr.pid);
@@ -119,7 +126,8 @@ int track_resolve_target(const char *arg, char *path, size_t len)
 
 int track_cmd_report(int argc, char **argv)
 {
-	struct report_opts o = {NULL, {10, TRACK_RENDER_FRAMES, "report"}, 0, 0, NULL};
+	struct report_opts o = {NULL, NULL, NULL, {10, TRACK_RENDER_FRAMES, "report", 0, 0, TRACK_LS_WAIT},
+				0, 0, NULL};
 	struct track_suppressions *supp = NULL;
 	const char *supp_path = NULL;
 	char path[512], err[512];
@@ -132,10 +140,24 @@ int track_cmd_report(int argc, char **argv)
 		case OPT_JSON:
 			o.json = optarg;
 			break;
+		case 'o':
+			o.output = optarg;
+			break;
+		case TRACK_OPT_FORMAT:
+		case TRACK_OPT_VIEW:
+		case TRACK_OPT_VALUE:
+			if (track_format_opt(key, optarg, &o.format, &o.render) < 0)
+				return TRACK_EXIT_USAGE;
+			break;
 		case OPT_TOP:
 			if (track_opt_number("--top", optarg, 0, 1000000, &v) != 0)
 				return TRACK_EXIT_USAGE;
 			o.render.top = (int)v;
+			break;
+		case OPT_SORT:
+			if (track_opt_choice("--sort", optarg, track_lock_sort_names) != 0)
+				return TRACK_EXIT_USAGE;
+			o.render.sort = track_lock_sort_of(optarg);
 			break;
 		case OPT_NUM_CALLERS:
 			if (track_opt_number("--num-callers", optarg, 1, TRACK_STACK_DEPTH + 2, &v) != 0)
@@ -160,6 +182,10 @@ int track_cmd_report(int argc, char **argv)
 	}
 	if (optind != argc - 1) {
 		track_error("name one PID or segment file; try 'track report --help'");
+		return TRACK_EXIT_USAGE;
+	}
+	if (o.json != NULL && (o.output != NULL || (o.format && strcmp(o.format, "json") != 0))) {
+		track_error("--json FILE is --format json --output FILE: give one or the other");
 		return TRACK_EXIT_USAGE;
 	}
 	if (track_supp_open(supp_path, track_finding_kind, &supp, err, sizeof err) != 0) {

@@ -32,9 +32,12 @@
 
 struct run_opts {
 	const char *output;
+	const char *format;   /* --format: NULL for text */
+	int view, value_count;   /* --view, --value */
 	const char *json;
 	int error_exitcode;   /* 0: not set */
 	int top;
+	int sort;     /* --sort: enum track_lock_sort */
 	int frames;   /* --num-callers */
 	int quiet;
 	int keep;
@@ -71,10 +74,12 @@ enum {
 	OPT_MAX_THREADS,
 	OPT_TIMEOUT,
 	OPT_DUMP_SIGNAL,
+	OPT_SORT,
 };
 
 static const struct track_opt run_opts_table[] = {
 	{'o', "output", "FILE", "write the report to FILE instead of stderr"},
+	TRACK_FORMAT_OPTIONS,
 	{OPT_JSON, "json", "FILE", "also write the report as JSON to FILE (not stdout,\n"
 	 "which is the program's: /dev/fd/N for a descriptor)"},
 	{OPT_ERROR_EXITCODE, "error-exitcode", "N",
@@ -95,7 +100,9 @@ static const struct track_opt run_opts_table[] = {
 	{OPT_SUPPRESSIONS, "suppressions", "FILE",
 	 "leave out the findings FILE's rules match (JSON; see\n"
 	 "README, Suppressions)"},
-	{OPT_TOP, "top", "N", "list the N most contended locks (default 10)"},
+	{OPT_TOP, "top", "N", "list the first N locks (default 10)"},
+	{OPT_SORT, "sort", "KEY", "order locks by wait (total wait, the default), hold\n"
+	 "(total hold time), contended, acquisitions or name"},
 	{OPT_NUM_CALLERS, "num-callers", "N", "frames per stack in the text report (default 12)"},
 	{'q', "quiet", NULL, "print the report only if it has findings"},
 	{OPT_KEEP, "keep", NULL, "keep the segments instead of removing them"},
@@ -151,6 +158,7 @@ static int take_env_opt(const char *opt, const char *var, const char **dst)
 /* One option into o; 0, or TRACK_EXIT_USAGE (said). */
 static int take_opt(struct run_opts *o, int key)
 {
+	struct track_render_opts ro = {0};
 	long v;
 	switch (key) {
 	case OPT_STALL: return take_env_opt("--stall", "TRACK_STALL", &o->stall);
@@ -167,7 +175,24 @@ static int take_opt(struct run_opts *o, int key)
 			return TRACK_EXIT_USAGE;
 		}
 		return 0;
-	case 'o': o->output = optarg; return 0;
+	case 'o':
+		if (strcmp(optarg, "-") == 0) {
+			track_error("--output -: the program writes to stdout too; name a file, or "
+				    "a descriptor you opened: --output /dev/fd/3 3>report");
+			return TRACK_EXIT_USAGE;
+		}
+		o->output = optarg;
+		return 0;
+	case TRACK_OPT_FORMAT:
+	case TRACK_OPT_VIEW:
+	case TRACK_OPT_VALUE:
+		ro.view = o->view;
+		ro.value_count = o->value_count;
+		if (track_format_opt(key, optarg, &o->format, &ro) < 0)
+			return TRACK_EXIT_USAGE;
+		o->view = ro.view;
+		o->value_count = ro.value_count;
+		return 0;
 	case OPT_JSON:
 		if (strcmp(optarg, "-") == 0) {
 			/* the program's own output goes there too: the two would interleave */
@@ -198,6 +223,11 @@ static int take_opt(struct run_opts *o, int key)
 			return TRACK_EXIT_USAGE;
 		o->top = (int)v;
 		return 0;
+	case OPT_SORT:
+		if (track_opt_choice("--sort", optarg, track_lock_sort_names) != 0)
+			return TRACK_EXIT_USAGE;
+		o->sort = track_lock_sort_of(optarg);
+		return 0;
 	case OPT_LOCK_ORDER:
 		if (track_opt_choice("--lock-order", optarg, track_lock_order_names) != 0)
 			return TRACK_EXIT_USAGE;
@@ -224,6 +254,10 @@ static int parse_opts(int argc, char **argv, struct run_opts *o, int *first_arg)
 			return TRACK_EXIT_USAGE;
 		if ((rc = take_opt(o, key)) != 0)
 			return rc;
+	}
+	if (o->format != NULL && strcmp(o->format, "pprof") == 0 && o->output == NULL) {
+		track_error("--format pprof writes a binary file: name it with --output FILE");
+		return TRACK_EXIT_USAGE;
 	}
 	if (optind >= argc) {
 		track_error("no program to run; usage: track run [OPTIONS] -- PROGRAM [ARGS]");
@@ -540,7 +574,9 @@ static int check_writable(const char *path)
 static int report(struct collect *c, const struct run_opts *o, const char *prog,
 		  const struct track_exit *ex, const struct track_suppressions *sp, int *untraced)
 {
-	struct track_render_opts ro = {o->top, o->frames, "run"};
+	struct track_render_opts ro = {o->top, o->frames, "run", o->view, o->value_count,
+				       o->sort};
+	const char *format = o->format != NULL ? o->format : "text";
 	struct track_dest text = {0}, json = {0};
 	uint64_t findings;
 	size_t i;
@@ -558,7 +594,7 @@ static int report(struct collect *c, const struct run_opts *o, const char *prog,
 	 * (empty), so that it never holds the report of an earlier run */
 	show = !o->quiet || findings > 0;
 	if ((show || o->output != NULL) &&
-	    track_dest_open(&text, "text", o->output, stderr, "stderr", &ro) != 0)
+	    track_dest_open(&text, format, o->output, stderr, "stderr", &ro) != 0)
 		rc = -1;
 	if (o->json != NULL && track_dest_open(&json, "json", o->json, NULL, NULL, &ro) != 0)
 		rc = -1;

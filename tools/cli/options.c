@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +12,7 @@
 #include "cli/options.h"
 #include "track/env.h"
 
-#define MAX_OPTS 24
+#define MAX_OPTS 64   /* options of one subcommand, --help included */
 #define HELP_COLUMN 26   /* where option help starts; longer spellings get a line of their own */
 
 static const struct track_opt help_opt = {'h', "help", NULL, "show this help"};
@@ -28,6 +29,10 @@ static size_t count_opts(const struct track_subcmd *c)
 static void build(const struct track_subcmd *c, struct option *lo, char *shorts)
 {
 	size_t i, n = count_opts(c), k = 0;
+	if (n + 1 > MAX_OPTS) {   /* a subcommand's table outgrew this file: never silently */
+		fprintf(stderr, "track %s: %zu options, more than MAX_OPTS\n", c->name, n);
+		abort();
+	}
 	if (c->operands_end_options)
 		shorts[k++] = '+';
 	shorts[k++] = ':';   /* a missing argument is ':', not '?' */

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "core/model.h"
+#include "core/profile.h"
 #include "track/env.h"
 
 #define X_NAME(e, name, ...) name,
@@ -152,6 +153,25 @@ static void add_unfinished_waits(const struct track_view *v, struct track_lock_r
 	}
 }
 
+/* Each lock's profiles (its wait, its hold, its costliest holding site) into its row. */
+static void add_profiles(const struct track_snap *s, struct track_lock_row *by_rec)
+{
+	struct track_prof_index ix;
+	uint32_t i;
+	if (track_prof_index_init(&ix, s) != 0)
+		return;
+	for (i = 0; i < s->nobjs; i++) {
+		const struct track_prof_rec *const *sites;
+		if (!track_kind_is_lock(s->objs[i].kind))
+			continue;
+		by_rec[i].wait = track_prof_own(&ix, &s->objs[i], TRACK_PR_WAIT);
+		by_rec[i].hold = track_prof_own(&ix, &s->objs[i], TRACK_PR_HOLD);
+		if (track_prof_find(&ix, &s->objs[i], TRACK_PR_HOLD_SITE, &sites) > 0)
+			by_rec[i].top_holder = sites[0];
+	}
+	track_prof_index_fini(&ix);
+}
+
 size_t track_lock_rows(const struct track_view *v, struct track_lock_row **out)
 {
 	const struct track_snap *s = v->snap;
@@ -169,6 +189,7 @@ size_t track_lock_rows(const struct track_view *v, struct track_lock_row **out)
 		by_rec[i].max_wait_ns = r->max_wait_ns;
 	}
 	add_unfinished_waits(v, by_rec);
+	add_profiles(v->snap, by_rec);
 	/* keep the locks worth reporting, in place */
 	for (i = 0; i < s->nobjs; i++)
 		if (track_kind_is_lock(s->objs[i].kind) &&
@@ -485,4 +506,77 @@ const char *track_fmt_pc(struct track_symbolizer *sym, uint64_t pc, int is_retur
 	/* The innermost entry: where exactly the call was, inlined or not. */
 	(void)n;
 	return track_sym_format(&f[0], buf, len);
+}
+
+/* --- lock tables in the order asked for ------------------------------------------------------ */
+
+#define X_LS_NAME(e, name) name,
+const char *const track_lock_sort_names[] = {TRACK_LOCK_SORTS(X_LS_NAME) NULL};
+#undef X_LS_NAME
+
+int track_lock_sort_of(const char *name)
+{
+	int i;
+	for (i = 0; track_lock_sort_names[i] != NULL; i++)
+		if (strcmp(track_lock_sort_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+/* A row and what it is sorted by. */
+struct sort_row {
+	struct track_lock_row row;
+	uint64_t key;
+	char label[64];
+};
+
+#define DESC(a, b) ((a) != (b) ? ((a) < (b) ? 1 : -1) : 0)
+
+static int sort_cmp(const void *pa, const void *pb)
+{
+	const struct sort_row *a = pa, *b = pb;
+	int c = DESC(a->key, b->key);
+	if (c == 0)
+		c = strcmp(a->label, b->label);
+	if (c == 0)
+		c = DESC(a->row.wait_ns, b->row.wait_ns);
+	if (c == 0)
+		c = DESC(a->row.contended, b->row.contended);
+	if (c == 0)
+		c = DESC(a->row.rec->acquisitions, b->row.rec->acquisitions);
+	if (c == 0)
+		c = -DESC(a->row.rec->addr, b->row.rec->addr);
+	return c;
+}
+
+static uint64_t sort_key(const struct track_lock_row *r, enum track_lock_sort by)
+{
+	switch (by) {
+	case TRACK_LS_HOLD: return r->hold != NULL ? r->hold->total_ns : 0;
+	case TRACK_LS_CONTENDED: return r->contended;
+	case TRACK_LS_ACQUISITIONS: return r->rec->acquisitions;
+	case TRACK_LS_NAME: return 0;
+	default: return r->wait_ns;
+	}
+}
+
+size_t track_lock_rows_by(struct track_view *v, enum track_lock_sort by,
+			  struct track_lock_row **out)
+{
+	size_t n = track_lock_rows(v, out), i;
+	struct sort_row *t = calloc(n ? n : 1, sizeof *t);
+	if (t == NULL)
+		return n;   /* most contended first, as track_lock_rows gives them */
+	for (i = 0; i < n; i++) {
+		t[i].row = (*out)[i];
+		t[i].key = sort_key(&t[i].row, by);
+		if (by == TRACK_LS_NAME)
+			track_obj_label(v->snap, track_view_sym(v), t[i].row.rec->addr,
+					t[i].row.rec->kind, t[i].label, sizeof t[i].label);
+	}
+	qsort(t, n, sizeof *t, sort_cmp);
+	for (i = 0; i < n; i++)
+		(*out)[i] = t[i].row;
+	free(t);
+	return n;
 }

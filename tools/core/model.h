@@ -83,11 +83,32 @@ struct track_lock_row {
 	const struct track_obj_rec *rec;
 	uint64_t contended, wait_ns, max_wait_ns;
 	uint32_t waiting;      /* threads blocked on it at the end */
+	/* Its profiles (core/profile.h; NULL: none yet): completed waits, hold times (sampled),
+	 * and the holding site that made others wait longest (hold-site, most total time). */
+	const struct track_prof_rec *wait, *hold, *top_holder;
 };
 
 /* Lock-like objects (mutex, rwlock, spinlock), most contended first; returns the count.
  * *out is malloc'd. */
 size_t track_lock_rows(const struct track_view *v, struct track_lock_row **out);
+
+/* How lock tables are ordered (--sort): X(NAME, its name), the default first.  WAIT: total
+ * wait (unfinished waits counted); HOLD: estimated total hold time; CONTENDED: contended
+ * acquisitions; ACQUISITIONS; NAME: what reports call the lock, A to Z.  Ties go to the
+ * longer wait, then the more contended, the more acquired, the lower address. */
+#define TRACK_LOCK_SORTS(X)                                                     \
+	X(WAIT, "wait") X(HOLD, "hold") X(CONTENDED, "contended")                   \
+	X(ACQUISITIONS, "acquisitions") X(NAME, "name")
+#define TRACK_X_LS(e, name) TRACK_LS_##e,
+enum track_lock_sort { TRACK_LOCK_SORTS(TRACK_X_LS) TRACK_LS_COUNT };
+#undef TRACK_X_LS
+extern const char *const track_lock_sort_names[];   /* NULL-terminated */
+/* The sort called name, or -1. */
+int track_lock_sort_of(const char *name);
+
+/* The same rows in the order by asks for. */
+size_t track_lock_rows_by(struct track_view *v, enum track_lock_sort by,
+			  struct track_lock_row **out);
 
 /* What thread t waits on, as a phrase: "blocked on mutex 0x5610c0", "joining thread 4242
  * \"worker\"" (a join names the thread, not its pthread_t, when the shim knew it). */

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "core/segread.h"
+#include "core/symbolize.h"
 
 /* One histogram, summed up. */
 struct track_dist {
@@ -42,5 +43,44 @@ size_t track_profs(const struct track_snap *s, uint32_t role, uint64_t addr,
  * for its address and first-use site; NULL if it has had no event. */
 const struct track_prof_rec *track_obj_prof(const struct track_snap *s,
 					    const struct track_obj_rec *r, uint32_t role);
+
+/* The profiles of a snapshot ordered by what they are about: object (address, lock id,
+ * kind), then role, then most total time first, so that one object's profiles of one role
+ * are one run, found by binary search.  Built once per report: a lookup per object would
+ * otherwise scan every profile for every object. */
+struct track_prof_index {
+	const struct track_prof_rec **p;
+	size_t n;
+};
+/* 0, or -1 when out of memory (then it is empty, and lookups find nothing). */
+int track_prof_index_init(struct track_prof_index *ix, const struct track_snap *s);
+void track_prof_index_fini(struct track_prof_index *ix);
+/* The profiles of role about object r, most total time first: how many, *first the first.
+ * For role TRACK_PR_JOIN_SITE pass r NULL: every join site. */
+size_t track_prof_find(const struct track_prof_index *ix, const struct track_obj_rec *r,
+		       uint32_t role, const struct track_prof_rec *const **first);
+/* The one profile of role (TRACK_PR_WAIT or TRACK_PR_HOLD) about r, or NULL. */
+const struct track_prof_rec *track_prof_own(const struct track_prof_index *ix,
+					    const struct track_obj_rec *r, uint32_t role);
+
+/* The stack to find a site profile's site with: its own; for a holding site, which has only
+ * the return address of the holder's lock call, a recorded stack that begins at that address
+ * (the same call seen waiting, or first using the lock), so that a call made through the
+ * runtime (std::mutex::lock out of line) is named by the program's line; 0 if none. */
+uint32_t track_prof_site_stack(const struct track_snap *s, const struct track_prof_rec *p);
+
+/* Where a site profile's events happened, as reports give a site (track_fmt_site): its call
+ * (pc) with its stack (track_prof_site_stack); for a join site, which has no pc, the stack's
+ * own site. */
+const char *track_fmt_prof_site(const struct track_snap *s, struct track_symbolizer *sym,
+				const struct track_prof_rec *p, char *buf, size_t len);
+
+/* Non-empty buckets of a histogram, as the reports list them: the least duration the bucket
+ * counts (track_hist_lower) and how many.  Fills at most TRACK_HIST_BUCKETS entries of out,
+ * returns how many. */
+struct track_hist_bin {
+	uint64_t lower_ns, count;
+};
+size_t track_hist_bins(const uint64_t *hist, struct track_hist_bin *out);
 
 #endif /* TRACK_PROFILE_H */

@@ -229,17 +229,17 @@ enum track_remove_result track_seg_remove(const char *path, pid_t name_pid)
 	struct stat st, again;
 	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
-		return TRACK_RM_FAILED;
+		return TRACK_REMOVE_FAILED;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !track_seg_owner_ok(path, st.st_uid))
-		rc = TRACK_RM_NOT_OURS;
+		rc = TRACK_REMOVE_NOT_OURS;
 	else if (flock(fd, LOCK_EX | LOCK_NB) != 0)
-		rc = TRACK_RM_READING;
+		rc = TRACK_REMOVE_READING;
 	else if (process_runs(fd, name_pid))
-		rc = TRACK_RM_RUNNING;
+		rc = TRACK_REMOVE_RUNNING;
 	else if (lstat(path, &again) != 0 || again.st_dev != st.st_dev || again.st_ino != st.st_ino)
-		rc = TRACK_RM_FAILED;   /* the name was given to another file meanwhile */
+		rc = TRACK_REMOVE_FAILED;   /* the name was given to another file meanwhile */
 	else
-		rc = unlink(path) == 0 ? TRACK_RM_REMOVED : TRACK_RM_FAILED;
+		rc = unlink(path) == 0 ? TRACK_REMOVE_REMOVED : TRACK_REMOVE_FAILED;
 	close(fd);
 	return rc;
 }
@@ -262,7 +262,7 @@ size_t track_seg_sweep(uint64_t older_ns, const char *except, uint64_t *bytes)
 		if (e->state != TRACK_SEG_ENDED || !a.known || a.ns < older_ns ||
 		    (keep_one && e->dev == kept.st_dev && e->ino == kept.st_ino))
 			continue;
-		if (track_seg_remove(e->path, e->pid) == TRACK_RM_REMOVED) {
+		if (track_seg_remove(e->path, e->pid) == TRACK_REMOVE_REMOVED) {
 			n++;
 			*bytes += e->bytes;
 		}

@@ -88,9 +88,9 @@ void track_seg_list_sort(struct track_seg_list *l, enum track_seg_sort key, uint
 	X(NOT_OURS, "not a file of yours")                                          \
 	X(FAILED, "could not be removed")
 
-#define TRACK_X_RM(e, words) TRACK_RM_##e,
-enum track_remove_result { TRACK_REMOVE_RESULTS(TRACK_X_RM) TRACK_RM_COUNT };
-#undef TRACK_X_RM
+#define TRACK_X_RMV(e, words) TRACK_REMOVE_##e,
+enum track_remove_result { TRACK_REMOVE_RESULTS(TRACK_X_RMV) TRACK_REMOVE_COUNT };
+#undef TRACK_X_RMV
 
 extern const char *const track_remove_words[];
 

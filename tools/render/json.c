@@ -253,6 +253,7 @@ static json_t *process_json(struct track_view *v)
 	json_object_set_new(p, "signal", e.signal ? json_integer(e.signal) : json_null());
 	json_object_set_new(p, "env_refused", env_refused_json(h));
 	json_object_set_new(p, "segment", text(s->path));
+	json_object_set_new(p, "hold_sample", json_integer(h->hold_sample));
 	return p;
 }
 
@@ -334,30 +335,12 @@ static json_t *threads_json(struct track_view *v, struct track_symbolizer *sym)
 	return o;
 }
 
-/* A profile summed up: {"count", "total_ns", "max_ns", "p50_ns", "p95_ns", "p99_ns",
- * "samples"}, or null when it has had no event. */
-static json_t *dist_json(const struct track_prof_rec *p)
-{
-	struct track_dist d;
-	json_t *o;
-	if (p == NULL)
-		return json_null();
-	track_dist_of(p, &d);
-	o = json_object();
-	json_object_set_new(o, "count", u64(d.count));
-	json_object_set_new(o, "total_ns", u64(d.total_ns));
-	json_object_set_new(o, "max_ns", u64(d.max_ns));
-	json_object_set_new(o, "p50_ns", u64(d.p50));
-	json_object_set_new(o, "p95_ns", u64(d.p95));
-	json_object_set_new(o, "p99_ns", u64(d.p99));
-	json_object_set_new(o, "samples", u64(d.samples));
-	return o;
-}
-
 /* An object's record; for a lock, row has its figures with unfinished waits counted. */
-static json_t *object_json(const struct track_snap *s, const struct track_obj_rec *r,
-			   const struct track_lock_row *row, struct track_symbolizer *sym)
+static json_t *object_json(struct track_view *v, const struct track_prof_index *ix,
+			   const struct track_obj_rec *r, const struct track_lock_row *row)
 {
+	const struct track_snap *s = v->snap;
+	struct track_symbolizer *sym = track_view_sym(v);
 	json_t *o = json_object();
 	json_object_set_new(o, "address", hex(r->addr));
 	set_obj_name(o, "name", s, sym, r->addr, r->kind);
@@ -374,11 +357,13 @@ static json_t *object_json(const struct track_snap *s, const struct track_obj_re
 		json_object_set_new(o, "waits", u64(r->acquisitions));
 		json_object_set_new(o, "signals", u64(r->signals));
 		json_object_set_new(o, "broadcasts", u64(r->broadcasts));
+		json_object_set_new(o, "idle_signals", u64(r->idle_wakes));
 		break;
 	case TRACK_OBJ_SEM:
 		json_object_set_new(o, "waits", u64(r->acquisitions));
 		json_object_set_new(o, "blocked_waits", u64(r->contended));
 		json_object_set_new(o, "posts", u64(r->signals));
+		json_object_set_new(o, "value", json_integer(r->sem_value));
 		break;
 	case TRACK_OBJ_BARRIER:
 		json_object_set_new(o, "waits", u64(r->acquisitions));
@@ -397,21 +382,26 @@ static json_t *object_json(const struct track_snap *s, const struct track_obj_re
 	json_object_set_new(o, "timeouts", u64(r->timeouts));
 	json_object_set_new(o, "waiters", u64(r->waiters));
 	json_object_set_new(o, "peak_waiters", u64(r->peak_waiters));
-	json_object_set_new(o, "wait", dist_json(track_obj_prof(s, r, TRACK_PR_WAIT)));
-	if (track_kind_is_lock(r->kind))
-		json_object_set_new(o, "hold", dist_json(track_obj_prof(s, r, TRACK_PR_HOLD)));
+	json_object_set_new(o, "wait", track_json_dist(track_prof_own(ix, r, TRACK_PR_WAIT)));
+	json_object_set_new(o, "wait_sites", track_json_sites(v, ix, r, TRACK_PR_WAIT_SITE));
+	if (track_kind_is_lock(r->kind)) {
+		json_object_set_new(o, "hold", track_json_dist(track_prof_own(ix, r, TRACK_PR_HOLD)));
+		json_object_set_new(o, "hold_sites", track_json_sites(v, ix, r, TRACK_PR_HOLD_SITE));
+	}
 	return o;
 }
 
-static void objects_json(json_t *root, struct track_view *view, struct track_symbolizer *sym)
+static void objects_json(json_t *root, struct track_view *view, int by)
 {
 	const struct track_snap *s = view->snap;
 	json_t *locks = json_array(), *conds = json_array(), *sems = json_array(),
 	       *barriers = json_array();
 	struct track_lock_row *v;
-	size_t n = track_lock_rows(view, &v), i;
+	struct track_prof_index ix;
+	size_t n = track_lock_rows_by(view, (enum track_lock_sort)by, &v), i;
+	track_prof_index_init(&ix, s);
 	for (i = 0; i < n; i++)
-		json_array_append_new(locks, object_json(s, v[i].rec, &v[i], sym));
+		json_array_append_new(locks, object_json(view, &ix, v[i].rec, &v[i]));
 	free(v);
 	for (i = 0; i < s->nobjs; i++) {
 		const struct track_obj_rec *r = &s->objs[i];
@@ -419,8 +409,10 @@ static void objects_json(json_t *root, struct track_view *view, struct track_sym
 			      : r->kind == TRACK_OBJ_SEM ? sems
 			      : r->kind == TRACK_OBJ_BARRIER ? barriers : NULL;
 		if (dst != NULL && track_obj_used(r))
-			json_array_append_new(dst, object_json(s, r, NULL, sym));
+			json_array_append_new(dst, object_json(view, &ix, r, NULL));
 	}
+	json_object_set_new(root, "joins", track_json_joins(view, &ix));
+	track_prof_index_fini(&ix);
 	json_object_set_new(root, "locks", locks);
 	json_object_set_new(root, "condvars", conds);
 	json_object_set_new(root, "semaphores", sems);
@@ -618,6 +610,11 @@ static void findings_json(json_t *root, struct track_view *v)
 
 json_t *track_report_json(struct track_view *v)
 {
+	return track_report_json_by(v, TRACK_LS_WAIT);
+}
+
+json_t *track_report_json_by(struct track_view *v, int by)
+{
 	const struct track_snap *s = v->snap;
 	struct track_symbolizer *sym = track_view_sym(v);
 	json_t *root = json_object();
@@ -625,7 +622,9 @@ json_t *track_report_json(struct track_view *v)
 	json_object_set_new(root, "segment_version", json_integer(s->hdr.version));
 	json_object_set_new(root, "process", process_json(v));
 	json_object_set_new(root, "threads", threads_json(v, sym));
-	objects_json(root, v, sym);
+	objects_json(root, v, by >= 0 && by < TRACK_LS_COUNT ? by : TRACK_LS_WAIT);
+	json_object_set_new(root, "pools", track_json_pools(v));
+	json_object_set_new(root, "queues", track_json_queues(s));
 	findings_json(root, v);
 	json_object_set_new(root, "overflow", counters_json(s, TRACK_CG_OVERFLOW));
 	return root;
@@ -638,21 +637,23 @@ json_t *track_report_json(struct track_view *v)
 struct json_state {
 	FILE *out;
 	json_t *root, *others;
+	int sort;
 };
 
 static void *json_begin(FILE *out, const struct track_render_opts *o)
 {
 	struct json_state *st = calloc(1, sizeof *st);
-	(void)o;
-	if (st != NULL)
+	if (st != NULL) {
 		st->out = out;
+		st->sort = o->sort;
+	}
 	return st;
 }
 
 static void json_process(void *vst, struct track_view *v, size_t index)
 {
 	struct json_state *st = vst;
-	json_t *j = track_report_json(v);
+	json_t *j = track_report_json_by(v, st->sort);
 	if (index == 0) {
 		st->root = j;
 		st->others = json_array();

@@ -8,7 +8,15 @@
 static const struct track_renderer *const renderers[] = {
 	&track_text_renderer,
 	&track_json_renderer,
+	&track_folded_renderer,
+	&track_pprof_renderer,
+	&track_prometheus_renderer,
 };
+
+const char *const track_format_names[] = {"text", "json", "folded", "pprof", "prometheus", NULL};
+_Static_assert(sizeof track_format_names / sizeof track_format_names[0] ==
+		       sizeof renderers / sizeof renderers[0] + 1,
+	       "a name for every renderer");
 
 const struct track_renderer *track_renderer_find(const char *name)
 {

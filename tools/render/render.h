@@ -19,6 +19,9 @@ struct track_render_opts {
 	int top;              /* locks to list for the primary process */
 	int frames;           /* frames per stack in text (--num-callers); 0: the default */
 	const char *command;  /* the subcommand writing it ("run", "report"), for hints */
+	int view;             /* folded, pprof: enum track_prof_view (contention, ...) */
+	int value_count;      /* folded: weigh stacks by events, not nanoseconds */
+	int sort;             /* enum track_lock_sort: the order of lock tables (--sort) */
 };
 
 #define TRACK_RENDER_FRAMES 12   /* frames per stack in text by default */
@@ -36,6 +39,12 @@ struct track_renderer {
 
 extern const struct track_renderer track_text_renderer;
 extern const struct track_renderer track_json_renderer;
+extern const struct track_renderer track_folded_renderer;
+extern const struct track_renderer track_pprof_renderer;
+extern const struct track_renderer track_prometheus_renderer;
+
+/* The names of the renderers, NULL-terminated, in the table's order: what --format takes. */
+extern const char *const track_format_names[];
 
 /* The threads list[0..n) of the view's snapshot (indexes) as the text report shows threads
  * alive at the end, like ones grouped: who, running what, what it waits on and for how

@@ -14,6 +14,7 @@
 #include "core/findings.h"
 #include "track/env.h"
 #include "render/render.h"
+#include "render/textviews.h"
 
 /* n return addresses, one frame a line, each line prefixed by indent; at most max frames
  * (the rest counted).  Inline frames get their own lines. */
@@ -256,94 +257,6 @@ static void print_outliving_threads(FILE *out, struct track_view *v, int frames)
 							      : "at exit");
 	track_text_threads(out, v, list, n, frames);
 	free(list);
-}
-
-/* The LOCK column: wide enough for the names of the rows shown, up to a point. */
-#define LOCK_COL_MIN 16
-#define LOCK_COL_MAX 32
-
-static void print_lock_row(FILE *out, const struct track_snap *s, const struct track_lock_row *row,
-			   struct track_symbolizer *sym, int width)
-{
-	const struct track_obj_rec *r = row->rec;
-	char acq[32], con[32], tot[32], max[32], where[256], name[256];
-	fprintf(out, "  %-*s %-9s %12s %10s %10s %10s  %s\n", width,
-		track_obj_label(s, sym, r->addr, r->kind, name, sizeof name),
-		track_kind_name(r->kind),
-		track_fmt_count(r->acquisitions, acq, sizeof acq),
-		track_fmt_count(row->contended, con, sizeof con),
-		track_fmt_ns(row->wait_ns, tot, sizeof tot),
-		track_fmt_ns(row->max_wait_ns, max, sizeof max),
-		track_fmt_site(s, sym, r->first_pc, r->first_stack, where, sizeof where));
-}
-
-static void print_locks(FILE *out, struct track_view *view, int top,
-			const struct track_render_opts *o)
-{
-	struct track_lock_row *v;
-	size_t n = track_lock_rows(view, &v), i, contended = 0;
-	uint64_t acq = 0, waiting = 0;
-	char a[32];
-	for (i = 0; i < n; i++) {
-		acq += v[i].rec->acquisitions;
-		contended += v[i].contended > 0;
-		waiting += v[i].waiting;
-	}
-	fprintf(out, "locks: %zu used, %s acquisitions, %zu contended\n", n,
-		track_fmt_count(acq, a, sizeof a), contended);
-	if (n > 0) {
-		struct track_symbolizer *sym = track_view_sym(view);
-		int width = LOCK_COL_MIN;
-		char name[256];
-		for (i = 0; i < n && (int)i < top; i++) {
-			int w = (int)strlen(track_obj_label(view->snap, sym, v[i].rec->addr,
-							    v[i].rec->kind, name, sizeof name));
-			if (w > width)
-				width = w < LOCK_COL_MAX ? w : LOCK_COL_MAX;
-		}
-		fprintf(out, "  %s:\n", contended ? "most contended" : "none contended; most used");
-		fprintf(out, "  %-*s %-9s %12s %10s %10s %10s  %s\n", width, "LOCK", "KIND",
-			"ACQUIRED", "CONTENDED", "WAIT TOTAL", "WAIT MAX", "FIRST USED AT");
-		for (i = 0; i < n && (int)i < top; i++)
-			print_lock_row(out, view->snap, &v[i], sym, width);
-		if (waiting)
-			fprintf(out, "  (%llu thread%s still blocked %s: counted as contended, "
-				"waiting so far)\n", (unsigned long long)waiting,
-				waiting == 1 ? " was" : "s were",
-				view->snap->alive ? "now" : "at the end");
-		if (n > (size_t)top)
-			fprintf(out, "  ... %zu more (track %s --top N, or --json FILE)\n", n - top,
-				o->command != NULL ? o->command : "report");
-	}
-	free(v);
-}
-
-static void print_waits(FILE *out, const struct track_snap *s)
-{
-	uint64_t cw = 0, sw = 0, bw = 0, sig = 0, bc = 0, posts = 0;
-	uint32_t i, nc = 0, ns = 0, nb = 0;
-	char a[32], b[32], c[32];
-	for (i = 0; i < s->nobjs; i++) {
-		const struct track_obj_rec *r = &s->objs[i];
-		if (!track_obj_used(r))
-			continue;
-		if (r->kind == TRACK_OBJ_COND) {
-			nc++, cw += r->acquisitions, sig += r->signals, bc += r->broadcasts;
-		} else if (r->kind == TRACK_OBJ_SEM) {
-			ns++, sw += r->acquisitions, posts += r->signals;
-		} else if (r->kind == TRACK_OBJ_BARRIER) {
-			nb++, bw += r->acquisitions;
-		}
-	}
-	if (nc)
-		fprintf(out, "condvars: %u used, %s waits, %s signals, %llu broadcasts\n", nc,
-			track_fmt_count(cw, a, sizeof a), track_fmt_count(sig, b, sizeof b),
-			(unsigned long long)bc);
-	if (ns)
-		fprintf(out, "semaphores: %u used, %s waits, %s posts\n", ns,
-			track_fmt_count(sw, a, sizeof a), track_fmt_count(posts, c, sizeof c));
-	if (nb)
-		fprintf(out, "barriers: %u used, %llu waits\n", nb, (unsigned long long)bw);
 }
 
 /* "mutex g_a" or "mutex 0x55d0c0ffee00", with " (first used at f (x.c:1))" if first_use; a
@@ -651,8 +564,10 @@ static void text_process(void *vst, struct track_view *v, size_t index)
 	print_header(out, v);
 	print_thread_totals(out, v->snap);
 	print_outliving_threads(out, v, st->frames);
-	print_locks(out, v, index == 0 ? st->top : (st->top < 3 ? st->top : 3), &st->o);
-	print_waits(out, v->snap);
+	track_text_locks(out, v, index == 0 ? st->top : (st->top < 3 ? st->top : 3), &st->o);
+	track_text_waits(out, v, index == 0 ? st->top : (st->top < 3 ? st->top : 3));
+	track_text_pools(out, v, st->top);
+	track_text_queues(out, v);
 	print_findings(out, v, st->frames);
 	print_overflow(out, v->snap);
 }
