@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "core/model.h"
+#include "core/pools.h"
 #include "core/profile.h"
+#include "core/queues.h"
 #include "core/top_model.h"
 
 #define LOCKS_KEPT 256   /* the most active locks a frame keeps: more than any screen shows */
@@ -40,12 +42,21 @@ struct vote {
 	uint64_t blocked_delta, span;   /* ns blocked since the previous frame, ns alive */
 };
 
+/* A pool's totals at a frame, to tell how busy it was between two (core/pools.h). */
+struct pool_prev {
+	uint64_t routine;
+	char pattern[TRACK_NAME_MAX + 1];
+	uint64_t life, blocked;
+};
+
 struct track_top_prev {
 	uint64_t at_ns, created, exited;
 	int have;
 	struct slot_prev *objs, *thrs, *queues;
 	size_t cap_objs, cap_thrs, cap_queues;
 	struct vote *votes;   /* one per pool, for the frame being made */
+	struct pool_prev *pool_prev, *pool_next;   /* pools' totals: previous frame, this one */
+	size_t npool_prev, cap_pool_prev, cap_pool_next;
 	size_t cap_locks, cap_pools, cap_queue_rows, cap_threads, cap_chains, cap_votes;
 };
 
@@ -62,6 +73,8 @@ void track_top_free(struct track_top *t)
 		free(t->prev->thrs);
 		free(t->prev->queues);
 		free(t->prev->votes);
+		free(t->prev->pool_prev);
+		free(t->prev->pool_next);
 		free(t->prev);
 	}
 	free(t->locks);
@@ -125,15 +138,6 @@ static int state_blocked(uint32_t st)
 	return st != TRACK_TS_RUNNING && st != TRACK_TS_EXITED && st != TRACK_TS_UNUSED;
 }
 
-/* ns thread r has spent blocked in pthread calls, its current wait included. */
-static uint64_t blocked_ns(const struct track_thread_rec *r, uint64_t now)
-{
-	uint64_t n = r->wait_ns;
-	if (state_blocked(r->state) && now > r->since_ns)
-		n += now - r->since_ns;
-	return n;
-}
-
 static void push_history(struct track_top *t, uint32_t alive)
 {
 	if (t->nhistory == TRACK_TOP_HISTORY) {
@@ -156,32 +160,23 @@ static int steady_growth(const struct track_top *t)
 	return t->history[t->nhistory - 1] >= t->history[from] + GROWTH_MIN;
 }
 
-/* The function at pc (a start routine), by name, into buf. */
-static void routine_name(struct track_view *v, const struct track_thread_rec *r, char *buf,
-			 size_t len)
+/* The function a thread starts in, by name ("(main)": the main thread and threads the shim
+ * did not create), into buf. */
+static void routine_name(struct track_view *v, uint64_t routine, char *buf, size_t len)
 {
 	struct track_symbolizer *sym;
 	struct track_frame f[8];
 	int n;
-	if (r->start_routine == 0) {
-		snprintf(buf, len, "%s", (r->flags & TRACK_TF_MAIN) ? "main" : "(not created by pthread_create)");
+	if (routine == 0) {
+		snprintf(buf, len, "(main)");
 		return;
 	}
 	sym = track_view_sym(v);
-	n = sym != NULL ? track_sym_lookup(sym, r->start_routine, 0, f, 8) : 0;
+	n = sym != NULL ? track_sym_lookup(sym, routine, 0, f, 8) : 0;
 	if (n > 0 && f[n - 1].function != NULL)
 		snprintf(buf, len, "%s", f[n - 1].function);
 	else
-		snprintf(buf, len, "0x%llx", (unsigned long long)r->start_routine);
-}
-
-static struct track_top_pool *pool_of(struct track_top *t, uint64_t routine)
-{
-	size_t i;
-	for (i = 0; i < t->npools; i++)
-		if (t->pools[i].start_routine == routine)
-			return &t->pools[i];
-	return NULL;
+		snprintf(buf, len, "0x%llx", (unsigned long long)routine);
 }
 
 static void vote(struct vote *vt, const struct track_thread_rec *r)
@@ -199,102 +194,144 @@ static void vote(struct vote *vt, const struct track_thread_rec *r)
 	}
 }
 
-static void pool_blocked_on(struct track_view *v, struct track_top_pool *p,
-			    const struct track_thread_rec *example)
+/* The pool (of the frame's) thread r belongs to: same start routine and name pattern. */
+static long pool_index(const struct track_top *t, const struct track_thread_rec *r)
 {
-	if (p->blocked_count == 0) {
-		p->blocked_state = TRACK_TS_RUNNING;
-		p->blocked_on[0] = '\0';
-		return;
-	}
-	track_fmt_wait_target(v, example, p->blocked_on, sizeof p->blocked_on);
+	char pat[TRACK_NAME_MAX + 1];
+	size_t i;
+	track_name_pattern(r->name, TRACK_NAME_MAX, pat, sizeof pat);
+	for (i = 0; i < t->npools; i++)
+		if (t->pools[i].start_routine == r->start_routine && strcmp(t->pools[i].pattern, pat) == 0)
+			return (long)i;
+	return -1;
 }
 
-static int by_threads_desc(const void *a, const void *b)
-{
-	const struct track_top_pool *x = a, *y = b;
-	if (x->threads != y->threads)
-		return x->threads < y->threads ? 1 : -1;
-	return strcmp(x->name, y->name);
-}
-
-/* Threads: counts by state, the threads list, pools with their busy share. */
-static int do_threads(struct track_top *t, struct track_view *v, double dt)
+/* Threads: counts by state, the list of those alive. */
+static int do_threads(struct track_top *t, struct track_view *v)
 {
 	const struct track_snap *s = v->snap;
-	struct track_top_prev *pv = t->prev;
-	struct vote *votes = pv->votes;
 	uint32_t i;
-	size_t p;
 	memset(t->by_state, 0, sizeof t->by_state);
-	t->nthreads = t->npools = 0;
-	if (GROW(pv->thrs, pv->cap_thrs, s->nthreads) || GROW(t->threads, pv->cap_threads, s->nthreads))
+	t->nthreads = 0;
+	if (GROW(t->threads, t->prev->cap_threads, s->nthreads))
 		return -1;
 	for (i = 0; i < s->nthreads; i++) {
 		const struct track_thread_rec *r = &s->threads[i];
 		struct track_top_thread *tt;
-		struct track_top_pool *pool;
-		struct slot_prev old;
-		const struct slot_prev *was;
-		uint64_t blk;
 		if (!thread_alive(r))
 			continue;
 		t->by_state[r->state < TRACK_TS_COUNT ? r->state : TRACK_TS_UNUSED]++;
 		tt = &t->threads[t->nthreads++];
 		tt->rec = r;
 		tt->for_ns = t->at_mono_ns > r->since_ns ? t->at_mono_ns - r->since_ns : 0;
-		routine_name(v, r, tt->pool, sizeof tt->pool);
+		routine_name(v, r->start_routine, tt->pool, sizeof tt->pool);
 		if (r->state == TRACK_TS_RUNNING)
 			snprintf(tt->doing, sizeof tt->doing, "running");
 		else
 			track_fmt_wait_target(v, r, tt->doing, sizeof tt->doing);
-		if ((pool = pool_of(t, r->start_routine)) == NULL) {
-			if (GROW(t->pools, pv->cap_pools, t->npools + 1) ||
-			    GROW(pv->votes, pv->cap_votes, t->npools + 1))
-				return -1;
-			votes = pv->votes;
-			pool = &t->pools[t->npools];
-			memset(pool, 0, sizeof *pool);
-			memset(&votes[t->npools], 0, sizeof *votes);
-			t->npools++;
-			pool->start_routine = r->start_routine;
-			snprintf(pool->name, sizeof pool->name, "%s", tt->pool);
-		}
-		p = (size_t)(pool - t->pools);
-		pool->threads++;
-		pool->running += r->state == TRACK_TS_RUNNING;
-		vote(&votes[p], r);
-		blk = blocked_ns(r, t->at_mono_ns);
-		was = swap_slot(pv->thrs, i, r->gen, blk, 0, 0, &old);
-		if (was != NULL && pv->have) {
-			votes[p].blocked_delta += blk > was->a ? blk - was->a : 0;
-			votes[p].span += (uint64_t)(dt * 1e9);
-		}
 	}
-	/* second pass: count each pool's winner, keep an example thread to name it */
+	return 0;
+}
+
+/* The pool's totals at the previous frame, if it had one; NULL if not. */
+static const struct pool_prev *pool_before(const struct track_top_prev *pv,
+					   const struct track_pool *p)
+{
+	size_t i;
+	for (i = 0; i < pv->npool_prev; i++)
+		if (pv->pool_prev[i].routine == p->start_routine &&
+		    strcmp(pv->pool_prev[i].pattern, p->pattern) == 0)
+			return &pv->pool_prev[i];
+	return NULL;
+}
+
+/* One pool of the model (core/pools.h) into the frame, busy over the interval when the
+ * previous frame had it (the lifetime's share otherwise). */
+static void pool_row(struct track_top *t, struct track_view *v, const struct track_pool *p,
+		     struct pool_prev *next)
+{
+	struct track_top_pool *tp = &t->pools[t->npools++];
+	const struct pool_prev *was = t->prev->have ? pool_before(t->prev, p) : NULL;
+	char fn[TRACK_TOP_SITE - TRACK_NAME_MAX - 4];
+	memset(tp, 0, sizeof *tp);
+	tp->start_routine = p->start_routine;
+	memcpy(tp->pattern, p->pattern, sizeof tp->pattern);
+	routine_name(v, p->start_routine, fn, sizeof fn);
+	if (p->pattern[0] == '\0' || strcmp(p->pattern, fn) == 0)
+		snprintf(tp->name, sizeof tp->name, "%s", fn);
+	else
+		snprintf(tp->name, sizeof tp->name, "%s \"%s\"", fn, p->pattern);
+	tp->threads = p->alive;
+	tp->threads_ever = p->threads;
+	tp->running = p->running;
+	if (was != NULL && p->life_ns > was->life) {
+		uint64_t dl = p->life_ns - was->life;
+		uint64_t db = p->blocked_ns > was->blocked ? p->blocked_ns - was->blocked : 0;
+		tp->busy_pct = 100.0 * (db >= dl ? 0 : 1 - (double)db / (double)dl);
+	} else {
+		tp->busy_pct = 100.0 * (1 - track_pool_blocked_share(p));
+	}
+	next->routine = p->start_routine;
+	memcpy(next->pattern, p->pattern, sizeof next->pattern);
+	next->life = p->life_ns;
+	next->blocked = p->blocked_ns;
+}
+
+/* What most of each pool's blocked threads wait on: one vote per blocked thread, then a
+ * count of each pool's winner with an example thread to name it. */
+static void pools_blocked_on(struct track_top *t, struct track_view *v)
+{
+	struct vote *votes = t->prev->votes;
+	size_t i, p;
+	memset(votes, 0, t->npools * sizeof *votes);
+	for (i = 0; i < t->nthreads; i++) {
+		long k = pool_index(t, t->threads[i].rec);
+		if (k >= 0)
+			vote(&votes[k], t->threads[i].rec);
+	}
 	for (p = 0; p < t->npools; p++) {
 		struct track_top_pool *pool = &t->pools[p];
 		const struct track_thread_rec *example = NULL;
-		pool->blocked_count = 0;
 		for (i = 0; votes[p].n > 0 && i < t->nthreads; i++) {
 			const struct track_thread_rec *r = t->threads[i].rec;
-			if (r->start_routine == pool->start_routine && state_blocked(r->state) &&
-			    r->state == votes[p].state && r->wait_obj == votes[p].obj) {
+			if (state_blocked(r->state) && r->state == votes[p].state &&
+			    r->wait_obj == votes[p].obj && pool_index(t, r) == (long)p) {
 				pool->blocked_count++;
 				example = r;
 			}
 		}
-		pool->blocked_state = votes[p].state;
-		pool->blocked_obj = votes[p].obj;
-		pool_blocked_on(v, pool, example);
-		if (votes[p].span > 0) {
-			double b = (double)votes[p].blocked_delta / (double)votes[p].span;
-			pool->busy_pct = 100.0 * (b > 1 ? 0 : 1 - b);
-		} else {
-			pool->busy_pct = 100.0 * pool->running / pool->threads;
-		}
+		pool->blocked_state = example != NULL ? votes[p].state : TRACK_TS_RUNNING;
+		pool->blocked_obj = example != NULL ? votes[p].obj : 0;
+		if (example != NULL)
+			track_fmt_wait_target(v, example, pool->blocked_on, sizeof pool->blocked_on);
 	}
-	qsort(t->pools, t->npools, sizeof *t->pools, by_threads_desc);
+}
+
+/* Pools with threads alive, as core/pools.h groups them (most threads first). */
+static int do_pools(struct track_top *t, struct track_view *v)
+{
+	struct track_top_prev *pv = t->prev;
+	struct track_pool *pools;
+	struct pool_prev *swap;
+	size_t n = track_pools(v, &pools), i;
+	t->npools = 0;
+	if (pools == NULL || GROW(t->pools, pv->cap_pools, n) || GROW(pv->votes, pv->cap_votes, n) ||
+	    GROW(pv->pool_next, pv->cap_pool_next, n)) {
+		free(pools);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		if (pools[i].alive > 0)
+			pool_row(t, v, &pools[i], &pv->pool_next[t->npools]);
+	free(pools);
+	swap = pv->pool_prev;
+	pv->pool_prev = pv->pool_next;
+	pv->pool_next = swap;
+	i = pv->cap_pool_prev;
+	pv->cap_pool_prev = pv->cap_pool_next;
+	pv->cap_pool_next = i;
+	pv->npool_prev = t->npools;
+	pools_blocked_on(t, v);
 	return 0;
 }
 
@@ -374,10 +411,13 @@ static void lock_details(struct track_view *v, struct track_top_lock *l)
 	struct track_dist d;
 	track_obj_label(s, sym, l->rec->addr, l->rec->kind, l->name, sizeof l->name);
 	track_fmt_site(s, sym, l->rec->first_pc, l->rec->first_stack, l->site, sizeof l->site);
-	track_dist_of(track_obj_prof(s, l->rec, TRACK_PR_WAIT), &d);
+	track_dist_of(l->wait_prof, &d);
 	l->wait_p95 = d.p95;
-	track_dist_of(track_obj_prof(s, l->rec, TRACK_PR_HOLD), &d);
+	track_dist_of(l->hold_prof, &d);
 	l->hold_p95 = d.p95;
+	l->top_holder[0] = '\0';
+	if (l->holder_prof != NULL)
+		track_fmt_prof_site(s, sym, l->holder_prof, l->top_holder, sizeof l->top_holder);
 }
 
 static int do_locks(struct track_top *t, struct track_view *v, double dt)
@@ -401,6 +441,9 @@ static int do_locks(struct track_top *t, struct track_view *v, double dt)
 		l->wait_max = rows[i].max_wait_ns;
 		l->owner = rows[i].rec->owner_tid;
 		l->waiters = rows[i].waiting > rows[i].rec->waiters ? rows[i].waiting : rows[i].rec->waiters;
+		l->wait_prof = rows[i].wait;
+		l->hold_prof = rows[i].hold;
+		l->holder_prof = rows[i].top_holder;
 		lock_rates(t, s, &rows[i], l, dt);
 	}
 	free(rows);
@@ -454,73 +497,91 @@ static struct track_top_queue *new_queue(struct track_top *t, enum track_top_que
 	return q;
 }
 
+/* The registered queues (core/queues.h), with rates against the previous frame by slot. */
 static int registered_queues(struct track_top *t, const struct track_snap *s, double dt)
 {
 	struct track_top_prev *pv = t->prev;
-	uint32_t i;
+	struct track_queue_row *rows;
+	size_t i, n = track_queue_rows(s, &rows);
+	int rc = -1;
 	if (GROW(pv->queues, pv->cap_queues, s->nqueues))
-		return -1;
-	for (i = 0; i < s->nqueues; i++) {
-		const struct track_queue_rec *r = &s->queues[i];
+		goto out;
+	for (i = 0; i < n; i++) {
+		const struct track_queue_row *r = &rows[i];
 		struct track_top_queue *q;
 		struct slot_prev old;
 		const struct slot_prev *was;
 		int have;
-		if (!r->valid)
-			continue;
 		if ((q = new_queue(t, TRACK_TOP_Q_REGISTERED)) == NULL)
-			return -1;
-		snprintf(q->name, sizeof q->name, "%.*s", TRACK_QUEUE_NAME, r->name);
-		q->depth = r->enqueued > r->dequeued ? r->enqueued - r->dequeued : 0;
+			goto out;
+		snprintf(q->name, sizeof q->name, "%.*s", TRACK_QUEUE_NAME, r->rec->name);
+		q->depth = r->depth;
 		q->capacity = r->capacity;
 		q->high_water = r->high_water;
 		q->rejected = r->rejected;
 		q->producer_waits = r->waits;
-		was = swap_slot(pv->queues, i, 1, r->enqueued, r->rejected, r->waits, &old);
+		was = swap_slot(pv->queues, (size_t)(r->rec - s->queues), 1, r->enqueued, r->rejected,
+				r->waits, &old);
 		have = was != NULL && pv->have;
 		q->enqueued_per_s = rate(r->enqueued, have ? was->a : 0, have, dt);
 		q->rejected_per_s = rate(r->rejected, have ? was->b : 0, have, dt);
 		q->waits_per_s = rate(r->waits, have ? was->c : 0, have, dt);
 	}
-	return 0;
+	rc = 0;
+out:
+	free(rows);
+	return rc;
 }
 
-/* Condvars with waiters, then semaphores in use. */
-static int object_queues(struct track_top *t, struct track_view *v, double dt, uint32_t kind)
+static enum track_top_queue_type waitq_type(uint32_t kind)
+{
+	return kind == TRACK_OBJ_COND ? TRACK_TOP_Q_CONDVAR : kind == TRACK_OBJ_SEM ? TRACK_TOP_Q_SEM
+										   : TRACK_TOP_Q_BARRIER;
+}
+
+/* The waiting queues of kind (core/queues.h, most waited on first): condvars and barriers
+ * with waiters now, semaphores alive; signals (posts, arrivals) per second by object slot. */
+static int waiting_queues(struct track_top *t, struct track_view *v, double dt, uint32_t kind)
 {
 	const struct track_snap *s = v->snap;
-	uint32_t i;
-	for (i = 0; i < s->nobjs; i++) {
-		const struct track_obj_rec *r = &s->objs[i];
+	struct track_waitq_row *rows;
+	size_t i, n = track_waitq_rows(s, kind, &rows);
+	for (i = 0; i < n; i++) {
+		const struct track_obj_rec *r = rows[i].rec;
 		struct track_top_queue *q;
 		struct slot_prev old;
 		const struct slot_prev *was;
-		int have;
-		if (r->kind != kind || !(r->flags & TRACK_OF_LIVE) || !track_obj_used(r))
+		struct track_dist d;
+		uint64_t events = kind == TRACK_OBJ_BARRIER ? r->acquisitions : r->signals;
+		was = swap_slot(t->prev->objs, (size_t)(r - s->objs), r->gen, events, 0, 0, &old);
+		if (!(r->flags & TRACK_OF_LIVE) || (kind != TRACK_OBJ_SEM && r->waiters == 0))
 			continue;
-		was = swap_slot(t->prev->objs, i, r->gen, r->signals, 0, 0, &old);
-		if (kind == TRACK_OBJ_COND && r->waiters == 0)
-			continue;
-		if ((q = new_queue(t, kind == TRACK_OBJ_COND ? TRACK_TOP_Q_CONDVAR : TRACK_TOP_Q_SEM)) == NULL)
+		if ((q = new_queue(t, waitq_type(kind))) == NULL) {
+			free(rows);
 			return -1;
+		}
 		track_obj_label(s, track_view_sym(v), r->addr, r->kind, q->name, sizeof q->name);
 		q->waiters = r->waiters;
 		q->sem_value = r->sem_value;
-		have = was != NULL && t->prev->have;
-		q->enqueued_per_s = rate(r->signals, have ? was->a : 0, have, dt);
+		track_dist_of(rows[i].wait, &d);
+		q->wait_p95 = d.p95;
+		q->enqueued_per_s = rate(events, was != NULL && t->prev->have ? was->a : 0,
+					 was != NULL && t->prev->have, dt);
 		q->rejected_per_s = TRACK_TOP_NO_RATE;
 	}
+	free(rows);
 	return 0;
 }
 
 static int do_queues(struct track_top *t, struct track_view *v, double dt)
 {
 	t->nqueues = 0;
-	if (registered_queues(t, v->snap, dt) != 0)
+	if (GROW(t->prev->objs, t->prev->cap_objs, v->snap->nobjs) ||
+	    registered_queues(t, v->snap, dt) != 0 ||
+	    waiting_queues(t, v, dt, TRACK_OBJ_COND) != 0 ||
+	    waiting_queues(t, v, dt, TRACK_OBJ_SEM) != 0)
 		return -1;
-	if (object_queues(t, v, dt, TRACK_OBJ_COND) != 0)
-		return -1;
-	return object_queues(t, v, dt, TRACK_OBJ_SEM);
+	return waiting_queues(t, v, dt, TRACK_OBJ_BARRIER);
 }
 
 /* --- wait-for chains --------------------------------------------------------------------- */
@@ -639,7 +700,9 @@ int track_top_update(struct track_top *t, struct track_view *v)
 	t->threads_alive = s->hdr.threads_alive;
 	t->created_per_s = rate(t->created, pv->created, pv->have, dt);
 	t->exited_per_s = rate(t->exited, pv->exited, pv->have, dt);
-	rc = do_threads(t, v, dt);
+	rc = do_threads(t, v);
+	if (rc == 0)
+		rc = do_pools(t, v);
 	if (rc == 0)
 		rc = do_locks(t, v, dt);
 	if (rc == 0)

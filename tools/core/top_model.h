@@ -52,6 +52,10 @@ struct track_top_lock {
 	uint32_t waiters;
 	char name[TRACK_TOP_SITE];    /* its variable's name, or its address */
 	char site[TRACK_TOP_SITE];    /* where it was first used, symbolized */
+	char top_holder[TRACK_TOP_SITE];  /* the holding site that made others wait longest
+					     ("" none yet) */
+	/* its profiles (core/profile.h), from track_lock_rows: NULL none yet */
+	const struct track_prof_rec *wait_prof, *hold_prof, *holder_prof;
 };
 
 /* How front ends may order the locks: X(NAME, column label). */
@@ -66,13 +70,17 @@ enum track_top_lock_sort { TRACK_TOP_LOCK_SORTS(TRACK_X_LS) TRACK_TOP_SORT_COUNT
 
 extern const char *const track_top_sort_names[TRACK_TOP_SORT_COUNT];
 
+/* A pool: threads with one start routine and one name pattern (core/pools.h). */
 struct track_top_pool {
 	uint64_t start_routine;
-	char name[TRACK_TOP_SITE];   /* the start routine's function ("main" for the main
-					thread and threads the shim did not create) */
-	uint32_t threads, running;
+	char pattern[TRACK_NAME_MAX + 1];   /* "worker-*" */
+	char name[TRACK_TOP_SITE];   /* the start routine's function ("(main)": the main thread
+					and threads the shim did not create), and the pattern
+					when it is not the function's name */
+	uint32_t threads, running;   /* alive now, running now */
+	uint32_t threads_ever;       /* threads it has had (the exited ones still recorded) */
 	double busy_pct;          /* share of its threads' time not blocked in a pthread call
-				     since the previous frame (first frame: running / threads) */
+				     since the previous frame (first frame: over their lives) */
 	uint32_t blocked_state;   /* what most of its blocked threads do (TRACK_TS_RUNNING:
 				     none is blocked) */
 	uint32_t blocked_count;   /* how many of them do that on blocked_obj */
@@ -81,14 +89,18 @@ struct track_top_pool {
 };
 
 /* What a queue row is. */
-enum track_top_queue_type { TRACK_TOP_Q_REGISTERED, TRACK_TOP_Q_CONDVAR, TRACK_TOP_Q_SEM };
+enum track_top_queue_type {
+	TRACK_TOP_Q_REGISTERED, TRACK_TOP_Q_CONDVAR, TRACK_TOP_Q_SEM, TRACK_TOP_Q_BARRIER
+};
 
 struct track_top_queue {
 	enum track_top_queue_type type;
 	char name[TRACK_TOP_SITE];
 	uint64_t depth, capacity, high_water, rejected;  /* registered queues */
 	double rejected_per_s, enqueued_per_s;           /* registered; signals/s (condvar),
-							    posts/s (semaphore) in enqueued */
+							    posts/s (semaphore), arrivals/s
+							    (barrier) in enqueued */
+	uint64_t wait_p95;         /* condvar, semaphore, barrier: of its waits, since the start */
 	uint32_t waiters;          /* condvar, semaphore: threads waiting now */
 	uint64_t producer_waits;   /* registered: producers that waited for room, in total */
 	double waits_per_s;        /* ... and per second since the previous frame */
@@ -148,6 +160,9 @@ void track_top_free(struct track_top *t);
 /* Compute a new frame from v (whose snapshot was just loaded or reloaded), with rates
  * against the previous frame.  0, or -1 out of memory (the frame is then empty). */
 int track_top_update(struct track_top *t, struct track_view *v);
+
+/* Queues: registered ones first (in the order registered), then condvars with waiters,
+ * semaphores alive and barriers with waiters, most waited on first (core/queues.h). */
 
 /* Order t's locks by key, largest first. */
 void track_top_sort_locks(struct track_top *t, enum track_top_lock_sort key);

@@ -116,7 +116,7 @@ const char *track_top_pool_row(const struct track_top_pool *p, char *buf, size_t
 	char on[TRACK_TOP_SITE + 16] = "-";
 	if (p->blocked_count > 0)
 		snprintf(on, sizeof on, "%u %s", p->blocked_count, p->blocked_on);
-	snprintf(buf, len, "%-21.21s %7u %5.1f  %s", p->name, p->threads, p->busy_pct, on);
+	snprintf(buf, len, "%-24.24s %7u %5.1f  %s", p->name, p->threads, p->busy_pct, on);
 	return buf;
 }
 
@@ -135,8 +135,8 @@ const char *track_top_lock_row(const struct track_top_lock *l, char *buf, size_t
 
 static const char *queue_kind(enum track_top_queue_type type)
 {
-	return type == TRACK_TOP_Q_REGISTERED ? "queue" : type == TRACK_TOP_Q_CONDVAR ? "condvar"
-											 : "semaphore";
+	static const char *const kinds[] = {"queue", "condvar", "semaphore", "barrier"};
+	return kinds[type];
 }
 
 const char *track_top_queue_row(const struct track_top_queue *q, char *buf, size_t len)
@@ -268,8 +268,10 @@ static json_t *threads_json(const struct track_top *t)
 static json_t *pool_json(const struct track_top_pool *p)
 {
 	json_t *o = json_object();
-	json_object_set_new(o, "routine", text(p->name));
+	json_object_set_new(o, "name", text(p->name));
+	json_object_set_new(o, "pattern", text(p->pattern));
 	json_object_set_new(o, "threads", json_integer(p->threads));
+	json_object_set_new(o, "threads_ever", json_integer(p->threads_ever));
 	json_object_set_new(o, "running", json_integer(p->running));
 	json_object_set_new(o, "busy_pct", json_real(p->busy_pct));
 	json_object_set_new(o, "blocked", json_integer(p->blocked_count));
@@ -297,6 +299,7 @@ static json_t *lock_json(const struct track_top_lock *l)
 	json_object_set_new(o, "owner", l->owner ? json_integer(l->owner) : json_null());
 	json_object_set_new(o, "waiters", json_integer(l->waiters));
 	json_object_set_new(o, "first_used_at", text(l->site));
+	json_object_set_new(o, "top_holding_site", l->top_holder[0] ? text(l->top_holder) : json_null());
 	return o;
 }
 
@@ -318,8 +321,10 @@ static json_t *queue_json(const struct track_top_queue *q)
 	}
 	if (q->type == TRACK_TOP_Q_SEM)
 		json_object_set_new(o, "value", json_integer(q->sem_value));
-	json_object_set_new(o, q->type == TRACK_TOP_Q_SEM ? "posts_per_s" : "signals_per_s",
+	json_object_set_new(o, q->type == TRACK_TOP_Q_SEM ? "posts_per_s"
+			    : q->type == TRACK_TOP_Q_BARRIER ? "arrivals_per_s" : "signals_per_s",
 			    num_or_null(q->enqueued_per_s));
+	json_object_set_new(o, "wait_p95_ns", u64(q->wait_p95));
 	json_object_set_new(o, "waiters", json_integer(q->waiters));
 	return o;
 }

@@ -35,7 +35,7 @@ const char *track_top_alerts_line(const struct track_top *t, char *buf, size_t l
 const char *track_top_fmt_rate(double r, char *buf, size_t len);
 const char *track_top_fmt_bar(uint64_t depth, uint64_t cap, int width, char *buf, size_t len);
 
-#define TRACK_TOP_POOL_HEAD "POOL                  THREADS BUSY%  BLOCKED ON"
+#define TRACK_TOP_POOL_HEAD "POOL                     THREADS BUSY%  BLOCKED ON"
 const char *track_top_pool_row(const struct track_top_pool *p, char *buf, size_t len);
 #define TRACK_TOP_LOCK_HEAD \
 	"LOCK                 ACQ/S CONT%   WAIT/S WAIT-P95 WAIT-MAX HOLD-P95  OWNER WAIT FIRST USED AT"

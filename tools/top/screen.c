@@ -279,8 +279,12 @@ static void show_stack(struct loop *L)
 	const struct track_top *t = &L->ss->model;
 	if (i < 0)
 		return;
-	if (L->sc.focus == PANEL_LOCKS)
-		track_top_lock_stack(&L->ss->view, t->locks[i].rec->addr, text, sizeof text);
+	if (L->sc.focus == PANEL_LOCKS) {
+		const struct track_top_lock *l = &t->locks[i];
+		int n = snprintf(text, sizeof text, "held longest while others waited, at: %s\n",
+				 l->top_holder[0] ? l->top_holder : "(no wait yet)");
+		track_top_lock_stack(&L->ss->view, l->rec->addr, text + n, sizeof text - (size_t)n);
+	}
 	else if (L->sc.focus == PANEL_THREADS)
 		track_top_thread_stack(&L->ss->view, t->threads[i].rec->tid, text, sizeof text);
 	else if (L->sc.focus == PANEL_WAITFOR)
