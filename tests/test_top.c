@@ -384,6 +384,10 @@ static int has_colour(const char *s)
 static void start_screen(pid_t pid, const char *env)
 {
 	char *status = (char *)tmp_path("status"), target[16] = "";
+	struct run_result r;
+	run((char *[]){"/bin/sh", "-c", "command -v tmux", NULL}, NULL, NULL, &r);
+	ck_assert_msg(r.status == 0, "the screen tests need tmux (.ci/setup installs it)");
+	run_free(&r);
 	if (pid > 0)
 		snprintf(target, sizeof target, "%d", (int)pid);
 	/* bounded: a test that fails leaves no screen running behind it */

@@ -28,7 +28,7 @@ const char *const track_top_sort_names[TRACK_TOP_SORT_COUNT] = {TRACK_TOP_LOCK_S
 struct slot_prev {
 	uint64_t gen;
 	uint64_t a, b, c;   /* locks: acquisitions, wait ns, contended; condvars and
-			       semaphores: signals (posts); threads: ns blocked; queues:
+			       semaphores: signals (posts), barriers: arrivals; queues:
 			       enqueued, rejected, producer waits */
 	int seen;
 };
@@ -52,8 +52,8 @@ struct pool_prev {
 struct track_top_prev {
 	uint64_t at_ns, created, exited;
 	int have;
-	struct slot_prev *objs, *thrs, *queues;
-	size_t cap_objs, cap_thrs, cap_queues;
+	struct slot_prev *objs, *queues;   /* by object slot, by queue slot */
+	size_t cap_objs, cap_queues;
 	struct vote *votes;   /* one per pool, for the frame being made */
 	struct pool_prev *pool_prev, *pool_next;   /* pools' totals: previous frame, this one */
 	size_t npool_prev, cap_pool_prev, cap_pool_next;
@@ -70,7 +70,6 @@ void track_top_free(struct track_top *t)
 {
 	if (t->prev != NULL) {
 		free(t->prev->objs);
-		free(t->prev->thrs);
 		free(t->prev->queues);
 		free(t->prev->votes);
 		free(t->prev->pool_prev);

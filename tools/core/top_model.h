@@ -7,11 +7,12 @@
  * blocks whom right now).
  *
  * One model, many front ends: the curses screen (tools/top/) and the batch frames, text and
- * JSON (render/topframe.c), draw from the same struct track_top.  Rates need two frames:
- * the model keeps the previous frame's totals (per lock by lock id, per queue by slot, per
- * thread by slot and generation) and divides by the time between the two snapshots' reads.
- * Buffers grow and are reused: a warm model refreshed every second allocates nothing but
- * what track_lock_rows makes.
+ * JSON (render/topframe.c), draw from the same struct track_top.  Locks, pools and queues
+ * come from the reports' model (model.h track_lock_rows, pools.h, queues.h); this adds what
+ * needs two frames.  Rates: the model keeps the previous frame's totals (per object by
+ * record slot and generation, per queue by slot, per pool by routine and name pattern) and
+ * divides by the time between the two snapshots' reads.  Its own buffers grow and are
+ * reused; the reports' model allocates its rows afresh each frame.
  */
 #ifndef TRACK_TOP_MODEL_H
 #define TRACK_TOP_MODEL_H
