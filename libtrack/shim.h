@@ -575,10 +575,6 @@ static inline uint32_t track__held_push_idx(struct track__thread *t, uint32_t id
 	return n;
 }
 
-/* A lock's first TRACK_HOLD_FIRST acquisitions have every hold timed (a lock taken rarely
- * is measured exactly); after that, 1 in TRACK_HOLD_SAMPLE is (profile.c). */
-#define TRACK_HOLD_FIRST 1024u
-
 /* A hold of listed held lock n of a lock acquired acq times before: time it if it is one
  * of the lock's first, or the one the thread's countdown picks.  Apart from the push so that
  * the uncontended lock path can keep it out of line (a call in the middle of it would cost

@@ -436,26 +436,50 @@ static void unclaim(struct track_thread_rec *thr)
 	track__tls.gone = 1;
 }
 
+/* The lock of listed held entry i of thread t, if t still holds it: the list can be stale
+ * when another thread released the lock for it (an unlock-not-owner of a normal mutex,
+ * which glibc lets through), or its record was retired. */
+static const struct track_obj_rec *listed_lock(const struct track__thread *t, uint32_t i)
+{
+	uint32_t v = t->thr->held[i], idx = v & ~TRACK_HELD_READ;
+	const struct track_obj_rec *o;
+	if (idx == 0 || idx > track__g.hdr->max_objects)
+		return NULL;
+	o = &track__g.objs[idx - 1];
+	if (!(TRACK_LOAD(&o->flags) & TRACK_OF_LIVE))
+		return NULL;
+	if (v & TRACK_HELD_READ)
+		return TRACK_LOAD(&o->readers) != 0 ? o : NULL;
+	return TRACK_LOAD(&o->owner_tid) == t->tid ? o : NULL;
+}
+
 /* Record that thread t ends (how: "ended", "called exit()") holding locks, if it does;
  * located where the first listed lock it still holds was taken.  A robust mutex's owner
  * dying is what the attribute is for: the next locker gets EOWNERDEAD. */
 void track__note_exit_holding(struct track__thread *t, const char *how)
 {
 	struct track_thread_rec *thr = t->thr;
-	uint32_t i, n = thr->nheld < TRACK_HELD_MAX ? thr->nheld : TRACK_HELD_MAX;
-	const struct track_obj_rec *r;
+	uint32_t i, n = thr->nheld < TRACK_HELD_MAX ? thr->nheld : TRACK_HELD_MAX, held = 0;
+	const struct track_obj_rec *r = NULL;
 	struct track_finding_rec *f;
+	uint64_t pc = 0;
 	if (thr->nheld == 0)
 		return;
-	for (i = 0; i < n && thr->held[i] == 0; i++)
-		;
-	r = i < n ? &track__g.objs[(thr->held[i] & ~TRACK_HELD_READ) - 1] : NULL;
-	if (r != NULL && r->kind == TRACK_OBJ_MUTEX && (r->subtype & TRACK_MUTEX_ROBUST) &&
-	    thr->nheld == 1)
+	for (i = 0; i < n; i++) {
+		const struct track_obj_rec *o = listed_lock(t, i);
+		if (o == NULL)
+			continue;
+		if (o->kind == TRACK_OBJ_MUTEX && (o->subtype & TRACK_MUTEX_ROBUST))
+			continue;
+		if (held++ == 0)
+			r = o, pc = thr->held_pc[i];
+	}
+	held += thr->nheld - n;   /* held beyond the list: not known, counted */
+	if (held == 0)
 		return;
 	f = track__finding(TRACK_FK_EXIT_HOLDING_LOCK, r ? (void *)(uintptr_t)r->addr : NULL,
-			  r ? r->kind : 0, i < n ? thr->held_pc[i] : 0, 0,
-			  "thread %d %s holding %u lock(s)", t->tid, how, thr->nheld);
+			  r ? r->kind : 0, pc, 0, "thread %d %s holding %u lock(s)", t->tid, how,
+			  held);
 	if (f != NULL && r != NULL)   /* who asked for it later: see track__exit_holding_review */
 		TRACK_STORE(&f->signature, TRACK_LOAD(&r->contended) + TRACK_LOAD(&r->timeouts));
 }

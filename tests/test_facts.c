@@ -579,7 +579,7 @@ START_TEST(findings_read_well)
 	ck_assert_msg(summaries == 4, "%zu summaries: %s", summaries, text);
 	dl = strstr(text, "SUMMARY: deadlock of 1 thread");
 	inv = strstr(text, "SUMMARY: lock-order-inversion: ");
-	gated = strstr(text, "SUMMARY: lock-order-inversion (gated)");
+	gated = strstr(text, "SUMMARY: lock-order-inversion (gated, info)");
 	ck_assert_msg(dl && inv && gated && dl < inv && inv < gated, "%s", text);
 	want_text(text, "pair_", "and 4 more cycles through the same code sites",
 		  "3 threads alike: running idle", "holds mutex kept, taken at hold_kept",

@@ -74,10 +74,11 @@ START_TEST(nothing_left_nothing_said)
 	want_findings(root, "thread-leak=0 lock-held-at-exit=0");
 	json_decref(root);
 	run_free(&r);
+	/* main returns holding a mutex a thread waits for: that misuse is said, leaks are not */
 	root = traced((char *[]){"--error-exitcode=9", NULL}, facts("hang", "0", "return"), NULL,
 		      &r);
-	ck_assert_int_eq(r.status, 0);
-	want_findings(root, "thread-leak=0 lock-held-at-exit=0");
+	ck_assert_int_eq(r.status, 9);
+	want_findings(root, "thread-leak=0 lock-held-at-exit=0 exit-holding-lock=1");
 	json_decref(root);
 	run_free(&r);
 }

@@ -30,6 +30,8 @@ HEADER_FIELD(fds_dropped)
 HEADER_FIELD(modules_dropped)
 HEADER_FIELD(stacks_dropped)
 HEADER_FIELD(edges_dropped)
+HEADER_FIELD(profs_dropped)
+HEADER_FIELD(queues_dropped)
 HEADER_FIELD(cycles_too_long)
 HEADER_FIELD(storage_failures)
 HEADER_FIELD(stacks_unknown)
@@ -40,6 +42,7 @@ HEADER_LIMIT(max_findings)
 HEADER_LIMIT(max_modules)
 HEADER_LIMIT(max_stacks)
 HEADER_LIMIT(max_edges)
+HEADER_LIMIT(max_profs)
 
 static uint64_t get_alive_at_exit(const struct track_snap *s)
 {
@@ -115,6 +118,14 @@ const struct track_counter track_counters[] = {
 	 "Lock-order edges not recorded: the edge table was full; cycles through them go unseen.",
 	 "lock-order edges not recorded: raise TRACK_MAX_EDGES (now %u)",
 	 get_edges_dropped, limit_max_edges},
+	{"profile_events_not_recorded", TRACK_CG_OVERFLOW, TRACK_CL_WARNING,
+	 "Waits and timed holds not added to a profile: the profile table was full; the "
+	 "objects' own counts still have them.",
+	 "waits or holds not profiled (the profile table was full): raise TRACK_MAX_PROFILES "
+	 "(now %u)", get_profs_dropped, limit_max_profs},
+	{"queues_not_registered", TRACK_CG_OVERFLOW, TRACK_CL_WARNING,
+	 "Queue registrations refused: the program registered more than 64 queues.",
+	 "queue registrations refused: more than 64 queues", get_queues_dropped, NULL},
 	{"cycles_too_long", TRACK_CG_OVERFLOW, TRACK_CL_WARNING,
 	 "Lock-order cycles not reported because they join more locks than a finding holds.",
 	 "lock-order cycles longer than %u locks not reported", get_cycles_too_long, cycle_max},

@@ -327,8 +327,13 @@ void track_stackdump_doing(const struct track_stackdump *d, const struct track_d
 		return;
 	}
 	if (r->state == TRACK_TS_JOIN) {
-		snprintf(buf, len, "joining thread %d \"%.*s\" for %s", r->wait_tid, TRACK_NAME_MAX,
-			 track_stackdump_name(d, r->wait_tid), dur);
+		int32_t tid = track_join_target(&d->snap, r);
+		if (tid != 0)
+			snprintf(buf, len, "joining thread %d \"%.*s\" for %s", tid, TRACK_NAME_MAX,
+				 track_stackdump_name(d, tid), dur);
+		else
+			snprintf(buf, len, "joining thread 0x%llx (not known) for %s",
+				 (unsigned long long)r->wait_obj, dur);
 		return;
 	}
 	holder_words(t, holder, sizeof holder);

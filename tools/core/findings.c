@@ -134,7 +134,7 @@ static void summary_cycle(struct track_view *v, const struct track_finding_rec *
 									e->to_stack, one, sizeof one));
 	}
 	snprintf(buf, len, "lock-order-inversion%s: %s taken in a cycle (%u locks) at %s",
-		 f->gate ? " (gated)" : "", locks, n, sites);
+		 f->gate ? " (gated, info)" : "", locks, n, sites);
 }
 
 static void summary_deadlock(struct track_view *v, const struct track_finding_rec *f,

@@ -86,8 +86,20 @@ static void add_fd_leak(struct track_snap *s, const struct track_fd_rec *r)
 		 r->fd, TRACK_FD_TARGET_MAX, r->target);
 }
 
+/* The shim's exit-holding-lock findings about the lock at addr (a thread ended, or called
+ * exit(), holding it) say what lock-held-at-exit says of it now: the derived finding, which
+ * leak checking asked for, replaces them (they are left out of this snapshot). */
+static void replaces_shims(struct track_snap *s, uint64_t addr, uint32_t nshim)
+{
+	uint32_t i;
+	for (i = 0; i < nshim; i++)
+		if (s->findings[i].kind == TRACK_FK_EXIT_HOLDING_LOCK && s->findings[i].obj == addr)
+			s->findings[i].valid = 0;
+}
+
 void track_leaks_derive(struct track_snap *s)
 {
+	uint32_t nshim = s->nfindings;
 	uint32_t i, n = s->nthreads, m = s->nobjs;
 	if (s->alive || s->leaks_derived)
 		return;
@@ -105,8 +117,10 @@ void track_leaks_derive(struct track_snap *s)
 	for (i = 0; i < m; i++) {
 		const struct track_obj_rec *o = &s->objs[i];
 		if (track_kind_is_lock(o->kind) && (o->flags & TRACK_OF_LIVE) &&
-		    (o->owner_tid != 0 || o->readers != 0))
+		    (o->owner_tid != 0 || o->readers != 0)) {
 			add_lock_leak(s, o, i + 1);
+			replaces_shims(s, o->addr, nshim);
+		}
 	}
 	for (i = 0; i < s->nfds; i++)
 		add_fd_leak(s, &s->fds[i]);

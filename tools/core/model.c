@@ -414,10 +414,26 @@ const char *track_fmt_state_for(const struct track_view *v, uint64_t since, char
 	return buf;
 }
 
+int32_t track_join_target(const struct track_snap *s, const struct track_thread_rec *t)
+{
+	uint32_t i;
+	if (t->state != TRACK_TS_JOIN || t->wait_tid != 0)
+		return t->state == TRACK_TS_JOIN ? t->wait_tid : 0;
+	/* joined before it ran: its record has its pthread_t now */
+	for (i = 0; i < s->nthreads; i++) {
+		const struct track_thread_rec *o = &s->threads[i];
+		if (o->pthread_self == t->wait_obj && o->tid != 0 && o->state != TRACK_TS_UNUSED &&
+		    o != t && (o->exited_ns == 0 || !(o->flags & TRACK_TF_RECLAIMED)))
+			return o->tid;
+	}
+	return 0;
+}
+
 const char *track_fmt_wait_target(struct track_view *v, const struct track_thread_rec *t,
 				  char *buf, size_t len)
 {
 	const struct track_thread_rec *w;
+	int32_t tid = track_join_target(v->snap, t);
 	char name[256];
 	if (t->state != TRACK_TS_JOIN) {
 		snprintf(buf, len, "%s %s", track_state_verb(t->state),
@@ -425,11 +441,11 @@ const char *track_fmt_wait_target(struct track_view *v, const struct track_threa
 					 name, sizeof name));
 		return buf;
 	}
-	w = t->wait_tid != 0 ? track_snap_thread(v->snap, t->wait_tid) : NULL;
+	w = tid != 0 ? track_snap_thread(v->snap, tid) : NULL;
 	if (w != NULL)
-		snprintf(buf, len, "joining thread %d \"%.*s\"", t->wait_tid, TRACK_NAME_MAX, w->name);
-	else if (t->wait_tid != 0)
-		snprintf(buf, len, "joining thread %d", t->wait_tid);
+		snprintf(buf, len, "joining thread %d \"%.*s\"", tid, TRACK_NAME_MAX, w->name);
+	else if (tid != 0)
+		snprintf(buf, len, "joining thread %d", tid);
 	else   /* a pthread_t, not an object */
 		snprintf(buf, len, "%s 0x%llx", track_state_verb(t->state),
 			 (unsigned long long)t->wait_obj);

@@ -110,6 +110,10 @@ int track_lock_sort_of(const char *name);
 size_t track_lock_rows_by(struct track_view *v, enum track_lock_sort by,
 			  struct track_lock_row **out);
 
+/* The thread that t, joining, waits for (0: not known).  The shim records its tid at the
+ * join, unless the thread had not run yet: then it is found by its pthread_t. */
+int32_t track_join_target(const struct track_snap *s, const struct track_thread_rec *t);
+
 /* What thread t waits on, as a phrase: "blocked on mutex 0x5610c0", "joining thread 4242
  * \"worker\"" (a join names the thread, not its pthread_t, when the shim knew it). */
 const char *track_fmt_wait_target(struct track_view *v, const struct track_thread_rec *t,

@@ -299,8 +299,8 @@ static json_t *thread_json(struct track_view *v, const struct track_thread_rec *
 		for_ns = track_state_ns(v, t->since_ns, &exact);
 		json_object_set_new(w, "for_ns", u64(for_ns));
 		json_object_set_new(w, "for_exact", json_boolean(exact));
-		if (t->wait_tid)
-			json_object_set_new(w, "tid", json_integer(t->wait_tid));
+		if (track_join_target(s, t) != 0)
+			json_object_set_new(w, "tid", json_integer(track_join_target(s, t)));
 		json_object_set_new(w, "stack", track_json_stack(s, sym, t->wait_stack));
 		json_object_set_new(o, "waiting", w);
 	}

@@ -162,8 +162,9 @@ static void print_hold_sampling(FILE *out, const struct track_seg_header *h)
 	else if (h->hold_sample == 1)
 		fprintf(out, "  hold times: every hold timed (TRACK_HOLD_SAMPLE=1)\n");
 	else
-		fprintf(out, "  hold times: 1 in %u uncontended holds timed (TRACK_HOLD_SAMPLE), "
-			"and every hold that began with a wait\n", h->hold_sample);
+		fprintf(out, "  hold times: every hold of a lock's first %u timed, then 1 in %u "
+			"uncontended (TRACK_HOLD_SAMPLE), and every hold that began with a wait\n",
+			TRACK_HOLD_FIRST, h->hold_sample);
 	fprintf(out, "  percentiles are upper bounds of log-scale buckets: the true value is at "
 		"most that, within 20%%\n");
 }
