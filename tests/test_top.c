@@ -101,6 +101,10 @@ START_TEST(hot_lock_first_and_rates)
 	ck_assert_msg(per_s > 10 && per_s <= 2100, "stats_lock %f acquisitions/s", per_s);
 	ck_assert_msg(jnum(f[1], "interval_s") >= 0.9 && jnum(f[1], "interval_s") < 10, "%s", dump(f[1]));
 	ck_assert_msg(jnum(l2, "waiters") <= 2 && jnum(l2, "contended_pct") > 0, "%s", dump(l2));
+	/* every hold sleeps 500 us: the interval's p95 (a bucket's upper bound) is at least that */
+	ck_assert_msg(jnum(l2, "hold_p95_ns") >= 500000 && jnum(l2, "hold_p95_ns") < 100e6, "%s", dump(l2));
+	ck_assert_msg(jnum(l2, "wait_p95_ns") > 0 && jnum(l2, "wait_p95_ns") <= jnum(l2, "wait_max_ns"),
+		      "%s", dump(l2));
 	pool = jfind(f[1], "pools", "name", "worker");
 	ck_assert_msg(pool != NULL && jnum(pool, "threads") == 3, "%s", dump(json_object_get(f[1], "pools")));
 	ck_assert_int_eq(jnum(jfind(f[1], "pools", "name", "producer"), "threads"), 2);

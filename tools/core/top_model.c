@@ -42,6 +42,14 @@ struct vote {
 	uint64_t blocked_delta, span;   /* ns blocked since the previous frame, ns alive */
 };
 
+/* A kept lock's histograms at the previous frame: the interval's percentiles come from the
+ * difference. */
+struct hist_prev {
+	size_t slot;
+	uint64_t gen;
+	uint64_t wait[TRACK_HIST_BUCKETS], hold[TRACK_HIST_BUCKETS];
+};
+
 /* A pool's totals at a frame, to tell how busy it was between two (core/pools.h). */
 struct pool_prev {
 	uint64_t routine;
@@ -56,6 +64,8 @@ struct track_top_prev {
 	size_t cap_objs, cap_queues;
 	struct vote *votes;   /* one per pool, for the frame being made */
 	struct pool_prev *pool_prev, *pool_next;   /* pools' totals: previous frame, this one */
+	struct hist_prev *hist_prev, *hist_next;   /* kept locks' histograms: the same */
+	size_t nhist_prev, cap_hist_prev, cap_hist_next;
 	size_t npool_prev, cap_pool_prev, cap_pool_next;
 	size_t cap_locks, cap_pools, cap_queue_rows, cap_threads, cap_chains, cap_votes;
 };
@@ -74,6 +84,8 @@ void track_top_free(struct track_top *t)
 		free(t->prev->votes);
 		free(t->prev->pool_prev);
 		free(t->prev->pool_next);
+		free(t->prev->hist_prev);
+		free(t->prev->hist_next);
 		free(t->prev);
 	}
 	free(t->locks);
@@ -402,21 +414,65 @@ static void lock_rates(struct track_top *t, const struct track_snap *s,
 		l->contended_pct = 100;
 }
 
-/* Names, sites and percentiles: only for the locks kept (symbolizing costs). */
-static void lock_details(struct track_view *v, struct track_top_lock *l)
+/* The previous frame's histograms of the lock in slot with generation gen, or NULL. */
+static const struct hist_prev *hist_before(const struct track_top_prev *pv, size_t slot,
+					   uint64_t gen)
+{
+	size_t i;
+	for (i = 0; i < pv->nhist_prev; i++)
+		if (pv->hist_prev[i].slot == slot && pv->hist_prev[i].gen == gen)
+			return &pv->hist_prev[i];
+	return NULL;
+}
+
+/* The 95th percentile of p's events since before (NULL: since the start), and p's
+ * histogram into save; 0 without events. */
+static uint64_t p95_since(const struct track_prof_rec *p, const uint64_t *before, uint64_t *save)
+{
+	uint64_t d[TRACK_HIST_BUCKETS];
+	uint32_t b;
+	if (p == NULL) {
+		memset(save, 0, sizeof d);
+		return 0;
+	}
+	for (b = 0; b < TRACK_HIST_BUCKETS; b++) {
+		save[b] = p->hist[b];
+		d[b] = before == NULL ? p->hist[b] : p->hist[b] > before[b] ? p->hist[b] - before[b] : 0;
+	}
+	return track_hist_quantile(d, p->max_ns, 0.95);
+}
+
+/* Names, sites and percentiles: only for the locks kept (symbolizing costs).  The
+ * percentiles are of the interval since the previous frame when the lock was kept then,
+ * else since the start. */
+static void lock_details(struct track_top *t, struct track_view *v, struct track_top_lock *l,
+			 struct hist_prev *next)
 {
 	const struct track_snap *s = v->snap;
 	struct track_symbolizer *sym = track_view_sym(v);
-	struct track_dist d;
+	const struct hist_prev *was;
 	track_obj_label(s, sym, l->rec->addr, l->rec->kind, l->name, sizeof l->name);
 	track_fmt_site(s, sym, l->rec->first_pc, l->rec->first_stack, l->site, sizeof l->site);
-	track_dist_of(l->wait_prof, &d);
-	l->wait_p95 = d.p95;
-	track_dist_of(l->hold_prof, &d);
-	l->hold_p95 = d.p95;
+	next->slot = (size_t)(l->rec - s->objs);
+	next->gen = l->rec->gen;
+	was = t->prev->have ? hist_before(t->prev, next->slot, next->gen) : NULL;
+	l->wait_p95 = p95_since(l->wait_prof, was != NULL ? was->wait : NULL, next->wait);
+	l->hold_p95 = p95_since(l->hold_prof, was != NULL ? was->hold : NULL, next->hold);
 	l->top_holder[0] = '\0';
 	if (l->holder_prof != NULL)
 		track_fmt_prof_site(s, sym, l->holder_prof, l->top_holder, sizeof l->top_holder);
+}
+
+/* This frame's histograms become the previous ones. */
+static void swap_hists(struct track_top_prev *pv, size_t n)
+{
+	struct hist_prev *h = pv->hist_prev;
+	size_t cap = pv->cap_hist_prev;
+	pv->hist_prev = pv->hist_next;
+	pv->cap_hist_prev = pv->cap_hist_next;
+	pv->hist_next = h;
+	pv->cap_hist_next = cap;
+	pv->nhist_prev = n;
 }
 
 static int do_locks(struct track_top *t, struct track_view *v, double dt)
@@ -449,8 +505,11 @@ static int do_locks(struct track_top *t, struct track_view *v, double dt)
 	qsort(t->locks, t->nlocks, sizeof *t->locks, by_activity);
 	if (t->nlocks > LOCKS_KEPT)
 		t->nlocks = LOCKS_KEPT;
+	if (GROW(pv->hist_next, pv->cap_hist_next, t->nlocks))
+		return -1;
 	for (i = 0; i < t->nlocks; i++)
-		lock_details(v, &t->locks[i]);
+		lock_details(t, v, &t->locks[i], &pv->hist_next[i]);
+	swap_hists(pv, t->nlocks);
 	return 0;
 }
 

@@ -48,7 +48,11 @@ struct track_top_lock {
 				    blocked all the time) */
 	double contended_pct;    /* of the acquisitions since the previous frame (first frame:
 				    of all), 0..100 */
-	uint64_t wait_p95, wait_max, hold_p95;   /* since the start (the profiles) */
+	uint64_t wait_p95, hold_p95;   /* of the waits and (sampled) holds since the previous
+					  frame (0: none), or since the start when the lock was
+					  not among those kept then (the first frame) */
+	uint64_t wait_max;             /* the longest wait since the start, unfinished ones
+					  counted */
 	int32_t owner;           /* 0: free */
 	uint32_t waiters;
 	char name[TRACK_TOP_SITE];    /* its variable's name, or its address */
