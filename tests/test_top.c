@@ -240,11 +240,12 @@ START_TEST(end_and_replay)
 }
 END_TEST
 
-/* Without a PID, the one traced process running is picked; with none, status 5. */
+/* Without a PID, the one traced process running is picked; with none, status 5; with two,
+ * status 2. */
 START_TEST(pick_the_only_one)
 {
-	FILE *in;
-	pid_t pid;
+	FILE *in, *in2;
+	pid_t pid, other;
 	json_t *f[1];
 	struct run_result r;
 	run_track((char *[]){"top", "--batch", "--iterations", "1", NULL}, NULL, &r);
@@ -253,6 +254,13 @@ START_TEST(pick_the_only_one)
 	pid = start_pipeline((char *[]){NULL}, &in);
 	ck_assert_uint_eq(json_frames((char *[]){"--iterations", "1", NULL}, f, 1), 1);
 	ck_assert_int_eq(jint(f[0], "pid"), pid);
+	/* two: which one is for the user to say */
+	other = start_pipeline((char *[]){NULL}, &in2);
+	run_track((char *[]){"top", "--batch", "--iterations", "1", NULL}, NULL, &r);
+	ck_assert_msg(r.status == 2 && strstr(r.err, "2 traced processes are running") != NULL,
+		      "%d %s", r.status, r.err);
+	run_free(&r);
+	stop_pipeline(other, in2);
 	stop_pipeline(pid, in);
 }
 END_TEST
@@ -300,7 +308,6 @@ END_TEST
 
 /* --- the screen, in tmux ------------------------------------------------------------------ */
 
-static char sock[64];
 
 /* A shell command run with the tmux server of this test. */
 static char *tmux_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -312,7 +319,8 @@ static char *tmux_out(const char *fmt, ...)
 	va_start(ap, fmt);
 	ck_assert_int_ge(vasprintf(&cmd, fmt, ap), 0);
 	va_end(ap);
-	ck_assert_int_ge(asprintf(&full, "tmux -L %s -f /dev/null %s", sock, cmd), 0);
+	/* the server's socket in the test's directory: removed with it whatever happens */
+	ck_assert_int_ge(asprintf(&full, "tmux -S %s -f /dev/null %s", tmp_path("tmux.sock"), cmd), 0);
 	run((char *[]){"/bin/sh", "-c", full, NULL}, NULL, NULL, &r);
 	out = strdup(r.out);
 	run_free(&r);
@@ -395,8 +403,8 @@ static void start_screen(pid_t pid, const char *env)
 	if (pid > 0)
 		snprintf(target, sizeof target, "%d", (int)pid);
 	/* bounded: a test that fails leaves no screen running behind it */
-	free(tmux_out("new-session -d -s top -x 80 -y 24 'env %s TRACK_DIR=%s timeout --foreground 120 %s top %s; "
-		      "echo $? > %s; sleep 10'", env, getenv("TRACK_DIR"), tool_path(), target, status));
+	free(tmux_out("new-session -d -s top -x 80 -y 24 'env %s TRACK_DIR=%s timeout --foreground 60 %s top %s; "
+		      "echo $? > %s; sleep 5'", env, getenv("TRACK_DIR"), tool_path(), target, status));
 }
 
 /* The status track top ended with, once it has. */
@@ -420,7 +428,6 @@ START_TEST(screen_80x24)
 	FILE *in;
 	pid_t pid = start_pipeline((char *[]){"--hot", NULL}, &in);
 	char *s, *st;
-	snprintf(sock, sizeof sock, "track-test-%d", (int)getpid());
 	start_screen(pid, "NO_COLOR=");
 	s = screen_with("Wait-for (");
 	clean_screen(s, 80, 24);
@@ -479,7 +486,6 @@ START_TEST(screen_keys)
 	FILE *in;
 	pid_t pid = start_pipeline((char *[]){"--hot", NULL}, &in);
 	char *s;
-	snprintf(sock, sizeof sock, "track-test-%d", (int)getpid());
 	start_screen(pid, "");
 	screen_with("Wait-for (");
 	keys("p");
@@ -520,7 +526,6 @@ START_TEST(screen_picker)
 	FILE *in;
 	pid_t pid = start_pipeline((char *[]){NULL}, &in);
 	char *s, spid[32];
-	snprintf(sock, sizeof sock, "track-test-%d", (int)getpid());
 	snprintf(spid, sizeof spid, "%d ", (int)pid);
 	start_screen(0, "");
 	s = screen_with("pick a traced process");
@@ -540,7 +545,6 @@ START_TEST(screen_no_color)
 	FILE *in;
 	pid_t pid = start_pipeline((char *[]){NULL}, &in);
 	char *s;
-	snprintf(sock, sizeof sock, "track-test-%d", (int)getpid());
 	start_screen(pid, "NO_COLOR=1");
 	screen_with("Wait-for (");
 	usleep(1200000);   /* a refresh too */
