@@ -143,37 +143,47 @@ static size_t running(const struct track_seg_list *l, size_t *idx, size_t max)
 	return n;
 }
 
-/* Choose the process to watch when none is named: the only one (batch), or the user's
- * pick (screen).  Its segment's path into path; the exit status. */
+#define PICK_QUIT (-1)   /* the user left the picker: not an error */
+
+/* Which of the n running processes l->v[idx[..]] to watch, into *chosen: the only one
+ * (batch), or the user's pick (screen).  The exit status, or PICK_QUIT. */
+static int choose(const struct topopts *o, const struct track_seg_list *l, const size_t *idx,
+		  size_t n, uint64_t now, long *chosen)
+{
+	if (n == 0) {
+		track_error("no traced process of yours is running; start one with libtrack.so "
+			    "preloaded, or name a segment file (track ls lists them)");
+		return TRACK_EXIT_NOENT;
+	}
+	if (o->batch && n > 1) {
+		track_error("%zu traced processes are running; name one: track top --batch PID "
+			    "(track ls lists them)", n);
+		return TRACK_EXIT_USAGE;
+	}
+	*chosen = o->batch ? (long)idx[0] : track_top_pick(l, idx, n, now);
+	return *chosen >= 0 ? TRACK_EXIT_OK : *chosen == -1 ? PICK_QUIT : TRACK_EXIT_FAIL;
+}
+
+/* The process to watch when none is named: its segment's path into path; the exit status,
+ * or PICK_QUIT. */
 static int pick(const struct topopts *o, char *path, size_t len)
 {
 	struct track_seg_list l;
-	size_t idx[512], n;
-	long chosen = -1;
+	size_t idx[512];
+	long chosen;
 	uint64_t now = track_realtime_ns();
+	int rc;
 	if (track_seg_list(&l, now) != 0) {
 		track_seg_list_free(&l);
 		track_error("out of memory listing the segments");
 		return TRACK_EXIT_FAIL;
 	}
 	track_seg_list_sort(&l, TRACK_SORT_PID, now);
-	n = running(&l, idx, sizeof idx / sizeof idx[0]);
-	if (n == 0)
-		track_error("no traced process of yours is running; start one with libtrack.so "
-			    "preloaded, or name a segment file (track ls lists them)");
-	else if (n == 1 && o->batch)
-		chosen = (long)idx[0];
-	else if (o->batch)
-		track_error("%zu traced processes are running; name one: track top --batch PID "
-			    "(track ls lists them)", n);
-	else
-		chosen = track_top_pick(&l, idx, n, now);
-	if (chosen >= 0)
+	rc = choose(o, &l, idx, running(&l, idx, sizeof idx / sizeof idx[0]), now, &chosen);
+	if (rc == TRACK_EXIT_OK)
 		snprintf(path, len, "%s", l.v[chosen].path);
 	track_seg_list_free(&l);
-	if (chosen >= 0)
-		return TRACK_EXIT_OK;
-	return n == 0 ? TRACK_EXIT_NOENT : o->batch ? TRACK_EXIT_USAGE : chosen == -2 ? TRACK_EXIT_FAIL : -1;
+	return rc;
 }
 
 static void sleep_s(double s)
@@ -225,7 +235,7 @@ int track_cmd_top(int argc, char **argv)
 		return TRACK_EXIT_FAIL;
 	rc = optind < argc ? track_resolve_target(argv[optind], path, sizeof path) : pick(&o, path, sizeof path);
 	if (rc != TRACK_EXIT_OK)
-		return rc < 0 ? 0 : rc;   /* -1: the user quit the picker */
+		return rc == PICK_QUIT ? TRACK_EXIT_OK : rc;
 	rc = track_top_open(&ss, path, err, sizeof err);
 	if (rc != TRACK_EXIT_OK) {
 		track_error("%s", err);
