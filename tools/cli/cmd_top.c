@@ -50,15 +50,15 @@ static const struct track_subcmd top_cmd = {
 	"refreshes.  Nothing is stopped: the segment is read again each refresh.  Without\n"
 	"PID, pick one of your running traced processes (with --batch: the only one).  A\n"
 	"SEGMENT file of an ended process replays its last state.\n\n"
-	"keys: arrows, PgUp/PgDn, Home/End move; Tab the next panel; F6 or > the sort\n"
-	"column; Enter the selected thread's or lock's recorded stack; s its live stacks\n"
-	"(stops each thread briefly, as track stacks); p pause; + and - the refresh\n"
-	"interval; / filter; h or F1 help; q quit.  NO_COLOR=1: no colours.",
+	"keys: arrows, PgUp/PgDn, Home/End move; Tab the next panel; F6, > or < the\n"
+	"locks' sort column; Enter the selected thread's or lock's recorded stack; s\n"
+	"every thread's live stack (stops each briefly, as track stacks); p pause; + and\n"
+	"- the refresh interval; / filter; h or F1 help; q quit.  NO_COLOR=1: no colours.",
 	top_opts,
 	"exit status: 0 quit, or the frames were printed; 1 failure (no terminal, write\n"
-	"error); 2 bad usage (also: several processes to pick from with --batch); 3 segment\n"
-	"of another layout version; 4 segment of another user; 5 no such process, not\n"
-	"traced, or no traced process running.",
+	"error); 2 bad usage (also: several processes to pick from with --batch);\n"
+	"3 segment of another layout version; 4 segment of another user; 5 no such\n"
+	"process, not traced, or no traced process running.",
 	0,
 };
 
