@@ -128,11 +128,11 @@ struct loop {
 static void draw_header(struct loop *L)
 {
 	const struct track_top *t = &L->ss->model;
-	char line[512], spark[TRACK_TOP_HISTORY * 4], c[16], e[16];
+	char line[512], title[400], spark[TRACK_TOP_HISTORY * 4], c[16], e[16];
 	int w = getmaxx(L->head);
 	werase(L->head);
 	snprintf(line, sizeof line, "track top %s %s", L->paused ? "PAUSED" : "",
-		 track_top_title(t, line + 256, 256));
+		 track_top_title(t, title, sizeof title));
 	put_line(L->head, 0, line, top_attr[ROLE_TITLE]);
 	snprintf(line, sizeof line, "threads %zu, peak %llu, new %s/s, ended %s/s ", t->nthreads,
 		 (unsigned long long)t->peak, track_top_fmt_rate(t->created_per_s, c, sizeof c),
