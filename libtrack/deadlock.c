@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,13 +33,46 @@
 
 #define CONFIRM_NS 50000000L   /* re-read the cycle this long after first seeing it */
 
+/* A wait-for chain being followed: room for cap threads.  Most chains are short and live
+ * on the stack (struct short_chain); a chain longer than TRACK_CYCLE_MAX is followed again
+ * in pages mapped for the occasion (long_check): no lock, no allocator, any length. */
 struct chain {
+	int32_t *tids;
+	uint32_t *stacks;
+	uint64_t *objs;
+	uint64_t *since;
+	uint32_t n, cap;
+};
+
+struct short_chain {
+	struct chain c;
 	int32_t tids[TRACK_CYCLE_MAX];
 	uint32_t stacks[TRACK_CYCLE_MAX];
 	uint64_t objs[TRACK_CYCLE_MAX];
 	uint64_t since[TRACK_CYCLE_MAX];
-	uint32_t n;
 };
+
+#define ITEM_BYTES (sizeof(int32_t) + sizeof(uint32_t) + 2 * sizeof(uint64_t))
+
+static struct chain *short_chain(struct short_chain *b)
+{
+	b->c.tids = b->tids;
+	b->c.stacks = b->stacks;
+	b->c.objs = b->objs;
+	b->c.since = b->since;
+	b->c.cap = TRACK_CYCLE_MAX;
+	return &b->c;
+}
+
+/* A chain of cap threads on mem (cap * ITEM_BYTES bytes, 8-byte aligned). */
+static void chain_on(struct chain *c, char *mem, uint32_t cap)
+{
+	c->objs = (uint64_t *)mem;
+	c->since = c->objs + cap;
+	c->tids = (int32_t *)(c->since + cap);
+	c->stacks = (uint32_t *)(c->tids + cap);
+	c->cap = cap;
+}
 
 static int is_lock_wait(uint32_t state)
 {
@@ -129,16 +163,35 @@ static int32_t waits_for(const struct wait_view *v)
 	return owner;
 }
 
-/* Follow the chain from thread tid; 1 if it comes back to tid (c filled). */
+/* Whether next is on the chain already (a cycle without the walker: its last member reports
+ * it).  Exactly among the first TRACK_CYCLE_MAX; past them by Brent's marks (the thread at
+ * each power of two of the length), which catch any loop within twice its length without
+ * the quadratic cost of looking through a long chain at every step. */
+static int seen(const struct chain *c, int32_t next, int32_t *mark)
+{
+	uint32_t k;
+	if (c->n <= TRACK_CYCLE_MAX) {
+		for (k = 0; k < c->n; k++)
+			if (c->tids[k] == next)
+				return 1;
+	} else if (next == *mark) {
+		return 1;
+	}
+	if ((c->n & (c->n - 1)) == 0)
+		*mark = c->tids[c->n - 1];
+	return 0;
+}
+
+/* Follow the chain from thread tid; 1 if it comes back to tid (c filled), 0 if not, -1 if
+ * it is longer than c holds. */
 static int walk(int32_t tid, struct chain *c)
 {
-	int32_t cur = tid;
+	int32_t cur = tid, mark = 0;
 	c->n = 0;
-	while (c->n < TRACK_CYCLE_MAX) {
+	while (c->n < c->cap) {
 		const struct track_thread_rec *r = track__thread_by_tid(cur);
 		struct wait_view v;
 		int32_t next;
-		uint32_t k;
 		if (r == NULL || !read_wait(r, &v) || v.tid != cur || v.state == TRACK_TS_EXITED)
 			return 0;
 		next = waits_for(&v);
@@ -151,12 +204,11 @@ static int walk(int32_t tid, struct chain *c)
 		c->n++;
 		if (next == tid)
 			return 1;
-		for (k = 0; k < c->n; k++)
-			if (c->tids[k] == next)
-				return 0;   /* a cycle without us: its last member reports it */
+		if (seen(c, next, &mark))
+			return 0;
 		cur = next;
 	}
-	return 0;
+	return -1;
 }
 
 static int same_chain(const struct chain *a, const struct chain *b)
@@ -205,22 +257,52 @@ static void confirm_pause(struct timespec *left)
 	errno = saved;
 }
 
+/* A cycle seen (first): read it again a little later into again, and if nothing moved,
+ * record it and act on it. */
+static void confirm(struct chain *first, struct chain *again, int32_t tid)
+{
+	struct timespec pause = {0, CONFIRM_NS};
+	char what[96];
+	confirm_pause(&pause);
+	if (walk(tid, again) != 1 || !same_chain(first, again))
+		return;
+	track__finding_deadlock(again->tids, again->stacks, again->objs, again->n,
+			       chain_signature(again));
+	track__deadlock_words(what, sizeof what, again->n);
+	act(what);
+}
+
+/* A chain longer than TRACK_CYCLE_MAX threads: followed again in private pages, room for
+ * every thread there is (a longer chain must loop), unmapped after. */
+static void long_check(int32_t tid)
+{
+	uint64_t used = TRACK_LOAD(&track__g.hdr->threads_used), max = track__g.hdr->max_threads;
+	uint32_t cap = (uint32_t)(used < max ? used : max) + 1;
+	size_t bytes = 2 * (size_t)cap * ITEM_BYTES;
+	char *mem = track__map_private(bytes);
+	struct chain first, again;
+	if (mem == NULL)
+		return;
+	chain_on(&first, mem, cap);
+	chain_on(&again, mem + bytes / 2, cap);
+	if (walk(tid, &first) == 1)
+		confirm(&first, &again, tid);
+	munmap(mem, bytes);
+}
+
 void track__deadlock_check(struct track__thread *t)
 {
-	struct chain first, again;
-	char what[96];
-	struct timespec pause = {0, CONFIRM_NS};
+	struct short_chain first, again;
+	int r;
 	/* Our state is published; now look at the others' (pairs with their fences). */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (track__busy() || !walk(t->tid, &first))
+	if (track__busy())
 		return;
-	confirm_pause(&pause);
-	if (!walk(t->tid, &again) || !same_chain(&first, &again))
-		return;
-	track__finding_deadlock(again.tids, again.stacks, again.objs, again.n,
-			       chain_signature(&again));
-	track__deadlock_words(what, sizeof what, again.n);
-	act(what);
+	r = walk(t->tid, short_chain(&first));
+	if (r < 0)
+		long_check(t->tid);
+	else if (r > 0)
+		confirm(&first.c, short_chain(&again), t->tid);
 }
 
 /* How many threads wait (state) on obj now with no timeout, and the latest moment one of

@@ -16,14 +16,10 @@
 
 #include "shim.h"
 
-/* A new finding's line for TRACK_REPORT=stderr, made under the shim lock and written after
- * it is released (a write to a full pipe may block; nothing may block holding that lock). */
-struct announce {
-	char line[TRACK_FINDING_TEXT + 128];
-	size_t len;
-};
-
-static void announce_prepare(struct announce *a, const struct track_finding_rec *f)
+/* A new finding's line for TRACK_REPORT=stderr (struct track__announce, shim.h), made under
+ * the shim lock and written after it is released (a write to a full pipe may block; nothing
+ * may block holding that lock). */
+static void announce_prepare(struct track__announce *a, const struct track_finding_rec *f)
 {
 	static const char *const kinds[] = {TRACK_FINDING_KINDS(TRACK__X_NAME)};
 	a->len = 0;
@@ -35,7 +31,7 @@ static void announce_prepare(struct announce *a, const struct track_finding_rec 
 }
 
 /* The raw system call: write(2) in glibc is a cancellation point, and the shim adds none. */
-static void announce_write(const struct announce *a)
+void track__announce_write(const struct track__announce *a)
 {
 	if (a->len > 0)
 		syscall(SYS_write, 2, a->line, a->len);
@@ -77,7 +73,7 @@ struct track_finding_rec *track__finding(uint32_t kind, const void *obj, uint32_
 	va_list ap;
 	int saved = errno;
 	uint32_t stack;
-	struct announce an = {.len = 0};
+	struct track__announce an = {.len = 0};
 	if (!track__g.on || track__busy())
 		return NULL;
 	stack = track__stack_capture(track__tls.self);
@@ -107,7 +103,7 @@ out:
 	track__iunlock();
 	if (f != NULL)
 		track__modules_note_pc(pc);
-	announce_write(&an);
+	track__announce_write(&an);
 	errno = saved;
 	return f;
 }
@@ -210,33 +206,66 @@ static struct track_finding_rec *finding_by_signature(uint32_t kind, uint64_t si
 	return f;
 }
 
-void track__finding_cycle(uint32_t kind, uint32_t severity, const uint32_t *edges, uint32_t n,
-			 uint64_t signature, uint64_t gate, uint64_t pc, uint32_t stack)
+/* n entries for a long cycle in the cycle-item section, zeroed, their first's index + 1 in
+ * *first; NULL when the section is full (the finding keeps its first TRACK_CYCLE_MAX, and
+ * the truncation is counted).  Called under the shim lock. */
+static struct track_cycle_item *items_new(uint32_t n, uint32_t *first)
+{
+	struct track_seg_header *h = track__g.hdr;
+	uint64_t used = h->cycle_items_used;
+	struct track_cycle_item *it = &track__g.cycle_items[used];
+	*first = 0;
+	if (used + n > h->max_cycle_items || track__seg_reserve(it, n * sizeof *it) != 0) {
+		TRACK_ADD(&h->cycles_too_long, 1);
+		return NULL;
+	}
+	memset(it, 0, n * sizeof *it);
+	TRACK_STORE(&h->cycle_items_used, used + n);
+	*first = (uint32_t)used + 1;
+	return it;
+}
+
+/* Room in f for a list of n entries: nitems set, and the long-cycle entries to fill as well
+ * as f's own arrays when n > TRACK_CYCLE_MAX (NULL otherwise, or if there is no room). */
+static struct track_cycle_item *list_room(struct track_finding_rec *f, uint32_t n)
+{
+	struct track_cycle_item *it = NULL;
+	f->nitems = n < TRACK_CYCLE_MAX ? n : TRACK_CYCLE_MAX;
+	if (n > TRACK_CYCLE_MAX && (it = items_new(n, &f->items)) != NULL)
+		f->nitems = n;
+	return it;
+}
+
+int track__finding_cycle_locked(uint32_t kind, uint32_t severity, const uint32_t *edges,
+				uint32_t n, uint64_t signature, uint64_t gate, uint64_t pc,
+				uint32_t stack, struct track__announce *an)
 {
 	struct track_finding_rec *f;
-	struct announce an = {.len = 0};
+	struct track_cycle_item *it;
+	uint32_t k;
 	int fresh;
-	track__ilock();
+	an->len = 0;
 	f = finding_by_signature(kind, signature, severity, &fresh);
-	if (f != NULL) {
-		f->pc = pc;
-		f->stack = stack;
-		f->gate = gate;
-		f->nitems = n < TRACK_CYCLE_MAX ? n : TRACK_CYCLE_MAX;
-		memcpy(f->edges, edges, f->nitems * sizeof *edges);
-		track__format(f->text, sizeof f->text, "lock-order cycle of %u locks%s", n,
-			     gate ? " (gated)" : "");
-		finding_publish(f);
-		announce_prepare(&an, f);
-	}
-	track__iunlock();
-	announce_write(&an);
+	if (f == NULL)
+		return 0;
+	f->pc = pc;
+	f->stack = stack;
+	f->gate = gate;
+	it = list_room(f, n);
+	memcpy(f->edges, edges, (n < TRACK_CYCLE_MAX ? n : TRACK_CYCLE_MAX) * sizeof *edges);
+	for (k = 0; it != NULL && k < n; k++)
+		it[k].edge = edges[k];
+	track__format(f->text, sizeof f->text, "lock-order cycle of %u locks%s", n,
+		     gate ? " (gated)" : "");
+	finding_publish(f);
+	announce_prepare(an, f);
+	return 1;
 }
 
 void track__finding_put(const struct track_finding_rec *src)
 {
 	struct track_finding_rec *f;
-	struct announce an = {.len = 0};
+	struct track__announce an = {.len = 0};
 	int fresh;
 	track__ilock();
 	f = finding_by_signature(src->kind, src->signature, src->severity, &fresh);
@@ -249,22 +278,28 @@ void track__finding_put(const struct track_finding_rec *src)
 		announce_prepare(&an, f);
 	}
 	track__iunlock();
-	announce_write(&an);
+	track__announce_write(&an);
 }
 
 void track__finding_deadlock(const int32_t *tids, const uint32_t *stacks, const uint64_t *objs,
 			    uint32_t n, uint64_t signature)
 {
 	struct track_finding_rec *f;
-	struct announce an = {.len = 0};
+	struct track__announce an = {.len = 0};
 	int fresh;
 	track__ilock();
 	f = finding_by_signature(TRACK_FK_DEADLOCK, signature, TRACK_SEV_ERROR, &fresh);
 	if (f != NULL) {
-		f->nitems = n < TRACK_CYCLE_MAX ? n : TRACK_CYCLE_MAX;
-		memcpy(f->tids, tids, f->nitems * sizeof *tids);
-		memcpy(f->stacks, stacks, f->nitems * sizeof *stacks);
-		memcpy(f->objs, objs, f->nitems * sizeof *objs);
+		struct track_cycle_item *it = list_room(f, n);
+		uint32_t k, m = n < TRACK_CYCLE_MAX ? n : TRACK_CYCLE_MAX;
+		memcpy(f->tids, tids, m * sizeof *tids);
+		memcpy(f->stacks, stacks, m * sizeof *stacks);
+		memcpy(f->objs, objs, m * sizeof *objs);
+		for (k = 0; it != NULL && k < n; k++) {
+			it[k].tid = tids[k];
+			it[k].stack = stacks[k];
+			it[k].obj = objs[k];
+		}
 		f->stack = stacks[0];
 		f->obj = objs[0];
 		track__deadlock_words(f->text, sizeof f->text, n);
@@ -272,5 +307,5 @@ void track__finding_deadlock(const int32_t *tids, const uint32_t *stacks, const 
 		announce_prepare(&an, f);
 	}
 	track__iunlock();
-	announce_write(&an);
+	track__announce_write(&an);
 }

@@ -32,17 +32,21 @@
 
 #include "lockpath.h"
 
-#define SEARCH_VISITS 4096u    /* nodes a cycle search may visit */
-#define VISIT_SLOTS   8192u    /* private visited set: a power of two, twice the visits */
+enum { OUT, IN };              /* a node's list heads: out_head, in_head, adjacent */
+enum { LOST_EDGE = 1, LOST_SEARCH = 2 };   /* what made lock-order checking incomplete */
 
-static int glock;              /* the graph lock: edge links and cycle search */
+static int glock;              /* the graph lock: edge links and cycle search; taken inside
+				  the shim lock, which retiring a lock record holds */
 static uint32_t next_lock_id;  /* instance ids, under the shim lock (objects.c creates) */
+static uint32_t free_edges;    /* edges of destroyed locks, to reuse: index + 1, linked by
+				  next_out; under the graph lock */
+static uint32_t lost_said;     /* LOST_* already recorded as a checking-incomplete finding */
 
 /* Class table (class mode, and class ids in every mode): first-use pc -> class id. */
 struct class_ent {
 	uint64_t pc;
 	uint32_t id;
-	uint32_t out_head;
+	uint32_t heads[2];     /* OUT, IN */
 };
 static struct class_ent *classes;
 static uint32_t class_mask;
@@ -77,6 +81,11 @@ static uint32_t class_of(uint64_t pc)
 	return 0;
 }
 
+uint32_t track__order_serial(void)
+{
+	return __atomic_load_n(&next_lock_id, __ATOMIC_RELAXED);
+}
+
 /* Give a new object record its ids (called by objects.c under the shim lock). */
 void track__order_assign(struct track_obj_rec *r)
 {
@@ -87,14 +96,26 @@ void track__order_assign(struct track_obj_rec *r)
 									   : next_lock_id;
 }
 
-/* The head of the list of edges out of node id; rec is the object it was reached through. */
-static uint32_t *out_head(uint32_t id, struct track_obj_rec *rec)
+/* The list heads (OUT, IN) of node id; rec is the object it was reached through.  NULL if
+ * id is not rec's (any more). */
+static uint32_t *heads_of(uint32_t id, struct track_obj_rec *rec)
 {
 	if (track__g.lock_order == TRACK_LO_CLASS)
 		return id >= 1 && id <= class_mask + 1 && classes[id - 1].id == id
-			       ? &classes[id - 1].out_head
+			       ? classes[id - 1].heads
 			       : NULL;
 	return rec != NULL && TRACK_LOAD(&rec->lock_id) == id ? &rec->out_head : NULL;
+}
+
+/* The same, for a lock not destroyed: a dead lock id can close no new cycle (nobody can take
+ * that lock again), so no edge is made to or from it.  Its record's flags are stable: the
+ * shim lock is held. */
+static uint32_t *live_heads(uint32_t id, struct track_obj_rec *rec)
+{
+	uint32_t *h = heads_of(id, rec);
+	if (h != NULL && track__g.lock_order != TRACK_LO_CLASS && !(rec->flags & TRACK_OF_LIVE))
+		return NULL;
+	return h;
 }
 
 static struct track_obj_rec *obj_at(uint32_t idx1)
@@ -109,20 +130,29 @@ static struct track_edge_rec *edge_at(uint32_t id1)
 	return id1 >= 1 && id1 <= track__g.hdr->max_edges ? &track__g.edges[id1 - 1] : NULL;
 }
 
-/* The edge for key, or a fresh slot claimed for it (*added set); NULL if the table is full.
- * Under the graph lock. */
-/* A fresh edge record for key, the next in order; NULL if the table (or its file system)
- * is full.  Under the graph lock. */
+static uint32_t edge_id(const struct track_edge_rec *e)
+{
+	return (uint32_t)(e - track__g.edges) + 1;
+}
+
+/* A record for a new edge: one a destroyed lock's edge left, else the next never used; NULL
+ * if the table (or its file system) is full.  Under the graph lock. */
 static struct track_edge_rec *edge_new(uint64_t key)
 {
 	struct track_seg_header *h = track__g.hdr;
 	uint64_t used = h->edges_used;
-	struct track_edge_rec *e;
-	if (used >= h->max_edges || track__seg_reserve(&track__g.edges[used], sizeof *e) != 0)
-		return NULL;
-	e = &track__g.edges[used];
+	struct track_edge_rec *e = edge_at(free_edges);
+	if (e != NULL) {
+		free_edges = e->next_out;
+	} else {
+		if (used >= h->max_edges ||
+		    track__seg_reserve(&track__g.edges[used], sizeof *e) != 0)
+			return NULL;
+		e = &track__g.edges[used];
+		TRACK_STORE(&h->edges_used, used + 1);
+	}
 	e->key = key;
-	TRACK_STORE(&h->edges_used, used + 1);
+	TRACK_ADD(&h->edges_live, 1);
 	return e;
 }
 
@@ -132,25 +162,109 @@ static int edge_is(uint32_t id, void *key)
 	return e != NULL && e->key == *(const uint64_t *)key;
 }
 
+static uint32_t *edge_slot(uint64_t key)
+{
+	return track__index_find(&track__g.edge_ix, track_hash_bits(key, 32), edge_is, &key);
+}
+
 /* The edge for key, or a fresh one made for it (*added set); NULL if there is no room.
- * Edges are kept in the order they were first seen; a levelled index of 4-byte slots finds
- * them (index.c: a few hundred edges touch few pages).  Under the graph lock. */
+ * A levelled index of 4-byte slots finds them (index.c: a few hundred edges touch few
+ * pages).  Under the graph lock. */
 static struct track_edge_rec *edge_get(uint64_t key, int *added)
 {
-	uint32_t hash = track_hash_bits(key, 32), *slot;
+	uint32_t *slot = edge_slot(key);
 	struct track_edge_rec *e;
 	*added = 0;
-	slot = track__index_find(&track__g.edge_ix, hash, edge_is, &key);
 	if (slot != NULL)
 		return edge_at(track__index_value(slot));
-	slot = track__index_claim(&track__g.edge_ix, hash, track__g.hdr->edges_used);
+	slot = track__index_claim(&track__g.edge_ix, track_hash_bits(key, 32),
+				  track__g.hdr->edges_live);
 	if (slot == NULL || (e = edge_new(key)) == NULL) {
 		TRACK_ADD(&track__g.hdr->edges_dropped, 1);
 		return NULL;
 	}
-	__atomic_store_n(slot, (uint32_t)(e - track__g.edges) + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(slot, edge_id(e), __ATOMIC_RELEASE);
 	*added = 1;
 	return e;
+}
+
+/* Put e at the front of its first lock's out list and its second lock's in list. */
+static void edge_link(struct track_edge_rec *e, uint32_t *from, uint32_t *to)
+{
+	struct track_edge_rec *n;
+	e->prev_out = 0;
+	e->next_out = from[OUT];
+	if ((n = edge_at(from[OUT])) != NULL)
+		n->prev_out = edge_id(e);
+	TRACK_STORE(&from[OUT], edge_id(e));
+	e->prev_in = 0;
+	e->next_in = to[IN];
+	if ((n = edge_at(to[IN])) != NULL)
+		n->prev_in = edge_id(e);
+	TRACK_STORE(&to[IN], edge_id(e));
+}
+
+/* Take e off both lists, in constant time (they are doubly linked). */
+static void edge_unlink(struct track_edge_rec *e)
+{
+	uint32_t *from = heads_of(e->from_id, obj_at(e->from_idx));
+	uint32_t *to = heads_of(e->to_id, obj_at(e->to_idx));
+	struct track_edge_rec *n;
+	if ((n = edge_at(e->prev_out)) != NULL)
+		n->next_out = e->next_out;
+	else if (from != NULL && from[OUT] == edge_id(e))
+		TRACK_STORE(&from[OUT], e->next_out);
+	if ((n = edge_at(e->next_out)) != NULL)
+		n->prev_out = e->prev_out;
+	if ((n = edge_at(e->prev_in)) != NULL)
+		n->next_in = e->next_in;
+	else if (to != NULL && to[IN] == edge_id(e))
+		TRACK_STORE(&to[IN], e->next_in);
+	if ((n = edge_at(e->next_in)) != NULL)
+		n->prev_in = e->prev_in;
+}
+
+/* Take an edge of a destroyed lock out of the graph: off its lists and the index, and onto
+ * the free list, unless a finding names it (pinned: it stays as the finding saw it, for the
+ * tools).  Under the graph lock. */
+static void edge_drop(struct track_edge_rec *e)
+{
+	uint32_t *slot = edge_slot(e->key);
+	edge_unlink(e);
+	if (slot != NULL)
+		track__index_free(&track__g.edge_ix, slot);
+	TRACK_SUB(&track__g.hdr->edges_live, 1);
+	TRACK_ADD(&track__g.hdr->edges_reclaimed, 1);
+	if (e->flags & TRACK_EF_PINNED)
+		return;
+	__atomic_store_n(&e->ready, 0, __ATOMIC_RELEASE);
+	e->key = 0;
+	e->next_out = free_edges;
+	free_edges = edge_id(e);
+}
+
+/* Drop every edge of the list at *head (a node's out or in list). */
+static void drop_list(uint32_t *head)
+{
+	struct track_edge_rec *e;
+	while ((e = edge_at(*head)) != NULL)
+		edge_drop(e);
+	*head = 0;
+}
+
+void track__order_forget(struct track_obj_rec *r)
+{
+	uint32_t *h;
+	if (track__g.lock_order != TRACK_LO_INSTANCE || track__g.edges == NULL ||
+	    (r->out_head == 0 && r->in_head == 0))
+		return;   /* most locks never nest: nothing to take the graph lock for */
+	graph_lock();
+	h = heads_of(r->lock_id, r);
+	if (h != NULL) {
+		drop_list(&h[OUT]);
+		drop_list(&h[IN]);
+	}
+	graph_unlock();
 }
 
 /* What a thread knows about one new acquisition, for making edges towards it. */
@@ -180,17 +294,16 @@ static int in_set(uint32_t v, const uint32_t *set, uint32_t n)
 	return 0;
 }
 
-/* Fill a new edge.  Under the graph lock. */
+/* Fill a new edge and link it between its locks' heads.  Under the graph lock. */
 static void edge_fill(struct track_edge_rec *e, const struct sighting *s, uint32_t i,
-		      uint32_t flags, const uint32_t *gate, uint32_t ngate)
+		      uint32_t flags, const uint32_t *gate, uint32_t ngate, uint32_t *from,
+		      uint32_t *to)
 {
 	struct track_thread_rec *thr = s->t->thr;
-	uint32_t from_idx = thr->held[i] & ~TRACK_HELD_READ;
-	uint32_t *head = out_head(s->t->held_id[i], obj_at(from_idx));
 	e->flags = flags;
 	e->from_id = s->t->held_id[i];
 	e->to_id = s->t->held_id[s->before];
-	e->from_idx = from_idx;
+	e->from_idx = thr->held[i] & ~TRACK_HELD_READ;
 	e->to_idx = thr->held[s->before] & ~TRACK_HELD_READ;
 	e->tid = s->t->tid;
 	e->to_stack = s->stack;
@@ -199,10 +312,7 @@ static void edge_fill(struct track_edge_rec *e, const struct sighting *s, uint32
 	e->count = 1;
 	e->ngate = ngate;
 	memcpy(e->gate, gate, ngate * sizeof *gate);
-	if (head != NULL) {
-		e->next_out = *head;
-		*head = (uint32_t)(e - track__g.edges) + 1;
-	}
+	edge_link(e, from, to);
 	__atomic_store_n(&e->ready, 1, __ATOMIC_RELEASE);
 }
 
@@ -227,33 +337,35 @@ static int edge_merge(struct track_edge_rec *e, uint32_t flags, const uint32_t *
 
 /* --- cycle search -------------------------------------------------------------------------- */
 
+/* One search's state.  There is one, static, used under the graph lock: the path of a long
+ * cycle would not fit the small stacks some threads run on.  The buffers are mapped at start
+ * (budget + 2 entries: a path visits each lock once, plus the edge that closes it). */
 struct search {
 	const struct track_edge_rec *start;   /* the edge A -> B the cycle must contain */
-	uint32_t path[TRACK_CYCLE_MAX];      /* edge ids, start first */
+	uint32_t *path;                      /* edge ids, start first */
 	uint32_t depth;
-	uint32_t visits;
+	uint32_t visits, budget;             /* locks visited; TRACK_SEARCH_VISITS */
 	uint32_t stamp;
-	uint32_t gated[TRACK_CYCLE_MAX];     /* first gated cycle found, kept as a fallback */
+	uint32_t *gated;                     /* first gated cycle found, kept as a fallback */
 	uint32_t ngated;
 	uint32_t gate;                       /* its gate lock id */
-	int too_long;
+	uint32_t *visited_key, *visited_stamp, visit_mask;   /* the locks visited */
 };
 
-static uint32_t visited_key[VISIT_SLOTS];
-static uint32_t visited_stamp[VISIT_SLOTS];
+static struct search srch;
 static uint32_t search_stamp;
 
 /* Mark node id visited in this search; 0 if it already was. */
 static int visit(struct search *s, uint32_t id)
 {
-	uint32_t i = (id * 2654435761u) & (VISIT_SLOTS - 1), n;
-	for (n = 0; n < VISIT_SLOTS; n++, i = (i + 1) & (VISIT_SLOTS - 1)) {
-		if (visited_stamp[i] != s->stamp) {
-			visited_stamp[i] = s->stamp;
-			visited_key[i] = id;
+	uint32_t i = (id * 2654435761u) & s->visit_mask, n;
+	for (n = 0; n <= s->visit_mask; n++, i = (i + 1) & s->visit_mask) {
+		if (s->visited_stamp[i] != s->stamp) {
+			s->visited_stamp[i] = s->stamp;
+			s->visited_key[i] = id;
 			return 1;
 		}
-		if (visited_key[i] == id)
+		if (s->visited_key[i] == id)
 			return 0;
 	}
 	return 0;
@@ -283,38 +395,60 @@ static uint32_t common_gate(const struct search *s)
 	return 0;
 }
 
-/* Depth-first search from the end of the path back to start->from_id.  Returns 1 when an
- * ungated blocking cycle is in s->path[0..depth). */
-static int search_from(struct search *s, const struct track_edge_rec *in)
+/* The first edge out of the lock edge e leads to. */
+static uint32_t first_out(const struct track_edge_rec *e)
 {
-	uint32_t *head = out_head(in->to_id, obj_at(in->to_idx));
-	uint32_t id = head ? __atomic_load_n(head, __ATOMIC_ACQUIRE) : 0;
-	for (; id != 0 && s->visits < SEARCH_VISITS; id = edge_at(id)->next_out) {
-		const struct track_edge_rec *e = edge_at(id);
-		if (e == NULL || !e->ready || e->from_id != in->to_id || !blocks_at(in, e))
-			continue;
-		if (s->depth >= TRACK_CYCLE_MAX) {
-			s->too_long = 1;
-			return 0;
-		}
-		s->path[s->depth++] = id;
-		if (e->to_id == s->start->from_id && blocks_at(e, s->start)) {
-			uint32_t g = common_gate(s);
-			if (g == 0)
-				return 1;
-			if (s->ngated == 0) {
-				memcpy(s->gated, s->path, s->depth * sizeof *s->path);
-				s->ngated = s->depth;
-				s->gate = g;
-			}
-		} else if (e->to_id != s->start->from_id && visit(s, e->to_id)) {
-			s->visits++;
-			if (search_from(s, e))
-				return 1;
-		}
-		s->depth--;
+	uint32_t *h = heads_of(e->to_id, obj_at(e->to_idx));
+	return h != NULL ? h[OUT] : 0;
+}
+
+/* Edge id, taken after the path, closes the cycle back to the start's first lock: 1 if the
+ * cycle is ungated (then it is in path[0..depth)); a gated one is kept as the fallback. */
+static int closes(struct search *s, uint32_t id)
+{
+	uint32_t g;
+	s->path[s->depth++] = id;
+	g = common_gate(s);
+	if (g == 0)
+		return 1;
+	if (s->ngated == 0) {
+		memcpy(s->gated, s->path, s->depth * sizeof *s->path);
+		s->ngated = s->depth;
+		s->gate = g;
 	}
+	s->depth--;
 	return 0;
+}
+
+/* Depth-first search from the end of the path back to start->from_id, iterative: the path is
+ * the stack (each entry's next_out is where to go on after it), so a cycle of any length is
+ * found, limited only by the visit budget.  1: an ungated blocking cycle is in
+ * s->path[0..depth); 0: none (a gated one may be kept); -1: the budget ran out first. */
+static int search(struct search *s)
+{
+	uint32_t id = first_out(s->start);
+	for (;;) {
+		const struct track_edge_rec *in = edge_at(s->path[s->depth - 1]), *e;
+		while (id != 0 && (e = edge_at(id)) != NULL) {
+			uint32_t next = e->next_out;
+			if (e->ready && e->from_id == in->to_id && blocks_at(in, e)) {
+				if (e->to_id == s->start->from_id) {
+					if (blocks_at(e, s->start) && closes(s, id))
+						return 1;
+				} else if (visit(s, e->to_id)) {
+					if (++s->visits > s->budget)
+						return -1;
+					s->path[s->depth++] = id;   /* descend */
+					in = e;
+					next = first_out(e);
+				}
+			}
+			id = next;
+		}
+		if (s->depth <= 1)
+			return 0;
+		id = edge_at(s->path[--s->depth])->next_out;   /* back up: the next sibling */
+	}
 }
 
 /* The address of a live lock whose node id is id (for naming a gate), or 0. */
@@ -339,28 +473,60 @@ static uint64_t cycle_signature(const uint32_t *edges, uint32_t n)
 	return (sum ^ x ^ n) | 1;
 }
 
-/* Look for a cycle through edge e and report it.  Under the graph lock. */
-static void find_cycle(struct track_edge_rec *e, uint64_t pc, uint32_t stack)
+/* Record a cycle; a new finding pins its edges, which the tools will read by id. */
+static void report(const uint32_t *edges, uint32_t n, uint32_t severity, uint64_t gate,
+		   uint64_t pc, uint32_t stack, struct track__announce *an)
 {
-	struct search s;
-	memset(&s, 0, sizeof s);
-	s.start = e;
-	s.path[0] = (uint32_t)(e - track__g.edges) + 1;
-	s.depth = 1;
-	s.stamp = ++search_stamp ? search_stamp : ++search_stamp;
-	if (e->to_id == e->from_id)
+	uint32_t k;
+	if (track__finding_cycle_locked(TRACK_FK_LOCK_ORDER, severity, edges, n,
+					cycle_signature(edges, n), gate, pc, stack, an))
+		for (k = 0; k < n; k++)
+			__atomic_or_fetch(&edge_at(edges[k])->flags, TRACK_EF_PINNED,
+					  __ATOMIC_RELAXED);
+}
+
+/* Look for a cycle through edge e and report it.  Returns LOST_SEARCH if the search was cut
+ * off by its budget (a cycle may have been missed), else 0.  Under the graph lock. */
+static uint32_t find_cycle(struct track_edge_rec *e, uint64_t pc, uint32_t stack,
+			   struct track__announce *an)
+{
+	struct search *s = &srch;
+	int found;
+	if (e->to_id == e->from_id || s->path == NULL)
+		return 0;
+	s->start = e;
+	s->path[0] = edge_id(e);
+	s->depth = 1;
+	s->visits = s->ngated = s->gate = 0;
+	s->stamp = ++search_stamp ? search_stamp : ++search_stamp;
+	visit(s, e->to_id);
+	found = search(s);
+	if (found == 1)
+		report(s->path, s->depth, TRACK_SEV_ERROR, 0, pc, stack, an);
+	else if (s->ngated > 0)
+		report(s->gated, s->ngated, TRACK_SEV_INFO, addr_of_node(s->gate), pc, stack, an);
+	if (found >= 0)
+		return 0;
+	TRACK_ADD(&track__g.hdr->searches_cut, 1);
+	return LOST_SEARCH;
+}
+
+/* The first loss of each kind becomes a checking-incomplete finding (an error: a run whose
+ * checking stopped short must not pass), saying what was lost and what raises the limit.
+ * After every lock is let go: recording a finding captures a stack. */
+static void say_lost(uint32_t lost, uint64_t pc)
+{
+	if (lost == 0 || (__atomic_fetch_or(&lost_said, lost, __ATOMIC_RELAXED) & lost) == lost)
 		return;
-	visit(&s, e->to_id);
-	if (search_from(&s, e)) {
-		track__finding_cycle(TRACK_FK_LOCK_ORDER, TRACK_SEV_ERROR, s.path, s.depth,
-				    cycle_signature(s.path, s.depth), 0, pc, stack);
-	} else if (s.ngated > 0) {
-		track__finding_cycle(TRACK_FK_LOCK_ORDER, TRACK_SEV_INFO, s.gated, s.ngated,
-				    cycle_signature(s.gated, s.ngated), addr_of_node(s.gate), pc,
-				    stack);
-	} else if (s.too_long) {
-		TRACK_ADD(&track__g.hdr->cycles_too_long, 1);
-	}
+	if (lost & LOST_EDGE)
+		track__finding(TRACK_FK_CHECKING_INCOMPLETE, NULL, TRACK_OBJ_NONE, pc, 0,
+			      "lock-order edge dropped: %u edges among live locks fill the table, "
+			      "new inversions go unseen (raise TRACK_MAX_EDGES)",
+			      track__g.hdr->max_edges);
+	else
+		track__finding(TRACK_FK_CHECKING_INCOMPLETE, NULL, TRACK_OBJ_NONE, pc, 0,
+			      "lock-order search cut off after %u locks: a cycle through them may "
+			      "go unseen (raise TRACK_SEARCH_VISITS)", srch.budget);
 }
 
 /* --- the slow path ------------------------------------------------------------------------- */
@@ -377,23 +543,34 @@ static void ecache_fill(struct track__thread *t, uint32_t from, uint32_t to, uin
 	c->flags |= flags;
 }
 
-/* Edge held[i] -> new, seen now: add or merge it, and search for cycles if it changed. */
+/* Edge held[i] -> new, seen now: add or merge it, and search for cycles if it changed.
+ * Under the shim lock, then the graph lock: a lock record retired under the shim lock takes
+ * its edges out under the graph lock (track__order_forget), and a cycle found is recorded
+ * under the shim lock. */
 static void note_edge(const struct sighting *s, uint32_t i, uint32_t flags)
 {
 	uint32_t gate[TRACK_GATE_MAX], ngate = others(s, i, gate), from = s->t->held_id[i];
-	uint64_t key = (uint64_t)from << 32 | s->t->held_id[s->before];
+	uint32_t to = s->t->held_id[s->before], lost = 0, *hf, *ht;
+	struct track_thread_rec *thr = s->t->thr;
+	uint64_t key = (uint64_t)from << 32 | to, pc = thr->held_pc[s->before];
+	struct track__announce an = {.len = 0};
 	struct track_edge_rec *e;
-	int added, changed;
+	int added;
+	track__ilock();
 	graph_lock();
-	e = edge_get(key, &added);
-	if (e != NULL) {
-		if (added)
-			edge_fill(e, s, i, flags, gate, ngate);
-		changed = added || edge_merge(e, flags, gate, ngate);
-		if (changed)
-			find_cycle(e, s->t->thr->held_pc[s->before], s->stack);
-	}
+	hf = live_heads(from, obj_at(thr->held[i] & ~TRACK_HELD_READ));
+	ht = live_heads(to, obj_at(thr->held[s->before] & ~TRACK_HELD_READ));
+	e = hf != NULL && ht != NULL ? edge_get(key, &added) : NULL;
+	if (hf != NULL && ht != NULL && e == NULL)
+		lost = LOST_EDGE;
+	if (e != NULL && added)
+		edge_fill(e, s, i, flags, gate, ngate, hf, ht);
+	if (e != NULL && (added || edge_merge(e, flags, gate, ngate)))
+		lost = find_cycle(e, pc, s->stack, &an);
 	graph_unlock();
+	track__iunlock();
+	track__announce_write(&an);
+	say_lost(lost, pc);
 }
 
 int track__order_slow(struct track__thread *t, uint32_t before, uint32_t flags)
@@ -420,6 +597,22 @@ int track__order_slow(struct track__thread *t, uint32_t before, uint32_t flags)
 	return 0;
 }
 
+/* The search's buffers, mapped once (untouched pages cost nothing until a search needs
+ * them). */
+static void search_init(void)
+{
+	struct search *s = &srch;
+	uint32_t slots = track__pow2_at_least(2ull * track__env_num(TRACK_ENV_SEARCH_VISITS));
+	s->budget = (uint32_t)track__env_num(TRACK_ENV_SEARCH_VISITS);
+	s->visit_mask = slots - 1;
+	s->visited_key = track__map_private((size_t)slots * sizeof(uint32_t));
+	s->visited_stamp = track__map_private((size_t)slots * sizeof(uint32_t));
+	s->path = track__map_private(((size_t)s->budget + 2) * sizeof(uint32_t));
+	s->gated = track__map_private(((size_t)s->budget + 2) * sizeof(uint32_t));
+	if (s->visited_key == NULL || s->visited_stamp == NULL || s->gated == NULL)
+		s->path = NULL;   /* no search, rather than a crash */
+}
+
 /* Read the mode and set up the class table (before the segment exists). */
 void track__order_init(void)
 {
@@ -433,12 +626,16 @@ void track__order_init(void)
 	cap = track__pow2_at_least(2 * track__env_num(TRACK_ENV_MAX_OBJECTS));
 	classes = track__map_private((size_t)cap * sizeof *classes);
 	class_mask = cap - 1;
+	if (track__g.lock_order != TRACK_LO_OFF)
+		search_init();
 }
 
 /* After fork: the child's new segment starts an empty graph. */
 void track__order_reset(void)
 {
 	glock = 0;
+	free_edges = 0;
+	lost_said = 0;
 	if (classes != NULL) {
 		/* fresh pages, not a memset that would copy every inherited page */
 		munmap(classes, (size_t)(class_mask + 1) * sizeof *classes);

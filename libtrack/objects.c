@@ -97,6 +97,7 @@ static void slot_free(uint32_t *s)
 static void retire(struct track_obj_rec *r, int to_free_list)
 {
 	uint32_t idx = track__obj_index(r), *s = slot_of((uintptr_t)r->addr, idx);
+	track__order_forget(r);   /* its lock id dies: its lock-order edges go */
 	TRACK_ADD(&r->gen, 2);   /* stays even: stable, but another generation */
 	r->flags &= ~TRACK_OF_LIVE;
 	if (s != NULL)
@@ -253,10 +254,15 @@ static int may_recycle(struct track__thread *t)
 	return 1;
 }
 
-/* Find or create the record for the object at a, under the lock.  init: a new object by
- * an init call (an existing record at a is retired); else one first seen in use.  NULL when
- * the table is full and this miss may not recycle: then an init call's object goes
- * untracked, but a record left at its address describes another object now and goes too. */
+/* How make() comes to an object: first seen in use; by an init call; first seen in use, but
+ * known to be a new object where an old one's record still is (from_an_earlier_stack). */
+enum { MAKE_IN_USE, MAKE_INIT, MAKE_NEW_LIFE };
+
+/* Find or create the record for the object at a, under the lock.  init (MAKE_*): by an init
+ * call, or a new life, an existing record at a is retired; else the object is one first
+ * seen in use.  NULL when the table is full and this miss may not recycle: then the object
+ * goes untracked, but a record left at its address describes another object now and goes
+ * too. */
 static struct track_obj_rec *make(struct track__thread *t, uintptr_t a, uint32_t kind,
 				  uint64_t pc, int init)
 {
@@ -282,7 +288,7 @@ static struct track_obj_rec *make(struct track__thread *t, uintptr_t a, uint32_t
 		r = NULL;
 	}
 	if (r == NULL)
-		r = create(a, kind, pc, init ? 0 : TRACK_OF_STATIC, t->tid, stack);
+		r = create(a, kind, pc, init == MAKE_INIT ? 0 : TRACK_OF_STATIC, t->tid, stack);
 	gen = r != NULL ? TRACK_LOAD(&r->gen) : 0;   /* under the lock: current */
 	track__iunlock();
 	if (r != NULL) {
@@ -293,6 +299,22 @@ static struct track_obj_rec *make(struct track__thread *t, uintptr_t a, uint32_t
 	return r;
 }
 
+/*
+ * Whether record r, of a lock at address a in the calling thread's own stack, is of a lock
+ * of an earlier thread whose stack this memory was: glibc gives the stack of an ended thread
+ * to the next, and a local PTHREAD_MUTEX_INITIALIZER there is a new lock with no destroy or
+ * init call to say so.  Told by its record: first used by another thread, and made before
+ * this thread was born (a lock of this stack that this thread handed to another, which used
+ * it first, was made after).  Instance mode only: in class mode the two are one class.
+ */
+static int from_an_earlier_stack(const struct track__thread *t, const struct track_obj_rec *r,
+				 uintptr_t a)
+{
+	return t->stack_hi != 0 && a >= t->stack_lo && a < t->stack_hi &&
+	       (r->flags & TRACK_OF_STATIC) && r->first_tid != t->tid &&
+	       track__g.lock_order == TRACK_LO_INSTANCE && r->lock_id <= t->born_lock_id;
+}
+
 struct track_obj_rec *track__obj_slow(struct track__thread *t, uintptr_t a, uint32_t kind,
 				     uint64_t pc, int create_it)
 {
@@ -301,13 +323,15 @@ struct track_obj_rec *track__obj_slow(struct track__thread *t, uintptr_t a, uint
 	if (t == NULL || track__busy())
 		return NULL;
 	r = find_live_gen(a, &gen);
+	if (r != NULL && create_it && from_an_earlier_stack(t, r, a))
+		return make(t, a, kind, pc, MAKE_NEW_LIFE);
 	if (r != NULL && (r->kind == kind || !create_it)) {
 		cache_fill(t, a, r, gen);
 		return r;
 	}
 	if (!create_it)
 		return NULL;
-	return make(t, a, kind, pc, 0);
+	return make(t, a, kind, pc, MAKE_IN_USE);
 }
 
 /* An init over an object still in use: held (its owner or readers would release a lock
@@ -342,7 +366,7 @@ struct track_obj_rec *track__obj_init(const void *addr, uint32_t kind, uint64_t 
 	if (t == NULL || track__busy())
 		return NULL;
 	reinit_check(t, addr, pc);
-	return make(t, (uintptr_t)addr, kind, pc, 1);
+	return make(t, (uintptr_t)addr, kind, pc, MAKE_INIT);
 }
 
 void track__obj_destroy(const void *addr)

@@ -192,6 +192,28 @@ static uint64_t section(uint64_t *off, uint64_t n, uint64_t size)
 	return at;
 }
 
+/* Whether this kernel populates pages on request (MADV_POPULATE_WRITE, Linux 5.14). */
+static int populate_works(void)
+{
+	size_t len = (size_t)sysconf(_SC_PAGESIZE);
+	void *p = track__map_private(len);
+	int ok = p != NULL && madvise(p, len, MADV_POPULATE_WRITE) == 0;
+	if (p != NULL)
+		munmap(p, len);
+	return ok;
+}
+
+/* The edge table's size.  Its default is large because only the edges in use take pages;
+ * but a kernel without MADV_POPULATE_WRITE makes pages_init allocate the whole segment at
+ * start, so there, unless TRACK_MAX_EDGES says otherwise, it keeps its old size. */
+static uint32_t edges_wanted(void)
+{
+	const char *set = track__env(track_env_spec(TRACK_ENV_MAX_EDGES)->name);
+	if ((set == NULL || *set == '\0') && !populate_works())
+		return TRACK_FALLBACK_MAX_EDGES;
+	return track__pow2_at_least(track__env_num(TRACK_ENV_MAX_EDGES));
+}
+
 /* Lay out the sections from the capacities in the environment. */
 static uint64_t lay_out(struct track_seg_header *h)
 {
@@ -209,7 +231,7 @@ static uint64_t lay_out(struct track_seg_header *h)
 	h->finding_rec_size = sizeof(struct track_finding_rec);
 	h->stack_rec_size = sizeof(struct track_stack_rec);
 	h->edge_rec_size = sizeof(struct track_edge_rec);
-	h->max_edges = track__pow2_at_least(track__env_num(TRACK_ENV_MAX_EDGES));
+	h->max_edges = edges_wanted();
 	h->threads_off = section(&off, h->max_threads, h->thread_rec_size);
 	h->objects_off = section(&off, h->max_objects, h->obj_rec_size);
 	h->hash_off = section(&off, h->hash_slots, h->hash_slot_size);
@@ -227,6 +249,9 @@ static uint64_t lay_out(struct track_seg_header *h)
 	h->prof_index_off = section(&off, h->prof_index_slots, sizeof(uint32_t));
 	h->max_queues = TRACK_MAX_QUEUES;
 	h->queues_off = section(&off, h->max_queues, sizeof(struct track_queue_rec));
+	h->max_cycle_items = h->max_findings * TRACK_CYCLE_ITEMS_PER_FINDING;
+	h->cycle_items_off = section(&off, h->max_cycle_items, sizeof(struct track_cycle_item));
+	h->search_visits = (uint32_t)track__env_num(TRACK_ENV_SEARCH_VISITS);
 	h->header_size = sizeof *h;
 	h->version = TRACK_SEGMENT_VERSION;
 	return off;
@@ -362,6 +387,7 @@ int track__segment_create(void)
 	track__g.fds = (struct track_fd_rec *)(base + proto.fds_off);
 	track__g.profs = (struct track_prof_rec *)(base + proto.profs_off);
 	track__g.queues = (struct track_queue_rec *)(base + proto.queues_off);
+	track__g.cycle_items = (struct track_cycle_item *)(base + proto.cycle_items_off);
 	track__index_init(&track__g.prof_ix, (uint32_t *)(base + proto.prof_index_off),
 			  2 * proto.max_profs);
 	track__index_init(&track__g.obj_index, track__g.hash,

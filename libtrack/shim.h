@@ -82,6 +82,7 @@ struct track__thread {
 	uint32_t held_xor;             /* xor of held_id[] over all held locks */
 	uint32_t filling;              /* inside cache_fill (objects.c): a nested one skips */
 	uintptr_t stack_lo, stack_hi;  /* this thread's stack, as far as known; hi 0: unknown */
+	uint32_t born_lock_id;         /* track__order_serial() when it was registered */
 	uintptr_t wait_sp;             /* an address in the frame of the current wait's wrapper
 					  (its struct track__wait), 0 if none */
 	uint64_t wait_gen;             /* generation of the record the current wait is on */
@@ -142,6 +143,7 @@ struct track__global {
 	struct track_fd_rec *fds;        /* descriptors left open (fdleaks.c) */
 	struct track_prof_rec *profs;    /* wait and hold profiles (profile.c) */
 	struct track_queue_rec *queues;  /* queues registered through track.h (queues.c) */
+	struct track_cycle_item *cycle_items; /* entries of long cycles (findings.c) */
 	int stacks_on;                   /* capture stacks on slow paths (TRACK_STACKS) */
 	uint32_t lock_order;             /* TRACK_LO_* (TRACK_LOCK_ORDER) */
 	uint32_t on_deadlock;            /* TRACK_OD_* (TRACK_ON_DEADLOCK) */
@@ -391,9 +393,19 @@ TRACK_HIDDEN struct track_finding_rec *track__finding(uint32_t kind, const void 
 						     uint32_t obj_kind, uint64_t pc,
 				int32_t other_tid, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
-TRACK_HIDDEN void track__finding_cycle(uint32_t kind, uint32_t severity, const uint32_t *edges,
-				      uint32_t n, uint64_t signature, uint64_t gate, uint64_t pc,
-				      uint32_t stack);
+/* A lock-order cycle of n edges (any number), recorded once per signature; 1 if it made a
+ * new finding (whose edges must then stay).  Called under the shim lock (the graph's
+ * callers hold it around the graph lock): the line for TRACK_REPORT=stderr goes to *an,
+ * written by the caller with track__announce_write once it has let go. */
+struct track__announce {
+	char line[TRACK_FINDING_TEXT + 128];
+	size_t len;
+};
+TRACK_HIDDEN int track__finding_cycle_locked(uint32_t kind, uint32_t severity,
+					     const uint32_t *edges, uint32_t n, uint64_t signature,
+					     uint64_t gate, uint64_t pc, uint32_t stack,
+					     struct track__announce *an);
+TRACK_HIDDEN void track__announce_write(const struct track__announce *an);
 /* A finding the caller filled (kind, severity, signature and the rest), recorded unless one
  * of its kind and signature is there already (which then counts it): stall and
  * thread-limit findings, made where track__finding's own capture does not fit. */
@@ -404,8 +416,13 @@ TRACK_HIDDEN void track__finding_deadlock(const int32_t *tids, const uint32_t *s
 /* lockorder.c: the lock-order graph */
 TRACK_HIDDEN void track__order_init(void);
 TRACK_HIDDEN void track__order_assign(struct track_obj_rec *r);
+/* The last instance lock id given out: locks made later have greater ids. */
+TRACK_HIDDEN uint32_t track__order_serial(void);
 TRACK_HIDDEN int track__order_slow(struct track__thread *t, uint32_t before, uint32_t flags);
 TRACK_HIDDEN void track__order_reset(void);
+/* A lock record retired (destroyed, initialised again, recycled): in instance mode its lock
+ * id dies with it, and its edges leave the graph.  Under the shim lock. */
+TRACK_HIDDEN void track__order_forget(struct track_obj_rec *r);
 
 /* profile.c: wait and hold profiles */
 TRACK_HIDDEN void track__profile_init(void);

@@ -414,6 +414,7 @@ static struct track__thread *bind_self(struct track_thread_rec *thr, uint32_t sl
 	t->tid = tid;
 	t->slot = slot;
 	stack_bounds(t, stack_size);
+	t->born_lock_id = track__order_serial();
 	w = seq_begin(thr);
 	TRACK_STORE(&thr->tid, tid);
 	TRACK_STORE(&thr->pthread_self, (uint64_t)pthread_self());

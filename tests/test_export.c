@@ -300,6 +300,11 @@ START_TEST(prometheus_checked)
 	ck_assert_msg(v && atoll(v) == lock_figure(root, "g_cold", "hold.count") +
 					       (lock_figure(root, "g_cold", "hold.count") < 0),
 		      "g_cold holds %s", v);
+	/* pools: the three readers are one pool, and had three threads */
+	v = series(text, "track_pool_threads_created_total", pid, "pool=\"reader\"", NULL);
+	ck_assert_msg(v && atoll(v) == 3, "reader pool: %s", v ? v : "(none)");
+	ck_assert_ptr_null(series(text, "track_pool_threads_created_total", pid,
+				  "pool=\"read_stats\"", NULL));
 	free(text);
 	json_decref(root);
 }

@@ -367,6 +367,28 @@ static const char *const negatives[] = {
 	"clean",              /* every primitive used correctly */
 };
 
+/* Locals of two threads at one stack address (the stack passed on by glibc) are two locks;
+ * a local handed to another thread that used it first is still one lock. */
+START_TEST(stack_locals_are_new_locks)
+{
+	struct run_result r;
+	json_t *root = scenario("stack_reuse", NULL, &r);
+	const char *first = strstr(r.out, "local at "), *second;
+	ck_assert_ptr_nonnull(first);
+	second = strstr(first + 1, "local at ");
+	ck_assert_ptr_nonnull(second);
+	ck_assert_msg(strncmp(first, second, strcspn(first, "\n")) == 0,
+		      "the stack was not reused, nothing tested: %s", r.out);
+	no_findings(root);
+	json_decref(root);
+	run_free(&r);
+	root = scenario("stack_handed", NULL, &r);
+	the_finding(root, "lock-order-inversion");
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
 START_TEST(negatives_report_nothing)
 {
 	struct run_result r;
@@ -773,6 +795,7 @@ int main(void)
 		TEST("deadlocks", self_deadlock_on_normal_mutex),
 		TEST("deadlocks", slow_is_not_a_deadlock),
 		LOOP_TEST("misuse", misuse_is_found_once, ARRAY_SIZE(misuses)),
+		TEST("order", stack_locals_are_new_locks),
 		TEST("misuse", exit_holding_at_the_end_is_info),
 		TEST("misuse", exit_holding_alone_is_info),
 		TEST("misuse", robust_owner_death_is_not_misuse),

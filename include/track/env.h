@@ -40,7 +40,7 @@ enum track_env_type {
 	X(MAX_MODULES, NUMBER, TRACK_DEFAULT_MAX_MODULES, 8, 1u << 14)             \
 	X(MAX_FINDINGS, NUMBER, TRACK_DEFAULT_MAX_FINDINGS, 1, 1u << 16)           \
 	X(MAX_STACKS, NUMBER, TRACK_DEFAULT_MAX_STACKS, 64, 1u << 20)              \
-	X(MAX_EDGES, NUMBER, TRACK_DEFAULT_MAX_EDGES, 64, 1u << 20)                \
+	X(MAX_EDGES, NUMBER, TRACK_DEFAULT_MAX_EDGES, 64, 1u << 23)                \
 	X(STACKS, NUMBER, 1, 0, 1)                                                 \
 	X(LOCK_ORDER, CHOICE, 0, 0, 0)                                             \
 	X(ON_DEADLOCK, CHOICE, 0, 0, 0)                                            \
@@ -54,7 +54,8 @@ enum track_env_type {
 	X(HOLD_SAMPLE, NUMBER, TRACK_DEFAULT_HOLD_SAMPLE, 0, 1u << 20)            \
 	X(STALL, DURATION, 0, TRACK_NS_MS, 365 * TRACK_NS_D)                       \
 	X(THREAD_LIMIT, NUMBER, 0, 1, 1u << 22)                                    \
-	X(DUMP_SIGNAL, SIGNAL, 0, 0, 0)
+	X(DUMP_SIGNAL, SIGNAL, 0, 0, 0)                                            \
+	X(SEARCH_VISITS, NUMBER, TRACK_DEFAULT_SEARCH_VISITS, 64, 1u << 22)
 
 #define TRACK_X_ENV(e, ...) TRACK_ENV_##e,
 enum track_env_var { TRACK_ENV_VARS(TRACK_X_ENV) TRACK_ENV_COUNT };

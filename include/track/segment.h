@@ -20,6 +20,9 @@
  *   track_edge_rec[]      the lock-order graph: one edge per (held lock -> lock acquired
  *                         while holding it) first seen, in the order they were first seen
  *   uint32_t index[]      open-addressing index: pair of lock ids -> edge index + 1
+ *   track_cycle_item[]    the entries of cycles longer than TRACK_CYCLE_MAX (lock-order
+ *                         cycles, deadlocks), appended; a finding names its first
+ *                         entry (track_finding_rec.items)
  *   track_fd_rec[]        descriptors left open at the end (TRACK_LEAKS=2)
  *   track_prof_rec[]      wait and hold profiles: per object, per waiting call stack, per
  *                         holding call site, per join site; each a log-linear histogram
@@ -43,7 +46,7 @@
 #define TRACK_SEQ_WRITING(seq) (((seq) & 1u) != 0)
 
 #define TRACK_SEGMENT_MAGIC   0x4745534b43415254ULL /* "TRACKSEG" little-endian */
-#define TRACK_SEGMENT_VERSION 7u
+#define TRACK_SEGMENT_VERSION 8u
 
 /* Default capacities; each can be changed with an environment variable at start. */
 #define TRACK_DEFAULT_MAX_THREADS  16384u  /* TRACK_MAX_THREADS */
@@ -51,7 +54,14 @@
 #define TRACK_DEFAULT_MAX_MODULES  512u    /* TRACK_MAX_MODULES */
 #define TRACK_DEFAULT_MAX_FINDINGS 256u    /* TRACK_MAX_FINDINGS */
 #define TRACK_DEFAULT_MAX_STACKS   16384u  /* TRACK_MAX_STACKS (rounded up to a power of two) */
-#define TRACK_DEFAULT_MAX_EDGES    16384u  /* TRACK_MAX_EDGES (rounded up to a power of two) */
+#define TRACK_DEFAULT_MAX_EDGES    1048576u /* TRACK_MAX_EDGES (rounded up to a power of two):
+					      edges among live locks; a destroyed lock's are reused */
+#define TRACK_FALLBACK_MAX_EDGES   16384u  /* its default where the kernel cannot populate
+					      pages on request (before 5.14): the whole segment
+					      is allocated at start there */
+#define TRACK_DEFAULT_SEARCH_VISITS 4096u  /* TRACK_SEARCH_VISITS: locks one cycle search visits */
+#define TRACK_CYCLE_ITEMS_PER_FINDING 256u /* the long-cycle section: this many entries per
+					      finding of TRACK_MAX_FINDINGS */
 #define TRACK_DEFAULT_MAX_PROFILES 4096u   /* TRACK_MAX_PROFILES (rounded up to a power of two) */
 #define TRACK_DEFAULT_HOLD_SAMPLE  64u     /* TRACK_HOLD_SAMPLE: time 1 uncontended hold in N */
 #define TRACK_HOLD_FIRST           1024u   /* ... past a lock's first N holds, all timed */
@@ -66,7 +76,9 @@
 #define TRACK_BUILD_ID_MAX  20
 #define TRACK_FINDING_TEXT  160
 #define TRACK_STACK_DEPTH   30  /* frames kept per captured stack */
-#define TRACK_CYCLE_MAX     16  /* edges (and threads) kept per lock-order cycle or deadlock */
+#define TRACK_CYCLE_MAX     16  /* edges (or threads) of a lock-order cycle or deadlock kept in
+				   the finding record; a longer one has all of them in the
+				   segment's cycle-item section too */
 #define TRACK_GATE_MAX      4   /* locks remembered as held around an edge (gate candidates) */
 
 /*
@@ -204,7 +216,8 @@ struct track_obj_rec {
 	/* Third cache line: lock-order graph and rarely written statistics. */
 	uint64_t max_wait_ns;  /* longest single block */
 	uint32_t out_head;     /* first outgoing lock-order edge (edge index + 1), 0 if none */
-	uint32_t class_out_head; /* first outgoing class-level edge */
+	uint32_t in_head;      /* first incoming lock-order edge: out_head and in_head are
+				  adjacent (lockorder.c reaches both through one pointer) */
 	uint64_t last_wait_ns;   /* cond: when the latest current wait began */
 	uint64_t last_wake_ns;   /* cond: latest broadcast (or signal, with one waiter) */
 	uint32_t pins;           /* mutex: condvar waits that released it and will take it back */
@@ -256,6 +269,10 @@ struct track_finding_rec {
 	uint64_t signature;    /* identifies a cycle: the same cycle is reported once;
 				  exit-holding-lock: the lock's waits and timeouts so far */
 	uint64_t gate;         /* lock-order: address of the lock held around every edge, or 0 */
+	uint32_t items;        /* lock-order, deadlock: when nitems > TRACK_CYCLE_MAX, the index
+				  + 1 of the first of its nitems entries in the cycle-item section
+				  (every entry, the first TRACK_CYCLE_MAX also below); 0 none */
+	uint32_t pad;
 	uint32_t edges[TRACK_CYCLE_MAX];  /* lock-order cycle: edge index + 1, in cycle order */
 	int32_t  tids[TRACK_CYCLE_MAX];   /* deadlock: the threads in the wait-for cycle */
 	uint32_t stacks[TRACK_CYCLE_MAX]; /* deadlock: where each of them waits */
@@ -301,6 +318,8 @@ enum track_severity { TRACK_SEVERITIES(TRACK_X_SEV) TRACK_SEV_COUNT };
 #define TRACK_EF_TO_WRITE    0x01u  /* the second lock was requested exclusively at least once */
 #define TRACK_EF_FROM_WRITE  0x02u  /* the first lock was held exclusively at least once */
 #define TRACK_EF_CLASS       0x04u  /* a class-level edge (lock classes, not instances) */
+#define TRACK_EF_PINNED      0x08u  /* a finding names it: never reused, even once its locks
+				       are destroyed */
 
 struct track_edge_rec {
 	uint64_t key;          /* (from_id << 32 | to_id); 0: empty slot */
@@ -316,7 +335,21 @@ struct track_edge_rec {
 	uint64_t to_pc;        /* return address where the second lock was taken */
 	uint64_t count;        /* times first seen per thread (not every acquisition) */
 	uint32_t gate[TRACK_GATE_MAX]; /* lock ids held (besides from) every time the edge was seen */
+	/* shim-private links (the tools read edges by id from findings): the lists of edges
+	 * out of and into each lock, doubly linked so that a destroyed lock's edges come out
+	 * in constant time each; a free edge's next_out links the free list */
+	uint32_t prev_out, next_in, prev_in, pad;
 } __attribute__((aligned(64)));
+
+/* An entry of a long cycle (segment section cycle_items_off): lock-order cycles use edge,
+ * deadlocks tid, stack and obj, as a finding's edges[], tids[], stacks[] and objs[]. */
+struct track_cycle_item {
+	uint32_t edge;         /* edge index + 1 */
+	int32_t  tid;          /* the thread */
+	uint32_t stack;        /* where it waits */
+	uint32_t pad;
+	uint64_t obj;          /* what it waits on */
+};
 
 struct track_stack_rec {
 	uint64_t hash;         /* 0: empty slot */
@@ -347,6 +380,9 @@ struct track_stack_rec {
 	X(USE_AFTER_DESTROY, "use-after-destroy")   /* a mutex used after its destroy */ \
 	X(STALL, "stall")                           /* blocked longer than TRACK_STALL */ \
 	X(THREAD_LIMIT, "thread-limit")             /* more threads alive than TRACK_THREAD_LIMIT */ \
+	X(CHECKING_INCOMPLETE, "checking-incomplete") /* lock-order checking lost something: an \
+				edge dropped (table full of live edges) or a cycle search cut off \
+				by its visit budget; the text says which and what raises it */ \
 	/* derived by the tools when the process has ended, if leak checking was asked for \
 	 * (header leak_check): never written by the shim */                          \
 	X(THREAD_LEAK, "thread-leak")               /* alive at exit, or ended unjoined */ \
@@ -547,9 +583,10 @@ struct track_seg_header {
 	uint64_t stack_captures;   /* captures made (a measure of slow-path work) */
 	uint32_t stacks_enabled;   /* 0 if TRACK_STACKS=0 turned capture off */
 	uint32_t lock_order_mode;  /* TRACK_LO_* */
-	uint64_t edges_used;
-	uint64_t edges_dropped;    /* edges not recorded: table full */
-	uint64_t cycles_too_long;  /* cycles longer than TRACK_CYCLE_MAX, not reported */
+	uint64_t edges_used;       /* edge records handed out, ever (high-water mark) */
+	uint64_t edges_dropped;    /* edges not recorded: table full of live edges */
+	uint64_t cycles_too_long;  /* long cycles reported with their first TRACK_CYCLE_MAX
+				      entries only: the cycle-item section was full */
 	uint32_t on_deadlock;      /* TRACK_OD_* */
 	int32_t  deadlock_exit;    /* exit status used by TRACK_OD_EXIT */
 	uint64_t storage_failures; /* pages of the segment its file system could not supply:
@@ -587,6 +624,14 @@ struct track_seg_header {
 	int32_t  watchdog_tid;     /* the shim's watchdog thread, in no thread count (0: none) */
 	uint32_t pad5;
 	uint64_t reserved[1];
+	/* the lock-order graph bounded by what is alive, and cycles of any length */
+	uint64_t edges_live;       /* edges among locks not destroyed (edges_used minus reused) */
+	uint64_t edges_reclaimed;  /* edges of destroyed locks taken out of the graph */
+	uint64_t searches_cut;     /* cycle searches stopped by TRACK_SEARCH_VISITS */
+	uint64_t cycle_items_off;  /* max_cycle_items struct track_cycle_item */
+	uint64_t cycle_items_used; /* entries handed out (append only) */
+	uint32_t max_cycle_items;
+	uint32_t search_visits;    /* TRACK_SEARCH_VISITS */
 	uint64_t gone_realtime_ns; /* written by the tools, never by the shim: CLOCK_REALTIME when
 				      a track command first found the process gone without an end
 				      of its own recorded (killed, crashed, replaced by exec): it
@@ -602,6 +647,7 @@ _Static_assert(sizeof(struct track_finding_rec) == 576, "finding record layout")
 _Static_assert(sizeof(struct track_fd_rec) == 128, "descriptor record layout");
 _Static_assert(sizeof(struct track_prof_rec) == 1024, "profile record layout");
 _Static_assert(sizeof(struct track_queue_rec) == 128, "queue record layout");
-_Static_assert(sizeof(struct track_seg_header) == 1920, "header layout");
+_Static_assert(sizeof(struct track_cycle_item) == 24, "cycle item layout");
+_Static_assert(sizeof(struct track_seg_header) == 1984, "header layout");
 
 #endif /* TRACK_SEGMENT_H */

@@ -33,6 +33,8 @@ HEADER_FIELD(edges_dropped)
 HEADER_FIELD(profs_dropped)
 HEADER_FIELD(queues_dropped)
 HEADER_FIELD(cycles_too_long)
+HEADER_FIELD(edges_reclaimed)
+HEADER_FIELD(searches_cut)
 HEADER_FIELD(storage_failures)
 HEADER_FIELD(stacks_unknown)
 HEADER_FIELD(stale_waits)
@@ -43,6 +45,7 @@ HEADER_LIMIT(max_modules)
 HEADER_LIMIT(max_stacks)
 HEADER_LIMIT(max_edges)
 HEADER_LIMIT(max_profs)
+HEADER_LIMIT(search_visits)
 
 static uint64_t get_alive_at_exit(const struct track_snap *s)
 {
@@ -126,9 +129,20 @@ const struct track_counter track_counters[] = {
 	{"queues_not_registered", TRACK_CG_OVERFLOW, TRACK_CL_WARNING,
 	 "Queue registrations refused: the program registered more than 64 queues.",
 	 "queue registrations refused: more than 64 queues", get_queues_dropped, NULL},
+	{"edge_records_recycled", TRACK_CG_OVERFLOW, TRACK_CL_QUIET,
+	 "Lock-order edges of destroyed locks taken out of the graph, their records reused "
+	 "(unless a finding names them).",
+	 NULL, get_edges_reclaimed, NULL},
+	{"searches_cut", TRACK_CG_OVERFLOW, TRACK_CL_WARNING,
+	 "Lock-order cycle searches stopped by their visit budget: cycles through the locks not "
+	 "visited go unseen.",
+	 "lock-order cycle searches cut off: raise TRACK_SEARCH_VISITS (now %u)",
+	 get_searches_cut, limit_search_visits},
 	{"cycles_too_long", TRACK_CG_OVERFLOW, TRACK_CL_WARNING,
-	 "Lock-order cycles not reported because they join more locks than a finding holds.",
-	 "lock-order cycles longer than %u locks not reported", get_cycles_too_long, cycle_max},
+	 "Long cycles (lock-order, deadlock) reported with their first entries only: the "
+	 "segment's section for long cycles was full.",
+	 "long cycles reported with their first %u entries only: raise TRACK_MAX_FINDINGS (its "
+	 "section for long cycles grows with it)", get_cycles_too_long, cycle_max},
 	{"torn_reads", TRACK_CG_OVERFLOW, TRACK_CL_WARNING,
 	 "Thread records that kept changing while this snapshot copied them.",
 	 "thread records changed while being read", get_torn, NULL},

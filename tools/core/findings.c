@@ -29,7 +29,7 @@ static uint32_t cycle_sites(const struct track_snap *s, const struct track_findi
 {
 	uint32_t i, j, n = track_finding_items(f);
 	for (i = 0; i < n; i++) {
-		const struct track_edge_rec *e = track_snap_edge(s, f->edges[i]);
+		const struct track_edge_rec *e = track_snap_edge(s, track_finding_edge(s, f, i));
 		if (e == NULL)
 			return 0;
 		sites[i][0] = e->from_pc;
@@ -50,14 +50,19 @@ static uint32_t cycle_sites(const struct track_snap *s, const struct track_findi
 static int same_bug(const struct track_snap *s, const struct track_finding_rec *a,
 		    const struct track_finding_rec *b)
 {
-	uint64_t sa[TRACK_CYCLE_MAX][2], sb[TRACK_CYCLE_MAX][2];
-	uint32_t na, nb;
+	uint32_t n = track_finding_items(a), na;
+	uint64_t (*sa)[2], (*sb)[2];
+	int same;
 	if (a->kind != TRACK_FK_LOCK_ORDER || b->kind != TRACK_FK_LOCK_ORDER ||
-	    a->severity != b->severity)
+	    a->severity != b->severity || n == 0 || n != track_finding_items(b))
 		return 0;
-	na = cycle_sites(s, a, sa);
-	nb = cycle_sites(s, b, sb);
-	return na > 0 && na == nb && memcmp(sa, sb, na * sizeof sa[0]) == 0;
+	sa = calloc(n, sizeof *sa);   /* a cycle may have any length */
+	sb = calloc(n, sizeof *sb);
+	same = sa != NULL && sb != NULL && (na = cycle_sites(s, a, sa)) > 0 &&
+	       na == cycle_sites(s, b, sb) && memcmp(sa, sb, na * sizeof sa[0]) == 0;
+	free(sa);
+	free(sb);
+	return same;
 }
 
 /* By rank, each group together after its first, then in the order found. */
@@ -124,7 +129,7 @@ static void summary_cycle(struct track_view *v, const struct track_finding_rec *
 	uint32_t i, n = track_finding_items(f);
 	int lf = 1, sf = 1;
 	for (i = 0; i < n; i++) {
-		const struct track_edge_rec *e = track_snap_edge(v->snap, f->edges[i]);
+		const struct track_edge_rec *e = track_snap_edge(v->snap, track_finding_edge(v->snap, f, i));
 		const struct track_obj_rec *o = e != NULL ? track_edge_lock(v->snap, e, 0) : NULL;
 		if (o != NULL)
 			append(locks, sizeof locks, &lf, object_words(v, o->kind, o->addr, one,
@@ -182,8 +187,10 @@ const char *track_finding_summary(struct track_view *v, const struct track_findi
 		summary_deadlock(v, f, buf, len);
 	} else if (f->kind == TRACK_FK_FD_LEAK) {
 		snprintf(buf, len, "fd-leak: %.*s", TRACK_FINDING_TEXT, f->text);
-	} else if (f->kind == TRACK_FK_API_CALL_FAILED) {   /* the text names the call */
-		snprintf(buf, len, "api-call-failed: %.*s, at %s", TRACK_FINDING_TEXT, f->text,
+	} else if (f->kind == TRACK_FK_API_CALL_FAILED ||   /* the text names the call */
+		   f->kind == TRACK_FK_CHECKING_INCOMPLETE) {   /* ... what was lost */
+		snprintf(buf, len, "%s: %.*s, at %s", track_finding_name(f->kind),
+			 TRACK_FINDING_TEXT, f->text,
 			 track_fmt_site(v->snap, track_view_sym(v), f->pc, f->stack, at, sizeof at));
 	} else if (f->kind == TRACK_FK_STALL || f->kind == TRACK_FK_THREAD_LIMIT) {
 		char text[TRACK_FINDING_TEXT + 256];

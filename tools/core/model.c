@@ -235,7 +235,7 @@ int track_finding_each_pc(struct track_view *v, const struct track_finding_rec *
 	int rc = 0;
 	if (f->kind == TRACK_FK_LOCK_ORDER) {
 		for (i = 0; i < n && rc == 0; i++) {
-			const struct track_edge_rec *e = track_snap_edge(s, f->edges[i]);
+			const struct track_edge_rec *e = track_snap_edge(s, track_finding_edge(s, f, i));
 			if (e != NULL)
 				rc = each_edge_pc(v, e, fn, ctx);
 		}
@@ -243,7 +243,7 @@ int track_finding_each_pc(struct track_view *v, const struct track_finding_rec *
 	}
 	if (f->kind == TRACK_FK_DEADLOCK) {
 		for (i = 0; i < n && rc == 0; i++)
-			rc = each_stack_pc(s, f->stacks[i], fn, ctx);
+			rc = each_stack_pc(s, track_finding_item(s, f, i).stack, fn, ctx);
 		return rc;
 	}
 	if (f->stack == 0 && f->other_stack == 0)

@@ -184,8 +184,14 @@ struct track_wait {
 void track_deadlock_wait(const struct track_snap *s, const struct track_finding_rec *f,
 			 uint32_t i, struct track_wait *w);
 
-/* Entries used in a finding's edges[] or tids[] (nitems, bounded by TRACK_CYCLE_MAX). */
+/* Entries in a finding's list (nitems): a lock-order cycle's edges, a deadlock's threads; more
+ * than TRACK_CYCLE_MAX for a long cycle, whose entries are in the segment's cycle-item
+ * section.  Entry i of either kind, wherever it is kept, and a cycle's edge i: */
 uint32_t track_finding_items(const struct track_finding_rec *f);
+struct track_cycle_item track_finding_item(const struct track_snap *s,
+					   const struct track_finding_rec *f, uint32_t i);
+uint32_t track_finding_edge(const struct track_snap *s, const struct track_finding_rec *f,
+			    uint32_t i);
 
 /* One location, symbolized if possible ("fn+0x1a (file.c:88)"), into buf. */
 const char *track_fmt_pc(struct track_symbolizer *sym, uint64_t pc, int is_return, char *buf,

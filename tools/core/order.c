@@ -11,7 +11,28 @@
 
 uint32_t track_finding_items(const struct track_finding_rec *f)
 {
-	return f->nitems < TRACK_CYCLE_MAX ? f->nitems : TRACK_CYCLE_MAX;
+	return f->nitems;   /* more than TRACK_CYCLE_MAX only with its entries read (segread.c) */
+}
+
+struct track_cycle_item track_finding_item(const struct track_snap *s,
+					   const struct track_finding_rec *f, uint32_t i)
+{
+	struct track_cycle_item it = {0, 0, 0, 0, 0};
+	if (f->nitems > TRACK_CYCLE_MAX && i < f->nitems)
+		return s->cycle_items[f->items - 1 + i];
+	if (i < TRACK_CYCLE_MAX) {
+		it.edge = f->edges[i];
+		it.tid = f->tids[i];
+		it.stack = f->stacks[i];
+		it.obj = f->objs[i];
+	}
+	return it;
+}
+
+uint32_t track_finding_edge(const struct track_snap *s, const struct track_finding_rec *f,
+			    uint32_t i)
+{
+	return track_finding_item(s, f, i).edge;
 }
 
 int track_edge_by_class(const struct track_snap *s, const struct track_edge_rec *e)
@@ -107,10 +128,11 @@ void track_deadlock_wait(const struct track_snap *s, const struct track_finding_
 			 uint32_t i, struct track_wait *w)
 {
 	uint32_t n = track_finding_items(f);
-	w->tid = f->tids[i];
+	struct track_cycle_item it = track_finding_item(s, f, i);
+	w->tid = it.tid;
 	w->thread = track_snap_thread(s, w->tid);
-	w->object = f->objs[i];
-	w->held_by = n > 0 ? f->tids[(i + 1) % n] : 0;
+	w->object = it.obj;
+	w->held_by = n > 0 ? track_finding_item(s, f, (i + 1) % n).tid : 0;
 	waited_kind(s, w);
-	w->stack = f->stacks[i];
+	w->stack = it.stack;
 }

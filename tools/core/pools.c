@@ -3,6 +3,7 @@
  * their lifetime they spent blocked (see pools.h).  One pass over the thread records; a
  * small linear search over the pools found so far (programs have few pools).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,4 +102,19 @@ double track_pool_blocked_share(const struct track_pool *p)
 uint32_t track_pool_blocked(const struct track_pool *p)
 {
 	return p->alive - p->running;
+}
+
+const char *track_pool_routine(struct track_view *v, const struct track_pool *p, char *buf,
+			       size_t len)
+{
+	struct track_frame f[8];
+	int n = p->start_routine && track_view_sym(v) != NULL
+			? track_sym_lookup(track_view_sym(v), p->start_routine, 0, f, 8) : 0;
+	if (p->start_routine == 0)
+		snprintf(buf, len, "(main)");
+	else if (n > 0 && f[0].function != NULL)
+		snprintf(buf, len, "%s", f[0].function);
+	else
+		snprintf(buf, len, "0x%llx", (unsigned long long)p->start_routine);
+	return buf;
 }

@@ -33,6 +33,11 @@ size_t track_pools(const struct track_view *v, struct track_pool **out);
 /* The share (0..1) of the pool's lifetime spent blocked; 0 for a pool with no lifetime. */
 double track_pool_blocked_share(const struct track_pool *p);
 
+/* The pool's start routine as a name: its function, "(main)" for threads the shim did not
+ * start, or its address when it has no symbol. */
+const char *track_pool_routine(struct track_view *v, const struct track_pool *p, char *buf,
+			       size_t len);
+
 /* Alive threads blocked (not running, not exited). */
 uint32_t track_pool_blocked(const struct track_pool *p);
 

@@ -442,6 +442,8 @@ static int header_ok(const struct track_seg_header *h, uint64_t fsize, char *err
 	    !section_ok(h->profs_off, h->max_profs, sizeof(struct track_prof_rec), h->total_size) ||
 	    !section_ok(h->queues_off, h->max_queues, sizeof(struct track_queue_rec),
 			h->total_size) ||
+	    !section_ok(h->cycle_items_off, h->max_cycle_items, sizeof(struct track_cycle_item),
+			h->total_size) ||
 	    !section_ok(h->stacks_off, h->max_stacks, h->stack_rec_size, h->total_size) ||
 	    !section_ok(h->threads_off, h->max_threads, h->thread_rec_size, h->total_size) ||
 	    !section_ok(h->objects_off, h->max_objects, h->obj_rec_size, h->total_size) ||
@@ -468,7 +470,7 @@ struct track_lazy {
 	uint8_t *stack_read, *edge_read;
 	/* buffers kept across reloads, and their capacities */
 	uint32_t cap_threads, cap_objs, cap_mods, cap_findings, cap_obj_index, cap_thr_index;
-	uint32_t cap_fds, cap_profs, cap_queues;
+	uint32_t cap_fds, cap_profs, cap_queues, cap_items;
 	uint32_t *seq, cap_seq;   /* the thread records' counters, read a second time */
 };
 
@@ -644,6 +646,21 @@ static uint64_t replaced_at(const struct track_snap *s)
 	return h.start_mono_ns;
 }
 
+/* A finding whose list is longer than its record holds must name entries that were read: if
+ * not (a damaged or planted file, or entries appended after the count was read), it keeps
+ * the entries of its record only. */
+static void long_lists_ok(struct track_snap *s)
+{
+	uint32_t i;
+	for (i = 0; i < s->nfindings; i++) {
+		struct track_finding_rec *f = &s->findings[i];
+		if (f->nitems > TRACK_CYCLE_MAX &&
+		    (f->items == 0 || f->items - 1 > s->ncycle_items ||
+		     f->nitems > s->ncycle_items - (f->items - 1)))
+			f->nitems = TRACK_CYCLE_MAX;
+	}
+}
+
 /* Read (again) all of the segment but the records read on demand, into s's buffers. */
 static int fill(struct track_snap *s, char *err, size_t errlen)
 {
@@ -670,6 +687,7 @@ static int fill(struct track_snap *s, char *err, size_t errlen)
 	s->nqueues = clamp_count(s->hdr.queues_used, s->hdr.max_queues);
 	s->nstacks = s->hdr.max_stacks;
 	s->nedges = clamp_count(s->hdr.edges_used, s->hdr.max_edges);
+	s->ncycle_items = clamp_count(s->hdr.cycle_items_used, s->hdr.max_cycle_items);
 	if (read_into(z->fd, (void **)&s->threads, &z->cap_threads, s->nthreads,
 		      sizeof *s->threads, s->hdr.threads_off) != 0 ||
 	    read_into(z->fd, (void **)&s->objs, &z->cap_objs, s->nobjs, sizeof *s->objs,
@@ -683,7 +701,9 @@ static int fill(struct track_snap *s, char *err, size_t errlen)
 	    read_into(z->fd, (void **)&s->profs, &z->cap_profs, s->nprofs, sizeof *s->profs,
 		      s->hdr.profs_off) != 0 ||
 	    read_into(z->fd, (void **)&s->queues, &z->cap_queues, s->nqueues,
-		      sizeof *s->queues, s->hdr.queues_off) != 0) {
+		      sizeof *s->queues, s->hdr.queues_off) != 0 ||
+	    read_into(z->fd, (void **)&s->cycle_items, &z->cap_items, s->ncycle_items,
+		      sizeof *s->cycle_items, s->hdr.cycle_items_off) != 0) {
 		snprintf(err, errlen, "cannot read %s: %s", s->path,
 			 errno == ENOMEM ? "out of memory" : "the file is shorter than it says");
 		return TRACK_EXIT_FAIL;
@@ -691,6 +711,7 @@ static int fill(struct track_snap *s, char *err, size_t errlen)
 	memset(z->stack_read, 0, z->max_stacks);   /* read on demand again, as they are now */
 	memset(z->edge_read, 0, z->max_edges);
 	s->torn = read_threads(z->fd, &s->hdr, s->threads, s->nthreads, z);
+	long_lists_ok(s);
 	if (build_indexes(s) != 0) {
 		snprintf(err, errlen, "out of memory reading %s", s->path);
 		return TRACK_EXIT_FAIL;
@@ -896,6 +917,8 @@ void track_snap_free(struct track_snap *s)
 	free(s->fds);
 	free(s->profs);
 	free(s->queues);
+	free(s->cycle_items);
+	s->cycle_items = NULL;
 	if (z != NULL) {
 		close(z->fd);
 		lazy_free(z);

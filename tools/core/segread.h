@@ -33,6 +33,10 @@ struct track_snap {
 	uint32_t nprofs;                /* records handed out: check ready before use */
 	struct track_queue_rec *queues; /* queues the program registered (check valid) */
 	uint32_t nqueues;
+	struct track_cycle_item *cycle_items;   /* entries of long cycles: a finding with more
+						   than TRACK_CYCLE_MAX items names its first
+						   (core/order.c reads them) */
+	uint32_t ncycle_items;
 	uint32_t nstacks;     /* table size: ids run from 1 to nstacks */
 	uint32_t nedges;      /* table size: edge ids run from 1 to nedges */
 	struct track_lazy *lazy;  /* stack and edge records, read from the file when first asked

@@ -464,7 +464,7 @@ static void set_cycle(json_t *o, struct track_view *v, const struct track_findin
 	json_t *cycle = json_array();
 	uint32_t i, n = track_finding_items(f);
 	for (i = 0; i < n; i++) {
-		const struct track_edge_rec *e = track_snap_edge(v->snap, f->edges[i]);
+		const struct track_edge_rec *e = track_snap_edge(v->snap, track_finding_edge(v->snap, f, i));
 		json_array_append_new(cycle, e != NULL ? edge_json(v, e) : json_null());
 	}
 	json_object_set_new(o, "cycle", cycle);

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "core/counters.h"
+#include "core/pools.h"
 #include "core/profile.h"
 #include "core/profstack.h"
 #include "render/render.h"
@@ -43,7 +44,8 @@ struct family {
 struct prom {
 	FILE *out;
 	struct track_render_opts o;
-	struct family *fams;
+	struct family **fams;   /* each allocated alone: its memstream writes to its buf and len,
+				   which must not move when the array grows */
 	size_t nfams, capfams;
 	int failed;
 };
@@ -63,24 +65,27 @@ static struct family *family(struct prom *p, const char *name, const char *type,
 	size_t i;
 	struct family *f;
 	for (i = 0; i < p->nfams; i++)
-		if (strcmp(p->fams[i].name, name) == 0)
-			return &p->fams[i];
+		if (strcmp(p->fams[i]->name, name) == 0)
+			return p->fams[i];
 	if (p->nfams == p->capfams) {
 		size_t cap = p->capfams ? 2 * p->capfams : 32;
-		f = realloc(p->fams, cap * sizeof *f);
-		if (f == NULL)
+		struct family **a = realloc(p->fams, cap * sizeof *a);
+		if (a == NULL)
 			goto fail;
-		p->fams = f;
+		p->fams = a;
 		p->capfams = cap;
 	}
-	f = &p->fams[p->nfams];
-	memset(f, 0, sizeof *f);
+	f = calloc(1, sizeof *f);
+	if (f == NULL)
+		goto fail;
 	snprintf(f->name, sizeof f->name, "%s", name);
 	f->type = type;
 	f->help = help;
-	if ((f->m = open_memstream(&f->buf, &f->len)) == NULL)
+	if ((f->m = open_memstream(&f->buf, &f->len)) == NULL) {
+		free(f);
 		goto fail;
-	p->nfams++;
+	}
+	p->fams[p->nfams++] = f;
 	return f;
 fail:
 	p->failed = 1;
@@ -401,6 +406,46 @@ static void put_queues(struct prom *p, struct track_view *v, const char *base)
 	}
 }
 
+/* Pools (threads by start routine and name pattern): the top N by threads get series of
+ * their own, the rest are summed into pool="other". */
+static void put_pool(struct prom *p, const char *lab, const struct track_pool *q)
+{
+	put_u64(family(p, "track_pool_threads", "gauge",
+		       "Threads of the pool alive now (or at the end)."), "", lab, q->alive);
+	put_u64(family(p, "track_pool_threads_running", "gauge",
+		       "Threads of the pool alive and not blocked in a pthread call."), "", lab,
+		q->running);
+	put_u64(family(p, "track_pool_threads_created_total", "counter",
+		       "Threads the pool has had (records kept)."), "", lab, q->threads);
+	put_seconds(family(p, "track_pool_lifetime_seconds_total", "counter",
+			   "Its threads' lifetimes added up."), "", lab, q->life_ns);
+	put_seconds(family(p, "track_pool_blocked_seconds_total", "counter",
+			   "Its threads' time blocked in pthread calls; utilization is the rest of "
+			   "the lifetime."), "", lab, q->blocked_ns);
+}
+
+static void put_pools(struct prom *p, struct track_view *v, const char *base)
+{
+	struct track_pool *q, other = {0};
+	size_t n = track_pools(v, &q), i, top = p->o.top > 0 ? (size_t)p->o.top : n;
+	char lab[LABELS_MAX], routine[256];
+	for (i = 0; i < n; i++) {
+		if (i >= top) {
+			other.alive += q[i].alive, other.running += q[i].running;
+			other.threads += q[i].threads, other.life_ns += q[i].life_ns;
+			other.blocked_ns += q[i].blocked_ns;
+			continue;
+		}
+		labels(lab, sizeof lab, base, "pool", track_pool_routine(v, &q[i], routine,
+									 sizeof routine),
+		       "name", q[i].pattern, NULL);
+		put_pool(p, lab, &q[i]);
+	}
+	if (n > top)
+		put_pool(p, labels(lab, sizeof lab, base, "pool", "other", "name", "*", NULL), &other);
+	free(q);
+}
+
 static void *prom_begin(FILE *out, const struct track_render_opts *o)
 {
 	struct prom *p = calloc(1, sizeof *p);
@@ -432,6 +477,7 @@ static void prom_process(void *state, struct track_view *v, size_t index)
 	put_objects(p, v, base, &wait_families);
 	put_findings(p, v, base);
 	put_queues(p, v, base);
+	put_pools(p, v, base);
 }
 
 /* One line of HELP text: backslashes and line feeds escaped. */
@@ -453,7 +499,7 @@ static int prom_end(void *state)
 	int rc = p->failed ? -1 : 0;
 	size_t i;
 	for (i = 0; i < p->nfams; i++) {
-		struct family *f = &p->fams[i];
+		struct family *f = p->fams[i];
 		if (fclose(f->m) != 0)
 			rc = -1;
 		if (f->len > 0) {
@@ -463,6 +509,7 @@ static int prom_end(void *state)
 			fwrite(f->buf, 1, f->len, p->out);
 		}
 		free(f->buf);
+		free(f);
 	}
 	free(p->fams);
 	free(p);

@@ -312,14 +312,14 @@ static void print_lock_order(FILE *out, struct track_view *v, const struct track
 	uint32_t i, n = track_finding_items(f);
 	int by_class = 0;
 	for (i = 0; i < n; i++) {
-		const struct track_edge_rec *e = track_snap_edge(s, f->edges[i]);
+		const struct track_edge_rec *e = track_snap_edge(s, track_finding_edge(s, f, i));
 		by_class |= e != NULL && track_edge_by_class(s, e);
 	}
 	fprintf(out, "  lock-order inversion %s: cycle of %u locks%s\n",
 		f->gate ? "(info: gated, cannot deadlock)" : "(potential deadlock)", n,
 		by_class ? " (by class: locks first used at the same place)" : "");
 	for (i = 0; i < n; i++) {
-		const struct track_edge_rec *e = track_snap_edge(s, f->edges[i]);
+		const struct track_edge_rec *e = track_snap_edge(s, track_finding_edge(s, f, i));
 		if (e != NULL)
 			print_edge(out, v, e, frames);
 		else

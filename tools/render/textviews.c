@@ -367,15 +367,9 @@ static const char *blocked_on(const struct track_pool *p, char *buf, size_t len)
 static const char *pool_name(struct track_view *v, const struct track_pool *p, char *buf,
 			     size_t len)
 {
-	struct track_frame f[8];
-	int n = p->start_routine && track_view_sym(v) != NULL
-			? track_sym_lookup(track_view_sym(v), p->start_routine, 0, f, 8) : 0;
-	if (p->start_routine == 0)
-		snprintf(buf, len, "(main) \"%s\"", p->pattern);
-	else if (n > 0 && f[0].function != NULL)
-		snprintf(buf, len, "%s \"%s\"", f[0].function, p->pattern);
-	else
-		snprintf(buf, len, "0x%llx \"%s\"", (unsigned long long)p->start_routine, p->pattern);
+	char routine[256];
+	snprintf(buf, len, "%s \"%s\"", track_pool_routine(v, p, routine, sizeof routine),
+		 p->pattern);
 	return buf;
 }
 
