@@ -171,23 +171,13 @@ static int steady_growth(const struct track_top *t)
 	return t->history[t->nhistory - 1] >= t->history[from] + GROWTH_MIN;
 }
 
-/* The function a thread starts in, by name ("(main)": the main thread and threads the shim
- * did not create), into buf. */
+/* The function a thread starts in, by name, as core/pools.h names a pool's. */
 static void routine_name(struct track_view *v, uint64_t routine, char *buf, size_t len)
 {
-	struct track_symbolizer *sym;
-	struct track_frame f[8];
-	int n;
-	if (routine == 0) {
-		snprintf(buf, len, "(main)");
-		return;
-	}
-	sym = track_view_sym(v);
-	n = sym != NULL ? track_sym_lookup(sym, routine, 0, f, 8) : 0;
-	if (n > 0 && f[n - 1].function != NULL)
-		snprintf(buf, len, "%s", f[n - 1].function);
-	else
-		snprintf(buf, len, "0x%llx", (unsigned long long)routine);
+	struct track_pool p;
+	memset(&p, 0, sizeof p);
+	p.start_routine = routine;
+	track_pool_routine(v, &p, buf, len);
 }
 
 static void vote(struct vote *vt, const struct track_thread_rec *r)
@@ -267,7 +257,7 @@ static void pool_row(struct track_top *t, struct track_view *v, const struct tra
 	memset(tp, 0, sizeof *tp);
 	tp->start_routine = p->start_routine;
 	memcpy(tp->pattern, p->pattern, sizeof tp->pattern);
-	routine_name(v, p->start_routine, fn, sizeof fn);
+	track_pool_routine(v, p, fn, sizeof fn);
 	if (p->pattern[0] == '\0' || strcmp(p->pattern, fn) == 0)
 		snprintf(tp->name, sizeof tp->name, "%s", fn);
 	else
