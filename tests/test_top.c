@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <check.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,7 +30,10 @@ static pid_t start_pipeline(char *const args[], FILE **in)
 	for (i = 0; args[i] != NULL && i + 2 < ARRAY_SIZE(argv); i++)
 		argv[i + 1] = args[i];
 	argv[i + 1] = NULL;
-	return start_talking(argv, (char *[]){shim_preload(), NULL}, &out, in);
+	pid_t pid = start_talking(argv, (char *[]){shim_preload(), NULL}, &out, in);
+	/* no other program the test starts (tmux's server) may hold the demo's stdin open */
+	fcntl(fileno(*in), F_SETFD, FD_CLOEXEC);
+	return pid;
 }
 
 static void stop_pipeline(pid_t pid, FILE *in)
@@ -543,6 +547,25 @@ START_TEST(screen_picker)
 }
 END_TEST
 
+/* The watched process ends: the screen says so, keeps its last picture, and q still
+ * answers 0. */
+START_TEST(screen_end)
+{
+	FILE *in;
+	pid_t pid = start_pipeline((char *[]){NULL}, &in);
+	char *s;
+	start_screen(pid, "");
+	screen_with("Wait-for (");
+	fclose(in);
+	ck_assert_int_eq(wait_exit(pid, 30), 0);
+	s = screen_with("has ended: its last state");
+	ck_assert_msg(strstr(s, "ENDED") != NULL && strstr(s, "Locks (") != NULL, "%s", s);
+	keys("q");
+	ck_assert_str_eq(screen_status(), "0\n");
+	end_screen();
+}
+END_TEST
+
 START_TEST(screen_no_color)
 {
 	FILE *in;
@@ -573,6 +596,7 @@ int main(void)
 		TEST("screen", screen_80x24),
 		TEST("screen", screen_keys),
 		TEST("screen", screen_picker),
+		TEST("screen", screen_end),
 		TEST("screen", screen_no_color),
 	};
 	return run_tests("top", 120, tests, ARRAY_SIZE(tests));
