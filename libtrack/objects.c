@@ -159,13 +159,13 @@ static struct track_obj_rec *alloc_rec(void)
 	return recycle_idle();
 }
 
-/* Create the record for a new object at a.  Under the shim lock. */
+/* Create the record for a new object at a, in record r if given (one just retired), else
+ * in a new one.  Under the shim lock. */
 static struct track_obj_rec *create(uintptr_t a, uint32_t kind, uint64_t pc, uint32_t flags,
-				    int32_t tid, uint32_t stack)
+				    int32_t tid, uint32_t stack, struct track_obj_rec *r)
 {
 	uint32_t *s = slot_claim(a);
-	struct track_obj_rec *r;
-	if (s == NULL || (r = alloc_rec()) == NULL) {
+	if (s == NULL || (r == NULL && (r = alloc_rec()) == NULL)) {
 		TRACK_ADD(&track__g.hdr->objects_dropped, 1);
 		return NULL;
 	}
@@ -266,29 +266,41 @@ enum { MAKE_IN_USE, MAKE_INIT, MAKE_NEW_LIFE };
 static struct track_obj_rec *make(struct track__thread *t, uintptr_t a, uint32_t kind,
 				  uint64_t pc, int init)
 {
-	struct track_obj_rec *r;
+	struct track_obj_rec *r, *old = init == MAKE_NEW_LIFE ? find_live(a) : NULL;
 	uint64_t gen;
 	int saved;
 	uint32_t stack;
-	if (!room() && !may_recycle(t)) {
+	if (old == NULL && !room() && !may_recycle(t)) {
 		if (init)
 			track__obj_destroy((const void *)a);
 		return NULL;
 	}
 	saved = errno;
 	/* The stack first (it is the slow part, and needs no lock), unless the record would
-	 * come from recycling: a full table must stay cheap. */
-	stack = room() ? track__stack_capture(t) : 0;
+	 * come from recycling: a full table must stay cheap.  A new life first used where the
+	 * old one was has its stack already. */
+	if (old != NULL && TRACK_LOAD(&old->first_pc) == pc)
+		stack = TRACK_LOAD(&old->first_stack);
+	else
+		stack = room() ? track__stack_capture(t) : 0;
 	track__ilock();
 	r = find_live(a);
-	if (r != NULL && (init || r->kind != kind)) {
-		/* initialised again, or reused for another kind without a destroy call: a new
-		 * object */
-		retire(r, 1);
-		r = NULL;
+	if (r != NULL && init == MAKE_NEW_LIFE) {
+		/* an earlier stack's lock: its record is of no use to anyone now, the new
+		 * lock has it (a thread storm's locals must not fill the table) */
+		retire(r, 0);
+		r = create(a, kind, pc, TRACK_OF_STATIC, t->tid, stack, r);
+	} else {
+		if (r != NULL && (init || r->kind != kind)) {
+			/* initialised again, or reused for another kind without a destroy call:
+			 * a new object */
+			retire(r, 1);
+			r = NULL;
+		}
+		if (r == NULL)
+			r = create(a, kind, pc, init == MAKE_INIT ? 0 : TRACK_OF_STATIC, t->tid,
+				   stack, NULL);
 	}
-	if (r == NULL)
-		r = create(a, kind, pc, init == MAKE_INIT ? 0 : TRACK_OF_STATIC, t->tid, stack);
 	gen = r != NULL ? TRACK_LOAD(&r->gen) : 0;   /* under the lock: current */
 	track__iunlock();
 	if (r != NULL) {

@@ -386,6 +386,13 @@ START_TEST(stack_locals_are_new_locks)
 	the_finding(root, "lock-order-inversion");
 	json_decref(root);
 	run_free(&r);
+	/* 500 threads' locals on one reused stack: the record is renewed, the table not filled */
+	root = scenario("stack_storm", NULL, &r);
+	ck_assert_msg(json_array_size(json_object_get(root, "locks")) <= 4, "%zu locks",
+		      json_array_size(json_object_get(root, "locks")));
+	no_findings(root);
+	json_decref(root);
+	run_free(&r);
 }
 END_TEST
 

@@ -4,7 +4,7 @@
  * six again with jemalloc preloaded).  Each is run natively and under track with the same input; the shim must not
  * change what the program does (stdout and stderr byte for byte, exit status), and the
  * report must say what the program really did with its threads, without findings: these are
- * correct programs.
+ * correct programs.  realprog.h has what this suite shares with test_compat.c.
  *
  * The thread totals asserted below were checked against an independent counter (a tiny
  * LD_PRELOAD interposer counting pthread_create/join/detach) and against the programs'
@@ -17,80 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "harness.h"
-
-#define INPUT_LINES 1000000L /* ~21 MB of text */
+#include "realprog.h"
 
 /* --- inputs ------------------------------------------------------------------------------- */
-
-static uint64_t lcg_next(uint64_t *s)
-{
-	*s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
-	return *s;
-}
-
-/* Write path through path.part and a rename, so a test killed half-way leaves no torn file;
-   callers keep an existing file (inputs are in the run's directory, shared by the tests, so
-   that they are made once: run_path). */
-static FILE *start_file(const char *path, char *part, size_t partsz)
-{
-	FILE *f;
-	snprintf(part, partsz, "%s.part", path);
-	f = fopen(part, "w");
-	ck_assert_msg(f != NULL, "cannot write %s: %s", part, strerror(errno));
-	return f;
-}
-
-static void finish_file(FILE *f, const char *part, const char *path)
-{
-	ck_assert_msg(ferror(f) == 0 && fclose(f) == 0, "cannot write %s", part);
-	ck_assert_int_eq(rename(part, path), 0);
-}
-
-/* The run's input file name, written by write() unless an earlier test of the run did. */
-static const char *input_file(const char *name, void (*write)(FILE *))
-{
-	const char *path = run_path(name);
-	char part[600];
-	struct stat st;
-	FILE *f;
-	if (stat(path, &st) == 0)
-		return path;
-	f = start_file(path, part, sizeof part);
-	write(f);
-	finish_file(f, part, path);
-	return path;
-}
-
-/* Text lines from a deterministic LCG: a random hex key, a word from a small set and a
-   number: compressible (about 2:1 with xz -1) but not trivially. */
-static void write_text(FILE *f)
-{
-	static const char *const words[] = {
-		"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
-		"india", "juliet", "kilo", "lima", "mike", "november", "oscar", "papa",
-		"quebec", "romeo", "sierra", "tango", "uniform", "victor", "whiskey", "xray",
-		"yankee", "zulu"};
-	uint64_t s = 12345;
-	long i;
-	for (i = 0; i < INPUT_LINES; i++) {
-		unsigned a = (unsigned)(lcg_next(&s) >> 33);
-		fprintf(f, "%08x %s %u\n", a, words[(a >> 3) % 26], (unsigned)(s >> 20) % 100000);
-	}
-}
-
-static const char *input_text(void)
-{
-	return input_file("input.txt", write_text);
-}
 
 /* 100,000 INSERTs in one transaction, then a query whose answer depends on all of them. */
 static void write_sql(FILE *f)
@@ -119,105 +52,6 @@ static void write_garbage(FILE *f)
 static const char *garbage_file(void)
 {
 	return input_file("garbage.bin", write_garbage);
-}
-
-static void write_bytes(const char *path, const char *data, size_t len)
-{
-	char part[600];
-	FILE *f = start_file(path, part, sizeof part);
-	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
-	finish_file(f, part, path);
-}
-
-/* --- running ------------------------------------------------------------------------------ */
-
-struct both {
-	struct run_result nat, tr;
-	json_t *root;
-};
-
-/*
- * Run argv natively, then under `track run` (traced_vs_native), each with stdin from in_path
- * (or /dev/null); trace_argv (if not NULL) is what runs under track, for programs whose
- * arguments must differ between the runs (e.g. a fresh database file).  Asserts what holds
- * for every correct program: same stdout, stderr and exit status, a JSON report that agrees
- * on the exit status and has no findings, and a text report with the thread totals.
- */
-static void run_both_env(char *const argv[], char *const trace_argv[], const char *in_path,
-			 char *const env[], struct both *b)
-{
-	char *rep, *text = (char *)tmp_path("report.txt");
-	b->root = traced_vs_native(&(struct tvn){argv, trace_argv, in_path, NULL, env}, &b->nat,
-				   &b->tr);
-	ck_assert_msg(jint(b->root, "process.exit_code") == b->nat.status,
-		      "report says exit code %lld, the program exited with %d",
-		      jint(b->root, "process.exit_code"), b->nat.status);
-	ck_assert_int_eq(jint(b->root, "threads.not_tracked"), 0);
-	ck_assert_msg(count_serious(b->root) == 0, "%s: findings in a correct program: %s",
-		      argv[0], findings_text(b->root));
-	rep = slurp_file(text);
-	ck_assert_msg(rep != NULL, "no text report at %s", text);
-	ck_assert_msg(strstr(rep, "threads:") != NULL, "text report without \"threads:\": %s",
-		      rep);
-	free(rep);
-	free(text);
-}
-
-static void run_both(char *const argv[], char *const trace_argv[], const char *in_path,
-		     struct both *b)
-{
-	run_both_env(argv, trace_argv, in_path, NULL, b);
-}
-
-static void both_free(struct both *b)
-{
-	json_decref(b->root);
-	run_free(&b->nat);
-	run_free(&b->tr);
-}
-
-/* The report's thread list must agree with its totals: the main thread plus one entry per
-   created thread (no records recycled at these sizes), and as many entries alive at exit as
-   the total says. */
-static void thread_list_consistent(json_t *root)
-{
-	json_t *list = json_object_get(root, "threads"), *t;
-	size_t i, mains = 0, alive = 0;
-	list = json_object_get(list, "list");
-	ck_assert_int_eq(jint(root, "threads.foreign"), 0);
-	ck_assert_int_eq(jint(root, "overflow.thread_records_recycled"), 0);
-	ck_assert_int_eq((long long)json_array_size(list), jint(root, "threads.created") + 1);
-	json_array_foreach(list, i, t) {
-		json_t *f = json_object_get(t, "flags"), *x;
-		size_t j;
-		json_array_foreach(f, j, x)
-			mains += strcmp(json_string_value(x), "main") == 0;
-		alive += json_is_true(json_object_get(t, "alive_at_exit"));
-	}
-	ck_assert_int_eq(mains, 1);
-	ck_assert_int_eq((long long)alive, jint(root, "threads.alive_at_exit"));
-}
-
-/* Every created thread exited and was joined; none left at exit. */
-static void all_joined(json_t *root)
-{
-	long long created = jint(root, "threads.created");
-	ck_assert_int_eq(jint(root, "threads.exited"), created);
-	ck_assert_int_eq(jint(root, "threads.joined"), created);
-	ck_assert_int_eq(jint(root, "threads.detached"), 0);
-	ck_assert_int_eq(jint(root, "threads.alive_at_exit"), 0);
-	ck_assert_int_eq(json_array_size(json_object_get(root, "other_processes")), 0);
-	thread_list_consistent(root);
-}
-
-static long long sum_field(json_t *root, const char *array, const char *field)
-{
-	json_t *a = json_object_get(root, array), *e;
-	long long sum = 0;
-	size_t i;
-	json_array_foreach(a, i, e)
-		sum += json_integer_value(json_object_get(e, field));
-	return sum;
 }
 
 /* --- sqlite3 ------------------------------------------------------------------------------ */
@@ -572,103 +406,24 @@ END_TEST
 
 /* --- redis-server under redis-benchmark on loopback -------------------------------------- */
 
-/* A free TCP port on 127.0.0.1 (the kernel's choice, released at once). */
-static int free_port(void)
+/* redis-cli shutdown nosave: the server ends, saving nothing. */
+static void redis_stop(const char *port, pid_t pid)
 {
-	struct sockaddr_in a;
-	socklen_t len = sizeof a;
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
-	memset(&a, 0, sizeof a);
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	port = ntohs(a.sin_port);
-	close(fd);
-	return port;
-}
-
-/* Start argv in the background with its output to files; returns its pid. */
-static pid_t start_bg(char *const argv[], const char *out)
-{
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600), nul = open("/dev/null", O_RDONLY);
-		dup2(nul, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execvp(argv[0], argv);
-		_exit(122);
-	}
-	return pid;
-}
-
-/* redis-cli ARGS... against port; its output. */
-static void redis_cli(const char *port, const char *a, const char *b, struct run_result *r)
-{
-	char *argv[] = {"redis-cli", "-h", "127.0.0.1", "-p", (char *)port, (char *)a, (char *)b,
+	char *argv[] = {"redis-cli", "-h", "127.0.0.1", "-p", (char *)port, "shutdown", "nosave",
 			NULL};
-	run(argv, NULL, NULL, r);
+	struct run_result r;
+	(void)pid;
+	run(argv, NULL, NULL, &r);
+	run_free(&r);
 }
 
-/* One round: the server (traced or not) taken through a benchmark by a client (traced or
- * not); returns the server's exit status, and fills bench with the benchmark's run. */
-static int redis_round(int traced, const char *server_json, struct run_result *bench)
-{
-	char port[16], *out = (char *)tmp_path(traced ? "redis-tr.out" : "redis-nat.out");
-	char *server[32], *client[32];
-	const char *srv[] = {"redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
-			     "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning",
-			     NULL};
-	const char *cli[] = {"redis-benchmark", "-h", "127.0.0.1", "-p", port, "-q", "-n", "20000",
-			     "-c", "8", "--threads", "2", "-t", "set,get,incr,lpush,lpop", NULL};
-	struct run_result r;
-	size_t n = 0, i;
-	int st, tries;
-	pid_t pid;
-	snprintf(port, sizeof port, "%d", free_port());
-	if (traced) {
-		server[n++] = (char *)tool_path();
-		server[n++] = "run";
-		server[n++] = "--json";
-		server[n++] = (char *)server_json;
-		server[n++] = "-o";
-		server[n++] = (char *)tmp_path("redis-report.txt");
-		server[n++] = "--";
-	}
-	for (i = 0; srv[i]; i++)
-		server[n++] = (char *)srv[i];
-	server[n] = NULL;
-	pid = start_bg(server, out);
-	for (tries = 0; tries < 100; tries++) {
-		redis_cli(port, "ping", NULL, &r);
-		if (strcmp(r.out, "PONG\n") == 0) {
-			run_free(&r);
-			break;
-		}
-		run_free(&r);
-		usleep(50000);
-	}
-	ck_assert_msg(tries < 100, "redis-server did not answer on port %s", port);
-	n = 0;
-	if (traced) {
-		client[n++] = (char *)tool_path();
-		client[n++] = "run";
-		client[n++] = "-q";
-		client[n++] = "--error-exitcode=9";
-		client[n++] = "--";
-	}
-	for (i = 0; cli[i]; i++)
-		client[n++] = (char *)cli[i];
-	client[n] = NULL;
-	run(client, NULL, NULL, bench);
-	redis_cli(port, "shutdown", "nosave", &r);
-	run_free(&r);
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	free(out);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
+static const char *const redis_srv[] = {
+	"redis-server", "--port", "{port}", "--bind", "127.0.0.1", "--save", "", "--appendonly",
+	"no", "--daemonize", "no", "--loglevel", "warning", NULL};
+static const char *const redis_cli[] = {
+	"redis-benchmark", "-h", "127.0.0.1", "-p", "{port}", "-q", "-n", "20000", "-c", "8",
+	"--threads", "2", "-t", "set,get,incr,lpush,lpop", NULL};
+static const struct server_bench redis = {"redis", redis_srv, redis_cli, redis_stop};
 
 START_TEST(redis_server_under_benchmark)
 {
@@ -678,8 +433,8 @@ START_TEST(redis_server_under_benchmark)
 	json_error_t e;
 	json_t *root;
 	size_t i;
-	ck_assert_int_eq(redis_round(0, NULL, &nat), 0);
-	ck_assert_int_eq(redis_round(1, json, &tr), 0);
+	ck_assert_int_eq(server_round(&redis, 0, NULL, NULL, &nat), 0);
+	ck_assert_int_eq(server_round(&redis, 1, json, NULL, &tr), 0);
 	ck_assert_int_eq(nat.status, 0);
 	ck_assert_msg(tr.status == 0, "redis-benchmark under track: %d: %s", tr.status, tr.err);
 	for (i = 0; i < sizeof tests / sizeof tests[0]; i++) {
