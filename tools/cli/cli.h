@@ -20,10 +20,15 @@ int track_cmd_stacks(int argc, char **argv);
 int track_cmd_snapshot(int argc, char **argv);
 int track_cmd_leaks(int argc, char **argv);
 int track_cmd_exporter(int argc, char **argv);
+int track_cmd_top(int argc, char **argv);
 
 /* The segment of running process pid, loaded into s; TRACK_EXIT_OK, or a status with the
  * reason said (no segment, ended, not readable) (cmd_snapshot.c). */
 int track_load_live(pid_t pid, struct track_snap *s);
+
+/* The segment named by arg, a PID (all digits: the newest segment of that process) or a
+ * path, into path; TRACK_EXIT_OK, or a status with the reason said (cmd_report.c). */
+int track_resolve_target(const char *arg, char *path, size_t len);
 
 /* SIGPIPE as track was started with (track ignores it; a program it runs gets it back). */
 extern struct sigaction track_sigpipe_inherited;

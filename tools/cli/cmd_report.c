@@ -109,8 +109,7 @@ static int report_segment(const char *path, const struct report_opts *o)
 	return rc;
 }
 
-/* A PID (all digits) or a path to a segment file. */
-static int resolve_target(const char *arg, char *path, size_t len)
+int track_resolve_target(const char *arg, char *path, size_t len)
 {
 	char err[512];
 	long pid = track_parse_count(arg, INT32_MAX);
@@ -194,7 +193,7 @@ int track_cmd_report(int argc, char **argv)
 		return TRACK_EXIT_USAGE;
 	}
 	o.supp = supp;
-	rc = resolve_target(argv[optind], path, sizeof path);
+	rc = track_resolve_target(argv[optind], path, sizeof path);
 	if (rc == 0)
 		rc = report_segment(path, &o);
 	if (rc == 0)

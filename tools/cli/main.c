@@ -28,6 +28,7 @@ static const struct subcommand commands[] = {
 	{"snapshot", track_cmd_snapshot, "record a live process's threads (and descriptors)"},
 	{"leaks", track_cmd_leaks, "threads (descriptors) started since a snapshot, still alive"},
 	{"exporter", track_cmd_exporter, "serve Prometheus metrics of every traced process (HTTP)"},
+	{"top", track_cmd_top, "watch a traced process live: threads, pools, locks, queues"},
 };
 
 static void usage(FILE *out)
