@@ -1,8 +1,8 @@
 /*
  * test_top.c — track top as a user meets it: batch frames (text and JSON) against a running
- * demo_pipeline say what the screen would (the hot lock first, the queue's depth, capacity
- * and rejections, the pool's size, a deadlock lit), rates computed between frames, the
- * replay of an ended process, picking the one traced process, the curses screen at 80x24
+ * demo_pipeline say what the screen would (the hot lock first, the queues' depth, capacity,
+ * rejections and producers' waits, the pools' sizes, a deadlock lit), rates computed between
+ * frames, the replay of an ended process, picking the one traced process, the curses screen at 80x24
  * driven in tmux (panels, Tab, q, a resize, NO_COLOR), and bad input with its one-line
  * errors and exit statuses.
  */
@@ -85,33 +85,37 @@ static double jnum(json_t *o, const char *key)
 START_TEST(hot_lock_first_and_rates)
 {
 	FILE *in;
-	pid_t pid = start_pipeline((char *[]){"--hot", "--workers", "3", NULL}, &in);
+	pid_t pid = start_pipeline((char *[]){"--hot", "--enrich", "3", NULL}, &in);
 	json_t *f[4], *l1, *l2, *pool;
 	double per_s, expect;
 	usleep(300000);
 	ck_assert_uint_eq(json_frames((char *[]){"--iterations", "2", "--delay", "1", pid_str(pid), NULL}, f, 4), 2);
 	l2 = json_array_get(json_object_get(f[1], "locks"), 0);
-	ck_assert_msg(l2 != NULL && strcmp(json_string_value(json_object_get(l2, "name")), "stats_lock") == 0,
+	ck_assert_msg(l2 != NULL && strcmp(json_string_value(json_object_get(l2, "name")), "cache_lock") == 0,
 		      "first lock: %s", dump(json_object_get(f[1], "locks")));
 	ck_assert_int_eq(jint(f[1], "pid"), pid);
 	/* the first frame has no rate yet: null, not a guess */
-	l1 = jfind(f[0], "locks", "name", "stats_lock");
+	l1 = jfind(f[0], "locks", "name", "cache_lock");
 	ck_assert_ptr_nonnull(l1);
 	ck_assert(json_is_null(json_object_get(l1, "acquisitions_per_s")));
 	per_s = jnum(l2, "acquisitions_per_s");
 	expect = (jnum(l2, "acquisitions") - jnum(l1, "acquisitions")) / jnum(f[1], "interval_s");
 	ck_assert_msg(per_s > expect * 0.99 - 1 && per_s < expect * 1.01 + 1, "%f vs %f", per_s, expect);
 	/* 500 us held a job: at most 2000 a second; generous below, the machine is loaded */
-	ck_assert_msg(per_s > 10 && per_s <= 2100, "stats_lock %f acquisitions/s", per_s);
+	ck_assert_msg(per_s > 10 && per_s <= 2100, "cache_lock %f acquisitions/s", per_s);
 	ck_assert_msg(jnum(f[1], "interval_s") >= 0.9 && jnum(f[1], "interval_s") < 10, "%s", dump(f[1]));
 	ck_assert_msg(jnum(l2, "waiters") <= 2 && jnum(l2, "contended_pct") > 0, "%s", dump(l2));
 	/* every hold sleeps 500 us: the interval's p95 (a bucket's upper bound) is at least that */
 	ck_assert_msg(jnum(l2, "hold_p95_ns") >= 500000 && jnum(l2, "hold_p95_ns") < 100e6, "%s", dump(l2));
 	ck_assert_msg(jnum(l2, "wait_p95_ns") > 0 && jnum(l2, "wait_p95_ns") <= jnum(l2, "wait_max_ns"),
 		      "%s", dump(l2));
-	pool = jfind(f[1], "pools", "name", "worker");
+	/* each stage's pool at its size: --enrich 3, the defaults 2, 2 and 3; one ingress */
+	pool = jfind(f[1], "pools", "pattern", "enrich-*");
 	ck_assert_msg(pool != NULL && jnum(pool, "threads") == 3, "%s", dump(json_object_get(f[1], "pools")));
-	ck_assert_int_eq(jnum(jfind(f[1], "pools", "name", "producer"), "threads"), 2);
+	ck_assert_int_eq(jnum(jfind(f[1], "pools", "pattern", "parse-*"), "threads"), 2);
+	ck_assert_int_eq(jnum(jfind(f[1], "pools", "pattern", "verify-*"), "threads"), 2);
+	ck_assert_int_eq(jnum(jfind(f[1], "pools", "pattern", "store-*"), "threads"), 3);
+	ck_assert_int_eq(jnum(jfind(f[1], "pools", "name", "ingress"), "threads"), 1);
 	stop_pipeline(pid, in);
 }
 END_TEST
@@ -131,9 +135,9 @@ START_TEST(text_frame_hot_lock)
 	locks = strstr(second, "LOCKS by WAIT/S\n");
 	ck_assert_msg(locks != NULL, "%s", second);
 	row = strchr(strchr(locks, '\n') + 1, '\n') + 1;   /* past the title and the headings */
-	ck_assert_msg(strncmp(row, "  stats_lock ", 13) == 0, "first lock row: %.200s", row);
-	snprintf(pool, sizeof pool, "\n  %-24s %7d ", "worker", 4);   /* the pool's row */
-	want_text(second, "threads: ", "POOLS", pool, "QUEUES", "  jobs ", "WAIT-FOR", NULL);
+	ck_assert_msg(strncmp(row, "  cache_lock ", 13) == 0, "first lock row: %.200s", row);
+	snprintf(pool, sizeof pool, "\n  %-24s %7d ", "stage_worker \"enrich-*\"", 4);   /* the pool's row */
+	want_text(second, "threads: ", "POOLS", pool, "QUEUES", "  to_parse ", "WAIT-FOR", NULL);
 	ck_assert_ptr_null(strstr(second, "(-/s)"));   /* rates are known in the second frame */
 	ck_assert_ptr_nonnull(strstr(r.out, "(-/s)"));   /* and not in the first */
 	run_free(&r);
@@ -141,31 +145,37 @@ START_TEST(text_frame_hot_lock)
 }
 END_TEST
 
-/* Non-blocking producers against slow workers: the queue full to its capacity, rejections
- * counted and their rate; without --reject, none. */
+/* A slow stage backs up to the ingress: the stage before it waits for room (producer waits
+ * counted, nothing rejected there), the first queue fills to its capacity, and the ingress,
+ * which never waits, rejects (counted, with a rate).  Without the fault, the stages keep
+ * up: the queue between them never fills and nobody waits for room. */
 START_TEST(queue_rejections)
 {
 	FILE *in;
-	pid_t pid = start_pipeline((char *[]){"--slow", "--reject", "--capacity", "8", NULL}, &in);
+	pid_t pid = start_pipeline((char *[]){"--slow", "enrich", "--capacity", "8", NULL}, &in);
 	json_t *f[3], *q;
 	struct run_result r;
 	usleep(500000);
 	ck_assert_uint_eq(json_frames((char *[]){"--iterations", "2", "--delay", "1", pid_str(pid), NULL}, f, 3), 2);
-	q = jfind(f[1], "queues", "name", "jobs");
+	q = jfind(f[1], "queues", "name", "to_parse");
 	ck_assert_msg(q != NULL, "%s", dump(json_object_get(f[1], "queues")));
 	ck_assert_int_eq(jnum(q, "capacity"), 8);
 	ck_assert_msg(jnum(q, "depth") <= 8 && jnum(q, "high_water") == 8, "%s", dump(q));
 	ck_assert_msg(jnum(q, "rejected") > 0 && jnum(q, "rejected_per_s") > 0, "%s", dump(q));
+	/* parse's workers wait for room in front of the slow stage, and reject nothing */
+	q = jfind(f[1], "queues", "name", "to_enrich");
+	ck_assert_msg(q != NULL && jnum(q, "rejected") == 0 && jnum(q, "producer_waits") > 0 &&
+		      jnum(q, "high_water") == 8, "%s", dump(q));
 	run_track((char *[]){"top", "--batch", "--iterations", "1", pid_str(pid), NULL}, NULL, &r);
-	ck_assert_msg(strstr(r.out, "/8 ") != NULL && strstr(r.out, "  jobs ") != NULL, "%s", r.out);
+	ck_assert_msg(strstr(r.out, "/8 ") != NULL && strstr(r.out, "  to_parse ") != NULL, "%s", r.out);
 	run_free(&r);
 	stop_pipeline(pid, in);
-	/* producers that wait reject nothing */
-	pid = start_pipeline((char *[]){"--slow", "--capacity", "8", NULL}, &in);
+	/* nothing slow, queues of the default 64 (a burst is at most 24): enrich keeps up */
+	pid = start_pipeline((char *[]){NULL}, &in);
 	usleep(500000);
 	ck_assert_uint_eq(json_frames((char *[]){"--iterations", "1", pid_str(pid), NULL}, f + 2, 1), 1);
-	q = jfind(f[2], "queues", "name", "jobs");
-	ck_assert_msg(q != NULL && jnum(q, "rejected") == 0 && jnum(q, "producer_waits") > 0, "%s", dump(q));
+	q = jfind(f[2], "queues", "name", "to_enrich");
+	ck_assert_msg(q != NULL && jnum(q, "rejected") == 0 && jnum(q, "producer_waits") == 0, "%s", dump(q));
 	stop_pipeline(pid, in);
 }
 END_TEST
@@ -216,7 +226,7 @@ END_TEST
 START_TEST(end_and_replay)
 {
 	FILE *in;
-	pid_t pid = start_pipeline((char *[]){"--producers", "3", NULL}, &in);
+	pid_t pid = start_pipeline((char *[]){"--parse", "3", NULL}, &in);
 	struct run_result r;
 	json_t *f[2], *q;
 	char *seg;
@@ -239,8 +249,8 @@ START_TEST(end_and_replay)
 	ck_assert_uint_eq(json_frames((char *[]){"--iterations", "3", seg, NULL}, f, 2), 1);
 	ck_assert(json_is_false(json_object_get(f[0], "alive")));
 	ck_assert_int_eq(jint(f[0], "pid"), pid);
-	q = jfind(f[0], "queues", "name", "jobs");
-	ck_assert_msg(q != NULL && jnum(q, "capacity") == 16, "%s", dump(f[0]));
+	q = jfind(f[0], "queues", "name", "to_parse");
+	ck_assert_msg(q != NULL && jnum(q, "capacity") == 64, "%s", dump(f[0]));
 }
 END_TEST
 
@@ -446,7 +456,7 @@ START_TEST(screen_80x24)
 	ck_assert_ptr_null(strstr(s, "> Threads ("));
 	free(tmux_out("send-keys -t top Tab"));
 	s = screen_with("> Locks (");
-	ck_assert_msg(strstr(s, "stats_lock") != NULL, "%s", s);
+	ck_assert_msg(strstr(s, "cache_lock") != NULL, "%s", s);
 	/* bigger, then back to 80x24: drawn again whole, nothing left over */
 	free(tmux_out("resize-window -t top -x 120 -y 40"));
 	usleep(1500000);
@@ -499,15 +509,16 @@ START_TEST(screen_keys)
 	screen_with("PAUSED");
 	keys("p");
 	screen_without("PAUSED");
-	screen_with("Locks (3) by WAIT/S");
+	/* four queues' locks, four dependencies' (their reply condvars'), cache_lock */
+	screen_with("Locks (9) by WAIT/S");
 	keys("'>'");
-	screen_with("Locks (3) by ACQ/S");
+	screen_with("Locks (9) by ACQ/S");
 	keys("F6 Down Enter");
-	screen_with("Locks (3) by CONT%");
-	keys("-l /producer");
+	screen_with("Locks (9) by CONT%");
+	keys("-l /ingress");
 	keys("Enter");
 	s = screen_with("[filter]");
-	ck_assert_msg(strstr(s, "worker") == NULL && strstr(s, "producer") != NULL, "%s", s);
+	ck_assert_msg(strstr(s, "enrich") == NULL && strstr(s, "ingress") != NULL, "%s", s);
 	keys("/ Escape");
 	screen_without("[filter]");
 	keys("Enter");   /* the first thread: main */
@@ -517,7 +528,8 @@ START_TEST(screen_keys)
 	screen_with("Wait-for (");
 	keys("s");
 	s = screen_with("live stacks");
-	ck_assert_msg(strstr(s, "track stacks: pid ") != NULL && strstr(s, " 8 threads") != NULL,
+	/* main, ingress and the pools' 2 + 4 + 2 + 3 */
+	ck_assert_msg(strstr(s, "track stacks: pid ") != NULL && strstr(s, " 13 threads") != NULL,
 		      "%s", s);
 	keys("q");
 	screen_with("Wait-for (");
