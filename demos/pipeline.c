@@ -27,9 +27,9 @@
  *                 stage before waits for room, and the ingress rejects (saturation)
  *   --burst       every 2 s the ingress receives 4 queues' worth at once: rejections
  *   --hot         enrich does its cache refill I/O (500 us) under cache_lock: one hot lock
- *   --lock-order  enrich takes cache_lock then quota_lock; store takes quota_lock then,
- *                 with a 20 ms timedlock that backs off, cache_lock: a lock-order inversion
- *                 that the timeout keeps from deadlocking for good
+ *   --lock-order  enrich takes cache_lock then quota_lock; store, for one item in 100,
+ *                 quota_lock then, with a 20 ms timedlock that backs off, cache_lock: a
+ *                 lock-order inversion that the timeout keeps from deadlocking for good
  *   --stall       after 1 s one verify call is made without a timeout, and auth never
  *                 answers it: that worker waits on auth's condvar for good (TRACK_STALL=1s
  *                 reports it); shutdown abandons it after the grace period
@@ -249,7 +249,8 @@ static void stage_work(struct stage *s, long v)
 			pthread_mutex_unlock(&quota_lock);
 		}
 		pthread_mutex_unlock(&cache_lock);
-	} else if (s == store && opt_lock_order) {   /* quota_lock -> cache_lock: the inversion */
+	} else if (s == store && opt_lock_order && v % 100 == 0) {
+		/* one item in 100 (a refund) takes quota_lock -> cache_lock: the inversion */
 		for (;;) {
 			struct timespec t = after_us(20000);
 			pthread_mutex_lock(&quota_lock);
@@ -260,6 +261,7 @@ static void stage_work(struct stage *s, long v)
 			}
 			pthread_mutex_unlock(&quota_lock);   /* back off, and try again */
 			atomic_fetch_add(&lock_backoffs, 1);
+			usleep(1000);
 		}
 	}
 }
