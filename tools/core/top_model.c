@@ -664,6 +664,7 @@ static void follow(struct track_view *v, const struct track_thread_rec *r, struc
 		int32_t next;
 		c->tid[c->n] = r->tid;
 		c->state[c->n] = r->state;
+		c->timed |= state_blocked(r->state) && (r->wait_flags & TRACK_WF_TIMED) != 0;
 		what_waits(v, r, c->what[c->n], sizeof c->what[0]);
 		c->n++;
 		next = waits_for(s, r);

@@ -122,7 +122,8 @@ struct track_top_thread {
 
 /* A thread blocked on a lock or a join, and who keeps it there: the owner, what the owner
  * waits for, and so on (at most TRACK_TOP_CHAIN links).  cycle: the chain came back to a
- * thread already in it, a deadlock. */
+ * thread already in it: a deadlock, unless timed: some wait in it has a timeout and will
+ * end (a timed lock backing off), so the cycle may resolve. */
 struct track_top_chain {
 	int32_t tid[TRACK_TOP_CHAIN + 1];    /* tid[0] the waiter; tid[i+1] holds what tid[i]
 						waits on (0: no owner known) */
@@ -131,6 +132,7 @@ struct track_top_chain {
 	uint32_t n;                          /* threads in tid[] */
 	uint64_t for_ns;                     /* how long tid[0] has waited */
 	int cycle;
+	int timed;                           /* a wait of the chain has a timeout */
 };
 
 struct track_top {

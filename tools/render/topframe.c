@@ -174,7 +174,8 @@ const char *track_top_chain_row(const struct track_top_chain *c, char *buf, size
 	char d[32];
 	size_t o = 0;
 	uint32_t i;
-	int n = snprintf(buf, len, "%s%s: ", c->cycle ? "DEADLOCK " : "",
+	int n = snprintf(buf, len, "%s%s: ",
+			 !c->cycle ? "" : c->timed ? "CYCLE (timed waits: may end) " : "DEADLOCK ",
 			 track_fmt_ns(c->for_ns, d, sizeof d));
 	o = n > 0 ? (size_t)n : 0;
 	for (i = 0; i < c->n && o + 1 < len; i++) {
@@ -343,6 +344,7 @@ static json_t *chain_json(const struct track_top_chain *c)
 	json_object_set_new(o, "chain", a);
 	json_object_set_new(o, "waited_ns", u64(c->for_ns));
 	json_object_set_new(o, "cycle", json_boolean(c->cycle));
+	json_object_set_new(o, "timed", json_boolean(c->timed));
 	return o;
 }
 
