@@ -120,7 +120,8 @@ int track_seg_list(struct track_seg_list *l, uint64_t now_ns)
 	size_t i, k;
 	memset(l, 0, sizeof *l);
 	track_seg_each(add_entry, l);
-	qsort(l->v, l->n, sizeof *l->v, by_pid);
+	if (l->n > 0)   /* v is NULL when there is no segment: qsort must not get NULL */
+		qsort(l->v, l->n, sizeof *l->v, by_pid);
 	for (i = l->n; i-- > 0;) {   /* from the end: a later image is settled first */
 		struct track_seg_entry *e = &l->v[i];
 		const struct track_seg_entry *next = NULL;
