@@ -208,7 +208,8 @@ static int entry_order(const void *a, const void *b, void *vc)
 void track_seg_list_sort(struct track_seg_list *l, enum track_seg_sort key, uint64_t now_ns)
 {
 	struct sort_ctx c = {key, now_ns};
-	qsort_r(l->v, l->n, sizeof *l->v, entry_order, &c);
+	if (l->n > 0)   /* as in track_seg_list: v may be NULL */
+		qsort_r(l->v, l->n, sizeof *l->v, entry_order, &c);
 }
 
 /* --- removing -------------------------------------------------------------------------------- */
