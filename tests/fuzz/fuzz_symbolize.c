@@ -23,6 +23,11 @@ const char *__lsan_default_suppressions(void)
 {
 	return "leak:dwarf_getscopes\n";
 }
+const char *__lsan_default_options(void);
+const char *__lsan_default_options(void)
+{
+	return "print_suppressions=0";   /* not after every input that leaked it */
+}
 const char *__asan_default_options(void);
 const char *__asan_default_options(void)
 {
