@@ -26,6 +26,24 @@
 /* fx_read_file(), for /proc files: the fixtures read them the same way */
 #include "fixtures/fx_common.h"
 
+/* --- sanitizers ----------------------------------------------------------------------------- */
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HARNESS_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(HARNESS_ASAN)
+/* Built with TRACK_SANITIZE: leaks are looked for in the tools the suites run, not in the
+ * suites, whose processes (Check forks one per test, and its own library keeps what it
+ * formats) end without freeing what a test allocated. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "detect_leaks=0";
+}
+#endif
+
 /* --- directories ----------------------------------------------------------------------------- */
 
 /* The run's directories, made by the runner process and removed when it exits; each test's

@@ -341,6 +341,7 @@ int track_cmd_leaks(int argc, char **argv)
 	if (track_load_live(o.pid, &s) != TRACK_EXIT_OK)
 		return TRACK_EXIT_USAGE;
 	if (read_since(&o, &s, &since) != 0) {
+		track_procsnap_free(&since);   /* read, then refused: another process's */
 		track_snap_free(&s);
 		return TRACK_EXIT_USAGE;
 	}

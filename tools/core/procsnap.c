@@ -33,6 +33,29 @@ static int thread_alive(const struct track_thread_rec *t)
 	return t->state != TRACK_TS_UNUSED && t->state != TRACK_TS_EXITED;
 }
 
+/* s made valid UTF-8 in place, as a JSON string must be: a byte that does not begin a whole,
+ * well-formed character becomes '?'.  A descriptor's target may be any bytes (a file name),
+ * and one cut to the size of the field may end inside a character: written as it was, the
+ * snapshot lost the target and track leaks refused it as damaged. */
+static void utf8_repair(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+	while (*p != '\0') {
+		int n = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3 :
+			(*p & 0xf8) == 0xf0 ? 4 : 0;
+		uint32_t c = (uint32_t)*p & (n == 2 ? 0x1fu : n == 3 ? 0x0fu : 0x07u);
+		int i;
+		for (i = 1; i < n && (p[i] & 0xc0) == 0x80; i++)
+			c = c << 6 | (p[i] & 0x3fu);
+		if (n == 0 || i < n || (n == 2 && c < 0x80) || (n == 3 && c < 0x800) ||
+		    (n == 4 && (c < 0x10000 || c > 0x10ffff)) || (c >= 0xd800 && c <= 0xdfff)) {
+			*p++ = '?';
+			continue;
+		}
+		p += n;
+	}
+}
+
 /* Descriptors of pid: number, device, inode and what /proc says it points to. */
 static int read_fds(pid_t pid, struct track_procsnap *ps)
 {
@@ -65,6 +88,7 @@ static int read_fds(pid_t pid, struct track_procsnap *ps)
 		}
 		n = readlink(path, f->target, sizeof f->target - 1);
 		f->target[n > 0 ? n : 0] = '\0';
+		utf8_repair(f->target);
 		ps->nfds++;
 	}
 	closedir(d);
@@ -195,6 +219,7 @@ static int parse_fds(json_t *a, struct track_procsnap *ps)
 			return -1;
 		ps->fds[i].fd = (int)fd;
 		snprintf(ps->fds[i].target, sizeof ps->fds[i].target, "%s", target);
+		utf8_repair(ps->fds[i].target);   /* the cut may end inside a character */
 		ps->nfds++;
 	}
 	return 0;

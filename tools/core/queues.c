@@ -31,6 +31,10 @@ size_t track_queue_rows(const struct track_snap *s, struct track_queue_row **out
 		r->wait_ns = q->wait_ns;
 		n++;
 	}
+	if (n == 0) {   /* callers free only rows they were given */
+		free(*out);
+		*out = NULL;
+	}
 	return n;
 }
 

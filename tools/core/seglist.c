@@ -120,7 +120,8 @@ int track_seg_list(struct track_seg_list *l, uint64_t now_ns)
 	size_t i, k;
 	memset(l, 0, sizeof *l);
 	track_seg_each(add_entry, l);
-	qsort(l->v, l->n, sizeof *l->v, by_pid);
+	if (l->n > 0)   /* v is NULL when there is no segment: qsort must not get NULL */
+		qsort(l->v, l->n, sizeof *l->v, by_pid);
 	for (i = l->n; i-- > 0;) {   /* from the end: a later image is settled first */
 		struct track_seg_entry *e = &l->v[i];
 		const struct track_seg_entry *next = NULL;
@@ -207,7 +208,8 @@ static int entry_order(const void *a, const void *b, void *vc)
 void track_seg_list_sort(struct track_seg_list *l, enum track_seg_sort key, uint64_t now_ns)
 {
 	struct sort_ctx c = {key, now_ns};
-	qsort_r(l->v, l->n, sizeof *l->v, entry_order, &c);
+	if (l->n > 0)   /* as in track_seg_list: v may be NULL */
+		qsort_r(l->v, l->n, sizeof *l->v, entry_order, &c);
 }
 
 /* --- removing -------------------------------------------------------------------------------- */

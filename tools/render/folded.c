@@ -134,7 +134,8 @@ static int folded_end(void *state)
 	struct folded *f = state;
 	size_t i, j;
 	int rc = f->failed ? -1 : 0;
-	qsort(f->lines, f->n, sizeof *f->lines, by_stack);
+	if (f->n > 0)   /* lines is NULL until the first stack: qsort must not get NULL */
+		qsort(f->lines, f->n, sizeof *f->lines, by_stack);
 	for (i = 0; i < f->n; i = j) {
 		uint64_t sum = 0;
 		for (j = i; j < f->n && strcmp(f->lines[j].stack, f->lines[i].stack) == 0; j++)
