@@ -254,6 +254,36 @@ START_TEST(end_and_replay)
 }
 END_TEST
 
+/* SIGTERM: the demo stops intake, drains every queue and joins every stage's workers
+ * before it exits 0: its segment's last state has main alone alive and each queue empty. */
+START_TEST(sigterm_drains)
+{
+	FILE *in;
+	pid_t pid;
+	json_t *f[1], *q;
+	size_t i;
+	int registered = 0;
+	/* a clean exit removes the segment: keep it, to read the end state */
+	setenv("TRACK_KEEP", "1", 1);
+	pid = start_pipeline((char *[]){"--burst", "--slow", "store", "--capacity", "16", NULL}, &in);
+	unsetenv("TRACK_KEEP");
+	usleep(1500000);   /* the store's queue is full by now */
+	kill(pid, SIGTERM);
+	ck_assert_int_eq(wait_exit(pid, 30), 0);
+	fclose(in);
+	ck_assert_uint_eq(json_frames((char *[]){"--iterations", "1", only_segment(), NULL}, f, 1), 1);
+	ck_assert_msg(jint(f[0], "threads.alive") == 1, "%s", dump(json_object_get(f[0], "threads")));
+	json_array_foreach(json_object_get(f[0], "queues"), i, q)
+		if (json_object_get(q, "capacity") != NULL) {
+			ck_assert_msg(jnum(q, "depth") == 0 && jnum(q, "high_water") > 0, "%s", dump(q));
+			registered++;
+		}
+	ck_assert_int_eq(registered, 4);
+	q = jfind(f[0], "queues", "name", "to_store");
+	ck_assert_msg(q != NULL && jnum(q, "high_water") == 16, "%s", dump(f[0]));
+}
+END_TEST
+
 /* Without a PID, the one traced process running is picked; with none, status 5; with two,
  * status 2. */
 START_TEST(pick_the_only_one)
@@ -603,6 +633,7 @@ int main(void)
 		TEST("batch", deadlock_lights_up),
 		TEST("batch", leak_growth),
 		TEST("batch", end_and_replay),
+		TEST("batch", sigterm_drains),
 		TEST("batch", pick_the_only_one),
 		TEST("usage", bad_input),
 		TEST("screen", screen_80x24),
