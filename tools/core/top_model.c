@@ -492,7 +492,8 @@ static int do_locks(struct track_top *t, struct track_view *v, double dt)
 		lock_rates(t, s, &rows[i], l, dt);
 	}
 	free(rows);
-	qsort(t->locks, t->nlocks, sizeof *t->locks, by_activity);
+	if (t->nlocks > 1)   /* no array at all when there is nothing (qsort wants one) */
+		qsort(t->locks, t->nlocks, sizeof *t->locks, by_activity);
 	if (t->nlocks > LOCKS_KEPT)
 		t->nlocks = LOCKS_KEPT;
 	if (GROW(pv->hist_next, pv->cap_hist_next, t->nlocks))
@@ -529,7 +530,8 @@ static int by_key(const void *a, const void *b)
 void track_top_sort_locks(struct track_top *t, enum track_top_lock_sort key)
 {
 	sort_key = key;
-	qsort(t->locks, t->nlocks, sizeof *t->locks, by_key);
+	if (t->nlocks > 1)
+		qsort(t->locks, t->nlocks, sizeof *t->locks, by_key);
 }
 
 /* --- queues ------------------------------------------------------------------------------ */
@@ -712,7 +714,8 @@ static int do_chains(struct track_top *t, struct track_view *v)
 		follow(v, r, c);
 		c->for_ns = t->threads[i].for_ns;
 	}
-	qsort(t->chains, t->nchains, sizeof *t->chains, by_wait_desc);
+	if (t->nchains > 1)
+		qsort(t->chains, t->nchains, sizeof *t->chains, by_wait_desc);
 	return 0;
 }
 
