@@ -391,6 +391,22 @@ static char *screen_with(const char *what)
 	return s;
 }
 
+/* The screen once its first line is wider than width columns (redrawn after a resize);
+ * looked for for up to 10 s: a loaded machine redraws late. */
+static char *screen_wider_than(int width)
+{
+	int i;
+	char *s = NULL;
+	for (i = 0; i < 100; i++) {
+		s = capture(0);
+		if (strchr(s, '\n') != NULL && strchr(s, '\n') - s > width)
+			return s;
+		usleep(100000);
+	}
+	ck_abort_msg("the header was not drawn wider than %d:\n%s", width, s);
+	return s;
+}
+
 /* Every panel's title once, the header on top, height lines none wider than width, the
  * footer last. */
 static void clean_screen(const char *s, int width, int height)
@@ -489,13 +505,13 @@ START_TEST(screen_80x24)
 	ck_assert_msg(strstr(s, "cache_lock") != NULL, "%s", s);
 	/* bigger, then back to 80x24: drawn again whole, nothing left over */
 	free(tmux_out("resize-window -t top -x 120 -y 40"));
-	usleep(1500000);
+	s = screen_wider_than(80);
+	usleep(300000);   /* the rest of that frame */
 	s = capture(0);
 	clean_screen(s, 120, 40);
-	ck_assert_msg(strchr(s, '\n') - s > 80, "the header was not drawn wider:\n%s", s);
 	free(tmux_out("resize-window -t top -x 80 -y 24"));
 	usleep(1500000);
-	s = capture(0);
+	s = screen_with("> Locks (");
 	clean_screen(s, 80, 24);
 	ck_assert_msg(strstr(s, "> Locks (") != NULL, "%s", s);
 	free(tmux_out("send-keys -t top q"));
@@ -558,8 +574,9 @@ START_TEST(screen_keys)
 	screen_with("Wait-for (");
 	keys("s");
 	s = screen_with("live stacks");
-	/* main, ingress and the pools' 2 + 4 + 2 + 3 */
-	ck_assert_msg(strstr(s, "track stacks: pid ") != NULL && strstr(s, " 13 threads") != NULL,
+	/* the dump's own header, and a pool's thread (the header's thread count may be cut at
+	 * 80 columns when the program's path is long) */
+	ck_assert_msg(strstr(s, "track stacks: pid ") != NULL && strstr(s, "\"parse-1\"") != NULL,
 		      "%s", s);
 	keys("q");
 	screen_with("Wait-for (");
