@@ -83,19 +83,6 @@ size_t track_profs(const struct track_snap *s, uint32_t role, uint64_t addr,
 	return n;
 }
 
-const struct track_prof_rec *track_obj_prof(const struct track_snap *s,
-					    const struct track_obj_rec *r, uint32_t role)
-{
-	uint32_t i;
-	for (i = 0; i < s->nprofs; i++) {
-		const struct track_prof_rec *p = &s->profs[i];
-		if (p->ready && p->role == role && p->addr == r->addr && p->pc == r->first_pc &&
-		    p->obj_kind == r->kind)
-			return p;
-	}
-	return NULL;
-}
-
 /* --- the index by object ------------------------------------------------------------------ */
 
 /* Object identity (a join site has none: address 0), role, then most total time first. */

@@ -39,11 +39,6 @@ const char *track_prof_role_name(uint32_t role);
 size_t track_profs(const struct track_snap *s, uint32_t role, uint64_t addr,
 		   const struct track_prof_rec ***out);
 
-/* The object's own profile (TRACK_PR_WAIT or TRACK_PR_HOLD) of the object record r: the one
- * for its address and first-use site; NULL if it has had no event. */
-const struct track_prof_rec *track_obj_prof(const struct track_snap *s,
-					    const struct track_obj_rec *r, uint32_t role);
-
 /* The profiles of a snapshot ordered by what they are about: object (address, lock id,
  * kind), then role, then most total time first, so that one object's profiles of one role
  * are one run, found by binary search.  Built once per report: a lookup per object would

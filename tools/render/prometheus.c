@@ -189,15 +189,17 @@ static void add_prof(struct track_prof_rec *to, const struct track_prof_rec *p)
 		to->hist[b] += p->hist[b];
 }
 
-/* Object r's figures added to a (whose label, site and kind are set by the caller). */
-static void add_obj(struct agg *a, const struct track_snap *s, const struct track_obj_rec *r,
-		    uint64_t blocked, uint64_t wait_ns)
+/* Object r's figures added to a (whose label, site and kind are set by the caller), with
+ * its wait and hold profiles (NULL: none). */
+static void add_obj(struct agg *a, const struct track_obj_rec *r, uint64_t blocked,
+		    uint64_t wait_ns, const struct track_prof_rec *wait,
+		    const struct track_prof_rec *hold)
 {
 	a->calls += r->acquisitions;
 	a->blocked += blocked;
 	a->wait_ns += wait_ns;
-	add_prof(&a->wait, track_obj_prof(s, r, TRACK_PR_WAIT));
-	add_prof(&a->hold, track_obj_prof(s, r, TRACK_PR_HOLD));
+	add_prof(&a->wait, wait);
+	add_prof(&a->hold, hold);
 }
 
 /* The entry of list[0..*n) for r's label, site and kind (a new one if none): two records of
@@ -265,8 +267,8 @@ static size_t lock_aggs(struct track_view *v, size_t top, struct agg **out)
 		return 0;
 	}
 	for (i = 0; i < nrows; i++)
-		add_obj(agg_for(v, rows[i].rec, *out, &n), v->snap, rows[i].rec, rows[i].contended,
-			rows[i].wait_ns);
+		add_obj(agg_for(v, rows[i].rec, *out, &n), rows[i].rec, rows[i].contended,
+			rows[i].wait_ns, rows[i].wait, rows[i].hold);
 	free(rows);
 	return bound(*out, n, top);
 }
@@ -275,17 +277,21 @@ static size_t lock_aggs(struct track_view *v, size_t top, struct agg **out)
 static size_t wait_aggs(struct track_view *v, size_t top, struct agg **out)
 {
 	const struct track_snap *s = v->snap;
+	struct track_prof_index ix;
 	size_t n = 0;
 	uint32_t i;
 	*out = calloc(s->nobjs + 1, sizeof **out);
 	if (*out == NULL)
 		return 0;
+	track_prof_index_init(&ix, s);   /* empty without memory: then no profiles */
 	for (i = 0; i < s->nobjs; i++) {
 		const struct track_obj_rec *r = &s->objs[i];
 		if (r->kind == TRACK_OBJ_NONE || track_kind_is_lock(r->kind) || !track_obj_used(r))
 			continue;
-		add_obj(agg_for(v, r, *out, &n), s, r, r->contended, r->wait_ns);
+		add_obj(agg_for(v, r, *out, &n), r, r->contended, r->wait_ns,
+			track_prof_own(&ix, r, TRACK_PR_WAIT), NULL);
 	}
+	track_prof_index_fini(&ix);
 	return bound(*out, n, top);
 }
 
