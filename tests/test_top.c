@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,12 +22,13 @@
 
 /* demo_pipeline with args (NULL-terminated), preloaded, in the test's TRACK_DIR; its stdin
  * is *in: closing it ends the demo. */
-static pid_t start_pipeline(char *const args[], FILE **in)
+/* The pipeline demo, started as the program at path (the demo itself when NULL). */
+static pid_t start_pipeline_as(const char *path, char *const args[], FILE **in)
 {
 	char *argv[16];
 	FILE *out;
 	size_t i;
-	argv[0] = strdup(demo_argv("demo_pipeline", NULL)[0]);
+	argv[0] = strdup(path != NULL ? path : demo_argv("demo_pipeline", NULL)[0]);
 	for (i = 0; args[i] != NULL && i + 2 < ARRAY_SIZE(argv); i++)
 		argv[i + 1] = args[i];
 	argv[i + 1] = NULL;
@@ -34,6 +36,11 @@ static pid_t start_pipeline(char *const args[], FILE **in)
 	/* no other program the test starts (tmux's server) may hold the demo's stdin open */
 	fcntl(fileno(*in), F_SETFD, FD_CLOEXEC);
 	return pid;
+}
+
+static pid_t start_pipeline(char *const args[], FILE **in)
+{
+	return start_pipeline_as(NULL, args, in);
 }
 
 static void stop_pipeline(pid_t pid, FILE *in)
@@ -586,16 +593,22 @@ START_TEST(screen_keys)
 }
 END_TEST
 
-/* Without a PID: the picker lists the traced process; Enter watches it. */
+/* Without a PID: the picker lists the traced process; Enter watches it.  The program runs
+ * from a path longer than the screen is wide: its name must still show. */
 START_TEST(screen_picker)
 {
 	FILE *in;
-	pid_t pid = start_pipeline((char *[]){NULL}, &in);
-	char *s, spid[32];
+	const char *dir = tmp_path("a-directory-whose-name-is-long-enough-to-push-the-program-off-an-80-column-screen");
+	char *prog, *s, spid[32];
+	pid_t pid;
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	ck_assert_int_ge(asprintf(&prog, "%s/demo_pipeline", dir), 0);
+	ck_assert_int_eq(symlink(demo_argv("demo_pipeline", NULL)[0], prog), 0);
+	pid = start_pipeline_as(prog, (char *[]){NULL}, &in);
 	snprintf(spid, sizeof spid, "%d ", (int)pid);
 	start_screen(0, "");
 	s = screen_with("pick a traced process");
-	ck_assert_msg(strstr(s, spid) != NULL && strstr(s, "demo_pipeline") != NULL, "%s", s);
+	ck_assert_msg(strstr(s, spid) != NULL && strstr(s, ".../demo_pipeline") != NULL, "%s", s);
 	keys("Enter");
 	s = screen_with("Wait-for (");
 	ck_assert_msg(strstr(s, spid) != NULL, "%s", s);

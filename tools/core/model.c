@@ -477,6 +477,23 @@ const char *track_cmdline(const struct track_seg_header *h, char *buf, size_t le
 	return buf;
 }
 
+const char *track_fit_command(const char *cmd, size_t width, char *buf, size_t len)
+{
+	size_t prog = strcspn(cmd, " ");
+	const char *base = cmd;
+	const char *p;
+	for (p = cmd; p < cmd + prog; p++)
+		if (*p == '/')
+			base = p + 1;
+	if (strlen(cmd) <= width || base == cmd)
+		snprintf(buf, len, "%.*s", (int)(width < len ? width : len - 1), cmd);
+	else if (strlen(base) + 4 <= width)
+		snprintf(buf, len, ".../%s", base);
+	else
+		snprintf(buf, len, "%.*s", (int)(width < len ? width : len - 1), base);
+	return buf;
+}
+
 const char *track_fmt_ns(uint64_t ns, char *buf, size_t len)
 {
 	if (ns < 1000)

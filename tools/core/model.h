@@ -126,6 +126,11 @@ int track_env_refused(const struct track_seg_header *h, const char **names, int 
 /* The command line, arguments joined by spaces, into buf. */
 const char *track_cmdline(const struct track_seg_header *h, char *buf, size_t len);
 
+/* A command line fitted to width columns for a screen: when it is too long, the program's
+ * directory goes first (".../name args", then "name args"), so the program's name survives
+ * a long build path; what still does not fit is cut at the end. */
+const char *track_fit_command(const char *cmd, size_t width, char *buf, size_t len);
+
 /* "12.3 ms", "1.20 s", "840 ns" */
 const char *track_fmt_ns(uint64_t ns, char *buf, size_t len);
 /* "1,234,567" */

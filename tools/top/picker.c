@@ -13,12 +13,15 @@
 static void row(const struct track_seg_entry *e, uint64_t now_ns, char *buf, size_t len)
 {
 	struct track_seg_age a;
-	char cmd[160], up[32];
+	char cmd[160], fit[160], up[32];
+	/* the columns before COMMAND take 38 */
+	size_t width = COLS > 38 + 8 ? (size_t)COLS - 38 : 8;
 	track_seg_age(e, now_ns, &a);
 	snprintf(buf, len, "%-8d %7llu %10s %8llu  %s", (int)e->pid,
 		 (unsigned long long)e->hdr.threads_alive,
 		 a.known ? track_fmt_ns(a.ns, up, sizeof up) : "?",
-		 (unsigned long long)track_seg_findings(e), track_cmdline(&e->hdr, cmd, sizeof cmd));
+		 (unsigned long long)track_seg_findings(e),
+		 track_fit_command(track_cmdline(&e->hdr, cmd, sizeof cmd), width, fit, sizeof fit));
 }
 
 static void draw(const struct track_seg_list *l, const size_t *idx, size_t n, size_t sel,
