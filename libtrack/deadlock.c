@@ -11,7 +11,9 @@
  * Other threads' records change under the walk: each is read whole under its sequence
  * counter (retried a bounded number of times, then taken as "not waiting"), and nothing the
  * walk reads is the program's own memory, which may have been freed since.  What a lock
- * does when its owner asks again (block for ever, or fail) the waiter itself noted.
+ * does when its owner asks again (block for ever, or fail), and whether an rwlock prefers
+ * writers (then a read request waits for a writer queued on it, who waits for the readers),
+ * the waiter itself noted.
  *
  * Waits with a timeout never count (they end by themselves), nor do condvar, semaphore and
  * barrier waits (nobody owns what they wait for).  Before reporting, the chain is read again
@@ -129,6 +131,22 @@ static int read_wait(const struct track_thread_rec *r, struct wait_view *v)
 	return 0;
 }
 
+/* A thread queued, for ever (no timeout), to write rwlock idx (at obj), or 0. */
+static int32_t queued_writer(uint32_t idx, uint64_t obj)
+{
+	uint64_t i, n = TRACK_LOAD(&track__g.hdr->threads_used);
+	for (i = 0; i < n && i < track__g.hdr->max_threads; i++) {
+		struct wait_view w;
+		if (TRACK_LOAD(&track__g.threads[i].state) != TRACK_TS_RWLOCK_WR ||
+		    !read_wait(&track__g.threads[i], &w))
+			continue;
+		if (w.state == TRACK_TS_RWLOCK_WR && w.idx == idx && w.obj == obj &&
+		    !(w.flags & TRACK_WF_TIMED))
+			return w.tid;
+	}
+	return 0;
+}
+
 /* Whether taking again a lock the thread owns blocks for ever, or fails: glibc refuses
  * (EDEADLK) an errorcheck mutex and an rwlock whose write side the thread holds; a normal
  * or adaptive mutex and a spinlock wait for ever.  (Recursive mutexes never get here; a
@@ -160,6 +178,10 @@ static int32_t waits_for(const struct wait_view *v)
 	/* A writer waits for the readers; one that holds a read lock itself waits for ever. */
 	if (owner == 0 && v->state == TRACK_TS_RWLOCK_WR && TRACK_LOAD(&o->readers) > 0)
 		owner = stuck_reader(v->idx);
+	/* A reader of a writer-preferring rwlock waits behind a writer queued on it. */
+	if (owner == 0 && v->state == TRACK_TS_RWLOCK_RD && (v->flags & TRACK_WF_PREFER_WRITER) &&
+	    TRACK_LOAD(&o->readers) > 0)
+		owner = queued_writer(v->idx, v->obj);
 	return owner;
 }
 

@@ -84,16 +84,21 @@ static inline void track__got_excl(struct track__thread *t, struct track_obj_rec
 	TRACK_STORE(&r->acquisitions, r->acquisitions + 1);
 }
 
-/* The lock-order flags of a read request of rwlock r.  Readers do not block readers, so a
+/* Whether rwlock l prefers writers, and the lock-order flags of a read request of rwlock r.
+ * Readers do not block readers, so a
  * read request is no wait in a cycle of readers, unless the rwlock prefers writers (glibc's
  * PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP): then a queued writer makes the read
  * request wait, as an exclusive request would.  Read from the rwlock itself (its kind is in
  * glibc's public layout), which the caller now holds. */
+static inline int track__rwlock_prefers_writers(const pthread_rwlock_t *l)
+{
+	return __atomic_load_n(&l->__data.__flags, __ATOMIC_RELAXED) ==
+	       PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP;
+}
+
 static inline uint32_t track__read_request_flags(const struct track_obj_rec *r)
 {
-	const pthread_rwlock_t *l = (const pthread_rwlock_t *)(uintptr_t)r->addr;
-	return __atomic_load_n(&l->__data.__flags, __ATOMIC_RELAXED) ==
-			       PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP
+	return track__rwlock_prefers_writers((const pthread_rwlock_t *)(uintptr_t)r->addr)
 		       ? TRACK_EF_TO_WRITE : 0;
 }
 

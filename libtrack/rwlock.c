@@ -44,6 +44,15 @@ static int rw_real(pthread_rwlock_t *l, int write, enum track__how how, clockid_
 	}
 }
 
+/* What the deadlock walk must know of this wait that only the waiter may read (the rwlock
+ * itself: other threads never read the program's memory). */
+static uint32_t wait_flags(const pthread_rwlock_t *l, int write)
+{
+	if (write)
+		return TRACK_WF_WRITE;
+	return track__rwlock_prefers_writers(l) ? TRACK_WF_PREFER_WRITER : 0;
+}
+
 /* Every rdlock and wrlock variant: try, and only wait (and bookkeep the wait) on EBUSY. */
 static int rw_lock(pthread_rwlock_t *l, int write, enum track__how how, clockid_t clk,
 		   const struct timespec *abs, uint64_t pc)
@@ -80,7 +89,7 @@ static int rw_lock(pthread_rwlock_t *l, int write, enum track__how how, clockid_
 			      "thread %d asked for the %s side of rwlock %p whose write side it "
 			      "holds", t->tid, write ? "write" : "read", (void *)l);
 	track__wait_begin(&w, t, r, write ? TRACK_TS_RWLOCK_WR : TRACK_TS_RWLOCK_RD, l,
-			 track__how_wflags(how) | (write ? TRACK_WF_WRITE : 0));
+			 track__how_wflags(how) | wait_flags(l, write));
 	rc = rw_real(l, write, how, clk, abs);
 	track__wait_end(&w);
 	if (rc == 0) {

@@ -414,6 +414,7 @@ END_TEST
  * printed lock name, or NULL not to check, e.g. for a join), held by thread `held_by`, in fn. */
 struct waiter_want {
 	const char *name, *waits_on, *held_by, *fn;
+	int queued;   /* held_by is a writer queued on the rwlock, not its holder */
 };
 
 /* The one deadlock finding of case what (named in failure messages) holds the n threads of
@@ -450,7 +451,9 @@ static void check_deadlock(const char *what, json_t *root, const struct run_resu
 			ck_assert_msg(jstr(th, "waits_on_name") != NULL &&
 					      strcmp(jstr(th, "waits_on_name"), var) == 0,
 				      "%s: %s should wait on %s: %s", what, w->name, var, dump(th));
-			snprintf(line, sizeof line, "\"%s\" waits for %s %s held by thread %lld",
+			snprintf(line, sizeof line,
+				 w->queued ? "\"%s\" waits for %s %s behind thread %lld, a writer queued"
+					   : "\"%s\" waits for %s %s held by thread %lld",
 				 w->name, jstr(th, "object_kind"), var, out_tid(r, w->held_by));
 			ck_assert_msg(text != NULL && strstr(text, line) != NULL,
 				      "%s: no \"%s\" in the text report:\n%s", what, line, text);
@@ -461,6 +464,9 @@ static void check_deadlock(const char *what, json_t *root, const struct run_resu
 			/* a pthread_t: no name */
 			ck_assert_ptr_null(json_object_get(th, "waits_on_name"));
 		}
+		ck_assert_msg(json_is_true(json_object_get(th, "behind_queued_writer")) == w->queued,
+			      "%s: %s: behind_queued_writer should be %d: %s", what, w->name,
+			      w->queued, dump(th));
 		ck_assert_msg(jint(th, "held_by") == out_tid(r, w->held_by),
 			      "%s: %s: held_by should be %s (%lld): %s", what, w->name, w->held_by,
 			      out_tid(r, w->held_by), dump(th));
@@ -488,8 +494,8 @@ static json_t *deadlocked(char **argv, char *const *opts, char *const *env, int 
 
 /* deadlock2: two threads, each holding the mutex the other waits for */
 #define DL2_WAITERS                                      \
-	{{"dl-ab", "B", "dl-ba", "dl_a_then_b"},         \
-	 {"dl-ba", "A", "dl-ab", "dl_b_then_a"}}
+	{{"dl-ab", "B", "dl-ba", "dl_a_then_b", 0},      \
+	 {"dl-ba", "A", "dl-ab", "dl_b_then_a", 0}}
 
 /* The deadlocking scenarios, each run with at most one track run option and one variable:
  * ended with status (142: left to the fixture's watchdog), its deadlock holding the n
@@ -509,17 +515,22 @@ static const struct deadlock_case {
 	{"--on-deadlock=report", "deadlock2", "--on-deadlock=report", "FX_WATCHDOG=3", 142, 2,
 	 DL2_WAITERS},
 	{"through a join", "deadlock_join", NULL, NULL, 7, 2,
-	 {{"dl-joiner", NULL, "dl-joined", "hold_a_and_join"},
-	  {"dl-joined", "A", "dl-joiner", "lock_a_blocked"}}},
+	 {{"dl-joiner", NULL, "dl-joined", "hold_a_and_join", 0},
+	  {"dl-joined", "A", "dl-joiner", "lock_a_blocked", 0}}},
 	{"with an rwlock", "deadlock_rwlock", NULL, NULL, 7, 2,
-	 {{"dl-lm", "M", "dl-ml", "dl_wrlock_l_then_m"},
-	  {"dl-ml", "L", "dl-lm", "dl_m_then_wrlock_l"}}},
+	 {{"dl-lm", "M", "dl-ml", "dl_wrlock_l_then_m", 0},
+	  {"dl-ml", "L", "dl-lm", "dl_m_then_wrlock_l", 0}}},
+	/* writer-preferring: a reader waits behind a queued writer, who waits for the readers */
+	{"a read behind a queued writer", "deadlock_rwlock_wpref", NULL, NULL, 7, 3,
+	 {{"wp-reader", "M", "wp-m", "wp_read_l_then_m", 0},
+	  {"wp-m", "L", "wp-writer", "wp_m_then_read_l", 1},
+	  {"wp-writer", "L", "wp-reader", "wp_write_l", 0}}},
 	{"five philosophers", "philosophers", NULL, NULL, 7, 5,
-	 {{"phil-0", "fork1", "phil-1", "take_left_then_right"},
-	  {"phil-1", "fork2", "phil-2", "take_left_then_right"},
-	  {"phil-2", "fork3", "phil-3", "take_left_then_right"},
-	  {"phil-3", "fork4", "phil-4", "take_left_then_right"},
-	  {"phil-4", "fork0", "phil-0", "take_left_then_right"}}},
+	 {{"phil-0", "fork1", "phil-1", "take_left_then_right", 0},
+	  {"phil-1", "fork2", "phil-2", "take_left_then_right", 0},
+	  {"phil-2", "fork3", "phil-3", "take_left_then_right", 0},
+	  {"phil-3", "fork4", "phil-4", "take_left_then_right", 0},
+	  {"phil-4", "fork0", "phil-0", "take_left_then_right", 0}}},
 };
 
 /* A condvar destroyed while a thread waits in it for ever: glibc's destroy would wait for
@@ -595,6 +606,22 @@ START_TEST(slow_is_not_a_deadlock)
 	ck_assert_msg(t >= 1.4, "the wait did not happen (%.2f s)", t);
 	ck_assert_ptr_nonnull(strstr(r.out, "slow done"));
 	no_findings(root);
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+/* The writer-preferring cycle with a timed writer ends when the writer gives up: the
+ * lock-order inversion is reported, no deadlock. */
+START_TEST(timed_writer_is_not_a_deadlock)
+{
+	struct run_result r;
+	json_t *root = scenario("rwlock_wpref_timed_writer", NULL, &r);
+	ck_assert_ptr_nonnull(strstr(r.out, "rwlock_wpref_timed_writer done"));
+	ck_assert_msg(count_findings(root, "deadlock") == 0 &&
+			      count_findings(root, "lock-order-inversion") == 1 &&
+			      count_findings(root, NULL) == 1,
+		      "want one lock-order-inversion, no deadlock: %s", findings_text(root));
 	json_decref(root);
 	run_free(&r);
 }
@@ -801,6 +828,7 @@ int main(void)
 		TEST("deadlocks", destroy_hang_is_ended),
 		TEST("deadlocks", self_deadlock_on_normal_mutex),
 		TEST("deadlocks", slow_is_not_a_deadlock),
+		TEST("deadlocks", timed_writer_is_not_a_deadlock),
 		LOOP_TEST("misuse", misuse_is_found_once, ARRAY_SIZE(misuses)),
 		TEST("order", stack_locals_are_new_locks),
 		TEST("misuse", exit_holding_at_the_end_is_info),

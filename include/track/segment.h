@@ -124,6 +124,8 @@ enum track_obj_kind { TRACK_OBJ_KINDS(TRACK_X_OBJ) TRACK_OBJ_KIND_COUNT };
 #define TRACK_WF_WRITE  0x02u   /* rwlock: waiting to write */
 #define TRACK_WF_RELOCK_FAILS 0x04u /* a lock that refuses (EDEADLK) rather than blocks when its
 				       owner asks again: an errorcheck mutex */
+#define TRACK_WF_PREFER_WRITER 0x08u /* rwlock read request on a writer-preferring rwlock: a
+				       writer queued on it blocks the read as an owner would */
 
 /* A mutex record's subtype: the PTHREAD_MUTEX_* type in the low bits, and whether it is
  * robust.  The types in PTHREAD_MUTEX_* order: X(NAME, report name). */

@@ -183,7 +183,9 @@ struct track_wait {
 	uint64_t object;       /* the lock, or for a join the pthread_t of the thread joined */
 	int join;              /* it joins held_by */
 	const char *kind;      /* "mutex", "rwlock", ... or "thread" for a join */
-	int32_t held_by;       /* the next thread of the cycle: holds the lock, or is joined */
+	int32_t held_by;       /* the next thread of the cycle: holds the lock, or is joined,
+				  or (queued_writer) is a writer queued on the rwlock it reads */
+	int queued_writer;
 	uint32_t stack;        /* where it waits */
 };
 void track_deadlock_wait(const struct track_snap *s, const struct track_finding_rec *f,

@@ -132,7 +132,12 @@ void track_deadlock_wait(const struct track_snap *s, const struct track_finding_
 	w->tid = it.tid;
 	w->thread = track_snap_thread(s, w->tid);
 	w->object = it.obj;
-	w->held_by = n > 0 ? track_finding_item(s, f, (i + 1) % n).tid : 0;
+	struct track_cycle_item next = n > 0 ? track_finding_item(s, f, (i + 1) % n) : it;
+	w->held_by = n > 0 ? next.tid : 0;
 	waited_kind(s, w);
 	w->stack = it.stack;
+	/* A reader waits on the same rwlock as the next thread only when that one is a writer
+	 * queued on it (the shim follows a read request nowhere else but to its writer). */
+	w->queued_writer = !w->join && n > 1 && next.obj == it.obj && w->thread != NULL &&
+			   w->thread->state == TRACK_TS_RWLOCK_RD;
 }

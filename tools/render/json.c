@@ -492,6 +492,7 @@ static void set_deadlock(json_t *o, const struct track_snap *s, struct track_sym
 			set_obj_name(t, "waits_on_name", s, sym, w.object, TRACK_OBJ_NONE);
 		json_object_set_new(t, "object_kind", json_string(w.kind));
 		json_object_set_new(t, "held_by", json_integer(w.held_by));
+		json_object_set_new(t, "behind_queued_writer", json_boolean(w.queued_writer));
 		json_object_set_new(t, "stack", track_json_stack(s, sym, w.stack));
 		json_array_append_new(threads, t);
 	}

@@ -353,10 +353,11 @@ static void print_deadlock(FILE *out, struct track_view *v, const struct track_f
 		if (w.join)
 			fprintf(out, "joins thread %d\n", w.held_by);
 		else
-			fprintf(out, "waits for %s %s held by thread %d\n", w.kind,
+			fprintf(out, "waits for %s %s %s thread %d%s\n", w.kind,
 				track_obj_label(v->snap, track_view_sym(v), w.object,
 						TRACK_OBJ_NONE, name, sizeof name),
-				w.held_by);
+				w.queued_writer ? "behind" : "held by", w.held_by,
+				w.queued_writer ? ", a writer queued on it" : "");
 		print_stack(out, v, w.stack, "      ", frames);
 	}
 }
