@@ -19,24 +19,13 @@ static int real_unlock(void *m)
 	return __pthread_mutex_unlock(m);
 }
 
-/* Record the mutex's type at init, for the reports. */
-static void note_type(struct track_obj_rec *r, const pthread_mutexattr_t *attr)
-{
-	int type = PTHREAD_MUTEX_DEFAULT, robust = PTHREAD_MUTEX_STALLED;
-	if (r == NULL)
-		return;
-	if (attr != NULL) {
-		pthread_mutexattr_gettype(attr, &type);
-		pthread_mutexattr_getrobust(attr, &robust);
-	}
-	r->subtype = (uint32_t)type | (robust == PTHREAD_MUTEX_ROBUST ? TRACK_MUTEX_ROBUST : 0u);
-}
-
+/* The record's subtype (type, robust, process-shared) is read from the mutex itself when
+ * the record is made (objects.c), at init or at first use. */
 TRACK_EXPORT int pthread_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *attr)
 {
 	int rc = __pthread_mutex_init(m, attr);
 	if (rc == 0 && track__g.on)
-		note_type(track__obj_init(m, TRACK_OBJ_MUTEX, TRACK_RA()), attr);
+		track__obj_init(m, TRACK_OBJ_MUTEX, TRACK_RA());
 	return rc;
 }
 

@@ -258,6 +258,21 @@ static int may_recycle(struct track__thread *t)
  * known to be a new object where an old one's record still is (from_an_earlier_stack). */
 enum { MAKE_IN_USE, MAKE_INIT, MAKE_NEW_LIFE };
 
+/* glibc's encoding of a mutex's attributes in its (public) __kind field, which the mutex's
+ * init wrote (a static initializer: 0, a normal private mutex): the PTHREAD_MUTEX_* type in
+ * the low bits, and these (nptl's pthreadP.h). */
+#define GLIBC_MUTEX_ROBUST  16
+#define GLIBC_MUTEX_PSHARED 128
+
+/* A mutex record's subtype, from the mutex itself: read by the thread that initialises or
+ * uses it (so it is the program's live memory), whichever process initialised it. */
+static uint16_t mutex_subtype(const pthread_mutex_t *m)
+{
+	int k = __atomic_load_n(&m->__data.__kind, __ATOMIC_RELAXED);
+	return (uint16_t)((k & TRACK_MUTEX_TYPE_MASK) | (k & GLIBC_MUTEX_ROBUST ? TRACK_MUTEX_ROBUST : 0) |
+			  (k & GLIBC_MUTEX_PSHARED ? TRACK_MUTEX_PSHARED : 0));
+}
+
 /* Find or create the record for the object at a, under the lock.  init (MAKE_*): by an init
  * call, or a new life, an existing record at a is retired; else the object is one first
  * seen in use.  NULL when the table is full and this miss may not recycle: then the object
@@ -301,6 +316,8 @@ static struct track_obj_rec *make(struct track__thread *t, uintptr_t a, uint32_t
 			r = create(a, kind, pc, init == MAKE_INIT ? 0 : TRACK_OF_STATIC, t->tid,
 				   stack, NULL);
 	}
+	if (r != NULL && kind == TRACK_OBJ_MUTEX)
+		r->subtype = mutex_subtype((const pthread_mutex_t *)a);
 	gen = r != NULL ? TRACK_LOAD(&r->gen) : 0;   /* under the lock: current */
 	track__iunlock();
 	if (r != NULL) {

@@ -15,6 +15,7 @@
 #define _GNU_SOURCE
 #include <check.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -713,6 +714,64 @@ START_TEST(robust_owner_death_is_not_misuse)
 }
 END_TEST
 
+/* Killed by SIGTERM while a thread holds mutex K: what each case reports. */
+static const struct {
+	const char *scenario, *severity, *words;   /* severity NULL: no finding */
+} killed[] = {
+	{"killed-holding", "info", "killed by SIGTERM"},
+	{"killed-holding-pshared", "error", "process-shared, not robust"},
+	{"killed-holding-robust", "info", "killed by SIGTERM"},
+	{"killed-holding-nothing", NULL, NULL},
+};
+
+START_TEST(killed_holding_lock)
+{
+	struct run_result r;
+	json_t *root = traced(NULL, fx(killed[_i].scenario), NULL, &r), *f;
+	ck_assert_msg(r.status == 128 + SIGTERM, "status %d: %s", r.status, r.err);
+	if (killed[_i].severity == NULL) {
+		no_findings(root);
+	} else {
+		f = the_finding(root, "killed-holding-lock");
+		ck_assert_msg(count_findings(root, NULL) == 1, "%s", findings_text(root));
+		ck_assert_str_eq(jstr(f, "severity"), killed[_i].severity);
+		ck_assert_msg(strstr(jstr(f, "message"), killed[_i].words) != NULL, "%s", dump(f));
+		ck_assert_int_eq(jint(f, "tid"), out_tid(&r, "holder"));
+		ck_assert_msg(jaddr(f, "object") == out_addr(&r, "K"), "%s", dump(f));
+		ck_assert_msg(loc_is(json_object_get(f, "location"), "hold_until_killed"), "%s",
+			      dump(f));
+	}
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+/* With leak checking, the held lock is lock-held-at-exit (an error), said once; and a later
+ * report of the segment, which did not see the signal, says the end is not known. */
+START_TEST(killed_holding_lock_other_views)
+{
+	struct run_result r, rep;
+	char *argv[] = {"env", shim_preload(), fx("killed-holding")[0], "killed-holding", NULL};
+	json_t *root = traced((char *[]){"--leaks", NULL}, fx("killed-holding"), NULL, &r), *f;
+	ck_assert_int_eq(count_findings(root, "killed-holding-lock"), 0);
+	ck_assert_int_eq(count_findings(root, "lock-held-at-exit"), 1);
+	json_decref(root);
+	run_free(&r);
+	run(argv, NULL, NULL, &r);
+	ck_assert_int_eq(r.status, 128 + SIGTERM);
+	run_track((char *[]){"report", "--format", "json", only_segment(), NULL}, NULL, &rep);
+	ck_assert_msg(rep.status == 0, "%s", rep.err);
+	root = json_loads(rep.out, 0, NULL);
+	ck_assert_ptr_nonnull(root);
+	f = the_finding(root, "killed-holding-lock");
+	ck_assert_msg(strstr(jstr(f, "message"), "ended other than by exit() or _exit()") != NULL,
+		      "%s", dump(f));
+	json_decref(root);
+	run_free(&r);
+	run_free(&rep);
+}
+END_TEST
+
 /* ---- demos ------------------------------------------------------------------------------- */
 
 /* build/bin/NAME: the demos sit beside track (or in $TRACK_DEMOS). */
@@ -829,6 +888,8 @@ int main(void)
 		TEST("deadlocks", self_deadlock_on_normal_mutex),
 		TEST("deadlocks", slow_is_not_a_deadlock),
 		TEST("deadlocks", timed_writer_is_not_a_deadlock),
+		LOOP_TEST("misuse", killed_holding_lock, ARRAY_SIZE(killed)),
+		TEST("misuse", killed_holding_lock_other_views),
 		LOOP_TEST("misuse", misuse_is_found_once, ARRAY_SIZE(misuses)),
 		TEST("order", stack_locals_are_new_locks),
 		TEST("misuse", exit_holding_at_the_end_is_info),

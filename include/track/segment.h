@@ -128,9 +128,10 @@ enum track_obj_kind { TRACK_OBJ_KINDS(TRACK_X_OBJ) TRACK_OBJ_KIND_COUNT };
 				       writer queued on it blocks the read as an owner would */
 
 /* A mutex record's subtype: the PTHREAD_MUTEX_* type in the low bits, and whether it is
- * robust.  The types in PTHREAD_MUTEX_* order: X(NAME, report name). */
+ * robust and process-shared.  The types in PTHREAD_MUTEX_* order: X(NAME, report name). */
 #define TRACK_MUTEX_TYPE_MASK 3u
 #define TRACK_MUTEX_ROBUST    16u
+#define TRACK_MUTEX_PSHARED   32u   /* PTHREAD_PROCESS_SHARED */
 #define TRACK_MUTEX_TYPES(X)                                                    \
 	X(NORMAL, "normal")                                                         \
 	X(RECURSIVE, "recursive")                                                   \
@@ -205,7 +206,7 @@ struct track_obj_rec {
 	uint32_t waiters;      /* threads blocked on it now */
 	uint32_t peak_waiters; /* most threads seen blocked at once */
 	uint16_t flags;        /* TRACK_OF_* */
-	uint16_t subtype;      /* mutex: PTHREAD_MUTEX_* type | TRACK_MUTEX_ROBUST */
+	uint16_t subtype;      /* mutex: PTHREAD_MUTEX_* type, TRACK_MUTEX_ROBUST, _PSHARED */
 	uint32_t first_stack;  /* stack id of that first use or initialisation */
 	uint64_t signals;      /* cond: pthread_cond_signal calls; sem: sem_post calls */
 	uint64_t broadcasts;   /* cond: pthread_cond_broadcast calls */
@@ -389,7 +390,10 @@ struct track_stack_rec {
 	 * (header leak_check): never written by the shim */                          \
 	X(THREAD_LEAK, "thread-leak")               /* alive at exit, or ended unjoined */ \
 	X(LOCK_HELD_AT_EXIT, "lock-held-at-exit")   /* still locked when it ended */ \
-	X(FD_LEAK, "fd-leak")                       /* opened since the start, still open */
+	X(FD_LEAK, "fd-leak")                       /* opened since the start, still open */ \
+	/* derived by the tools when the process ended other than by exit() or _exit() (a   \
+	 * signal): never written by the shim */                                        \
+	X(KILLED_HOLDING_LOCK, "killed-holding-lock") /* held by a thread alive at that end */
 
 #define TRACK_X_FK(e, name) TRACK_FK_##e,
 enum track_finding_kind { TRACK_FINDING_KINDS(TRACK_X_FK) TRACK_FK_COUNT };

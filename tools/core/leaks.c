@@ -8,7 +8,11 @@
  * here, once the process has ended, and added to the snapshot as findings of their own
  * kinds, so that suppressions, --error-exitcode, the summaries and every format treat them
  * as any other finding.  A live process is never judged: its threads may still be joined.
+ *
+ * Without leak checking, a process that ended by a signal (or some way the shim did not see)
+ * still has its held locks said: killed-holding-lock, where the crash or kill found them.
  */
+#define _GNU_SOURCE
 #include <stdio.h>
 #include <string.h>
 
@@ -95,6 +99,65 @@ static void replaces_shims(struct track_snap *s, uint64_t addr, uint32_t nshim)
 	for (i = 0; i < nshim; i++)
 		if (s->findings[i].kind == TRACK_FK_EXIT_HOLDING_LOCK && s->findings[i].obj == addr)
 			s->findings[i].valid = 0;
+}
+
+/* How the process ended, for a killed-holding-lock message: "was killed by signal 11
+ * (Segmentation fault)", or what is known. */
+static const char *killed_how(const struct track_end *end, char *buf, size_t len)
+{
+	const char *abbrev = end->signal != 0 ? sigabbrev_np(end->signal) : NULL;
+	if (abbrev != NULL)
+		snprintf(buf, len, "was killed by SIG%s", abbrev);
+	else if (end->signal != 0)
+		snprintf(buf, len, "was killed by signal %d", end->signal);
+	else
+		snprintf(buf, len, "ended other than by exit() or _exit() (how is not known)");
+	return buf;
+}
+
+static void add_killed_holding(struct track_snap *s, const struct track_obj_rec *o, uint32_t idx,
+			       const char *how)
+{
+	const struct track_thread_rec *owner = track_snap_thread(s, o->owner_tid);
+	int stuck = o->kind == TRACK_OBJ_MUTEX && (o->subtype & TRACK_MUTEX_PSHARED) &&
+		    !(o->subtype & TRACK_MUTEX_ROBUST);
+	struct track_finding_rec *f = track_snap_add_finding(s);
+	char text[256];
+	if (f == NULL)
+		return;
+	f->kind = TRACK_FK_KILLED_HOLDING_LOCK;
+	f->severity = stuck ? TRACK_SEV_ERROR : TRACK_SEV_INFO;
+	f->tid = o->owner_tid;
+	f->count = 1;
+	f->obj = o->addr;
+	f->obj_kind = o->kind;
+	f->pc = owner != NULL ? taken_at(owner, idx) : 0;
+	if (f->pc == 0)
+		f->pc = o->first_pc;
+	snprintf(text, sizeof text, "%s 0x%llx held by thread %d when the process %s%s",
+		 track_kind_name(o->kind), (unsigned long long)o->addr, o->owner_tid, how,
+		 stuck ? "; process-shared, not robust: its other users wait for ever" : "");
+	snprintf(f->text, sizeof f->text, "%.*s", (int)sizeof f->text - 1, text);
+}
+
+void track_killed_derive(struct track_snap *s, const struct track_end *end)
+{
+	char how[96];
+	uint32_t i;
+	if (s->alive || s->killed_derived || s->leaks_derived ||
+	    !(end->kind == TRACK_END_UNKNOWN || (end->kind == TRACK_END_REAPED && end->signal != 0)))
+		return;
+	s->killed_derived = 1;
+	killed_how(end, how, sizeof how);
+	for (i = 0; i < s->nobjs; i++) {
+		const struct track_obj_rec *o = &s->objs[i];
+		const struct track_thread_rec *owner;
+		if (!track_kind_is_lock(o->kind) || !(o->flags & TRACK_OF_LIVE) || o->owner_tid == 0)
+			continue;
+		owner = track_snap_thread(s, o->owner_tid);
+		if (owner != NULL && track_thread_outlived(s, owner))
+			add_killed_holding(s, o, i + 1, how);
+	}
 }
 
 void track_leaks_derive(struct track_snap *s)

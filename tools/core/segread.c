@@ -718,6 +718,7 @@ static int fill(struct track_snap *s, char *err, size_t errlen)
 	}
 	s->read_mono_ns = track_mono_ns();   /* the records are at least this fresh */
 	s->leaks_derived = 0;                /* the findings were read afresh */
+	s->killed_derived = 0;
 	s->replaced_mono_ns = replaced_at(s);
 	s->alive = s->replaced_mono_ns == 0 && track_proc_alive(s->hdr.pid, s->hdr.proc_starttime);
 	return TRACK_EXIT_OK;

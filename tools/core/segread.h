@@ -48,6 +48,7 @@ struct track_snap {
 	uint64_t read_mono_ns;      /* CLOCK_MONOTONIC when the records were read */
 	uint64_t replaced_mono_ns;  /* when exec replaced this image (the next one's start), or 0 */
 	int leaks_derived;    /* the leak findings were added (core/leaks.c) */
+	int killed_derived;   /* the killed-holding-lock findings were added (core/leaks.c) */
 	int alive;            /* the image that wrote it is still running */
 };
 

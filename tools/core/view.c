@@ -15,6 +15,11 @@ void track_view_init(struct track_view *v, struct track_snap *s,
 	v->snap = s;
 	v->supp = supp;
 	v->exit = ex;
+	if (!s->alive) {
+		struct track_end end;
+		track_view_end(v, &end);
+		track_killed_derive(s, &end);
+	}
 }
 
 struct track_symbolizer *track_view_sym(struct track_view *v)

@@ -345,8 +345,11 @@ static json_t *object_json(struct track_view *v, const struct track_prof_index *
 	json_object_set_new(o, "address", hex(r->addr));
 	set_obj_name(o, "name", s, sym, r->addr, r->kind);
 	json_object_set_new(o, "kind", json_string(track_kind_name(r->kind)));
-	if (r->kind == TRACK_OBJ_MUTEX && !(r->flags & TRACK_OF_STATIC))
+	if (r->kind == TRACK_OBJ_MUTEX) {   /* read from the mutex at its init or first use */
 		json_object_set_new(o, "type", json_string(track_mutex_type_name(r->subtype)));
+		json_object_set_new(o, "process_shared",
+				    json_boolean(r->subtype & TRACK_MUTEX_PSHARED));
+	}
 	json_object_set_new(o, "live", json_boolean(r->flags & TRACK_OF_LIVE));
 	json_object_set_new(o, "static_init", json_boolean(r->flags & TRACK_OF_STATIC));
 	json_object_set_new(o, "first_use", track_json_site(s, sym, r->first_pc, r->first_stack));
