@@ -285,6 +285,44 @@ static double bench_nested(long n)
 
 static sem_t storm_done;
 
+/* malloc+free of blocks of 16 to 4096 bytes, 64 live at a time, while 256 mutexes live in
+ * heap blocks of their own: every free then pays what the shim does to find locks in freed
+ * memory (libtrack/freed.c). */
+#define FREE_SLOTS 64
+#define FREE_LOCKS 256
+static double bench_free(long n)
+{
+	pthread_mutex_t *locks[FREE_LOCKS];
+	void *slot[FREE_SLOTS] = {0};
+	unsigned seed = 12345;
+	long i;
+	uint64_t t0, t1;
+	for (i = 0; i < FREE_LOCKS; i++) {
+		locks[i] = malloc(sizeof *locks[i]);
+		if (locks[i] == NULL)
+			exit(1);
+		CHECK(pthread_mutex_init(locks[i], NULL));
+		CHECK(pthread_mutex_lock(locks[i]));
+		CHECK(pthread_mutex_unlock(locks[i]));
+	}
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		unsigned k = (seed = seed * 1103515245u + 12345u) >> 16;
+		free(slot[k % FREE_SLOTS]);
+		slot[k % FREE_SLOTS] = malloc(16u << (k % 9));
+		if (slot[k % FREE_SLOTS] == NULL)
+			exit(1);
+	}
+	t1 = now_ns();
+	for (i = 0; i < FREE_SLOTS; i++)
+		free(slot[i]);
+	for (i = 0; i < FREE_LOCKS; i++) {
+		CHECK(pthread_mutex_destroy(locks[i]));
+		free(locks[i]);
+	}
+	return (double)(t1 - t0) / (double)n;
+}
+
 static void *storm_thread(void *arg)
 {
 	pthread_mutex_t local = PTHREAD_MUTEX_INITIALIZER;
@@ -463,6 +501,7 @@ static const struct bcase {
 	{ "storm", bench_storm, "us per short-lived detached thread (global and local mutex)" },
 	{ "alive", bench_alive, "us per thread, all alive at once in a condvar wait" },
 	{ "clock", bench_clock, "ns per clock_gettime(CLOCK_MONOTONIC) (vDSO)" },
+	{ "free", bench_free, "ns per malloc+free pair, with 256 heap mutexes alive" },
 	{ "waitacc", bench_waitacc,
 	  "total ns the waiter measured itself blocked in pthread_mutex_lock, N waits of ~2 ms" },
 };

@@ -108,6 +108,14 @@ out:
 	return f;
 }
 
+/* What an exit-holding-lock finding remembers of lock r: which lock, and how many times a
+ * thread had asked for it (waits and timeouts) when its owner ended. */
+uint64_t track__exit_holding_signature(const struct track_obj_rec *r)
+{
+	return (uint64_t)TRACK_LOAD(&r->lock_id) << 32 |
+	       (uint32_t)(TRACK_LOAD(&r->contended) + TRACK_LOAD(&r->timeouts));
+}
+
 /* How soon before the end a thread may end holding a lock for it to be part of the end. */
 #define EXITING_NS 1000000000ull
 
@@ -134,9 +142,12 @@ void track__exit_holding_review(uint64_t end_ns)
 		if (f->kind != TRACK_FK_EXIT_HOLDING_LOCK || f->severity != TRACK_SEV_ERROR ||
 		    f->when_ns + EXITING_NS < end_ns)
 			continue;
+		/* the lock itself, not another made since at its address (its memory freed) */
 		r = track__obj_find((const void *)(uintptr_t)f->obj);
+		if (r != NULL && (uint32_t)(f->signature >> 32) != TRACK_LOAD(&r->lock_id))
+			r = NULL;
 		if (r != NULL && (TRACK_LOAD(&r->waiters) != 0 ||
-				  TRACK_LOAD(&r->contended) + TRACK_LOAD(&r->timeouts) != f->signature))
+				  track__exit_holding_signature(r) != f->signature))
 			continue;
 		len = strlen(f->text);
 		track__format(f->text + len, sizeof f->text - len,

@@ -274,6 +274,7 @@ __attribute__((constructor(101))) static void track__init(void)
 	track__profile_init();
 	track__order_init();
 	track__deadlock_init();
+	track__freed_init();
 	if (track__segment_create() != 0 || track__threads_init() != 0)
 		goto out;
 	track__modules_scan();

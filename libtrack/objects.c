@@ -98,6 +98,8 @@ static void retire(struct track_obj_rec *r, int to_free_list)
 {
 	uint32_t idx = track__obj_index(r), *s = slot_of((uintptr_t)r->addr, idx);
 	track__order_forget(r);   /* its lock id dies: its lock-order edges go */
+	if (r->flags & TRACK_OF_HEAP)
+		track__freed_unlink(r);
 	TRACK_ADD(&r->gen, 2);   /* stays even: stable, but another generation */
 	r->flags &= ~TRACK_OF_LIVE;
 	if (s != NULL)
@@ -180,6 +182,8 @@ static struct track_obj_rec *create(uintptr_t a, uint32_t kind, uint64_t pc, uin
 	r->first_tid = tid;
 	r->first_stack = stack;
 	track__order_assign(r);
+	if (flags & TRACK_OF_HEAP)
+		track__freed_link(r);
 	__atomic_add_fetch(&r->gen, 1, __ATOMIC_RELEASE);   /* even: stable again */
 	TRACK_ADD(&track__g.hdr->objects_live, 1);
 	__atomic_store_n(s, track__obj_index(r), __ATOMIC_RELEASE);
@@ -284,7 +288,7 @@ static struct track_obj_rec *make(struct track__thread *t, uintptr_t a, uint32_t
 	struct track_obj_rec *r, *old = init == MAKE_NEW_LIFE ? find_live(a) : NULL;
 	uint64_t gen;
 	int saved;
-	uint32_t stack;
+	uint32_t stack, heap;
 	if (old == NULL && !room() && !may_recycle(t)) {
 		if (init)
 			track__obj_destroy((const void *)a);
@@ -298,13 +302,14 @@ static struct track_obj_rec *make(struct track__thread *t, uintptr_t a, uint32_t
 		stack = TRACK_LOAD(&old->first_stack);
 	else
 		stack = room() ? track__stack_capture(t) : 0;
+	heap = track__freed_may_be_heap(t, a) ? TRACK_OF_HEAP : 0;
 	track__ilock();
 	r = find_live(a);
 	if (r != NULL && init == MAKE_NEW_LIFE) {
 		/* an earlier stack's lock: its record is of no use to anyone now, the new
 		 * lock has it (a thread storm's locals must not fill the table) */
 		retire(r, 0);
-		r = create(a, kind, pc, TRACK_OF_STATIC, t->tid, stack, r);
+		r = create(a, kind, pc, TRACK_OF_STATIC | heap, t->tid, stack, r);
 	} else {
 		if (r != NULL && (init || r->kind != kind)) {
 			/* initialised again, or reused for another kind without a destroy call:
@@ -313,8 +318,8 @@ static struct track_obj_rec *make(struct track__thread *t, uintptr_t a, uint32_t
 			r = NULL;
 		}
 		if (r == NULL)
-			r = create(a, kind, pc, init == MAKE_INIT ? 0 : TRACK_OF_STATIC, t->tid,
-				   stack, NULL);
+			r = create(a, kind, pc, (init == MAKE_INIT ? 0 : TRACK_OF_STATIC) | heap,
+				   t->tid, stack, NULL);
 	}
 	if (r != NULL && kind == TRACK_OBJ_MUTEX)
 		r->subtype = mutex_subtype((const pthread_mutex_t *)a);
@@ -413,9 +418,50 @@ void track__obj_destroy(const void *addr)
 	track__iunlock();
 }
 
+#define KIND_WORD(e, name) name,
+static const char *const kind_words[] = {TRACK_OBJ_KINDS(KIND_WORD)};
+#undef KIND_WORD
+
+int track__obj_freed(struct track_obj_rec *seen, uint64_t pc)
+{
+	int saved = errno;   /* free() leaves errno alone */
+	struct track__thread *t = track__self();
+	uint64_t a = TRACK_LOAD(&seen->addr);
+	struct track_obj_rec *r;
+	int32_t owner = 0;
+	uint32_t kind = 0, readers = 0;
+	if (t == NULL || track__busy()) {
+		errno = saved;
+		return 0;
+	}
+	track__ilock();
+	r = find_live((uintptr_t)a);
+	if (r == seen && (r->flags & TRACK_OF_HEAP)) {
+		owner = TRACK_LOAD(&r->owner_tid);
+		readers = TRACK_LOAD(&r->readers);
+		kind = r->kind;
+		r->flags |= TRACK_OF_FREED;
+		retire(r, 1);
+	} else {
+		r = NULL;
+	}
+	track__iunlock();
+	if (r != NULL && owner != 0)
+		track__finding(TRACK_FK_FREED_LOCKED, (void *)(uintptr_t)a, kind, pc, owner,
+			      "%s %p freed while thread %d holds it", kind_words[kind],
+			      (void *)(uintptr_t)a, owner);
+	else if (r != NULL && readers != 0)
+		track__finding(TRACK_FK_FREED_LOCKED, (void *)(uintptr_t)a, kind, pc, 0,
+			      "rwlock %p freed while %u reader(s) hold it", (void *)(uintptr_t)a,
+			      readers);
+	errno = saved;
+	return r != NULL;
+}
+
 /* After fork: the child's fresh segment starts with no objects. */
 void track__objects_reset(void)
 {
+	track__freed_reset();
 	free_head = 0;
 	recycle_hand = 0;
 	limbo.head = limbo.len = 0;

@@ -105,7 +105,7 @@ struct track__tls {
 	int      busy;                 /* inside a shim slow path (nesting count): do not re-enter */
 	int      gone;                 /* its record is closed: track nothing more */
 	uint32_t nlocks;               /* shim-internal locks held: signals are blocked meanwhile */
-	uint32_t pad;
+	uint32_t resolving_free;       /* finding the real free (freed.c) */
 	uint64_t sigmask;              /* the signal mask to restore when the last is released */
 	struct track__thread *forking;  /* self, set aside while fork handlers run (init.c) */
 };
@@ -339,6 +339,17 @@ TRACK_HIDDEN struct track_obj_rec *track__obj_slow(struct track__thread *t, uint
 TRACK_HIDDEN struct track_obj_rec *track__obj_init(const void *addr, uint32_t kind,
 						  uint64_t pc);
 TRACK_HIDDEN void track__obj_destroy(const void *addr);
+TRACK_HIDDEN uint64_t track__exit_holding_signature(const struct track_obj_rec *r);
+/* free() releases the memory of heap record r (freed.c): retire it (a held lock: a
+ * freed-locked finding, at pc); whether it did. */
+TRACK_HIDDEN int track__obj_freed(struct track_obj_rec *r, uint64_t pc);
+
+/* freed.c: free() interception. */
+TRACK_HIDDEN void track__freed_init(void);
+TRACK_HIDDEN int track__freed_may_be_heap(const struct track__thread *t, uintptr_t a);
+TRACK_HIDDEN void track__freed_link(struct track_obj_rec *r);
+TRACK_HIDDEN void track__freed_unlink(struct track_obj_rec *r);
+TRACK_HIDDEN void track__freed_reset(void);
 /* The live record of the object at addr, or NULL (no cache, no record made). */
 TRACK_HIDDEN struct track_obj_rec *track__obj_find(const void *addr);
 

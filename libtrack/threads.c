@@ -482,7 +482,7 @@ void track__note_exit_holding(struct track__thread *t, const char *how)
 			  r ? r->kind : 0, pc, 0, "thread %d %s holding %u lock(s)", t->tid, how,
 			  held);
 	if (f != NULL && r != NULL)   /* who asked for it later: see track__exit_holding_review */
-		TRACK_STORE(&f->signature, TRACK_LOAD(&r->contended) + TRACK_LOAD(&r->timeouts));
+		TRACK_STORE(&f->signature, track__exit_holding_signature(r));
 }
 
 /* Close the calling thread's record: it is ending. */

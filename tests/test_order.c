@@ -714,6 +714,40 @@ START_TEST(robust_owner_death_is_not_misuse)
 }
 END_TEST
 
+/* Heap mutexes freed without a destroy, and new ones made in the same memory and taken in
+ * the other order, are other locks: nothing.  The same run with free() left alone
+ * (TRACK_FREE=0) shows what the interception prevents: a false inversion. */
+START_TEST(freed_memory_holds_new_locks)
+{
+	struct run_result r;
+	json_t *root = scenario("freed-reused", NULL, &r);
+	ck_assert_msg(strstr(r.out, "reused yes") != NULL, "the memory was never reused: %s", r.out);
+	no_findings(root);
+	json_decref(root);
+	run_free(&r);
+	root = traced(NULL, fx("freed-reused"), (char *[]){"TRACK_FREE=0", NULL}, &r);
+	ck_assert_msg(count_findings(root, "lock-order-inversion") == 1, "%s", findings_text(root));
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
+/* A heap mutex freed while its owner holds it: freed-locked, where free was called. */
+START_TEST(freed_while_locked)
+{
+	struct run_result r;
+	json_t *root = scenario("freed-locked", NULL, &r);
+	json_t *f = the_finding(root, "freed-locked");
+	ck_assert_msg(count_findings(root, NULL) == 1, "%s", findings_text(root));
+	ck_assert_msg(jaddr(f, "object") == out_addr(&r, "H"), "%s", dump(f));
+	ck_assert_msg(loc_is(json_object_get(f, "location"), "freed_locked") ||
+		      stack_has(json_object_get(f, "stack"), "free_while_locked"), "%s", dump(f));
+	ck_assert_msg(strstr(jstr(f, "message"), "freed while thread") != NULL, "%s", dump(f));
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
 /* Killed by SIGTERM while a thread holds mutex K: what each case reports. */
 static const struct {
 	const char *scenario, *severity, *words;   /* severity NULL: no finding */
@@ -890,6 +924,8 @@ int main(void)
 		TEST("deadlocks", timed_writer_is_not_a_deadlock),
 		LOOP_TEST("misuse", killed_holding_lock, ARRAY_SIZE(killed)),
 		TEST("misuse", killed_holding_lock_other_views),
+		TEST("misuse", freed_memory_holds_new_locks),
+		TEST("misuse", freed_while_locked),
 		LOOP_TEST("misuse", misuse_is_found_once, ARRAY_SIZE(misuses)),
 		TEST("order", stack_locals_are_new_locks),
 		TEST("misuse", exit_holding_at_the_end_is_info),

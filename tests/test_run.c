@@ -185,6 +185,20 @@ static json_t *lock_named(json_t *root, const char *name)
 	return l;
 }
 
+/* std::mutex members of deleted objects (never destroyed through pthreads), and new objects
+ * in the same memory locked in the other order: other locks, no finding. */
+START_TEST(cxx_deleted_objects_are_not_their_successors)
+{
+	struct run_result r;
+	json_t *root = run_cxx(cxx_builds[_i], "deleted-objects", &r);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_msg(strstr(r.out, "reused yes") != NULL, "the memory was never reused: %s", r.out);
+	ck_assert_msg(count_findings(root, NULL) == 0, "%s", findings_text(root));
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
 /* Every site of a C++ program is its own line, not the standard library's: where a lock and
  * a condition variable were first used, where a thread was created.  The stacks stay whole. */
 START_TEST(cxx_sites_are_the_programs_lines)
@@ -541,6 +555,7 @@ int main(void)
 		TEST("threads", thread_table_no_overflow_by_default),
 		TEST("threads", overflow_warned_in_text_as_counted_in_json),
 		LOOP_TEST("sites", cxx_sites_are_the_programs_lines, ARRAY_SIZE(cxx_builds)),
+		LOOP_TEST("sites", cxx_deleted_objects_are_not_their_successors, ARRAY_SIZE(cxx_builds)),
 		LOOP_TEST("sites", cxx_inversion_named_at_its_lines, ARRAY_SIZE(cxx_builds)),
 		LOOP_TEST("sites", cxx_misuse_named_at_its_line, ARRAY_SIZE(cxx_builds)),
 		TEST("names", c_names_and_addresses),

@@ -195,15 +195,21 @@ START_TEST(address_reuse_default_capacity)
 {
 	struct run_result r;
 	json_t *root = sync_run("reuse", "5000", NULL, &r), *l;
-	size_t i, destroyed = 0;
+	size_t i, destroyed = 0, freed = 0;
 	ck_assert_int_eq(jint(root, "overflow.object_records_recycled"), 0);
 	ck_assert_int_eq(jint(root, "overflow.objects_not_tracked"), 0);
-	json_array_foreach(json_object_get(root, "locks"), i, l)
-		destroyed += json_is_false(json_object_get(l, "live"));
+	json_array_foreach(json_object_get(root, "locks"), i, l) {
+		int gone = json_is_false(json_object_get(l, "live"));
+		int by_free = json_is_true(json_object_get(l, "freed"));
+		destroyed += gone && !by_free;
+		freed += by_free;
+	}
 	/* 1000 init/destroy cycles at one address: 1000 distinct objects, each with its
-	 * own record, while there is room */
+	 * own record, while there is room; the 5000 never destroyed end when their array is
+	 * freed */
 	ck_assert_int_ge(json_array_size(json_object_get(root, "locks")), 6000);
 	ck_assert_int_eq(destroyed, 1000);
+	ck_assert_int_eq(freed, 5000);
 	json_decref(root);
 	run_free(&r);
 }

@@ -55,7 +55,8 @@ enum track_env_type {
 	X(STALL, DURATION, 0, TRACK_NS_MS, 365 * TRACK_NS_D)                       \
 	X(THREAD_LIMIT, NUMBER, 0, 1, 1u << 22)                                    \
 	X(DUMP_SIGNAL, SIGNAL, 0, 0, 0)                                            \
-	X(SEARCH_VISITS, NUMBER, TRACK_DEFAULT_SEARCH_VISITS, 64, 1u << 22)
+	X(SEARCH_VISITS, NUMBER, TRACK_DEFAULT_SEARCH_VISITS, 64, 1u << 22)        \
+	X(FREE, NUMBER, 1, 0, 1)
 
 #define TRACK_X_ENV(e, ...) TRACK_ENV_##e,
 enum track_env_var { TRACK_ENV_VARS(TRACK_X_ENV) TRACK_ENV_COUNT };

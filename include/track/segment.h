@@ -214,7 +214,7 @@ struct track_obj_rec {
 	uint32_t next_free;    /* shim-private: free list link */
 	uint64_t first_pc;     /* return address of the call that first used or initialised it */
 	int32_t  first_tid;    /* thread of that call */
-	uint32_t pad;
+	uint32_t heap_next;    /* shim-private: next record of its bucket (TRACK_OF_HEAP, freed.c) */
 	uint64_t cond_mutex;   /* cond: the mutex it was last waited with */
 	/* Third cache line: lock-order graph and rarely written statistics. */
 	uint64_t max_wait_ns;  /* longest single block */
@@ -234,6 +234,9 @@ struct track_obj_rec {
 #define TRACK_OF_LIVE      0x01u  /* record describes a live object */
 #define TRACK_OF_STATIC    0x02u  /* first seen in use, not through an init call */
 #define TRACK_OF_DESTROYED 0x04u  /* retired by a destroy call */
+#define TRACK_OF_HEAP      0x08u  /* in memory free() may release (not a loaded object's
+				     data, not its first user's stack): retired when freed */
+#define TRACK_OF_FREED     0x10u  /* retired because free() released its memory */
 
 /* The object index: open-addressed by the object's address, each slot the index + 1 of the
  * record (whose own addr field is the key), 0 empty, or a tombstone (the record was retired;
@@ -270,7 +273,8 @@ struct track_finding_rec {
 	uint32_t severity;     /* TRACK_SEV_* */
 	uint32_t nitems;       /* entries used in edges[] or tids[]/stacks[] */
 	uint64_t signature;    /* identifies a cycle: the same cycle is reported once;
-				  exit-holding-lock: the lock's waits and timeouts so far */
+				  exit-holding-lock: the lock's lock_id << 32 | its waits and
+				  timeouts so far (mod 2^32) */
 	uint64_t gate;         /* lock-order: address of the lock held around every edge, or 0 */
 	uint32_t items;        /* lock-order, deadlock: when nitems > TRACK_CYCLE_MAX, the index
 				  + 1 of the first of its nitems entries in the cycle-item section
@@ -386,6 +390,7 @@ struct track_stack_rec {
 	X(CHECKING_INCOMPLETE, "checking-incomplete") /* lock-order checking lost something: an \
 				edge dropped (table full of live edges) or a cycle search cut off \
 				by its visit budget; the text says which and what raises it */ \
+	X(FREED_LOCKED, "freed-locked")             /* memory of a held lock freed */ \
 	/* derived by the tools when the process has ended, if leak checking was asked for \
 	 * (header leak_check): never written by the shim */                          \
 	X(THREAD_LEAK, "thread-leak")               /* alive at exit, or ended unjoined */ \

@@ -351,6 +351,7 @@ static json_t *object_json(struct track_view *v, const struct track_prof_index *
 				    json_boolean(r->subtype & TRACK_MUTEX_PSHARED));
 	}
 	json_object_set_new(o, "live", json_boolean(r->flags & TRACK_OF_LIVE));
+	json_object_set_new(o, "freed", json_boolean(r->flags & TRACK_OF_FREED));
 	json_object_set_new(o, "static_init", json_boolean(r->flags & TRACK_OF_STATIC));
 	json_object_set_new(o, "first_use", track_json_site(s, sym, r->first_pc, r->first_stack));
 	json_object_set_new(o, "first_use_stack", track_json_stack(s, sym, r->first_stack));
