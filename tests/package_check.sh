@@ -56,7 +56,8 @@ done
 libdir=usr/lib/$(gcc -print-multiarch)
 for f in usr/bin/track usr/include/track.h usr/include/track/check.h \
 	usr/include/track/segment.h "$libdir/libtrack.so" "$libdir/libtrack.so.0" \
-	"$libdir/pkgconfig/libtrack.pc" usr/share/doc/track/README.md; do
+	"$libdir/pkgconfig/libtrack.pc" usr/share/doc/track/README.md \
+	usr/share/man/man1/track.1.gz; do
 	[ -e "$root/$f" ] || fail "the package lacks /$f"
 done
 readelf -d "$root/$libdir/libtrack.so.0" | grep -q 'SONAME.*\[libtrack\.so\.0\]' ||
