@@ -67,9 +67,14 @@ track=$root/usr/bin/track
 out=$("$track" --version)
 [[ $out == "track $version "* ]] || fail "track --version says '$out', the package is $version"
 
-# Build flags from the package's libtrack.pc only (PKG_CONFIG_LIBDIR: no system .pc files).
+# Build flags from the package's libtrack.pc only (PKG_CONFIG_LIBDIR: no system .pc files),
+# its /usr paths moved into the root (the sysroot; and kept, though they are the system's).
 pcdir=$root/$libdir/pkgconfig
-pc() { PKG_CONFIG_LIBDIR=$pcdir pkg-config "$@" libtrack; }
+grep -q '^prefix=/usr$' "$pcdir/libtrack.pc" || fail "libtrack.pc's prefix is not /usr"
+pc() {
+	PKG_CONFIG_LIBDIR=$pcdir PKG_CONFIG_SYSROOT_DIR=$root PKG_CONFIG_ALLOW_SYSTEM_CFLAGS=1 \
+		PKG_CONFIG_ALLOW_SYSTEM_LIBS=1 pkg-config "$@" libtrack
+}
 [ "$(pc --modversion)" = "$version" ] || fail "libtrack.pc's version is not $version"
 read -ra flags <<<"$(pc --cflags --libs)"
 demo=$work/package_demo
