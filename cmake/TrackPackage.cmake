@@ -2,8 +2,8 @@
 # track_<version>_<arch>.deb from the install rules: the track command, libtrack.so, the
 # headers, libtrack.pc and the README.  Configure with -DCMAKE_INSTALL_PREFIX=/usr so that
 # GNUInstallDirs picks Debian's multiarch libdir (lib/x86_64-linux-gnu); the package always
-# installs under /usr, and every installed path that names another is relative (the
-# command's shim, the .pc file), so a build configured for another prefix still works.
+# installs under /usr, and a build configured for another prefix still makes a working one:
+# the command finds its shim relative to itself, and libtrack.pc is written at install time.
 
 set(TRACK_PACKAGE_MAINTAINER
   "track maintainers <maintainers@users.noreply.h-seed-35088a23.example>"

@@ -33,7 +33,7 @@ cmake --build "$build" -j2 >/dev/null
 deb=$(cd "$build" && cpack -G DEB | sed -n 's/^CPack: - package: \(.*\) generated\.$/\1/p')
 [ -f "$deb" ] || fail "cpack made no package in $build"
 
-work=$(mktemp -d /tmp/track-pkgcheck.XXXXXX)
+work=$(mktemp -d -t track-pkgcheck.XXXXXX)
 segs=$(mktemp -d /dev/shm/track-pkgcheck.XXXXXX)
 trap 'rm -rf "$work" "$segs"' EXIT
 root=$work/root
