@@ -162,6 +162,22 @@ void track__held_remove_slow(struct track__thread *t, uint32_t idx)
 	TRACK_STORE(&thr->nheld, n - 1);
 }
 
+int track__owner_took_again(struct track__thread *t, struct track_obj_rec *r, uint64_t pc)
+{
+	const void *obj = (const void *)(uintptr_t)r->addr;
+	int in_stack = t->stack_hi != 0 && r->addr >= t->stack_lo && r->addr < t->stack_hi;
+	/* the thread holds it: its memory is live, and says what it is now */
+	if (r->kind == TRACK_OBJ_MUTEX &&
+	    (__atomic_load_n(&((const pthread_mutex_t *)obj)->__data.__kind, __ATOMIC_RELAXED) &
+	     TRACK_MUTEX_TYPE_MASK) == PTHREAD_MUTEX_RECURSIVE)
+		return 1;
+	track__finding(TRACK_FK_FREED_LOCKED, obj, r->kind, pc, t->tid,
+		      "%s %p set up again while thread %d held it: %s", kind_names[r->kind],
+		      obj, t->tid, in_stack ? "the function whose local it was returned with it locked"
+					    : "its memory was reused with it locked");
+	return 0;
+}
+
 void track__held_forget(struct track__thread *t, uintptr_t addr)
 {
 	struct track_thread_rec *thr = t->thr;

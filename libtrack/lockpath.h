@@ -27,6 +27,14 @@ static inline struct track_obj_rec *track__lock_rec(struct track__thread **tp, c
 	return track__obj(t, addr, kind, pc, create);
 }
 
+/* Lock r, which the record says thread t holds, was taken by t again without waiting:
+ * whether it is a recursive mutex (1: one more level).  Any other lock cannot be taken
+ * twice: its memory was set up afresh while the old lock in it was held (the function whose
+ * local it was returned, or it was freed, with the lock held): a freed-locked finding, and
+ * the hold listed goes on as the new lock's (0). */
+TRACK_HIDDEN int track__owner_took_again(struct track__thread *t, struct track_obj_rec *r,
+					 uint64_t pc);
+
 /* The lock at addr was released and has no live record: if the thread lists it as held (its
  * record was retired after the lock was taken, by recycling), it holds it no more. */
 TRACK_HIDDEN void track__held_forget(struct track__thread *t, uintptr_t addr);
@@ -73,7 +81,9 @@ static inline void track__got_excl(struct track__thread *t, struct track_obj_rec
 				  int blocking)
 {
 	if (unlikely(r->owner_tid == t->tid)) {
-		r->depth++;           /* recursive mutex taken again by its owner: no edge */
+		/* a recursive mutex taken again by its owner: no edge */
+		if (track__owner_took_again(t, r, pc))
+			r->depth++;
 	} else {
 		uint32_t before;
 		TRACK_STORE(&r->owner_tid, t->tid);

@@ -748,6 +748,25 @@ START_TEST(freed_while_locked)
 }
 END_TEST
 
+/* A function returns with its local mutex locked, and the next local mutex at that address
+ * is locked: the old lock was lost while held (freed-locked, where the new one is taken);
+ * the thread then ends holding nothing. */
+START_TEST(frame_left_while_locked)
+{
+	struct run_result r;
+	json_t *root = scenario("frame-left-locked", NULL, &r);
+	json_t *f;
+	ck_assert_msg(strstr(r.out, "same address yes") != NULL, "not the same address: %s", r.out);
+	f = the_finding(root, "freed-locked");
+	ck_assert_msg(count_findings(root, NULL) == 1, "%s", findings_text(root));
+	ck_assert_msg(jaddr(f, "object") == out_addr(&r, "F"), "%s", dump(f));
+	ck_assert_msg(loc_is(json_object_get(f, "location"), "lock_fresh_local"), "%s", dump(f));
+	ck_assert_msg(strstr(jstr(f, "message"), "returned with it locked") != NULL, "%s", dump(f));
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
 /* Killed by SIGTERM while a thread holds mutex K: what each case reports. */
 static const struct {
 	const char *scenario, *severity, *words;   /* severity NULL: no finding */
@@ -926,6 +945,7 @@ int main(void)
 		TEST("misuse", killed_holding_lock_other_views),
 		TEST("misuse", freed_memory_holds_new_locks),
 		TEST("misuse", freed_while_locked),
+		TEST("misuse", frame_left_while_locked),
 		LOOP_TEST("misuse", misuse_is_found_once, ARRAY_SIZE(misuses)),
 		TEST("order", stack_locals_are_new_locks),
 		TEST("misuse", exit_holding_at_the_end_is_info),
