@@ -743,10 +743,285 @@ START_TEST(planted_under_every_name)
 }
 END_TEST
 
+/* --- report files ------------------------------------------------------------------------ */
+
+/* Another user plants, in a shared directory (sticky, world-writable: /tmp), the file a
+ * command is told to write: a FIFO (the open blocked for ever), a link to a root-only file
+ * (the report overwrote it), a file of theirs (the report went into it).  Linux refuses
+ * these itself when fs.protected_fifos, protected_symlinks and protected_regular are set;
+ * track refuses them whatever those say.  Root only: the planter is another user. */
+START_TEST(report_file_planted_by_another_user)
+{
+	static const char *const what[] = {"FIFO", "link to a root-only file", "file"};
+	const char *dir = shared_dir("out");
+	char path[700], livestr[16], *env[] = {trackdir_env(dir), NULL};
+	struct secrets s;
+	struct state was;
+	struct job jobs[8];
+	size_t nj = 0;
+	FILE *out;
+	pid_t live;
+	make_secrets(&s, getenv("TRACK_DIR"));
+	snprintf(path, sizeof path, "%s/report.txt", dir);
+	if (_i == 0)
+		ck_assert_int_eq(mkfifo(path, 0666), 0);
+	else if (_i == 1)
+		ck_assert_int_eq(symlink(s.shadow, path), 0);
+	else
+		write_file(path, "theirs\n", 0666);
+	ck_assert_int_eq(lchown(path, NOBODY, NOBODY), 0);
+	take_state(path, &was);
+	live = start_live(20, (char *[]){shim_preload(), env[0], NULL}, &out);
+	snprintf(livestr, sizeof livestr, "%d", (int)live);
+	job(&jobs[nj++], 1, NULL, "report", "--output", path, livestr, NULL);
+	job(&jobs[nj++], 1, NULL, "report", "--json", path, livestr, NULL);
+	job(&jobs[nj++], 1, NULL, "snapshot", "-o", path, livestr, NULL);
+	job(&jobs[nj++], 1, NULL, "run", "--output", path, "--", "/bin/true", NULL);
+	job(&jobs[nj++], 1, NULL, "run", "--json", path, "--", "/bin/true", NULL);
+	run_jobs(jobs, nj, env, what[_i], &s);
+	for (nj = 0; nj < 5; nj++) {
+		ck_assert_msg(strstr(jobs[nj].r.err, "another user's") != NULL &&
+				      strchr(jobs[nj].r.err, '\n') == jobs[nj].r.err +
+									  strlen(jobs[nj].r.err) - 1,
+			      "track %s: not one line saying why: %s", jobs[nj].argv[0],
+			      jobs[nj].r.err);
+	}
+	same_state(path, &was, "a command told to write there");
+	secrets_intact(&s);
+	/* the user's own file there is written, as asked */
+	ck_assert_int_eq(unlink(path), 0);
+	nj = 0;
+	job(&jobs[nj++], 0, NULL, "report", "--output", path, livestr, NULL);
+	run_jobs(jobs, nj, env, what[_i], &s);
+	want_text(slurp_file(path), "fx_threads live", NULL);
+	kill(live, SIGKILL);
+	waitpid(live, NULL, 0);
+	fclose(out);
+}
+END_TEST
+
+/* --- other users ------------------------------------------------------------------------- */
+
+struct temp_user {
+	char name[32];
+	uid_t uid;
+	gid_t gid;
+};
+
+/* A user made for this test, removed (with whatever its processes left in its default segment
+ * directories) when the test's process ends, however it ends: a process of its own session,
+ * out of reach of the kill Check sends the test's process group, waits for the end of a pipe
+ * only the test's process holds. */
+static void temp_user(struct temp_user *u)
+{
+	char cmd[300];
+	struct passwd *pw;
+	int p[2];
+	pid_t pid;
+	snprintf(u->name, sizeof u->name, "trkh%d", (int)getpid());
+	snprintf(cmd, sizeof cmd, "useradd -M -U -d /nonexistent -s /usr/sbin/nologin %s",
+		 u->name);
+	ck_assert_msg(system(cmd) == 0, "%s failed", cmd);
+	pw = getpwnam(u->name);
+	ck_assert_ptr_nonnull(pw);
+	u->uid = pw->pw_uid;
+	u->gid = pw->pw_gid;
+	ck_assert_int_eq(pipe(p), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char c;
+		int fd;
+		setsid();
+		for (fd = 3; fd < 1024; fd++)
+			if (fd != p[0])
+				close(fd);
+		while (read(p[0], &c, 1) != 0)
+			;
+		snprintf(cmd, sizeof cmd, "userdel -f %s; rm -rf /dev/shm/track-%u /tmp/track-%u",
+			 u->name, (unsigned)u->uid, (unsigned)u->uid);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	close(p[0]);
+	fcntl(p[1], F_SETFD, FD_CLOEXEC);   /* held by the test's process alone */
+}
+
+/* argv run as u through setpriv, with caps ("+sys_ptrace", or NULL) kept. */
+static char **as_user(const struct temp_user *u, const char *caps, char *const argv[])
+{
+	static char uid[32], gid[32], inh[64], amb[64];
+	char **v = calloc(40, sizeof *v);
+	size_t n = 0, i;
+	snprintf(uid, sizeof uid, "--reuid=%u", (unsigned)u->uid);
+	snprintf(gid, sizeof gid, "--regid=%u", (unsigned)u->gid);
+	v[n++] = "/usr/bin/setpriv";
+	v[n++] = uid;
+	v[n++] = gid;
+	v[n++] = "--clear-groups";
+	if (caps != NULL) {
+		snprintf(inh, sizeof inh, "--inh-caps=%s", caps);
+		snprintf(amb, sizeof amb, "--ambient-caps=%s", caps);
+		v[n++] = inh;
+		v[n++] = amb;
+	}
+	for (i = 0; argv[i] && n < 39; i++)
+		v[n++] = argv[i];
+	return v;
+}
+
+/* track args as u (with caps), under the time limit. */
+static void track_as(const struct temp_user *u, const char *caps, char *const args[],
+		     char *const env[], struct run_result *r)
+{
+	char *argv[32] = {"timeout", "-s", "KILL", LIMIT, (char *)tool_path()};
+	size_t i;
+	for (i = 0; args[i] && i < 26; i++)
+		argv[5 + i] = args[i];
+	argv[5 + i] = NULL;
+	run(u ? as_user(u, caps, argv) : argv, NULL, env, r);
+	ck_assert_msg(r->status != 137, "track %s hung", args[0]);
+}
+
+/* README, `track report` and `track stacks`: root may read another user's process (its
+ * segment found through the TRACK_DIR of the process's own environment) and take its
+ * stacks; another user is told whose it is, status 4; CAP_SYS_PTRACE lets a user take any
+ * process's stacks, not read a segment the file's mode closes to them. */
+START_TEST(root_and_ptrace_read_other_users)
+{
+	const char *dir = shared_dir("users");
+	char *env[] = {shim_preload(), trackdir_env(dir), NULL};
+	char pidstr[16], rootpid[16];
+	struct temp_user u;
+	struct run_result r;
+	FILE *out, *out2;
+	pid_t theirs, mine;
+	temp_user(&u);
+	theirs = start_ready(as_user(&u, NULL, (char *[]){(char *)strdup(fixture("fx_threads")),
+							    "live", "20", NULL}), env, &out);
+	mine = start_live(20, env, &out2);
+	snprintf(pidstr, sizeof pidstr, "%d", (int)theirs);
+	snprintf(rootpid, sizeof rootpid, "%d", (int)mine);
+	/* root reads theirs: the segment from the TRACK_DIR in its environment, its stacks */
+	track_as(NULL, NULL, (char *[]){"report", pidstr, NULL}, (char *[]){"TRACK_DIR", NULL}, &r);
+	ck_assert_msg(r.status == 0 && strstr(r.out, "fx_threads live"), "%d: %s", r.status, r.err);
+	run_free(&r);
+	track_as(NULL, NULL, (char *[]){"stacks", pidstr, NULL}, NULL, &r);
+	ck_assert_msg(r.status == 0 && strstr(r.out, "timed-waiter"), "%d: %s", r.status, r.err);
+	run_free(&r);
+	/* they cannot read root's */
+	track_as(&u, NULL, (char *[]){"report", rootpid, NULL}, NULL, &r);
+	ck_assert_msg(r.status == 4 && strstr(r.err, "belongs to root"), "%d: %s", r.status, r.err);
+	run_free(&r);
+	track_as(&u, NULL, (char *[]){"stacks", rootpid, NULL}, NULL, &r);
+	ck_assert_msg(r.status == 4, "%d: %s", r.status, r.err);
+	no_secret(&(struct secrets){.marker = {"timed-waiter", "timed-waiter", "timed-waiter"}},
+		  "track stacks of root's process, as another user", r.out);
+	run_free(&r);
+	/* with CAP_SYS_PTRACE they may take its stacks; its segment stays closed (mode 0600) */
+	track_as(&u, "+sys_ptrace", (char *[]){"stacks", rootpid, NULL}, NULL, &r);
+	ck_assert_msg(r.status == 0 && strstr(r.out, "timed-waiter"), "%d: %s", r.status, r.err);
+	run_free(&r);
+	track_as(&u, "+sys_ptrace", (char *[]){"report", rootpid, NULL}, NULL, &r);
+	ck_assert_msg(r.status == 4 && strchr(r.err, '\n') == r.err + r.err_len - 1,
+		      "%d: %s", r.status, r.err);
+	run_free(&r);
+	kill(theirs, SIGKILL);
+	kill(mine, SIGKILL);
+	waitpid(theirs, NULL, 0);
+	waitpid(mine, NULL, 0);
+	fclose(out);
+	fclose(out2);
+}
+END_TEST
+
+/* Point 2: a setuid or setgid program, linked with -ltrack or given the shim by LD_PRELOAD,
+ * run by an ordinary user (a temporary one) with TRACK_* variables that would otherwise
+ * make files and output: it runs as natively, says nothing (a bad TRACK_MAX_THREADS would be
+ * said on stderr: the variables were not read), and creates nothing anywhere.  The same
+ * programs without the bit are traced as their user: the negative. */
+START_TEST(setuid_programs_get_a_passive_shim)
+{
+	static const struct {
+		const char *fixture, *arg, *says;
+		mode_t bits;
+		int preload;
+	} progs[] = {
+		{"fx_linked", NULL, "counter 3000\n", 04755, 0},
+		{"fx_linked", NULL, "counter 3000\n", 02755, 0},
+		{"fx_safety", "rw17", "rw17 ok\n", 04755, 1},
+		{"fx_safety", "rw17", "rw17 ok\n", 02755, 1},
+	};
+	const char *base = shared_dir("suid");
+	char prog[700], rootonly[700], open_dir[700], cmd[1600], mine[2][64];
+	struct temp_user u;
+	struct run_result r;
+	struct stat st;
+	size_t i;
+	temp_user(&u);
+	snprintf(rootonly, sizeof rootonly, "%s/rootonly", base);
+	ck_assert_int_eq(mkdir(rootonly, 0700), 0);
+	snprintf(open_dir, sizeof open_dir, "%s/open", base);
+	ck_assert_int_eq(mkdir(open_dir, 0777), 0);
+	ck_assert_int_eq(chmod(open_dir, 0777), 0);
+	snprintf(mine[0], sizeof mine[0], "/dev/shm/track-%u", (unsigned)u.uid);
+	snprintf(mine[1], sizeof mine[1], "/tmp/track-%u", (unsigned)u.uid);
+	for (i = 0; i < ARRAY_SIZE(progs); i++) {
+		char *env[] = {progs[i].preload ? shim_preload() : "LD_PRELOAD",
+			       trackdir_env(rootonly), "TRACK_KEEP=1", "TRACK_REPORT=stderr",
+			       "TRACK_LEAKS=2", "TRACK_MAX_THREADS=abc", NULL};
+		char *argv[] = {prog, (char *)progs[i].arg, NULL};
+		snprintf(prog, sizeof prog, "%s/prog%zu", base, i);
+		snprintf(cmd, sizeof cmd, "cp %s %s", fixture(progs[i].fixture), prog);
+		ck_assert_int_eq(system(cmd), 0);
+		ck_assert_int_eq(chown(prog, 0, 0), 0);
+		ck_assert_int_eq(chmod(prog, progs[i].bits), 0);
+		run_as(u.uid, u.gid, argv, NULL, env, &r);
+		ck_assert_msg(r.status == 0, "%s %o: status %d: %s", progs[i].fixture,
+			      progs[i].bits, r.status, r.err);
+		ck_assert_str_eq(r.out, progs[i].says);
+		ck_assert_msg(r.err_len == 0, "%s %o said: %s", progs[i].fixture, progs[i].bits,
+			      r.err);
+		run_free(&r);
+		snprintf(cmd, sizeof cmd, "test -z \"$(ls -A %s)\"", rootonly);
+		ck_assert_msg(system(cmd) == 0, "%s %o created files in %s", progs[i].fixture,
+			      progs[i].bits, rootonly);
+		ck_assert_msg(lstat(mine[0], &st) != 0 && lstat(mine[1], &st) != 0,
+			      "%s %o made the user's segment directory", progs[i].fixture,
+			      progs[i].bits);
+		/* the negative: without the bit it is traced, as the user, and reads them */
+		ck_assert_int_eq(chmod(prog, 0755), 0);
+		env[1] = trackdir_env(open_dir);
+		run_as(u.uid, u.gid, argv, NULL, env, &r);
+		ck_assert_int_eq(r.status, 0);
+		ck_assert_str_eq(r.out, progs[i].says);
+		ck_assert_msg(strstr(r.err, "libtrack: TRACK_MAX_THREADS=abc"), "%s", r.err);
+		run_free(&r);
+		snprintf(cmd, sizeof cmd, "ls %s | grep -q '^track\\.%u\\.' && rm -f %s/*", open_dir,
+			 (unsigned)u.uid, open_dir);
+		ck_assert_msg(system(cmd) == 0, "%s without its bit made no segment",
+			      progs[i].fixture);
+		unlink(prog);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	const struct test_def tests[] = {
 		LOOP_TEST("matrix", planted_under_every_name, NKINDS),
+		LOOP_TEST("root", report_file_planted_by_another_user, 3),
+		TEST("root", root_and_ptrace_read_other_users),
+		TEST("root", setuid_programs_get_a_passive_shim),
 	};
-	return run_tests("hostile", 120, tests, ARRAY_SIZE(tests));
+	size_t n = ARRAY_SIZE(tests), plain = n;
+	while (plain > 0 && strcmp(tests[plain - 1].tcase, "root") == 0)
+		plain--;
+	if (!is_root()) {
+		fprintf(stderr, "test_hostile: not root: the %zu tests of case \"root\" (other "
+				"users, setuid programs, ptrace) are left out, not passed\n",
+			n - plain);
+		n = plain;
+	}
+	return run_tests("hostile", 120, tests, n);
 }
