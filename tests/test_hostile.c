@@ -743,6 +743,175 @@ START_TEST(planted_under_every_name)
 }
 END_TEST
 
+/* --- the segment directory itself -------------------------------------------------------- */
+
+/* What TRACK_DIR names is not a directory the user can write: a FIFO (opening it to look
+ * would block), a file, a dangling link (following it must not create its target), nothing,
+ * and, as root, a directory only root may write run by another user.  The program runs as
+ * natively and its shim says so in one line; track run refuses before starting (status 2,
+ * one line); track ls lists nothing.  Nothing planted is touched. */
+START_TEST(track_dir_is_not_a_directory_of_yours)
+{
+	static const char *const what[] = {"FIFO", "file", "dangling link", "nothing",
+					   "root's directory"};
+	const char *base = shared_dir("dirs");
+	char dir[700], target[700], *env[3];
+	struct state was;
+	struct run_result r;
+	uid_t as = (uid_t)-1;
+	if (_i == 4 && !is_root()) {
+		fprintf(stderr, "test_hostile: not root: TRACK_DIR of another user's is left out, "
+				"not passed\n");
+		return;
+	}
+	snprintf(dir, sizeof dir, "%s/dir", base);
+	snprintf(target, sizeof target, "%s/target", base);
+	if (_i == 0)
+		ck_assert_int_eq(mkfifo(dir, 0666), 0);
+	else if (_i == 1)
+		write_file(dir, "not a directory\n", 0644);
+	else if (_i == 2)
+		ck_assert_int_eq(symlink(target, dir), 0);
+	else if (_i == 4) {
+		ck_assert_int_eq(mkdir(dir, 0755), 0);
+		as = NOBODY;
+	}
+	if (_i != 3)
+		take_state(dir, &was);
+	env[0] = shim_preload();
+	env[1] = trackdir_env(dir);
+	env[2] = NULL;
+	run_as(as, as, (char *[]){strdup(fixture("fx_safety")), "rw17", NULL}, NULL, env, &r);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, "rw17 ok\n");
+	ck_assert_msg(strncmp(r.err, "libtrack: ", 10) == 0 && strchr(r.err, '\n') ==
+			      r.err + r.err_len - 1 && strstr(r.err, "this process is not traced"),
+		      "TRACK_DIR a %s: not one line saying so: '%s'", what[_i], r.err);
+	run_free(&r);
+	run_as(as, as, (char *[]){(char *)tool_path(), "run", "--", "/bin/true", NULL}, NULL,
+	       env + 1, &r);
+	ck_assert_msg(r.status == 2 && strncmp(r.err, "track: TRACK_DIR=", 17) == 0 &&
+			      strchr(r.err, '\n') == r.err + r.err_len - 1,
+		      "track run, TRACK_DIR a %s: %d: %s", what[_i], r.status, r.err);
+	run_free(&r);
+	run_as(as, as, (char *[]){"timeout", "-s", "KILL", LIMIT, (char *)tool_path(), "ls", NULL},
+	       NULL, env + 1, &r);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, "no segments\n");
+	run_free(&r);
+	if (_i != 3)
+		same_state(dir, &was, "a program and track");
+	if (_i == 4) {
+		char cmd[800];
+		snprintf(cmd, sizeof cmd, "test -z \"$(ls -A %s)\"", dir);
+		ck_assert_int_eq(system(cmd), 0);
+	}
+	ck_assert_int_ne(access(target, F_OK), 0);
+}
+END_TEST
+
+/* A tmpfs of its own on path, in this test's own mount namespace. */
+static void private_tmpfs(const char *path, const char *mode)
+{
+	char opts[64];
+	snprintf(opts, sizeof opts, "size=64m,%s", mode);
+	ck_assert_int_eq(mount("tmpfs", path, "tmpfs", 0, opts), 0);
+}
+
+/* The default directory, /dev/shm/track-<uid>, planted by another user before its user first
+ * needs it: another user's directory open to all, a link to one, a FIFO, a file.  The shim
+ * uses /tmp/track-<uid> instead, the tools read it there and say in one line that they
+ * ignore the planted one; nothing is written into it.  With /tmp/track-<uid> planted too,
+ * the program runs untraced, saying so in one line.  /dev/shm and /tmp/track-<uid> are
+ * private tmpfs of the test, so nothing real is touched. */
+START_TEST(default_directory_planted)
+{
+	static const char *const what[] = {"another user's directory", "link to one", "FIFO",
+					   "file"};
+	char shm[64], tmp[64], other[64], marker[64], *line;
+	char *env[] = {shim_preload(), "TRACK_DIR", NULL};
+	struct state was;
+	struct stat st;
+	int tmp_existed;
+	struct run_result r;
+	int pid;
+	/* a mount namespace of the test's own: /dev/shm afresh, and a tmpfs over
+	 * /tmp/track-<uid> (made for the time of the test if it is not there) */
+	snprintf(tmp, sizeof tmp, "/tmp/track-%u", (unsigned)getuid());
+	tmp_existed = lstat(tmp, &st) == 0;
+	ck_assert_int_eq(unshare(CLONE_NEWNS), 0);
+	ck_assert_int_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	private_tmpfs("/dev/shm", "mode=1777");
+	if (!tmp_existed)
+		ck_assert_int_eq(mkdir(tmp, 0700), 0);
+	private_tmpfs(tmp, "mode=0700");
+
+	snprintf(shm, sizeof shm, "/dev/shm/track-%u", (unsigned)getuid());
+	snprintf(other, sizeof other, "/dev/shm/theirs");
+	snprintf(marker, sizeof marker, "marker-%d", (int)getpid());
+	ck_assert_int_eq(mkdir(other, 0777), 0);
+	ck_assert_int_eq(chmod(other, 0777), 0);
+	ck_assert_int_eq(chown(other, NOBODY, NOBODY), 0);
+	if (_i == 0) {
+		ck_assert_int_eq(mkdir(shm, 0777), 0);
+		ck_assert_int_eq(chmod(shm, 0777), 0);
+	} else if (_i == 1) {
+		ck_assert_int_eq(symlink(other, shm), 0);
+	} else if (_i == 2) {
+		ck_assert_int_eq(mkfifo(shm, 0666), 0);
+	} else {
+		write_file(shm, "theirs\n", 0666);
+	}
+	ck_assert_int_eq(lchown(shm, NOBODY, NOBODY), 0);
+	take_state(shm, &was);
+	env[2] = NULL;
+	run((char *[]){strdup(fixture("fx_safety")), "fds", marker, NULL}, NULL,
+	    (char *[]){shim_preload(), "TRACK_DIR", "TRACK_KEEP=1", NULL}, &r);
+	ck_assert_msg(r.status == 0 && r.err_len == 0, "%s planted: %d: %s", what[_i], r.status,
+		      r.err);
+	run_free(&r);
+	same_state(shm, &was, "a traced program");
+	{
+		char cmd[800];
+		snprintf(cmd, sizeof cmd, "test -z \"$(ls -A %s)\"", other);
+		ck_assert_msg(system(cmd) == 0, "a segment went into another user's directory");
+		snprintf(cmd, sizeof cmd, "ls %s | grep -q '^track\\.'", tmp);
+		ck_assert_msg(system(cmd) == 0, "no segment in %s", tmp);
+	}
+	/* the tools find it there, and say in one line that they ignore the planted one */
+	run((char *[]){"timeout", "-s", "KILL", LIMIT, (char *)tool_path(), "ls", NULL}, NULL,
+	    (char *[]){"TRACK_DIR", NULL}, &r);
+	ck_assert_int_eq(r.status, 0);
+	line = strstr(r.out, marker);
+	ck_assert_msg(line != NULL, "track ls does not list it: %s", r.out);
+	ck_assert_msg(strstr(r.err, "ignoring /dev/shm/track-") && strchr(r.err, '\n') ==
+			      r.err + r.err_len - 1, "%s", r.err);
+	while (line > r.out && line[-1] != '\n')
+		line--;
+	ck_assert_int_eq(sscanf(line, "%d", &pid), 1);
+	run_free(&r);
+	run((char *[]){"timeout", "-s", "KILL", LIMIT, (char *)tool_path(), "clean", NULL}, NULL,
+	    (char *[]){"TRACK_DIR", NULL}, &r);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_ptr_nonnull(strstr(r.out, "removed /tmp/track-"));
+	run_free(&r);
+	same_state(shm, &was, "track ls and clean");
+	/* both planted (the second open to all, another user's): untraced, said in one line */
+	ck_assert_int_eq(chmod(tmp, 0777), 0);
+	ck_assert_int_eq(chown(tmp, NOBODY, NOBODY), 0);
+	run((char *[]){strdup(fixture("fx_safety")), "rw17", NULL}, NULL, env, &r);
+	ck_assert_int_eq(r.status, 0);
+	ck_assert_str_eq(r.out, "rw17 ok\n");
+	ck_assert_msg(strncmp(r.err, "libtrack: ", 10) == 0 && strchr(r.err, '\n') ==
+			      r.err + r.err_len - 1, "not one line: '%s'", r.err);
+	run_free(&r);
+	same_state(shm, &was, "a traced program");
+	ck_assert_int_eq(umount(tmp), 0);
+	if (!tmp_existed)
+		rmdir(tmp);
+}
+END_TEST
+
 /* --- report files ------------------------------------------------------------------------ */
 
 /* Another user plants, in a shared directory (sticky, world-writable: /tmp), the file a
@@ -1010,6 +1179,8 @@ int main(void)
 {
 	const struct test_def tests[] = {
 		LOOP_TEST("matrix", planted_under_every_name, NKINDS),
+		LOOP_TEST("dirs", track_dir_is_not_a_directory_of_yours, 5),
+		LOOP_TEST("root", default_directory_planted, 4),
 		LOOP_TEST("root", report_file_planted_by_another_user, 3),
 		TEST("root", root_and_ptrace_read_other_users),
 		TEST("root", setuid_programs_get_a_passive_shim),

@@ -150,6 +150,7 @@ void (*track_seg_warn)(const char *msg) = warn_stderr;
 int track_seg_dirs(char dirs[][TRACK_SEGFILE_PATH_MAX], int max)
 {
 	static const char *const bases[] = TRACK_SEGDIR_BASES;
+	static int warned[TRACK_SEGDIR_NBASES];   /* a command looks many times: said once */
 	const char *d = seg_owner == (uid_t)-1 ? getenv("TRACK_DIR") : owner_dir;
 	int i, n = 0;
 	if (d != NULL && *d != '\0') {
@@ -167,7 +168,8 @@ int track_seg_dirs(char dirs[][TRACK_SEGFILE_PATH_MAX], int max)
 			char msg[TRACK_SEGFILE_PATH_MAX + 96];
 			snprintf(msg, sizeof msg, "ignoring %s: not a directory of yours closed to "
 				 "others (remove it, or set TRACK_DIR)", dirs[n]);
-			track_seg_warn(msg);
+			if (!warned[i]++)
+				track_seg_warn(msg);
 			continue;
 		}
 		n++;
