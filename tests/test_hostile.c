@@ -1054,13 +1054,19 @@ static void track_as(const struct temp_user *u, const char *caps, char *const ar
 
 /* README, `track report` and `track stacks`: root may read another user's process (its
  * segment found through the TRACK_DIR of the process's own environment) and take its
- * stacks; another user is told whose it is, status 4; CAP_SYS_PTRACE lets a user take any
- * process's stacks, not read a segment the file's mode closes to them. */
+ * stacks, and never follows what that user planted for it (a link or a hard link to a
+ * root-only file, a FIFO: in the process's TRACK_DIR and in the user's default directory,
+ * which root's track run looks through); another user is told whose it is, status 4;
+ * CAP_SYS_PTRACE lets a user take any process's stacks, not read a segment the file's mode
+ * closes to them. */
 START_TEST(root_and_ptrace_read_other_users)
 {
 	const char *dir = shared_dir("users");
 	char *env[] = {shim_preload(), trackdir_env(dir), NULL};
-	char pidstr[16], rootpid[16];
+	char pidstr[16], rootpid[16], theirdir[64], path[6][700];
+	struct secrets s;
+	struct state was[6];
+	size_t i;
 	struct temp_user u;
 	struct run_result r;
 	FILE *out, *out2;
@@ -1071,10 +1077,42 @@ START_TEST(root_and_ptrace_read_other_users)
 	mine = start_live(20, env, &out2);
 	snprintf(pidstr, sizeof pidstr, "%d", (int)theirs);
 	snprintf(rootpid, sizeof rootpid, "%d", (int)mine);
+	/* what they plant for root to read, under their own process's next names and in their
+	 * default directory: a link to a root-only file, a hard link to it (as a user may make
+	 * where fs.protected_hardlinks is 0), a FIFO */
+	make_secrets(&s, getenv("TRACK_DIR"));
+	snprintf(theirdir, sizeof theirdir, "/dev/shm/track-%u", (unsigned)u.uid);
+	ck_assert_int_eq(mkdir(theirdir, 0700), 0);
+	ck_assert_int_eq(chown(theirdir, u.uid, u.gid), 0);
+	for (i = 0; i < 6; i++) {
+		const char *d = i < 3 ? dir : theirdir;
+		ck_assert_int_eq(track_segfile_path(path[i], sizeof path[i], d, (unsigned)u.uid,
+						    (int)theirs, 1 + i % 3), 0);
+		if (i % 3 == 0)
+			ck_assert_int_eq(symlink(s.shadow, path[i]), 0);
+		else if (i % 3 == 1)
+			ck_assert_int_eq(link(s.shadow, path[i]), 0);
+		else
+			ck_assert_int_eq(mkfifo(path[i], 0600), 0);
+		if (i % 3 != 1)
+			ck_assert_int_eq(lchown(path[i], u.uid, u.gid), 0);
+		take_state(path[i], &was[i]);
+	}
 	/* root reads theirs: the segment from the TRACK_DIR in its environment, its stacks */
 	track_as(NULL, NULL, (char *[]){"report", pidstr, NULL}, (char *[]){"TRACK_DIR", NULL}, &r);
 	ck_assert_msg(r.status == 0 && strstr(r.out, "fx_threads live"), "%d: %s", r.status, r.err);
+	no_secret(&s, "root's track report of their process", r.out);
+	no_secret(&s, "root's track report of their process", r.err);
 	run_free(&r);
+	/* root's track run looks at every user's directory for processes of its run */
+	track_as(NULL, NULL, (char *[]){"run", "--", "/bin/echo", "ran", NULL},
+		 (char *[]){"TRACK_DIR", NULL}, &r);
+	ck_assert_msg(r.status == 0 && strcmp(r.out, "ran\n") == 0, "%d: %s", r.status, r.err);
+	no_secret(&s, "root's track run", r.err);
+	run_free(&r);
+	for (i = 0; i < 6; i++)
+		same_state(path[i], &was[i], "root's track report and run");
+	secrets_intact(&s);
 	track_as(NULL, NULL, (char *[]){"stacks", pidstr, NULL}, NULL, &r);
 	ck_assert_msg(r.status == 0 && strstr(r.out, "timed-waiter"), "%d: %s", r.status, r.err);
 	run_free(&r);
