@@ -241,7 +241,7 @@ static uint64_t lay_out(struct track_seg_header *h)
 	h->edges_off = section(&off, h->max_edges, h->edge_rec_size);
 	h->edge_index_slots = track__index_slots(2 * h->max_edges);
 	h->edge_index_off = section(&off, h->edge_index_slots, sizeof(uint32_t));
-	h->max_fds = 64;
+	h->max_fds = TRACK_MAX_FDS;
 	h->fds_off = section(&off, h->max_fds, sizeof(struct track_fd_rec));
 	h->max_profs = track__pow2_at_least(track__env_num(TRACK_ENV_MAX_PROFILES));
 	h->profs_off = section(&off, h->max_profs, sizeof(struct track_prof_rec));

@@ -568,6 +568,24 @@ pid_t start_talking(char *const argv[], char *const env[], FILE **out, FILE **in
 	return pid;
 }
 
+pid_t stopped_child(char *const argv[], char *const env[], const char *out_path)
+{
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		size_t i;
+		dup2(fd, 1);
+		for (i = 0; env[i]; i++)
+			putenv(env[i]);
+		raise(SIGSTOP);
+		execv(argv[0], argv);
+		_exit(122);
+	}
+	ck_assert_int_eq(waitpid(pid, NULL, WUNTRACED), pid);
+	return pid;
+}
+
 pid_t start_ready(char *const argv[], char *const env[], FILE **out)
 {
 	return start_talking(argv, env, out, NULL);

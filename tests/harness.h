@@ -139,6 +139,10 @@ const char *fixture(const char *name);
 
 /* --- background processes ---------------------------------------------------------------- */
 
+/* A child stopped (SIGSTOP) before it execs argv (argv[0] a path) with env added and its
+ * stdout into out_path, so that its pid is known beforehand (to plant files under the
+ * names it will use); SIGCONT lets it go on. */
+pid_t stopped_child(char *const argv[], char *const env[], const char *out_path);
 /* Start argv (argv[0] a path) in the background with env added; returns its pid once it
  * printed a line starting "ready" (its stdout is *out). */
 pid_t start_ready(char *const argv[], char *const env[], FILE **out);

@@ -363,25 +363,6 @@ static const char *shared_dir(const char *name)
 	return d;
 }
 
-/* A child stopped before it execs argv with env, so that its pid is known beforehand. */
-static pid_t stopped_child(char *const argv[], char *const env[], const char *out_path)
-{
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		size_t i;
-		dup2(fd, 1);
-		for (i = 0; env[i]; i++)
-			putenv(env[i]);
-		raise(SIGSTOP);
-		execv(argv[0], argv);
-		_exit(122);
-	}
-	ck_assert_int_eq(waitpid(pid, NULL, WUNTRACED), pid);
-	return pid;
-}
-
 /* D2, the shim: another user plants a FIFO under the very name the program's segment is to
  * have.  The shim opened it to look, and blocked before main for ever. */
 START_TEST(planted_fifo_does_not_hang_the_program)

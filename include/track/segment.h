@@ -66,6 +66,7 @@
 #define TRACK_DEFAULT_HOLD_SAMPLE  64u     /* TRACK_HOLD_SAMPLE: time 1 uncontended hold in N */
 #define TRACK_HOLD_FIRST           1024u   /* ... past a lock's first N holds, all timed */
 #define TRACK_MAX_QUEUES           64u
+#define TRACK_MAX_FDS              64u  /* descriptor records (TRACK_LEAKS=2) */
 #define TRACK_DEFAULT_DEADLOCK_EXIT 7      /* TRACK_DEADLOCK_EXITCODE: a status of its own, not
 					      1, which programs and track use for failing */
 

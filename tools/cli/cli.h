@@ -94,6 +94,17 @@ enum {
  * value (said: exit TRACK_EXIT_USAGE). */
 int track_format_opt(int key, const char *arg, const char **format, struct track_render_opts *o);
 
+/* A file a command writes (--output, --json, snapshot -o), opened without trusting what
+ * another user may have put at its name: a file, FIFO or link that someone other than the
+ * caller and the directory's owner made in a shared directory (sticky and world-writable,
+ * as /tmp) is refused, as Linux's protected_regular, protected_fifos and protected_symlinks
+ * refuse them, whatever those are set to (a FIFO would block the command for ever; a link
+ * would have it overwrite the file it points to).  The stream, or NULL (said). */
+FILE *track_open_output(const char *path);
+/* Whether the existing file at path, st from lstat, is such a planted one. */
+struct stat;
+int track_output_planted(const char *path, const struct stat *st);
+
 /* Flush (and close, unless stdout or stderr) a report stream; -1 with a message naming where
  * it went if anything could not be written. */
 int track_flush(FILE *f, const char *name);

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -549,8 +550,15 @@ static int check_writable(const char *path)
 	char dir[PATH_MAX];
 	const char *slash;
 	int fd;
+	struct stat st;
 	if (path == NULL || strcmp(path, "-") == 0)
 		return 0;
+	if (lstat(path, &st) == 0 && track_output_planted(path, &st)) {
+		track_error("cannot write %s: it is another user's (uid %u) in a shared directory, "
+			    "not yours to write through; remove it, or name another file", path,
+			    (unsigned)st.st_uid);
+		return -1;
+	}
 	fd = open(path, O_WRONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd >= 0) {
 		close(fd);

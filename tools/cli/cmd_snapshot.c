@@ -77,6 +77,7 @@ int track_cmd_snapshot(int argc, char **argv)
 	int fds = 0, rc;
 	pid_t pid;
 	json_t *j;
+	FILE *f;
 	rc = parse(argc, argv, &out, &fds, &pid);
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;
@@ -88,15 +89,20 @@ int track_cmd_snapshot(int argc, char **argv)
 		track_error("%s", err);
 		return TRACK_EXIT_USAGE;
 	}
-	j = track_procsnap_json(&ps);
-	rc = out != NULL ? json_dump_file(j, out, JSON_INDENT(1)) : json_dumpf(j, stdout, JSON_INDENT(1));
-	json_decref(j);
-	track_procsnap_free(&ps);
-	if (rc != 0) {
-		track_error("cannot write the snapshot to %s", out ? out : "standard output");
+	f = out != NULL ? track_open_output(out) : stdout;
+	if (f == NULL) {
+		track_procsnap_free(&ps);
 		return TRACK_EXIT_FAIL;
 	}
-	if (out == NULL)
-		putchar('\n');
-	return track_flush(stdout, "standard output") == 0 ? 0 : TRACK_EXIT_FAIL;
+	j = track_procsnap_json(&ps);
+	rc = json_dumpf(j, f, JSON_INDENT(1));
+	json_decref(j);
+	track_procsnap_free(&ps);
+	if (rc != 0 || fputc('\n', f) == EOF) {
+		track_error("cannot write the snapshot to %s", out ? out : "standard output");
+		if (f != stdout)
+			fclose(f);
+		return TRACK_EXIT_FAIL;
+	}
+	return track_flush(f, out ? out : "standard output") == 0 ? 0 : TRACK_EXIT_FAIL;
 }

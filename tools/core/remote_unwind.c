@@ -60,6 +60,7 @@
 #include <unistd.h>
 
 #include "core/remote_unwind.h"
+#include "core/symbolize.h"
 
 #define STACK_COPY   (128 * 1024)  /* most of a stack copied while its thread is stopped */
 #define RED_ZONE     128           /* x86_64 leaf functions may keep data below the sp */
@@ -1120,7 +1121,7 @@ int track_remote_stacks_hooked(pid_t pid, int max_frames, const struct track_rho
 		goto fail_ctx;
 	}
 	dwfl_report_begin(w.dwfl);
-	dr = dwfl_linux_proc_report(w.dwfl, pid);
+	dr = track_dwfl_report_proc(w.dwfl, pid);
 	dwfl_report_end(w.dwfl, NULL, NULL);
 	if (dr != 0) {
 		if (dr > 0 && (dr == ENOENT || dr == ESRCH)) {

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "core/segread.h"
+#include "track/env.h"
 #include "track/hash.h"
 
 #define SEQ_RETRIES 200
@@ -38,15 +39,31 @@ static uid_t owner(void)
 	return seg_owner == (uid_t)-1 ? geteuid() : seg_owner;
 }
 
-/* The uid a segment file's name gives ("track.<uid>.<pid>.<gen>"), or -1. */
-static long name_uid(const char *path)
+/* What a segment file's name says ("track.<uid>.<pid>.<gen>"); 0, or -1 if the name is
+ * not one (a segment copied to a name of the user's choosing). */
+static int name_says(const char *path, unsigned *uid, int *pid, unsigned *gen)
 {
 	const char *base = strrchr(path, '/');
+	return track_segfile_parse(base ? base + 1 : path, uid, pid, gen);
+}
+
+/* The uid a segment file's name gives, or -1. */
+static long name_uid(const char *path)
+{
 	unsigned uid, gen;
 	int pid;
-	if (track_segfile_parse(base ? base + 1 : path, &uid, &pid, &gen) != 0)
-		return -1;
-	return uid;
+	return name_says(path, &uid, &pid, &gen) == 0 ? (long)uid : -1;
+}
+
+/* Whether header h may be the segment its file's name says: the shim names every segment
+ * after the uid, pid and exec generation it records, so a header that disagrees with its
+ * name was forged (or copied there), and is not the process the name says. */
+static int header_fits_name(const struct track_seg_header *h, const char *path)
+{
+	unsigned uid, gen;
+	int pid;
+	return name_says(path, &uid, &pid, &gen) != 0 ||
+	       (h->uid == uid && h->pid == pid && h->exec_gen == gen);
 }
 
 /* Whether a segment file owned by uid may be read: the caller's (or the user it reads for),
@@ -133,6 +150,7 @@ void (*track_seg_warn)(const char *msg) = warn_stderr;
 int track_seg_dirs(char dirs[][TRACK_SEGFILE_PATH_MAX], int max)
 {
 	static const char *const bases[] = TRACK_SEGDIR_BASES;
+	static int warned[TRACK_SEGDIR_NBASES];   /* a command looks many times: said once */
 	const char *d = seg_owner == (uid_t)-1 ? getenv("TRACK_DIR") : owner_dir;
 	int i, n = 0;
 	if (d != NULL && *d != '\0') {
@@ -150,7 +168,8 @@ int track_seg_dirs(char dirs[][TRACK_SEGFILE_PATH_MAX], int max)
 			char msg[TRACK_SEGFILE_PATH_MAX + 96];
 			snprintf(msg, sizeof msg, "ignoring %s: not a directory of yours closed to "
 				 "others (remove it, or set TRACK_DIR)", dirs[n]);
-			track_seg_warn(msg);
+			if (!warned[i]++)
+				track_seg_warn(msg);
 			continue;
 		}
 		n++;
@@ -298,7 +317,8 @@ static void find_visit(const char *path, pid_t pid, unsigned gen, void *vctx)
 	 * shared TRACK_DIR is not one), and while the process runs only its own, not a stale
 	 * one of an earlier process that had the same pid. */
 	if (read_header(path, &h, err, sizeof err) != 0 || h.magic != TRACK_SEGMENT_MAGIC ||
-	    h.pid != pid || (c->live_start != 0 && h.proc_starttime != c->live_start))
+	    !header_fits_name(&h, path) ||
+	    (c->live_start != 0 && h.proc_starttime != c->live_start))
 		return;
 	c->found = 1;
 	c->best_gen = gen;
@@ -414,6 +434,33 @@ static int section_ok(uint64_t off, uint64_t count, uint64_t size, uint64_t tota
 	return off % 64 == 0 && off <= total && size != 0 && count <= (total - off) / size;
 }
 
+/* The largest capacity the shim gives table v, a power of two when pow2 (it rounds up). */
+static uint64_t cap_max(enum track_env_var v, int pow2)
+{
+	uint64_t hi = track_env_spec(v)->hi, p = 1;
+	if (!pow2)
+		return hi;
+	while (p < hi)
+		p <<= 1;
+	return p;
+}
+
+/* Whether every table is no larger than the shim ever makes it (track/env.h's ranges): a
+ * forged header with capacities in the billions, in a sparse file large enough for them,
+ * would otherwise have a reader allocate and read terabytes before anything is shown. */
+static int capacities_ok(const struct track_seg_header *h)
+{
+	return h->max_threads <= cap_max(TRACK_ENV_MAX_THREADS, 0) &&
+	       h->max_objects <= cap_max(TRACK_ENV_MAX_OBJECTS, 0) &&
+	       h->max_modules <= cap_max(TRACK_ENV_MAX_MODULES, 0) &&
+	       h->max_findings <= cap_max(TRACK_ENV_MAX_FINDINGS, 0) &&
+	       h->max_stacks <= cap_max(TRACK_ENV_MAX_STACKS, 1) &&
+	       h->max_edges <= cap_max(TRACK_ENV_MAX_EDGES, 1) &&
+	       h->max_profs <= cap_max(TRACK_ENV_MAX_PROFILES, 1) &&
+	       h->max_fds <= TRACK_MAX_FDS && h->max_queues <= TRACK_MAX_QUEUES &&
+	       h->max_cycle_items <= (uint64_t)h->max_findings * TRACK_CYCLE_ITEMS_PER_FINDING;
+}
+
 static int header_ok(const struct track_seg_header *h, uint64_t fsize, char *err, size_t errlen,
 		     const char *path)
 {
@@ -428,7 +475,14 @@ static int header_ok(const struct track_seg_header *h, uint64_t fsize, char *err
 			 path, h->version, TRACK_SEGMENT_VERSION);
 		return TRACK_EXIT_VERSION;
 	}
-	if (h->header_size != sizeof *h || h->thread_rec_size != sizeof(struct track_thread_rec) ||
+	if (!header_fits_name(h, path)) {
+		snprintf(err, errlen, "%s is damaged or forged: its header names process %d, "
+			 "image %u of uid %u, not the one its file name says", path, (int)h->pid,
+			 h->exec_gen, h->uid);
+		return TRACK_EXIT_VERSION;
+	}
+	if (!capacities_ok(h) ||
+	    h->header_size != sizeof *h || h->thread_rec_size != sizeof(struct track_thread_rec) ||
 	    h->obj_rec_size != sizeof(struct track_obj_rec) ||
 	    h->module_rec_size != sizeof(struct track_module_rec) ||
 	    h->finding_rec_size != sizeof(struct track_finding_rec) ||

@@ -27,6 +27,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <dwarf.h>
+#include <errno.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <pthread.h>
@@ -836,6 +837,26 @@ static bool cache_grow(struct track_symbolizer *S)
 	return true;
 }
 
+/* The modules of process pid into dwfl: dwfl_linux_proc_report, which starts with
+ * /proc/PID/auxv (for the vDSO).  That file is its owner's, mode 0400: a user who may ptrace
+ * the process by CAP_SYS_PTRACE alone, not being root, cannot open it, while maps is open to
+ * any reader ptrace allows.  Then the modules come from maps alone, the vDSO left out (a
+ * frame in it is rare in a thread that sleeps).  0, or an errno (or -1, libdwfl's error). */
+int track_dwfl_report_proc(Dwfl *dwfl, pid_t pid)
+{
+	char path[64];
+	FILE *f;
+	int dr = dwfl_linux_proc_report(dwfl, pid);
+	if (dr != EACCES)
+		return dr;
+	snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return EACCES;
+	dr = dwfl_linux_proc_maps_report(dwfl, f);
+	fclose(f);
+	return dr;
+}
+
 /* ---- public -------------------------------------------------------------------------- */
 
 struct track_symbolizer *track_sym_new(const struct track_module_rec *mods, size_t n)
@@ -920,7 +941,7 @@ struct track_symbolizer *track_sym_new_pid(pid_t pid)
 	if (S->proc_dwfl == NULL)
 		goto fail;
 	dwfl_report_begin(S->proc_dwfl);
-	if (dwfl_linux_proc_report(S->proc_dwfl, pid) != 0 ||
+	if (track_dwfl_report_proc(S->proc_dwfl, pid) != 0 ||
 	    dwfl_report_end(S->proc_dwfl, NULL, NULL) != 0)
 		goto fail;
 	dwfl_getmodules(S->proc_dwfl, count_module, &n, 0);

@@ -19,6 +19,11 @@
 
 #include "track/segment.h"
 
+/* dwfl_linux_proc_report, also for a caller that may ptrace process pid by CAP_SYS_PTRACE
+ * alone (symbolize.c); for the tools that report a live process's modules themselves. */
+struct Dwfl;
+int track_dwfl_report_proc(struct Dwfl *dwfl, pid_t pid);
+
 /*
  * One symbolized location.  An address inside code inlined from other functions yields
  * several entries: the innermost inlined function first, the real (out-of-line) function
