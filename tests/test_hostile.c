@@ -976,6 +976,11 @@ static void temp_user(struct temp_user *u)
 	ck_assert_ptr_nonnull(pw);
 	u->uid = pw->pw_uid;
 	u->gid = pw->pw_gid;
+	/* a user of an earlier test that had this uid may not be all gone yet: nothing in
+	 * these directories is this new user's */
+	snprintf(cmd, sizeof cmd, "rm -rf /dev/shm/track-%u /tmp/track-%u", (unsigned)u->uid,
+		 (unsigned)u->uid);
+	ck_assert_int_eq(system(cmd), 0);
 	ck_assert_int_eq(pipe(p), 0);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
@@ -988,8 +993,9 @@ static void temp_user(struct temp_user *u)
 				close(fd);
 		while (read(p[0], &c, 1) != 0)
 			;
-		snprintf(cmd, sizeof cmd, "userdel -f %s; rm -rf /dev/shm/track-%u /tmp/track-%u",
-			 u->name, (unsigned)u->uid, (unsigned)u->uid);
+		/* the directories first: once the user is gone, its uid may be a new one's */
+		snprintf(cmd, sizeof cmd, "rm -rf /dev/shm/track-%u /tmp/track-%u; userdel -f %s",
+			 (unsigned)u->uid, (unsigned)u->uid, u->name);
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
