@@ -535,9 +535,10 @@ struct track_lazy {
 static int read_into(int fd, void **buf, uint32_t *cap, uint32_t n, size_t size, uint64_t off)
 {
 	if (n > *cap || *buf == NULL) {
-		/* twice what was there: a table that grows between reloads is not reallocated
-		 * on every one */
-		uint32_t want = n > 2 * *cap ? n : 2 * *cap;
+		/* twice what was there, or at first a quarter and 64 more than there is: a
+		 * table that grows between reloads (a live process making objects and threads)
+		 * is not reallocated on every one */
+		uint32_t want = *cap == 0 ? n + n / 4 + 64 : n > 2 * *cap ? n : 2 * *cap;
 		void *p = realloc(*buf, (size_t)(want ? want : 1) * size);
 		if (p == NULL)
 			return -1;
