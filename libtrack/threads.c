@@ -162,6 +162,8 @@ static inline int seq_begin(struct track_thread_rec *thr)
 
 static inline void seq_end(struct track_thread_rec *thr, int began)
 {
+	/* the outer change made the counter odd, and nothing made it even meanwhile */
+	TRACK_ASSERT(!began || TRACK_SEQ_WRITING(thr->seq));
 	if (began)
 		__atomic_store_n(&thr->seq, thr->seq + 1, __ATOMIC_RELEASE);
 }
@@ -170,7 +172,10 @@ void track__thread_set_state(struct track__thread *t, uint32_t state, uint64_t o
 			    uint32_t obj_idx, int32_t wait_tid, uint32_t stack, uint32_t wflags)
 {
 	struct track_thread_rec *thr = t->thr;
-	int w = seq_begin(thr);
+	int w;
+	/* only the thread itself writes its wait state, into its own record */
+	TRACK_ASSERT(t == track__tls.self && thr == &track__g.threads[t->slot]);
+	w = seq_begin(thr);
 	TRACK_STORE(&thr->state, state);
 	TRACK_STORE(&thr->since_ns, track__now_ns());
 	TRACK_STORE(&thr->wait_obj, obj);
@@ -184,7 +189,9 @@ void track__thread_set_state(struct track__thread *t, uint32_t state, uint64_t o
 void track__thread_running(struct track__thread *t, uint64_t waited_ns)
 {
 	struct track_thread_rec *thr = t->thr;
-	int w = seq_begin(thr);
+	int w;
+	TRACK_ASSERT(t == track__tls.self && thr == &track__g.threads[t->slot]);
+	w = seq_begin(thr);
 	TRACK_STORE(&thr->state, TRACK_TS_RUNNING);
 	TRACK_STORE(&thr->since_ns, track__now_ns());
 	TRACK_STORE(&thr->wait_obj, 0);
@@ -846,6 +853,7 @@ TRACK_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
 	thr->flags = detached == PTHREAD_CREATE_DETACHED ? TRACK_TF_DETACHED : 0;
 	thr->create_stack = track__stack_capture(t);
 	bump_alive(&peak_from, &peak_to);   /* counted now: the thread may end before we return */
+	TRACK_ASSERT(track__tls.nlocks == 0);   /* no shim lock across a call into glibc */
 	if (unlikely(track__g.thread_limit != 0))
 		track__thread_limit_crossed(t, thr);
 	track__modules_note_pc(thr->create_pc);
@@ -952,6 +960,7 @@ static int join_common(pthread_t th, void **ret, clockid_t clk, const struct tim
 			w.t = t;
 			w.t0 = track__now_ns();
 		}
+		TRACK_ASSERT(track__tls.nlocks == 0);   /* nor across a wait */
 		rc = call(th, ret, clk, abs);
 	}
 	if (rc == 0) {
