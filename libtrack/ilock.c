@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -69,6 +70,9 @@ void track__spin_take(int *word)
 void track__spin_drop(int *word)
 {
 	struct track__tls *t = &track__tls;
+	/* dropped by the thread that took it: held, and counted in its nesting */
+	TRACK_ASSERT(__atomic_load_n(word, __ATOMIC_RELAXED) != 0);
+	TRACK_ASSERT(t->nlocks > 0 && t->busy > 0);
 	__atomic_store_n(word, 0, __ATOMIC_RELEASE);
 	t->busy--;
 	if (--t->nlocks == 0)
@@ -84,6 +88,20 @@ void track__iunlock(void)
 {
 	track__spin_drop(&ilock_word);
 }
+
+#ifdef TRACK_DEBUG
+/* A broken invariant: say where, with one write(2) (no stdio), and abort. */
+void track__assert_failed(const char *file, int line, const char *what)
+{
+	char msg[512];
+	size_t n = track__format(msg, sizeof msg,
+				 "libtrack: internal invariant broken at %s:%d: %s (thread %ld)\n",
+				 file, line, what, (long)syscall(SYS_gettid));
+	if (write(2, msg, n) < 0)
+		abort();
+	abort();
+}
+#endif
 
 /* After fork only the forking thread exists: a lock another thread held is simply free. */
 void track__ilock_reset(void)

@@ -61,6 +61,8 @@ void track__wait_begin(struct track__wait *w, struct track__thread *t, struct tr
 		track__deadlock_check(t);
 	w->t0 = track__now_ns();
 	w->dt = 0;
+	/* the wait it opens is this thread's, and no shim lock is held into it */
+	TRACK_ASSERT(t == track__tls.self && track__tls.nlocks == 0);
 }
 
 /* The wait is over (on return, or on cancellation's unwind).  Unless the thread's record

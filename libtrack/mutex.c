@@ -188,12 +188,34 @@ static inline int any_trylock(pthread_mutex_t *m, const struct track__thread *t)
 	return likely(rc >= 0) ? rc : __pthread_mutex_trylock(m);
 }
 
+/*
+ * The try a lock call makes first, which the program did not ask for, so it must leave the
+ * mutex as the program's lock call would.  glibc's trylock of a robust mutex that is not
+ * recoverable (its owner died and nobody made it consistent) returns ENOTRECOVERABLE but
+ * keeps the lock word it just took (it frees it only `if (oldval == id)`, and oldval is the
+ * 0 it replaced); its lock frees it.  Left so, the program's next unlock ran into glibc's
+ * robust-list code with the mutex on no list (SIGSEGV), and any other locker would block for
+ * ever instead of being told ENOTRECOVERABLE.  So the word is given back as glibc's lock
+ * gives it back (robust mutexes use shared futexes), and the call returns what lock would.
+ */
+static int lock_first_try(pthread_mutex_t *m)
+{
+	int rc = __pthread_mutex_trylock(m), tid;
+	if (likely(rc != ENOTRECOVERABLE))
+		return rc;
+	tid = track__tls.self != NULL ? track__tls.self->tid : (int)syscall(SYS_gettid);
+	if ((__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED) & FUTEX_TID_MASK) == tid &&
+	    __atomic_exchange_n(&m->__data.__lock, 0, __ATOMIC_RELEASE) > 1)
+		TRACK__KEEP_ERRNO(syscall(SYS_futex, &m->__data.__lock, FUTEX_WAKE, 1, NULL, NULL, 0));
+	return rc;
+}
+
 /* Everything pthread_mutex_lock does off its hot path: any mutex but a plain one, a
  * thread not yet registered, an object not in this thread's cache, a recursive take. */
 static __attribute__((noinline)) int mutex_lock_slow(pthread_mutex_t *m, int rc, uint64_t pc)
 {
 	if (rc < 0)
-		rc = __pthread_mutex_trylock(m);
+		rc = lock_first_try(m);
 	return mutex_after_try(m, rc, TRACK__PLAIN, 0, NULL, pc);
 }
 
@@ -247,7 +269,7 @@ static int mutex_lock_timed(pthread_mutex_t *m, enum track__how how, clockid_t c
 	/* glibc rejects the clock before trying the lock */
 	if (how == TRACK__CLOCK && !track__clock_ok(clk))
 		return track__real.mutex_clocklock(m, clk, abs);
-	return mutex_after_try(m, __pthread_mutex_trylock(m), how, clk, abs, pc);
+	return mutex_after_try(m, lock_first_try(m), how, clk, abs, pc);
 }
 
 TRACK_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *abs)

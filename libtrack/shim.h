@@ -31,6 +31,25 @@
 #define unlikely(x)    __builtin_expect(!!(x), 0)
 #define TRACK_RA()     ((uint64_t)(uintptr_t)__builtin_return_address(0))
 
+/*
+ * The shim's own invariants, checked in a debug build (cmake -DTRACK_DEBUG=ON; CI runs the
+ * stress, safety, sync and order suites with one).  A broken invariant writes one line to
+ * stderr with write(2) and aborts: no allocation, no lock, safe in a signal handler.  In a
+ * normal build the condition is not even evaluated: the code is the same as without it.
+ */
+#ifdef TRACK_DEBUG
+__attribute__((visibility("hidden"), noreturn, cold)) void track__assert_failed(const char *file,
+										  int line,
+										  const char *what);
+#define TRACK_ASSERT(c)                                               \
+	do {                                                          \
+		if (__builtin_expect(!(c), 0))                         \
+			track__assert_failed(__FILE__, __LINE__, #c); \
+	} while (0)
+#else
+#define TRACK_ASSERT(c) ((void)sizeof(!(c)))
+#endif
+
 /* Run stmt and leave errno as it was: the program must see the errno of its own call, not of
  * a system call the shim made on the way (a signal mask, a futex wake, a page populated). */
 #define TRACK__KEEP_ERRNO(stmt)          \
@@ -569,6 +588,7 @@ static inline struct track_obj_rec *track__obj(struct track__thread *t, const vo
 /* Index + 1 of an object record: 0 means none in the segment's fields. */
 static inline uint32_t track__obj_index(const struct track_obj_rec *r)
 {
+	TRACK_ASSERT(r >= track__g.objs && r < track__g.objs + track__g.hdr->max_objects);
 	return (uint32_t)(r - track__g.objs) + 1;
 }
 

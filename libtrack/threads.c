@@ -162,6 +162,8 @@ static inline int seq_begin(struct track_thread_rec *thr)
 
 static inline void seq_end(struct track_thread_rec *thr, int began)
 {
+	/* the outer change made the counter odd, and nothing made it even meanwhile */
+	TRACK_ASSERT(!began || TRACK_SEQ_WRITING(thr->seq));
 	if (began)
 		__atomic_store_n(&thr->seq, thr->seq + 1, __ATOMIC_RELEASE);
 }
@@ -170,7 +172,10 @@ void track__thread_set_state(struct track__thread *t, uint32_t state, uint64_t o
 			    uint32_t obj_idx, int32_t wait_tid, uint32_t stack, uint32_t wflags)
 {
 	struct track_thread_rec *thr = t->thr;
-	int w = seq_begin(thr);
+	int w;
+	/* only the thread itself writes its wait state, into its own record */
+	TRACK_ASSERT(t == track__tls.self && thr == &track__g.threads[t->slot]);
+	w = seq_begin(thr);
 	TRACK_STORE(&thr->state, state);
 	TRACK_STORE(&thr->since_ns, track__now_ns());
 	TRACK_STORE(&thr->wait_obj, obj);
@@ -184,7 +189,9 @@ void track__thread_set_state(struct track__thread *t, uint32_t state, uint64_t o
 void track__thread_running(struct track__thread *t, uint64_t waited_ns)
 {
 	struct track_thread_rec *thr = t->thr;
-	int w = seq_begin(thr);
+	int w;
+	TRACK_ASSERT(t == track__tls.self && thr == &track__g.threads[t->slot]);
+	w = seq_begin(thr);
 	TRACK_STORE(&thr->state, TRACK_TS_RUNNING);
 	TRACK_STORE(&thr->since_ns, track__now_ns());
 	TRACK_STORE(&thr->wait_obj, 0);
@@ -610,6 +617,50 @@ static struct track_thread_rec *tmap_get(pthread_t th, int take)
 	return thr;
 }
 
+/*
+ * For join and detach, which must name the thread before the real call: once glibc has
+ * reaped it, its pthread_t may be handed at once to a thread another thread makes, whose
+ * entry then replaces this one.  Looked up after the call, the new thread was taken for the
+ * reaped one (flagged joined, its entry removed) and the reaped one was never counted.  So
+ * the entry is seen before (seen_*), and after the call taken out only if it is still
+ * the one seen; the record is the one seen if it is still that thread's.
+ */
+struct tmap_seen {
+	uint32_t slot;
+	uint64_t gen;
+	int found;
+};
+
+static struct track_thread_rec *tmap_see(pthread_t th, struct tmap_seen *seen)
+{
+	struct tmap_ent *e;
+	track__ilock();
+	e = tmap_find(th, 0);
+	seen->found = e != NULL && TRACK_LOAD(&track__g.threads[e->slot].gen) == e->gen;
+	if (seen->found) {
+		seen->slot = e->slot;
+		seen->gen = e->gen;
+	}
+	track__iunlock();
+	return seen->found ? &track__g.threads[seen->slot] : NULL;
+}
+
+static struct track_thread_rec *tmap_take_seen(pthread_t th, const struct tmap_seen *seen)
+{
+	struct track_thread_rec *thr = NULL;
+	struct tmap_ent *e;
+	if (!seen->found)
+		return tmap_get(th, 1);   /* not mapped before the call: as well as can be */
+	track__ilock();
+	e = tmap_find(th, 0);
+	if (e != NULL && e->slot == seen->slot && e->gen == seen->gen)
+		e->key = TMAP_DELETED;
+	if (TRACK_LOAD(&track__g.threads[seen->slot].gen) == seen->gen)
+		thr = &track__g.threads[seen->slot];
+	track__iunlock();
+	return thr;
+}
+
 /* The tid of joinable thread th, 0 if unknown or not started yet. */
 int32_t track__tid_of_pthread(uint64_t th)
 {
@@ -802,6 +853,7 @@ TRACK_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
 	thr->flags = detached == PTHREAD_CREATE_DETACHED ? TRACK_TF_DETACHED : 0;
 	thr->create_stack = track__stack_capture(t);
 	bump_alive(&peak_from, &peak_to);   /* counted now: the thread may end before we return */
+	TRACK_ASSERT(track__tls.nlocks == 0);   /* no shim lock across a call into glibc */
 	if (unlikely(track__g.thread_limit != 0))
 		track__thread_limit_crossed(t, thr);
 	track__modules_note_pc(thr->create_pc);
@@ -880,6 +932,7 @@ static int join_common(pthread_t th, void **ret, clockid_t clk, const struct tim
 {
 	struct track__thread *t = track__g.on ? track__self() : NULL;
 	struct track_thread_rec *target;
+	struct tmap_seen seen;
 	int rc;
 	/* Joining oneself fails at once (EDEADLK): no wait, and no deadlock to find; a bug. */
 	if (t == NULL)
@@ -891,7 +944,7 @@ static int join_common(pthread_t th, void **ret, clockid_t clk, const struct tim
 			      rc == EDEADLK ? "EDEADLK" : "it returned");
 		return rc;
 	}
-	target = tmap_get(th, 0);
+	target = tmap_see(th, &seen);
 	{
 		struct join_wait w __attribute__((cleanup(join_wait_end))) = {NULL, 0, 0, 0};
 		if (blocks) {
@@ -907,13 +960,14 @@ static int join_common(pthread_t th, void **ret, clockid_t clk, const struct tim
 			w.t = t;
 			w.t0 = track__now_ns();
 		}
+		TRACK_ASSERT(track__tls.nlocks == 0);   /* nor across a wait */
 		rc = call(th, ret, clk, abs);
 	}
 	if (rc == 0) {
 		track__ilock();
 		joined_note(th);
 		track__iunlock();
-		target = tmap_get(th, 1);
+		target = tmap_take_seen(th, &seen);
 		if (target != NULL) {   /* an untracked thread is in no count but not_tracked */
 			reaped(target, TRACK_TF_JOINED);
 			TRACK_ADD(&track__g.hdr->threads_joined, 1);
@@ -976,9 +1030,12 @@ TRACK_EXPORT int pthread_clockjoin_np(pthread_t th, void **ret, clockid_t clk,
 
 TRACK_EXPORT int pthread_detach(pthread_t th)
 {
-	struct track_thread_rec *target;
+	struct track_thread_rec *target = NULL;
+	struct tmap_seen seen = {0, 0, 0};
 	int rc;
 	track__resolve();
+	if (track__g.on && !track__busy())
+		tmap_see(th, &seen);
 	rc = track__real.detach(th);
 	if (rc != 0 && (rc == EINVAL || rc == ESRCH) && track__g.on && !track__busy())
 		track__finding(TRACK_FK_DETACH_INVALID, (void *)th, 0, TRACK_RA(), 0,
@@ -986,7 +1043,7 @@ TRACK_EXPORT int pthread_detach(pthread_t th)
 			      rc == EINVAL ? "detached or already joined" : "no such thread");
 	if (rc != 0 || !track__g.on || track__busy())
 		return rc;
-	target = tmap_get(th, 1);
+	target = tmap_take_seen(th, &seen);
 	/* A thread detaching itself may do so before its creator has mapped it. */
 	if (target == NULL && pthread_equal(th, pthread_self()) && track__tls.self != NULL)
 		target = track__tls.self->thr;
