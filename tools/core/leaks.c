@@ -154,6 +154,10 @@ void track_killed_derive(struct track_snap *s, const struct track_end *end)
 		const struct track_thread_rec *owner;
 		if (!track_kind_is_lock(o->kind) || !(o->flags & TRACK_OF_LIVE) || o->owner_tid == 0)
 			continue;
+		/* a robust mutex's owner dying is what the attribute is for: the next locker is
+		 * told (EOWNERDEAD) */
+		if (o->kind == TRACK_OBJ_MUTEX && (o->subtype & TRACK_MUTEX_ROBUST))
+			continue;
 		owner = track_snap_thread(s, o->owner_tid);
 		if (owner != NULL && track_thread_outlived(s, owner))
 			add_killed_holding(s, o, i + 1, how);
