@@ -77,8 +77,9 @@ struct topopts {
 static int parse_delay(const char *v, double *out)
 {
 	char *end;
-	double d = strtod(v, &end);
-	if (end != v && *end == '\0' && d >= DELAY_MIN && d <= DELAY_MAX) {
+	/* decimal digits and a point only: strtod would take " 1", "0x1", "1e0" and "inf" */
+	double d = v[strspn(v, "0123456789.")] == '\0' ? strtod(v, &end) : -1;
+	if (d != -1 && end != v && *end == '\0' && d >= DELAY_MIN && d <= DELAY_MAX) {
 		*out = d;
 		return 0;
 	}

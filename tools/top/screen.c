@@ -64,6 +64,8 @@ int track_top_terminal_ok(void)
 int top_term_begin(void)
 {
 	const char *cs;
+	char *cup;
+	SCREEN *scr;
 	if (term_begun)
 		return 0;
 	if (!track_top_terminal_ok())
@@ -71,9 +73,23 @@ int top_term_begin(void)
 	setlocale(LC_ALL, "");
 	cs = nl_langinfo(CODESET);
 	top_ascii = cs == NULL || strcmp(cs, "UTF-8") != 0;
-	if (newterm(NULL, stdout, stdin) == NULL) {
+	if (getenv("TERM") == NULL || *getenv("TERM") == '\0') {
+		track_error("track top cannot use this terminal (TERM is not set); set TERM, or "
+			    "use --batch");
+		return -1;
+	}
+	if ((scr = newterm(NULL, stdout, stdin)) == NULL) {
 		track_error("track top cannot use this terminal (TERM=%s); use --batch",
-			    getenv("TERM") ? getenv("TERM") : "");
+			    getenv("TERM"));
+		return -1;
+	}
+	/* a terminal that cannot move the cursor (dumb) would get the screen as a scroll */
+	cup = tigetstr("cup");
+	if (cup == NULL || cup == (char *)-1) {
+		endwin();
+		delscreen(scr);
+		track_error("track top cannot use this terminal (TERM=%s: it cannot move the "
+			    "cursor); use --batch", getenv("TERM"));
 		return -1;
 	}
 	cbreak();
