@@ -4,6 +4,7 @@
  * the process with later (core/procsnap.c).
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,28 @@ int track_load_live(pid_t pid, struct track_snap *s)
 	return TRACK_EXIT_OK;
 }
 
+/* The snapshot j into the file at path, whole or not at all; 0, or -1 (said). */
+static int write_file(json_t *j, const char *path)
+{
+	int created, rc, e;
+	FILE *f = track_out_open(path, &created);
+	if (f == NULL) {
+		track_error("cannot write the snapshot to %s: %s", path, strerror(errno));
+		return -1;
+	}
+	rc = json_dumpf(j, f, JSON_INDENT(1));
+	e = errno;
+	if (fflush(f) != 0 || ferror(f))
+		rc = -1, e = errno;
+	if (fclose(f) != 0 && rc == 0)
+		rc = -1, e = errno;
+	if (rc == 0)
+		return 0;
+	track_out_discard(path, created);
+	track_error("cannot write the snapshot to %s: %s", path, strerror(e));
+	return -1;
+}
+
 /* 0 ok; -1 help printed; else an exit status (said). */
 static int parse(int argc, char **argv, const char **out, int *fds, pid_t *pid)
 {
@@ -89,11 +112,12 @@ int track_cmd_snapshot(int argc, char **argv)
 		return TRACK_EXIT_USAGE;
 	}
 	j = track_procsnap_json(&ps);
-	rc = out != NULL ? json_dump_file(j, out, JSON_INDENT(1)) : json_dumpf(j, stdout, JSON_INDENT(1));
+	rc = out != NULL ? write_file(j, out) : json_dumpf(j, stdout, JSON_INDENT(1));
 	json_decref(j);
 	track_procsnap_free(&ps);
 	if (rc != 0) {
-		track_error("cannot write the snapshot to %s", out ? out : "standard output");
+		if (out == NULL)
+			track_error("cannot write the snapshot to standard output");
 		return TRACK_EXIT_FAIL;
 	}
 	if (out == NULL)
