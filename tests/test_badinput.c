@@ -29,9 +29,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <grp.h>
 #include <sys/ioctl.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -523,6 +526,20 @@ static void make_inputs(void)
 	free(cmd);
 }
 
+/* "127.0.0.1:PORT" of a port this test listens on (for the test's life). */
+static const char *busy_port(void)
+{
+	static char where[32];
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(fd, 1) == 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	snprintf(where, sizeof where, "127.0.0.1:%u", (unsigned)ntohs(sa.sin_port));
+	return where;
+}
+
 /* A traced process that lives for the test (@LIVE), its snapshot (@SNAP), an untraced one
  * (@PLAIN) and one of another user (@OTHER). */
 static void start_processes(void)
@@ -552,6 +569,7 @@ static void start_processes(void)
 	}
 	snprintf(pid, sizeof pid, "%d", (int)q);
 	token_set("@OTHER", pid);
+	token_set("@BUSY", busy_port());
 }
 
 /* --- the tables ------------------------------------------------------------------------------ */
@@ -733,6 +751,17 @@ static const struct bad_case argument_cases[] = {
 	{0, 2, "--allow-remote", "exporter --listen 10.1.2.3:0", NULL},
 	{0, 2, "non-negative number", "exporter --top -1", NULL},
 	{0, 1, "cannot listen", "exporter --allow-remote --listen 192.0.2.1:0", NULL},
+	{0, 1, "the port is in use", "exporter --listen @BUSY", NULL},
+	/* another user's processes: root's, read as uid 65534; and one of uid 65534's */
+	{B_NOBODY, 4, "belongs to root", "report @LIVE", NULL},
+	{B_NOBODY, 4, "CAP_SYS_PTRACE", "stacks @LIVE", NULL},
+	{B_NOBODY, 4, "belongs to root", "stacks --no-stop @LIVE", NULL},
+	{B_NOBODY, 2, "belongs to root", "snapshot @LIVE", NULL},
+	{B_NOBODY, 2, "belongs to root", "leaks @LIVE --since @SNAP", NULL},
+	{B_NOBODY, 4, "belongs to root", "top --batch @LIVE", NULL},
+	{0, 5, "no track segment", "report @OTHER", NULL},
+	{0, 2, "no track segment", "snapshot @OTHER", NULL},
+	{0, 5, "no track segment", "stacks --no-stop @OTHER", NULL},
 };
 
 START_TEST(arguments_of_every_subcommand)
