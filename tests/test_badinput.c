@@ -1051,6 +1051,35 @@ START_TEST(shim_cuts_a_long_value)
 }
 END_TEST
 
+/* A TRACK_DIR the shim cannot use, under a plain preload: the program runs as natively,
+ * untraced, and one clean "libtrack:" line says why. */
+START_TEST(shim_with_a_bad_track_dir)
+{
+	char *native_argv[] = {"/bin/sh", "-c", "echo out; echo err >&2; exit 3", NULL};
+	const char *dirs[] = {"@MISSING", "@GARBAGE", "@FIFO", "@NL", "@LONG", "@BYTES"};
+	struct run_result nat, r;
+	size_t i;
+	make_inputs();
+	run(native_argv, NULL, NULL, &nat);
+	for (i = 0; i < ARRAY_SIZE(dirs); i++) {
+		char *dir, *line;
+		ck_assert_int_ge(asprintf(&dir, "TRACK_DIR=%s", token_get(dirs[i])), 0);
+		run(native_argv, NULL, (char *[]){shim_preload(), dir, NULL}, &r);
+		ck_assert_msg(r.status == nat.status && strcmp(r.out, nat.out) == 0,
+			      "TRACK_DIR=%s: status %d, stdout %s", dirs[i], r.status, r.out);
+		line = strndup(r.err, strcspn(r.err, "\n") + 1);
+		ck_assert_msg(strncmp(line, "libtrack: ", 10) == 0 && not_clean_text(line) == NULL &&
+			      strlen(line) < ERR_MAX && strstr(line, "not traced") != NULL &&
+			      strcmp(r.err + strlen(line), nat.err) == 0,
+			      "TRACK_DIR=%s: stderr %.300s", dirs[i], r.err);
+		free(line);
+		free(dir);
+		run_free(&r);
+	}
+	run_free(&nat);
+}
+END_TEST
+
 /* The same values under track run: refused before the program starts (status 2, nothing
  * run, nothing left), in one clean line naming the variable. */
 START_TEST(track_run_refuses_bad_values)
@@ -1089,6 +1118,7 @@ int main(void)
 		TEST("environment", tool_environment),
 		TEST("environment", shim_refuses_bad_values_and_runs_on),
 		TEST("environment", shim_cuts_a_long_value),
+		TEST("environment", shim_with_a_bad_track_dir),
 		TEST("environment", track_run_refuses_bad_values),
 	};
 	return run_tests("badinput", 120, tests, ARRAY_SIZE(tests));
