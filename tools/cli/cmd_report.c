@@ -194,6 +194,11 @@ int track_cmd_report(int argc, char **argv)
 		track_error("name one PID or segment file; try 'track report --help'");
 		return TRACK_EXIT_USAGE;
 	}
+	if (o.format != NULL && strcmp(o.format, "pprof") == 0 && o.output == NULL) {
+		track_error("--format pprof writes a binary file: name it with --output FILE (or "
+			    "--output - for a pipe)");
+		return TRACK_EXIT_USAGE;
+	}
 	if (o.json != NULL && (o.output != NULL || (o.format && strcmp(o.format, "json") != 0))) {
 		track_error("--json FILE is --format json --output FILE: give one or the other");
 		return TRACK_EXIT_USAGE;

@@ -67,7 +67,7 @@ static const char *const sort_keys[] = {"wait-rate", "acq-rate", "contended", "w
 					"wait-max", "hold-p95", "waiters", NULL};
 
 struct topopts {
-	int batch, json;
+	int batch, json, rows_set;
 	long iterations, rows;
 	double delay;
 	enum track_top_lock_sort sort;
@@ -96,6 +96,7 @@ static int take_opt(struct topopts *o, int key)
 	case OPT_ITERATIONS:
 		return track_opt_number("--iterations", optarg, 1, 1000000000, &o->iterations);
 	case OPT_ROWS:
+		o->rows_set = 1;
 		return track_opt_number("--rows", optarg, 1, 100000, &o->rows);
 	case OPT_DELAY:
 		return parse_delay(optarg, &o->delay);
@@ -129,6 +130,10 @@ static int parse(int argc, char **argv, struct topopts *o)
 	}
 	if ((o->json || o->iterations) && !o->batch) {
 		track_error("--json and --iterations go with --batch; try 'track top --help'");
+		return TRACK_EXIT_USAGE;
+	}
+	if (o->rows_set && !o->batch) {   /* the screen sizes its panels itself */
+		track_error("--rows goes with --batch; try 'track top --help'");
 		return TRACK_EXIT_USAGE;
 	}
 	return -1;
