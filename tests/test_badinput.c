@@ -43,6 +43,7 @@
 #include "core/segread.h"
 #include "harness.h"
 #include "track/env.h"
+#include "track/text.h"
 
 #define DEADLINE_MS 10000     /* no case may take longer: a hang is a failure of its own */
 #define ERR_MAX 1024          /* an error line longer than this echoed a value uncut */
@@ -1115,9 +1116,27 @@ START_TEST(track_run_refuses_bad_values)
 }
 END_TEST
 
+/* track/text.h, which both sides use to echo outside bytes: escaped, kept, cut. */
+START_TEST(text_is_cleaned_and_cut)
+{
+	char out[16];
+	ck_assert_uint_eq(track_text_clean(out, sizeof out, "a\nb\t\xff\xe2\x82\xac"), 13);
+	ck_assert_str_eq(out, "a\\nb\\t\\xff\xe2\x82\xac");   /* the euro sign kept */
+	track_text_clean(out, sizeof out, "\x1b[31m\xc0\xaf\xed\xa0\x80");   /* overlong, surrogate */
+	ck_assert_str_eq(out, "\\x1b[31m\\xc0...");
+	track_text_clean(out, sizeof out, "0123456789\xe2\x82\xac\xe2\x82\xac");
+	ck_assert_str_eq(out, "0123456789...");   /* not cut inside a character */
+	ck_assert_uint_eq(track_text_clean(out, 8, "abcdefg"), 7);   /* it all fits: no "..." */
+	ck_assert_str_eq(out, "abcdefg");
+	track_text_clean(out, 8, "abcdefgh");
+	ck_assert_str_eq(out, "abcd...");
+}
+END_TEST
+
 int main(void)
 {
 	const struct test_def tests[] = {
+		TEST("arguments", text_is_cleaned_and_cut),
 		TEST("arguments", arguments_of_every_subcommand),
 		TEST("files", files_of_every_kind),
 		TEST("files", existing_output_is_replaced_or_emptied),

@@ -39,44 +39,59 @@ static inline size_t track_text_utf8_len(const unsigned char *s)
 	return n;
 }
 
+/* What one character (or stray byte) at p becomes: its length in *k, and its bytes at
+ * *piece (p itself, or esc when it is escaped).  The bytes of p it takes. */
+static inline size_t track_text_piece(const unsigned char *p, char esc[4], const char **piece,
+				      size_t *k)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = track_text_utf8_len(p);
+	*piece = (const char *)p;
+	*k = n;
+	if (n == 0 || *p < 0x20 || *p == 0x7f) {   /* not UTF-8, or a control character */
+		esc[0] = '\\';
+		esc[1] = *p == '\n' ? 'n' : *p == '\t' ? 't' : 'x';
+		esc[2] = hex[*p >> 4];
+		esc[3] = hex[*p & 15];
+		*k = esc[1] == 'x' ? 4 : 2;
+		*piece = esc;
+	}
+	return n ? n : 1;
+}
+
+/* The length in made printable (as track_text_clean, uncut). */
+static inline size_t track_text_clean_len(const char *in)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	const char *piece;
+	char esc[4];
+	size_t n = 0, k;
+	while (*p != '\0') {
+		p += track_text_piece(p, esc, &piece, &k);
+		n += k;
+	}
+	return n;
+}
+
 /* in made printable into out (len bytes, always terminated, if len > 0): control characters
  * and bytes that are not UTF-8 escaped.  When it does not all fit, it ends with "..." at a
  * character's boundary.  The length written. */
 static inline size_t track_text_clean(char *out, size_t len, const char *in)
 {
-	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)in;
-	size_t n = 0;
+	const char *piece;
+	char esc[4];
+	size_t n = 0, k, i, step;
 	if (len == 0)
 		return 0;
 	while (*p != '\0') {
-		char esc[4];
-		const char *piece = (const char *)p;
-		size_t k = track_text_utf8_len(p), step = k;
-		size_t i;
-		if (k == 1 && (*p < 0x20 || *p == 0x7f)) {
-			esc[0] = '\\';
-			esc[1] = *p == '\n' ? 'n' : *p == '\t' ? 't' : 'x';
-			esc[2] = hex[*p >> 4];
-			esc[3] = hex[*p & 15];
-			k = esc[1] == 'x' ? 4 : 2;
-			piece = esc;
-		} else if (k == 0) {
-			esc[0] = '\\';
-			esc[1] = 'x';
-			esc[2] = hex[*p >> 4];
-			esc[3] = hex[*p & 15];
-			k = 4;
-			step = 1;
-			piece = esc;
-		}
-		if (n + k + 3 >= len && p[step] != '\0') {   /* no room for it and the "..." */
+		step = track_text_piece(p, esc, &piece, &k);
+		/* no room for it and a "..." after it, unless the rest fits whole */
+		if (n + k + 3 >= len && n + track_text_clean_len((const char *)p) >= len) {
 			for (i = 0; i < 3 && n + 1 < len; i++)
 				out[n++] = '.';
 			break;
 		}
-		if (n + k >= len)
-			break;
 		for (i = 0; i < k; i++)
 			out[n++] = piece[i];
 		p += step;
