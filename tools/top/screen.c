@@ -63,9 +63,7 @@ int track_top_terminal_ok(void)
 
 int top_term_begin(void)
 {
-	const char *cs;
-	char *cup;
-	SCREEN *scr;
+	const char *cs, *why;
 	if (term_begun)
 		return 0;
 	if (!track_top_terminal_ok())
@@ -78,18 +76,9 @@ int top_term_begin(void)
 			    "use --batch");
 		return -1;
 	}
-	if ((scr = newterm(NULL, stdout, stdin)) == NULL) {
-		track_error("track top cannot use this terminal (TERM=%s); use --batch",
-			    getenv("TERM"));
-		return -1;
-	}
-	/* a terminal that cannot move the cursor (dumb) would get the screen as a scroll */
-	cup = tigetstr("cup");
-	if (cup == NULL || cup == (char *)-1) {
-		endwin();
-		delscreen(scr);
-		track_error("track top cannot use this terminal (TERM=%s: it cannot move the "
-			    "cursor); use --batch", getenv("TERM"));
+	if ((why = top_term_unusable()) != NULL || newterm(NULL, stdout, stdin) == NULL) {
+		track_error("track top cannot use this terminal (TERM=%s: %s); use --batch",
+			    getenv("TERM"), why != NULL ? why : "curses refused it");
 		return -1;
 	}
 	cbreak();
