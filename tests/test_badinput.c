@@ -592,6 +592,7 @@ static const struct bad_case argument_cases[] = {
 	{0, 2, "try 'track --help'", "--version extra", NULL},
 	{B_WORKS, 0, NULL, "help", NULL},
 	{B_WORKS, 0, NULL, "help top", NULL},
+	{B_WORKS | B_STDOUT, 0, NULL, "help help", NULL},
 	{B_WORKS, 0, NULL, "--version", NULL},
 	/* run */
 	{0, 2, "no program to run", "run", NULL},

@@ -55,8 +55,9 @@ static const struct track_subcmd top_cmd = {
 	"every thread's live stack (stops each briefly, as track stacks); p pause; + and\n"
 	"- the refresh interval; / filter; h or F1 help; q quit.  NO_COLOR=1: no colours.",
 	top_opts,
-	"exit status: 0 quit, or the frames were printed; 1 failure (no terminal, write\n"
-	"error); 2 bad usage (also: several processes to pick from with --batch);\n"
+	"exit status: 0 quit, or the frames were printed; 1 failure (no terminal, or\n"
+	"one curses cannot drive: TERM unset, unknown or dumb; a write error); 2 bad\n"
+	"usage (also: several processes to pick from with --batch);\n"
 	"3 segment of another layout version; 4 segment of another user; 5 no such\n"
 	"process, not traced, or no traced process running.",
 	0,
