@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "shim.h"
+#include "track/text.h"
 
 struct track__global track__g;
 struct track__real track__real;
@@ -101,12 +102,19 @@ static void env_refused(enum track_env_var v, const char *value)
 {
 	const char *const *names = track_env_choices(v);
 	const struct track_env_spec *sp = track_env_spec(v);
-	char line[512], allowed[160];
+	char line[512], allowed[160], shown[72];
 	size_t n, k = 0;
 	int i;
 	if (track__g.env_bad & (1ull << v))
 		return;
 	track__g.env_bad |= 1ull << v;
+	/* a variable read after the segment was made (TRACK_STALL, by the watchdog's set-up)
+	 * is recorded in its header too, for the report to say */
+	if (track__g.hdr != NULL)
+		__atomic_or_fetch(&track__g.hdr->env_bad, 1ull << v, __ATOMIC_RELAXED);
+	/* the value as it can be shown in one line: cut, escaped (a newline, an escape
+	 * sequence, bytes not UTF-8 must not reach the program's stderr raw) */
+	track_text_clean(shown, sizeof shown, value);
 	if (names != NULL) {
 		for (i = 0; names[i] != NULL; i++)
 			k += track__format(allowed + k, sizeof allowed - k, "%s%s", i ? ", " : "",
@@ -118,7 +126,8 @@ static void env_refused(enum track_env_var v, const char *value)
 			      (unsigned long long)sp->lo, (unsigned long long)sp->hi);
 	}
 	n = track__format(line, sizeof line, "libtrack: %s=%s is not valid (%s); using the "
-			  "default\n", sp->name, value, allowed);
+			  "default\n", sp->name, shown, allowed);
+	line[n - 1] = '\n';   /* cut short or not, one whole line */
 	if (write(2, line, n) < 0)
 		return;
 }
@@ -156,9 +165,12 @@ int track__env_pick(enum track_env_var v)
  * written with one write(2): no stdio, whose locks and buffers are the program's. */
 void track__warn(const char *what, const char *detail)
 {
-	char line[TRACK_SEGFILE_PATH_MAX + 256];
-	size_t n = track__format(line, sizeof line, "libtrack: %s%s%s; this process is not traced\n",
-				what, detail ? ": " : "", detail ? detail : "");
+	char line[TRACK_SEGFILE_PATH_MAX + 256], shown[TRACK_SEGFILE_PATH_MAX];
+	size_t n;
+	track_text_clean(shown, sizeof shown, what);   /* a path from TRACK_DIR: any bytes */
+	n = track__format(line, sizeof line, "libtrack: %s%s%s; this process is not traced\n",
+			  shown, detail ? ": " : "", detail ? detail : "");
+	line[n - 1] = '\n';   /* cut short or not, one whole line */
 	if (write(2, line, n) < 0)
 		return;
 }

@@ -30,8 +30,9 @@ int track_load_live(pid_t pid, struct track_snap *s);
  * path, into path; TRACK_EXIT_OK, or a status with the reason said (cmd_report.c). */
 int track_resolve_target(const char *arg, char *path, size_t len);
 
-/* SIGPIPE as track was started with (track ignores it; a program it runs gets it back). */
-extern struct sigaction track_sigpipe_inherited;
+/* SIGPIPE and SIGXFSZ as track was started with (track ignores them; a program it runs gets
+ * them back). */
+extern struct sigaction track_sigpipe_inherited, track_sigxfsz_inherited;
 /* The sweep (cmd_ls.c): remove the segments of processes that ended more than
  * TRACK_SWEEP_AFTER ago (default 3d; "off": none), but the one at except (NULL: none).  How
  * many; their storage into *bytes and the age used into *after (each unless NULL).  A bad
@@ -50,7 +51,8 @@ int track_check_env(void);
 int track_opt_env(const char *opt, const char *var, const char *value);
 const char *track_untraced_cause(const char *prog);
 
-/* The shim to preload: TRACK_LIB, else the libtrack.so installed beside this track. */
+/* The shim to preload, into out: TRACK_LIB, else the libtrack.so installed beside this track.
+ * 0; -1 if none was found beside track; -2 if TRACK_LIB names no library (said). */
 int track_find_shim(char *out, size_t len);
 
 /* One report a subcommand writes (dest.c): a renderer (render/render.h) and where its output goes.
@@ -58,6 +60,8 @@ int track_find_shim(char *out, size_t len);
 struct track_dest {
 	FILE *f;
 	const char *name;              /* for messages: the path, "stdout" or "stderr" */
+	const char *path;              /* the file written, NULL for a standard stream */
+	int created;                   /* the file was made for this report */
 	struct track_output out;
 };
 /* Begin a report in format to path ("-": stdout; NULL: to dflt, named dflt_name); -1 with
@@ -94,16 +98,21 @@ enum {
  * value (said: exit TRACK_EXIT_USAGE). */
 int track_format_opt(int key, const char *arg, const char **format, struct track_render_opts *o);
 
-/* A file a command writes (--output, --json, snapshot -o), opened without trusting what
- * another user may have put at its name: a file, FIFO or link that someone other than the
- * caller and the directory's owner made in a shared directory (sticky and world-writable,
- * as /tmp) is refused, as Linux's protected_regular, protected_fifos and protected_symlinks
- * refuse them, whatever those are set to (a FIFO would block the command for ever; a link
- * would have it overwrite the file it points to).  The stream, or NULL (said). */
-FILE *track_open_output(const char *path);
+/* A file a command writes (--output, --json, snapshot -o), opened to write `what` ("the
+ * report") into: a new file, or an existing one (a regular file emptied), or a device or
+ * pipe that someone reads, never blocking on a FIFO nobody reads; and never what another
+ * user may have put at its name: a file, FIFO or link that someone other than the caller
+ * and the directory's owner made in a shared directory (sticky and world-writable, as /tmp)
+ * is refused, as Linux's protected_regular, protected_fifos and protected_symlinks refuse
+ * them, whatever those are set to (a link would have it overwrite the file it points to).
+ * The stream, or NULL (said); *created says whether the file was made here. */
+FILE *track_open_output(const char *path, const char *what, int *created);
 /* Whether the existing file at path, st from lstat, is such a planted one. */
 struct stat;
 int track_output_planted(const char *path, const struct stat *st);
+/* What could not be written whole is not left in part: the file at path is removed if it
+ * was made here, else emptied if it is a regular file.  errno is kept. */
+void track_out_discard(const char *path, int created);
 
 /* Flush (and close, unless stdout or stderr) a report stream; -1 with a message naming where
  * it went if anything could not be written. */

@@ -112,12 +112,22 @@ static int report_segment(const char *path, const struct report_opts *o)
 int track_resolve_target(const char *arg, char *path, size_t len)
 {
 	char err[512];
-	long pid = track_parse_count(arg, INT32_MAX);
+	long pid;
 	int rc;
-	if (pid < 0) {
+	if (arg[0] == '\0') {
+		track_error("name one PID or segment file, not an empty string");
+		return TRACK_EXIT_USAGE;
+	}
+	if (arg[strspn(arg, "0123456789")] != '\0') {   /* not all digits: a path */
+		if (strlen(arg) >= len) {   /* cut short, it would name another file */
+			track_error("a segment's path is shorter than %zu bytes, not '%s'", len, arg);
+			return TRACK_EXIT_USAGE;
+		}
 		snprintf(path, len, "%s", arg);
 		return 0;
 	}
+	if ((pid = track_parse_pid(arg)) < 0)
+		return TRACK_EXIT_USAGE;
 	rc = track_seg_find_pid((pid_t)pid, path, len, err, sizeof err);
 	if (rc != TRACK_EXIT_OK)
 		track_error("%s", err);
@@ -182,6 +192,11 @@ int track_cmd_report(int argc, char **argv)
 	}
 	if (optind != argc - 1) {
 		track_error("name one PID or segment file; try 'track report --help'");
+		return TRACK_EXIT_USAGE;
+	}
+	if (o.format != NULL && strcmp(o.format, "pprof") == 0 && o.output == NULL) {
+		track_error("--format pprof writes a binary file: name it with --output FILE (or "
+			    "--output - for a pipe)");
 		return TRACK_EXIT_USAGE;
 	}
 	if (o.json != NULL && (o.output != NULL || (o.format && strcmp(o.format, "json") != 0))) {

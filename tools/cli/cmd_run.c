@@ -334,6 +334,7 @@ static pid_t spawn(char **argv, struct sigaction *old_int, struct sigaction *old
 		sigaction(SIGINT, old_int, NULL);
 		sigaction(SIGQUIT, old_quit, NULL);
 		sigaction(SIGPIPE, &track_sigpipe_inherited, NULL);
+		sigaction(SIGXFSZ, &track_sigxfsz_inherited, NULL);
 		close(p[0]);
 		execvp(argv[0], argv);
 		e = errno;
@@ -652,12 +653,10 @@ static int run_and_report(const struct run_opts *o, char **argv,
 	int rc, status, exec_errno, untraced, timed_out = 0;
 	pid_t pid;
 
-	if ((rc = track_check_env()) != 0)
-		return rc;
-	if (check_writable(o->output) != 0 || check_writable(o->json) != 0)
-		return TRACK_EXIT_FAIL;
-	if (track_find_shim(shim, sizeof shim) != 0) {
-		track_error("cannot find libtrack.so (looked for %s); set TRACK_LIB to its path", shim);
+	if ((rc = track_find_shim(shim, sizeof shim)) != 0) {
+		if (rc == -1)
+			track_error("cannot find libtrack.so (looked for %s); set TRACK_LIB to its "
+				    "path", shim);
 		return TRACK_EXIT_FAIL;
 	}
 	c.run_id = new_run_id();
@@ -669,6 +668,11 @@ static int run_and_report(const struct run_opts *o, char **argv,
 		track_error("cannot set up the environment: %s", strerror(errno));
 		return TRACK_EXIT_FAIL;
 	}
+	/* checked as the program gets them: what an option or the run sets is not refused */
+	if ((rc = track_check_env()) != 0)
+		return rc;
+	if (check_writable(o->output) != 0 || check_writable(o->json) != 0)
+		return TRACK_EXIT_FAIL;
 	ign.sa_handler = SIG_IGN;
 	sigaction(SIGINT, &ign, &old_int);
 	sigaction(SIGQUIT, &ign, &old_quit);

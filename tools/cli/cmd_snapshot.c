@@ -4,6 +4,7 @@
  * the process with later (core/procsnap.c).
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,26 @@ int track_load_live(pid_t pid, struct track_snap *s)
 	return TRACK_EXIT_OK;
 }
 
+/* The snapshot j into the file at path, whole or not at all; 0, or -1 (said). */
+static int write_file(json_t *j, const char *path)
+{
+	int created, rc, e;
+	FILE *f = track_open_output(path, "the snapshot", &created);
+	if (f == NULL)
+		return -1;
+	rc = json_dumpf(j, f, JSON_INDENT(1));
+	e = errno;
+	if (fflush(f) != 0 || ferror(f))
+		rc = -1, e = errno;
+	if (fclose(f) != 0 && rc == 0)
+		rc = -1, e = errno;
+	if (rc == 0)
+		return 0;
+	track_out_discard(path, created);
+	track_error("cannot write the snapshot to %s: %s", path, strerror(e));
+	return -1;
+}
+
 /* 0 ok; -1 help printed; else an exit status (said). */
 static int parse(int argc, char **argv, const char **out, int *fds, pid_t *pid)
 {
@@ -77,7 +98,6 @@ int track_cmd_snapshot(int argc, char **argv)
 	int fds = 0, rc;
 	pid_t pid;
 	json_t *j;
-	FILE *f;
 	rc = parse(argc, argv, &out, &fds, &pid);
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;
@@ -89,20 +109,16 @@ int track_cmd_snapshot(int argc, char **argv)
 		track_error("%s", err);
 		return TRACK_EXIT_USAGE;
 	}
-	f = out != NULL ? track_open_output(out) : stdout;
-	if (f == NULL) {
-		track_procsnap_free(&ps);
-		return TRACK_EXIT_FAIL;
-	}
 	j = track_procsnap_json(&ps);
-	rc = json_dumpf(j, f, JSON_INDENT(1));
+	rc = out != NULL ? write_file(j, out) : json_dumpf(j, stdout, JSON_INDENT(1));
 	json_decref(j);
 	track_procsnap_free(&ps);
-	if (rc != 0 || fputc('\n', f) == EOF) {
-		track_error("cannot write the snapshot to %s", out ? out : "standard output");
-		if (f != stdout)
-			fclose(f);
+	if (rc != 0) {
+		if (out == NULL)
+			track_error("cannot write the snapshot to standard output");
 		return TRACK_EXIT_FAIL;
 	}
-	return track_flush(f, out ? out : "standard output") == 0 ? 0 : TRACK_EXIT_FAIL;
+	if (out == NULL)
+		putchar('\n');
+	return track_flush(stdout, "standard output") == 0 ? 0 : TRACK_EXIT_FAIL;
 }

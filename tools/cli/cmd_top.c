@@ -55,8 +55,9 @@ static const struct track_subcmd top_cmd = {
 	"every thread's live stack (stops each briefly, as track stacks); p pause; + and\n"
 	"- the refresh interval; / filter; h or F1 help; q quit.  NO_COLOR=1: no colours.",
 	top_opts,
-	"exit status: 0 quit, or the frames were printed; 1 failure (no terminal, write\n"
-	"error); 2 bad usage (also: several processes to pick from with --batch);\n"
+	"exit status: 0 quit, or the frames were printed; 1 failure (no terminal, or\n"
+	"one curses cannot drive: TERM unset, unknown or dumb; a write error); 2 bad\n"
+	"usage (also: several processes to pick from with --batch);\n"
 	"3 segment of another layout version; 4 segment of another user; 5 no such\n"
 	"process, not traced, or no traced process running.",
 	0,
@@ -67,7 +68,7 @@ static const char *const sort_keys[] = {"wait-rate", "acq-rate", "contended", "w
 					"wait-max", "hold-p95", "waiters", NULL};
 
 struct topopts {
-	int batch, json;
+	int batch, json, rows_set;
 	long iterations, rows;
 	double delay;
 	enum track_top_lock_sort sort;
@@ -77,8 +78,9 @@ struct topopts {
 static int parse_delay(const char *v, double *out)
 {
 	char *end;
-	double d = strtod(v, &end);
-	if (end != v && *end == '\0' && d >= DELAY_MIN && d <= DELAY_MAX) {
+	/* decimal digits and a point only: strtod would take " 1", "0x1", "1e0" and "inf" */
+	double d = v[strspn(v, "0123456789.")] == '\0' ? strtod(v, &end) : -1;
+	if (d != -1 && end != v && *end == '\0' && d >= DELAY_MIN && d <= DELAY_MAX) {
 		*out = d;
 		return 0;
 	}
@@ -95,6 +97,7 @@ static int take_opt(struct topopts *o, int key)
 	case OPT_ITERATIONS:
 		return track_opt_number("--iterations", optarg, 1, 1000000000, &o->iterations);
 	case OPT_ROWS:
+		o->rows_set = 1;
 		return track_opt_number("--rows", optarg, 1, 100000, &o->rows);
 	case OPT_DELAY:
 		return parse_delay(optarg, &o->delay);
@@ -128,6 +131,10 @@ static int parse(int argc, char **argv, struct topopts *o)
 	}
 	if ((o->json || o->iterations) && !o->batch) {
 		track_error("--json and --iterations go with --batch; try 'track top --help'");
+		return TRACK_EXIT_USAGE;
+	}
+	if (o->rows_set && !o->batch) {   /* the screen sizes its panels itself */
+		track_error("--rows goes with --batch; try 'track top --help'");
 		return TRACK_EXIT_USAGE;
 	}
 	return -1;

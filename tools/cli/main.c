@@ -52,12 +52,23 @@ static const struct subcommand *find(const char *name)
 	return NULL;
 }
 
+/* Anything after what takes no more: said, TRACK_EXIT_USAGE; else 0. */
+static int no_more(int argc, char **argv, int used)
+{
+	if (argc <= used)
+		return 0;
+	track_error("unexpected argument '%s'; try 'track --help'", argv[used]);
+	return TRACK_EXIT_USAGE;
+}
+
 /* `track help [COMMAND]`: the command's own --help, or the list of commands. */
 static int help(int argc, char **argv)
 {
 	const struct subcommand *c;
 	char *args[] = {NULL, "--help", NULL};
-	if (argc < 3) {
+	if (no_more(argc, argv, 3) != 0)
+		return TRACK_EXIT_USAGE;
+	if (argc < 3 || strcmp(argv[2], "help") == 0) {
 		usage(stdout);
 		return 0;
 	}
@@ -70,16 +81,18 @@ static int help(int argc, char **argv)
 	return c->fn(2, args);
 }
 
-struct sigaction track_sigpipe_inherited;
+struct sigaction track_sigpipe_inherited, track_sigxfsz_inherited;
 
 int main(int argc, char **argv)
 {
 	const struct subcommand *c;
 	struct sigaction ign = {0};
-	/* A report written into a closed pipe (track report | head) is a write error, said
-	 * and answered with status 1, the segments kept: not a death that loses them. */
+	/* A report written into a closed pipe (track report | head), or past the file size
+	 * limit (ulimit -f), is a write error, said and answered with status 1, the segments
+	 * kept and no part of a report left: not a death that loses them. */
 	ign.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &ign, &track_sigpipe_inherited);
+	sigaction(SIGXFSZ, &ign, &track_sigxfsz_inherited);
 	if (argc < 2) {
 		usage(stderr);
 		return TRACK_EXIT_USAGE;
@@ -87,16 +100,23 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "help") == 0)
 		return help(argc, argv);
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		if (no_more(argc, argv, 2) != 0)
+			return TRACK_EXIT_USAGE;
 		usage(stdout);
 		return 0;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+		if (no_more(argc, argv, 2) != 0)
+			return TRACK_EXIT_USAGE;
 		printf("track %s (segment layout %u)\n", TRACK_VERSION, TRACK_SEGMENT_VERSION);
 		return 0;
 	}
 	c = find(argv[1]);
 	if (c != NULL)
 		return c->fn(argc - 1, argv + 1);
-	track_error("unknown command '%s'; try 'track --help'", argv[1]);
+	if (argv[1][0] == '-')
+		track_error("unknown option '%s'; try 'track --help'", argv[1]);
+	else
+		track_error("unknown command '%s'; try 'track --help'", argv[1]);
 	return TRACK_EXIT_USAGE;
 }

@@ -88,10 +88,21 @@ static void bad_option(const struct track_subcmd *c, int opt, char **argv)
 		track_error("unknown option '%s'; try 'track %s --help'", typed, c->name);
 }
 
+/* The entry of c whose key is key, or NULL. */
+static const struct track_opt *by_key(const struct track_subcmd *c, int key)
+{
+	size_t i, n = count_opts(c);
+	for (i = 0; i < n; i++)
+		if (c->opts[i].key == key)
+			return &c->opts[i];
+	return NULL;
+}
+
 int track_opt_next(const struct track_subcmd *c, int argc, char **argv)
 {
 	struct option lo[MAX_OPTS + 1];
 	char shorts[2 * MAX_OPTS + 3];
+	const struct track_opt *o;
 	int opt;
 	build(c, lo, shorts);
 	opterr = 0;
@@ -104,6 +115,13 @@ int track_opt_next(const struct track_subcmd *c, int argc, char **argv)
 	}
 	if (opt == '?' || opt == ':') {
 		bad_option(c, opt, argv);
+		return TRACK_OPT_BAD;
+	}
+	/* an empty file name would be found by nothing, or made as "" after the work is done */
+	if ((o = by_key(c, opt)) != NULL && o->arg != NULL && strcmp(o->arg, "FILE") == 0 &&
+	    optarg[0] == '\0') {
+		track_error("--%s needs a file name, not ''; try 'track %s --help'", o->name,
+			    c->name);
 		return TRACK_OPT_BAD;
 	}
 	return opt;
@@ -152,8 +170,8 @@ long track_parse_count(const char *s, long max)
 {
 	char *end;
 	long v;
-	if (s == NULL || *s == '\0')
-		return -1;
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;   /* strtol would take " 5" and "+5" too */
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno != 0 || *end != '\0' || v < 0 || v > max)
@@ -175,13 +193,24 @@ int track_opt_number(const char *opt, const char *value, long min, long max, lon
 	return -1;
 }
 
+long track_parse_pid(const char *s)
+{
+	long v = track_parse_count(s, INT32_MAX);
+	if (v >= 1)
+		return v;
+	track_error("'%s' is not a process id (a number from 1 to %d)", s, INT32_MAX);
+	return -1;
+}
+
 int track_opt_pid(const struct track_subcmd *c, int argc, char **argv, pid_t *pid)
 {
 	long v;
-	if (optind != argc - 1 || (v = track_parse_count(argv[optind], INT32_MAX)) < 1) {
+	if (optind != argc - 1) {
 		track_error("name one process id; try 'track %s --help'", c->name);
 		return -1;
 	}
+	if ((v = track_parse_pid(argv[optind])) < 0)
+		return -1;
 	*pid = (pid_t)v;
 	return 0;
 }

@@ -46,8 +46,11 @@ void track_cmd_help(const struct track_subcmd *c, FILE *out);
  * not one. */
 long track_parse_count(const char *s, long max);
 
+/* s as a process id, 1 to INT32_MAX; -1 with "'s' is not a process id" said. */
+long track_parse_pid(const char *s);
+
 /* The one operand left after the options, a process id, into *pid: 0, or -1 with "name one
- * process id; try 'track CMD --help'" said. */
+ * process id; try 'track CMD --help'" (or what is wrong with the one given) said. */
 int track_opt_pid(const struct track_subcmd *c, int argc, char **argv, pid_t *pid);
 
 /* An option's value as a number from min to max; -1 with a one-line message if it is not. */

@@ -25,18 +25,22 @@ const char *track_stackdump_name(const struct track_stackdump *d, pid_t tid)
 	return r ? r->name : "";
 }
 
-/* The process's segment, if it runs under the shim; the dump works without one. */
-static void load_segment(struct track_stackdump *d)
+/* The process's segment, if it runs under the shim; the dump works without one.  Why there
+ * is none: TRACK_EXIT_NOENT, or another status (another user's) with err said. */
+static int load_segment(struct track_stackdump *d, char *err, size_t errlen)
 {
-	char path[TRACK_SEGFILE_PATH_MAX], err[512];
+	char path[TRACK_SEGFILE_PATH_MAX];
 	struct timespec ts;
-	if (track_seg_find_pid(d->pid, path, sizeof path, err, sizeof err) == TRACK_EXIT_OK &&
-	    track_snap_load(path, &d->snap, err, sizeof err) == TRACK_EXIT_OK && d->snap.alive)
+	int rc = track_seg_find_pid(d->pid, path, sizeof path, err, errlen);
+	if (rc == TRACK_EXIT_OK)
+		rc = track_snap_load(path, &d->snap, err, errlen);
+	if (rc == TRACK_EXIT_OK && d->snap.alive)
 		d->have_snap = 1;
 	else if (d->snap.threads != NULL)
 		track_snap_free(&d->snap);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	d->now_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return d->have_snap ? TRACK_EXIT_OK : rc == TRACK_EXIT_OK ? TRACK_EXIT_NOENT : rc;
 }
 
 static int gather_remote(struct track_stackdump *d, int max_frames, char *err, size_t errlen)
@@ -178,7 +182,9 @@ int track_stackdump_take(struct track_stackdump *d, pid_t pid, int recorded, int
 		snprintf(err, errlen, "no process %d", (int)pid);
 		return TRACK_EXIT_NOENT;
 	}
-	load_segment(d);
+	rc = load_segment(d, err, errlen);
+	if (recorded && rc != TRACK_EXIT_OK && rc != TRACK_EXIT_NOENT)
+		return rc;   /* a segment not ours to read is not "no segment" */
 	rc = recorded ? gather_recorded(d, err, errlen) : gather_remote(d, max_frames, err, errlen);
 	if (rc != TRACK_EXIT_OK)
 		return rc;

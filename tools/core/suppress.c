@@ -8,12 +8,15 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/suppress.h"
 
@@ -216,10 +219,38 @@ int track_supp_parse(const char *text, size_t len, const char *name, track_supp_
 	return 0;
 }
 
-/* The whole file, NUL-terminated, malloc'd; NULL with errno set on failure. */
-static char *read_file(const char *path, size_t *len)
+/* A suppressions file is written by hand: a few kilobytes.  Far more is not one. */
+#define SUPP_MAX_BYTES (16u << 20)
+
+/* path opened for reading if it is a regular file of a sensible size: never blocking on a
+ * FIFO nobody writes, never reading /dev/zero for ever.  NULL with *why said otherwise. */
+static FILE *open_file(const char *path, const char **why)
 {
-	FILE *f = fopen(path, "re");
+	struct stat st;
+	FILE *f;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	*why = NULL;
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) != 0)
+		*why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		*why = "not a regular file";
+	else if (st.st_size > SUPP_MAX_BYTES)
+		*why = "far too large for a suppressions file";
+	if (*why != NULL) {
+		close(fd);
+		return NULL;
+	}
+	if ((f = fdopen(fd, "r")) == NULL)
+		close(fd);
+	return f;
+}
+
+/* The whole file, NUL-terminated, malloc'd; NULL with errno set, or *why said, on failure. */
+static char *read_file(const char *path, size_t *len, const char **why)
+{
+	FILE *f = open_file(path, why);
 	char *buf = NULL;
 	size_t cap = 0, n = 0, k;
 	if (f == NULL)
@@ -252,12 +283,15 @@ int track_supp_load(const char *path, track_supp_kind_fn kind_of,
 		    struct track_suppressions **out, char *err, size_t errlen)
 {
 	size_t len = 0;
-	char *text = read_file(path, &len);
+	const char *why = NULL;
+	char *text;
 	int rc;
+	errno = 0;
+	text = read_file(path, &len, &why);
 	*out = NULL;
 	if (text == NULL) {
 		snprintf(err, errlen, "cannot read suppressions file %s: %s", path,
-			 strerror(errno ? errno : EIO));
+			 why != NULL ? why : strerror(errno ? errno : EIO));
 		return -1;
 	}
 	rc = track_supp_parse(text, len, path, kind_of, out, err, errlen);

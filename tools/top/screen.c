@@ -63,7 +63,7 @@ int track_top_terminal_ok(void)
 
 int top_term_begin(void)
 {
-	const char *cs;
+	const char *cs, *why;
 	if (term_begun)
 		return 0;
 	if (!track_top_terminal_ok())
@@ -71,9 +71,14 @@ int top_term_begin(void)
 	setlocale(LC_ALL, "");
 	cs = nl_langinfo(CODESET);
 	top_ascii = cs == NULL || strcmp(cs, "UTF-8") != 0;
-	if (newterm(NULL, stdout, stdin) == NULL) {
-		track_error("track top cannot use this terminal (TERM=%s); use --batch",
-			    getenv("TERM") ? getenv("TERM") : "");
+	if (getenv("TERM") == NULL || *getenv("TERM") == '\0') {
+		track_error("track top cannot use this terminal (TERM is not set); set TERM, or "
+			    "use --batch");
+		return -1;
+	}
+	if ((why = top_term_unusable()) != NULL || newterm(NULL, stdout, stdin) == NULL) {
+		track_error("track top cannot use this terminal (TERM=%s: %s); use --batch",
+			    getenv("TERM"), why != NULL ? why : "curses refused it");
 		return -1;
 	}
 	cbreak();

@@ -19,6 +19,9 @@ extern int top_ascii;   /* the terminal's encoding is not UTF-8: ASCII sparkline
 
 /* Begin curses on the terminal (once); 0, or -1 if there is none (said). */
 int top_term_begin(void);
+/* Why curses cannot drive the terminal TERM names (unknown, or no cursor motion), or NULL
+ * (termcheck.c). */
+const char *top_term_unusable(void);
 void top_term_end(void);
 
 /* The panels, in Tab order: X(NAME, title). */
