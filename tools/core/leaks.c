@@ -54,15 +54,19 @@ static uint64_t taken_at(const struct track_thread_rec *owner, uint32_t idx)
 	return 0;
 }
 
-static void add_lock_leak(struct track_snap *s, const struct track_obj_rec *o, uint32_t idx)
+/* A new finding of kind and severity about lock o (record index + 1 idx), located where its
+ * owner took it (or where it was first used); NULL if the snapshot has no room. */
+static struct track_finding_rec *held_lock_finding(struct track_snap *s,
+						   const struct track_obj_rec *o, uint32_t idx,
+						   uint32_t kind, uint32_t severity)
 {
 	const struct track_thread_rec *owner =
 		o->owner_tid ? track_snap_thread(s, o->owner_tid) : NULL;
 	struct track_finding_rec *f = track_snap_add_finding(s);
 	if (f == NULL)
-		return;
-	f->kind = TRACK_FK_LOCK_HELD_AT_EXIT;
-	f->severity = TRACK_SEV_ERROR;
+		return NULL;
+	f->kind = kind;
+	f->severity = severity;
 	f->tid = o->owner_tid;
 	f->count = 1;
 	f->obj = o->addr;
@@ -70,6 +74,15 @@ static void add_lock_leak(struct track_snap *s, const struct track_obj_rec *o, u
 	f->pc = owner != NULL ? taken_at(owner, idx) : 0;
 	if (f->pc == 0)
 		f->pc = o->first_pc;
+	return f;
+}
+
+static void add_lock_leak(struct track_snap *s, const struct track_obj_rec *o, uint32_t idx)
+{
+	struct track_finding_rec *f =
+		held_lock_finding(s, o, idx, TRACK_FK_LOCK_HELD_AT_EXIT, TRACK_SEV_ERROR);
+	if (f == NULL)
+		return;
 	if (o->owner_tid)
 		snprintf(f->text, sizeof f->text, "%s 0x%llx still locked by thread %d at the end",
 			 track_kind_name(o->kind), (unsigned long long)o->addr, o->owner_tid);
@@ -118,22 +131,14 @@ static const char *killed_how(const struct track_end *end, char *buf, size_t len
 static void add_killed_holding(struct track_snap *s, const struct track_obj_rec *o, uint32_t idx,
 			       const char *how)
 {
-	const struct track_thread_rec *owner = track_snap_thread(s, o->owner_tid);
 	int stuck = o->kind == TRACK_OBJ_MUTEX && (o->subtype & TRACK_MUTEX_PSHARED) &&
 		    !(o->subtype & TRACK_MUTEX_ROBUST);
-	struct track_finding_rec *f = track_snap_add_finding(s);
+	struct track_finding_rec *f =
+		held_lock_finding(s, o, idx, TRACK_FK_KILLED_HOLDING_LOCK,
+				  stuck ? TRACK_SEV_ERROR : TRACK_SEV_INFO);
 	char text[256];
 	if (f == NULL)
 		return;
-	f->kind = TRACK_FK_KILLED_HOLDING_LOCK;
-	f->severity = stuck ? TRACK_SEV_ERROR : TRACK_SEV_INFO;
-	f->tid = o->owner_tid;
-	f->count = 1;
-	f->obj = o->addr;
-	f->obj_kind = o->kind;
-	f->pc = owner != NULL ? taken_at(owner, idx) : 0;
-	if (f->pc == 0)
-		f->pc = o->first_pc;
 	snprintf(text, sizeof text, "%s 0x%llx held by thread %d when the process %s%s",
 		 track_kind_name(o->kind), (unsigned long long)o->addr, o->owner_tid, how,
 		 stuck ? "; process-shared, not robust: its other users wait for ever" : "");
