@@ -165,26 +165,41 @@ static void sweep_bucket(uint32_t b, uintptr_t lo, uintptr_t hi, uint64_t pc)
 			break;
 }
 
+static int occupied_bucket(uint32_t b)
+{
+	return (__atomic_load_n(&occupied[b / 64], __ATOMIC_RELAXED) >> (b % 64)) & 1;
+}
+
 /* Retire every heap record in [lo, hi): the buckets of its lines, or of a huge block every
- * bucket once. */
+ * bucket once.  Most blocks span one or two lines: those take two probes and no loop (a
+ * loop whose length changes from one free to the next costs a mispredicted branch). */
 static void sweep(uintptr_t lo, uintptr_t hi, uint64_t pc)
 {
-	uint64_t pg, first = lo >> LINE_SHIFT, last = (hi - 1) >> LINE_SHIFT;
+	uint64_t ln, first = lo >> LINE_SHIFT, last = (hi - 1) >> LINE_SHIFT;
 	uint32_t b;
+	if (last - first <= 1) {
+		uint32_t b1 = bucket_of(lo), b2 = bucket_of(hi - 1);
+		if (occupied_bucket(b1))
+			sweep_bucket(b1, lo, hi, pc);
+		if (b2 != b1 && occupied_bucket(b2))
+			sweep_bucket(b2, lo, hi, pc);
+		return;
+	}
 	if (last - first + 1 >= NBUCKETS) {
 		for (b = 0; b < NBUCKETS; b++)
 			sweep_bucket(b, lo, hi, pc);
 		return;
 	}
-	for (pg = first; pg <= last; pg++) {
-		b = bucket_of(pg << LINE_SHIFT);
-		if (__atomic_load_n(&occupied[b / 64], __ATOMIC_RELAXED) & (1ull << (b % 64)))
+	for (ln = first; ln <= last; ln++) {
+		b = bucket_of(ln << LINE_SHIFT);
+		if (occupied_bucket(b))
 			sweep_bucket(b, lo, hi, pc);
 	}
 }
 
-/* p is about to be freed (by a call at pc): retire the records of locks in its block. */
-static void freeing(void *p, uint64_t pc)
+/* p is about to be freed (by a call at pc): retire the records of locks in its block.  Out
+ * of line: free itself stays a load, a test and a tail call when no lock is in the heap. */
+static __attribute__((noinline)) void freeing(void *p, uint64_t pc)
 {
 	usable_fn usable = __atomic_load_n(&next_usable, __ATOMIC_RELAXED);
 	uintptr_t lo = (uintptr_t)p, hi;
