@@ -144,7 +144,7 @@ const char *fixture(const char *name);
  * names it will use); SIGCONT lets it go on. */
 pid_t stopped_child(char *const argv[], char *const env[], const char *out_path);
 /* Start argv (argv[0] a path) in the background with env added; returns its pid once it
- * printed a line starting "ready" (its stdout is *out). */
+ * printed a line starting "ready" (its stdout is *out, past that line). */
 pid_t start_ready(char *const argv[], char *const env[], FILE **out);
 /* The same with its stdin a pipe too (*in, line-buffered), to tell it what to do next. */
 pid_t start_talking(char *const argv[], char *const env[], FILE **out, FILE **in);
