@@ -46,6 +46,8 @@ struct thread_priv {
 	void *(*fn)(void *);
 	void *arg;
 	uint64_t stack_size;  /* its stack's size, as far as the attributes tell */
+	uint32_t reclaim_next; /* in the reclaim queue: the slot after it + 1 (0: the last) */
+	uint32_t queued;       /* in the reclaim queue */
 };
 
 /* pthread_t -> slot, for joinable threads not yet joined or detached. */
@@ -69,6 +71,13 @@ static uint32_t tmap_mask;
  * to remove, no probing, and pages touched only as far as the ids used reach. */
 static uint32_t *tidmap;
 static uint32_t tidmap_len;
+/* Entries in use on each page of the tid map.  The kernel hands out ids in rising order, so a
+ * thread storm sweeps the map: a page whose last entry goes is given back (else a storm of
+ * 30,000 threads leaves 120 KB of it resident), unless new ids still come from it: there
+ * short-lived threads would empty it again and again. */
+#define TIDMAP_PAGE_IDS 1024u   /* uint32_t entries per 4 KB page */
+static uint16_t *tidmap_live;
+static uint32_t tidmap_newest;  /* the page of the last id put */
 static uint32_t reuse_hand;
 static pthread_key_t exit_key;
 static int exit_key_ok;
@@ -78,9 +87,10 @@ static int exit_key_ok;
 static struct track__thread *pool;
 static uint32_t pool_used, pool_free;
 
-/* Slots of reaped threads (ended and joined, or detached), oldest first, for reuse. */
-static uint32_t *reclaim;
-static uint32_t reclaim_head, reclaim_len;
+/* Slots of reaped threads (ended and joined, or detached), oldest first, for reuse: a queue
+ * linked through their private blocks, which only slots in use touch (a ring of max_threads
+ * entries would have its every page made resident by a long thread storm). */
+static uint32_t reclaim_head, reclaim_tail;   /* slot + 1; 0: empty */
 
 /* The size of a stack nobody chose (the main thread's, a thread made without attributes):
  * RLIMIT_STACK, which the main stack grows up to and glibc's default follows (at least
@@ -103,18 +113,36 @@ static int32_t sys_gettid(void)
 
 /* --- tid map ------------------------------------------------------------------------------ */
 
+/* Under the shim lock (a put into a page cannot race its release).  A look-up meanwhile
+ * reads 0 from a released page, as it would from the entry. */
+static void tidmap_release(uint32_t page)
+{
+	madvise(&tidmap[page * TIDMAP_PAGE_IDS], TIDMAP_PAGE_IDS * sizeof *tidmap, MADV_DONTNEED);
+}
+
 /* Under the shim lock. */
 static void tidmap_put(int32_t tid, uint32_t slot)
 {
-	if (tid > 0 && (uint32_t)tid < tidmap_len)
-		__atomic_store_n(&tidmap[tid], slot + 1, __ATOMIC_RELEASE);
+	uint32_t page = (uint32_t)tid / TIDMAP_PAGE_IDS, was = tidmap_newest;
+	if (tid <= 0 || (uint32_t)tid >= tidmap_len)
+		return;
+	tidmap_newest = page;
+	if (was != page && tidmap_live[was] == 0)   /* emptied while ids still came from it */
+		tidmap_release(was);
+	if (tidmap[tid] == 0)
+		tidmap_live[page]++;
+	__atomic_store_n(&tidmap[tid], slot + 1, __ATOMIC_RELEASE);
 }
 
 /* Under the shim lock. */
 static void tidmap_del(int32_t tid, uint32_t slot)
 {
-	if (tid > 0 && (uint32_t)tid < tidmap_len && tidmap[tid] == slot + 1)
-		__atomic_store_n(&tidmap[tid], 0, __ATOMIC_RELEASE);
+	uint32_t page = (uint32_t)tid / TIDMAP_PAGE_IDS;
+	if (tid <= 0 || (uint32_t)tid >= tidmap_len || tidmap[tid] != slot + 1)
+		return;
+	__atomic_store_n(&tidmap[tid], 0, __ATOMIC_RELEASE);
+	if (--tidmap_live[page] == 0 && page != tidmap_newest)
+		tidmap_release(page);
 }
 
 /* The record of live thread tid, or NULL.  Lock-free: the record's own tid is checked. */
@@ -257,10 +285,30 @@ static void bump_alive(uint64_t *from, uint64_t *to)
  * reused (once RECYCLE_AFTER records are in use), or one never used at all. */
 static void reclaim_push(uint32_t slot)
 {
-	uint32_t cap = track__g.hdr->max_threads;
-	if (reclaim == NULL || reclaim_len == cap)
+	struct thread_priv *p = &priv[slot];
+	if (p->queued)
 		return;
-	reclaim[(reclaim_head + reclaim_len++) % cap] = slot;
+	p->queued = 1;
+	p->reclaim_next = 0;
+	if (reclaim_tail != 0)
+		priv[reclaim_tail - 1].reclaim_next = slot + 1;
+	else
+		reclaim_head = slot + 1;
+	reclaim_tail = slot + 1;
+}
+
+/* Under the shim lock: the oldest slot queued for reuse, taken off the queue; -1 if none. */
+static int64_t reclaim_pop(void)
+{
+	uint32_t slot;
+	if (reclaim_head == 0)
+		return -1;
+	slot = reclaim_head - 1;
+	reclaim_head = priv[slot].reclaim_next;
+	if (reclaim_head == 0)
+		reclaim_tail = 0;
+	priv[slot].queued = 0;
+	return slot;
 }
 
 /* The next fresh slot, its page populated first (readers go up to threads_used); -1 if the
@@ -290,15 +338,13 @@ static int64_t slot_alloc(void)
 	uint32_t cap = h->max_threads, n;
 	int64_t s;
 	uint64_t used = h->threads_used;
-	if (used < cap && (used < RECYCLE_AFTER || reclaim_len == 0) && (s = slot_fresh(h)) >= 0)
+	if (used < cap && (used < RECYCLE_AFTER || reclaim_head == 0) && (s = slot_fresh(h)) >= 0)
 		return s;
-	while (reclaim_len > 0) {
-		uint32_t r = reclaim[reclaim_head], state = TRACK_LOAD(&track__g.threads[r].state);
-		reclaim_head = (reclaim_head + 1) % cap;
-		reclaim_len--;
+	while ((s = reclaim_pop()) >= 0) {
+		uint32_t state = TRACK_LOAD(&track__g.threads[s].state);
 		if (state == TRACK_TS_EXITED || state == TRACK_TS_UNUSED) {
 			TRACK_ADD(&h->threads_recycled, state == TRACK_TS_EXITED);
-			return r;
+			return s;
 		}
 	}
 	if (used < cap && (s = slot_fresh(h)) >= 0)
@@ -1109,11 +1155,11 @@ static void free_private(uint32_t cap)
 		munmap(tmap, tmap_bytes());
 	if (tidmap != NULL)
 		munmap(tidmap, (size_t)tidmap_len * sizeof *tidmap);
+	if (tidmap_live != NULL)
+		munmap(tidmap_live, (size_t)(tidmap_len / TIDMAP_PAGE_IDS) * sizeof *tidmap_live);
 	if (pool != NULL)
 		munmap(pool, (size_t)cap * sizeof *pool);
-	if (reclaim != NULL)
-		munmap(reclaim, (size_t)cap * sizeof *reclaim);
-	priv = NULL, tmap = NULL, tidmap = NULL, pool = NULL, reclaim = NULL;
+	priv = NULL, tmap = NULL, tidmap = NULL, tidmap_live = NULL, pool = NULL;
 }
 
 static int alloc_private(void)
@@ -1122,12 +1168,12 @@ static int alloc_private(void)
 	tmap_mask = track__pow2_at_least(2 * cap) - 1;
 	priv = track__map_private((size_t)cap * sizeof *priv);
 	tmap = track__map_private(tmap_bytes());
-	tidmap_len = pid_max();
+	tidmap_len = (pid_max() + TIDMAP_PAGE_IDS - 1) / TIDMAP_PAGE_IDS * TIDMAP_PAGE_IDS;
 	tidmap = track__map_private((size_t)tidmap_len * sizeof *tidmap);
+	tidmap_live = track__map_private((size_t)(tidmap_len / TIDMAP_PAGE_IDS) * sizeof *tidmap_live);
 	pool = track__map_private((size_t)cap * sizeof *pool);
-	reclaim = track__map_private((size_t)cap * sizeof *reclaim);
-	pool_used = pool_free = reclaim_head = reclaim_len = 0;
-	if (priv != NULL && tmap != NULL && tidmap != NULL && pool != NULL && reclaim != NULL)
+	pool_used = pool_free = reclaim_head = reclaim_tail = 0;
+	if (priv != NULL && tmap != NULL && tidmap != NULL && tidmap_live != NULL && pool != NULL)
 		return 0;
 	free_private(cap);
 	return -1;
