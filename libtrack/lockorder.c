@@ -573,6 +573,24 @@ static void note_edge(const struct sighting *s, uint32_t i, uint32_t flags)
 	say_lost(lost, pc);
 }
 
+/* Whether the graph has the edge key already with every flag of f and no gate: then a
+ * sighting would change nothing, and is only counted, with no stack captured and no lock
+ * taken (a new thread's first pass over edges other threads made, a thread that sees more
+ * edges than its cache holds).  Lock-free: the edge is read, then its key checked again, in
+ * case it was dropped and its record reused meanwhile.  An edge's gate only ever shrinks, so
+ * one read empty stays empty. */
+static int edge_known(uint64_t key, uint32_t f)
+{
+	uint32_t *slot = edge_slot(key);
+	struct track_edge_rec *e = slot != NULL ? edge_at(track__index_value(slot)) : NULL;
+	if (e == NULL || !__atomic_load_n(&e->ready, __ATOMIC_ACQUIRE) ||
+	    TRACK_LOAD(&e->ngate) != 0 || (TRACK_LOAD(&e->flags) & f) != f ||
+	    __atomic_load_n(&e->key, __ATOMIC_ACQUIRE) != key)
+		return 0;
+	TRACK_ADD(&e->count, 1);
+	return 1;
+}
+
 int track__order_slow(struct track__thread *t, uint32_t before, uint32_t flags)
 {
 	struct sighting s = {t, before, flags, 0};
@@ -587,6 +605,10 @@ int track__order_slow(struct track__thread *t, uint32_t before, uint32_t flags)
 		uint32_t f = flags | (thr->held[i] & TRACK_HELD_READ ? 0 : TRACK_EF_FROM_WRITE);
 		if (from == 0 || from == to || track__ecache_hit(t, from, to, gate_hash, f))
 			continue;   /* unknown, recursive (or same class), or already reported */
+		if (edge_known((uint64_t)from << 32 | to, f)) {
+			ecache_fill(t, from, to, gate_hash, f);
+			continue;
+		}
 		if (!captured) {
 			s.stack = track__stack_capture(t);   /* before any lock: it may take some */
 			captured = 1;

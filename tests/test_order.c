@@ -271,6 +271,10 @@ static const struct inversion_case inversions[] = {
 	 {{"L", "M", "rdlock_l_then_m", "rd-l-m"}, {"M", "L", "lock_m_then_rdlock_l", "m-rd-l"}}},
 	{"gate", "info", "G", 2,                        /* gated: info only, --error-exitcode 0 */
 	 {{"A", "B", "take_a_then_b", NULL}, {"B", "A", "take_b_then_a", NULL}}},
+	{"ab_known_ba", "error", "-", 2,               /* A -> B known to the graph before most */
+	 {{"A", "B", "take_a_then_b", "ab"}, {"B", "A", "take_b_then_a", "ba"}}},
+	{"gate_dropped", "error", "-", 2,              /* the gate of A -> B dropped by a thread */
+	 {{"A", "B", "take_a_then_b", "gated"}, {"B", "A", "take_b_then_a", NULL}}},
 };
 
 START_TEST(inversion_is_reported_with_its_edges)
