@@ -1,7 +1,8 @@
 /*
- * ilock.c — the shim's own locks, guarding its slow paths (allocating records, the index,
- * the thread maps, findings, the graph, the module map).  Each is a plain test-and-set lock
- * on an atomic word: it must not be a pthread mutex, which the shim itself intercepts.
+ * ilock.c — the shim's own locks, guarding its slow paths: the shim lock here (object
+ * records and their index, findings), and the graph's, the profiles', the module map's and
+ * the thread tables' in their own files.  Each is a plain test-and-set lock on an atomic
+ * word: it must not be a pthread mutex, which the shim itself intercepts.
  *
  * A thread holding one has every signal blocked (the kernel's mask, set with one system
  * call on the first lock and restored on the last).  Programs suspend threads from signal

@@ -82,8 +82,24 @@ static uint32_t reuse_hand;
 static pthread_key_t exit_key;
 static int exit_key_ok;
 
+/* The thread tables' own lock (slots, the private state pool, the tid and pthread_t maps,
+ * the reuse queue): made and ended threads contend for it, and not with the object and
+ * lock-order bookkeeping under the shim lock, which a program's critical sections pay for.
+ * Nothing under it takes another shim lock; it may be taken under the shim lock. */
+static int tlock;
+
+static void tlock_take(void)
+{
+	track__spin_take(&tlock);
+}
+
+static void tlock_drop(void)
+{
+	track__spin_drop(&tlock);
+}
+
 /* Private per-thread state: a pool of max_threads blocks, handed out fresh or from the free
- * list (under the shim lock). */
+ * list (under the thread lock). */
 static struct track__thread *pool;
 static uint32_t pool_used, pool_free;
 
@@ -113,14 +129,14 @@ static int32_t sys_gettid(void)
 
 /* --- tid map ------------------------------------------------------------------------------ */
 
-/* Under the shim lock (a put into a page cannot race its release).  A look-up meanwhile
+/* Under the thread lock (a put into a page cannot race its release).  A look-up meanwhile
  * reads 0 from a released page, as it would from the entry. */
 static void tidmap_release(uint32_t page)
 {
 	madvise(&tidmap[page * TIDMAP_PAGE_IDS], TIDMAP_PAGE_IDS * sizeof *tidmap, MADV_DONTNEED);
 }
 
-/* Under the shim lock. */
+/* Under the thread lock. */
 static void tidmap_put(int32_t tid, uint32_t slot)
 {
 	uint32_t page = (uint32_t)tid / TIDMAP_PAGE_IDS, was = tidmap_newest;
@@ -134,7 +150,7 @@ static void tidmap_put(int32_t tid, uint32_t slot)
 	__atomic_store_n(&tidmap[tid], slot + 1, __ATOMIC_RELEASE);
 }
 
-/* Under the shim lock. */
+/* Under the thread lock. */
 static void tidmap_del(int32_t tid, uint32_t slot)
 {
 	uint32_t page = (uint32_t)tid / TIDMAP_PAGE_IDS;
@@ -281,7 +297,7 @@ static void bump_alive(uint64_t *from, uint64_t *to)
 	}
 }
 
-/* Under the shim lock: the record of a thread that ended and was joined or detached may be
+/* Under the thread lock: the record of a thread that ended and was joined or detached may be
  * reused (once RECYCLE_AFTER records are in use), or one never used at all. */
 static void reclaim_push(uint32_t slot)
 {
@@ -297,7 +313,7 @@ static void reclaim_push(uint32_t slot)
 	reclaim_tail = slot + 1;
 }
 
-/* Under the shim lock: the oldest slot queued for reuse, taken off the queue; -1 if none. */
+/* Under the thread lock: the oldest slot queued for reuse, taken off the queue; -1 if none. */
 static int64_t reclaim_pop(void)
 {
 	uint32_t slot;
@@ -331,7 +347,7 @@ static void peak_undo(uint64_t from, uint64_t to)
 }
 
 /* A fresh slot while few are used, then the oldest reaped one, then any fresh one, then any
- * ended one; -1 if none.  Under the shim lock. */
+ * ended one; -1 if none.  Under the thread lock. */
 static int64_t slot_alloc(void)
 {
 	struct track_seg_header *h = track__g.hdr;
@@ -361,7 +377,7 @@ static int64_t slot_alloc(void)
 	return -1;
 }
 
-/* Under the shim lock: once a thread has both ended and been reaped (joined or detached),
+/* Under the thread lock: once a thread has both ended and been reaped (joined or detached),
  * its record may be reused.  Whichever side learns the second fact queues it, once. */
 static void maybe_reclaim(struct track_thread_rec *thr, uint32_t slot)
 {
@@ -374,7 +390,7 @@ static void maybe_reclaim(struct track_thread_rec *thr, uint32_t slot)
 	reclaim_push(slot);
 }
 
-/* Private state for a thread, zeroed; NULL if the pool is empty.  Under the shim lock. */
+/* Private state for a thread, zeroed; NULL if the pool is empty.  Under the thread lock. */
 static struct track__thread *state_alloc(void)
 {
 	struct track__thread *t;
@@ -390,7 +406,7 @@ static struct track__thread *state_alloc(void)
 	return t;
 }
 
-/* Under the shim lock. */
+/* Under the thread lock. */
 static void state_free(struct track__thread *t)
 {
 	t->next_free = pool_free;
@@ -404,14 +420,14 @@ static struct track_thread_rec *slot_claim(uint32_t *slot_out)
 	struct track_thread_rec *thr = NULL;
 	int64_t s;
 	int w;
-	track__ilock();
+	tlock_take();
 	s = slot_alloc();
 	if (s >= 0) {
 		thr = &track__g.threads[s];
 		/* Mark it taken before dropping the lock so nobody else recycles it. */
 		TRACK_STORE(&thr->state, TRACK_TS_RUNNING);
 	}
-	track__iunlock();
+	tlock_drop();
 	if (thr == NULL)
 		return NULL;
 	w = seq_begin(thr);
@@ -456,11 +472,11 @@ static struct track__thread *bind_self(struct track_thread_rec *thr, uint32_t sl
 	struct track__thread *t;
 	int32_t tid = sys_gettid();
 	int w;
-	track__ilock();
+	tlock_take();
 	t = state_alloc();
 	if (t != NULL)
 		tidmap_put(tid, slot);
-	track__iunlock();
+	tlock_drop();
 	if (t == NULL)
 		return NULL;
 	t->thr = thr;
@@ -555,11 +571,11 @@ static void close_self(struct track__thread *t, uint32_t why)
 		TRACK_ADD(&track__g.hdr->objects_dropped, t->drops);
 	track__tls.self = NULL;
 	track__tls.gone = 1;
-	track__ilock();
+	tlock_take();
 	tidmap_del(t->tid, t->slot);
 	maybe_reclaim(thr, t->slot);
 	state_free(t);
-	track__iunlock();
+	tlock_drop();
 }
 
 static void foreign_exit(void *arg)
@@ -635,14 +651,14 @@ static struct tmap_ent *tmap_find(pthread_t th, int for_insert)
 static void tmap_put(pthread_t th, uint32_t slot)
 {
 	struct tmap_ent *e;
-	track__ilock();
+	tlock_take();
 	e = tmap_find(th, 1);
 	if (e != NULL) {
 		e->key = (uint64_t)th;
 		e->slot = slot;
 		e->gen = track__g.threads[slot].gen;
 	}
-	track__iunlock();
+	tlock_drop();
 }
 
 /* The record of joinable thread th, removing it from the map if take; NULL if unknown.
@@ -651,7 +667,7 @@ static struct track_thread_rec *tmap_get(pthread_t th, int take)
 {
 	struct track_thread_rec *thr = NULL;
 	struct tmap_ent *e;
-	track__ilock();
+	tlock_take();
 	e = tmap_find(th, 0);
 	if (e != NULL) {
 		if (TRACK_LOAD(&track__g.threads[e->slot].gen) == e->gen)
@@ -659,7 +675,7 @@ static struct track_thread_rec *tmap_get(pthread_t th, int take)
 		if (take || thr == NULL)
 			e->key = TMAP_DELETED;
 	}
-	track__iunlock();
+	tlock_drop();
 	return thr;
 }
 
@@ -680,14 +696,14 @@ struct tmap_seen {
 static struct track_thread_rec *tmap_see(pthread_t th, struct tmap_seen *seen)
 {
 	struct tmap_ent *e;
-	track__ilock();
+	tlock_take();
 	e = tmap_find(th, 0);
 	seen->found = e != NULL && TRACK_LOAD(&track__g.threads[e->slot].gen) == e->gen;
 	if (seen->found) {
 		seen->slot = e->slot;
 		seen->gen = e->gen;
 	}
-	track__iunlock();
+	tlock_drop();
 	return seen->found ? &track__g.threads[seen->slot] : NULL;
 }
 
@@ -697,13 +713,13 @@ static struct track_thread_rec *tmap_take_seen(pthread_t th, const struct tmap_s
 	struct tmap_ent *e;
 	if (!seen->found)
 		return tmap_get(th, 1);   /* not mapped before the call: as well as can be */
-	track__ilock();
+	tlock_take();
 	e = tmap_find(th, 0);
 	if (e != NULL && e->slot == seen->slot && e->gen == seen->gen)
 		e->key = TMAP_DELETED;
 	if (TRACK_LOAD(&track__g.threads[seen->slot].gen) == seen->gen)
 		thr = &track__g.threads[seen->slot];
-	track__iunlock();
+	tlock_drop();
 	return thr;
 }
 
@@ -751,10 +767,10 @@ static void forget_early_registration(struct track__thread *early)
 	TRACK_STORE(&thr->tid, 0);
 	TRACK_STORE(&thr->state, TRACK_TS_UNUSED);   /* reusable, and in no report */
 	seq_end(thr, w);
-	track__ilock();
+	tlock_take();
 	reclaim_push(early->slot);
 	state_free(early);
-	track__iunlock();
+	tlock_drop();
 }
 
 static void *trampoline(void *arg)
@@ -834,7 +850,7 @@ static int create_untracked(pthread_t *th, const pthread_attr_t *attr, void *(*f
  * The pthread_t of a joined thread is dead: glibc may free or reuse its descriptor, and a
  * pthread_cancel of it is undefined (it may signal another thread).  The values of the
  * threads joined lately are kept, so that a cancel of one is told; a new thread given the
- * same value takes it off.  Under the shim lock. */
+ * same value takes it off.  Under the thread lock. */
 #define JOINED_RING 64u
 static uint64_t joined_ring[JOINED_RING];
 static uint32_t joined_next;
@@ -912,9 +928,9 @@ TRACK_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
 		return rc;
 	}
 	TRACK_ADD(&track__g.hdr->threads_created, 1);
-	track__ilock();
+	tlock_take();
 	joined_forget(*th);   /* a live thread's handle now */
-	track__iunlock();
+	tlock_drop();
 	if (detached == PTHREAD_CREATE_DETACHED)
 		TRACK_ADD(&track__g.hdr->threads_detached, 1);
 	else
@@ -927,9 +943,9 @@ TRACK_EXPORT int pthread_cancel(pthread_t th)
 	int dead = 0;
 	track__resolve();
 	if (track__g.on && !track__busy()) {
-		track__ilock();
+		tlock_take();
 		dead = joined_lately(th);
-		track__iunlock();
+		tlock_drop();
 	}
 	if (dead)
 		track__finding(TRACK_FK_CANCEL_INVALID, (void *)th, 0, TRACK_RA(), 0,
@@ -967,9 +983,9 @@ static void join_wait_end(struct join_wait *w)
 static void reaped(struct track_thread_rec *target, uint32_t how)
 {
 	__atomic_or_fetch(&target->flags, how, __ATOMIC_RELAXED);
-	track__ilock();
+	tlock_take();
 	maybe_reclaim(target, (uint32_t)(target - track__g.threads));
-	track__iunlock();
+	tlock_drop();
 }
 
 /* The work every join variant shares: state, bookkeeping of the reaped thread, misuse. */
@@ -1010,9 +1026,9 @@ static int join_common(pthread_t th, void **ret, clockid_t clk, const struct tim
 		rc = call(th, ret, clk, abs);
 	}
 	if (rc == 0) {
-		track__ilock();
+		tlock_take();
 		joined_note(th);
-		track__iunlock();
+		tlock_drop();
 		target = tmap_take_seen(th, &seen);
 		if (target != NULL) {   /* an untracked thread is in no count but not_tracked */
 			reaped(target, TRACK_TF_JOINED);
@@ -1244,6 +1260,7 @@ void track__threads_after_fork(void)
 
 	__atomic_store_n(&track__g.on, 0, __ATOMIC_RELAXED);   /* first: see track__self_slow */
 	track__ilock_reset();
+	tlock = 0;   /* only this thread is left: a lock another held is free */
 	held_save(t, &held);
 	track__tls.self = NULL;
 	track__tls.gone = 0;
