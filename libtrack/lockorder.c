@@ -591,6 +591,21 @@ static int edge_known(uint64_t key, uint32_t f)
 	return 1;
 }
 
+/* The stack of the acquisition just listed at before, if it is its lock's first use, whose
+ * record was made by this very call with that stack: taken exclusively by the thread and at
+ * the call site that first used it, never acquired, waited for or timed out before.  0 if
+ * not (then it is captured). */
+static uint32_t first_use_stack(const struct track__thread *t, uint32_t before)
+{
+	const struct track_thread_rec *thr = t->thr;
+	const struct track_obj_rec *r = obj_at(thr->held[before] & ~TRACK_HELD_READ);
+	if (r == NULL || (thr->held[before] & TRACK_HELD_READ) || r->first_tid != t->tid ||
+	    r->first_pc != thr->held_pc[before] || TRACK_LOAD(&r->acquisitions) != 0 ||
+	    TRACK_LOAD(&r->contended) != 0 || TRACK_LOAD(&r->timeouts) != 0)
+		return 0;
+	return TRACK_LOAD(&r->first_stack);
+}
+
 int track__order_slow(struct track__thread *t, uint32_t before, uint32_t flags)
 {
 	struct sighting s = {t, before, flags, 0};
@@ -609,8 +624,10 @@ int track__order_slow(struct track__thread *t, uint32_t before, uint32_t flags)
 			ecache_fill(t, from, to, gate_hash, f);
 			continue;
 		}
-		if (!captured) {
-			s.stack = track__stack_capture(t);   /* before any lock: it may take some */
+		if (!captured) {   /* before any lock: a capture may take some */
+			s.stack = first_use_stack(t, before);
+			if (s.stack == 0)
+				s.stack = track__stack_capture(t);
 			captured = 1;
 		}
 		note_edge(&s, i, f);
