@@ -136,7 +136,8 @@ extern __thread struct track__tls track__tls __attribute__((tls_model("initial-e
 /* An index of the segment (index.c): a row of open-addressing tables of uint32_t slots,
  * each twice the one before, TRACK__INDEX_LEVEL0 slots first, up to top; laid out smallest
  * first, track__index_slots(top) slots in all.  Filled a level at a time. */
-#define TRACK__INDEX_LEVEL0 4096u
+#define TRACK__INDEX_LEVEL0 1024u   /* one 4 KB page: a hash spreads even three entries over
+					every page of its level */
 struct track__index {
 	uint32_t *slots;
 	uint32_t top;     /* slots of the largest level (a power of two) */

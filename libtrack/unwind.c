@@ -540,7 +540,9 @@ static int eval(const uint8_t *at, const uint8_t *lo, const uint8_t *hi, const s
  * object it was made for, checked against _dl_find_object on every hit, so code loaded
  * where unloaded code was never inherits its rules.
  */
-#define CACHE_SLOTS 4096u      /* a power of two */
+#define CACHE_BITS  10         /* 1,024 slots, 40 KB: a hash puts each call site on a page of
+				  its own, so a bigger table costs a page per site cached */
+#define CACHE_SLOTS (1u << CACHE_BITS)
 #define KEY_BUSY    1u         /* a slot being written (no address looked up is 1) */
 #define NSAVED      7
 
@@ -561,7 +563,7 @@ static struct cstep cache[CACHE_SLOTS];
 
 static struct cstep *cache_slot(uintptr_t look)
 {
-	return &cache[track_hash_bits(look, 12) & (CACHE_SLOTS - 1)];
+	return &cache[track_hash_bits(look, CACHE_BITS)];
 }
 
 /* A consistent copy of the entry for look, or 0. */
