@@ -1188,7 +1188,9 @@ static int alloc_private(void)
 	tidmap = track__map_private((size_t)tidmap_len * sizeof *tidmap);
 	tidmap_live = track__map_private((size_t)(tidmap_len / TIDMAP_PAGE_IDS) * sizeof *tidmap_live);
 	pool = track__map_private((size_t)cap * sizeof *pool);
-	pool_used = pool_free = reclaim_head = reclaim_tail = 0;
+	/* a fork child maps its own (pid_max may have changed): the newest page of the old map
+	 * may lie past the end of this one */
+	pool_used = pool_free = reclaim_head = reclaim_tail = tidmap_newest = 0;
 	if (priv != NULL && tmap != NULL && tidmap != NULL && tidmap_live != NULL && pool != NULL)
 		return 0;
 	free_private(cap);
