@@ -431,19 +431,30 @@ static char *screen_with(const char *what)
 	return s;
 }
 
-/* The screen once its first line is wider than width columns (redrawn after a resize);
- * looked for for up to 10 s: a loaded machine redraws late. */
+/* Whether some line of screen s is wider than width columns. */
+static int has_line_wider_than(const char *s, int width)
+{
+	const char *nl;
+	for (; (nl = strchr(s, '\n')) != NULL; s = nl + 1)
+		if (nl - s > width)
+			return 1;
+	return 0;
+}
+
+/* The screen once a line of it is wider than width columns (redrawn after a resize): not
+ * its first, the header, whose length is its content's (a short command path fits in 80
+ * columns).  Looked for for up to 10 s: a loaded machine redraws late. */
 static char *screen_wider_than(int width)
 {
 	int i;
 	char *s = NULL;
 	for (i = 0; i < 100; i++) {
 		s = capture(0);
-		if (strchr(s, '\n') != NULL && strchr(s, '\n') - s > width)
+		if (has_line_wider_than(s, width))
 			return s;
 		usleep(100000);
 	}
-	ck_abort_msg("the header was not drawn wider than %d:\n%s", width, s);
+	ck_abort_msg("the screen was not drawn wider than %d:\n%s", width, s);
 	return s;
 }
 
