@@ -249,6 +249,8 @@ static uint64_t lay_out(struct track_seg_header *h)
 	h->prof_index_off = section(&off, h->prof_index_slots, sizeof(uint32_t));
 	h->max_queues = TRACK_MAX_QUEUES;
 	h->queues_off = section(&off, h->max_queues, sizeof(struct track_queue_rec));
+	h->max_pool_tallies = TRACK_MAX_POOL_TALLIES;
+	h->pool_tallies_off = section(&off, h->max_pool_tallies, sizeof(struct track_pool_tally));
 	h->max_cycle_items = h->max_findings * TRACK_CYCLE_ITEMS_PER_FINDING;
 	h->cycle_items_off = section(&off, h->max_cycle_items, sizeof(struct track_cycle_item));
 	h->search_visits = (uint32_t)track__env_num(TRACK_ENV_SEARCH_VISITS);
@@ -387,6 +389,7 @@ int track__segment_create(void)
 	track__g.fds = (struct track_fd_rec *)(base + proto.fds_off);
 	track__g.profs = (struct track_prof_rec *)(base + proto.profs_off);
 	track__g.queues = (struct track_queue_rec *)(base + proto.queues_off);
+	track__g.tallies = (struct track_pool_tally *)(base + proto.pool_tallies_off);
 	track__g.cycle_items = (struct track_cycle_item *)(base + proto.cycle_items_off);
 	track__index_init(&track__g.prof_ix, (uint32_t *)(base + proto.prof_index_off),
 			  2 * proto.max_profs);

@@ -163,6 +163,7 @@ struct track__global {
 	struct track_fd_rec *fds;        /* descriptors left open (fdleaks.c) */
 	struct track_prof_rec *profs;    /* wait and hold profiles (profile.c) */
 	struct track_queue_rec *queues;  /* queues registered through track.h (queues.c) */
+	struct track_pool_tally *tallies; /* threads of reused records, by pool (threads.c) */
 	struct track_cycle_item *cycle_items; /* entries of long cycles (findings.c) */
 	int stacks_on;                   /* capture stacks on slow paths (TRACK_STACKS) */
 	uint32_t lock_order;             /* TRACK_LO_* (TRACK_LOCK_ORDER) */

@@ -11,9 +11,10 @@
  *
  * Memory per thread is bounded: a record in the segment, and private state (struct
  * track__thread) taken from a pool and given back when the thread ends.  Records of ended
- * threads are kept for the report, but once more than RECYCLE_AFTER records are in use those
+ * threads are kept for the report, but once more than recycle_after records are in use those
  * of threads that ended and were joined or detached are reused, oldest first, so that a
- * program starting threads by the million keeps a bounded segment.
+ * program starting threads by the million keeps a bounded segment.  A reused record's
+ * thread is added to its pool's tally first (slot_claim), so reports still count it.
  *
  * A signal can reach a new thread before the trampoline runs (glibc unblocks signals just
  * before calling it), and a handler's wrapped call then registers the thread as a foreign
@@ -37,7 +38,6 @@
 
 #include "shim.h"
 
-#define RECYCLE_AFTER 512u    /* records in use before those of reaped threads are reused */
 
 extern void *__libc_stack_end;
 
@@ -79,6 +79,10 @@ static uint32_t tidmap_len;
 static uint16_t *tidmap_live;
 static uint32_t tidmap_newest;  /* the page of the last id put */
 static uint32_t reuse_hand;
+/* Records in use before those of reaped threads are reused (TRACK_THREAD_RECORDS): few, as a
+ * reused record's thread stays counted in the totals and its pool's tally, and each record
+ * kept is 384 bytes of the traced process's memory. */
+static uint32_t recycle_after;
 static pthread_key_t exit_key;
 static int exit_key_ok;
 
@@ -298,7 +302,7 @@ static void bump_alive(uint64_t *from, uint64_t *to)
 }
 
 /* Under the thread lock: the record of a thread that ended and was joined or detached may be
- * reused (once RECYCLE_AFTER records are in use), or one never used at all. */
+ * reused (once recycle_after records are in use), or one never used at all. */
 static void reclaim_push(uint32_t slot)
 {
 	struct thread_priv *p = &priv[slot];
@@ -354,7 +358,7 @@ static int64_t slot_alloc(void)
 	uint32_t cap = h->max_threads, n;
 	int64_t s;
 	uint64_t used = h->threads_used;
-	if (used < cap && (used < RECYCLE_AFTER || reclaim_head == 0) && (s = slot_fresh(h)) >= 0)
+	if (used < cap && (used < recycle_after || reclaim_head == 0) && (s = slot_fresh(h)) >= 0)
 		return s;
 	while ((s = reclaim_pop()) >= 0) {
 		uint32_t state = TRACK_LOAD(&track__g.threads[s].state);
@@ -413,33 +417,88 @@ static void state_free(struct track__thread *t)
 	pool_free = (uint32_t)(t - pool) + 1;
 }
 
+/* The tally of the pool (start routine, name pattern) a thread belongs to, added to the
+ * table if new; the last entry sums pools that find the table full.  NULL if the file
+ * system cannot supply the table's page.  Under the thread lock. */
+static struct track_pool_tally *tally_of(uint64_t routine, const char *pattern)
+{
+	struct track_seg_header *h = track__g.hdr;
+	struct track_pool_tally *t = track__g.tallies;
+	uint32_t i, n = h->pool_tallies_used;
+	for (i = 0; i < n; i++)
+		if (t[i].start_routine == routine && strcmp(t[i].pattern, pattern) == 0)
+			return &t[i];
+	if (n + 1 < h->max_pool_tallies) {
+		if (track__seg_reserve(&t[n], sizeof t[n]) != 0)
+			return NULL;
+		t[n].start_routine = routine;
+		memcpy(t[n].pattern, pattern, sizeof t[n].pattern);
+		TRACK_STORE(&h->pool_tallies_used, n + 1);
+		return &t[n];
+	}
+	n = h->max_pool_tallies - 1;
+	if (h->pool_tallies_used == n && track__seg_reserve(&t[n], sizeof t[n]) != 0)
+		return NULL;
+	t[n].start_routine = TRACK_POOL_OTHER;
+	TRACK_STORE(&h->pool_tallies_used, n + 1);
+	return &t[n];
+}
+
+/* The ended thread of a record about to be reused, added to its pool's tally: reports still
+ * count it (a thread whose creation failed never ran, and is no pool's).  Under the thread
+ * lock, inside the pool_seq window (slot_claim). */
+static void tally_fold(const struct track_thread_rec *thr)
+{
+	char pattern[TRACK_NAME_MAX];
+	struct track_pool_tally *t;
+	uint64_t life, blocked;
+	if (thr->tid == 0)
+		return;
+	track_name_pattern(thr->name, TRACK_NAME_MAX, pattern, sizeof pattern);
+	t = tally_of(thr->start_routine, pattern);
+	if (t == NULL)
+		return;
+	track_thread_times(thr, thr->exited_ns, &life, &blocked);
+	TRACK_STORE(&t->threads, t->threads + 1);
+	TRACK_STORE(&t->life_ns, t->life_ns + life);
+	TRACK_STORE(&t->blocked_ns, t->blocked_ns + blocked);
+}
+
 /* Claim and clear a slot; the caller fills it.  Returns NULL when the table is full; the
- * caller counts the thread that goes untracked. */
+ * caller counts the thread that goes untracked.  A record of an ended thread moves it into
+ * its pool's tally as it is cleared, all under the thread lock (so that no other reuse
+ * overlaps) and with the header's pool_seq odd (so that readers copy both again). */
 static struct track_thread_rec *slot_claim(uint32_t *slot_out)
 {
-	struct track_thread_rec *thr = NULL;
+	struct track_seg_header *h = track__g.hdr;
+	struct track_thread_rec *thr;
+	uint64_t gen;
 	int64_t s;
-	int w;
+	int w, ended;
 	tlock_take();
 	s = slot_alloc();
-	if (s >= 0) {
-		thr = &track__g.threads[s];
-		/* Mark it taken before dropping the lock so nobody else recycles it. */
-		TRACK_STORE(&thr->state, TRACK_TS_RUNNING);
-	}
-	tlock_drop();
-	if (thr == NULL)
+	if (s < 0) {
+		tlock_drop();
 		return NULL;
-	w = seq_begin(thr);
-	{
-		/* a new generation: maps that name the old occupant must see it has changed */
-		uint64_t gen = thr->gen;
-		memset((char *)thr + offsetof(struct track_thread_rec, tid), 0,
-		       sizeof *thr - offsetof(struct track_thread_rec, tid));
-		TRACK_STORE(&thr->gen, gen + 1);
 	}
+	thr = &track__g.threads[s];
+	ended = TRACK_LOAD(&thr->state) == TRACK_TS_EXITED;
+	if (ended) {
+		TRACK_STORE(&h->pool_seq, h->pool_seq + 1);
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+		tally_fold(thr);
+	}
+	w = seq_begin(thr);
+	/* a new generation: maps that name the old occupant must see it has changed */
+	gen = thr->gen;
+	memset((char *)thr + offsetof(struct track_thread_rec, tid), 0,
+	       sizeof *thr - offsetof(struct track_thread_rec, tid));
+	TRACK_STORE(&thr->gen, gen + 1);
 	TRACK_STORE(&thr->state, TRACK_TS_RUNNING);
 	seq_end(thr, w);
+	if (ended)
+		__atomic_store_n(&h->pool_seq, h->pool_seq + 1, __ATOMIC_RELEASE);
+	tlock_drop();
 	*slot_out = (uint32_t)s;
 	return thr;
 }
@@ -1200,6 +1259,7 @@ static int alloc_private(void)
 int track__threads_init(void)
 {
 	find_default_stack();
+	recycle_after = (uint32_t)track__env_num(TRACK_ENV_THREAD_RECORDS);
 	if (alloc_private() != 0)
 		return -1;
 	exit_key_ok = pthread_key_create(&exit_key, foreign_exit) == 0;

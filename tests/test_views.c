@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <check.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -214,6 +215,132 @@ START_TEST(pool_of_blocked_workers)
 }
 END_TEST
 
+/* The pool whose threads ran routine, NULL if none. */
+static json_t *pool_running(json_t *root, const char *routine)
+{
+	json_t *p;
+	size_t i;
+	json_array_foreach(json_object_get(root, "pools"), i, p) {
+		const char *f = jstr(p, "start_routine.function");
+		if (f != NULL && strcmp(f, routine) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+/* Every thread is in a pool, reused record or not: the pools add up to the threads made
+ * (and main); the thread list holds those whose records were kept. */
+static void pools_cover_every_thread(json_t *root)
+{
+	long long created = jint(root, "threads.created"), sum = 0;
+	json_t *p;
+	size_t i;
+	json_array_foreach(json_object_get(root, "pools"), i, p)
+		sum += jint(p, "threads");
+	ck_assert_msg(sum == created + 1, "pools add up to %lld threads, %lld made and main: %s",
+		      sum, created, dump(json_object_get(root, "pools")));
+	ck_assert_int_eq((long long)json_array_size(json_object_get(json_object_get(root, "threads"), "list")),
+			 created + 1 - jint(root, "overflow.thread_records_recycled"));
+}
+
+/* 400 named threads blocked 2 ms each, then 400 detached ones, with 16 thread records: the
+ * pools count every thread and every blocked millisecond, not only the records kept. */
+START_TEST(pools_count_reused_records)
+{
+	char *argv[] = {(char *)fixture("fx_views"), "reused", "400", NULL};
+	char *env[] = {"TRACK_THREAD_RECORDS=16", NULL};
+	struct traced_run t;
+	json_t *batch, *quick;
+	trace(&t, NULL, argv, env);
+	want_text(t.r.out, "reused: 400 and 400 threads", NULL);
+	want_ints(t.root, "threads.created=800");
+	ck_assert_int_ge(jint(t.root, "overflow.thread_records_recycled"), 800 - 64);
+	batch = jfind(t.root, "pools", "name_pattern", "batch-*");
+	ck_assert_msg(batch != NULL, "%s", dump(json_object_get(t.root, "pools")));
+	ck_assert_str_eq(jstr(batch, "start_routine.function"), "batch_worker");
+	want_ints(batch, "threads=400 alive=0");
+	ck_assert_int_ge(jint(batch, "blocked_ns"), 400 * 2 * MS);
+	ck_assert_int_le(jint(batch, "blocked_ns"), jint(batch, "lifetime_ns"));
+	quick = pool_running(t.root, "quick_worker");
+	ck_assert_msg(quick != NULL, "%s", dump(json_object_get(t.root, "pools")));
+	want_ints(quick, "threads=400");
+	pools_cover_every_thread(t.root);
+	{
+		const char *row = strstr(t.text, "batch_worker \"batch-*\"");
+		ck_assert_msg(row != NULL, "%s", t.text);
+		ck_assert_msg(strncmp(row + 28, "     400 ", 9) == 0, "%.80s", row);
+	}
+	trace_done(&t);
+}
+END_TEST
+
+/* 100 pools of one thread each with 16 records: the shim's table tallies 63 of them, and
+ * the threads of the rest are summed in one "(other)" pool, not lost. */
+START_TEST(pools_past_the_tally_table)
+{
+	char *argv[] = {(char *)fixture("fx_views"), "many-pools", "100", NULL};
+	char *env[] = {"TRACK_THREAD_RECORDS=16", NULL};
+	struct traced_run t;
+	json_t *p, *other = NULL;
+	size_t i, named = 0;
+	trace(&t, NULL, argv, env);
+	json_array_foreach(json_object_get(t.root, "pools"), i, p) {
+		if (json_is_null(json_object_get(p, "name_pattern"))) {
+			ck_assert_msg(other == NULL, "two other pools: %s", dump(t.root));
+			other = p;
+		} else if (strncmp(jstr(p, "name_pattern"), "p-", 2) == 0) {
+			ck_assert_int_eq(jint(p, "threads"), 1);
+			named++;
+		}
+	}
+	ck_assert_msg(other != NULL, "%s", dump(json_object_get(t.root, "pools")));
+	ck_assert(json_is_null(json_object_get(other, "start_routine")));
+	ck_assert_int_gt(jint(other, "threads"), 0);
+	ck_assert_int_eq((long long)named + jint(other, "threads"), 100);
+	ck_assert_int_ge(named, 63 - 1);   /* the table's other entries ((main) may have one) */
+	pools_cover_every_thread(t.root);
+	want_text(t.text, "(other) \"\"", NULL);
+	trace_done(&t);
+}
+END_TEST
+
+/* Read while threads come and go and their records are reused: a pool's thread count never
+ * goes down from one read to the next (a reused record is counted in its tally, not twice
+ * and not lost however the read falls), and it grows past the records there are. */
+START_TEST(pool_counts_only_grow_while_read_live)
+{
+	char *env[] = {shim_preload(), "TRACK_THREAD_RECORDS=16", NULL};
+	FILE *out;
+	pid_t pid = start_fixture("fx_views", (char *[]){"churn", "3", NULL}, env, &out);
+	char spid[16], *rep = (char *)tmp_path("live.json");
+	long long last = 0;
+	int reads = 0, i;
+	snprintf(spid, sizeof spid, "%d", (int)pid);
+	for (i = 0; i < 200 && reads < 25; i++) {
+		struct run_result r;
+		json_t *root, *q;
+		run_track((char *[]){"report", "--json", rep, spid, NULL}, NULL, &r);
+		root = r.status == 0 ? json_load_file(rep, 0, NULL) : NULL;
+		run_free(&r);
+		if (root == NULL)
+			break;   /* it ended */
+		q = pool_running(root, "quick_worker");
+		if (q != NULL) {
+			ck_assert_msg(jint(q, "threads") >= last, "read %d: %lld threads, %lld before",
+				      reads, jint(q, "threads"), last);
+			last = jint(q, "threads");
+			reads++;
+		}
+		json_decref(root);
+	}
+	ck_assert_int_ge(reads, 5);
+	ck_assert_int_gt(last, 16);
+	kill(pid, SIGKILL);
+	wait_exit(pid, 10);
+	fclose(out);
+}
+END_TEST
+
 /* A program of one thread has no pool worth a block, and no queues block. */
 START_TEST(no_pools_or_queues_when_none)
 {
@@ -282,6 +409,9 @@ int main(void)
 		TEST("locks", bad_sort_is_refused),
 		TEST("pools", pool_of_blocked_workers),
 		TEST("pools", no_pools_or_queues_when_none),
+		TEST("pools", pools_count_reused_records),
+		TEST("pools", pools_past_the_tally_table),
+		TEST("pools", pool_counts_only_grow_while_read_live),
 		TEST("queues", registered_queue_counts),
 		TEST("queues", queue_api_without_shim),
 		TEST("queues", idle_signals_counted_exactly),

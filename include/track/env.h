@@ -56,7 +56,8 @@ enum track_env_type {
 	X(THREAD_LIMIT, NUMBER, 0, 1, 1u << 22)                                    \
 	X(DUMP_SIGNAL, SIGNAL, 0, 0, 0)                                            \
 	X(SEARCH_VISITS, NUMBER, TRACK_DEFAULT_SEARCH_VISITS, 64, 1u << 22)        \
-	X(FREE, NUMBER, 1, 0, 1)
+	X(FREE, NUMBER, 1, 0, 1)                                                   \
+	X(THREAD_RECORDS, NUMBER, TRACK_DEFAULT_THREAD_RECORDS, 16, 1u << 20)
 
 #define TRACK_X_ENV(e, ...) TRACK_ENV_##e,
 enum track_env_var { TRACK_ENV_VARS(TRACK_X_ENV) TRACK_ENV_COUNT };

@@ -28,6 +28,7 @@
  *                         holding call site, per join site; each a log-linear histogram
  *   uint32_t index[]      open-addressing index: profile identity -> profile index + 1
  *   track_queue_rec[]     queues the program registered through track.h
+ *   track_pool_tally[]    threads whose records were reused, added up by pool
  *
  * Any change to these structures bumps TRACK_SEGMENT_VERSION; a tool refuses a segment whose
  * version differs from its own rather than misread it.
@@ -40,16 +41,19 @@
 #ifndef TRACK_SEGMENT_H
 #define TRACK_SEGMENT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* A sequence counter that is odd: its record is being written. */
 #define TRACK_SEQ_WRITING(seq) (((seq) & 1u) != 0)
 
 #define TRACK_SEGMENT_MAGIC   0x4745534b43415254ULL /* "TRACKSEG" little-endian */
-#define TRACK_SEGMENT_VERSION 8u
+#define TRACK_SEGMENT_VERSION 9u
 
 /* Default capacities; each can be changed with an environment variable at start. */
 #define TRACK_DEFAULT_MAX_THREADS  16384u  /* TRACK_MAX_THREADS */
+#define TRACK_DEFAULT_THREAD_RECORDS 128u  /* TRACK_THREAD_RECORDS: records in use before
+					      those of ended, reaped threads are reused */
 #define TRACK_DEFAULT_MAX_OBJECTS  65536u  /* TRACK_MAX_OBJECTS */
 #define TRACK_DEFAULT_MAX_MODULES  512u    /* TRACK_MAX_MODULES */
 #define TRACK_DEFAULT_MAX_FINDINGS 256u    /* TRACK_MAX_FINDINGS */
@@ -66,6 +70,8 @@
 #define TRACK_DEFAULT_HOLD_SAMPLE  64u     /* TRACK_HOLD_SAMPLE: time 1 uncontended hold in N */
 #define TRACK_HOLD_FIRST           1024u   /* ... past a lock's first N holds, all timed */
 #define TRACK_MAX_QUEUES           64u
+#define TRACK_MAX_POOL_TALLIES     64u  /* pools with reused thread records (the last entry
+					   sums those past the others: TRACK_POOL_OTHER) */
 #define TRACK_MAX_FDS              64u  /* descriptor records (TRACK_LEAKS=2) */
 #define TRACK_DEFAULT_DEADLOCK_EXIT 7      /* TRACK_DEADLOCK_EXITCODE: a status of its own, not
 					      1, which programs and track use for failing */
@@ -533,6 +539,54 @@ struct track_queue_rec {
 	char     name[TRACK_QUEUE_NAME];
 } __attribute__((aligned(64)));
 
+/* The threads of one pool whose records were reused, added up.  A pool is the threads that
+ * run one start routine (0: threads the shim did not start) under one name pattern
+ * (track_name_pattern); reports add a pool's tally to what its records still kept say, so
+ * that its counts cover every thread it had however many records were reused.  Written
+ * under the shim's thread lock, with the header's pool_seq odd while a record moves into a
+ * tally (a reader copying both then would count its thread twice or not at all). */
+#define TRACK_POOL_OTHER UINT64_MAX   /* start_routine of the entry summing pools that found
+					 the table full */
+struct track_pool_tally {
+	uint64_t start_routine;
+	char     pattern[TRACK_NAME_MAX]; /* NUL-terminated */
+	uint64_t threads;      /* threads whose records were folded in */
+	uint64_t life_ns;      /* their lifetimes added up */
+	uint64_t blocked_ns;   /* their time blocked in wrapped calls */
+	uint64_t pad;
+} __attribute__((aligned(64)));
+
+/* name (at most n bytes, maybe unterminated) with each run of digits replaced by '*',
+ * NUL-terminated in out[len]: "worker-12" -> "worker-*".  The pools' name patterns. */
+static inline const char *track_name_pattern(const char *name, size_t n, char *out, size_t len)
+{
+	size_t i, o = 0;
+	int digits = 0;   /* inside a run of digits, already written as '*' */
+	for (i = 0; i < n && name[i] != '\0' && o + 1 < len; i++) {
+		int d = name[i] >= '0' && name[i] <= '9';
+		if (!d || !digits)
+			out[o++] = d ? '*' : name[i];
+		digits = d;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* How long the thread of record t lived up to end (CLOCK_MONOTONIC ns; its exit if it
+ * ended), and how long of that it was blocked in wrapped calls (a wait under way counts up
+ * to end). */
+static inline void track_thread_times(const struct track_thread_rec *t, uint64_t end,
+				      uint64_t *life, uint64_t *blocked)
+{
+	uint64_t until = t->exited_ns ? t->exited_ns : end;
+	*life = until > t->created_ns ? until - t->created_ns : 0;
+	*blocked = t->wait_ns;
+	if (t->state != TRACK_TS_RUNNING && t->state != TRACK_TS_EXITED && end > t->since_ns)
+		*blocked += end - t->since_ns;
+	if (*blocked > *life)
+		*blocked = *life;
+}
+
 /* Process states in the header: how the process ended, when the shim saw it end. */
 #define TRACK_PS_RUNNING    1u
 #define TRACK_PS_EXITED     2u   /* exit() ran the shim's destructor */
@@ -648,6 +702,9 @@ struct track_seg_header {
 				      a track command first found the process gone without an end
 				      of its own recorded (killed, crashed, replaced by exec): it
 				      ended before then.  0 until then */
+	uint64_t pool_tallies_off; /* max_pool_tallies struct track_pool_tally */
+	uint32_t max_pool_tallies, pool_tallies_used;
+	uint64_t pool_seq;         /* odd while a reused thread record moves into its tally */
 } __attribute__((aligned(64)));
 
 _Static_assert(sizeof(struct track_thread_rec) == 384, "thread record layout");
@@ -660,6 +717,7 @@ _Static_assert(sizeof(struct track_fd_rec) == 128, "descriptor record layout");
 _Static_assert(sizeof(struct track_prof_rec) == 1024, "profile record layout");
 _Static_assert(sizeof(struct track_queue_rec) == 128, "queue record layout");
 _Static_assert(sizeof(struct track_cycle_item) == 24, "cycle item layout");
+_Static_assert(sizeof(struct track_pool_tally) == 64, "pool tally layout");
 _Static_assert(sizeof(struct track_seg_header) == 1984, "header layout");
 
 #endif /* TRACK_SEGMENT_H */

@@ -6,7 +6,8 @@
  * threads' lifetime spent blocked in wrapped calls (worker utilization is the rest).
  *
  * Lifetimes and waits run to the end of the view (track_view_end): a thread still alive, or
- * a wait still under way, counts up to then.
+ * a wait still under way, counts up to then.  Threads whose records the shim reused are
+ * counted through its tallies (track_pool_tally), so a pool's totals cover all its threads.
  */
 #ifndef TRACK_POOLS_H
 #define TRACK_POOLS_H
@@ -17,10 +18,13 @@
 #include "core/model.h"
 
 struct track_pool {
-	uint64_t start_routine;             /* 0: threads the shim did not create (main) */
+	uint64_t start_routine;             /* 0: threads the shim did not create (main);
+					       TRACK_POOL_OTHER: the reused threads of pools
+					       past the shim's tally table, summed */
 	char pattern[TRACK_NAME_MAX + 1];   /* name with each run of digits as '*' */
-	uint32_t first;                     /* index of one of its thread records */
-	uint32_t threads;                   /* thread records it has (exited ones included) */
+	uint32_t order;                     /* when it was first met: tallies, then records */
+	uint64_t threads;                   /* threads it has had: its records (exited ones
+					       included) and those reused (its tally) */
 	uint32_t alive, running;
 	uint32_t in_state[TRACK_TS_COUNT];  /* alive threads in each state */
 	uint64_t life_ns;                   /* its threads' lifetimes added up */
@@ -34,15 +38,12 @@ size_t track_pools(const struct track_view *v, struct track_pool **out);
 double track_pool_blocked_share(const struct track_pool *p);
 
 /* The pool's start routine as a name: its function, "(main)" for threads the shim did not
- * start, or its address when it has no symbol. */
+ * start, "(other)" for the sum of pools past the shim's tally table, or its address when it
+ * has no symbol. */
 const char *track_pool_routine(struct track_view *v, const struct track_pool *p, char *buf,
 			       size_t len);
 
 /* Alive threads blocked (not running, not exited). */
 uint32_t track_pool_blocked(const struct track_pool *p);
-
-/* name (at most n bytes, maybe unterminated) with each run of digits replaced by '*':
- * "worker-12" -> "worker-*". */
-const char *track_name_pattern(const char *name, size_t n, char *out, size_t len);
 
 #endif /* TRACK_POOLS_H */

@@ -458,6 +458,7 @@ static int capacities_ok(const struct track_seg_header *h)
 	       h->max_edges <= cap_max(TRACK_ENV_MAX_EDGES, 1) &&
 	       h->max_profs <= cap_max(TRACK_ENV_MAX_PROFILES, 1) &&
 	       h->max_fds <= TRACK_MAX_FDS && h->max_queues <= TRACK_MAX_QUEUES &&
+	       h->max_pool_tallies <= TRACK_MAX_POOL_TALLIES &&
 	       h->max_cycle_items <= (uint64_t)h->max_findings * TRACK_CYCLE_ITEMS_PER_FINDING;
 }
 
@@ -496,6 +497,8 @@ static int header_ok(const struct track_seg_header *h, uint64_t fsize, char *err
 	    !section_ok(h->profs_off, h->max_profs, sizeof(struct track_prof_rec), h->total_size) ||
 	    !section_ok(h->queues_off, h->max_queues, sizeof(struct track_queue_rec),
 			h->total_size) ||
+	    !section_ok(h->pool_tallies_off, h->max_pool_tallies, sizeof(struct track_pool_tally),
+			h->total_size) ||
 	    !section_ok(h->cycle_items_off, h->max_cycle_items, sizeof(struct track_cycle_item),
 			h->total_size) ||
 	    !section_ok(h->stacks_off, h->max_stacks, h->stack_rec_size, h->total_size) ||
@@ -524,7 +527,7 @@ struct track_lazy {
 	uint8_t *stack_read, *edge_read;
 	/* buffers kept across reloads, and their capacities */
 	uint32_t cap_threads, cap_objs, cap_mods, cap_findings, cap_obj_index, cap_thr_index;
-	uint32_t cap_fds, cap_profs, cap_queues, cap_items;
+	uint32_t cap_fds, cap_profs, cap_queues, cap_items, cap_tallies;
 	uint32_t *seq, cap_seq;   /* the thread records' counters, read a second time */
 };
 
@@ -579,6 +582,41 @@ static uint32_t read_threads(int fd, const struct track_seg_header *h,
 			torn++;
 	}
 	return torn;
+}
+
+/* The thread records and the pool tallies as of one moment.  A record the shim reuses moves
+ * its thread into a tally, with the header's pool_seq odd meanwhile: a copy taken across
+ * such a move would count the thread twice or not at all, so the two are copied again until
+ * pool_seq was even and unchanged around the copy (up to SEQ_RETRIES times; then the snapshot
+ * counts one torn read).  Then each record is checked by its own counter.  0, or -1. */
+static int read_threads_tallies(struct track_snap *s)
+{
+	struct track_lazy *z = s->lazy;
+	const uint64_t seq_off = offsetof(struct track_seg_header, pool_seq);
+	const uint64_t used_off = offsetof(struct track_seg_header, pool_tallies_used);
+	uint64_t before = s->hdr.pool_seq, after;
+	uint32_t used = s->hdr.pool_tallies_used;
+	int tries;
+	for (tries = 0;; tries++) {
+		s->ntallies = clamp_count(used, s->hdr.max_pool_tallies);
+		if (read_into(z->fd, (void **)&s->threads, &z->cap_threads, s->nthreads,
+			      sizeof *s->threads, s->hdr.threads_off) != 0 ||
+		    read_into(z->fd, (void **)&s->tallies, &z->cap_tallies, s->ntallies,
+			      sizeof *s->tallies, s->hdr.pool_tallies_off) != 0 ||
+		    pread_all(z->fd, &after, sizeof after, seq_off) != 0)
+			return -1;
+		if (!TRACK_SEQ_WRITING(before) && after == before)
+			break;
+		if (tries == SEQ_RETRIES) {
+			s->torn++;
+			break;
+		}
+		before = after;
+		if (pread_all(z->fd, &used, sizeof used, used_off) != 0)
+			return -1;
+	}
+	s->torn += read_threads(z->fd, &s->hdr, s->threads, s->nthreads, z);
+	return 0;
 }
 
 static void lazy_free(struct track_lazy *z)
@@ -743,8 +781,8 @@ static int fill(struct track_snap *s, char *err, size_t errlen)
 	s->nstacks = s->hdr.max_stacks;
 	s->nedges = clamp_count(s->hdr.edges_used, s->hdr.max_edges);
 	s->ncycle_items = clamp_count(s->hdr.cycle_items_used, s->hdr.max_cycle_items);
-	if (read_into(z->fd, (void **)&s->threads, &z->cap_threads, s->nthreads,
-		      sizeof *s->threads, s->hdr.threads_off) != 0 ||
+	s->torn = 0;
+	if (read_threads_tallies(s) != 0 ||
 	    read_into(z->fd, (void **)&s->objs, &z->cap_objs, s->nobjs, sizeof *s->objs,
 		      s->hdr.objects_off) != 0 ||
 	    read_into(z->fd, (void **)&s->mods, &z->cap_mods, s->nmods, sizeof *s->mods,
@@ -765,7 +803,6 @@ static int fill(struct track_snap *s, char *err, size_t errlen)
 	}
 	memset(z->stack_read, 0, z->max_stacks);   /* read on demand again, as they are now */
 	memset(z->edge_read, 0, z->max_edges);
-	s->torn = read_threads(z->fd, &s->hdr, s->threads, s->nthreads, z);
 	long_lists_ok(s);
 	if (build_indexes(s) != 0) {
 		snprintf(err, errlen, "out of memory reading %s", s->path);
@@ -973,6 +1010,7 @@ void track_snap_free(struct track_snap *s)
 	free(s->fds);
 	free(s->profs);
 	free(s->queues);
+	free(s->tallies);
 	free(s->cycle_items);
 	s->cycle_items = NULL;
 	if (z != NULL) {
@@ -985,4 +1023,5 @@ void track_snap_free(struct track_snap *s)
 	s->mods = NULL;
 	s->findings = NULL;
 	s->fds = NULL;
+	s->tallies = NULL;
 }

@@ -33,6 +33,9 @@ struct track_snap {
 	uint32_t nprofs;                /* records handed out: check ready before use */
 	struct track_queue_rec *queues; /* queues the program registered (check valid) */
 	uint32_t nqueues;
+	struct track_pool_tally *tallies;  /* threads of reused records, by pool (core/pools.c);
+					      consistent with threads: none counted twice */
+	uint32_t ntallies;
 	struct track_cycle_item *cycle_items;   /* entries of long cycles: a finding with more
 						   than TRACK_CYCLE_MAX items names its first
 						   (core/order.c reads them) */
@@ -44,7 +47,8 @@ struct track_snap {
 				     the file; the buffers kept for reloads */
 	uint32_t *obj_index, obj_mask;   /* objects by address (segread.c) */
 	uint32_t *thr_index, thr_mask;   /* threads by tid */
-	uint32_t torn;        /* thread records that kept changing while being copied */
+	uint32_t torn;        /* thread records that kept changing while being copied (and 1
+				 if records kept being reused while the table was copied) */
 	uint64_t read_mono_ns;      /* CLOCK_MONOTONIC when the records were read */
 	uint64_t replaced_mono_ns;  /* when exec replaced this image (the next one's start), or 0 */
 	int leaks_derived;    /* the leak findings were added (core/leaks.c) */

@@ -115,9 +115,13 @@ json_t *track_json_pools(struct track_view *v)
 	json_t *a = json_array();
 	for (i = 0; i < n; i++) {
 		json_t *o = json_object();
+		int other = p[i].start_routine == TRACK_POOL_OTHER;
 		json_object_set_new(o, "start_routine",
-				    track_json_location(track_view_sym(v), p[i].start_routine, 0));
-		json_object_set_new(o, "name_pattern", json_string(p[i].pattern));
+				    other ? json_null()
+					  : track_json_location(track_view_sym(v),
+								p[i].start_routine, 0));
+		json_object_set_new(o, "name_pattern",
+				    other ? json_null() : json_string(p[i].pattern));
 		json_object_set_new(o, "threads", u64(p[i].threads));
 		json_object_set_new(o, "alive", u64(p[i].alive));
 		json_object_set_new(o, "running", u64(p[i].running));

@@ -422,7 +422,7 @@ static void put_pool(struct prom *p, const char *lab, const struct track_pool *q
 		       "Threads of the pool alive and not blocked in a pthread call."), "", lab,
 		q->running);
 	put_u64(family(p, "track_pool_threads_created_total", "counter",
-		       "Threads the pool has had (records kept)."), "", lab, q->threads);
+		       "Threads the pool has had."), "", lab, q->threads);
 	put_seconds(family(p, "track_pool_lifetime_seconds_total", "counter",
 			   "Its threads' lifetimes added up."), "", lab, q->life_ns);
 	put_seconds(family(p, "track_pool_blocked_seconds_total", "counter",

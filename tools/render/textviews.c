@@ -377,7 +377,7 @@ void track_text_pools(FILE *out, struct track_view *v, int top)
 {
 	struct track_pool *p;
 	size_t n = track_pools(v, &p), i;
-	char name[256], life[32], on[160];
+	char name[256], life[32], on[160], threads[32];
 	if (n == 0 || p[0].threads < 2) {   /* no thread has a fellow: nothing to group */
 		free(p);
 		return;
@@ -386,8 +386,9 @@ void track_text_pools(FILE *out, struct track_view *v, int top)
 	fprintf(out, "  %-28s %7s %5s %7s %7s %8s %9s  %s\n", "POOL", "THREADS", "ALIVE",
 		"RUNNING", "BLOCKED", "BLOCKED%", "LIFETIME", "BLOCKED ON");
 	for (i = 0; i < n && (int)i < top; i++)
-		fprintf(out, "  %-28.28s %7u %5u %7u %7u %7.0f%% %9s%s%s\n",
-			pool_name(v, &p[i], name, sizeof name), p[i].threads, p[i].alive,
+		fprintf(out, "  %-28.28s %7s %5u %7u %7u %7.0f%% %9s%s%s\n",
+			pool_name(v, &p[i], name, sizeof name),
+			track_fmt_count(p[i].threads, threads, sizeof threads), p[i].alive,
 			p[i].running, track_pool_blocked(&p[i]),
 			100.0 * track_pool_blocked_share(&p[i]),
 			track_fmt_ns(p[i].life_ns, life, sizeof life),
