@@ -17,6 +17,12 @@
  * holds, so that no periodic pattern in the program hides a lock from the sample, and a
  * timed hold counts for TRACK_HOLD_SAMPLE.  A hold that began with a wait has its clock
  * read already and is always timed, counted once.  TRACK_HOLD_SAMPLE=0 times none.
+ *
+ * A lock's first timed hold is kept in its record (first_hold), and its hold profile made
+ * at the second, which takes the first into it: programs that make locks by the thousand
+ * and hold each once (a thread's local, a request's) would otherwise pay 1 KB of profile
+ * for each.  The first is taken out of the record before the profile is made, so a reader
+ * never counts it twice (only, for a moment, not at all).
  */
 #define _GNU_SOURCE
 
@@ -118,18 +124,46 @@ static void prof_add(struct track_prof_rec *p, uint64_t ns, uint64_t weight)
 		;
 }
 
+/* Whether a hold of ns (counted weight times) of the lock of record r, which has no hold
+ * profile yet, was kept as its first; else *first is the first kept before (ns + 1), now
+ * taken out of the record, or 0. */
+static int first_hold_kept(struct track_obj_rec *r, uint64_t ns, uint64_t weight,
+			   uint64_t *first)
+{
+	uint64_t none = 0;
+	*first = 0;
+	if (weight == 1 && ns < TRACK_FIRST_HOLD_TAKEN - 1 &&
+	    __atomic_compare_exchange_n(&r->first_hold, &none, ns + 1, 0, __ATOMIC_RELAXED,
+					__ATOMIC_RELAXED))
+		return 1;
+	if (TRACK_LOAD(&r->first_hold) != TRACK_FIRST_HOLD_TAKEN) {
+		*first = __atomic_exchange_n(&r->first_hold, TRACK_FIRST_HOLD_TAKEN, __ATOMIC_RELAXED);
+		if (*first == TRACK_FIRST_HOLD_TAKEN)
+			*first = 0;
+	}
+	return 0;
+}
+
 void track__prof_obj(struct track_obj_rec *r, uint32_t role, uint64_t ns, uint64_t weight)
 {
 	uint32_t *cache = role == TRACK_PR_HOLD ? &r->prof_hold : &r->prof_wait;
 	struct ident id = {role, TRACK_LOAD(&r->kind), TRACK_LOAD(&r->addr),
 			   TRACK_LOAD(&r->first_pc), TRACK_LOAD(&r->first_stack)};
 	struct track_prof_rec *p = prof_at(TRACK_LOAD(cache));
+	uint64_t first = 0;
 	if (!ident_is(p, &id)) {
-		p = prof_get(&id, TRACK_LOAD(&r->lock_id));
-		if (p == NULL)
+		if (role == TRACK_PR_HOLD && first_hold_kept(r, ns, weight, &first))
 			return;
+		p = prof_get(&id, TRACK_LOAD(&r->lock_id));
+		if (p == NULL) {
+			if (first != 0)   /* the first hold, dropped with this one */
+				TRACK_ADD(&track__g.hdr->profs_dropped, 1);
+			return;
+		}
 		TRACK_STORE(cache, (uint32_t)(p - track__g.profs) + 1);
 	}
+	if (first != 0)
+		prof_add(p, first - 1, 1);
 	prof_add(p, ns, weight);
 }
 

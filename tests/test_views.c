@@ -133,6 +133,39 @@ START_TEST(hold_percentiles_bound_known_sleeps)
 }
 END_TEST
 
+/* Locks held once need no profile of their own (the shim keeps that hold in the lock's
+ * record): 202 such locks with room for 64 profiles lose no hold, and each shows its one
+ * hold as a profile would; a lock held twice shows both holds, the first among them. */
+START_TEST(locks_held_once_show_their_hold)
+{
+	char *argv[] = {(char *)fixture("fx_views"), "once", NULL};
+	char *env[] = {"TRACK_MAX_PROFILES=64", NULL};
+	struct traced_run t;
+	json_t *l, *first, *twice;
+	size_t i, once = 0;
+	trace(&t, NULL, argv, env);
+	want_text(t.r.out, "once: done", NULL);
+	json_array_foreach(json_object_get(t.root, "locks"), i, l)
+		once += jint(l, "hold.count") == 1 && jint(l, "hold.samples") == 1;
+	ck_assert_int_ge(once, 201);
+	ck_assert_int_eq(jint(t.root, "overflow.profile_events_not_recorded"), 0);
+	first = jfind(t.root, "locks", "name", "g_first");
+	ck_assert_msg(first != NULL, "%s", dump(json_object_get(t.root, "locks")));
+	want_ints(first, "hold.count=1 hold.samples=1");
+	ck_assert_int_ge(jint(first, "hold.max_ns"), 20 * MS);
+	ck_assert_int_eq(jint(first, "hold.total_ns"), jint(first, "hold.max_ns"));
+	ck_assert_int_ge(jint(first, "hold.p50_ns"), 20 * MS);
+	twice = jfind(t.root, "locks", "name", "g_twice");
+	ck_assert_ptr_nonnull(twice);
+	want_ints(twice, "hold.count=2 hold.samples=2");
+	ck_assert_int_ge(jint(twice, "hold.max_ns"), 20 * MS);
+	ck_assert_int_ge(jint(twice, "hold.total_ns"), 30 * MS);
+	ck_assert_int_lt(jint(twice, "hold.total_ns"), 2 * jint(twice, "hold.max_ns"));
+	want_text(t.text, "g_first (mutex)", "hold: 1 of 1 holds timed", NULL);
+	trace_done(&t);
+}
+END_TEST
+
 /* The waits on g_hot are charged to the call that held it: slow_holder's, not quick_taker's. */
 START_TEST(holding_site_is_named)
 {
@@ -405,6 +438,7 @@ int main(void)
 		TEST("locks", hot_lock_ranks_first),
 		TEST("locks", hold_percentiles_bound_known_sleeps),
 		TEST("locks", holding_site_is_named),
+		TEST("locks", locks_held_once_show_their_hold),
 		TEST("locks", sort_orders_locks),
 		TEST("locks", bad_sort_is_refused),
 		TEST("pools", pool_of_blocked_workers),

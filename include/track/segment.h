@@ -235,8 +235,13 @@ struct track_obj_rec {
 	uint32_t prof_wait;      /* shim-private cache: its TRACK_PR_WAIT profile (index + 1) */
 	uint32_t prof_hold;      /* shim-private cache: its TRACK_PR_HOLD profile (index + 1) */
 	uint64_t idle_wakes;     /* cond: signals and broadcasts that found no thread waiting */
-	uint64_t reserved2;
+	uint64_t first_hold;     /* lock: its first timed hold, in ns + 1, until its hold profile
+				    is made (at the second): 0 none yet; TRACK_FIRST_HOLD_TAKEN
+				    once it went into the profile.  A lock held once (a thread's
+				    local, say) needs no profile: readers show this hold as one */
 } __attribute__((aligned(64)));
+
+#define TRACK_FIRST_HOLD_TAKEN UINT64_MAX
 
 #define TRACK_OF_LIVE      0x01u  /* record describes a live object */
 #define TRACK_OF_STATIC    0x02u  /* first seen in use, not through an init call */

@@ -619,6 +619,48 @@ static int read_threads_tallies(struct track_snap *s)
 	return 0;
 }
 
+/* A lock held once (timed) has no hold profile: the shim keeps that hold in the lock's
+ * record (first_hold) and makes the profile only at a second.  Such a hold is made a
+ * profile of one here, appended to the profiles read, so that every reader sees it as the
+ * shim would have recorded it.  0, or -1 without memory. */
+static int add_first_holds(struct track_snap *s)
+{
+	struct track_lazy *z = s->lazy;
+	uint32_t i, n = 0;
+	for (i = 0; i < s->nobjs; i++)
+		n += s->objs[i].first_hold != 0 && s->objs[i].first_hold != TRACK_FIRST_HOLD_TAKEN;
+	if (n == 0)
+		return 0;
+	if (s->nprofs + n > z->cap_profs) {
+		void *p = realloc(s->profs, ((size_t)s->nprofs + n) * sizeof *s->profs);
+		if (p == NULL)
+			return -1;
+		s->profs = p;
+		z->cap_profs = s->nprofs + n;
+	}
+	for (i = 0; i < s->nobjs; i++) {
+		const struct track_obj_rec *o = &s->objs[i];
+		struct track_prof_rec *p;
+		uint64_t ns = o->first_hold - 1;
+		if (o->first_hold == 0 || o->first_hold == TRACK_FIRST_HOLD_TAKEN)
+			continue;
+		p = &s->profs[s->nprofs++];
+		memset(p, 0, sizeof *p);
+		p->key = 1;
+		p->ready = 1;
+		p->role = TRACK_PR_HOLD;
+		p->obj_kind = o->kind;
+		p->lock_id = o->lock_id;
+		p->addr = o->addr;
+		p->pc = o->first_pc;
+		p->stack = o->first_stack;
+		p->count = p->samples = 1;
+		p->total_ns = p->max_ns = ns;
+		p->hist[track_hist_bucket(ns)] = 1;
+	}
+	return 0;
+}
+
 static void lazy_free(struct track_lazy *z)
 {
 	free(z->stacks);
@@ -799,6 +841,10 @@ static int fill(struct track_snap *s, char *err, size_t errlen)
 		      sizeof *s->cycle_items, s->hdr.cycle_items_off) != 0) {
 		snprintf(err, errlen, "cannot read %s: %s", s->path,
 			 errno == ENOMEM ? "out of memory" : "the file is shorter than it says");
+		return TRACK_EXIT_FAIL;
+	}
+	if (add_first_holds(s) != 0) {
+		snprintf(err, errlen, "out of memory reading %s", s->path);
 		return TRACK_EXIT_FAIL;
 	}
 	memset(z->stack_read, 0, z->max_stacks);   /* read on demand again, as they are now */
