@@ -101,6 +101,8 @@ struct track__thread {
 	uint32_t held_xor;             /* xor of held_id[] over all held locks */
 	uint32_t filling;              /* inside cache_fill (objects.c): a nested one skips */
 	uintptr_t stack_lo, stack_hi;  /* this thread's stack, as far as known; hi 0: unknown */
+	uintptr_t stop_sp;             /* the CFA of its trampoline (threads the shim started):
+					  stacks end at the trampoline's caller; 0: none */
 	uint32_t born_lock_id;         /* track__order_serial() when it was registered */
 	uintptr_t wait_sp;             /* an address in the frame of the current wait's wrapper
 					  (its struct track__wait), 0 if none */
@@ -494,7 +496,8 @@ TRACK_HIDDEN void track__stacks_init(void);
 TRACK_HIDDEN uint32_t track__stack_capture(struct track__thread *t);
 
 /* unwind.c: the shim's own unwinder */
-TRACK_HIDDEN int track__unwind(uint64_t *pcs, int max, uintptr_t stack_lo, uintptr_t stack_hi);
+TRACK_HIDDEN int track__unwind(uint64_t *pcs, int max, uintptr_t stack_lo, uintptr_t stack_hi,
+				uintptr_t stop);
 TRACK_HIDDEN int track__unwind_in_handler(uintptr_t stack_lo, uintptr_t stack_hi,
 					 uintptr_t limit);
 

@@ -80,7 +80,7 @@ uint32_t track__stack_capture(struct track__thread *t)
 	uint32_t k = 0;
 	if (!track__g.stacks_on || t == NULL || track__busy())
 		return 0;
-	n = track__unwind(raw, RAW_FRAMES, t->stack_lo, t->stack_hi);
+	n = track__unwind(raw, RAW_FRAMES, t->stack_lo, t->stack_hi, t->stop_sp);
 	/* Leave out the shim's own frames (the wrapper on top, the thread trampoline below):
 	 * stacks show the program's code only.  Compacted in place: little stack. */
 	for (i = 0; i < n && k < TRACK_STACK_DEPTH; i++)

@@ -838,15 +838,20 @@ static void *trampoline(void *arg)
 	struct thread_priv p = priv[slot];
 	struct trampoline_exit x __attribute__((cleanup(trampoline_cleanup))) = {0};
 	struct track_thread_rec *thr = &track__g.threads[slot];
+	struct track__thread *t;
 	void *ret;
 	track__tls.busy++;   /* from here, a handler's calls pass through until we are bound */
 	if (track__tls.self != NULL)
 		forget_early_registration(track__tls.self);
-	if (bind_self(thr, slot, p.stack_size) == NULL) {
+	t = bind_self(thr, slot, p.stack_size);
+	if (t == NULL) {
 		TRACK_SUB(&track__g.hdr->threads_alive, 1);
 		unclaim(thr);
-	} else if (!(TRACK_LOAD(&thr->flags) & TRACK_TF_DETACHED)) {
-		tmap_put(pthread_self(), slot);   /* the early registration may have put its own */
+	} else {
+		/* its stacks end at this frame's caller, start_thread (unwind.c says why) */
+		t->stop_sp = (uintptr_t)__builtin_dwarf_cfa();
+		if (!(TRACK_LOAD(&thr->flags) & TRACK_TF_DETACHED))
+			tmap_put(pthread_self(), slot);   /* the early registration may have put its own */
 	}
 	track__tls.busy--;
 	ret = p.fn(p.arg);

@@ -743,7 +743,8 @@ static int step(struct machine *m, struct regs *rg, uintptr_t pc, int exact,
  * many frames it saw, or -1 if it could not reach limit when one was given.
  */
 static __attribute__((always_inline)) inline int walk(uint64_t *pcs, int max, uintptr_t stack_lo,
-						      uintptr_t stack_hi, uintptr_t limit, int *sig)
+						      uintptr_t stack_hi, uintptr_t stop,
+						      uintptr_t limit, int *sig)
 {
 	struct machine m;
 	struct regs rg;
@@ -777,6 +778,8 @@ static __attribute__((always_inline)) inline int walk(uint64_t *pcs, int max, ui
 		if (pcs != NULL)
 			pcs[n] = pc;
 		n++;
+		if (stop != 0 && st.lo >= stop)
+			break;   /* the frame that called the thread's trampoline: the end */
 		if (step(&m, &rg, pc, exact, &st, &signal_frame) != 0)
 			break;
 		st.lo = rg.v[REG_SP];    /* frames only ever go up the stack */
@@ -793,12 +796,16 @@ static __attribute__((always_inline)) inline int walk(uint64_t *pcs, int max, ui
  * Up to max return addresses of the calling thread, innermost first (the first are the
  * shim's own: the caller skips them).  [stack_lo, stack_hi) is this thread's stack: every
  * frame lies in it, and all of it is mapped.  With a stack pointer outside it (or stack_hi
- * 0: unknown), no frames.
+ * 0: unknown), no frames.  stop, if not 0, is the CFA of the shim's thread trampoline: the
+ * frame of its caller (glibc's start_thread) is the last one taken, so that the walk never
+ * reads libc's frame tables for start_thread and clone3.  Those are the same in every
+ * thread's stack, and reading them would make 100 KB or more of libc's pages resident (the
+ * kernel maps 64 KB around each first touch of a file page) in every traced process.
  */
 __attribute__((noinline)) int track__unwind(uint64_t *pcs, int max, uintptr_t stack_lo,
-					   uintptr_t stack_hi)
+					   uintptr_t stack_hi, uintptr_t stop)
 {
-	int sig, n = walk(pcs, max, stack_lo, stack_hi, 0, &sig);
+	int sig, n = walk(pcs, max, stack_lo, stack_hi, stop, 0, &sig);
 	return n < 0 ? 0 : n;
 }
 
@@ -811,15 +818,16 @@ __attribute__((noinline)) int track__unwind(uint64_t *pcs, int max, uintptr_t st
 __attribute__((noinline)) int track__unwind_in_handler(uintptr_t stack_lo, uintptr_t stack_hi,
 						      uintptr_t limit)
 {
-	int sig, n = walk(NULL, 256, stack_lo, stack_hi, limit, &sig);
+	int sig, n = walk(NULL, 256, stack_lo, stack_hi, 0, limit, &sig);
 	return n < 0 ? -1 : sig;
 }
 
 #else /* not x86_64 */
 
-int track__unwind(uint64_t *pcs, int max, uintptr_t stack_lo, uintptr_t stack_hi)
+int track__unwind(uint64_t *pcs, int max, uintptr_t stack_lo, uintptr_t stack_hi,
+		  uintptr_t stop)
 {
-	(void)pcs, (void)max, (void)stack_lo, (void)stack_hi;
+	(void)pcs, (void)max, (void)stack_lo, (void)stack_hi, (void)stop;
 	return 0;
 }
 

@@ -5,7 +5,8 @@
  * --no-stop, bad input, a process that already has a tracer, and the target left running.
  * Then a busy process (fx_sync busy), dumped again and again: what each thread is said to
  * do must agree with the stack printed for it, and with what the other threads are said to
- * do; who holds what, and how long a wait has lasted.
+ * do; who holds what, and how long a wait has lasted.  And where the stacks the shim
+ * captures end.
  */
 #define _GNU_SOURCE
 #include <check.h>
@@ -371,6 +372,32 @@ static void end_fixture(pid_t pid, FILE *out)
 
 #define BUSY_DUMPS 25
 
+/* The function of the outermost frame of stack (a JSON array of locations). */
+static const char *outermost(json_t *stack)
+{
+	size_t n = json_array_size(stack);
+	return n > 0 ? jstr(json_array_get(stack, n - 1), "function") : NULL;
+}
+
+/* Stacks the shim captures in a thread it started end at glibc's start_thread, with no
+ * __clone3 below (its frame tables are never read); the main thread's go down to _start. */
+START_TEST(captured_thread_stacks_end_at_start_thread)
+{
+	struct run_result r;
+	json_t *root = traced(NULL, demo_argv("demo_workqueue", NULL), NULL, &r), *t, *stack;
+	ck_assert_ptr_nonnull(root);
+	t = jfind(root, "threads.list", "name", "reaper");
+	ck_assert_msg(t != NULL, "%s", dump(json_object_get(root, "threads")));
+	stack = json_object_get(json_object_get(t, "waiting"), "stack");
+	ck_assert_str_eq(jstr(json_array_get(stack, 0), "function"), "reaper");
+	ck_assert_str_eq(outermost(stack), "start_thread");
+	ck_assert_str_eq(outermost(json_object_get(t, "created_stack")), "_start");
+	ck_assert_msg(strstr(dump(root), "__clone3") == NULL, "%s", dump(root));
+	json_decref(root);
+	run_free(&r);
+}
+END_TEST
+
 START_TEST(busy_states_agree_with_stacks)
 {
 	struct tally y = {0, 0, 0, 0, 0, 0, NULL};
@@ -620,6 +647,7 @@ int main(void)
 		TEST("cli", stopping_every_thread),
 		TEST("cli", already_traced),
 		TEST("cli", bad_input),
+		TEST("captured", captured_thread_stacks_end_at_start_thread),
 		TEST("busy", busy_states_agree_with_stacks),
 		TEST("busy", contradictions_are_caught),
 		TEST("held", json_held_by_and_holds),

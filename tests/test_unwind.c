@@ -19,7 +19,8 @@
 
 #include "harness.h"
 
-int track__unwind(uint64_t *pcs, int max, uintptr_t stack_lo, uintptr_t stack_hi);
+int track__unwind(uint64_t *pcs, int max, uintptr_t stack_lo, uintptr_t stack_hi,
+		  uintptr_t stop);
 int track__unwind_in_handler(uintptr_t stack_lo, uintptr_t stack_hi, uintptr_t limit);
 
 /* The main thread's stack as the shim takes it: 8 MB below its top. */
@@ -41,7 +42,7 @@ static struct both got;
  * address into this function differs by the call instruction; from there on they agree. */
 static __attribute__((noinline)) void capture(void)
 {
-	got.n_ours = track__unwind(got.ours, MAXF, LO, HI);
+	got.n_ours = track__unwind(got.ours, MAXF, LO, HI, 0);
 	got.n_theirs = backtrace(got.theirs, MAXF);
 	__asm__ volatile("" ::: "memory");
 }
@@ -147,12 +148,12 @@ START_TEST(unknown_stack_gives_no_frames)
 {
 	uint64_t pcs[8];
 	int local;
-	ck_assert_int_eq(track__unwind(pcs, 8, 0, 0), 0);
+	ck_assert_int_eq(track__unwind(pcs, 8, 0, 0, 0), 0);
 	/* a stack that does not hold the stack pointer: below it, or above it */
-	ck_assert_int_eq(track__unwind(pcs, 8, LO, (uintptr_t)&local - 4096), 0);
-	ck_assert_int_eq(track__unwind(pcs, 8, (uintptr_t)&local + 4096, HI), 0);
+	ck_assert_int_eq(track__unwind(pcs, 8, LO, (uintptr_t)&local - 4096, 0), 0);
+	ck_assert_int_eq(track__unwind(pcs, 8, (uintptr_t)&local + 4096, HI, 0), 0);
 	/* a top inside the stack: the walk stops there, it never reads above */
-	ck_assert_int_le(track__unwind(pcs, 8, LO, (uintptr_t)&local + 64), 2);
+	ck_assert_int_le(track__unwind(pcs, 8, LO, (uintptr_t)&local + 64, 0), 2);
 }
 END_TEST
 
@@ -164,7 +165,7 @@ static void on_alarm(int sig)
 {
 	uint64_t pcs[MAXF];
 	(void)sig;
-	if (track__unwind(pcs, MAXF, LO, HI) >= 3)
+	if (track__unwind(pcs, MAXF, LO, HI, 0) >= 3)
 		deep_enough++;
 	storms++;
 }
