@@ -350,7 +350,14 @@ struct search {
 	uint32_t ngated;
 	uint32_t gate;                       /* its gate lock id */
 	uint32_t *visited_key, *visited_stamp, visit_mask;   /* the locks visited */
+	uint32_t full_mask;                  /* visit_mask with room for the whole budget */
 };
+
+/* A search starts in the first SMALL_VISITS slots of the visited set, and starts again with
+ * all of them (room for its budget) only if it visits more than half as many locks: most
+ * searches visit a few, and a hash would spread even those over all 64 KB of the two
+ * arrays, every page of it resident for good. */
+#define SMALL_VISITS 1024u
 
 static struct search srch;
 static uint32_t search_stamp;
@@ -438,6 +445,8 @@ static int search(struct search *s)
 				} else if (visit(s, e->to_id)) {
 					if (++s->visits > s->budget)
 						return -1;
+					if (s->visits > (s->visit_mask + 1) / 2)
+						return -2;   /* the visited set is half full */
 					s->path[s->depth++] = id;   /* descend */
 					in = e;
 					next = first_out(e);
@@ -494,13 +503,19 @@ static uint32_t find_cycle(struct track_edge_rec *e, uint64_t pc, uint32_t stack
 	int found;
 	if (e->to_id == e->from_id || s->path == NULL)
 		return 0;
-	s->start = e;
-	s->path[0] = edge_id(e);
-	s->depth = 1;
-	s->visits = s->ngated = s->gate = 0;
-	s->stamp = ++search_stamp ? search_stamp : ++search_stamp;
-	visit(s, e->to_id);
-	found = search(s);
+	s->visit_mask = s->full_mask < SMALL_VISITS - 1 ? s->full_mask : SMALL_VISITS - 1;
+	for (;;) {
+		s->start = e;
+		s->path[0] = edge_id(e);
+		s->depth = 1;
+		s->visits = s->ngated = s->gate = 0;
+		s->stamp = ++search_stamp ? search_stamp : ++search_stamp;
+		visit(s, e->to_id);
+		found = search(s);
+		if (found != -2)
+			break;
+		s->visit_mask = s->full_mask;   /* a big search: again, with room for its budget */
+	}
 	if (found == 1)
 		report(s->path, s->depth, TRACK_SEV_ERROR, 0, pc, stack, an);
 	else if (s->ngated > 0)
@@ -643,7 +658,7 @@ static void search_init(void)
 	struct search *s = &srch;
 	uint32_t slots = track__pow2_at_least(2ull * track__env_num(TRACK_ENV_SEARCH_VISITS));
 	s->budget = (uint32_t)track__env_num(TRACK_ENV_SEARCH_VISITS);
-	s->visit_mask = slots - 1;
+	s->visit_mask = s->full_mask = slots - 1;
 	s->visited_key = track__map_private((size_t)slots * sizeof(uint32_t));
 	s->visited_stamp = track__map_private((size_t)slots * sizeof(uint32_t));
 	s->path = track__map_private(((size_t)s->budget + 2) * sizeof(uint32_t));

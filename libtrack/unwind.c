@@ -540,7 +540,7 @@ static int eval(const uint8_t *at, const uint8_t *lo, const uint8_t *hi, const s
  * object it was made for, checked against _dl_find_object on every hit, so code loaded
  * where unloaded code was never inherits its rules.
  */
-#define CACHE_BITS  10         /* 1,024 slots, 40 KB: a hash puts each call site on a page of
+#define CACHE_BITS  9          /* 512 slots, 20 KB: a hash puts each call site on a page of
 				  its own, so a bigger table costs a page per site cached */
 #define CACHE_SLOTS (1u << CACHE_BITS)
 #define KEY_BUSY    1u         /* a slot being written (no address looked up is 1) */
