@@ -166,6 +166,23 @@ START_TEST(locks_held_once_show_their_hold)
 }
 END_TEST
 
+/* A condvar wait gives its mutex back and takes it again: that is an acquisition and a
+ * hold of its own, so a mutex taken 3 times and waited with once each time was acquired and
+ * held 6 times, and the report says so (it said "6 of 3 holds timed"). */
+START_TEST(condvar_retakes_are_acquisitions)
+{
+	char *argv[] = {(char *)fixture("fx_views"), "once", NULL};
+	struct traced_run t;
+	json_t *m;
+	trace(&t, NULL, argv, NULL);
+	m = jfind(t.root, "locks", "name", "g_cv_m");
+	ck_assert_msg(m != NULL, "%s", dump(json_object_get(t.root, "locks")));
+	want_ints(m, "acquisitions=6 hold.count=6 hold.samples=6");
+	want_text(t.text, "g_cv_m (mutex)", "hold: 6 of 6 holds timed", NULL);
+	trace_done(&t);
+}
+END_TEST
+
 /* The waits on g_hot are charged to the call that held it: slow_holder's, not quick_taker's. */
 START_TEST(holding_site_is_named)
 {
@@ -439,6 +456,7 @@ int main(void)
 		TEST("locks", hold_percentiles_bound_known_sleeps),
 		TEST("locks", holding_site_is_named),
 		TEST("locks", locks_held_once_show_their_hold),
+		TEST("locks", condvar_retakes_are_acquisitions),
 		TEST("locks", sort_orders_locks),
 		TEST("locks", bad_sort_is_refused),
 		TEST("pools", pool_of_blocked_workers),
