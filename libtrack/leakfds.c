@@ -4,8 +4,13 @@
  * refers to.
  *
  * A descriptor is known by its number and what it refers to (device and inode), so one
- * closed and reopened on another file since the snapshot counts as new.  This runs in the
- * thread that asks, never on a pthread path: it may allocate.
+ * closed and reopened on another file since the snapshot counts as new.  One exception: the
+ * unit-test framework Check, run with CK_FORK=no, replaces its message file (a deleted
+ * TEMP/check_XXXXXX) after each checked setup, so between the setup that took a snapshot
+ * (track/check.h) and the teardown that checks, that number holds a new file: a deleted
+ * check_XXXXXX where one was is the same descriptor.  (Where freed inode numbers are reused,
+ * ext4 say, the new file mostly had the old one's; on tmpfs never.)
+ * This runs in the thread that asks, never on a pthread path: it may allocate.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -16,9 +21,36 @@
 
 #include "shim.h"
 
+/* What descriptor fd refers to, as /proc/self/fd shows it. */
+static void fd_target(int fd, char *buf, size_t len)
+{
+	char link[32];
+	ssize_t n;
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	n = readlink(link, buf, len - 1);
+	buf[n > 0 ? n : 0] = '\0';
+}
+
+/* Whether target is "DIR/check_XXXXXX (deleted)": a message file of Check (mkstemp's six
+ * letters or digits). */
+static int is_check_msg(const char *target)
+{
+	static const char tail[] = " (deleted)";
+	const char *base = strrchr(target, '/');
+	size_t i;
+	if (base == NULL || strncmp(++base, "check_", 6) != 0)
+		return 0;
+	for (i = 6; i < 12; i++)
+		if (!((base[i] >= 'a' && base[i] <= 'z') || (base[i] >= 'A' && base[i] <= 'Z') ||
+		      (base[i] >= '0' && base[i] <= '9')))
+			return 0;
+	return strcmp(base + 12, tail) == 0;
+}
+
 static void add_fd(int fd, void *ctx)
 {
 	struct track__fd_list *l = ctx;
+	char target[TRACK_SEGFILE_PATH_MAX];
 	struct stat st;
 	if (l->n == l->cap) {
 		uint32_t cap = l->cap ? 2 * l->cap : 64;
@@ -35,6 +67,10 @@ static void add_fd(int fd, void *ctx)
 	if (fstat(fd, &st) == 0) {
 		l->ent[l->n].dev = (uint64_t)st.st_dev;
 		l->ent[l->n].ino = (uint64_t)st.st_ino;
+		if (S_ISREG(st.st_mode) && st.st_nlink == 0) {
+			fd_target(fd, target, sizeof target);
+			l->ent[l->n].check_msg = is_check_msg(target);
+		}
 	}
 	l->n++;
 }
@@ -62,23 +98,14 @@ static int in_list(const struct track__fd_list *l, const struct track__fd_ent *e
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 		if (l->ent[mid].fd == e->fd)
-			return l->ent[mid].dev == e->dev && l->ent[mid].ino == e->ino;
+			return (l->ent[mid].dev == e->dev && l->ent[mid].ino == e->ino) ||
+			       (l->ent[mid].check_msg && e->check_msg);
 		if (l->ent[mid].fd < e->fd)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	return 0;
-}
-
-/* What descriptor fd refers to, as /proc/self/fd shows it. */
-static void fd_target(int fd, char *buf, size_t len)
-{
-	char link[32];
-	ssize_t n;
-	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-	n = readlink(link, buf, len - 1);
-	buf[n > 0 ? n : 0] = '\0';
 }
 
 uint32_t track__fd_list_new_since(struct track__fd_list *now, const struct track__fd_list *then)

@@ -302,6 +302,7 @@ struct track__fd_ent {
 	int fd;
 	int is_new;            /* set by track__fd_list_new_since */
 	uint64_t dev, ino;
+	int check_msg;         /* a deleted check_XXXXXX file: Check's own message file */
 };
 struct track__fd_list {
 	struct track__fd_ent *ent;   /* by fd, ascending; malloc'd */
