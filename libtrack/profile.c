@@ -83,15 +83,22 @@ static struct track_prof_rec *prof_new(const struct ident *id, uint32_t hash, ui
 	return p;
 }
 
+/* The profile for id if there is one: a look-up without a lock. */
+static struct track_prof_rec *prof_find(const struct ident *id)
+{
+	uint32_t *slot = track__index_find(&track__g.prof_ix, ident_hash(id), prof_match,
+					   (void *)id);
+	return slot != NULL ? prof_at(track__index_value(slot)) : NULL;
+}
+
 /* The profile for id, made if there is none yet; NULL (the event counted as dropped) when
  * there is no room, or when the thread is inside the shim already. */
 static struct track_prof_rec *prof_get(const struct ident *id, uint32_t lock_id)
 {
 	uint32_t hash = ident_hash(id), *slot;
-	struct track_prof_rec *p = NULL;
-	slot = track__index_find(&track__g.prof_ix, hash, prof_match, (void *)id);
-	if (slot != NULL)
-		return prof_at(track__index_value(slot));
+	struct track_prof_rec *p = prof_find(id);
+	if (p != NULL)
+		return p;
 	if (track__busy())
 		goto dropped;
 	track__spin_take(&plock);
@@ -124,24 +131,24 @@ static void prof_add(struct track_prof_rec *p, uint64_t ns, uint64_t weight)
 		;
 }
 
-/* Whether a hold of ns (counted weight times) of the lock of record r, which has no hold
- * profile yet, was kept as its first; else *first is the first kept before (ns + 1), now
- * taken out of the record, or 0. */
-static int first_hold_kept(struct track_obj_rec *r, uint64_t ns, uint64_t weight,
-			   uint64_t *first)
+/* Whether a hold of ns (counted weight times) was kept in the record r of a lock whose hold
+ * profile does not exist: its first. */
+static int first_hold_keep(struct track_obj_rec *r, uint64_t ns, uint64_t weight)
 {
 	uint64_t none = 0;
-	*first = 0;
-	if (weight == 1 && ns < TRACK_FIRST_HOLD_TAKEN - 1 &&
-	    __atomic_compare_exchange_n(&r->first_hold, &none, ns + 1, 0, __ATOMIC_RELAXED,
-					__ATOMIC_RELAXED))
-		return 1;
-	if (TRACK_LOAD(&r->first_hold) != TRACK_FIRST_HOLD_TAKEN) {
-		*first = __atomic_exchange_n(&r->first_hold, TRACK_FIRST_HOLD_TAKEN, __ATOMIC_RELAXED);
-		if (*first == TRACK_FIRST_HOLD_TAKEN)
-			*first = 0;
-	}
-	return 0;
+	return weight == 1 && ns < TRACK_FIRST_HOLD_TAKEN - 1 &&
+	       __atomic_compare_exchange_n(&r->first_hold, &none, ns + 1, 0, __ATOMIC_RELAXED,
+					   __ATOMIC_RELAXED);
+}
+
+/* The first hold kept in r (ns + 1), taken out for its profile for good; 0 if none. */
+static uint64_t first_hold_take(struct track_obj_rec *r)
+{
+	uint64_t first;
+	if (TRACK_LOAD(&r->first_hold) == TRACK_FIRST_HOLD_TAKEN)
+		return 0;
+	first = __atomic_exchange_n(&r->first_hold, TRACK_FIRST_HOLD_TAKEN, __ATOMIC_RELAXED);
+	return first == TRACK_FIRST_HOLD_TAKEN ? 0 : first;
 }
 
 void track__prof_obj(struct track_obj_rec *r, uint32_t role, uint64_t ns, uint64_t weight)
@@ -152,9 +159,15 @@ void track__prof_obj(struct track_obj_rec *r, uint32_t role, uint64_t ns, uint64
 	struct track_prof_rec *p = prof_at(TRACK_LOAD(cache));
 	uint64_t first = 0;
 	if (!ident_is(p, &id)) {
-		if (role == TRACK_PR_HOLD && first_hold_kept(r, ns, weight, &first))
-			return;
-		p = prof_get(&id, TRACK_LOAD(&r->lock_id));
+		/* an earlier life of the lock (same address, site and stack) may have one */
+		p = prof_find(&id);
+		if (role == TRACK_PR_HOLD) {
+			if (p == NULL && first_hold_keep(r, ns, weight))
+				return;
+			first = first_hold_take(r);
+		}
+		if (p == NULL)
+			p = prof_get(&id, TRACK_LOAD(&r->lock_id));
 		if (p == NULL) {
 			if (first != 0)   /* the first hold, dropped with this one */
 				TRACK_ADD(&track__g.hdr->profs_dropped, 1);

@@ -1323,6 +1323,7 @@ void track__threads_after_fork(void)
 	struct track_seg_header *old = track__g.hdr;
 	uint32_t old_cap = old->max_threads;
 	int32_t parent_tid = t != NULL ? t->tid : 0;
+	uintptr_t stop_sp = t != NULL ? t->stop_sp : 0;   /* the same stack in the child */
 	struct held_copy held;
 
 	__atomic_store_n(&track__g.on, 0, __ATOMIC_RELAXED);   /* first: see track__self_slow */
@@ -1343,6 +1344,7 @@ void track__threads_after_fork(void)
 	if ((t = register_self(TRACK_TF_MAIN)) == NULL)
 		goto out;
 	t->thr->creator_tid = parent_tid;
+	t->stop_sp = stop_sp;
 	__atomic_store_n(&track__g.on, 1, __ATOMIC_RELEASE);
 	track__tls.busy--;
 	held_restore(t, &held);

@@ -143,6 +143,7 @@ START_TEST(locks_held_once_show_their_hold)
 	struct traced_run t;
 	json_t *l, *first, *twice;
 	size_t i, once = 0;
+	long long lives;
 	trace(&t, NULL, argv, env);
 	want_text(t.r.out, "once: done", NULL);
 	json_array_foreach(json_object_get(t.root, "locks"), i, l)
@@ -162,6 +163,14 @@ START_TEST(locks_held_once_show_their_hold)
 	ck_assert_int_ge(jint(twice, "hold.total_ns"), 30 * MS);
 	ck_assert_int_lt(jint(twice, "hold.total_ns"), 2 * jint(twice, "hold.max_ns"));
 	want_text(t.text, "g_first (mutex)", "hold: 1 of 1 holds timed", NULL);
+	/* two lives of one lock (one address and site), held twice and then once: a profile
+	 * per address and site, so the three holds are counted, each once */
+	lives = 0;
+	json_array_foreach(json_object_get(t.root, "locks"), i, l)
+		if (jstr(l, "name") != NULL && strcmp(jstr(l, "name"), "g_lives") == 0 &&
+		    json_object_get(l, "hold") != NULL && !json_is_null(json_object_get(l, "hold")))
+			lives += jint(l, "hold.count");
+	ck_assert_int_eq(lives, 3);
 	trace_done(&t);
 }
 END_TEST

@@ -27,6 +27,7 @@
 #include "track/hash.h"
 
 #define SEQ_RETRIES 200
+#define TABLE_RETRIES 16   /* copies of the thread table and tallies (read_threads_tallies) */
 
 /* Whose segments are looked for: the caller's own (its effective uid), unless it may read
  * another user's process and asked for one (track_seg_find_pid). */
@@ -587,35 +588,39 @@ static uint32_t read_threads(int fd, const struct track_seg_header *h,
 /* The thread records and the pool tallies as of one moment.  A record the shim reuses moves
  * its thread into a tally, with the header's pool_seq odd meanwhile: a copy taken across
  * such a move would count the thread twice or not at all, so the two are copied again until
- * pool_seq was even and unchanged around the copy (up to SEQ_RETRIES times; then the snapshot
- * counts one torn read).  Then each record is checked by its own counter.  0, or -1. */
+ * pool_seq was even and unchanged around the copy, each record's own check included (a
+ * record read again alone there may have been reused meanwhile).  A writer that never lets
+ * it settle (a storm; a process killed in the middle of a move, odd for good) costs
+ * TABLE_RETRIES copies, and the snapshot then counts one torn read.  0, or -1. */
 static int read_threads_tallies(struct track_snap *s)
 {
 	struct track_lazy *z = s->lazy;
 	const uint64_t seq_off = offsetof(struct track_seg_header, pool_seq);
 	const uint64_t used_off = offsetof(struct track_seg_header, pool_tallies_used);
 	uint64_t before = s->hdr.pool_seq, after;
-	uint32_t used = s->hdr.pool_tallies_used;
+	uint32_t used = s->hdr.pool_tallies_used, torn;
 	int tries;
 	for (tries = 0;; tries++) {
 		s->ntallies = clamp_count(used, s->hdr.max_pool_tallies);
 		if (read_into(z->fd, (void **)&s->threads, &z->cap_threads, s->nthreads,
 			      sizeof *s->threads, s->hdr.threads_off) != 0 ||
 		    read_into(z->fd, (void **)&s->tallies, &z->cap_tallies, s->ntallies,
-			      sizeof *s->tallies, s->hdr.pool_tallies_off) != 0 ||
-		    pread_all(z->fd, &after, sizeof after, seq_off) != 0)
+			      sizeof *s->tallies, s->hdr.pool_tallies_off) != 0)
+			return -1;
+		torn = read_threads(z->fd, &s->hdr, s->threads, s->nthreads, z);
+		if (pread_all(z->fd, &after, sizeof after, seq_off) != 0)
 			return -1;
 		if (!TRACK_SEQ_WRITING(before) && after == before)
 			break;
-		if (tries == SEQ_RETRIES) {
-			s->torn++;
+		if (tries == TABLE_RETRIES) {
+			torn++;
 			break;
 		}
 		before = after;
 		if (pread_all(z->fd, &used, sizeof used, used_off) != 0)
 			return -1;
 	}
-	s->torn += read_threads(z->fd, &s->hdr, s->threads, s->nthreads, z);
+	s->torn += torn;
 	return 0;
 }
 
@@ -824,7 +829,11 @@ static int fill(struct track_snap *s, char *err, size_t errlen)
 	s->nedges = clamp_count(s->hdr.edges_used, s->hdr.max_edges);
 	s->ncycle_items = clamp_count(s->hdr.cycle_items_used, s->hdr.max_cycle_items);
 	s->torn = 0;
+	/* the profiles before the objects: a lock's first hold moves from its record into its
+	 * profile, so read the other way round it could be seen in both (add_first_holds) */
 	if (read_threads_tallies(s) != 0 ||
+	    read_into(z->fd, (void **)&s->profs, &z->cap_profs, s->nprofs, sizeof *s->profs,
+		      s->hdr.profs_off) != 0 ||
 	    read_into(z->fd, (void **)&s->objs, &z->cap_objs, s->nobjs, sizeof *s->objs,
 		      s->hdr.objects_off) != 0 ||
 	    read_into(z->fd, (void **)&s->mods, &z->cap_mods, s->nmods, sizeof *s->mods,
@@ -833,8 +842,6 @@ static int fill(struct track_snap *s, char *err, size_t errlen)
 		      sizeof *s->findings, s->hdr.findings_off) != 0 ||
 	    read_into(z->fd, (void **)&s->fds, &z->cap_fds, s->nfds, sizeof *s->fds,
 		      s->hdr.fds_off) != 0 ||
-	    read_into(z->fd, (void **)&s->profs, &z->cap_profs, s->nprofs, sizeof *s->profs,
-		      s->hdr.profs_off) != 0 ||
 	    read_into(z->fd, (void **)&s->queues, &z->cap_queues, s->nqueues,
 		      sizeof *s->queues, s->hdr.queues_off) != 0 ||
 	    read_into(z->fd, (void **)&s->cycle_items, &z->cap_items, s->ncycle_items,
